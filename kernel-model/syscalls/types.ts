@@ -1,0 +1,51 @@
+// The contract between the dispatcher (do_syscall_64 / do_int80_syscall_32 / do_fast_syscall_32)
+// and the service routines (sys_*). A service routine sees what a Linux sys_* function sees:
+// its arguments as raw register values, the calling task ("current"), and user memory that it
+// must copy in and out of (copy_from_user / copy_to_user), never touch directly.
+
+import type { Task } from "../sched/task.js";
+
+/** The syscall ABI of the calling task: decides struct layouts (stat vs stat64, long size). */
+export type Abi = "x86_64" | "i386";
+
+/**
+ * Guest memory as seen from a service routine. Addresses are user virtual addresses; every access
+ * is checked against the task's mappings like access_ok() + the page walk, and throws
+ * Errno(EFAULT) where nothing is mapped. Pages that are mapped but not yet populated are
+ * populated on the way (demand paging).
+ */
+export interface UserMemory {
+  read(addr: bigint, len: number): Buffer;
+  write(addr: bigint, data: Uint8Array): void;
+  /** A NUL-terminated string, without the NUL; at most `max` bytes (ENAMETOOLONG past it). */
+  readCString(addr: bigint, max?: number): Buffer;
+}
+
+/** Six raw argument registers, zero-extended (rdi rsi rdx r10 r8 r9 / ebx ecx edx esi edi ebp). */
+export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** What a service routine hands back: the value for regs->ax, a negative errno on failure. */
+export type SyscallResult = number | bigint;
+
+export interface SyscallContext {
+  readonly abi: Abi;
+  readonly task: Task;
+  readonly mem: UserMemory;
+  /** Ends the whole thread group with this exit code (exit_group) or kills it by signal. */
+  exit(code: number, signal?: number): void;
+}
+
+/** A service routine. Throwing Errno(e) is the same as returning -e. */
+export type SyscallImpl = (ctx: SyscallContext, args: SyscallArgs) => SyscallResult;
+
+/** A family of service routines keyed by their kernel entry-point name (`sys_openat`, ...). */
+export type SyscallFamily = Readonly<Record<string, SyscallImpl>>;
+
+/** Signed views of raw registers, as the C prototypes declare them. */
+export const int = (v: bigint): number => Number(BigInt.asIntN(32, v));
+export const uint = (v: bigint): number => Number(BigInt.asUintN(32, v));
+/** `long` / `size_t` in the task's ABI. */
+export const long = (ctx: SyscallContext, v: bigint): bigint =>
+  ctx.abi === "x86_64" ? BigInt.asIntN(64, v) : BigInt.asIntN(32, v);
+export const ulong = (ctx: SyscallContext, v: bigint): bigint =>
+  ctx.abi === "x86_64" ? BigInt.asUintN(64, v) : BigInt.asUintN(32, v);
