@@ -1,0 +1,287 @@
+// The one module that talks to the Unicorn engine (libunicorn.so.2 through koffi). Everything
+// else in sysgate goes through the `Unicorn` class, so that another build of the engine (a WASM
+// one) could replace this file alone.
+
+import koffi, { type LibraryHandle, type TypeObject } from "koffi";
+import { UC, UC_HEADER_VERSION } from "./unicorn_const.js";
+import { HOW_TO_GET_UNICORN, UNICORN_MIN, UnicornNotFound, unicornCandidates } from "./unicorn_library.js";
+
+export { UC };
+
+type Fn = (...args: unknown[]) => unknown;
+
+interface Api {
+  version: [number, number, number];
+  path: string;
+  uc_open: Fn; uc_close: Fn; uc_strerror: Fn;
+  uc_reg_read: Fn; uc_reg_write: Fn; uc_reg_read_batch: Fn; uc_reg_write_batch: Fn;
+  uc_reg_read_msr: Fn; uc_reg_write_msr: Fn; uc_reg_read_mmr: Fn; uc_reg_write_mmr: Fn;
+  uc_mem_map_ptr: Fn; uc_mem_read: Fn; uc_mem_write: Fn;
+  uc_emu_start: Fn; uc_emu_stop: Fn;
+  uc_hook_add: Fn; uc_hook_del: Fn;
+  uc_ctl0: Fn; uc_ctl_int: Fn;
+  uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
+  HookCode: TypeObject; HookIntr: TypeObject; HookInsn: TypeObject;
+  HookMemEvent: TypeObject;
+}
+
+let api: Api | undefined;
+
+function bind(): Api {
+  if (api) return api;
+  const tried: string[] = [];
+  for (const { path, origin } of unicornCandidates()) {
+    let lib: LibraryHandle;
+    try {
+      lib = koffi.load(path);
+    } catch (e) {
+      tried.push(`${origin} (${path}): ${(e as Error).message.split("\n")[0]}`);
+      continue;
+    }
+    const uc_version = lib.func("unsigned int uc_version(_Out_ unsigned int *major, _Out_ unsigned int *minor)");
+    const maj = [0], min = [0];
+    const packed = uc_version(maj, min) as number;
+    const version: [number, number, number] = [maj[0], min[0], (packed >> 8) & 0xff];
+    if (maj[0] < UNICORN_MIN[0] || (maj[0] === UNICORN_MIN[0] && min[0] < UNICORN_MIN[1])) {
+      tried.push(`${origin} (${path}): version ${version.join(".")} is too old`);
+      continue;
+    }
+    if (maj[0] !== UC_HEADER_VERSION[0] || min[0] !== UC_HEADER_VERSION[1]) {
+      tried.push(`${origin} (${path}): version ${version.join(".")} does not match the constants generated from ` +
+        `Unicorn ${UC_HEADER_VERSION.join(".")} headers (regenerate emulator/cpu/unicorn_const.ts)`);
+      continue;
+    }
+    const MSR = koffi.struct({ rid: "uint32_t", value: "uint64_t" });
+    const MMR = koffi.struct({ selector: "uint16_t", base: "uint64_t", limit: "uint32_t", flags: "uint32_t" });
+    const HookCode = koffi.proto(`void sg_hook_code(void *uc, uint64_t address, uint32_t size, void *user)`);
+    const HookIntr = koffi.proto(`void sg_hook_intr(void *uc, uint32_t intno, void *user)`);
+    const HookInsn = koffi.proto(`void sg_hook_insn(void *uc, void *user)`);
+    const HookMemEvent = koffi.proto(
+      `bool sg_hook_mem(void *uc, int type, uint64_t address, int size, int64_t value, void *user)`);
+    api = {
+      version, path,
+      uc_open: lib.func("int uc_open(int arch, int mode, _Out_ void **uc)"),
+      uc_close: lib.func("int uc_close(void *uc)"),
+      uc_strerror: lib.func("const char *uc_strerror(int code)"),
+      uc_reg_read: lib.func("int uc_reg_read(void *uc, int regid, _Out_ uint64_t *value)"),
+      uc_reg_write: lib.func("int uc_reg_write(void *uc, int regid, const uint64_t *value)"),
+      uc_reg_read_batch: lib.func("int uc_reg_read_batch(void *uc, int32_t *regs, void *vals, int count)"),
+      uc_reg_write_batch: lib.func("int uc_reg_write_batch(void *uc, int32_t *regs, void *vals, int count)"),
+      uc_reg_read_msr: lib.func("uc_reg_read", "int", ["void *", "int", koffi.inout(koffi.pointer(MSR))]),
+      uc_reg_write_msr: lib.func("uc_reg_write", "int", ["void *", "int", koffi.pointer(MSR)]),
+      uc_reg_read_mmr: lib.func("uc_reg_read", "int", ["void *", "int", koffi.out(koffi.pointer(MMR))]),
+      uc_reg_write_mmr: lib.func("uc_reg_write", "int", ["void *", "int", koffi.pointer(MMR)]),
+      uc_mem_map_ptr: lib.func("int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)"),
+      uc_mem_read: lib.func("int uc_mem_read(void *uc, uint64_t address, _Out_ uint8_t *bytes, size_t size)"),
+      uc_mem_write: lib.func("int uc_mem_write(void *uc, uint64_t address, const uint8_t *bytes, size_t size)"),
+      uc_emu_start: lib.func("int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)"),
+      uc_emu_stop: lib.func("int uc_emu_stop(void *uc)"),
+      uc_hook_add: lib.func("int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user, uint64_t begin, uint64_t end, ...)"),
+      uc_hook_del: lib.func("int uc_hook_del(void *uc, size_t hh)"),
+      uc_ctl0: lib.func("uc_ctl", "int", ["void *", "int"]),
+      uc_ctl_int: lib.func("uc_ctl", "int", ["void *", "int", "int"]),
+      uc_context_alloc: lib.func("int uc_context_alloc(void *uc, _Out_ void **ctx)"),
+      uc_context_save: lib.func("int uc_context_save(void *uc, void *ctx)"),
+      uc_context_restore: lib.func("int uc_context_restore(void *uc, void *ctx)"),
+      uc_context_free: lib.func("int uc_context_free(void *ctx)"),
+      HookCode, HookIntr, HookInsn, HookMemEvent,
+    };
+    return api;
+  }
+  throw new UnicornNotFound(`${HOW_TO_GET_UNICORN}\nTried:\n  ${tried.join("\n  ")}`);
+}
+
+/** Version and path of the engine that will be used (loads it). */
+export function unicornInfo(): { version: string; path: string } {
+  const a = bind();
+  return { version: a.version.join("."), path: a.path };
+}
+
+export class UnicornError extends Error {
+  constructor(readonly code: number, what: string) {
+    super(`${what}: ${bind().uc_strerror(code) as string} (UC_ERR ${code})`);
+  }
+}
+
+/** UC_CTL_WRITE(type, nr) from unicorn.h. */
+const ctlWrite = (type: number, nr: number) => (UC.UC_CTL_IO_WRITE << 30) | (nr << 26) | type;
+
+export type Reg = number;
+export interface Mmr { selector: number; base: bigint; limit: number; flags: number }
+
+export class Unicorn {
+  private readonly a: Api;
+  private readonly uc: unknown;
+  private readonly callbacks: bigint[] = [];
+  private readonly one = new BigUint64Array(1);
+  private closed = false;
+  /** Pinned host buffers mapped as guest physical memory: kept alive as long as the engine. */
+  private readonly pinned: Buffer[] = [];
+
+  constructor(readonly mode: "64" | "32") {
+    this.a = bind();
+    const out: unknown[] = [null];
+    this.check(this.a.uc_open(UC.UC_ARCH_X86, mode === "64" ? UC.UC_MODE_64 : UC.UC_MODE_32, out), "uc_open");
+    this.uc = out[0];
+  }
+
+  private check(rc: unknown, what: string): void {
+    if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, what);
+  }
+
+  readBig(reg: Reg): bigint {
+    this.check(this.a.uc_reg_read(this.uc, reg, this.one), "uc_reg_read");
+    return this.one[0];
+  }
+  read(reg: Reg): number {
+    return Number(this.readBig(reg));
+  }
+  write(reg: Reg, value: bigint | number): void {
+    this.one[0] = BigInt.asUintN(64, BigInt(value));
+    this.check(this.a.uc_reg_write(this.uc, reg, this.one), "uc_reg_write");
+  }
+
+  /** A batch of registers read or written with one engine call each way (uc_reg_*_batch). */
+  batch(regs: readonly Reg[]): RegBatch {
+    return new RegBatch(this.a, this.uc, regs);
+  }
+
+  readMsr(msr: number): bigint {
+    const v = { rid: msr, value: 0n };
+    this.check(this.a.uc_reg_read_msr(this.uc, UC.UC_X86_REG_MSR, v), "uc_reg_read(MSR)");
+    return BigInt(v.value);
+  }
+  writeMsr(msr: number, value: bigint): void {
+    this.check(this.a.uc_reg_write_msr(this.uc, UC.UC_X86_REG_MSR, { rid: msr, value }), "uc_reg_write(MSR)");
+  }
+  readMmr(reg: Reg): Mmr {
+    const v: Record<string, unknown> = {};
+    this.check(this.a.uc_reg_read_mmr(this.uc, reg, v), "uc_reg_read(MMR)");
+    return { selector: v.selector as number, base: BigInt(v.base as number), limit: v.limit as number, flags: v.flags as number };
+  }
+  writeMmr(reg: Reg, v: Mmr): void {
+    this.check(this.a.uc_reg_write_mmr(this.uc, reg, v), "uc_reg_write(MMR)");
+  }
+
+  /** Host memory `buf` becomes guest physical memory at `address` (uc_mem_map_ptr). */
+  mapHostMemory(address: bigint, buf: Buffer): void {
+    this.check(this.a.uc_mem_map_ptr(this.uc, address, buf.length, UC.UC_PROT_ALL, buf), "uc_mem_map_ptr");
+    this.pinned.push(buf);
+  }
+  /** Physical memory access through the engine (the model normally uses the mapped buffer directly). */
+  memRead(address: bigint, len: number): Buffer {
+    const b = Buffer.alloc(len);
+    this.check(this.a.uc_mem_read(this.uc, address, b, len), "uc_mem_read");
+    return b;
+  }
+  memWrite(address: bigint, data: Uint8Array): void {
+    this.check(this.a.uc_mem_write(this.uc, address, data, data.length), "uc_mem_write");
+  }
+
+  /** Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the uc_err. */
+  start(begin: bigint, until = 0n, count = 0): number {
+    return this.a.uc_emu_start(this.uc, begin, until, 0, count) as number;
+  }
+  stop(): void {
+    this.a.uc_emu_stop(this.uc);
+  }
+  strerror(code: number): string {
+    return this.a.uc_strerror(code) as string;
+  }
+
+  private addHook(type: number, proto: TypeObject, fn: (...args: never[]) => unknown,
+    begin: bigint, end: bigint, extra?: number): number {
+    const cb = koffi.register(fn as (...args: unknown[]) => unknown, koffi.pointer(proto));
+    this.callbacks.push(cb);
+    const hh = [0];
+    const rc = extra === undefined
+      ? this.a.uc_hook_add(this.uc, hh, type, cb, null, begin, end)
+      : this.a.uc_hook_add(this.uc, hh, type, cb, null, begin, end, "int", extra);
+    this.check(rc, "uc_hook_add");
+    return hh[0];
+  }
+  /** UC_HOOK_CODE over [begin, end] (inclusive): keep ranges narrow, each call costs ~0.3 us. */
+  hookCode(begin: bigint, end: bigint, fn: (address: bigint, size: number) => void): number {
+    return this.addHook(UC.UC_HOOK_CODE, this.a.HookCode, (_uc: unknown, address: number | bigint, size: number) =>
+      fn(BigInt(address), size), begin, end);
+  }
+  /** UC_HOOK_INTR: interrupts and CPU exceptions (Unicorn delivers none through the IDT itself). */
+  hookIntr(fn: (intno: number) => void): number {
+    return this.addHook(UC.UC_HOOK_INTR, this.a.HookIntr, (_uc: unknown, intno: number) => fn(intno), 1n, 0n);
+  }
+  /** UC_HOOK_INSN for `syscall` / `sysenter`: the hook replaces the instruction's effect. */
+  hookInsn(insn: number, fn: () => void): number {
+    return this.addHook(UC.UC_HOOK_INSN, this.a.HookInsn, () => fn(), 1n, 0n, insn);
+  }
+  /** Invalid memory events (unmapped physical memory): return true to retry. */
+  hookMemInvalid(fn: (type: number, address: bigint, size: number) => boolean): number {
+    return this.addHook(UC.UC_HOOK_MEM_READ_UNMAPPED | UC.UC_HOOK_MEM_WRITE_UNMAPPED | UC.UC_HOOK_MEM_FETCH_UNMAPPED, this.a.HookMemEvent,
+      (_uc: unknown, type: number, address: number | bigint, size: number) => fn(type, BigInt(address), size), 1n, 0n);
+  }
+  hookDel(hh: number): void {
+    this.check(this.a.uc_hook_del(this.uc, hh), "uc_hook_del");
+  }
+
+  /** Drops every translated block: needed after code bytes change under the engine. */
+  flushTb(): void {
+    this.check(this.a.uc_ctl0(this.uc, ctlWrite(UC.UC_CTL_TB_FLUSH, 0)), "uc_ctl(TB_FLUSH)");
+  }
+  /** Drops the software TLB (and TBs): needed after a page-table entry is changed or removed. */
+  flushTlb(): void {
+    this.check(this.a.uc_ctl0(this.uc, ctlWrite(UC.UC_CTL_TLB_FLUSH, 0)), "uc_ctl(TLB_FLUSH)");
+  }
+
+  contextAlloc(): UnicornContext {
+    const out: unknown[] = [null];
+    this.check(this.a.uc_context_alloc(this.uc, out), "uc_context_alloc");
+    return new UnicornContext(out[0]);
+  }
+  contextSave(ctx: UnicornContext): void {
+    this.check(this.a.uc_context_save(this.uc, ctx.handle), "uc_context_save");
+  }
+  contextRestore(ctx: UnicornContext): void {
+    this.check(this.a.uc_context_restore(this.uc, ctx.handle), "uc_context_restore");
+  }
+  contextFree(ctx: UnicornContext): void {
+    this.a.uc_context_free(ctx.handle);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.a.uc_close(this.uc);
+    for (const cb of this.callbacks) koffi.unregister(cb);
+    this.callbacks.length = 0;
+    this.pinned.length = 0;
+  }
+}
+
+export class UnicornContext {
+  constructor(readonly handle: unknown) {}
+}
+
+/**
+ * Several registers moved with one FFI call. Values live in a pinned buffer; `vals` holds the
+ * pointers to each slot, as uc_reg_read_batch wants (void **vals).
+ */
+export class RegBatch {
+  readonly values: BigUint64Array;
+  private readonly ids: Int32Array;
+  private readonly ptrs: BigUint64Array;
+  constructor(private readonly a: Api, private readonly uc: unknown, regs: readonly Reg[]) {
+    this.ids = Int32Array.from(regs);
+    this.values = new BigUint64Array(regs.length);
+    this.ptrs = new BigUint64Array(regs.length);
+    const base = koffi.address(this.values) as bigint;
+    for (let i = 0; i < regs.length; i++) this.ptrs[i] = base + BigInt(i * 8);
+  }
+  read(): BigUint64Array {
+    const rc = this.a.uc_reg_read_batch(this.uc, this.ids, this.ptrs, this.ids.length);
+    if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, "uc_reg_read_batch");
+    return this.values;
+  }
+  write(): void {
+    const rc = this.a.uc_reg_write_batch(this.uc, this.ids, this.ptrs, this.ids.length);
+    if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, "uc_reg_write_batch");
+  }
+}
