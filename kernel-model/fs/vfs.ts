@@ -1,0 +1,516 @@
+// The guest's mount table and path walk (fs/namespace.c, fs/namei.c).
+//
+// Guest paths are walked component by component in the GUEST namespace (link_path_walk): ".."
+// at the guest root stays there, host symlinks are read with readlink and their targets walked
+// again from the guest root or the link's directory, so no guest path can ever reach a host
+// path outside what is mounted. Only the final, symlink-free path is handed to the host.
+//
+// Paths are byte strings: the model keeps them as latin1 JS strings (one char per byte) and
+// hands the host Buffers, so names that are not UTF-8 survive the round trip unchanged.
+//
+// Served by the model, whatever the host has there: /dev/null, /dev/zero, /dev/random,
+// /dev/urandom; /proc/self (a symlink to "<pid>"), /proc/<pid> (a directory holding only "exe")
+// and /proc/<pid>/exe (a magic link that opens the guest program). Other numeric /proc entries
+// and /proc/thread-self are ENOENT (never the host's processes). Everything else under /proc
+// and /dev comes from the mount below it (the host's, read-only, in host mode).
+
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
+import { E, Errno } from "../errno.js";
+import {
+  DT_CHR, DT_DIR, DT_LNK, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
+  MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
+  O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, RENAME_EXCHANGE,
+  RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
+  S_IFSOCK, W_OK, X_OK, __O_TMPFILE,
+} from "./fcntl.js";
+import type { DirEntry, File } from "./file.js";
+import { hostCall, hostErrno } from "./host_errno.js";
+import { HostFile } from "./host_file.js";
+import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
+import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
+import { ModelDirFile } from "./model_dir.js";
+
+/** struct vfsmount, reduced: a host directory grafted at a guest path. */
+export interface Mount {
+  readonly guestPath: string;
+  readonly hostPath: string;
+  readonly writable: boolean;
+}
+
+export type VfsOptions = (
+  | { mode: "host"; cwd: string }
+  | { mode: "root"; root: string }
+) & {
+  /** The guest program, for /proc/self/exe. */
+  exe: { hostPath: string; guestPath: string };
+  getRandomBytes: (buf: Buffer) => void;
+};
+
+/** What the walk finds at a guest path (the dentry and its inode, reduced to what the model needs). */
+export type Inode =
+  | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats }
+  | { kind: "memdev"; dev: MemDevice }
+  | { kind: "modeldir"; ino: bigint; children: () => DirEntry[] }
+  /** A symlink the model serves; `jump` makes it a magic link (nd_jump_link) like /proc/<pid>/exe. */
+  | { kind: "modellink"; ino: bigint; target: string; jump?: () => Dentry };
+
+export interface Dentry {
+  /** The canonical guest path: absolute, no ".", "..", or symlinks in it. */
+  readonly path: string;
+  readonly inode: Inode;
+}
+
+/** Where a walk starts and what bounds it (struct nameidata's root and starting path). */
+export interface Nameidata {
+  /** The task's root (chroot), a canonical guest path. */
+  root: string;
+  /** The directory relative paths start from: the cwd, or the directory of an *at() dirfd. */
+  start: string;
+  /** The caller's thread-group id, for /proc/self. */
+  pid: number;
+}
+
+export type LastType = "norm" | "dot" | "dotdot" | "root";
+
+export interface ParentLookup {
+  parent: Dentry;
+  last: string;
+  lastType: LastType;
+  /** The path ended in "/": the last component must be a directory. */
+  trailingSlash: boolean;
+}
+
+const PROC_ROOT_INO = 1n;
+const PROC_SELF_INO = 0xfffffffbn;
+const DEV_ROOT_INO = 1n;
+const procPidIno = (pid: number): bigint => 0x10000n + BigInt(pid);
+const procExeIno = (pid: number): bigint => 0x20000n + BigInt(pid);
+
+/** Host paths are handed over as bytes: latin1 chars are the bytes of the guest path. */
+const hb = (p: string): Buffer => Buffer.from(p, "latin1");
+/** A host string (UTF-8 as Node gives it) as a byte string. */
+const asBytes = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
+const join = (dir: string, name: string): string => (dir === "/" ? `/${name}` : `${dir}/${name}`);
+const parentOf = (p: string): string => {
+  const i = p.lastIndexOf("/");
+  return i <= 0 ? "/" : p.slice(0, i);
+};
+const within = (p: string, dir: string): boolean => dir === "/" || p === dir || p.startsWith(`${dir}/`);
+const fileType = (d: Dentry): number => {
+  switch (d.inode.kind) {
+    case "host": return Number(d.inode.st.mode) & S_IFMT;
+    case "memdev": return 0o020000;
+    case "modeldir": return S_IFDIR;
+    case "modellink": return S_IFLNK;
+  }
+};
+export const isDir = (d: Dentry): boolean => fileType(d) === S_IFDIR;
+export const isSymlink = (d: Dentry): boolean => fileType(d) === S_IFLNK;
+
+export class Vfs {
+  /** Longest guest path first, so the first match is the innermost mount. */
+  readonly mounts: readonly Mount[];
+  /** The guest directory a new process starts in. */
+  readonly initialCwd: string;
+  private readonly exe: { hostPath: string; guestPath: string };
+  private readonly exeMount: Mount;
+  private readonly getRandomBytes: (buf: Buffer) => void;
+
+  constructor(opts: VfsOptions) {
+    const real = (p: string): string => asBytes(fs.realpathSync.native(p));
+    if (opts.mode === "host") {
+      const cwd = real(opts.cwd);
+      const mounts: Mount[] = [{ guestPath: "/", hostPath: "/", writable: false }];
+      if (cwd === "/") mounts[0] = { guestPath: "/", hostPath: "/", writable: true };
+      else mounts.unshift({ guestPath: cwd, hostPath: cwd, writable: true });
+      this.mounts = mounts;
+      this.initialCwd = cwd;
+    } else {
+      this.mounts = [{ guestPath: "/", hostPath: real(opts.root), writable: true }];
+      this.initialCwd = "/";
+    }
+    this.exe = { hostPath: asBytes(nodePath.resolve(opts.exe.hostPath)), guestPath: asBytes(opts.exe.guestPath) };
+    this.exeMount = { guestPath: this.exe.guestPath, hostPath: this.exe.hostPath, writable: false };
+    this.getRandomBytes = opts.getRandomBytes;
+  }
+
+  // ---- the walk -------------------------------------------------------------------------
+
+  /** The mount a canonical guest path lies on. */
+  mountFor(path: string): Mount {
+    for (const m of this.mounts) if (within(path, m.guestPath)) return m;
+    throw new Error(`no mount for ${path}`); // "/" is always mounted
+  }
+
+  private hostPathOf(path: string, m: Mount): string {
+    const rest = m.guestPath === "/" ? path : path.slice(m.guestPath.length);
+    if (m.hostPath === "/") return rest === "" ? "/" : rest;
+    return rest === "/" ? m.hostPath : m.hostPath + rest;
+  }
+
+  /** The node the model serves at `path` instead of the mount, or undefined for the mount's. */
+  private modelNode(path: string, pid: number): Dentry | undefined {
+    if (path.startsWith("/dev/")) {
+      const dev = MEM_DEVICES.find((d) => path === `/dev/${d.name}`);
+      return dev && { path, inode: { kind: "memdev", dev } };
+    }
+    if (!path.startsWith("/proc/")) return undefined;
+    if (path === "/proc/self") return { path, inode: { kind: "modellink", ino: PROC_SELF_INO, target: String(pid) } };
+    const m = /^\/proc\/(thread-self|\d+)(\/.*)?$/.exec(path);
+    if (!m) return undefined;
+    if (m[1] !== String(pid)) throw new Errno(E.ENOENT);
+    if (m[2] === undefined) {
+      return {
+        path,
+        inode: {
+          kind: "modeldir", ino: procPidIno(pid),
+          children: () => [{ name: "exe", ino: procExeIno(pid), type: DT_LNK }],
+        },
+      };
+    }
+    if (m[2] === "/exe") {
+      return {
+        path,
+        inode: { kind: "modellink", ino: procExeIno(pid), target: this.exe.guestPath, jump: () => this.exeDentry() },
+      };
+    }
+    throw new Errno(E.ENOENT);
+  }
+
+  /** The guest program itself, wherever it lives on the host: what /proc/<pid>/exe jumps to. */
+  private exeDentry(): Dentry {
+    const st = hostCall(() => fs.statSync(hb(this.exe.hostPath), { bigint: true }));
+    return { path: this.exe.guestPath, inode: { kind: "host", hostPath: this.exe.hostPath, mount: this.exeMount, st } };
+  }
+
+  /** A guest path known to be canonical, looked up without following a final symlink. */
+  lookupCanonical(path: string, pid: number): Dentry {
+    const model = this.modelNode(path, pid);
+    if (model) return model;
+    const mount = this.mountFor(path);
+    const hostPath = this.hostPathOf(path, mount);
+    try {
+      const st = fs.lstatSync(hb(hostPath), { bigint: true });
+      return { path, inode: { kind: "host", hostPath, mount, st } };
+    } catch (err) {
+      // A root with no /proc or /dev still has the model's entries there.
+      if (hostErrno(err) === E.ENOENT && (path === "/proc" || path === "/dev")) return this.pseudoRoot(path, pid);
+      return hostCall(() => { throw err; });
+    }
+  }
+
+  private pseudoRoot(path: "/proc" | "/dev", pid: number): Dentry {
+    const children = (): DirEntry[] => path === "/dev"
+      ? MEM_DEVICES.map((d) => ({ name: d.name, ino: BigInt(d.minor), type: DT_CHR }))
+      : [{ name: "self", ino: PROC_SELF_INO, type: DT_LNK }, { name: String(pid), ino: procPidIno(pid), type: DT_DIR }];
+    return { path, inode: { kind: "modeldir", ino: path === "/dev" ? DEV_ROOT_INO : PROC_ROOT_INO, children } };
+  }
+
+  /** lookup_one: the child `name` of the directory at canonical path `dir`. */
+  private lookupOne(dir: string, name: string, pid: number): Dentry {
+    if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
+    return this.lookupCanonical(join(dir, name), pid);
+  }
+
+  /** Like lookupOne, but a missing name is undefined rather than ENOENT (a negative dentry). */
+  private lookupMaybe(dir: string, name: string, pid: number): Dentry | undefined {
+    try {
+      return this.lookupOne(dir, name, pid);
+    } catch (err) {
+      if (err instanceof Errno && err.errno === E.ENOENT) return undefined;
+      throw err;
+    }
+  }
+
+  /** The text of a symlink (vfs_readlink). */
+  readlinkDentry(d: Dentry): string {
+    switch (d.inode.kind) {
+      case "modellink": return d.inode.target;
+      case "host":
+        if (isSymlink(d)) {
+          const hostPath = d.inode.hostPath;
+          return hostCall(() => fs.readlinkSync(hb(hostPath), { encoding: "buffer" })).toString("latin1");
+        }
+    }
+    throw new Errno(E.EINVAL);
+  }
+
+  /**
+   * path_lookupat: the dentry `path` names, following symlinks on the way and, if `follow`,
+   * at the end. ENOENT, ENOTDIR, ELOOP (more than 40 links), ENAMETOOLONG as Linux answers.
+   */
+  walk(nd: Nameidata, path: string, follow: boolean): Dentry {
+    if (path === "") throw new Errno(E.ENOENT);
+    const pending = path.split("/").reverse(); // a stack: the next component is last
+    let cur = this.lookupCanonical(path.startsWith("/") ? nd.root : nd.start, nd.pid);
+    let links = 0;
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (!isDir(cur)) throw new Errno(E.ENOTDIR);
+      if (name === "" || name === ".") continue;
+      if (name === "..") {
+        // follow_dotdot: the root of the walk is its own parent.
+        if (cur.path !== nd.root && cur.path !== "/") cur = this.lookupCanonical(parentOf(cur.path), nd.pid);
+        continue;
+      }
+      const next = this.lookupOne(cur.path, name, nd.pid);
+      if (isSymlink(next) && (follow || pending.length > 0)) {
+        if (++links > MAXSYMLINKS) throw new Errno(E.ELOOP);
+        if (next.inode.kind === "modellink" && next.inode.jump) {
+          cur = next.inode.jump();
+          continue;
+        }
+        const target = this.readlinkDentry(next);
+        if (target === "") throw new Errno(E.ENOENT);
+        pending.push(...target.split("/").reverse());
+        if (target.startsWith("/")) cur = this.lookupCanonical(nd.root, nd.pid);
+        continue;
+      }
+      cur = next;
+    }
+    return cur;
+  }
+
+  /** filename_parentat: the directory that holds the last component, and that component. */
+  lookupParent(nd: Nameidata, path: string): ParentLookup {
+    if (path === "") throw new Errno(E.ENOENT);
+    const stripped = path.replace(/\/+$/, "");
+    const trailingSlash = stripped.length !== path.length;
+    if (stripped === "") return { parent: this.walk(nd, "/", true), last: "", lastType: "root", trailingSlash };
+    const i = stripped.lastIndexOf("/");
+    const dirPart = i < 0 ? "." : i === 0 ? "/" : stripped.slice(0, i);
+    const last = stripped.slice(i + 1);
+    const parent = this.walk(nd, dirPart, true);
+    if (!isDir(parent)) throw new Errno(E.ENOTDIR);
+    if (last.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
+    const lastType: LastType = last === "." ? "dot" : last === ".." ? "dotdot" : "norm";
+    return { parent, last, lastType, trailingSlash };
+  }
+
+  // ---- inode operations ----------------------------------------------------------------
+
+  /** vfs_getattr. */
+  getattr(d: Dentry): Kstat {
+    const inode = d.inode;
+    switch (inode.kind) {
+      case "host": return kstatFromHost(inode.st);
+      case "memdev": return memDeviceStat(inode.dev);
+      case "modeldir": return modelKstat({ ino: inode.ino, mode: S_IFDIR | 0o555, nlink: 2 });
+      case "modellink": return modelKstat({ ino: inode.ino, mode: S_IFLNK | 0o777 });
+    }
+  }
+
+  stat(nd: Nameidata, path: string, follow: boolean): Kstat {
+    return this.getattr(this.walk(nd, path, follow));
+  }
+
+  readlink(nd: Nameidata, path: string): string {
+    return this.readlinkDentry(this.walk(nd, path, false));
+  }
+
+  /** A path under the model's own nodes, where nothing can be created or removed. */
+  private isModelArea(path: string): boolean {
+    return /^\/proc\/(self|thread-self|\d+)(\/|$)/.test(path) || MEM_DEVICES.some((d) => path === `/dev/${d.name}`);
+  }
+
+  /** mnt_want_write: the mount that `path` is on, if it may be written; EROFS otherwise. */
+  private wantWrite(path: string): Mount {
+    if (this.isModelArea(path)) throw new Errno(E.EACCES);
+    const m = this.mountFor(path);
+    if (!m.writable) throw new Errno(E.EROFS);
+    return m;
+  }
+
+  /** do_filp_open: open or create `path` with open(2) flags; `mode` has the umask applied already. */
+  open(nd: Nameidata, path: string, flags: number, mode: number): File {
+    if (flags & __O_TMPFILE) throw new Errno(E.EOPNOTSUPP);
+    if ((flags & O_CREAT) && (flags & O_DIRECTORY)) throw new Errno(E.EINVAL);
+    if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    if (!(flags & O_CREAT)) return this.openDentry(this.walk(nd, path, !(flags & O_NOFOLLOW)), flags, nd.pid);
+
+    const p = this.lookupParent(nd, path);
+    if (p.lastType !== "norm" || p.trailingSlash) throw new Errno(E.EISDIR);
+    let d = this.lookupMaybe(p.parent.path, p.last, nd.pid);
+    if (d && flags & O_EXCL) throw new Errno(E.EEXIST);
+    if (d && isSymlink(d)) {
+      if (flags & O_NOFOLLOW) throw new Errno(E.ELOOP);
+      d = this.walk({ ...nd, start: p.parent.path }, p.last, true);
+    }
+    if (d && isDir(d)) throw new Errno(E.EISDIR);
+    if (d) return this.openDentry(d, flags & ~O_CREAT, nd.pid);
+
+    // lookup_open → vfs_create: a new regular file on a writable host mount.
+    const target = join(p.parent.path, p.last);
+    const mount = this.wantWrite(target);
+    const hostPath = this.hostPathOf(target, mount);
+    const hostFd = hostCall(() => fs.openSync(hb(hostPath), hostOpenFlags(flags) | fs.constants.O_CREAT | fs.constants.O_EXCL, mode & 0o7777));
+    // The host's umask may have taken more bits away than the guest's did.
+    try { fs.fchmodSync(hostFd, mode & 0o7777); } catch { /* a file system without modes */ }
+    return this.hostFile({ path: target, inode: { kind: "host", hostPath, mount, st: fs.fstatSync(hostFd, { bigint: true }) } }, flags, hostFd, nd.pid);
+  }
+
+  /** do_open / vfs_open: an open file for a dentry the walk found. */
+  openDentry(d: Dentry, flags: number, pid: number): File {
+    const acc = flags & O_ACCMODE;
+    const wantWrite = acc === O_WRONLY || acc === O_RDWR || (flags & O_TRUNC) !== 0;
+    if (flags & O_PATH) {
+      if (d.inode.kind !== "host") throw new Errno(E.ELOOP);
+      return this.hostFile(d, flags, undefined, pid);
+    }
+    if (isSymlink(d)) throw new Errno(E.ELOOP);
+    if (flags & O_DIRECTORY && !isDir(d)) throw new Errno(E.ENOTDIR);
+    if (isDir(d) && wantWrite) throw new Errno(E.EISDIR);
+    const inode = d.inode;
+    switch (inode.kind) {
+      case "memdev":
+        return new MemDeviceFile(inode.dev, fileFlags(flags), accessFmode(acc) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE, d.path, this.getRandomBytes);
+      case "modeldir": {
+        const parent = this.getattr(this.lookupCanonical(parentOf(d.path), pid)).ino;
+        return new ModelDirFile(d.path, fileFlags(flags), accessFmode(acc), this.getattr(d), parent, inode.children);
+      }
+      case "modellink": throw new Errno(E.ELOOP);
+      case "host": {
+        if (wantWrite) {
+          if (inode.mount === this.exeMount) throw new Errno(E.ETXTBSY);
+          if (!inode.mount.writable) throw new Errno(E.EROFS);
+        }
+        const type = Number(inode.st.mode) & S_IFMT;
+        // Opening a host fifo would block the whole emulator; sockets cannot be opened at all.
+        if (type === S_IFSOCK || type === S_IFIFO) throw new Errno(E.ENXIO);
+        return this.hostFile(d, flags, undefined, pid);
+      }
+    }
+  }
+
+  private hostFile(d: Dentry, flags: number, hostFd: number | undefined, pid: number): HostFile {
+    const inode = d.inode;
+    if (inode.kind !== "host") throw new Error("not a host inode");
+    const type = Number(inode.st.mode) & S_IFMT;
+    const dir = type === S_IFDIR;
+    const fd = hostFd ?? hostCall(() => fs.openSync(hb(inode.hostPath), hostOpenFlags(flags, dir)));
+    const seekable = type === S_IFREG || type === S_IFDIR || type === S_IFBLK;
+    const pathOnly = (flags & O_PATH) !== 0;
+    const fmode = pathOnly ? 0 : accessFmode(flags & O_ACCMODE) | (seekable ? FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE : 0);
+    const parentIno = (): bigint => {
+      const parent = d.path === "/" ? d : this.lookupCanonical(parentOf(d.path), pid);
+      return this.getattr(parent).ino;
+    };
+    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno });
+  }
+
+  /** vfs_mkdir; `mode` has the umask applied already. */
+  mkdir(nd: Nameidata, path: string, mode: number): void {
+    const p = this.lookupParent(nd, path);
+    if (p.lastType !== "norm") throw new Errno(E.EEXIST);
+    if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
+    const target = join(p.parent.path, p.last);
+    const hostPath = this.hostPathOf(target, this.wantWrite(target));
+    hostCall(() => fs.mkdirSync(hb(hostPath), { mode: mode & 0o1777 }));
+    try { fs.chmodSync(hb(hostPath), mode & 0o1777); } catch { /* a file system without modes */ }
+  }
+
+  /** do_unlinkat without AT_REMOVEDIR: vfs_unlink. */
+  unlink(nd: Nameidata, path: string): void {
+    const p = this.lookupParent(nd, path);
+    if (p.lastType !== "norm") throw new Errno(E.EISDIR);
+    const target = join(p.parent.path, p.last);
+    const mount = this.wantWrite(target);
+    const d = this.lookupOne(p.parent.path, p.last, nd.pid);
+    if (isDir(d)) throw new Errno(E.EISDIR);
+    if (p.trailingSlash) throw new Errno(E.ENOTDIR);
+    hostCall(() => fs.unlinkSync(hb(this.hostPathOf(target, mount))));
+  }
+
+  /** do_rmdir: vfs_rmdir. */
+  rmdir(nd: Nameidata, path: string): void {
+    const p = this.lookupParent(nd, path);
+    if (p.lastType === "dot") throw new Errno(E.EINVAL);
+    if (p.lastType === "dotdot") throw new Errno(E.ENOTEMPTY);
+    if (p.lastType === "root") throw new Errno(E.EBUSY);
+    const target = join(p.parent.path, p.last);
+    const mount = this.wantWrite(target);
+    const d = this.lookupOne(p.parent.path, p.last, nd.pid);
+    if (!isDir(d)) throw new Errno(E.ENOTDIR);
+    if (this.mounts.some((m) => m.guestPath === target)) throw new Errno(E.EBUSY);
+    hostCall(() => fs.rmdirSync(hb(this.hostPathOf(target, mount))));
+  }
+
+  /** do_renameat2: RENAME_NOREPLACE is honoured; RENAME_EXCHANGE and RENAME_WHITEOUT are EINVAL. */
+  rename(oldNd: Nameidata, oldPath: string, newNd: Nameidata, newPath: string, flags: number): void {
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) throw new Errno(E.EINVAL);
+    if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) throw new Errno(E.EINVAL);
+    const po = this.lookupParent(oldNd, oldPath);
+    const pn = this.lookupParent(newNd, newPath);
+    if (po.lastType !== "norm") throw new Errno(E.EBUSY);
+    if (pn.lastType !== "norm") throw new Errno(flags & RENAME_NOREPLACE ? E.EEXIST : E.EBUSY);
+    const from = join(po.parent.path, po.last);
+    const to = join(pn.parent.path, pn.last);
+    if (this.mountFor(po.parent.path) !== this.mountFor(pn.parent.path)) throw new Errno(E.EXDEV);
+    if (this.mounts.some((m) => m.guestPath === from || m.guestPath === to)) throw new Errno(E.EBUSY);
+    const mount = this.wantWrite(from);
+    this.wantWrite(to);
+    const src = this.lookupOne(po.parent.path, po.last, oldNd.pid);
+    if (!isDir(src) && (po.trailingSlash || pn.trailingSlash)) throw new Errno(E.ENOTDIR);
+    if (flags & RENAME_NOREPLACE && this.lookupMaybe(pn.parent.path, pn.last, newNd.pid)) throw new Errno(E.EEXIST);
+    hostCall(() => fs.renameSync(hb(this.hostPathOf(from, mount)), hb(this.hostPathOf(to, mount))));
+  }
+
+  /** do_faccessat's permission check on what the walk found (the host decides for host files). */
+  access(d: Dentry, mode: number): void {
+    const inode = d.inode;
+    switch (inode.kind) {
+      case "memdev": if (mode & X_OK) throw new Errno(E.EACCES); return;
+      case "modeldir": if (mode & W_OK) throw new Errno(E.EACCES); return;
+      case "modellink": return;
+      case "host": {
+        const type = Number(inode.st.mode) & S_IFMT;
+        const onFs = type === S_IFREG || type === S_IFDIR || type === S_IFLNK;
+        if (mode & W_OK && onFs && !inode.mount.writable) throw new Errno(E.EROFS);
+        if (type === S_IFLNK) return; // a symlink's own permissions are always rwxrwxrwx
+        hostCall(() => fs.accessSync(hb(inode.hostPath), mode & (R_OK | W_OK | X_OK)));
+      }
+    }
+  }
+
+  /** vfs_truncate through a path. */
+  truncate(nd: Nameidata, path: string, length: bigint): void {
+    const d = this.walk(nd, path, true);
+    if (isDir(d)) throw new Errno(E.EISDIR);
+    if (d.inode.kind !== "host" || (Number(d.inode.st.mode) & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    if (length < 0n) throw new Errno(E.EINVAL);
+    if (d.inode.mount === this.exeMount) throw new Errno(E.ETXTBSY);
+    if (!d.inode.mount.writable) throw new Errno(E.EROFS);
+    const hostPath = d.inode.hostPath;
+    hostCall(() => fs.truncateSync(hb(hostPath), Number(length)));
+  }
+
+  /** vfs_utimes: times in nanoseconds, undefined leaves that time as it is (UTIME_OMIT). */
+  utimes(d: Dentry, atimeNs: bigint | undefined, mtimeNs: bigint | undefined): void {
+    const inode = d.inode;
+    if (inode.kind !== "host") throw new Errno(E.EPERM);
+    if (!inode.mount.writable) throw new Errno(E.EROFS);
+    const toSec = (ns: bigint): number => Number(ns) / 1e9;
+    const at = atimeNs ?? inode.st.atimeNs;
+    const mt = mtimeNs ?? inode.st.mtimeNs;
+    if (isSymlink(d)) hostCall(() => fs.lutimesSync(hb(inode.hostPath), toSec(at), toSec(mt)));
+    else hostCall(() => fs.utimesSync(hb(inode.hostPath), toSec(at), toSec(mt)));
+  }
+}
+
+/** f_flags as open leaves them: the creation-only flags are gone (do_dentry_open), O_CLOEXEC is the fd's. */
+const fileFlags = (flags: number): number => flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+
+const accessFmode = (acc: number): number =>
+  acc === O_RDONLY ? FMODE_READ : acc === O_WRONLY ? FMODE_WRITE : acc === O_RDWR ? FMODE_READ | FMODE_WRITE : 0;
+
+/** The host open(2) flags for a file the walk resolved: never follow, never let the host append. */
+function hostOpenFlags(flags: number, dir = false): number {
+  const c = fs.constants;
+  if (flags & O_PATH) return (c as Record<string, number>).O_PATH ?? c.O_RDONLY;
+  const acc = flags & O_ACCMODE;
+  let h = acc === O_WRONLY ? c.O_WRONLY : acc === O_RDWR ? c.O_RDWR : c.O_RDONLY;
+  if (flags & O_TRUNC && !dir) h |= c.O_TRUNC;
+  if (dir) h |= c.O_DIRECTORY;
+  return h | c.O_NOFOLLOW;
+}
