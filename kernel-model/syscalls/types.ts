@@ -3,6 +3,7 @@
 // its arguments as raw register values, the calling task ("current"), and user memory that it
 // must copy in and out of (copy_from_user / copy_to_user), never touch directly.
 
+import type { Cpu } from "../cpu.js";
 import type { Task } from "../sched/task.js";
 
 /** The syscall ABI of the calling task: decides struct layouts (stat vs stat64, long size). */
@@ -31,6 +32,8 @@ export interface SyscallContext {
   readonly abi: Abi;
   readonly task: Task;
   readonly mem: UserMemory;
+  /** The CPU the task runs on (arch_prctl changes its FS base, set_thread_area its GDT). */
+  readonly cpu: Cpu;
   /** Ends the whole thread group with this exit code (exit_group) or kills it by signal. */
   exit(code: number, signal?: number): void;
 }
