@@ -1,0 +1,26 @@
+// fs/file.c and fs/open.c's close: the fd-table syscalls dup, dup2, dup3, close.
+
+import { E, Errno } from "../../errno.js";
+import { O_CLOEXEC } from "../../fs/fcntl.js";
+import { int, type SyscallFamily } from "../types.js";
+import { fdget, rlimitNofile } from "./getname.js";
+
+export const fileSyscalls: SyscallFamily = {
+  sys_dup: (ctx, a) => ctx.task.files.dup(int(a[0]), 0, false, rlimitNofile(ctx)),
+  /** dup2(fd, fd) checks fd and changes nothing (not even close-on-exec). */
+  sys_dup2: (ctx, a) => {
+    const oldFd = int(a[0]);
+    const newFd = int(a[1]);
+    if (oldFd === newFd) { fdget(ctx, oldFd); return newFd; }
+    return ctx.task.files.dup2(oldFd, newFd, false, rlimitNofile(ctx));
+  },
+  sys_dup3: (ctx, a) => {
+    const oldFd = int(a[0]);
+    const newFd = int(a[1]);
+    const flags = int(a[2]);
+    if (flags & ~O_CLOEXEC) throw new Errno(E.EINVAL);
+    if (oldFd === newFd) throw new Errno(E.EINVAL);
+    return ctx.task.files.dup2(oldFd, newFd, (flags & O_CLOEXEC) !== 0, rlimitNofile(ctx));
+  },
+  sys_close: (ctx, a) => { ctx.task.files.close(int(a[0])); return 0; },
+};
