@@ -66,10 +66,12 @@ export interface TestMachine {
 }
 
 export function machine(abi: Abi, opts: VfsOptions, pid = 100): TestMachine {
-  const vfs = new Vfs(opts);
+  // A fixed "entropy source", wired into the Vfs as the kernel would wire its own.
+  const getRandomBytes = (b: Buffer): void => { for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 1) & 0xff; };
+  const vfs = new Vfs({ ...opts, getRandomBytes });
   const kernel: Kernel = {
     vfs,
-    getRandomBytes: (b) => { for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 1) & 0xff; },
+    getRandomBytes,
     realtimeNs: () => 1_700_000_000_000_000_000n,
     monotonicNs: () => 0n,
     utsname: { sysname: "Linux", nodename: "sysgate", release: "6.1.0", version: "#1", machine: abi === "x86_64" ? "x86_64" : "i686", domainname: "(none)" },
