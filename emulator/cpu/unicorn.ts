@@ -142,8 +142,8 @@ export class Unicorn {
   }
 
   /** A batch of registers read or written with one engine call each way (uc_reg_*_batch). */
-  batch(regs: readonly Reg[]): RegBatch {
-    return new RegBatch(this.a, this.uc, regs);
+  batch(regs: readonly Reg[], slot = 8): RegBatch {
+    return new RegBatch(this.a, this.uc, regs, slot);
   }
 
   readMsr(msr: number): bigint {
@@ -261,19 +261,22 @@ export class UnicornContext {
 }
 
 /**
- * Several registers moved with one FFI call. Values live in a pinned buffer; `vals` holds the
- * pointers to each slot, as uc_reg_read_batch wants (void **vals).
+ * Several registers moved with one FFI call. Values live in a pinned buffer of `slot` bytes per
+ * register; `ptrs` holds the pointer to each slot, as uc_reg_read_batch wants (void **vals).
  */
 export class RegBatch {
+  /** The raw slots; `values` views them as 64-bit numbers when slot = 8. */
+  readonly raw: Buffer;
   readonly values: BigUint64Array;
   private readonly ids: Int32Array;
   private readonly ptrs: BigUint64Array;
-  constructor(private readonly a: Api, private readonly uc: unknown, regs: readonly Reg[]) {
+  constructor(private readonly a: Api, private readonly uc: unknown, regs: readonly Reg[], slot = 8) {
     this.ids = Int32Array.from(regs);
-    this.values = new BigUint64Array(regs.length);
+    this.raw = Buffer.alloc(regs.length * slot);
+    this.values = new BigUint64Array(this.raw.buffer, this.raw.byteOffset, (regs.length * slot) / 8);
     this.ptrs = new BigUint64Array(regs.length);
-    const base = koffi.address(this.values) as bigint;
-    for (let i = 0; i < regs.length; i++) this.ptrs[i] = base + BigInt(i * 8);
+    const base = koffi.address(this.raw) as bigint;
+    for (let i = 0; i < regs.length; i++) this.ptrs[i] = base + BigInt(i * slot);
   }
   read(): BigUint64Array {
     const rc = this.a.uc_reg_read_batch(this.uc, this.ids, this.ptrs, this.ids.length);

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// sysgate's command line: `sysgate run`, `sysgate table`.
+
+import { UnicornNotFound } from "../cpu/unicorn_library.js";
+import { ExecFormatError } from "../loader/elf.js";
+import { runCommand } from "./run.js";
+import { tableCommand } from "./table.js";
+import { UsageError } from "./usage.js";
+
+const HELP = `sysgate: run static x86-64 Linux programs on Unicorn, every syscall through the kernel's entry path
+
+usage:
+  sysgate run [options] ELF [args...]    run a static program; its exit status is sysgate's
+  sysgate table --abi 64|32              print the syscall dispatch table
+  sysgate help                           this text
+
+run options:
+  --root DIR           DIR is the guest's / (read-write); default: the host's / read-only
+                       with the current directory read-write
+  --memory SIZE        bound on guest memory, e.g. 512M, 2G (default 1G)
+  --deterministic      virtual clock, seeded randomness, fixed pid/uid (same run every time)
+  --seed N             seed for --deterministic (implies it)
+  -q, --quiet          no warning for unimplemented syscalls
+  --                   end of options (the ELF comes next)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "run":
+      return runCommand(rest);
+    case "table":
+      return tableCommand(rest);
+    case undefined:
+    case "help":
+    case "-h":
+    case "--help":
+      process.stdout.write(HELP);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`sysgate: unknown command '${cmd}' (try 'sysgate help')\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof ExecFormatError || e instanceof UnicornNotFound || e instanceof UsageError) {
+      process.stderr.write(`sysgate: ${e.message}\n`);
+      process.exitCode = e instanceof UsageError ? 2 : 126;
+    } else {
+      process.stderr.write(`sysgate: internal error: ${(e as Error)?.stack ?? e}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,110 @@
+// The kernel model's Cpu (kernel-model/cpu.ts) on a Unicorn x86 engine.
+
+import type { Cpu, CpuContext, Reg, RegBatch, TableReg } from "../../kernel-model/cpu.js";
+import { UC, Unicorn, UnicornContext } from "./unicorn.js";
+
+const REG_IDS: Record<Reg, number> = {
+  rax: UC.UC_X86_REG_RAX, rbx: UC.UC_X86_REG_RBX, rcx: UC.UC_X86_REG_RCX, rdx: UC.UC_X86_REG_RDX,
+  rsi: UC.UC_X86_REG_RSI, rdi: UC.UC_X86_REG_RDI, rbp: UC.UC_X86_REG_RBP, rsp: UC.UC_X86_REG_RSP,
+  r8: UC.UC_X86_REG_R8, r9: UC.UC_X86_REG_R9, r10: UC.UC_X86_REG_R10, r11: UC.UC_X86_REG_R11,
+  r12: UC.UC_X86_REG_R12, r13: UC.UC_X86_REG_R13, r14: UC.UC_X86_REG_R14, r15: UC.UC_X86_REG_R15,
+  rip: UC.UC_X86_REG_RIP, rflags: UC.UC_X86_REG_RFLAGS,
+  eax: UC.UC_X86_REG_EAX, ebx: UC.UC_X86_REG_EBX, ecx: UC.UC_X86_REG_ECX, edx: UC.UC_X86_REG_EDX,
+  esi: UC.UC_X86_REG_ESI, edi: UC.UC_X86_REG_EDI, ebp: UC.UC_X86_REG_EBP, esp: UC.UC_X86_REG_ESP,
+  eip: UC.UC_X86_REG_EIP, eflags: UC.UC_X86_REG_EFLAGS,
+  cs: UC.UC_X86_REG_CS, ss: UC.UC_X86_REG_SS, ds: UC.UC_X86_REG_DS, es: UC.UC_X86_REG_ES,
+  fs: UC.UC_X86_REG_FS, gs: UC.UC_X86_REG_GS, fs_base: UC.UC_X86_REG_FS_BASE, gs_base: UC.UC_X86_REG_GS_BASE,
+  cr0: UC.UC_X86_REG_CR0, cr2: UC.UC_X86_REG_CR2, cr3: UC.UC_X86_REG_CR3, cr4: UC.UC_X86_REG_CR4,
+};
+const TABLE_IDS = { gdtr: UC.UC_X86_REG_GDTR, idtr: UC.UC_X86_REG_IDTR, tr: UC.UC_X86_REG_TR, ldtr: UC.UC_X86_REG_LDTR };
+
+class Ctx extends UnicornContext implements CpuContext {
+  declare readonly __cpuContext: true;
+}
+
+export class X86Cpu implements Cpu {
+  readonly uc: Unicorn;
+  /** The first exception a hook threw: emulation was stopped and run() rethrows it. */
+  private hookError: unknown;
+
+  private readonly xstate: ReturnType<Unicorn["batch"]>;
+  readonly xstateSize: number;
+
+  constructor(readonly bits: 64 | 32, readonly phys: Buffer) {
+    this.uc = new Unicorn(bits === 64 ? "64" : "32");
+    this.uc.mapHostMemory(0n, phys);
+    const xmm = Array.from({ length: bits === 64 ? 16 : 8 }, (_, i) => UC[`UC_X86_REG_XMM${i}` as keyof typeof UC] as number);
+    const st = Array.from({ length: 8 }, (_, i) => UC[`UC_X86_REG_ST${i}` as keyof typeof UC] as number);
+    this.xstate = this.uc.batch([...xmm, ...st, UC.UC_X86_REG_MXCSR, UC.UC_X86_REG_FPCW, UC.UC_X86_REG_FPSW, UC.UC_X86_REG_FPTAG], 16);
+    this.xstateSize = this.xstate.raw.length;
+  }
+
+  xsave(into: Buffer): void {
+    this.xstate.read();
+    this.xstate.raw.copy(into);
+  }
+  xrstor(from: Buffer): void {
+    from.copy(this.xstate.raw);
+    this.xstate.write();
+  }
+
+  get(reg: Reg): bigint { return this.uc.readBig(REG_IDS[reg]); }
+  set(reg: Reg, value: bigint | number): void { this.uc.write(REG_IDS[reg], value); }
+  batch(regs: readonly Reg[]): RegBatch { return this.uc.batch(regs.map((r) => REG_IDS[r])); }
+  rdmsr(msr: number): bigint { return this.uc.readMsr(msr); }
+  wrmsr(msr: number, value: bigint): void { this.uc.writeMsr(msr, value); }
+  getTable(reg: keyof typeof TABLE_IDS): TableReg { return this.uc.readMmr(TABLE_IDS[reg]); }
+  setTable(reg: keyof typeof TABLE_IDS, v: TableReg): void { this.uc.writeMmr(TABLE_IDS[reg], v); }
+
+  saveContext(into?: CpuContext): CpuContext {
+    const ctx = (into as Ctx | undefined) ?? new Ctx(this.uc.contextAlloc().handle);
+    this.uc.contextSave(ctx);
+    return ctx;
+  }
+  restoreContext(ctx: CpuContext): void { this.uc.contextRestore(ctx as Ctx); }
+  flushTlb(): void { this.uc.flushTlb(); }
+  flushCode(): void { this.uc.flushTb(); }
+  stop(): void { this.uc.stop(); }
+
+  /** Every hook body runs inside this: an exception stops the CPU instead of being lost in koffi. */
+  private guard<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
+    return (...a: A) => {
+      try {
+        fn(...a);
+      } catch (e) {
+        this.hookError ??= e;
+        this.uc.stop();
+      }
+    };
+  }
+  onExecute(address: bigint, fn: () => void): void {
+    this.uc.hookCode(address, address, this.guard(() => fn()));
+  }
+  /** A tracer over a range: only for single-stepping, each instruction costs a call into JS. */
+  onCode(begin: bigint, end: bigint, fn: (address: bigint, size: number) => void): number {
+    return this.uc.hookCode(begin, end, this.guard(fn));
+  }
+  onInstruction(insn: "syscall" | "sysenter", fn: () => void): void {
+    this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard(fn));
+  }
+  onInterrupt(fn: (vector: number) => void): void {
+    this.uc.hookIntr(this.guard(fn));
+  }
+
+  /**
+   * Runs the CPU from `pc` until a stop or `count` instructions. Returns the engine's error code
+   * (0 when it stopped on request), rethrowing any exception a hook raised.
+   */
+  run(pc: bigint, count = 0): number {
+    this.hookError = undefined;
+    const rc = this.uc.start(pc, 0n, count);
+    if (this.hookError !== undefined) {
+      const e = this.hookError;
+      this.hookError = undefined;
+      throw e;
+    }
+    return rc;
+  }
+
+  close(): void { this.uc.close(); }
+}

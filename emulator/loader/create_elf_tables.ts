@@ -1,0 +1,70 @@
+// The initial process stack, laid out as Linux's execve leaves it (fs/exec.c copy_strings and
+// fs/binfmt_elf.c create_elf_tables), from the top down:
+//   8 zero bytes | execfn | envp strings | argv strings | (align 16) | platform | 16 random bytes |
+//   (align 16) | auxv pairs ... AT_NULL | NULL | envp[] | NULL | argv[] | argc   <- sp (16-aligned)
+
+import type { MmStruct } from "../../kernel-model/mm/mm_struct.js";
+
+// include/uapi/linux/auxvec.h and arch/x86/include/uapi/asm/auxvec.h
+export const AT = {
+  AT_NULL: 0, AT_IGNORE: 1, AT_EXECFD: 2, AT_PHDR: 3, AT_PHENT: 4, AT_PHNUM: 5, AT_PAGESZ: 6, AT_BASE: 7,
+  AT_FLAGS: 8, AT_ENTRY: 9, AT_NOTELF: 10, AT_UID: 11, AT_EUID: 12, AT_GID: 13, AT_EGID: 14, AT_PLATFORM: 15,
+  AT_HWCAP: 16, AT_CLKTCK: 17, AT_SECURE: 23, AT_BASE_PLATFORM: 24, AT_RANDOM: 25, AT_HWCAP2: 26,
+  AT_RSEQ_FEATURE_SIZE: 27, AT_RSEQ_ALIGN: 28, AT_EXECFN: 31, AT_SYSINFO: 32, AT_SYSINFO_EHDR: 33, AT_MINSIGSTKSZ: 51,
+} as const;
+export const AT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(AT).map(([k, v]) => [v, k]));
+
+export interface ElfTablesInput {
+  bits: 64 | 32;
+  stackTop: bigint;
+  argv: readonly Buffer[];
+  envp: readonly Buffer[];
+  execfn: Buffer;
+  platform: string;
+  random: Buffer;
+  /** The auxv entries in order, without AT_EXECFN, AT_PLATFORM, AT_RANDOM and AT_NULL (placed here). */
+  auxv: readonly (readonly [number, bigint])[];
+}
+
+export interface ElfTables {
+  sp: bigint;
+  argvStart: bigint;
+  envEnd: bigint;
+  auxv: [number, bigint][];
+}
+
+export function createElfTables(mm: MmStruct, t: ElfTablesInput): ElfTables {
+  const w = t.bits === 64 ? 8 : 4;
+  let p = t.stackTop - BigInt(w); // bprm->p starts one pointer below the top
+  const pushString = (s: Buffer): bigint => {
+    p -= BigInt(s.length + 1);
+    mm.poke(p, Buffer.concat([s, Buffer.alloc(1)]));
+    return p;
+  };
+  const execfn = pushString(t.execfn);
+  // copy_strings copies the last string first, so argv[0] ends up lowest
+  const envPtrs = [...t.envp].reverse().map(pushString).reverse();
+  const envEnd = execfn;
+  const argPtrs = [...t.argv].reverse().map(pushString).reverse();
+  const argvStart = argPtrs[0] ?? p;
+
+  p &= ~15n; // arch_align_stack without randomization
+  const platform = pushString(Buffer.from(t.platform, "latin1"));
+  p -= 16n;
+  const random = p;
+  mm.poke(random, t.random.subarray(0, 16));
+
+  const auxv: [number, bigint][] = t.auxv.map(([k, v]) => [k, v]);
+  // after the arch and generic entries: AT_EXECFN then AT_PLATFORM, AT_RANDOM sits with AT_SECURE
+  const iSecure = auxv.findIndex(([k]) => k === AT.AT_SECURE);
+  auxv.splice(iSecure + 1, 0, [AT.AT_RANDOM, random]);
+  auxv.push([AT.AT_EXECFN, execfn], [AT.AT_PLATFORM, platform], [AT.AT_NULL, 0n]);
+
+  const items = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length * 2;
+  const sp = (p - BigInt(items * w)) & ~15n; // STACK_ROUND
+  const words: bigint[] = [BigInt(argPtrs.length), ...argPtrs, 0n, ...envPtrs, 0n, ...auxv.flatMap(([k, v]) => [BigInt(k), v])];
+  const buf = Buffer.alloc(words.length * w);
+  words.forEach((v, i) => (w === 8 ? buf.writeBigUInt64LE(v, i * 8) : buf.writeUInt32LE(Number(v), i * 4)));
+  mm.poke(sp, buf);
+  return { sp, argvStart, envEnd, auxv };
+}

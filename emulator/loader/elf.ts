@@ -1,0 +1,93 @@
+// Reading and checking an ELF executable before anything is mapped (fs/binfmt_elf.c's checks in
+// load_elf_binary, with messages a person can act on). Parsing is elfinfo's.
+
+import { open } from "elfinfo";
+
+export const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_TLS = 7, PT_GNU_STACK = 0x6474e551;
+export const ET_EXEC = 2, ET_DYN = 3;
+export const EM_386 = 3, EM_X86_64 = 62;
+export const PF_X = 1, PF_W = 2, PF_R = 4;
+
+/** The file cannot be run: one line that says why (execve's ENOEXEC, with the reason). */
+export class ExecFormatError extends Error {}
+
+export interface ElfSegment { type: number; flags: number; offset: number; vaddr: bigint; filesz: number; memsz: number; align: number }
+
+export interface ElfSymbol { name: string; value: bigint; size: number; type: number }
+
+export interface ElfImage {
+  readonly bits: 64 | 32;
+  readonly machine: "x86_64" | "i386";
+  readonly type: typeof ET_EXEC | typeof ET_DYN;
+  readonly entry: bigint;
+  readonly phoff: number;
+  readonly phentsize: number;
+  readonly phnum: number;
+  readonly segments: readonly ElfSegment[];
+  /** STT_FUNC and STT_OBJECT symbols of .symtab (a static binary's only symbol table). */
+  readonly symbols: readonly ElfSymbol[];
+  readonly bytes: Buffer;
+}
+
+export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
+  if (bytes.length < 4 || bytes.readUInt32BE(0) !== 0x7f454c46) {
+    throw new ExecFormatError(`${name}: not an ELF file (no \\x7fELF magic at the start)`);
+  }
+  const cls = bytes[4];
+  if (cls !== 1 && cls !== 2) throw new ExecFormatError(`${name}: not a valid ELF file (unknown class ${cls})`);
+  if (bytes[5] !== 1) throw new ExecFormatError(`${name}: big-endian ELF files do not run on x86`);
+  const ehsize = cls === 2 ? 64 : 52;
+  if (bytes.length < ehsize) throw new ExecFormatError(`${name}: truncated ELF file (${bytes.length} bytes, the ELF header alone needs ${ehsize})`);
+  const machine = bytes.readUInt16LE(18);
+  if (machine !== EM_X86_64 && machine !== EM_386) {
+    throw new ExecFormatError(`${name}: wrong machine: ELF machine ${machine} (${MACHINE_NAMES[machine] ?? "unknown"}); sysgate runs x86-64 and i386 programs only`);
+  }
+  if ((machine === EM_X86_64) !== (cls === 2)) throw new ExecFormatError(`${name}: ELF class and machine disagree`);
+  const type = bytes.readUInt16LE(16);
+  if (type !== ET_EXEC && type !== ET_DYN) {
+    throw new ExecFormatError(`${name}: not an executable (ELF type ${type === 1 ? "REL, an object file" : type === 4 ? "CORE, a core dump" : type})`);
+  }
+  const phoff = Number(cls === 2 ? bytes.readBigUInt64LE(32) : BigInt(bytes.readUInt32LE(28)));
+  const phentsize = bytes.readUInt16LE(cls === 2 ? 54 : 42);
+  const phnum = bytes.readUInt16LE(cls === 2 ? 56 : 44);
+  if (phnum === 0) throw new ExecFormatError(`${name}: no program headers: nothing to load`);
+  if (phoff + phentsize * phnum > bytes.length) {
+    throw new ExecFormatError(`${name}: truncated ELF file (program headers end at byte ${phoff + phentsize * phnum}, the file has ${bytes.length})`);
+  }
+
+  const parsed = await open(bytes);
+  if (!parsed.success || !parsed.elf) throw new ExecFormatError(`${name}: not a valid ELF file (${parsed.errors.join("; ")})`);
+  const elf = parsed.elf;
+  const segments: ElfSegment[] = elf.segments.map((s) => ({
+    type: s.type, flags: s.flags, offset: Number(s.offset), vaddr: BigInt(s.vaddr),
+    filesz: Number(s.filesz), memsz: Number(s.memsz), align: Number(s.align),
+  }));
+  if (segments.some((s) => s.type === PT_INTERP)) {
+    const interp = segments.find((s) => s.type === PT_INTERP)!;
+    const path = bytes.subarray(interp.offset, interp.offset + interp.filesz).toString("latin1").replace(/\0.*$/, "");
+    throw new ExecFormatError(`${name}: dynamically linked (needs the interpreter ${path}); sysgate runs statically ` +
+      `linked programs only, because it has no dynamic loader or shared libraries of the guest's to map (build with -static or -static-pie)`);
+  }
+  for (const s of segments) {
+    if (s.type === PT_LOAD && s.offset + s.filesz > bytes.length) {
+      throw new ExecFormatError(`${name}: truncated ELF file (a PT_LOAD segment ends at byte ${s.offset + s.filesz}, the file has ${bytes.length})`);
+    }
+  }
+  if (!segments.some((s) => s.type === PT_LOAD)) throw new ExecFormatError(`${name}: no PT_LOAD segment: nothing to load`);
+
+  const symbols: ElfSymbol[] = [];
+  for (const sec of elf.sections) {
+    if (sec.name !== ".symtab" || !("symbols" in sec)) continue;
+    for (const sym of (sec as unknown as { symbols: { name: string; value: bigint | number; size: bigint | number; type: number }[] }).symbols) {
+      if ((sym.type === 1 || sym.type === 2) && sym.name) {
+        symbols.push({ name: sym.name, value: BigInt(sym.value), size: Number(sym.size), type: sym.type });
+      }
+    }
+  }
+  return {
+    bits: cls === 2 ? 64 : 32, machine: machine === EM_X86_64 ? "x86_64" : "i386", type,
+    entry: BigInt(elf.entryPoint), phoff, phentsize, phnum, segments, symbols, bytes,
+  };
+}
+
+const MACHINE_NAMES: Record<number, string> = { 40: "ARM", 183: "AArch64", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 243: "RISC-V", 22: "S/390", 2: "SPARC" };

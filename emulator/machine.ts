@@ -1,0 +1,162 @@
+// A machine: guest RAM, a CPU, a booted kernel model and one program loaded into it (execve's
+// work, done once). run() drives the CPU until the program exits or is killed.
+
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { basename, isAbsolute, relative } from "node:path";
+import { FilesStruct } from "../kernel-model/fs/files_struct.js";
+import { FsStruct } from "../kernel-model/fs/fs_struct.js";
+import { Vfs } from "../kernel-model/fs/vfs.js";
+import { KernelState } from "../kernel-model/kernel.js";
+import * as L from "../kernel-model/boot/layout_64.js";
+import { LinuxX86_64, type ExitState } from "../kernel-model/linux.js";
+import { PROT_READ, PROT_WRITE } from "../kernel-model/mm/mm_struct.js";
+import { PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
+import { SIGILL, SIGSEGV } from "../kernel-model/entry/traps.js";
+import { Task, type Cred } from "../kernel-model/sched/task.js";
+import { UC } from "./cpu/unicorn.js";
+import { X86Cpu } from "./cpu/x86_cpu.js";
+import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
+import { AT, createElfTables } from "./loader/create_elf_tables.js";
+import { ExecFormatError, parseElf, type ElfImage } from "./loader/elf.js";
+
+export interface MachineOptions {
+  /** argv of the guest; argv[0] defaults to the path as given. */
+  argv?: string[];
+  /** Environment strings KEY=VALUE; defaults to sysgate's own environment. */
+  env?: string[];
+  /** The host directory that is the guest's "/" (read-write); default: host "/" read-only + cwd read-write. */
+  root?: string;
+  /** The working directory (host mode); default process.cwd(). */
+  cwd?: string;
+  /** Virtual clock, seeded randomness, fixed ids (DESIGN.md section 4). */
+  deterministic?: boolean;
+  seed?: bigint;
+  /** Bound on guest RAM in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
+  memoryLimit?: number;
+  /** Print one line per unimplemented syscall name (default true). */
+  warnUnimplemented?: boolean;
+  /** Where sysgate's own diagnostics go (default: stderr). */
+  warn?: (message: string) => void;
+}
+
+export const DEFAULT_MEMORY_LIMIT = 1 << 30;
+/** RAM for the kernel itself (page tables, stacks, tables) on top of the guest's bound. */
+const KERNEL_RESERVE = 16 << 20;
+const STACK_SIZE = 8n << 20n;
+
+export class Machine {
+  private constructor(
+    readonly image: ElfImage,
+    readonly cpu: X86Cpu,
+    readonly kernel: LinuxX86_64,
+    readonly task: Task,
+  ) {}
+
+  static async create(path: string, opts: MachineOptions = {}): Promise<Machine> {
+    let bytes: Buffer;
+    try {
+      if (statSync(path).isDirectory()) throw new ExecFormatError(`${path}: is a directory`);
+      bytes = readFileSync(path);
+    } catch (e) {
+      if (e instanceof ExecFormatError) throw e;
+      const err = e as NodeJS.ErrnoException;
+      throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
+    }
+    const image = await parseElf(bytes, path);
+    if (image.bits === 32) throw new ExecFormatError(`${path}: an i386 program: 32-bit guests are not supported by this build yet`);
+
+    const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+    if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
+    const phys = new PhysMem(Math.ceil((memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE);
+    const cpu = new X86Cpu(64, phys.mem);
+    const deterministic = opts.deterministic ?? false;
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
+
+    const hostExe = realpathSync(path);
+    const guestExe = opts.root ? "/" + relative(realpathSync(opts.root), hostExe) : hostExe;
+    if (opts.root && (guestExe.startsWith("/..") || isAbsolute(relative(realpathSync(opts.root), hostExe)))) {
+      throw new ExecFormatError(`${path}: the program must be inside --root ${opts.root}`);
+    }
+    let kstate!: KernelState;
+    const vfs = new Vfs({
+      ...(opts.root ? { mode: "root" as const, root: opts.root } : { mode: "host" as const, cwd: opts.cwd ?? process.cwd() }),
+      exe: { hostPath: hostExe, guestPath: guestExe },
+      getRandomBytes: (b) => kstate.getRandomBytes(b),
+    });
+    kstate = new KernelState({ vfs, deterministic, seed: opts.seed ?? 0n, machine: "x86_64", warn });
+    const linux = new LinuxX86_64(cpu, phys, kstate, { warnUnimplemented: opts.warnUnimplemented ?? true });
+
+    // execve: a new address space, the image, the break, the stack and its tables.
+    const mm = linux.newMm();
+    const loaded = loadElfImage(mm, image, guestExe);
+    setupBrk(mm, loaded);
+    mm.mapRegion(L.STACK_TOP_64 - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
+    const cred: Cred = deterministic
+      ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
+      : (() => {
+          const u = process.getuid?.() ?? 0, g = process.getgid?.() ?? 0;
+          return { uid: u, gid: g, euid: u, egid: g, suid: u, sgid: g, fsuid: u, fsgid: g };
+        })();
+    const random = Buffer.alloc(16);
+    kstate.getRandomBytes(random);
+    const argv = opts.argv ?? [path];
+    const env = opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+    const tables = createElfTables(mm, {
+      bits: 64, stackTop: L.STACK_TOP_64,
+      argv: argv.map((s) => Buffer.from(s)), envp: env.map((s) => Buffer.from(s)), execfn: Buffer.from(path),
+      platform: "x86_64", random,
+      auxv: [
+        [AT.AT_MINSIGSTKSZ, 2048n],
+        [AT.AT_HWCAP, 0x178bfbffn],
+        [AT.AT_PAGESZ, BigInt(PAGE_SIZE)],
+        [AT.AT_CLKTCK, 100n],
+        [AT.AT_PHDR, loaded.phdr],
+        [AT.AT_PHENT, BigInt(image.phentsize)],
+        [AT.AT_PHNUM, BigInt(image.phnum)],
+        [AT.AT_BASE, 0n],
+        [AT.AT_FLAGS, 0n],
+        [AT.AT_ENTRY, loaded.entry],
+        [AT.AT_UID, BigInt(cred.uid)],
+        [AT.AT_EUID, BigInt(cred.euid)],
+        [AT.AT_GID, BigInt(cred.gid)],
+        [AT.AT_EGID, BigInt(cred.egid)],
+        [AT.AT_SECURE, 0n],
+        [AT.AT_HWCAP2, 0n],
+      ],
+    });
+    mm.arg = { start: tables.argvStart, end: tables.envEnd };
+    mm.startStack = tables.sp;
+    const pid = deterministic ? 1000 : process.pid;
+    const task = new Task(kstate, "x86_64", mm, FilesStruct.withStdio(), new FsStruct(vfs.initialCwd), cred,
+      { pid, ppid: deterministic ? 1 : process.ppid }, basename(path).slice(0, 15));
+    linux.exec(task, loaded.entry, tables.sp);
+    return new Machine(image, cpu, linux, task);
+  }
+
+  /** Runs the guest to its end. The host process never dies of what the guest does. */
+  run(): ExitState {
+    const k = this.kernel;
+    let pc = k.entryPoint;
+    for (;;) {
+      const rc = this.cpu.run(pc);
+      if (k.exited) return k.exited;
+      const rip = this.cpu.get("rip");
+      switch (rc) {
+        case UC.UC_ERR_OK:
+          pc = rip; // stopped without an exit (a hook asked for a pause): carry on
+          continue;
+        case UC.UC_ERR_INSN_INVALID:
+          k.kill(SIGILL, `#UD invalid opcode at rip 0x${rip.toString(16)}`);
+          break;
+        default:
+          k.kill(SIGSEGV, `${this.cpu.uc.strerror(rc)} at rip 0x${rip.toString(16)}`);
+      }
+      return k.exited!;
+    }
+  }
+
+  close(): void {
+    this.cpu.close();
+  }
+}
+

@@ -1,0 +1,113 @@
+// Boot of the x86-64 kernel model: what Linux's early boot, cpu_init(), trap_init()/idt_setup
+// and syscall_init() leave behind. Tables are written into guest memory and the CPU's registers
+// are pointed at them, so the CPU itself (not the model) uses them from then on.
+
+import { EFER_LMA, EFER_LME, EFER_NX, EFER_SCE, MSR, type Cpu } from "../cpu.js";
+import { kernelText, type KernelText } from "../entry/kernel_text.js";
+import { PageTables } from "../mm/pgtable.js";
+import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
+import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
+import * as L from "./layout_64.js";
+
+// X86_EFLAGS_* bits syscall_init() puts in IA32_FMASK: cleared on SYSCALL entry.
+const X86_EFLAGS_CF = 0x1, X86_EFLAGS_PF = 0x4, X86_EFLAGS_AF = 0x10, X86_EFLAGS_ZF = 0x40, X86_EFLAGS_SF = 0x80,
+  X86_EFLAGS_TF = 0x100, X86_EFLAGS_IF = 0x200, X86_EFLAGS_DF = 0x400, X86_EFLAGS_OF = 0x800, X86_EFLAGS_IOPL = 0x3000,
+  X86_EFLAGS_NT = 0x4000, X86_EFLAGS_RF = 0x10000, X86_EFLAGS_AC = 0x40000, X86_EFLAGS_ID = 0x200000;
+export const SYSCALL_MASK_64 = BigInt(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF |
+  X86_EFLAGS_TF | X86_EFLAGS_IF | X86_EFLAGS_DF | X86_EFLAGS_OF | X86_EFLAGS_IOPL | X86_EFLAGS_NT | X86_EFLAGS_RF |
+  X86_EFLAGS_AC | X86_EFLAGS_ID);
+
+// CR0/CR4 bits (SDM vol. 3A, 2.5)
+const CR0_PE = 1n, CR0_MP = 2n, CR0_ET = 0x10n, CR0_NE = 0x20n, CR0_WP = 0x10000n, CR0_AM = 0x40000n, CR0_PG = 0x80000000n;
+const CR4_PAE = 0x20n, CR4_OSFXSR = 0x200n, CR4_OSXMMEXCPT = 0x400n;
+
+/** A piece of kernel memory: where it is for the CPU (va) and in guest RAM (pa). */
+export interface KernelArea { va: bigint; pa: number; size: number }
+
+export interface Boot64 {
+  readonly text: KernelText;
+  /** init_mm's page tables: the kernel half that every process's page tables share. */
+  readonly swapper: PageTables;
+  readonly gdt: KernelArea;
+  readonly idt: KernelArea;
+  readonly tss: KernelArea;
+  readonly percpu: KernelArea;
+  readonly stack: KernelArea;
+  /** Top of the kernel stack: TSS.rsp0 and pcpu_hot.top_of_stack. */
+  readonly stackTop: bigint;
+  readonly msrs: { star: bigint; lstar: bigint; fmask: bigint; efer: bigint };
+}
+
+export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
+  const text = kernelText("entry_64");
+  const swapper = new PageTables(phys, "4-level");
+
+  // Kernel text: supervisor-only, read-only, executable (the user gets #PF touching it).
+  const textPages = Math.ceil(text.bytes.length / PAGE_SIZE);
+  const textPa = phys.allocContiguous(textPages);
+  text.bytes.copy(phys.mem, textPa);
+  for (let i = 0; i < textPages; i++) {
+    swapper.map(L.KERNEL_TEXT_START + BigInt(i * PAGE_SIZE), textPa + i * PAGE_SIZE, { write: false, user: false, exec: true, global: true });
+  }
+
+  // Kernel data, one contiguous block: GDT, IDT, TSS, per-CPU area, then a guard page and the stack.
+  const stackPages = L.THREAD_SIZE / PAGE_SIZE;
+  const dataPages = 4 + 1 + stackPages;
+  const dataPa = phys.allocContiguous(dataPages);
+  const area = (page: number, pages = 1): KernelArea =>
+    ({ va: L.KERNEL_DATA_START + BigInt(page * PAGE_SIZE), pa: dataPa + page * PAGE_SIZE, size: pages * PAGE_SIZE });
+  const gdt = area(0), idt = area(1), tss = area(2), percpu = area(3), stack = area(5, stackPages);
+  for (let i = 0; i < dataPages; i++) {
+    if (i === 4) continue; // the guard page below the stack stays unmapped
+    swapper.map(L.KERNEL_DATA_START + BigInt(i * PAGE_SIZE), dataPa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
+  }
+  const stackTop = stack.va + BigInt(stack.size);
+
+  // GDT (arch/x86/kernel/cpu/common.c: gdt_page), with the TSS descriptor of cpu_init().
+  const put = (a: KernelArea, off: number, b: Buffer) => b.copy(phys.mem, a.pa + off);
+  put(gdt, L.GDT_ENTRY_KERNEL32_CS * 8, segmentDescriptor({ code: true, dpl: 0, db: true }));
+  put(gdt, L.GDT_ENTRY_KERNEL_CS * 8, segmentDescriptor({ code: true, dpl: 0, long: true }));
+  put(gdt, L.GDT_ENTRY_KERNEL_DS * 8, segmentDescriptor({ code: false, dpl: 0, db: true }));
+  put(gdt, L.GDT_ENTRY_DEFAULT_USER32_CS * 8, segmentDescriptor({ code: true, dpl: 3, db: true }));
+  put(gdt, L.GDT_ENTRY_DEFAULT_USER_DS * 8, segmentDescriptor({ code: false, dpl: 3, db: true }));
+  put(gdt, L.GDT_ENTRY_DEFAULT_USER_CS * 8, segmentDescriptor({ code: true, dpl: 3, long: true }));
+  const TSS_SIZE = 0x68;
+  put(gdt, L.GDT_ENTRY_TSS * 8, tssDescriptor(tss.va, TSS_SIZE - 1, true));
+
+  // TSS: RSP0 is the stack the CPU switches to on an interrupt from user mode.
+  phys.mem.writeBigUInt64LE(stackTop, tss.pa + 4);
+  phys.mem.writeUInt16LE(TSS_SIZE, tss.pa + 0x66); // I/O map base past the limit: no I/O bitmap
+
+  // IDT (idt_setup_traps & co.): every vector an interrupt gate to the kernel, DPL 0, except the
+  // ones user code may raise with INT n: #BP (int3) and #OF (into), as in Linux.
+  const unhandled = text.sym("asm_exc_unhandled");
+  for (let v = 0; v < 256; v++) {
+    const dpl = v === 3 || v === 4 ? 3 : 0;
+    put(idt, v * 16, gateDescriptor({ offset: unhandled, selector: L.__KERNEL_CS, type: GATE_INTERRUPT, dpl, present: true }, true));
+  }
+
+  // per-CPU: the top of the kernel stack the SYSCALL entry loads.
+  phys.mem.writeBigUInt64LE(stackTop, percpu.pa + L.PER_CPU_TOP_OF_STACK);
+
+  // The CPU: paging on with the swapper tables, long mode, descriptor tables, syscall_init().
+  const efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
+  const msrs = {
+    star: (BigInt(L.__USER32_CS & ~3) << 48n) | (BigInt(L.__KERNEL_CS) << 32n),
+    lstar: text.sym("entry_SYSCALL_64"),
+    fmask: SYSCALL_MASK_64,
+    efer,
+  };
+  cpu.set("cr3", swapper.root);
+  cpu.set("cr4", CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
+  cpu.wrmsr(MSR.EFER, efer);
+  cpu.set("cr0", CR0_PG | CR0_AM | CR0_WP | CR0_NE | CR0_ET | CR0_MP | CR0_PE);
+  cpu.setTable("gdtr", { selector: 0, base: gdt.va, limit: L.GDT_ENTRIES * 8 - 1, flags: 0 });
+  cpu.setTable("idtr", { selector: 0, base: idt.va, limit: 256 * 16 - 1, flags: 0 });
+  cpu.wrmsr(MSR.STAR, msrs.star);
+  cpu.wrmsr(MSR.LSTAR, msrs.lstar);
+  cpu.wrmsr(MSR.SYSCALL_MASK, msrs.fmask);
+  cpu.set("gs_base", percpu.va);
+  cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n);
+  cpu.set("rsp", stackTop); // the boot stack: init's kernel stack, as head_64.S sets it up
+  return { text, swapper, gdt, idt, tss, percpu, stack, stackTop, msrs };
+}

@@ -1,0 +1,48 @@
+// The generic part of every syscall entry (Linux arch/x86/entry/common.c): take the number and
+// arguments from pt_regs, look the slot up in the table, call the service routine, put the
+// result in regs->ax. Its callers, do_syscall_64 / do_int80_syscall_32 / do_fast_syscall_32,
+// differ only in where the arguments are.
+
+import { E, Errno } from "../errno.js";
+import type { SyscallSlot, SyscallTable } from "../syscalls/table.js";
+import type { SyscallArgs, SyscallContext } from "../syscalls/types.js";
+
+export interface SyscallOutcome {
+  nr: number;
+  slot: SyscallSlot | undefined;
+  args: SyscallArgs;
+  /** The value written to regs->ax, as a signed number. */
+  result: bigint;
+}
+
+export class SyscallDispatcher {
+  private readonly warned = new Set<string>();
+
+  constructor(readonly table: SyscallTable, private readonly warn: (msg: string) => void, private readonly warnUnimplemented: boolean) {}
+
+  /** Runs one syscall; never throws for what the guest did (errors become -errno). */
+  dispatch(ctx: SyscallContext, nr: number, args: SyscallArgs): SyscallOutcome {
+    const slot = this.table.slot(nr);
+    let result: bigint;
+    if (!slot?.impl) {
+      this.noteUnimplemented(nr, slot);
+      result = BigInt(-E.ENOSYS);
+    } else {
+      try {
+        result = BigInt(slot.impl(ctx, args));
+      } catch (e) {
+        if (!(e instanceof Errno)) throw e;
+        result = BigInt(-e.errno);
+      }
+    }
+    return { nr, slot, args, result };
+  }
+
+  /** sys_ni_syscall, saying once per name that the guest asked for something not modelled. */
+  private noteUnimplemented(nr: number, slot: SyscallSlot | undefined): void {
+    const name = slot?.name ?? `syscall_${nr}`;
+    if (!this.warnUnimplemented || this.warned.has(name)) return;
+    this.warned.add(name);
+    this.warn(`sysgate: ${name} (${this.table.abi} #${nr}${slot?.entry ? `, ${slot.entry}` : ""}) is not implemented: returning -ENOSYS`);
+  }
+}

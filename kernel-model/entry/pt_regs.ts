@@ -1,0 +1,36 @@
+// struct pt_regs: the user registers as the entry code saved them on the kernel stack
+// (arch/x86/include/asm/ptrace.h). The model reads and writes them in guest memory, so a
+// service routine's result reaches the user the way it does in Linux: through regs->ax.
+
+/** x86-64 layout: 21 slots of 8 bytes, in this order from the lowest address. */
+export const PT_REGS_64 = ["r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8",
+  "ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss"] as const;
+export type PtRegs64Field = (typeof PT_REGS_64)[number];
+export const PT_REGS_64_SIZE = PT_REGS_64.length * 8;
+export const ptRegs64Offset = (f: PtRegs64Field): number => PT_REGS_64.indexOf(f) * 8;
+
+/** i386 layout: 17 slots of 4 bytes (segment slots are 32-bit with the selector in the low half). */
+export const PT_REGS_32 = ["bx", "cx", "dx", "si", "di", "bp", "ax", "ds", "es", "fs", "gs",
+  "orig_ax", "ip", "cs", "flags", "sp", "ss"] as const;
+export type PtRegs32Field = (typeof PT_REGS_32)[number];
+export const PT_REGS_32_SIZE = PT_REGS_32.length * 4;
+export const ptRegs32Offset = (f: PtRegs32Field): number => PT_REGS_32.indexOf(f) * 4;
+
+/** A pt_regs frame in guest physical memory. */
+export class PtRegs {
+  constructor(private readonly mem: Buffer, readonly pa: number, readonly va: bigint, readonly bits: 64 | 32) {}
+  get(f: PtRegs64Field | PtRegs32Field): bigint {
+    return this.bits === 64
+      ? this.mem.readBigUInt64LE(this.pa + ptRegs64Offset(f as PtRegs64Field))
+      : BigInt(this.mem.readUInt32LE(this.pa + ptRegs32Offset(f as PtRegs32Field)));
+  }
+  set(f: PtRegs64Field | PtRegs32Field, v: bigint): void {
+    if (this.bits === 64) this.mem.writeBigUInt64LE(BigInt.asUintN(64, v), this.pa + ptRegs64Offset(f as PtRegs64Field));
+    else this.mem.writeUInt32LE(Number(BigInt.asUintN(32, v)), this.pa + ptRegs32Offset(f as PtRegs32Field));
+  }
+  /** Every field, for tracing and the terminal UI. */
+  toObject(): Record<string, bigint> {
+    const names = this.bits === 64 ? PT_REGS_64 : PT_REGS_32;
+    return Object.fromEntries(names.map((n) => [n, this.get(n)]));
+  }
+}

@@ -1,0 +1,267 @@
+// mm_struct: a process's address space. The virtual memory areas (vm_area_struct) say what may be
+// mapped where; the page tables say what is mapped now. Anonymous memory is populated on first
+// touch (handle_mm_fault), file mappings are read when they are made.
+
+import { E, Errno } from "../errno.js";
+import type { UserMemory } from "../syscalls/types.js";
+import { PAGE_SIZE, type PhysMem } from "./phys.js";
+import { PageTables } from "./pgtable.js";
+
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+export const MAP_GROWSDOWN = 0x100, MAP_FIXED_NOREPLACE = 0x100000;
+
+const PAGE = BigInt(PAGE_SIZE);
+export const pageDown = (a: bigint) => a & ~(PAGE - 1n);
+export const pageUp = (a: bigint) => (a + PAGE - 1n) & ~(PAGE - 1n);
+
+export interface Vma {
+  start: bigint;
+  end: bigint;
+  prot: number;
+  /** What /proc/<pid>/maps would show: a path, [heap], [stack], [vdso], [vvar] or "". */
+  name: string;
+}
+
+export interface AddressLayout {
+  /** Highest user address + 1 (TASK_SIZE). */
+  taskSize: bigint;
+  /** Top of the area that top-down mmap allocates from (mmap_base). */
+  mmapBase: bigint;
+  /** Lowest address mmap hands out without MAP_FIXED (mmap_min_addr). */
+  mmapMin: bigint;
+}
+
+export class MmStruct implements UserMemory {
+  readonly pgd: PageTables;
+  /** Sorted, non-overlapping. */
+  readonly vmas: Vma[] = [];
+  startBrk = 0n;
+  brk = 0n;
+  /** Set by the loader (start_code, end_data... are not needed by anything here). */
+  arg = { start: 0n, end: 0n };
+  env = { start: 0n, end: 0n };
+  startStack = 0n;
+  /** Called after entries are removed or restricted, and after code pages changed. */
+  onTlbFlush: (codeChanged: boolean) => void = () => {};
+
+  constructor(readonly phys: PhysMem, readonly layout: AddressLayout, pgd?: PageTables) {
+    this.pgd = pgd ?? new PageTables(phys, layout.taskSize > 1n << 32n ? "4-level" : "pae");
+  }
+
+  findVma(addr: bigint): Vma | undefined {
+    // binary search over sorted areas
+    let lo = 0, hi = this.vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.vmas[mid];
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else return v;
+    }
+    return undefined;
+  }
+
+  /** Inserts an area, replacing whatever overlapped it (callers unmap first when they must). */
+  private insertVma(v: Vma): void {
+    let i = 0;
+    while (i < this.vmas.length && this.vmas[i].start < v.start) i++;
+    this.vmas.splice(i, 0, v);
+  }
+
+  /** Splits areas so that `start` and `end` fall on area boundaries; returns the areas inside. */
+  private split(start: bigint, end: bigint): Vma[] {
+    const out: Vma[] = [];
+    for (let i = 0; i < this.vmas.length; i++) {
+      const v = this.vmas[i];
+      if (v.end <= start || v.start >= end) continue;
+      if (v.start < start) {
+        this.vmas.splice(i, 0, { ...v, end: start });
+        v.start = start;
+        i++;
+      }
+      if (v.end > end) {
+        this.vmas.splice(i + 1, 0, { ...v, start: end });
+        v.end = end;
+      }
+      out.push(v);
+    }
+    return out;
+  }
+
+  /** Is [start, end) free of areas? */
+  isFree(start: bigint, end: bigint): boolean {
+    return !this.vmas.some((v) => v.start < end && v.end > start);
+  }
+
+  /** get_unmapped_area, top-down from mmap_base as Linux's default layout does. */
+  getUnmappedArea(len: bigint): bigint {
+    let top = this.layout.mmapBase;
+    for (let i = this.vmas.length - 1; i >= 0; i--) {
+      const v = this.vmas[i];
+      if (v.start >= top) continue;
+      if (v.end <= top - len) break;
+      top = v.start;
+    }
+    const start = top - len;
+    if (start < this.layout.mmapMin || !this.isFree(start, top)) {
+      // fall back to the lowest hole above mmap_min_addr
+      let cand = this.layout.mmapMin;
+      for (const v of this.vmas) {
+        if (v.start >= cand + len) break;
+        if (v.end > cand) cand = v.end;
+      }
+      if (cand + len > this.layout.taskSize) throw new Errno(E.ENOMEM);
+      return cand;
+    }
+    return start;
+  }
+
+  /** Creates an area; anonymous pages appear on first touch. Overlapped areas are unmapped first. */
+  mapRegion(start: bigint, len: bigint, prot: number, name = ""): void {
+    const end = pageUp(start + len);
+    this.unmapRegion(start, end - start);
+    this.insertVma({ start, end, prot, name });
+  }
+
+  unmapRegion(start: bigint, len: bigint): void {
+    const end = pageUp(start + len);
+    let hadExec = false;
+    const gone = new Set(this.split(start, end));
+    if (!gone.size) return;
+    for (const v of gone) {
+      hadExec ||= (v.prot & PROT_EXEC) !== 0;
+      for (let a = v.start; a < v.end; a += PAGE) {
+        const pa = this.pgd.unmap(a);
+        if (pa !== undefined) this.phys.freeFrame(pa);
+      }
+    }
+    for (let i = this.vmas.length - 1; i >= 0; i--) if (gone.has(this.vmas[i])) this.vmas.splice(i, 1);
+    this.onTlbFlush(hadExec);
+  }
+
+  protectRegion(start: bigint, len: bigint, prot: number): void {
+    const end = pageUp(start + len);
+    // Linux: ENOMEM when part of the range is not mapped
+    for (let a = start; a < end; ) {
+      const v = this.findVma(a);
+      if (!v) throw new Errno(E.ENOMEM);
+      a = v.end;
+    }
+    let codeChanged = false;
+    for (const v of this.split(start, end)) {
+      codeChanged ||= ((v.prot ^ prot) & PROT_EXEC) !== 0;
+      v.prot = prot;
+      for (let a = v.start; a < v.end; a += PAGE) {
+        if (prot === 0) {
+          const pa = this.pgd.unmap(a);
+          // keep the contents: a PROT_NONE page is inaccessible, not discarded
+          if (pa !== undefined) this.pgd.map(a, pa, { write: false, user: false, exec: false });
+        } else {
+          const cur = this.pgd.lookup(a);
+          if (cur) this.pgd.map(a, cur.pa, this.pteFlags(prot));
+        }
+      }
+    }
+    this.onTlbFlush(codeChanged);
+  }
+
+  private pteFlags(prot: number) {
+    return { write: (prot & PROT_WRITE) !== 0, user: prot !== 0, exec: (prot & PROT_EXEC) !== 0 };
+  }
+
+  /**
+   * handle_mm_fault for a user access to `addr`: populates the page if the area allows the access.
+   * Returns false when the access must raise SIGSEGV.
+   */
+  handleFault(addr: bigint, access: "read" | "write" | "exec"): boolean {
+    const v = this.findVma(addr);
+    if (!v) return false;
+    if (access === "write" && !(v.prot & PROT_WRITE)) return false;
+    if (access === "exec" && !(v.prot & PROT_EXEC)) return false;
+    if (access === "read" && !(v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return false;
+    const page = pageDown(addr);
+    if (this.pgd.lookup(page)) return false; // present already: a protection fault
+    this.pgd.map(page, this.phys.allocFrame(), this.pteFlags(v.prot));
+    return true;
+  }
+
+  /** The physical address backing `addr`, populating it on the way; throws EFAULT. */
+  private physFor(addr: bigint, write: boolean, force: boolean): number {
+    const page = pageDown(addr);
+    let pte = this.pgd.lookup(page);
+    if (!pte || !pte.user) {
+      const v = this.findVma(addr);
+      if (!v || (!force && v.prot === 0)) throw new Errno(E.EFAULT);
+      if (!pte) {
+        this.pgd.map(page, this.phys.allocFrame(), this.pteFlags(v.prot));
+        pte = this.pgd.lookup(page)!;
+      }
+    }
+    if (write && !pte.write && !force) throw new Errno(E.EFAULT);
+    return pte.pa + Number(addr - page);
+  }
+
+  /** Copies out of user memory (copy_from_user). */
+  read(addr: bigint, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    this.copy(addr, len, false, false, (pa, off, n) => this.phys.mem.copy(out, off, pa, pa + n));
+    return out;
+  }
+
+  /** Copies into user memory (copy_to_user). */
+  write(addr: bigint, data: Uint8Array): void {
+    this.copy(addr, data.length, true, false, (pa, off, n) => this.phys.mem.set(data.subarray(off, off + n), pa));
+  }
+
+  /** Kernel-side writes that ignore the user's protection (the loader writing text, the vDSO). */
+  poke(addr: bigint, data: Uint8Array): void {
+    this.copy(addr, data.length, true, true, (pa, off, n) => this.phys.mem.set(data.subarray(off, off + n), pa));
+  }
+  peek(addr: bigint, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    this.copy(addr, len, false, true, (pa, off, n) => this.phys.mem.copy(out, off, pa, pa + n));
+    return out;
+  }
+
+  private copy(addr: bigint, len: number, write: boolean, force: boolean, chunk: (pa: number, off: number, n: number) => void): void {
+    if (len === 0) return;
+    if (addr < 0n || addr + BigInt(len) > this.layout.taskSize) throw new Errno(E.EFAULT);
+    let off = 0;
+    while (off < len) {
+      const a = addr + BigInt(off);
+      const inPage = PAGE_SIZE - Number(a & (PAGE - 1n));
+      const n = Math.min(inPage, len - off);
+      chunk(this.physFor(a, write, force), off, n);
+      off += n;
+    }
+  }
+
+  readCString(addr: bigint, max = 4096): Buffer {
+    const parts: Buffer[] = [];
+    let total = 0;
+    let a = addr;
+    for (;;) {
+      const n = PAGE_SIZE - Number(a & (PAGE - 1n));
+      const pa = this.physFor(a, false, false);
+      const chunk = this.phys.mem.subarray(pa, pa + n);
+      const z = chunk.indexOf(0);
+      const take = z < 0 ? chunk : chunk.subarray(0, z);
+      parts.push(Buffer.from(take));
+      total += take.length;
+      if (total > max) throw new Errno(E.ENAMETOOLONG);
+      if (z >= 0) return Buffer.concat(parts, total);
+      a += BigInt(n);
+    }
+  }
+
+  readU32(addr: bigint): number { return this.read(addr, 4).readUInt32LE(0); }
+  readU64(addr: bigint): bigint { return this.read(addr, 8).readBigUInt64LE(0); }
+
+  /** Pages currently backed by frames (for the memory bound and for tests). */
+  residentPages(): number {
+    let n = 0;
+    for (const v of this.vmas) for (let a = v.start; a < v.end; a += PAGE) if (this.pgd.lookup(a)) n++;
+    return n;
+  }
+}

@@ -1,0 +1,104 @@
+// The page tables the CPU walks, kept in guest physical memory as on real hardware (SDM vol. 3A,
+// 4.5 "4-level paging" for x86-64; 4.4 "PAE paging" for i386). The model edits them like Linux's
+// set_pte()/pte_clear() and flushes the CPU's TLB after removing or restricting an entry.
+
+import type { PhysMem } from "./phys.js";
+
+// PTE bits (arch/x86/include/asm/pgtable_types.h)
+export const _PAGE_PRESENT = 1 << 0;
+export const _PAGE_RW = 1 << 1;
+export const _PAGE_USER = 1 << 2;
+export const _PAGE_ACCESSED = 1 << 5;
+export const _PAGE_DIRTY = 1 << 6;
+export const _PAGE_GLOBAL = 1 << 8;
+/** Bit 63 (NX), kept as a flag in the high 32-bit half. */
+export const _PAGE_NX_HI = 1 << 31;
+
+export interface PteFlags { write: boolean; user: boolean; exec: boolean; global?: boolean }
+
+/**
+ * x86-64 uses 4 levels of 512 8-byte entries; i386 with PAE uses a 4-entry PDPT and then 2 levels
+ * of 512 8-byte entries (so NX works on i386 too). Physical addresses stay below 4 GiB here, so an
+ * entry is handled as two 32-bit halves.
+ */
+export class PageTables {
+  /** Physical address of the top level (what CR3 holds). */
+  readonly root: number;
+  private readonly levels: number;
+
+  constructor(private readonly phys: PhysMem, readonly mode: "4-level" | "pae") {
+    this.levels = mode === "4-level" ? 4 : 3;
+    // The PAE PDPT is only 32 bytes, but giving it a frame keeps the allocator simple.
+    this.root = phys.allocFrame();
+  }
+
+  private index(va: bigint, level: number): number {
+    // level 0 = the last (PTE) level
+    return Number((va >> BigInt(12 + 9 * level)) & (level === 2 && this.levels === 3 ? 3n : 511n));
+  }
+
+  /** The physical address of the PTE for `va`, creating the intermediate tables when `create`. */
+  private pteAddr(va: bigint, create: boolean): number | undefined {
+    const m = this.phys.mem;
+    let table = this.root;
+    for (let level = this.levels - 1; level > 0; level--) {
+      const ea = table + this.index(va, level) * 8;
+      let lo = m.readUInt32LE(ea);
+      if (!(lo & _PAGE_PRESENT)) {
+        if (!create) return undefined;
+        const next = this.phys.allocFrame();
+        // Upper levels allow everything; the leaf decides (Linux does the same with _PAGE_TABLE).
+        // A PAE PDPTE has no RW/US bits: they are reserved there.
+        lo = next | _PAGE_PRESENT | (this.levels === 3 && level === 2 ? 0 : _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED);
+        m.writeUInt32LE(lo >>> 0, ea);
+        m.writeUInt32LE(0, ea + 4);
+      }
+      table = lo & ~0xfff;
+    }
+    return table + this.index(va, 0) * 8;
+  }
+
+  map(va: bigint, pa: number, f: PteFlags): void {
+    const ea = this.pteAddr(va, true)!;
+    let lo = pa | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY;
+    if (f.write) lo |= _PAGE_RW;
+    if (f.user) lo |= _PAGE_USER;
+    if (f.global) lo |= _PAGE_GLOBAL;
+    this.phys.mem.writeUInt32LE(lo >>> 0, ea);
+    this.phys.mem.writeUInt32LE(f.exec ? 0 : _PAGE_NX_HI >>> 0, ea + 4);
+  }
+
+  /** Clears the PTE; returns the frame it mapped. The caller flushes the TLB. */
+  unmap(va: bigint): number | undefined {
+    const ea = this.pteAddr(va, false);
+    if (ea === undefined) return undefined;
+    const lo = this.phys.mem.readUInt32LE(ea);
+    if (!(lo & _PAGE_PRESENT)) return undefined;
+    this.phys.mem.writeUInt32LE(0, ea);
+    this.phys.mem.writeUInt32LE(0, ea + 4);
+    return lo & ~0xfff;
+  }
+
+  /** The frame and flags mapped at `va`, as the CPU's walk would find them. */
+  lookup(va: bigint): { pa: number; write: boolean; user: boolean; exec: boolean } | undefined {
+    const ea = this.pteAddr(va, false);
+    if (ea === undefined) return undefined;
+    const lo = this.phys.mem.readUInt32LE(ea);
+    if (!(lo & _PAGE_PRESENT)) return undefined;
+    const hi = this.phys.mem.readUInt32LE(ea + 4);
+    return { pa: (lo & ~0xfff) >>> 0, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) };
+  }
+
+  /** Changes the permission bits of a present PTE (mprotect). The caller flushes the TLB. */
+  protect(va: bigint, f: PteFlags): boolean {
+    const cur = this.lookup(va);
+    if (!cur) return false;
+    this.map(va, cur.pa, f);
+    return true;
+  }
+
+  /** Makes a copy of the kernel part of another address space's top level (clone_pgd_range). */
+  shareTopLevel(from: PageTables, firstIndex: number, count: number): void {
+    this.phys.mem.copy(this.phys.mem, this.root + firstIndex * 8, from.root + firstIndex * 8, from.root + (firstIndex + count) * 8);
+  }
+}

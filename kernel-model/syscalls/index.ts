@@ -1,0 +1,32 @@
+// Every service routine sysgate implements, keyed by kernel entry-point name. The dispatch
+// tables (table.ts) pick from here by the names their .tbl rows give.
+
+import { archPrctlFamily } from "./arch/arch_prctl.js";
+import { fsSyscalls } from "./fs/index.js";
+import { exitFamily } from "./kernel/exit.js";
+import { randomFamily } from "./kernel/random.js";
+import { schedFamily } from "./kernel/sched.js";
+import { signalFamily } from "./kernel/signal.js";
+import { sysFamily } from "./kernel/sys.js";
+import { taskStateFamily } from "./kernel/task_state.js";
+import { timeFamily } from "./kernel/time.js";
+import { mmapFamily } from "./mm/mmap.js";
+import type { SyscallFamily } from "./types.js";
+
+const families: Record<string, SyscallFamily> = {
+  fs: fsSyscalls, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
+  task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily,
+};
+
+function merge(): SyscallFamily {
+  const out: Record<string, SyscallFamily[string]> = {};
+  for (const [family, routines] of Object.entries(families)) {
+    for (const [entry, impl] of Object.entries(routines)) {
+      if (out[entry]) throw new Error(`syscalls: ${entry} is implemented twice (family ${family})`);
+      out[entry] = impl;
+    }
+  }
+  return out;
+}
+
+export const allSyscalls: SyscallFamily = merge();

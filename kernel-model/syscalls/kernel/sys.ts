@@ -1,0 +1,144 @@
+// Identity, limits and system information (Linux kernel/sys.c, kernel/uid16.c).
+
+import { E, Errno } from "../../errno.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
+import { int } from "../types.js";
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+export const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_NLIMITS = 16;
+
+/** Defaults of a fresh Linux login (include/asm-generic/resource.h INIT_RLIMITS, with 8 MiB stack). */
+export function defaultRlimit(resource: number): [bigint, bigint] {
+  switch (resource) {
+    case RLIMIT_STACK: return [8n * 1024n * 1024n, RLIM_INFINITY];
+    case RLIMIT_NOFILE: return [1024n, 4096n];
+    case 8 /* MEMLOCK */: return [8n * 1024n * 1024n, 8n * 1024n * 1024n];
+    case 6 /* NPROC */: return [63541n, 63541n];
+    case 11 /* SIGPENDING */: return [63541n, 63541n];
+    case 12 /* MSGQUEUE */: return [819200n, 819200n];
+    case 13 /* NICE */: case 14 /* RTPRIO */: return [0n, 0n];
+    case 4 /* CORE */: return [0n, RLIM_INFINITY];
+    default: return [RLIM_INFINITY, RLIM_INFINITY];
+  }
+}
+
+function getRlimit(ctx: SyscallContext, resource: number): [bigint, bigint] {
+  if (resource < 0 || resource >= RLIMIT_NLIMITS) throw new Errno(E.EINVAL);
+  return ctx.task.rlimits.get(resource) ?? defaultRlimit(resource);
+}
+
+/** struct rlimit in the task's ABI: two longs (i386's getrlimit clamps to 0x7fffffff... as COMPAT does). */
+function putRlimit(ctx: SyscallContext, addr: bigint, [cur, max]: [bigint, bigint], wide: boolean): void {
+  const b = Buffer.alloc(wide || ctx.abi === "x86_64" ? 16 : 8);
+  if (b.length === 16) {
+    b.writeBigUInt64LE(cur, 0);
+    b.writeBigUInt64LE(max, 8);
+  } else {
+    const clamp = (v: bigint) => (v > 0xffffffffn ? 0xffffffff : Number(v));
+    b.writeUInt32LE(clamp(cur), 0);
+    b.writeUInt32LE(clamp(max), 4);
+  }
+  ctx.mem.write(addr, b);
+}
+
+function utsField(s: string): Buffer {
+  const b = Buffer.alloc(65);
+  b.write(s.slice(0, 64), "latin1");
+  return b;
+}
+
+export const sysFamily: SyscallFamily = {
+  sys_getpid: (ctx) => ctx.task.tgid,
+  sys_gettid: (ctx) => ctx.task.pid,
+  sys_getppid: (ctx) => ctx.task.ppid,
+  sys_getuid: (ctx) => ctx.task.cred.uid,
+  sys_geteuid: (ctx) => ctx.task.cred.euid,
+  sys_getgid: (ctx) => ctx.task.cred.gid,
+  sys_getegid: (ctx) => ctx.task.cred.egid,
+  // i386's original 16-bit ids (kernel/uid16.c): high ids show as the overflow id 65534
+  sys_getuid16: (ctx) => (ctx.task.cred.uid > 0xffff ? 65534 : ctx.task.cred.uid),
+  sys_geteuid16: (ctx) => (ctx.task.cred.euid > 0xffff ? 65534 : ctx.task.cred.euid),
+  sys_getgid16: (ctx) => (ctx.task.cred.gid > 0xffff ? 65534 : ctx.task.cred.gid),
+  sys_getegid16: (ctx) => (ctx.task.cred.egid > 0xffff ? 65534 : ctx.task.cred.egid),
+  sys_getresuid: (ctx, a) => {
+    const c = ctx.task.cred;
+    for (const [p, v] of [[a[0], c.uid], [a[1], c.euid], [a[2], c.suid]] as const) ctx.mem.write(p, u32(v));
+    return 0;
+  },
+  sys_getresgid: (ctx, a) => {
+    const c = ctx.task.cred;
+    for (const [p, v] of [[a[0], c.gid], [a[1], c.egid], [a[2], c.sgid]] as const) ctx.mem.write(p, u32(v));
+    return 0;
+  },
+  sys_getgroups: (ctx, a) => (int(a[0]) < 0 ? -E.EINVAL : 0),
+  sys_getpgrp: (ctx) => ctx.task.pgid,
+  sys_getpgid: (ctx, a) => (int(a[0]) === 0 || int(a[0]) === ctx.task.tgid ? ctx.task.pgid : -E.ESRCH),
+  sys_getsid: (ctx, a) => (int(a[0]) === 0 || int(a[0]) === ctx.task.tgid ? ctx.task.sid : -E.ESRCH),
+  sys_setpgid: (ctx, a) => {
+    const pid = int(a[0]) || ctx.task.tgid, pgid = int(a[1]) || pid;
+    if (pid !== ctx.task.tgid) return -E.ESRCH;
+    ctx.task.pgid = pgid;
+    return 0;
+  },
+  sys_setsid: (ctx) => {
+    if (ctx.task.pgid === ctx.task.tgid) return -E.EPERM; // already a group leader
+    ctx.task.sid = ctx.task.pgid = ctx.task.tgid;
+    return ctx.task.sid;
+  },
+  sys_newuname: (ctx, a) => {
+    const u = ctx.task.kernel.utsname;
+    ctx.mem.write(a[0], Buffer.concat([u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname].map(utsField)));
+    return 0;
+  },
+  sys_prlimit64: (ctx, a) => {
+    const pid = int(a[0]);
+    if (pid !== 0 && pid !== ctx.task.tgid) return -E.ESRCH;
+    const resource = int(a[1]);
+    const old = getRlimit(ctx, resource);
+    if (a[2] !== 0n) {
+      const b = ctx.mem.read(a[2], 16);
+      const cur = b.readBigUInt64LE(0), max = b.readBigUInt64LE(8);
+      if (cur > max) return -E.EINVAL;
+      ctx.task.rlimits.set(resource, [cur, max]);
+    }
+    if (a[3] !== 0n) putRlimit(ctx, a[3], old, true);
+    return 0;
+  },
+  sys_getrlimit: (ctx, a) => {
+    putRlimit(ctx, a[1], getRlimit(ctx, int(a[0])), false);
+    return 0;
+  },
+  sys_setrlimit: (ctx, a) => {
+    const resource = int(a[0]);
+    getRlimit(ctx, resource);
+    const b = ctx.mem.read(a[1], ctx.abi === "x86_64" ? 16 : 8);
+    const lim: [bigint, bigint] = ctx.abi === "x86_64"
+      ? [b.readBigUInt64LE(0), b.readBigUInt64LE(8)]
+      : [BigInt(b.readUInt32LE(0)), BigInt(b.readUInt32LE(4))].map((v) => (v === 0xffffffffn ? RLIM_INFINITY : v)) as [bigint, bigint];
+    ctx.task.rlimits.set(resource, lim);
+    return 0;
+  },
+  sys_sysinfo: (ctx, a) => {
+    // struct sysinfo (include/uapi/linux/sysinfo.h); longs are 8 or 4 bytes
+    const w = ctx.abi === "x86_64" ? 8 : 4;
+    const b = Buffer.alloc(ctx.abi === "x86_64" ? 112 : 64);
+    const put = (i: number, v: bigint) => (w === 8 ? b.writeBigUInt64LE(v, i * 8) : b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
+    const phys = ctx.task.mm.phys;
+    put(0, ctx.task.kernel.monotonicNs() / 1_000_000_000n); // uptime
+    const totalram = BigInt(phys.size), freeram = BigInt(phys.size - phys.framesInUse * 4096);
+    put(4, totalram);
+    put(5, freeram);
+    // procs (u16) follows totalswap/freeswap, then totalhigh/freehigh, then mem_unit (u32)
+    b.writeUInt16LE(1, 10 * w);
+    const memUnitOff = 10 * w + 2 + (w === 8 ? 6 : 2) + 2 * w;
+    b.writeUInt32LE(1, memUnitOff);
+    ctx.mem.write(a[0], b);
+    return 0;
+  },
+};
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}

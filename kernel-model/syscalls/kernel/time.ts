@@ -1,0 +1,83 @@
+// kernel/time/: the clock syscalls (posix-timers.c, time.c). The clocks come from the Kernel,
+// which is the virtual clock in deterministic mode and the host's otherwise.
+
+import { E } from "../../errno.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
+import { int } from "../types.js";
+
+const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
+  CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
+  CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9, CLOCK_TAI = 11;
+
+export function clockNs(ctx: SyscallContext, id: number): bigint | undefined {
+  const k = ctx.task.kernel;
+  switch (id) {
+    case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
+      return k.realtimeNs();
+    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME:
+    case CLOCK_BOOTTIME_ALARM: case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
+      return k.monotonicNs();
+    default:
+      return undefined;
+  }
+}
+
+/** struct timespec: {time_t tv_sec; long tv_nsec} with 64- or 32-bit fields. */
+function putTimespec(ctx: SyscallContext, addr: bigint, ns: bigint, wide: boolean): void {
+  const b = Buffer.alloc(wide ? 16 : 8);
+  if (wide) {
+    b.writeBigInt64LE(ns / 1_000_000_000n, 0);
+    b.writeBigInt64LE(ns % 1_000_000_000n, 8);
+  } else {
+    b.writeInt32LE(Number(BigInt.asIntN(32, ns / 1_000_000_000n)), 0);
+    b.writeInt32LE(Number(ns % 1_000_000_000n), 4);
+  }
+  ctx.mem.write(addr, b);
+}
+
+const wideLong = (ctx: SyscallContext) => ctx.abi === "x86_64";
+
+function clockGettime(ctx: SyscallContext, id: number, addr: bigint, wide: boolean) {
+  const ns = clockNs(ctx, id);
+  if (ns === undefined) return -E.EINVAL;
+  putTimespec(ctx, addr, ns, wide);
+  return 0;
+}
+
+function clockGetres(ctx: SyscallContext, id: number, addr: bigint, wide: boolean) {
+  if (clockNs(ctx, id) === undefined) return -E.EINVAL;
+  const coarse = id === CLOCK_REALTIME_COARSE || id === CLOCK_MONOTONIC_COARSE;
+  if (addr !== 0n) putTimespec(ctx, addr, coarse ? 4_000_000n : 1n, wide);
+  return 0;
+}
+
+export const timeFamily: SyscallFamily = {
+  // x86-64's clock_gettime and i386's clock_gettime64 take a 64-bit timespec
+  sys_clock_gettime: (ctx, a) => clockGettime(ctx, int(a[0]), a[1], true),
+  sys_clock_gettime32: (ctx, a) => clockGettime(ctx, int(a[0]), a[1], false),
+  sys_clock_getres: (ctx, a) => clockGetres(ctx, int(a[0]), a[1], true),
+  sys_clock_getres_time32: (ctx, a) => clockGetres(ctx, int(a[0]), a[1], false),
+  sys_gettimeofday: (ctx, a) => {
+    const ns = ctx.task.kernel.realtimeNs();
+    if (a[0] !== 0n) {
+      const w = wideLong(ctx);
+      const b = Buffer.alloc(w ? 16 : 8);
+      const sec = ns / 1_000_000_000n, usec = (ns % 1_000_000_000n) / 1000n;
+      if (w) { b.writeBigInt64LE(sec, 0); b.writeBigInt64LE(usec, 8); }
+      else { b.writeInt32LE(Number(BigInt.asIntN(32, sec)), 0); b.writeInt32LE(Number(usec), 4); }
+      ctx.mem.write(a[0], b);
+    }
+    if (a[1] !== 0n) ctx.mem.write(a[1], Buffer.alloc(8)); // struct timezone: UTC
+    return 0;
+  },
+  sys_time: (ctx, a) => {
+    const sec = ctx.task.kernel.realtimeNs() / 1_000_000_000n;
+    if (a[0] !== 0n) {
+      const b = Buffer.alloc(wideLong(ctx) ? 8 : 4);
+      if (b.length === 8) b.writeBigInt64LE(sec); else b.writeInt32LE(Number(BigInt.asIntN(32, sec)));
+      ctx.mem.write(a[0], b);
+    }
+    return sec;
+  },
+  sys_time32: (ctx, a) => timeFamily.sys_time(ctx, a),
+};

@@ -1,0 +1,146 @@
+// mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c: the address-space syscalls.
+
+import { E, Errno } from "../../errno.js";
+import {
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE,
+  pageDown, pageUp,
+} from "../../mm/mm_struct.js";
+import { PAGE_SIZE } from "../../mm/phys.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
+import { int, ulong } from "../types.js";
+
+const PAGE = BigInt(PAGE_SIZE);
+const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+
+/** do_mmap: anonymous memory appears on first touch; private file mappings are read now. */
+export function doMmap(ctx: SyscallContext, addr: bigint, len: bigint, prot: number, flags: number, fd: number, off: bigint): bigint {
+  const mm = ctx.task.mm;
+  if (len === 0n) throw new Errno(E.EINVAL);
+  if (off & (PAGE - 1n)) throw new Errno(E.EINVAL);
+  if ((flags & (MAP_SHARED | MAP_PRIVATE)) === 0) throw new Errno(E.EINVAL);
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) throw new Errno(E.EINVAL);
+  const size = pageUp(len);
+  if (size > mm.layout.taskSize) throw new Errno(E.ENOMEM);
+  const file = flags & MAP_ANONYMOUS ? undefined : ctx.task.files.get(fd);
+  if (!(flags & MAP_ANONYMOUS) && !file) throw new Errno(E.EBADF);
+  if (file && (flags & MAP_SHARED) && (prot & PROT_WRITE)) {
+    // Writing back to the file through memory is not modelled: refuse rather than lose data.
+    throw new Errno(E.ENODEV, "shared writable file mappings are not supported");
+  }
+  let start: bigint;
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+    if (addr & (PAGE - 1n)) throw new Errno(E.EINVAL);
+    if (addr + size > mm.layout.taskSize) throw new Errno(E.ENOMEM);
+    if (flags & MAP_FIXED_NOREPLACE && !mm.isFree(addr, addr + size)) throw new Errno(E.EEXIST);
+    start = addr;
+  } else if (addr && pageDown(addr) >= mm.layout.mmapMin && pageDown(addr) + size <= mm.layout.taskSize && mm.isFree(pageDown(addr), pageDown(addr) + size)) {
+    start = pageDown(addr); // the hint is free: take it, as Linux does
+  } else {
+    start = mm.getUnmappedArea(size);
+  }
+  mm.mapRegion(start, size, prot, file?.path ?? "");
+  if (file) {
+    const data = Buffer.alloc(Number(len));
+    let got = 0;
+    while (got < data.length) {
+      const n = file.pread(data.subarray(got), off + BigInt(got));
+      if (n <= 0) break;
+      got += n;
+    }
+    mm.poke(start, data.subarray(0, got));
+  }
+  return start;
+}
+
+function mmap(ctx: SyscallContext, a: readonly bigint[], pgoff: boolean): bigint | number {
+  const off = pgoff ? ulong(ctx, a[5]) * PAGE : a[5];
+  try {
+    return doMmap(ctx, ulong(ctx, a[0]), ulong(ctx, a[1]), int(a[2]), int(a[3]), int(a[4]), off);
+  } catch (e) {
+    if (e instanceof Errno) return -e.errno;
+    throw e;
+  }
+}
+
+export const mmapFamily: SyscallFamily = {
+  /** x86-64 mmap: the offset is in bytes. */
+  sys_mmap: (ctx, a) => mmap(ctx, a, false),
+  /** i386 mmap2: the offset is in pages. */
+  sys_mmap_pgoff: (ctx, a) => mmap(ctx, a, true),
+  /** i386's old mmap: one pointer to struct mmap_arg_struct {addr, len, prot, flags, fd, offset}. */
+  sys_old_mmap: (ctx, a) => {
+    const b = ctx.mem.read(a[0], 24);
+    const v = [0, 1, 2, 3, 4, 5].map((i) => BigInt(b.readUInt32LE(i * 4)));
+    return mmap(ctx, v, false);
+  },
+  sys_munmap: (ctx, a) => {
+    const addr = a[0], len = ulong(ctx, a[1]);
+    if (addr & (PAGE - 1n) || len === 0n) return -E.EINVAL;
+    ctx.task.mm.unmapRegion(addr, len);
+    return 0;
+  },
+  sys_mprotect: (ctx, a) => {
+    const addr = a[0], len = ulong(ctx, a[1]), prot = int(a[2]);
+    if (addr & (PAGE - 1n)) return -E.EINVAL;
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | 0x01000000 /* PROT_GROWSDOWN */)) return -E.EINVAL;
+    if (len === 0n) return 0;
+    ctx.task.mm.protectRegion(addr, len, prot & 7);
+    return 0;
+  },
+  sys_brk: (ctx, a) => {
+    // mm/mmap.c SYSCALL_DEFINE1(brk): the answer is always the (possibly unchanged) break
+    const mm = ctx.task.mm;
+    const want = ulong(ctx, a[0]);
+    if (want < mm.startBrk) return mm.brk;
+    const oldEnd = pageUp(mm.brk), newEnd = pageUp(want);
+    if (newEnd > oldEnd) {
+      if (!mm.isFree(oldEnd, newEnd)) return mm.brk;
+      const limit = BigInt(mm.phys.size);
+      if (newEnd - mm.startBrk > limit) return mm.brk;
+      mm.mapRegion(oldEnd, newEnd - oldEnd, PROT_READ | PROT_WRITE, "[heap]");
+      mergeHeap(ctx);
+    } else if (newEnd < oldEnd) {
+      mm.unmapRegion(newEnd, oldEnd - newEnd);
+    }
+    mm.brk = want;
+    return mm.brk;
+  },
+  sys_mremap: (ctx, a) => {
+    const mm = ctx.task.mm;
+    const old = a[0], oldLen = pageUp(ulong(ctx, a[1])), newLen = pageUp(ulong(ctx, a[2])), flags = int(a[3]);
+    if (old & (PAGE - 1n) || newLen === 0n || flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | 4)) return -E.EINVAL;
+    const vma = mm.findVma(old);
+    if (!vma || old + oldLen > vma.end) return -E.EFAULT;
+    if (newLen <= oldLen) {
+      if (newLen < oldLen) mm.unmapRegion(old + newLen, oldLen - newLen);
+      return old;
+    }
+    if (mm.isFree(old + oldLen, old + newLen) && old + newLen <= mm.layout.taskSize) {
+      mm.mapRegion(old + oldLen, newLen - oldLen, vma.prot, vma.name);
+      return old;
+    }
+    if (!(flags & MREMAP_MAYMOVE)) return -E.ENOMEM;
+    // move: copy the contents the user can see, then drop the old range
+    const to = mm.getUnmappedArea(newLen);
+    const data = mm.peek(old, Number(oldLen));
+    mm.mapRegion(to, newLen, vma.prot, vma.name);
+    mm.poke(to, data);
+    mm.unmapRegion(old, oldLen);
+    return to;
+  },
+  sys_madvise: () => 0,
+  sys_msync: () => 0,
+  sys_mlock: () => 0,
+  sys_munlock: () => 0,
+};
+
+/** Keeps the heap one area, as the kernel's vma merging would. */
+function mergeHeap(ctx: SyscallContext): void {
+  const v = ctx.task.mm.vmas;
+  for (let i = v.length - 1; i > 0; i--) {
+    if (v[i - 1].end === v[i].start && v[i - 1].name === "[heap]" && v[i].name === "[heap]" && v[i - 1].prot === v[i].prot) {
+      v[i - 1].end = v[i].end;
+      v.splice(i, 1);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+// sys_call_table / ia32_sys_call_table: one slot per syscall number, built at start-up from the
+// kernel's .tbl file. A slot names its entry point and holds the TypeScript service routine
+// that implements it, if any (gVisor keeps the same kind of table with a support status).
+
+import { syscallTableFor } from "../tables/syscall_tbl.js";
+import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
+
+export interface SyscallSlot {
+  readonly nr: number;
+  readonly name: string;
+  /** The kernel entry point (`sys_write`, `sys_newfstatat`), null for a reserved number. */
+  readonly entry: string | null;
+  /** The service routine, or undefined: the slot answers -ENOSYS. */
+  readonly impl: SyscallImpl | undefined;
+}
+
+export class SyscallTable {
+  readonly slots: ReadonlyMap<number, SyscallSlot>;
+  private readonly byName = new Map<string, SyscallSlot>();
+
+  constructor(readonly abi: Abi, implementations: SyscallFamily) {
+    const slots = new Map<number, SyscallSlot>();
+    for (const row of syscallTableFor(abi)) {
+      const slot = { nr: row.nr, name: row.name, entry: row.entry, impl: row.entry ? implementations[row.entry] : undefined };
+      slots.set(row.nr, slot);
+      this.byName.set(row.name, slot);
+    }
+    this.slots = slots;
+  }
+
+  slot(nr: number): SyscallSlot | undefined {
+    return this.slots.get(nr);
+  }
+
+  /** A slot by syscall name (`write`) or number given as text (`1`). */
+  lookup(nameOrNr: string): SyscallSlot | undefined {
+    return /^\d+$/.test(nameOrNr) ? this.slots.get(Number(nameOrNr)) : this.byName.get(nameOrNr);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+}
