@@ -41,6 +41,11 @@ function putRlimit(ctx: SyscallContext, addr: bigint, [cur, max]: [bigint, bigin
   ctx.mem.write(addr, b);
 }
 
+/** prctl options (include/uapi/linux/prctl.h) that this model answers; others are EINVAL as in Linux. */
+export const PR_SET_NAME = 15, PR_GET_NAME = 16;
+/** TASK_COMM_LEN: task->comm holds 15 bytes and a NUL. */
+const TASK_COMM_LEN = 16;
+
 function utsField(s: string): Buffer {
   const b = Buffer.alloc(65);
   b.write(s.slice(0, 64), "latin1");
@@ -118,6 +123,25 @@ export const sysFamily: SyscallFamily = {
     ctx.task.rlimits.set(resource, lim);
     return 0;
   },
+  // kernel/sys.c: busybox asks PR_GET_NAME for its applet name at startup.
+  sys_prctl: (ctx, a) => {
+    switch (int(a[0])) {
+      case PR_SET_NAME: {
+        // strncpy_from_user of at most 15 bytes: a longer name is cut, not refused
+        const name = readUpTo(ctx, a[1], TASK_COMM_LEN - 1);
+        ctx.task.comm = name.toString("latin1");
+        return 0;
+      }
+      case PR_GET_NAME: {
+        const out = Buffer.alloc(TASK_COMM_LEN);
+        out.write(ctx.task.comm.slice(0, TASK_COMM_LEN - 1), "latin1");
+        ctx.mem.write(a[1], out);
+        return 0;
+      }
+      default:
+        return -E.EINVAL;
+    }
+  },
   sys_sysinfo: (ctx, a) => {
     // struct sysinfo (include/uapi/linux/sysinfo.h); longs are 8 or 4 bytes
     const w = ctx.abi === "x86_64" ? 8 : 4;
@@ -136,6 +160,17 @@ export const sysFamily: SyscallFamily = {
     return 0;
   },
 };
+
+/** The bytes at addr up to a NUL or `max` bytes, reading byte by byte so no page past the name is touched. */
+function readUpTo(ctx: SyscallContext, addr: bigint, max: number): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < max; i++) {
+    const c = ctx.mem.read(addr + BigInt(i), 1)[0];
+    if (c === 0) break;
+    out.push(c);
+  }
+  return Buffer.from(out);
+}
 
 function u32(v: number): Buffer {
   const b = Buffer.alloc(4);
