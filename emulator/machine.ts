@@ -11,7 +11,7 @@ import * as L from "../kernel-model/boot/layout_64.js";
 import { LinuxX86_64, type ExitState } from "../kernel-model/linux.js";
 import { PROT_READ, PROT_WRITE } from "../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
-import { SIGILL, SIGSEGV } from "../kernel-model/entry/traps.js";
+import { SIGSEGV } from "../kernel-model/entry/traps.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import { UC } from "./cpu/unicorn.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
@@ -143,11 +143,12 @@ export class Machine {
       const rip = this.cpu.get("rip");
       switch (rc) {
         case UC.UC_ERR_OK:
-          pc = rip; // stopped without an exit (a hook asked for a pause): carry on
+          pc = k.resume(); // an exception to deliver, or a pause: carry on
           continue;
         case UC.UC_ERR_INSN_INVALID:
-          k.kill(SIGILL, `#UD invalid opcode at rip 0x${rip.toString(16)}`);
-          break;
+          k.raise(6); // #UD, delivered through the IDT like the exceptions the hook reports
+          pc = k.resume();
+          continue;
         default:
           k.kill(SIGSEGV, `${this.cpu.uc.strerror(rc)} at rip 0x${rip.toString(16)}`);
       }

@@ -1,12 +1,14 @@
 // One booted x86-64 Linux kernel model on one CPU, running one task: it wires the CPU's events
 // (the SYSCALL instruction, the trap address of do_syscall_64, exceptions) to the entry code.
 
-import { MSR, type Cpu, type CpuContext } from "./cpu.js";
+import { MSR, type Cpu } from "./cpu.js";
 import { startKernel64, type Boot64 } from "./boot/setup_64.js";
 import * as L from "./boot/layout_64.js";
-import { decodeGate } from "./boot/desc.js";
 import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
 import { PtRegs } from "./entry/pt_regs.js";
+import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
+import { InterruptDelivery64, type InterruptDelivery } from "./entry/interrupt_64.js";
+import { KernelContext64 } from "./entry/kernel_context.js";
 import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
 import { CORE_SIGNALS, SIGSEGV, TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
 import type { KernelState } from "./kernel.js";
@@ -34,8 +36,12 @@ export class LinuxX86_64 {
   readonly dispatcher: SyscallDispatcher;
   exited: ExitState | undefined;
   /** The CPL 0 register state every kernel entry starts from, saved at the first switch to user mode. */
-  private kernelContext: CpuContext | undefined;
+  private readonly kctx: KernelContext64;
   private readonly syscallInsn: SyscallInsn64;
+  private readonly interrupts: InterruptDelivery64;
+  /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
+  private pending: { vector: number; cr2: bigint } | undefined;
+  lastInterrupt: InterruptDelivery | undefined;
   private firstUser: { rip: bigint; rsp: bigint } | undefined;
   /** The last SYSCALL transition, for the generic entry to report alongside the dispatch. */
   lastTransition: SyscallTransition | undefined;
@@ -46,10 +52,13 @@ export class LinuxX86_64 {
     this.boot = startKernel64(cpu, phys);
     this.table = new SyscallTable("x86_64", allSyscalls);
     this.dispatcher = new SyscallDispatcher(this.table, (m) => kernel.warn(m), opts.warnUnimplemented);
-    this.syscallInsn = new SyscallInsn64(cpu, () => this.kernelContext!, this.boot.msrs);
+    this.kctx = new KernelContext64(cpu);
+    this.syscallInsn = new SyscallInsn64(cpu, this.kctx);
+    this.interrupts = new InterruptDelivery64(this.kctx, phys.mem, (va) => this.kernelPa(va), this.boot.idt, this.boot.tss);
     cpu.onExecute(this.boot.text.sym("boot_user_switch"), () => this.switchToUser());
     cpu.onInstruction("syscall", () => this.onSyscallInstruction());
     cpu.onExecute(this.boot.text.sym("do_syscall_64"), () => this.do_syscall_64());
+    for (const t of IDT_TRAPS) cpu.onExecute(this.boot.text.sym(t.handler), () => this.do_trap(t));
     cpu.onInterrupt((v) => this.onInterrupt(v));
   }
 
@@ -88,7 +97,7 @@ export class LinuxX86_64 {
     // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
     cpu.set("gs_base", 0n);
     cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
-    this.kernelContext = cpu.saveContext();
+    this.kctx.saveTemplate();
     cpu.set("gs_base", this.boot.percpu.va);
     cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n);
     // The iretq frame (SDM: RIP, CS, RFLAGS, RSP, SS from the lowest address up).
@@ -151,31 +160,69 @@ export class LinuxX86_64 {
     this.exit({ signal, core: CORE_SIGNALS.has(signal), detail });
   }
 
-  /** An exception or `int n` from the CPU (Unicorn does not deliver them through the IDT). */
+  /**
+   * An exception or `int n` from the CPU. Unicorn calls this hook instead of using the IDT;
+   * the delivery happens after the engine stops (resume()), so that the kernel entry starts
+   * from a clean CPU state.
+   */
   private onInterrupt(vector: number): void {
     const cpu = this.cpu;
-    const cpl = Number(cpu.get("cs") & 3n);
-    const rip = cpu.get("rip");
-    if (vector === X86_TRAP.PF) {
-      const addr = cpu.get("cr2");
-      if (cpl === 3 && this.task.mm.handleFault(addr, "read")) return; // demand paging: retry the access
-      if (cpl !== 3) {
-        this.exit({ signal: SIGSEGV, detail: `kernel oops: page fault at 0x${addr.toString(16)} in kernel mode, rip 0x${rip.toString(16)}` });
-        return;
-      }
-      this.kill(SIGSEGV, `page fault at address 0x${addr.toString(16)}, rip 0x${rip.toString(16)}`);
+    if ((cpu.get("cs") & 3n) === 0n) {
+      const rip = cpu.get("rip");
+      this.exit({ signal: SIGSEGV, detail: `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`} in kernel mode at rip 0x${rip.toString(16)}` + (vector === X86_TRAP.PF ? `, address 0x${cpu.get("cr2").toString(16)}` : "") + ` rsp 0x${cpu.get("rsp").toString(16)} cs 0x${cpu.get("cs").toString(16)} cr3 0x${cpu.get("cr3").toString(16)}` });
       return;
     }
-    if (vector >= 32) {
-      // INT n: the gate's DPL must allow the caller (SDM 6.12.1.1), else #GP(vector*8+2).
-      const gate = decodeGate(this.phys.mem.subarray(this.boot.idt.pa + vector * 16, this.boot.idt.pa + vector * 16 + 16), true);
-      if (gate.dpl < cpl) {
-        this.kill(SIGSEGV, `int $0x${vector.toString(16)}: IDT gate DPL ${gate.dpl} < CPL ${cpl}, #GP, rip 0x${rip.toString(16)}`);
-        return;
-      }
-      this.kill(SIGSEGV, `int $0x${vector.toString(16)}: no handler in this model, rip 0x${rip.toString(16)}`);
+    this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
+    cpu.stop();
+  }
+
+  /** An exception the engine reported by its return code rather than a hook (#UD). */
+  raise(vector: number): void {
+    this.pending = { vector, cr2: 0n };
+  }
+
+  /**
+   * Called by the run loop whenever the CPU stopped without the task ending: delivers a pending
+   * exception through the IDT (SDM 6.14) and returns where the CPU continues.
+   */
+  resume(): bigint {
+    const p = this.pending;
+    if (!p) return this.cpu.get("rip");
+    this.pending = undefined;
+    const software = p.vector >= 32 || p.vector === X86_TRAP.BP || p.vector === X86_TRAP.OF;
+    let vector = p.vector;
+    let errorCode: bigint | undefined;
+    if (vector === X86_TRAP.PF) errorCode = BigInt(this.task.mm.faultErrorCode(p.cr2, this.cpu.get("rip"), true));
+    else if (idtEntryFor(vector)?.errorCode) errorCode = 0n;
+    let d = this.interrupts.deliver(vector, errorCode, software);
+    if ("gp" in d) {
+      // INT n through a gate the caller may not use: #GP with the IDT index as error code
+      vector = X86_TRAP.GP;
+      d = this.interrupts.deliver(vector, d.gp, false);
+      if ("gp" in d) throw new Error("the #GP gate itself cannot be delivered");
+    }
+    if (vector === X86_TRAP.PF) this.cpu.set("cr2", p.cr2); // the kernel context restore reloaded CR2
+    this.lastInterrupt = d;
+    this.kernel.tick();
+    return d.gate.offset;
+  }
+
+  /** The "C" exception handlers (arch/x86/kernel/traps.c, arch/x86/mm/fault.c). */
+  private do_trap(t: IdtEntry): void {
+    const regsVa = this.cpu.get("rdi");
+    const regs = new PtRegs(this.phys.mem, this.kernelPa(regsVa), regsVa, 64);
+    const rip = regs.get("ip");
+    const user = (regs.get("cs") & 3n) === 3n;
+    if (t.vector === X86_TRAP.PF) {
+      const addr = this.cpu.get("cr2");
+      const ec = Number(regs.get("orig_ax"));
+      if (user && this.task.mm.handleFault(addr, ec)) return; // the stub's iretq retries the access
+      this.kill(SIGSEGV, `page fault at address 0x${addr.toString(16)} (error code 0x${ec.toString(16)}), rip 0x${rip.toString(16)}`);
       return;
     }
-    this.kill(signalForTrap(vector), `${TRAP_NAMES[vector] ?? `exception ${vector}`} at rip 0x${rip.toString(16)}`);
+    const what = t.vector === X86_TRAP.GP && regs.get("orig_ax") & 2n
+      ? `int $0x${(regs.get("orig_ax") >> 3n).toString(16)}: IDT gate DPL 0 < CPL 3, #GP`
+      : TRAP_NAMES[t.vector] ?? `exception ${t.vector}`;
+    this.kill(signalForTrap(t.vector), `${what} at rip 0x${rip.toString(16)}`);
   }
 }

@@ -130,6 +130,7 @@ export class Unicorn {
   }
 
   readBig(reg: Reg): bigint {
+    this.one[0] = 0n; // narrow registers (segment selectors) fill only their low bytes
     this.check(this.a.uc_reg_read(this.uc, reg, this.one), "uc_reg_read");
     return this.one[0];
   }
@@ -279,6 +280,7 @@ export class RegBatch {
     for (let i = 0; i < regs.length; i++) this.ptrs[i] = base + BigInt(i * slot);
   }
   read(): BigUint64Array {
+    this.raw.fill(0); // narrow registers (segment selectors) fill only their low bytes
     const rc = this.a.uc_reg_read_batch(this.uc, this.ids, this.ptrs, this.ids.length);
     if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, "uc_reg_read_batch");
     return this.values;

@@ -49,7 +49,17 @@ export class X86Cpu implements Cpu {
   }
 
   get(reg: Reg): bigint { return this.uc.readBig(REG_IDS[reg]); }
-  set(reg: Reg, value: bigint | number): void { this.uc.write(REG_IDS[reg], value); }
+  set(reg: Reg, value: bigint | number): void {
+    if (reg === "cr2") {
+      // Unicorn 2.1.1 stores a CR2 write into CR3 as well (measured: test/cpu/engine.test.ts);
+      // put CR3 back so a page fault's address does not replace the page-table root.
+      const cr3 = this.uc.readBig(UC.UC_X86_REG_CR3);
+      this.uc.write(REG_IDS.cr2, value);
+      this.uc.write(UC.UC_X86_REG_CR3, cr3);
+      return;
+    }
+    this.uc.write(REG_IDS[reg], value);
+  }
   batch(regs: readonly Reg[]): RegBatch { return this.uc.batch(regs.map((r) => REG_IDS[r])); }
   rdmsr(msr: number): bigint { return this.uc.readMsr(msr); }
   wrmsr(msr: number, value: bigint): void { this.uc.writeMsr(msr, value); }

@@ -3,6 +3,7 @@
 // are pointed at them, so the CPU itself (not the model) uses them from then on.
 
 import { EFER_LMA, EFER_LME, EFER_NX, EFER_SCE, MSR, type Cpu } from "../cpu.js";
+import { idtEntryFor } from "../entry/idtentry.js";
 import { kernelText, type KernelText } from "../entry/kernel_text.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
@@ -78,12 +79,13 @@ export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
   phys.mem.writeBigUInt64LE(stackTop, tss.pa + 4);
   phys.mem.writeUInt16LE(TSS_SIZE, tss.pa + 0x66); // I/O map base past the limit: no I/O bitmap
 
-  // IDT (idt_setup_traps & co.): every vector an interrupt gate to the kernel, DPL 0, except the
-  // ones user code may raise with INT n: #BP (int3) and #OF (into), as in Linux.
+  // IDT (idt_setup_traps & co.): the exception vectors to their entry stubs, all interrupt gates
+  // of DPL 0 except the ones user code may raise with INT n: #BP (int3) and #OF (into).
   const unhandled = text.sym("asm_exc_unhandled");
   for (let v = 0; v < 256; v++) {
-    const dpl = v === 3 || v === 4 ? 3 : 0;
-    put(idt, v * 16, gateDescriptor({ offset: unhandled, selector: L.__KERNEL_CS, type: GATE_INTERRUPT, dpl, present: true }, true));
+    const t = idtEntryFor(v);
+    const offset = t ? text.sym(t.stub) : unhandled;
+    put(idt, v * 16, gateDescriptor({ offset, selector: L.__KERNEL_CS, type: GATE_INTERRUPT, dpl: t?.dpl ?? 0, present: true }, true));
   }
 
   // per-CPU: the top of the kernel stack the SYSCALL entry loads.

@@ -118,17 +118,125 @@ entry_IRETQ:
 	iretq
 
 ; ---------------------------------------------------------------------------------------------
-; The C functions of the entry code, each a trap the model handles in TypeScript.
-global do_syscall_64
-do_syscall_64:
-	ret
+; Exceptions (arch/x86/include/asm/idtentry.h, entry_64.S idtentry). The CPU, modelled by the
+; kernel model as Unicorn does not deliver through the IDT, has switched to the TSS stack and
+; pushed SS, RSP, RFLAGS, CS, RIP and, for some vectors, an error code. The stub completes
+; pt_regs (the error code sits in orig_ax; -1 where the CPU pushed none), calls the handler
+; and returns with a real iretq.
 
-; Exceptions and interrupts from user mode arrive in the model through the engine, not through
-; these gates; the IDT points every vector here so that its contents are real and inspectable.
+%macro PUSH_REGS 0
+	push	rdi
+	push	rsi
+	push	rdx
+	push	rcx
+	push	rax
+	push	r8
+	push	r9
+	push	r10
+	push	r11
+	push	rbx
+	push	rbp
+	push	r12
+	push	r13
+	push	r14
+	push	r15
+%endmacro
+
+%macro POP_REGS 0
+	pop	r15
+	pop	r14
+	pop	r13
+	pop	r12
+	pop	rbp
+	pop	rbx
+	pop	r11
+	pop	r10
+	pop	r9
+	pop	r8
+	pop	rax
+	pop	rcx
+	pop	rdx
+	pop	rsi
+	pop	rdi
+%endmacro
+
+%define PT_REGS_ORIG_AX	(15 * 8)
+
+; idtentry vector, asm_name, handler, has_error_code
+%macro idtentry 4
+global %2
+%2:
+%if %4 == 0
+	push	-1			; pt_regs->orig_ax: no error code
+%endif
+	test	byte [rsp + 16], 3	; pt_regs->cs: interrupted user mode?
+	jz	%%from_kernel
+	swapgs
+%%from_kernel:
+	PUSH_REGS
+	mov	rdi, rsp			; struct pt_regs *regs
+	mov	rsi, [rsp + PT_REGS_ORIG_AX]	; unsigned long error_code
+	call	%3
+	POP_REGS
+	add	rsp, 8				; the error code
+	test	byte [rsp + 8], 3		; returning to user mode?
+	jz	%%to_kernel
+	swapgs
+%%to_kernel:
+	iretq
+%endmacro
+
+idtentry  0, asm_exc_divide_error,            exc_divide_error,            0
+idtentry  1, asm_exc_debug,                   exc_debug,                   0
+idtentry  3, asm_exc_int3,                    exc_int3,                    0
+idtentry  4, asm_exc_overflow,                exc_overflow,                0
+idtentry  5, asm_exc_bounds,                  exc_bounds,                  0
+idtentry  6, asm_exc_invalid_op,              exc_invalid_op,              0
+idtentry  7, asm_exc_device_not_available,    exc_device_not_available,    0
+idtentry  8, asm_exc_double_fault,            exc_double_fault,            1
+idtentry 10, asm_exc_invalid_tss,             exc_invalid_tss,             1
+idtentry 11, asm_exc_segment_not_present,     exc_segment_not_present,     1
+idtentry 12, asm_exc_stack_segment,           exc_stack_segment,           1
+idtentry 13, asm_exc_general_protection,      exc_general_protection,      1
+idtentry 14, asm_exc_page_fault,              exc_page_fault,              1
+idtentry 16, asm_exc_coprocessor_error,       exc_coprocessor_error,       0
+idtentry 17, asm_exc_alignment_check,         exc_alignment_check,         1
+idtentry 18, asm_exc_machine_check,           exc_machine_check,           0
+idtentry 19, asm_exc_simd_coprocessor_error,  exc_simd_coprocessor_error,  0
+
+; A vector nothing handles (the model never delivers one): stop here.
 global asm_exc_unhandled
 asm_exc_unhandled:
 	hlt
 	jmp	asm_exc_unhandled
+
+; ---------------------------------------------------------------------------------------------
+; The C functions of the entry code, each a trap address the model handles in TypeScript
+; (a UC_HOOK_CODE on that one address), then `ret`.
+%macro trap 1
+global %1
+%1:
+	ret
+%endmacro
+
+trap do_syscall_64
+trap exc_divide_error
+trap exc_debug
+trap exc_int3
+trap exc_overflow
+trap exc_bounds
+trap exc_invalid_op
+trap exc_device_not_available
+trap exc_double_fault
+trap exc_invalid_tss
+trap exc_segment_not_present
+trap exc_stack_segment
+trap exc_general_protection
+trap exc_page_fault
+trap exc_coprocessor_error
+trap exc_alignment_check
+trap exc_machine_check
+trap exc_simd_coprocessor_error
 
 global __entry_text_end
 __entry_text_end:

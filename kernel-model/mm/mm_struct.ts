@@ -10,6 +10,8 @@ import { PageTables } from "./pgtable.js";
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
 export const MAP_GROWSDOWN = 0x100, MAP_FIXED_NOREPLACE = 0x100000;
+/** #PF error code bits (arch/x86/include/asm/trap_pf.h). */
+export const PF_PROT = 1, PF_WRITE = 2, PF_USER = 4, PF_INSTR = 16;
 
 const PAGE = BigInt(PAGE_SIZE);
 export const pageDown = (a: bigint) => a & ~(PAGE - 1n);
@@ -171,19 +173,40 @@ export class MmStruct implements UserMemory {
   }
 
   /**
-   * handle_mm_fault for a user access to `addr`: populates the page if the area allows the access.
-   * Returns false when the access must raise SIGSEGV.
+   * do_user_addr_fault / handle_mm_fault for a user access to `addr` with the #PF error code
+   * (bit 0 present, 1 write, 2 user, 4 instruction fetch). Populates the page when the area allows
+   * the access; false means SIGSEGV.
    */
-  handleFault(addr: bigint, access: "read" | "write" | "exec"): boolean {
+  handleFault(addr: bigint, errorCode: number): boolean {
     const v = this.findVma(addr);
     if (!v) return false;
-    if (access === "write" && !(v.prot & PROT_WRITE)) return false;
-    if (access === "exec" && !(v.prot & PROT_EXEC)) return false;
-    if (access === "read" && !(v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return false;
+    if (errorCode & PF_WRITE && !(v.prot & PROT_WRITE)) return false;
+    if (errorCode & PF_INSTR && !(v.prot & PROT_EXEC)) return false;
+    if (!(v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return false;
+    if (errorCode & PF_PROT) return false; // present but not allowed: a protection fault
     const page = pageDown(addr);
-    if (this.pgd.lookup(page)) return false; // present already: a protection fault
+    if (this.pgd.lookup(page)) return false;
     this.pgd.map(page, this.phys.allocFrame(), this.pteFlags(v.prot));
     return true;
+  }
+
+  /**
+   * The #PF error code for a fault at `addr`, as the CPU would have pushed it. Unicorn does not
+   * report it, so it is rebuilt from the page tables: present and user bits are certain; a
+   * fault on a present, user-readable page can only have been a write or a fetch.
+   */
+  faultErrorCode(addr: bigint, rip: bigint, user: boolean): number {
+    const pte = this.pgd.lookup(pageDown(addr));
+    let ec = user ? PF_USER : 0;
+    const fetch = addr === rip;
+    if (fetch) ec |= PF_INSTR;
+    if (pte && pte.user) {
+      ec |= PF_PROT;
+      if (!fetch) ec |= PF_WRITE;
+    } else if (pte && user) {
+      ec |= PF_PROT; // a supervisor page seen from user mode
+    }
+    return ec;
   }
 
   /** The physical address backing `addr`, populating it on the way; throws EFAULT. */

@@ -1,0 +1,29 @@
+#!/bin/bash
+# setup.sh - everything sysgate and its tests need on a fresh Debian/Ubuntu machine:
+#   * the Debian tools the tests use (nasm to re-assemble the kernel entry text, gcc-multilib
+#     to build test programs, strace as the reference tracer, tmux for the terminal-UI test);
+#   * the npm packages, whose install step compiles the TypeScript and fetches Unicorn >= 2.1
+#     into .cache/unicorn without touching the system (emulator/cpu/fetch-unicorn.sh).
+set -euo pipefail
+cd "$(dirname "$0")"
+log() { echo "setup: $*" >&2; }
+
+want=(nasm gcc gcc-multilib binutils strace tmux)
+missing=()
+for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    log "not a Debian/Ubuntu system: install ${missing[*]} yourself (sysgate runs without them; some tests skip)"
+  else
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+      log "need root to install ${missing[*]} (no sudo): some tests will skip"
+    else
+      log "installing ${missing[*]}"
+      $SUDO apt-get update -q >&2 || log "warning: apt-get update reported errors"
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}" >&2
+    fi
+  fi
+fi
+command -v node >/dev/null || { log "node (>= 20) is required: apt-get install nodejs npm"; exit 1; }
+npm install --no-audit --no-fund >&2
