@@ -2,7 +2,8 @@
 // once when any TypeScript source is newer than it, so the tests never run stale code.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,9 +22,29 @@ function newestTs(dir: string): number {
 
 /** Builds dist with `tsc -p .` if it is missing or older than a source file. */
 export function ensureDist(): void {
-  const built = existsSync(CLI) ? statSync(CLI).mtimeMs : 0;
-  const src = Math.max(newestTs(join(ROOT, "emulator")), newestTs(join(ROOT, "kernel-model")));
-  if (built >= src) return;
+  const stale = () => (existsSync(CLI) ? statSync(CLI).mtimeMs : 0) <
+    Math.max(newestTs(join(ROOT, "emulator")), newestTs(join(ROOT, "kernel-model")));
+  if (!stale()) return;
+  // vitest runs test files in parallel workers: one tsc at a time, the others wait for it
+  const lock = join(tmpdir(), `sysgate-tsc-${ROOT.replace(/\W/g, "_")}.lock`);
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited += 200) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (waited > 180_000) throw new Error(`ensureDist: ${lock} held for 3 minutes (remove it if no test is running)`);
+      Atomics.wait(sleep, 0, 0, 200);
+    }
+  }
+  try {
+    if (stale()) build();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function build(): void {
   const r = spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
   // tsc still emits JavaScript on type errors (the tree is shared with people mid-edit): go on
   // with what it emitted, but say so; only a build that produced nothing is fatal here.
