@@ -2,35 +2,41 @@
 // SYSENTER or the delivery of an interrupt; Unicorn performs none of these, and a register
 // write cannot raise the CPL. So the CPU state of the kernel at its first switch to user mode
 // (CPL 0, kernel CS/SS, control registers, MSRs) is saved once and restored at each entry,
-// and the user's registers, x87/SSE state and FS/GS bases are put back on top of it: the same
-// CPU, now privileged. The returns need none of this: iret, sysret and sysexit run for real.
+// and the user's registers, x87/SSE state and segment state are put back on top of it: the
+// same CPU, now privileged. The returns need none of this: iret, sysret and sysexit run for real.
 
 import { GPR64, type Cpu, type CpuContext, type Reg } from "../cpu.js";
 
+// x86-64: the GPRs, RIP, RFLAGS, FS/GS bases (what SYSCALL and interrupts leave alone), then
+// CS/SS, which are read but never written back: they come from the kernel template.
 const USER_STATE_64: readonly Reg[] = [...GPR64, "rip", "rflags", "fs_base", "gs_base", "cs", "ss"];
-/** Indexes into the captured values. */
-export const U = { rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rbp: 6, rsp: 7, r11: 11, rip: 16, rflags: 17, cs: 20, ss: 21 } as const;
+export const U64 = { rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rbp: 6, rsp: 7, r11: 11, ip: 16, flags: 17, cs: 20, ss: 21 } as const;
 
-export class KernelContext64 {
+// i386: Linux does not touch DS/ES/FS/GS on entry, so they are the user's in the kernel too.
+const USER_STATE_32: readonly Reg[] = ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
+  "ds", "es", "fs", "gs", "cs", "ss"];
+export const U32 = { eax: 0, ebx: 1, ecx: 2, edx: 3, esi: 4, edi: 5, ebp: 6, esp: 7, ip: 8, flags: 9, cs: 14, ss: 15 } as const;
+
+export class KernelContext {
   private template: CpuContext | undefined;
   private readonly user;
   private readonly writeBack;
   private readonly xstate: Buffer;
+  /** Where the fields every entry needs are in the captured values. */
+  readonly idx: { ip: number; sp: number; flags: number; cs: number; ss: number };
 
   constructor(private readonly cpu: Cpu) {
-    this.user = cpu.batch(USER_STATE_64);
-    // cs/ss are not written back: they come from the kernel template
-    this.writeBack = cpu.batch(USER_STATE_64.slice(0, 20));
+    const regs = cpu.bits === 64 ? USER_STATE_64 : USER_STATE_32;
+    this.user = cpu.batch(regs);
+    this.writeBack = cpu.batch(regs.slice(0, regs.length - 2));
     this.xstate = Buffer.alloc(cpu.xstateSize);
+    const u = cpu.bits === 64 ? U64 : U32;
+    this.idx = { ip: u.ip, sp: cpu.bits === 64 ? U64.rsp : U32.esp, flags: u.flags, cs: u.cs, ss: u.ss };
   }
 
-  /** Saves the CPL 0 template (at boot, in the kernel, with the entry's GS arrangement). */
+  /** Saves the CPL 0 template (at boot, in the kernel, with the entry's segment arrangement). */
   saveTemplate(): void {
     this.template = this.cpu.saveContext(this.template);
-  }
-
-  get ready(): boolean {
-    return this.template !== undefined;
   }
 
   /** Reads the interrupted user state; the caller edits the values before enter(). */
@@ -40,11 +46,11 @@ export class KernelContext64 {
     return v;
   }
 
-  /** CPL 0 with the captured (and edited) general registers, RIP, RFLAGS and FS/GS bases. */
+  /** CPL 0 with the captured (and edited) registers put back. */
   enter(values: BigUint64Array): void {
     if (!this.template) throw new Error("kernel entry before the kernel context was saved");
     this.cpu.restoreContext(this.template);
-    this.writeBack.values.set(values.subarray(0, 20));
+    this.writeBack.values.set(values.subarray(0, this.writeBack.values.length));
     this.writeBack.write();
     this.cpu.xrstor(this.xstate);
   }

@@ -18,7 +18,7 @@ export interface KernelText {
 /** Reads the "Real Virtual Name" rows of a nasm map file. */
 export function parseNasmMap(map: string): Map<string, bigint> {
   const out = new Map<string, bigint>();
-  for (const m of map.matchAll(/^([0-9A-F]{8,16})\s+([0-9A-F]{8,16})\s+(\S+)\s*$/gm)) out.set(m[3], BigInt("0x" + m[2]));
+  for (const m of map.matchAll(/^\s*([0-9A-F]{8,16})\s+([0-9A-F]{8,16})\s+(\S+)\s*$/gm)) out.set(m[3], BigInt("0x" + m[2]));
   return out;
 }
 

@@ -5,7 +5,7 @@
 //   RIP <- IA32_LSTAR. RSP is not changed: entry_SYSCALL_64 switches stacks itself.
 
 import { MSR, type Cpu } from "../cpu.js";
-import { U, type KernelContext64 } from "./kernel_context.js";
+import { U64 as U, type KernelContext } from "./kernel_context.js";
 
 /** What the CPU used and changed: an event for hooks, traces and the terminal UI. */
 export interface SyscallTransition {
@@ -25,19 +25,19 @@ export interface SyscallTransition {
 }
 
 export class SyscallInsn64 {
-  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext64) {}
+  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext) {}
 
   /** Runs inside the engine's SYSCALL hook, where RIP is the instruction's own address. */
   execute(): SyscallTransition {
     const v = this.kctx.capture();
-    const userRip = v[U.rip], userRflags = v[U.rflags], userRsp = v[U.rsp], userCs = Number(v[U.cs]);
+    const userRip = v[U.ip], userRflags = v[U.flags], userRsp = v[U.rsp], userCs = Number(v[U.cs]);
     // The MSRs as the CPU holds them: a hook or the UI may have changed them.
     const star = this.cpu.rdmsr(MSR.STAR), lstar = this.cpu.rdmsr(MSR.LSTAR), fmask = this.cpu.rdmsr(MSR.SYSCALL_MASK);
     const rflags = (userRflags & ~fmask) | 2n; // bit 1 always reads as 1
     v[U.rcx] = userRip + 2n;
     v[U.r11] = userRflags;
-    v[U.rflags] = rflags;
-    v[U.rip] = lstar - 2n; // the engine adds the instruction's length after the hook returns
+    v[U.flags] = rflags;
+    v[U.ip] = lstar - 2n; // the engine adds the instruction's length after the hook returns
     this.kctx.enter(v);
     const cs = Number((star >> 32n) & 0xfffcn);
     return { userRip, userRsp, userRflags, userCs, star, lstar, fmask, kernelCs: cs, kernelSs: cs + 8, rflags };

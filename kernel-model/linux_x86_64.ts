@@ -1,0 +1,86 @@
+// The x86-64 kernel model: boot (setup_64), the SYSCALL path into entry_SYSCALL_64 and
+// do_syscall_64, and the first switch to user mode.
+
+import { MSR, type Cpu } from "./cpu.js";
+import * as L from "./boot/layout_64.js";
+import { startKernel64, type Boot64 } from "./boot/setup_64.js";
+import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
+import type { KernelState } from "./kernel.js";
+import { LinuxKernel } from "./linux.js";
+import { MmStruct } from "./mm/mm_struct.js";
+import type { PhysMem } from "./mm/phys.js";
+import type { SyscallArgs } from "./syscalls/types.js";
+
+const X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
+
+export class LinuxX86_64 extends LinuxKernel {
+  readonly boot: Boot64;
+  private readonly syscallInsn: SyscallInsn64;
+  /** The last SYSCALL transition, for hooks and the UI. */
+  lastTransition: SyscallTransition | undefined;
+
+  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState, opts: { warnUnimplemented: boolean }) {
+    super(cpu, phys, kernel, "x86_64", opts);
+    this.boot = startKernel64(cpu, phys);
+    this.syscallInsn = new SyscallInsn64(cpu, this.kctx);
+    this.installCommonHooks(this.boot.idt, this.boot.tss);
+    cpu.onInstruction("syscall", () => {
+      this.kernel.tick();
+      this.lastTransition = this.syscallInsn.execute();
+    });
+    cpu.onExecute(this.text.sym("do_syscall_64"), () => this.do_syscall_64());
+  }
+
+  get text() { return this.boot.text; }
+  protected get dataBlock() { return this.boot.gdt; }
+  get entryPoint(): bigint { return this.text.sym("startup_64"); }
+
+  /** A fresh user address space whose kernel half is the swapper's (clone_pgd_range). */
+  newMm(): MmStruct {
+    const mm = new MmStruct(this.phys, { taskSize: L.TASK_SIZE_64, mmapBase: L.MMAP_BASE_64, mmapMin: 0x10000n });
+    mm.pgd.shareTopLevel(this.boot.swapper, 256, 256);
+    mm.onTlbFlush = (codeChanged) => {
+      this.cpu.flushTlb();
+      if (codeChanged) this.cpu.flushCode();
+    };
+    return mm;
+  }
+
+  protected switchToUser(): void {
+    const cpu = this.cpu;
+    const { ip, sp } = this.firstUser!;
+    // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
+    // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
+    cpu.set("gs_base", 0n);
+    cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
+    this.kctx.saveTemplate();
+    cpu.set("gs_base", this.boot.percpu.va);
+    cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n);
+    // The iretq frame (SDM: RIP, CS, RFLAGS, RSP, SS from the lowest address up).
+    const frame = this.boot.stackTop - 40n;
+    const b = Buffer.alloc(40);
+    b.writeBigUInt64LE(ip, 0);
+    b.writeBigUInt64LE(BigInt(L.__USER_CS), 8);
+    b.writeBigUInt64LE(0x202n, 16); // IF set, as start_thread leaves it
+    b.writeBigUInt64LE(sp, 24);
+    b.writeBigUInt64LE(BigInt(L.__USER_DS), 32);
+    b.copy(this.phys.mem, this.kernelPa(frame));
+    // start_thread: a new program starts with clean registers (rdx = 0: no atexit function)
+    for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
+    cpu.set("rsp", frame);
+  }
+
+  /** arch/x86/entry/common.c do_syscall_64, reached through the trap address the stub calls. */
+  private do_syscall_64(): void {
+    const regs = this.ptRegs(this.cpu.get("rdi"));
+    const nr = Number(BigInt.asIntN(32, regs.get("orig_ax")));
+    const args: SyscallArgs = [regs.get("di"), regs.get("si"), regs.get("dx"), regs.get("r10"), regs.get("r8"), regs.get("r9")];
+    this.syscall(regs, nr, args);
+    // Can the exit use SYSRET? The checks of do_syscall_64's return path.
+    const ip = regs.get("ip");
+    const sysretOk = regs.get("cx") === ip && regs.get("r11") === regs.get("flags") &&
+      regs.get("cs") === BigInt(L.__USER_CS) && regs.get("ss") === BigInt(L.__USER_DS) &&
+      ip < 0x800000000000n && (regs.get("flags") & (X86_EFLAGS_RF | X86_EFLAGS_TF)) === 0n;
+    this.cpu.set("rax", sysretOk ? 1n : 0n);
+  }
+}
