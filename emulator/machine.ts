@@ -7,7 +7,10 @@ import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { Vfs } from "../kernel-model/fs/vfs.js";
 import { KernelState } from "../kernel-model/kernel.js";
-import * as L from "../kernel-model/boot/layout_64.js";
+import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
+import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
+import { LinuxI386 } from "../kernel-model/linux_i386.js";
+import { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import type { ExitState } from "../kernel-model/linux.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
 import { PROT_READ, PROT_WRITE } from "../kernel-model/mm/mm_struct.js";
@@ -15,6 +18,7 @@ import { PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import { SIGSEGV } from "../kernel-model/entry/traps.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import { UC } from "./cpu/unicorn.js";
+import { readTsc, tscHz } from "./cpu/tsc.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
@@ -36,6 +40,8 @@ export interface MachineOptions {
   memoryLimit?: number;
   /** Print one line per unimplemented syscall name (default true). */
   warnUnimplemented?: boolean;
+  /** Map the vDSO and announce it in the auxv (default true). Without it, i386 libcs fall back to int $0x80. */
+  vdso?: boolean;
   /** Where sysgate's own diagnostics go (default: stderr). */
   warn?: (message: string) => void;
 }
@@ -49,8 +55,9 @@ export class Machine {
   private constructor(
     readonly image: ElfImage,
     readonly cpu: X86Cpu,
-    readonly kernel: LinuxX86_64,
+    readonly kernel: LinuxX86_64 | LinuxI386,
     readonly task: Task,
+    readonly vdso: VdsoMapping | undefined,
   ) {}
 
   static async create(path: string, opts: MachineOptions = {}): Promise<Machine> {
@@ -64,12 +71,12 @@ export class Machine {
       throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
     }
     const image = await parseElf(bytes, path);
-    if (image.bits === 32) throw new ExecFormatError(`${path}: an i386 program: 32-bit guests are not supported by this build yet`);
+    const is64 = image.bits === 64;
 
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
     const phys = new PhysMem(Math.ceil((memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE);
-    const cpu = new X86Cpu(64, phys.mem);
+    const cpu = new X86Cpu(image.bits, phys.mem);
     const deterministic = opts.deterministic ?? false;
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
@@ -84,14 +91,19 @@ export class Machine {
       exe: { hostPath: hostExe, guestPath: guestExe },
       getRandomBytes: (b) => kstate.getRandomBytes(b),
     });
-    kstate = new KernelState({ vfs, deterministic, seed: opts.seed ?? 0n, machine: "x86_64", warn });
-    const linux = new LinuxX86_64(cpu, phys, kstate, { warnUnimplemented: opts.warnUnimplemented ?? true });
+    kstate = new KernelState({ vfs, deterministic, seed: opts.seed ?? 0n, machine: is64 ? "x86_64" : "i686", warn });
+    const kopts = { warnUnimplemented: opts.warnUnimplemented ?? true };
+    const linux = is64 ? new LinuxX86_64(cpu, phys, kstate, kopts) : new LinuxI386(cpu, phys, kstate, kopts);
 
-    // execve: a new address space, the image, the break, the stack and its tables.
+    // execve: a new address space, the vDSO, the image, the break, the stack and its tables.
     const mm = linux.newMm();
+    const vdso = opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, kstate, { readTsc, hz: tscHz });
+    if (vdso && deterministic) kstate.onTick = () => vdso.update();
+    if (vdso && linux instanceof LinuxI386) linux.vdsoLandingPad = vdso.base + BigInt(vdso.image.sysenterReturn!);
     const loaded = loadElfImage(mm, image, guestExe);
     setupBrk(mm, loaded);
-    mm.mapRegion(L.STACK_TOP_64 - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
+    const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
+    mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
     const cred: Cred = deterministic
       ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
       : (() => {
@@ -102,12 +114,17 @@ export class Machine {
     kstate.getRandomBytes(random);
     const argv = opts.argv ?? [path];
     const env = opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+    // ARCH_DLINFO first (arch/x86/include/asm/elf.h), then the generic entries of create_elf_tables.
+    const archDlinfo: [number, bigint][] = [];
+    if (vdso && !is64) archDlinfo.push([AT.AT_SYSINFO, vdso.sym("__kernel_vsyscall")]);
+    if (vdso) archDlinfo.push([AT.AT_SYSINFO_EHDR, vdso.base]);
+    archDlinfo.push([AT.AT_MINSIGSTKSZ, is64 ? 2048n : 1024n]);
     const tables = createElfTables(mm, {
-      bits: 64, stackTop: L.STACK_TOP_64,
+      bits: image.bits, stackTop,
       argv: argv.map((s) => Buffer.from(s)), envp: env.map((s) => Buffer.from(s)), execfn: Buffer.from(path),
-      platform: "x86_64", random,
+      platform: is64 ? "x86_64" : "i686", random,
       auxv: [
-        [AT.AT_MINSIGSTKSZ, 2048n],
+        ...archDlinfo,
         [AT.AT_HWCAP, 0x178bfbffn],
         [AT.AT_PAGESZ, BigInt(PAGE_SIZE)],
         [AT.AT_CLKTCK, 100n],
@@ -128,10 +145,10 @@ export class Machine {
     mm.arg = { start: tables.argvStart, end: tables.envEnd };
     mm.startStack = tables.sp;
     const pid = deterministic ? 1000 : process.pid;
-    const task = new Task(kstate, "x86_64", mm, FilesStruct.withStdio(), new FsStruct(vfs.initialCwd), cred,
+    const task = new Task(kstate, linux.abi, mm, FilesStruct.withStdio(), new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(path).slice(0, 15));
     linux.exec(task, loaded.entry, tables.sp);
-    return new Machine(image, cpu, linux, task);
+    return new Machine(image, cpu, linux, task, vdso);
   }
 
   /** Runs the guest to its end. The host process never dies of what the guest does. */
@@ -141,7 +158,7 @@ export class Machine {
     for (;;) {
       const rc = this.cpu.run(pc);
       if (k.exited) return k.exited;
-      const rip = this.cpu.get("rip");
+      const rip = this.cpu.get(this.image.bits === 64 ? "rip" : "eip");
       switch (rc) {
         case UC.UC_ERR_OK:
           pc = k.resume(); // an exception to deliver, or a pause: carry on

@@ -2,6 +2,7 @@
 // tables (table.ts) pick from here by the names their .tbl rows give.
 
 import { archPrctlFamily } from "./arch/arch_prctl.js";
+import { tlsFamily } from "./arch/tls.js";
 import { fsSyscalls } from "./fs/index.js";
 import { exitFamily } from "./kernel/exit.js";
 import { randomFamily } from "./kernel/random.js";
@@ -15,7 +16,7 @@ import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
-  task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily,
+  task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
 };
 
 function merge(): SyscallFamily {

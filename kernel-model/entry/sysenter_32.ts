@@ -1,0 +1,43 @@
+// The SYSENTER instruction, carried out by the model because Unicorn only calls a hook for it.
+// SDM vol. 2B, SYSENTER, "Operation" (protected mode):
+//   EFLAGS.VM, IF, RF <- 0; CS.Selector <- IA32_SYSENTER_CS (CPL 0); SS.Selector <- CS + 8;
+//   ESP <- IA32_SYSENTER_ESP; EIP <- IA32_SYSENTER_EIP. Nothing is saved: the return address
+//   and the user's stack are the kernel's business (Linux: the vDSO and EBP).
+
+import { MSR, type Cpu } from "../cpu.js";
+import { U32 as U, type KernelContext } from "./kernel_context.js";
+
+export interface SysenterTransition {
+  /** Address of the `sysenter` instruction (inside __kernel_vsyscall). */
+  userEip: bigint;
+  userEsp: bigint;
+  userEflags: bigint;
+  sysenterCs: bigint;
+  sysenterEsp: bigint;
+  sysenterEip: bigint;
+  kernelCs: number;
+  kernelSs: number;
+  eflags: bigint;
+}
+
+const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
+
+export class SysenterInsn32 {
+  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext) {}
+
+  /** Runs inside the engine's SYSENTER hook, where EIP is the instruction's own address. */
+  execute(): SysenterTransition {
+    const v = this.kctx.capture();
+    const userEip = v[U.ip], userEsp = v[U.esp], userEflags = v[U.flags];
+    const sysenterCs = this.cpu.rdmsr(MSR.IA32_SYSENTER_CS);
+    const sysenterEsp = this.cpu.rdmsr(MSR.IA32_SYSENTER_ESP);
+    const sysenterEip = this.cpu.rdmsr(MSR.IA32_SYSENTER_EIP);
+    const eflags = userEflags & ~(X86_EFLAGS_VM | X86_EFLAGS_IF | X86_EFLAGS_RF);
+    v[U.flags] = eflags;
+    v[U.esp] = sysenterEsp;
+    v[U.ip] = sysenterEip - 2n; // the engine adds the instruction's length after the hook returns
+    this.kctx.enter(v);
+    const cs = Number(sysenterCs & 0xfffcn);
+    return { userEip, userEsp, userEflags, sysenterCs, sysenterEsp, sysenterEip, kernelCs: cs, kernelSs: cs + 8, eflags };
+  }
+}
