@@ -51,8 +51,24 @@ export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
   const phentsize = bytes.readUInt16LE(cls === 2 ? 54 : 42);
   const phnum = bytes.readUInt16LE(cls === 2 ? 56 : 44);
   if (phnum === 0) throw new ExecFormatError(`${name}: no program headers: nothing to load`);
+  const minPhent = cls === 2 ? 56 : 32;
+  if (phentsize < minPhent) throw new ExecFormatError(`${name}: not a valid ELF file (program header size ${phentsize}, at least ${minPhent} expected)`);
   if (phoff + phentsize * phnum > bytes.length) {
     throw new ExecFormatError(`${name}: truncated ELF file (program headers end at byte ${phoff + phentsize * phnum}, the file has ${bytes.length})`);
+  }
+
+  // Bounds first, from the raw program headers: elfinfo rejects a segment past the end of the file
+  // with a generic "Invalid offsets", which tells a person nothing about what went wrong.
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    const pType = bytes.readUInt32LE(ph);
+    if (pType !== PT_LOAD && pType !== PT_INTERP) continue;
+    const offset = cls === 2 ? Number(bytes.readBigUInt64LE(ph + 8)) : bytes.readUInt32LE(ph + 4);
+    const filesz = cls === 2 ? Number(bytes.readBigUInt64LE(ph + 32)) : bytes.readUInt32LE(ph + 16);
+    if (offset + filesz > bytes.length) {
+      const what = pType === PT_LOAD ? "a PT_LOAD segment" : "the PT_INTERP path";
+      throw new ExecFormatError(`${name}: truncated ELF file (${what} ends at byte ${offset + filesz}, the file has ${bytes.length})`);
+    }
   }
 
   const parsed = await open(bytes);
@@ -67,11 +83,6 @@ export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
     const path = bytes.subarray(interp.offset, interp.offset + interp.filesz).toString("latin1").replace(/\0.*$/, "");
     throw new ExecFormatError(`${name}: dynamically linked (needs the interpreter ${path}); sysgate runs statically ` +
       `linked programs only, because it has no dynamic loader or shared libraries of the guest's to map (build with -static or -static-pie)`);
-  }
-  for (const s of segments) {
-    if (s.type === PT_LOAD && s.offset + s.filesz > bytes.length) {
-      throw new ExecFormatError(`${name}: truncated ELF file (a PT_LOAD segment ends at byte ${s.offset + s.filesz}, the file has ${bytes.length})`);
-    }
   }
   if (!segments.some((s) => s.type === PT_LOAD)) throw new ExecFormatError(`${name}: no PT_LOAD segment: nothing to load`);
 
