@@ -20,6 +20,7 @@ run options:
   --memory SIZE        bound on guest memory, e.g. 512M, 2G (default 1G)
   --deterministic      virtual clock, seeded randomness, fixed pid/uid (same run every time)
   --seed N             seed for --deterministic (implies it)
+  --no-vdso            no vDSO and no AT_SYSINFO: i386 libcs fall back to int $0x80
   -q, --quiet          no warning for unimplemented syscalls
   --                   end of options (the ELF comes next)
 `;

@@ -30,6 +30,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         options.deterministic = true;
         break;
       }
+      case "--no-vdso": options.vdso = false; break; // no AT_SYSINFO(_EHDR): i386 libcs use int $0x80
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
       default: throw new UsageError(`unknown option '${a}' for run (try 'sysgate help')`);
     }
