@@ -1,8 +1,12 @@
 // A machine: guest RAM, a CPU, a booted kernel model and one program loaded into it (execve's
-// work, done once). run() drives the CPU until the program exits or is killed.
+// work, done once). run() drives the CPU until the program exits, is killed, or a hook pauses it;
+// step() runs single instructions.
 
-import { readFileSync, realpathSync, statSync } from "node:fs";
-import { basename, isAbsolute, relative } from "node:path";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, isAbsolute, join, relative } from "node:path";
+import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
+import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { Vfs } from "../kernel-model/fs/vfs.js";
@@ -44,7 +48,14 @@ export interface MachineOptions {
   vdso?: boolean;
   /** Where sysgate's own diagnostics go (default: stderr). */
   warn?: (message: string) => void;
+  /** The guest's standard input: these bytes then end of file (default: sysgate's own stdin). */
+  stdin?: Buffer | string;
+  /** Keep the guest's stdout/stderr in memory (Machine.stdout / .stderr) instead of writing them out. */
+  captureOutput?: boolean;
 }
+
+/** What run() ends with: the task's end, or a pause a hook asked for. */
+export type RunResult = (ExitState & { paused?: false }) | { paused: true };
 
 export const DEFAULT_MEMORY_LIMIT = 1 << 30;
 /** RAM for the kernel itself (page tables, stacks, tables) on top of the guest's bound. */
@@ -60,7 +71,28 @@ export class Machine {
     readonly vdso: VdsoMapping | undefined,
   ) {}
 
-  static async create(path: string, opts: MachineOptions = {}): Promise<Machine> {
+  /** Loads a static ELF program from a path, or from its bytes (then argv[0] defaults to its name). */
+  static async create(program: string | { name: string; bytes: Uint8Array }, opts: MachineOptions = {}): Promise<Machine> {
+    let tmp: string | undefined;
+    let path: string;
+    if (typeof program === "string") path = program;
+    else {
+      // The ELF needs a host file for /proc/self/exe: keep the bytes in a private temp dir.
+      tmp = mkdtempSync(join(tmpdir(), "sysgate-"));
+      path = join(tmp, basename(program.name));
+      writeFileSync(path, program.bytes, { mode: 0o755 });
+    }
+    try {
+      const m = await Machine.load(path, opts, typeof program === "string" ? program : program.name);
+      m.tmp = tmp;
+      return m;
+    } catch (e) {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
     let bytes: Buffer;
     try {
       if (statSync(path).isDirectory()) throw new ExecFormatError(`${path}: is a directory`);
@@ -112,7 +144,7 @@ export class Machine {
         })();
     const random = Buffer.alloc(16);
     kstate.getRandomBytes(random);
-    const argv = opts.argv ?? [path];
+    const argv = opts.argv ?? [shownAs];
     const env = opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
     // ARCH_DLINFO first (arch/x86/include/asm/elf.h), then the generic entries of create_elf_tables.
     const archDlinfo: [number, bigint][] = [];
@@ -121,7 +153,7 @@ export class Machine {
     archDlinfo.push([AT.AT_MINSIGSTKSZ, is64 ? 2048n : 1024n]);
     const tables = createElfTables(mm, {
       bits: image.bits, stackTop,
-      argv: argv.map((s) => Buffer.from(s)), envp: env.map((s) => Buffer.from(s)), execfn: Buffer.from(path),
+      argv: argv.map((s) => Buffer.from(s)), envp: env.map((s) => Buffer.from(s)), execfn: Buffer.from(shownAs),
       platform: is64 ? "x86_64" : "i686", random,
       auxv: [
         ...archDlinfo,
@@ -145,37 +177,95 @@ export class Machine {
     mm.arg = { start: tables.argvStart, end: tables.envEnd };
     mm.startStack = tables.sp;
     const pid = deterministic ? 1000 : process.pid;
-    const task = new Task(kstate, linux.abi, mm, FilesStruct.withStdio(), new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? 1 : process.ppid }, basename(path).slice(0, 15));
-    linux.exec(task, loaded.entry, tables.sp);
-    return new Machine(image, cpu, linux, task, vdso);
+    const files = new FilesStruct();
+    const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
+    const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
+    files.installAt(0, stdin, false);
+    files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
+    files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
+    const task = new Task(kstate, linux.abi, mm, files, new FsStruct(vfs.initialCwd), cred,
+      { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
+    for (const sym of image.symbols) linux.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
+    linux.exec(task, loaded.entry, tables.sp, vdso);
+    const m = new Machine(image, cpu, linux, task, vdso);
+    m.output = out;
+    return m;
   }
 
-  /** Runs the guest to its end. The host process never dies of what the guest does. */
-  run(): ExitState {
-    const k = this.kernel;
-    let pc = k.entryPoint;
+  private tmp: string | undefined;
+  private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
+  private pc: bigint | undefined;
+
+  /** The hook registry of the interception points (see kernel-model/hooks.ts). */
+  get hooks() {
+    return this.kernel.hooks;
+  }
+
+  /** What the guest wrote to fd 1 / fd 2 (with `captureOutput`). */
+  get stdout(): Buffer {
+    return this.output?.[0].contents() ?? Buffer.alloc(0);
+  }
+  get stderr(): Buffer {
+    return this.output?.[1].contents() ?? Buffer.alloc(0);
+  }
+
+  /**
+   * Runs the guest until it ends or a hook pauses it (then run() again continues). The host
+   * process never dies of what the guest does.
+   */
+  run(): RunResult {
+    return this.drive(0);
+  }
+
+  /** Runs to the end, through any pauses. */
+  runToEnd(): ExitState {
     for (;;) {
-      const rc = this.cpu.run(pc);
+      const r = this.run();
+      if (!r.paused) return r;
+    }
+  }
+
+  /** Executes `count` instructions (a `syscall` counts as one: it lands on the entry stub). */
+  step(count = 1): RunResult {
+    return this.drive(count);
+  }
+
+  private drive(count: number): RunResult {
+    const k = this.kernel;
+    if (k.exited) return k.exited;
+    let pc = this.pc ?? k.entryPoint;
+    for (;;) {
+      const rc = this.cpu.run(pc, count);
       if (k.exited) return k.exited;
-      const rip = this.cpu.get(this.image.bits === 64 ? "rip" : "eip");
+      const ip = this.cpu.get(this.image.bits === 64 ? "rip" : "eip");
       switch (rc) {
         case UC.UC_ERR_OK:
-          pc = k.resume(); // an exception to deliver, or a pause: carry on
-          continue;
+          pc = k.resume(); // an exception to deliver, or a pause
+          break;
         case UC.UC_ERR_INSN_INVALID:
           k.raise(6); // #UD, delivered through the IDT like the exceptions the hook reports
           pc = k.resume();
-          continue;
+          break;
         default:
-          k.kill(SIGSEGV, `${this.cpu.uc.strerror(rc)} at rip 0x${rip.toString(16)}`);
+          k.kill(SIGSEGV, `${this.cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`);
+          return k.exited!;
       }
-      return k.exited!;
+      this.pc = pc;
+      if (k.hooks.pauseRequested) {
+        k.hooks.pauseRequested = false;
+        return { paused: true };
+      }
+      if (count) return { paused: true }; // a step always ends after its instructions
     }
+  }
+
+  /** Guest memory at a user address (no permission checks: a debugger's view). */
+  readMemory(addr: bigint, len: number): Buffer {
+    return this.task.mm.peek(addr, len);
   }
 
   close(): void {
     this.cpu.close();
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
   }
 }
-

@@ -4,6 +4,9 @@
 // linux_i386.ts add the boot and the syscall entry paths of each architecture.
 
 import type { Cpu } from "./cpu.js";
+import { HookRegistry, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
+import { SymbolTable } from "./symbols.js";
+import type { VdsoMapping } from "./vdso/vdso_mapping.js";
 import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
@@ -44,6 +47,15 @@ export abstract class LinuxKernel {
   lastSyscall: SyscallOutcome | undefined;
   protected firstUser: { ip: bigint; sp: bigint } | undefined;
   private task_: Task | undefined;
+  /** The hooks of the interception points (DESIGN.md section 3). */
+  readonly hooks = new HookRegistry();
+  /** Names for addresses: kernel text here, the program and the vDSO added by exec(). */
+  readonly symbols = new SymbolTable();
+  vdso: VdsoMapping | undefined;
+  /** Functions of the program with a `function` hook trap installed. */
+  private readonly watched = new Set<string>();
+  /** The argument registers' pt_regs fields, in order. */
+  protected abstract readonly argFields: readonly ("di" | "si" | "dx" | "r10" | "r8" | "r9" | "bx" | "cx" | "bp")[];
 
   abstract readonly text: KernelText;
   /** The first page of the physically contiguous kernel data block (GDT first). */
@@ -57,11 +69,66 @@ export abstract class LinuxKernel {
     this.table = new SyscallTable(abi, allSyscalls);
     this.dispatcher = new SyscallDispatcher(this.table, (m) => kernel.warn(m), opts.warnUnimplemented);
     this.kctx = new KernelContext(cpu);
+    this.hooks.onFirst = (point) => this.installHookTraps(point);
+  }
+
+  /**
+   * Traps that only exist while someone listens: the entry stubs, the return instructions and
+   * the vDSO functions each cost a call into JS per execution, so they are set up on demand.
+   */
+  protected installHookTraps(point: HookPoint): void {
+    const traps = this.hookTraps(point);
+    for (const [addr, fn] of traps) this.cpu.onExecute(addr, fn);
+    if (traps.length) this.cpu.flushCode(); // hooks apply to code translated from now on
+  }
+
+  protected hookTraps(point: HookPoint): [bigint, () => void][] {
+    if (point !== "vdso" || !this.vdso) return [];
+    const served = [...this.vdso.image.symbols.keys()].filter((n) => !/vsyscall|sigreturn/.test(n));
+    return served.map((name) => [this.vdso!.sym(name), () => {
+      this.hooks.emit("vdso", { point: "vdso", mechanism: "vdso", pid: this.task.pid, function: name,
+        address: this.vdso!.sym(name), args: this.userArgs() });
+      this.checkPause();
+    }]);
+  }
+
+  /** The first argument registers of a user-mode function call (SysV ABIs). */
+  protected abstract userArgs(): bigint[];
+
+  /** Hooks a program function by ELF symbol: every call to it emits a `function` event. */
+  watchFunction(name: string): void {
+    if (this.watched.has(name)) return;
+    const sym = this.symbols.get(name);
+    if (!sym) throw new Error(`no function '${name}' in the program's symbol table`);
+    this.watched.add(name);
+    this.cpu.onExecute(sym.address, () => {
+      if (!this.hooks.has("function")) return;
+      const sp = this.cpu.get(this.cpu.bits === 64 ? "rsp" : "esp");
+      const returnAddress = this.cpu.bits === 64 ? this.task.mm.readU64(sp) : BigInt(this.task.mm.readU32(sp));
+      this.hooks.emit("function", { point: "function", pid: this.task.pid, symbol: name, address: sym.address,
+        args: this.userArgs(), returnAddress });
+      this.checkPause();
+    });
+    this.cpu.flushCode();
+  }
+
+  /** After a hook: a pause() stops the CPU once the current hook returns. */
+  protected checkPause(): void {
+    if (this.hooks.pauseRequested) this.cpu.stop();
+  }
+
+  /** CPL, CS:IP, SS:SP and flags now. */
+  protected cpuState(): CpuState {
+    const b = this.cpu.bits === 64;
+    const cs = Number(this.cpu.get("cs"));
+    return { cpl: cs & 3, cs, ip: this.cpu.get(b ? "rip" : "eip"), ss: Number(this.cpu.get("ss")),
+      sp: this.cpu.get(b ? "rsp" : "esp"), flags: this.cpu.get(b ? "rflags" : "eflags") };
   }
 
   /** Hooks shared by both architectures; subclasses call this once their text is known. */
   protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
     this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), idt, tss);
+    for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.symbols.add(name, addr);
     this.cpu.onExecute(this.text.sym("boot_user_switch"), () => this.switchToUser());
     for (const t of IDT_TRAPS) this.cpu.onExecute(this.text.sym(t.handler), () => this.do_trap(t));
     this.cpu.onInterrupt((v) => this.onInterrupt(v));
@@ -73,8 +140,10 @@ export abstract class LinuxKernel {
   }
 
   /** Makes `task` current and arranges its first return to user mode (start_thread). */
-  exec(task: Task, ip: bigint, sp: bigint): void {
+  exec(task: Task, ip: bigint, sp: bigint, vdso?: VdsoMapping): void {
     this.task_ = task;
+    this.vdso = vdso;
+    if (vdso) for (const [name, off] of vdso.image.symbols) this.symbols.add(name, vdso.base + BigInt(off));
     this.cpu.set("cr3", task.mm.pgd.root);
     this.firstUser = { ip, sp };
   }
@@ -96,11 +165,57 @@ export abstract class LinuxKernel {
     };
   }
 
-  /** The generic entry: dispatch and leave the result in regs->ax. */
-  protected syscall(regs: PtRegs, nr: number, args: SyscallArgs): void {
-    const outcome = this.dispatcher.dispatch(this.context(), nr, args);
+  /**
+   * The generic entry (interception points 5, 6 and 7): hooks on every syscall, then the slot's
+   * own hooks, then the service routine unless a hook skipped it, then the exit hooks; the result
+   * goes to regs->ax.
+   */
+  protected syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void {
+    const slot = this.table.slot(nr);
+    let skipped: bigint | undefined;
+    let callArgs = args;
+    if (this.hooks.has("syscall_entry") || slot?.hooks.length) {
+      const mk = (point: "syscall_entry" | "service") => ({
+        point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
+        args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
+      });
+      const apply = (e: SyscallEvent) => {
+        if (e.args.some((v, i) => v !== callArgs[i])) {
+          callArgs = e.args.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
+          this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
+        }
+      };
+      if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
+      if (skipped === undefined && slot?.hooks.length) {
+        const e = this.hooks.stamp<"service">(mk("service"));
+        for (const h of slot.hooks) h(e);
+        apply(e);
+      }
+    }
+    const outcome = skipped !== undefined
+      ? { nr, slot, args: callArgs, result: skipped }
+      : this.dispatcher.dispatch(this.context(), nr, callArgs);
+    if (this.hooks.has("syscall_exit")) {
+      const e = this.hooks.emit("syscall_exit", {
+        point: "syscall_exit", mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
+        args: [...callArgs], result: BigInt.asIntN(64, outcome.result), skipped: skipped !== undefined, implemented: !!slot?.impl,
+      });
+      outcome.result = e.result;
+    }
     this.lastSyscall = outcome;
     regs.set("ax", outcome.result);
+    this.checkPause();
+  }
+
+  /** A hook on one syscall, by name or number (interception point 6). */
+  onSyscall(nameOrNr: string | number, fn: (e: SyscallEvent) => void): () => void {
+    const slot = this.table.lookup(String(nameOrNr));
+    if (!slot) throw new Error(`no syscall '${nameOrNr}' in the ${this.abi} table`);
+    slot.hooks.push(fn);
+    return () => {
+      const i = slot.hooks.indexOf(fn);
+      if (i >= 0) slot.hooks.splice(i, 1);
+    };
   }
 
   exit(state: ExitState): void {
@@ -124,9 +239,13 @@ export abstract class LinuxKernel {
       this.exit({ signal: SIGSEGV, detail: `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`} in kernel mode at ip 0x${ip.toString(16)}` });
       return;
     }
+    this.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
     cpu.stop();
   }
+
+  /** An INT n or exception seen before its delivery (i386 reports `int $0x80` here). */
+  protected onSoftwareInterrupt(_vector: number): void {}
 
   /** An exception the engine reported by its return code rather than a hook (#UD). */
   raise(vector: number): void {

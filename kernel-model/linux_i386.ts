@@ -2,7 +2,8 @@
 // IDT vector 128 into entry_INT80_32 / do_int80_syscall_32, and `sysenter` from the vDSO's
 // __kernel_vsyscall into entry_SYSENTER_32 / do_fast_syscall_32 — and the first switch to user mode.
 
-import type { Cpu } from "./cpu.js";
+import { MSR, type Cpu } from "./cpu.js";
+import type { CpuState, HookPoint } from "./hooks.js";
 import * as L from "./boot/layout_32.js";
 import { IA32_SYSCALL_VECTOR, startKernel32, type Boot32 } from "./boot/setup_32.js";
 import type { InterruptDelivery } from "./entry/interrupt.js";
@@ -32,7 +33,21 @@ export class LinuxI386 extends LinuxKernel {
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("sysenter", () => {
       this.kernel.tick();
-      this.lastSysenter = this.sysenterInsn.execute();
+      if (this.hooks.has("instruction")) {
+        const eip = cpu.get("eip");
+        const nr = Number(BigInt.asIntN(32, cpu.get("eax")));
+        this.hooks.emit("instruction", { point: "instruction", mechanism: "sysenter", instruction: "sysenter", pid: this.task.pid,
+          address: eip, function: this.symbols.describe(eip), nr, name: this.table.slot(nr)?.name });
+      }
+      const before = this.hooks.has("transition") ? this.cpuState() : undefined;
+      const t = this.sysenterInsn.execute();
+      this.lastSysenter = t;
+      if (before) {
+        const after = { ...this.cpuState(), ip: t.sysenterEip };
+        this.hooks.emit("transition", { point: "transition", mechanism: "sysenter", pid: this.task.pid, before, after,
+          msrs: { IA32_SYSENTER_CS: t.sysenterCs, IA32_SYSENTER_ESP: t.sysenterEsp, IA32_SYSENTER_EIP: t.sysenterEip } });
+      }
+      this.checkPause();
     });
     cpu.onExecute(this.text.sym("do_int80_syscall_32"), () => this.do_int80_syscall_32());
     cpu.onExecute(this.text.sym("do_fast_syscall_32"), () => this.do_fast_syscall_32());
@@ -65,8 +80,82 @@ export class LinuxI386 extends LinuxKernel {
     cpu.set("esp", frame);
   }
 
+  protected readonly argFields = ["bx", "cx", "dx", "si", "di", "bp"] as const;
+
+  /** cdecl: the arguments are on the stack above the return address. */
+  protected userArgs(): bigint[] {
+    const sp = this.cpu.get("esp");
+    return Array.from({ length: 6 }, (_, i) => {
+      try { return BigInt(this.task.mm.readU32(sp + BigInt(4 + 4 * i))); } catch { return 0n; }
+    });
+  }
+
+  /** `int $0x80` from user mode, before the IDT delivery (interception point 2). */
+  protected override onSoftwareInterrupt(vector: number): void {
+    if (vector !== IA32_SYSCALL_VECTOR || !this.hooks.has("instruction")) return;
+    const eip = this.cpu.get("eip") - 2n; // the engine reports the address after `int $0x80`
+    const nr = Number(BigInt.asIntN(32, this.cpu.get("eax")));
+    this.hooks.emit("instruction", { point: "instruction", mechanism: "int80", instruction: "int $0x80", pid: this.task.pid,
+      address: eip, function: this.symbols.describe(eip), nr, name: this.table.slot(nr)?.name });
+  }
+
   protected override onDelivered(d: InterruptDelivery): void {
-    if (d.vector === IA32_SYSCALL_VECTOR) this.lastInt80 = d;
+    if (d.vector !== IA32_SYSCALL_VECTOR) return;
+    this.lastInt80 = d;
+    if (this.hooks.has("transition")) {
+      const before = { cpl: d.cplBefore, cs: d.userCs, ip: d.userIp, ss: d.userSs, sp: d.userSp, flags: d.flagsBefore };
+      this.hooks.emit("transition", { point: "transition", mechanism: "int80", pid: this.task.pid, before,
+        after: { ...this.cpuState(), ip: d.gate.offset },
+        gate: { vector: d.vector, offset: d.gate.offset, selector: d.gate.selector, dpl: d.gate.dpl, type: d.gate.type, tssSp0: d.stackTop, frame: d.frame } });
+    }
+  }
+
+  protected override hookTraps(point: HookPoint): [bigint, () => void][] {
+    const sym = (n: string) => this.text.sym(n);
+    const stub = (name: string, mechanism: "int80" | "sysenter"): [bigint, () => void] => [sym(name), () => {
+      this.hooks.emit("entry_stub", { point: "entry_stub", mechanism, pid: this.task.pid, stub: name, address: sym(name) });
+      this.checkPause();
+    }];
+    const ret = (label: string, instruction: "iret" | "sysexit", mechanism: "int80" | "sysenter", after: () => CpuState): [bigint, () => void] =>
+      [sym(label), () => {
+        this.hooks.emit("return", { point: "return", mechanism, instruction, pid: this.task.pid, address: sym(label), before: this.cpuState(), after: after() });
+        this.checkPause();
+      }];
+    switch (point) {
+      case "entry_stub":
+        return [stub("entry_INT80_32", "int80"), stub("entry_SYSENTER_32", "sysenter")];
+      case "return":
+        return [
+          ret("entry_INT80_32_iret", "iret", "int80", () => this.iretFrame()),
+          ret("entry_SYSENTER_32_iret", "iret", "sysenter", () => this.iretFrame()),
+          // SYSEXIT: EIP from EDX, ESP from ECX, CS/SS = IA32_SYSENTER_CS + 16 / + 24, RPL 3
+          ret("entry_SYSEXIT_32", "sysexit", "sysenter", () => {
+            const base = Number(this.cpu.rdmsr(MSR.IA32_SYSENTER_CS) & 0xfffcn);
+            return { cpl: 3, cs: (base + 16) | 3, ss: (base + 24) | 3, ip: this.cpu.get("edx"), sp: this.cpu.get("ecx"), flags: this.cpu.get("eflags") };
+          }),
+        ];
+      case "instruction": {
+        if (!this.vdso) return [];
+        const vsyscall = this.vdso.sym("__kernel_vsyscall");
+        return [[vsyscall, () => {
+          const esp = this.cpu.get("esp");
+          const caller = BigInt(this.task.mm.readU32(esp)) - 2n; // `call *%gs:0x10` or `call *%eax`: a short indirect call
+          const nr = Number(BigInt.asIntN(32, this.cpu.get("eax")));
+          this.hooks.emit("instruction", { point: "instruction", mechanism: "sysenter", instruction: "call __kernel_vsyscall", pid: this.task.pid,
+            address: caller, function: this.symbols.describe(caller), nr, name: this.table.slot(nr)?.name });
+          this.checkPause();
+        }]];
+      }
+      default:
+        return super.hookTraps(point);
+    }
+  }
+
+  /** What iret will pop: EIP, CS, EFLAGS, ESP, SS at ESP. */
+  private iretFrame(): CpuState {
+    const b = this.phys.mem, pa = this.kernelPa(this.cpu.get("esp"));
+    const cs = b.readUInt32LE(pa + 4);
+    return { ip: BigInt(b.readUInt32LE(pa)), cs, cpl: cs & 3, flags: BigInt(b.readUInt32LE(pa + 8)), sp: BigInt(b.readUInt32LE(pa + 12)), ss: b.readUInt32LE(pa + 16) };
   }
 
   private args(regs: ReturnType<LinuxKernel["ptRegs"]>): SyscallArgs {
@@ -77,7 +166,7 @@ export class LinuxI386 extends LinuxKernel {
   private do_int80_syscall_32(): void {
     const regs = this.ptRegs(this.cpu.get("eax"));
     regs.set("ax", BigInt(-E.ENOSYS));
-    this.syscall(regs, Number(BigInt.asIntN(32, regs.get("orig_ax"))), this.args(regs));
+    this.syscall(regs, Number(BigInt.asIntN(32, regs.get("orig_ax"))), this.args(regs), "int80");
   }
 
   /**
@@ -96,7 +185,7 @@ export class LinuxI386 extends LinuxKernel {
       regs.set("ax", BigInt(-E.EFAULT));
       ok = false;
     }
-    if (ok) this.syscall(regs, Number(BigInt.asIntN(32, regs.get("orig_ax"))), this.args(regs));
+    if (ok) this.syscall(regs, Number(BigInt.asIntN(32, regs.get("orig_ax"))), this.args(regs), "sysenter");
     const sysexitOk = ok && landing !== 0n && regs.get("cs") === BigInt(L.__USER_CS) && regs.get("ss") === BigInt(L.__USER_DS) &&
       regs.get("ip") === landing && (regs.get("flags") & (X86_EFLAGS_RF | X86_EFLAGS_TF | X86_EFLAGS_VM)) === 0n;
     this.cpu.set("eax", sysexitOk ? 1n : 0n);

@@ -6,6 +6,7 @@ import * as L from "./boot/layout_64.js";
 import { startKernel64, type Boot64 } from "./boot/setup_64.js";
 import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
 import type { KernelState } from "./kernel.js";
+import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
@@ -26,12 +27,66 @@ export class LinuxX86_64 extends LinuxKernel {
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("syscall", () => {
       this.kernel.tick();
-      this.lastTransition = this.syscallInsn.execute();
+      if (this.hooks.has("instruction")) {
+        const rip = cpu.get("rip");
+        const nr = Number(BigInt.asIntN(32, cpu.get("rax")));
+        this.hooks.emit("instruction", { point: "instruction", mechanism: "syscall", instruction: "syscall", pid: this.task.pid,
+          address: rip, function: this.symbols.describe(rip), nr, name: this.table.slot(nr)?.name });
+      }
+      const before = this.hooks.has("transition") ? this.cpuState() : undefined;
+      const t = this.syscallInsn.execute();
+      this.lastTransition = t;
+      if (before) {
+        const after = { ...this.cpuState(), ip: t.lstar }; // the engine adds the length after this hook
+        this.hooks.emit("transition", { point: "transition", mechanism: "syscall", pid: this.task.pid, before, after,
+          msrs: { IA32_STAR: t.star, IA32_LSTAR: t.lstar, IA32_FMASK: t.fmask } });
+      }
+      this.checkPause();
     });
     cpu.onExecute(this.text.sym("do_syscall_64"), () => this.do_syscall_64());
   }
 
+  protected readonly argFields = ["di", "si", "dx", "r10", "r8", "r9"] as const;
+
   get text() { return this.boot.text; }
+
+  protected userArgs(): bigint[] {
+    return (["rdi", "rsi", "rdx", "rcx", "r8", "r9"] as const).map((r) => this.cpu.get(r));
+  }
+
+  protected override hookTraps(point: HookPoint): [bigint, () => void][] {
+    const sym = (n: string) => this.text.sym(n);
+    const emitReturn = (instruction: "sysretq" | "iretq", after: () => CpuState) => () => {
+      this.hooks.emit("return", { point: "return", mechanism: "syscall", instruction, pid: this.task.pid,
+        address: sym(instruction === "sysretq" ? "entry_SYSRETQ" : "entry_IRETQ"), before: this.cpuState(), after: after() });
+      this.checkPause();
+    };
+    switch (point) {
+      case "entry_stub":
+        return [[sym("entry_SYSCALL_64"), () => {
+          this.hooks.emit("entry_stub", { point: "entry_stub", mechanism: "syscall", pid: this.task.pid, stub: "entry_SYSCALL_64", address: sym("entry_SYSCALL_64") });
+          this.checkPause();
+        }]];
+      case "return":
+        return [
+          // SYSRET: RIP from RCX, RFLAGS from R11, CS/SS from IA32_STAR[63:48] (+16 / +8, RPL 3)
+          [sym("entry_SYSRETQ"), emitReturn("sysretq", () => {
+            const base = Number((this.cpu.rdmsr(MSR.STAR) >> 48n) & 0xfffcn);
+            return { cpl: 3, cs: (base + 16) | 3, ss: (base + 8) | 3, ip: this.cpu.get("rcx"), flags: this.cpu.get("r11"), sp: this.cpu.get("rsp") };
+          })],
+          [sym("entry_IRETQ"), emitReturn("iretq", () => this.iretFrame())],
+        ];
+      default:
+        return super.hookTraps(point);
+    }
+  }
+
+  /** What iretq will pop: RIP, CS, RFLAGS, RSP, SS at RSP. */
+  private iretFrame(): CpuState {
+    const b = this.phys.mem, pa = this.kernelPa(this.cpu.get("rsp"));
+    const cs = Number(b.readBigUInt64LE(pa + 8));
+    return { ip: b.readBigUInt64LE(pa), cs, cpl: cs & 3, flags: b.readBigUInt64LE(pa + 16), sp: b.readBigUInt64LE(pa + 24), ss: Number(b.readBigUInt64LE(pa + 32)) };
+  }
   protected get dataBlock() { return this.boot.gdt; }
   get entryPoint(): bigint { return this.text.sym("startup_64"); }
 
@@ -75,7 +130,7 @@ export class LinuxX86_64 extends LinuxKernel {
     const regs = this.ptRegs(this.cpu.get("rdi"));
     const nr = Number(BigInt.asIntN(32, regs.get("orig_ax")));
     const args: SyscallArgs = [regs.get("di"), regs.get("si"), regs.get("dx"), regs.get("r10"), regs.get("r8"), regs.get("r9")];
-    this.syscall(regs, nr, args);
+    this.syscall(regs, nr, args, "syscall");
     // Can the exit use SYSRET? The checks of do_syscall_64's return path.
     const ip = regs.get("ip");
     const sysretOk = regs.get("cx") === ip && regs.get("r11") === regs.get("flags") &&

@@ -44,7 +44,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { path, options } = parseRunArgs(argv);
   const machine = await Machine.create(path, options);
   try {
-    const st = machine.run();
+    const st = machine.runToEnd();
     if (st.signal !== undefined) {
       const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
       process.stderr.write(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);

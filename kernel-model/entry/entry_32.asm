@@ -105,7 +105,7 @@ entry_SYSENTER_32:
 	mov	eax, esp		; struct pt_regs *regs
 	call	do_fast_syscall_32	; true if SYSEXIT can be used
 	test	eax, eax
-	jz	entry_SYSENTER_32_iret
+	jz	sysenter_restore_all
 
 	; SYSEXIT: EIP from EDX, ESP from ECX (SDM vol. 2B, SYSEXIT)
 	mov	edx, [esp + PT_EIP]
@@ -125,8 +125,10 @@ entry_SYSENTER_32:
 global entry_SYSEXIT_32
 entry_SYSEXIT_32:
 	sysexit
-entry_SYSENTER_32_iret:
+sysenter_restore_all:			; the IRET path, for returns SYSEXIT cannot do
 	RESTORE_REGS
+global entry_SYSENTER_32_iret
+entry_SYSENTER_32_iret:
 	iret
 
 ; ---------------------------------------------------------------------------------------------

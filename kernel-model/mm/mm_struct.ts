@@ -1,6 +1,11 @@
 // mm_struct: a process's address space. The virtual memory areas (vm_area_struct) say what may be
 // mapped where; the page tables say what is mapped now. Anonymous memory is populated on first
 // touch (handle_mm_fault), file mappings are read when they are made.
+//
+// Memory is committed as under Linux's strict overcommit (vm.overcommit_memory = 2): a writable
+// private area is charged in full when it is created (VM_ACCOUNT, mm/mmap.c accountable_mapping),
+// so running out shows up as ENOMEM from mmap/brk/mremap/mprotect, where a program can handle it,
+// and not as a page fault that finds no frame.
 
 import { E, Errno } from "../errno.js";
 import type { UserMemory } from "../syscalls/types.js";
@@ -21,8 +26,23 @@ export interface Vma {
   start: bigint;
   end: bigint;
   prot: number;
+  /** VM_ACCOUNT: the area's pages are charged to the commit total (it is, or was, writable). */
+  accounted?: boolean;
   /** What /proc/<pid>/maps would show: a path, [heap], [stack], [vdso], [vvar] or "". */
   name: string;
+}
+
+/** RAM that machine.ts adds to the guest's bound for the kernel's own frames (page tables, stacks). */
+export const KERNEL_RESERVE = 16 << 20;
+
+/**
+ * A page fault found no free frame although the area allows the access: only possible for memory
+ * that is not committed (read-only areas). The fault path kills the task, as the OOM killer would.
+ */
+export class OutOfMemory extends Error {
+  constructor(readonly addr: bigint) {
+    super(`out of memory (page fault at 0x${addr.toString(16)} found no free frame)`);
+  }
 }
 
 export interface AddressLayout {
@@ -46,9 +66,40 @@ export class MmStruct implements UserMemory {
   startStack = 0n;
   /** Called after entries are removed or restricted, and after code pages changed. */
   onTlbFlush: (codeChanged: boolean) => void = () => {};
+  /** Pages charged by accounted areas (this process's share of /proc/meminfo's Committed_AS). */
+  committedPages = 0;
+  /**
+   * CommitLimit in pages: the guest's memory bound (guest RAM minus the kernel's reserve), and never
+   * more than the frames that were free when the address space was made.
+   */
+  commitLimit: number;
 
   constructor(readonly phys: PhysMem, readonly layout: AddressLayout, pgd?: PageTables) {
     this.pgd = pgd ?? new PageTables(phys, layout.taskSize > 1n << 32n ? "4-level" : "pae");
+    const total = Math.floor(phys.size / PAGE_SIZE);
+    // a machine always has more than twice the reserve; a small test machine keeps half for the kernel
+    const reserve = Math.min(KERNEL_RESERVE / PAGE_SIZE, Math.floor(total / 2));
+    this.commitLimit = Math.max(0, Math.min(total - reserve, total - phys.framesInUse));
+  }
+
+  /**
+   * __vm_enough_memory with OVERCOMMIT_NEVER: may `pages` more be committed, once `released`
+   * pages charged to areas about to be replaced are given back? Throws ENOMEM if not.
+   */
+  enoughMemory(pages: number, released = 0): void {
+    if (pages > 0 && this.committedPages - released + pages > this.commitLimit) {
+      throw new Errno(E.ENOMEM, `commit limit: ${this.committedPages - released + pages} pages > ${this.commitLimit}`);
+    }
+  }
+
+  /** Pages of accounted areas inside [start, end). */
+  accountedPagesIn(start: bigint, end: bigint): number {
+    let n = 0n;
+    for (const v of this.vmas) {
+      if (!v.accounted || v.end <= start || v.start >= end) continue;
+      n += (v.end < end ? v.end : end) - (v.start > start ? v.start : start);
+    }
+    return Number(n / PAGE);
   }
 
   findVma(addr: bigint): Vma | undefined {
@@ -119,11 +170,17 @@ export class MmStruct implements UserMemory {
     return start;
   }
 
-  /** Creates an area; anonymous pages appear on first touch. Overlapped areas are unmapped first. */
-  mapRegion(start: bigint, len: bigint, prot: number, name = ""): void {
+  /**
+   * Creates an area; anonymous pages appear on first touch. Overlapped areas are unmapped first.
+   * A writable area is charged (`account` overrides); ENOMEM, with nothing changed, past the limit.
+   */
+  mapRegion(start: bigint, len: bigint, prot: number, name = "", account = (prot & PROT_WRITE) !== 0): void {
     const end = pageUp(start + len);
+    const pages = Number((end - start) / PAGE);
+    if (account) this.enoughMemory(pages, this.accountedPagesIn(start, end));
     this.unmapRegion(start, end - start);
-    this.insertVma({ start, end, prot, name });
+    this.insertVma({ start, end, prot, name, accounted: account });
+    if (account) this.committedPages += pages;
   }
 
   unmapRegion(start: bigint, len: bigint): void {
@@ -133,6 +190,7 @@ export class MmStruct implements UserMemory {
     if (!gone.size) return;
     for (const v of gone) {
       hadExec ||= (v.prot & PROT_EXEC) !== 0;
+      if (v.accounted) this.committedPages -= Number((v.end - v.start) / PAGE);
       for (let a = v.start; a < v.end; a += PAGE) {
         const pa = this.pgd.unmap(a);
         if (pa !== undefined) this.phys.freeFrame(pa);
@@ -150,10 +208,22 @@ export class MmStruct implements UserMemory {
       if (!v) throw new Errno(E.ENOMEM);
       a = v.end;
     }
+    // mprotect_fixup: gaining PROT_WRITE charges an area not yet accounted; losing it keeps the
+    // charge (VM_ACCOUNT stays until munmap), so a later PROT_WRITE cannot fail.
+    let charge = 0n;
+    if (prot & PROT_WRITE) {
+      for (const v of this.vmas) {
+        if (v.accounted || v.end <= start || v.start >= end) continue;
+        charge += (v.end < end ? v.end : end) - (v.start > start ? v.start : start);
+      }
+    }
+    this.enoughMemory(Number(charge / PAGE));
+    this.committedPages += Number(charge / PAGE);
     let codeChanged = false;
     for (const v of this.split(start, end)) {
       codeChanged ||= ((v.prot ^ prot) & PROT_EXEC) !== 0;
       v.prot = prot;
+      if (prot & PROT_WRITE) v.accounted = true;
       for (let a = v.start; a < v.end; a += PAGE) {
         if (prot === 0) {
           const pa = this.pgd.unmap(a);
@@ -186,8 +256,43 @@ export class MmStruct implements UserMemory {
     if (errorCode & PF_PROT) return false; // present but not allowed: a protection fault
     const page = pageDown(addr);
     if (this.pgd.lookup(page)) return false;
-    this.pgd.map(page, this.phys.allocFrame(), this.pteFlags(v.prot));
+    let pa: number;
+    try {
+      pa = this.phys.allocFrame();
+      this.pgd.map(page, pa, this.pteFlags(v.prot));
+    } catch (e) {
+      if (e instanceof Errno && e.errno === E.ENOMEM) throw new OutOfMemory(addr);
+      throw e;
+    }
     return true;
+  }
+
+  /**
+   * mremap's move_vma: the area [from, from + oldLen) (inside one area) moves to `to` and becomes
+   * newLen long. The frames move with their PTEs (move_page_tables), nothing is copied; only the
+   * growth is charged, checked before anything changes.
+   */
+  moveRegion(from: bigint, oldLen: bigint, to: bigint, newLen: bigint): void {
+    const v = this.findVma(from);
+    if (!v || from + oldLen > v.end) throw new Errno(E.EFAULT);
+    const { prot, name } = v;
+    const accounted = v.accounted ?? false;
+    if (accounted) this.enoughMemory(Number((newLen - oldLen) / PAGE));
+    const moved: [bigint, number][] = [];
+    for (const part of this.split(from, from + oldLen)) {
+      for (let a = part.start; a < part.end; a += PAGE) {
+        const pa = this.pgd.unmap(a);
+        if (pa !== undefined) moved.push([a - from, pa]);
+      }
+    }
+    // the PTEs are cleared, so this only drops the area and its charge
+    this.unmapRegion(from, oldLen);
+    this.mapRegion(to, newLen, prot, name, accounted);
+    for (const [off, pa] of moved) {
+      if (off < newLen) this.pgd.map(to + off, pa, prot === 0 ? { write: false, user: false, exec: false } : this.pteFlags(prot));
+      else this.phys.freeFrame(pa);
+    }
+    this.onTlbFlush((prot & PROT_EXEC) !== 0);
   }
 
   /**

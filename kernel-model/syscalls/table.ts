@@ -3,6 +3,7 @@
 // that implements it, if any (gVisor keeps the same kind of table with a support status).
 
 import { syscallTableFor } from "../tables/syscall_tbl.js";
+import type { SyscallEvent } from "../hooks.js";
 import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
 
 export interface SyscallSlot {
@@ -12,6 +13,8 @@ export interface SyscallSlot {
   readonly entry: string | null;
   /** The service routine, or undefined: the slot answers -ENOSYS. */
   readonly impl: SyscallImpl | undefined;
+  /** Hooks on this syscall alone (interception point 6): only this slot pays for them. */
+  readonly hooks: ((e: SyscallEvent) => void)[];
 }
 
 export class SyscallTable {
@@ -21,7 +24,7 @@ export class SyscallTable {
   constructor(readonly abi: Abi, implementations: SyscallFamily) {
     const slots = new Map<number, SyscallSlot>();
     for (const row of syscallTableFor(abi)) {
-      const slot = { nr: row.nr, name: row.name, entry: row.entry, impl: row.entry ? implementations[row.entry] : undefined };
+      const slot = { nr: row.nr, name: row.name, entry: row.entry, impl: row.entry ? implementations[row.entry] : undefined, hooks: [] };
       slots.set(row.nr, slot);
       this.byName.set(row.name, slot);
     }

@@ -97,7 +97,12 @@ export const mmapFamily: SyscallFamily = {
       if (!mm.isFree(oldEnd, newEnd)) return mm.brk;
       const limit = BigInt(mm.phys.size);
       if (newEnd - mm.startBrk > limit) return mm.brk;
-      mm.mapRegion(oldEnd, newEnd - oldEnd, PROT_READ | PROT_WRITE, "[heap]");
+      try {
+        mm.mapRegion(oldEnd, newEnd - oldEnd, PROT_READ | PROT_WRITE, "[heap]");
+      } catch (e) {
+        if (e instanceof Errno && e.errno === E.ENOMEM) return mm.brk; // over the commit limit
+        throw e;
+      }
       mergeHeap(ctx);
     } else if (newEnd < oldEnd) {
       mm.unmapRegion(newEnd, oldEnd - newEnd);
@@ -116,16 +121,14 @@ export const mmapFamily: SyscallFamily = {
       return old;
     }
     if (mm.isFree(old + oldLen, old + newLen) && old + newLen <= mm.layout.taskSize) {
-      mm.mapRegion(old + oldLen, newLen - oldLen, vma.prot, vma.name);
+      // the growth is charged like the area it extends (ENOMEM past the commit limit)
+      mm.mapRegion(old + oldLen, newLen - oldLen, vma.prot, vma.name, vma.accounted ?? false);
       return old;
     }
     if (!(flags & MREMAP_MAYMOVE)) return -E.ENOMEM;
-    // move: copy the contents the user can see, then drop the old range
+    // move: the frames go with their page table entries, only the growth is charged
     const to = mm.getUnmappedArea(newLen);
-    const data = mm.peek(old, Number(oldLen));
-    mm.mapRegion(to, newLen, vma.prot, vma.name);
-    mm.poke(to, data);
-    mm.unmapRegion(old, oldLen);
+    mm.moveRegion(old, oldLen, to, newLen);
     return to;
   },
   sys_madvise: () => 0,
@@ -138,7 +141,7 @@ export const mmapFamily: SyscallFamily = {
 function mergeHeap(ctx: SyscallContext): void {
   const v = ctx.task.mm.vmas;
   for (let i = v.length - 1; i > 0; i--) {
-    if (v[i - 1].end === v[i].start && v[i - 1].name === "[heap]" && v[i].name === "[heap]" && v[i - 1].prot === v[i].prot) {
+    if (v[i - 1].end === v[i].start && v[i - 1].name === "[heap]" && v[i].name === "[heap]" && v[i - 1].prot === v[i].prot && v[i - 1].accounted === v[i].accounted) {
       v[i - 1].end = v[i].end;
       v.splice(i, 1);
     }

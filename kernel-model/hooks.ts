@@ -1,0 +1,181 @@
+// The interception points of DESIGN.md section 3, in the order a syscall meets them, each with a
+// typed event. A hook may observe; at the generic entry and the service routine it may rewrite
+// arguments or skip the routine with a chosen result; at the exit it may rewrite the result; at
+// any point it may pause the machine. A hook on one syscall lives in that syscall's table slot,
+// so the others never see it; a hook on the generic entry runs for every syscall, as in Linux.
+
+/** How the syscall entered the kernel (or did not: the vDSO). */
+export type Mechanism = "syscall" | "int80" | "sysenter" | "vdso";
+
+/** CPU state at a privilege transition. */
+export interface CpuState {
+  cpl: number;
+  cs: number;
+  ip: bigint;
+  ss: number;
+  sp: bigint;
+  flags: bigint;
+}
+
+interface Base {
+  /** Thread id of the task. */
+  pid: number;
+  /** Order of this event in the run (1, 2, ...): traces compare equal run after run. */
+  seq: number;
+  /** Ask the machine to stop once this hook returns (Machine.run() then returns `paused`). */
+  pause(): void;
+}
+
+/** 1. A library function of the program is entered (by ELF symbol: the LD_PRELOAD analogue). */
+export interface FunctionEvent extends Base {
+  point: "function";
+  symbol: string;
+  address: bigint;
+  /** The first argument registers (rdi rsi rdx rcx r8 r9, or the stack words on i386). */
+  args: bigint[];
+  returnAddress: bigint;
+}
+
+/** 2. The wrapper's entry instruction is about to execute. */
+export interface InstructionEvent extends Base {
+  point: "instruction";
+  mechanism: Exclude<Mechanism, "vdso">;
+  instruction: "syscall" | "int $0x80" | "sysenter" | "call __kernel_vsyscall";
+  address: bigint;
+  /** The function that holds the instruction, as symbol+offset (or the caller's, for the vsyscall call). */
+  function: string | undefined;
+  /** The syscall number in EAX/RAX. */
+  nr: number;
+  name: string | undefined;
+}
+
+/** 3. The CPU transition from CPL 3 to CPL 0 and what it used. */
+export interface TransitionEvent extends Base {
+  point: "transition";
+  mechanism: Exclude<Mechanism, "vdso">;
+  before: CpuState;
+  after: CpuState;
+  /** SYSCALL: IA32_STAR, IA32_LSTAR, IA32_FMASK. */
+  msrs?: Record<string, bigint>;
+  /** INT n: the IDT gate and the stack the TSS gave. */
+  gate?: { vector: number; offset: bigint; selector: number; dpl: number; type: number; tssSp0: bigint; frame: bigint };
+}
+
+/** 4. The kernel's entry stub starts. */
+export interface EntryStubEvent extends Base {
+  point: "entry_stub";
+  mechanism: Exclude<Mechanism, "vdso">;
+  stub: string;
+  address: bigint;
+}
+
+/** 5 and 6: the generic entry (every syscall) and the service routine's slot (one syscall). */
+export interface SyscallEvent extends Base {
+  point: "syscall_entry" | "service";
+  mechanism: Exclude<Mechanism, "vdso">;
+  nr: number;
+  name: string | undefined;
+  /** The kernel entry point of the slot (`sys_write`), undefined for an empty slot. */
+  entryPoint: string | undefined;
+  /** The six argument registers; assign to rewrite them (the change reaches pt_regs too). */
+  args: bigint[];
+  /** Address of struct pt_regs on the kernel stack. */
+  ptRegs: bigint;
+  /** Skip the service routine: the syscall returns this value (a negative errno for failure). */
+  skip(result: bigint | number): void;
+}
+
+/** 7. The syscall is leaving: its result may be rewritten. */
+export interface SyscallExitEvent extends Base {
+  point: "syscall_exit";
+  mechanism: Exclude<Mechanism, "vdso">;
+  nr: number;
+  name: string | undefined;
+  entryPoint: string | undefined;
+  args: bigint[];
+  /** regs->ax: assign to change what user space sees. */
+  result: bigint;
+  /** True when a hook skipped the service routine. */
+  skipped: boolean;
+  /** Whether the slot had no implementation (-ENOSYS). */
+  implemented: boolean;
+}
+
+/** 8. The return instruction is about to take the CPU back to CPL 3. */
+export interface ReturnEvent extends Base {
+  point: "return";
+  mechanism: Exclude<Mechanism, "vdso">;
+  instruction: "sysretq" | "iretq" | "iret" | "sysexit";
+  address: bigint;
+  before: CpuState;
+  /** Where the instruction will go, read from the registers or the frame it pops. */
+  after: CpuState;
+}
+
+/** 9. A vDSO function is entered: the syscall is served in user mode. */
+export interface VdsoEvent extends Base {
+  point: "vdso";
+  mechanism: "vdso";
+  function: string;
+  address: bigint;
+  args: bigint[];
+}
+
+export interface HookEvents {
+  function: FunctionEvent;
+  instruction: InstructionEvent;
+  transition: TransitionEvent;
+  entry_stub: EntryStubEvent;
+  syscall_entry: SyscallEvent;
+  service: SyscallEvent;
+  syscall_exit: SyscallExitEvent;
+  return: ReturnEvent;
+  vdso: VdsoEvent;
+}
+export type HookPoint = keyof HookEvents;
+export const HOOK_POINTS: readonly HookPoint[] = [
+  "function", "instruction", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "return", "vdso",
+];
+
+export type Handler<P extends HookPoint> = (e: HookEvents[P]) => void;
+
+/** The handlers of a run, by point. `service` handlers live in the table slots instead. */
+export class HookRegistry {
+  private readonly handlers = new Map<HookPoint, Set<Handler<HookPoint>>>();
+  private seq = 0;
+  /** Called when the first handler of a point arrives, so the kernel can set its trap up. */
+  onFirst: (point: HookPoint) => void = () => {};
+  /** Set by a handler's pause(); the machine stops after the hook returns. */
+  pauseRequested = false;
+
+  on<P extends HookPoint>(point: P, fn: Handler<P>): () => void {
+    let set = this.handlers.get(point);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(point, set);
+    }
+    const first = set.size === 0;
+    set.add(fn as Handler<HookPoint>);
+    if (first) this.onFirst(point);
+    return () => set!.delete(fn as Handler<HookPoint>);
+  }
+
+  has(point: HookPoint): boolean {
+    return (this.handlers.get(point)?.size ?? 0) > 0;
+  }
+
+  /** Numbers and delivers an event (built only when someone listens: check has() first). */
+  emit<P extends HookPoint>(point: P, event: Omit<HookEvents[P], "seq" | "pause">): HookEvents[P] {
+    const e = this.stamp(event);
+    for (const fn of this.handlers.get(point) ?? []) fn(e as HookEvents[HookPoint]);
+    return e;
+  }
+
+  /** Gives an event its sequence number and pause(), for handlers kept outside this registry. */
+  stamp<P extends HookPoint>(event: Omit<HookEvents[P], "seq" | "pause">): HookEvents[P] {
+    const e = event as HookEvents[P];
+    e.seq = ++this.seq;
+    e.pause = () => { this.pauseRequested = true; };
+    return e;
+  }
+}
