@@ -114,7 +114,10 @@ export class Vfs {
   /** The guest directory a new process starts in. */
   readonly initialCwd: string;
   private readonly exe: { hostPath: string; guestPath: string };
-  private readonly exeMount: Mount;
+  /** One read-only pseudo mount per program image, so writes to a running program give ETXTBSY. */
+  private readonly exeMounts = new Map<string, Mount>();
+  /** The program each process runs (set by the kernel once there are several); default: `exe`. */
+  exeOf: ((pid: number) => { hostPath: string; guestPath: string } | undefined) | undefined;
   private readonly getRandomBytes: (buf: Buffer) => void;
 
   constructor(opts: VfsOptions) {
@@ -131,7 +134,6 @@ export class Vfs {
       this.initialCwd = "/";
     }
     this.exe = { hostPath: asBytes(nodePath.resolve(opts.exe.hostPath)), guestPath: asBytes(opts.exe.guestPath) };
-    this.exeMount = { guestPath: this.exe.guestPath, hostPath: this.exe.hostPath, writable: false };
     this.getRandomBytes = opts.getRandomBytes;
   }
 
@@ -159,7 +161,12 @@ export class Vfs {
     if (path === "/proc/self") return { path, inode: { kind: "modellink", ino: PROC_SELF_INO, target: String(pid) } };
     const m = /^\/proc\/(thread-self|\d+)(\/.*)?$/.exec(path);
     if (!m) return undefined;
-    if (m[1] !== String(pid)) throw new Errno(E.ENOENT);
+    const target = m[1] === "thread-self" ? pid : Number(m[1]);
+    const other = this.exeOf?.(target);
+    const exe = other ? { hostPath: asBytes(nodePath.resolve(other.hostPath)), guestPath: asBytes(other.guestPath) }
+      : target === pid ? this.exe : undefined;
+    if (!exe) throw new Errno(E.ENOENT);
+    pid = target;
     if (m[2] === undefined) {
       return {
         path,
@@ -172,16 +179,22 @@ export class Vfs {
     if (m[2] === "/exe") {
       return {
         path,
-        inode: { kind: "modellink", ino: procExeIno(pid), target: this.exe.guestPath, jump: () => this.exeDentry() },
+        inode: { kind: "modellink", ino: procExeIno(pid), target: exe.guestPath, jump: () => this.exeDentry(exe) },
       };
     }
     throw new Errno(E.ENOENT);
   }
 
   /** The guest program itself, wherever it lives on the host: what /proc/<pid>/exe jumps to. */
-  private exeDentry(): Dentry {
-    const st = hostCall(() => fs.statSync(hb(this.exe.hostPath), { bigint: true }));
-    return { path: this.exe.guestPath, inode: { kind: "host", hostPath: this.exe.hostPath, mount: this.exeMount, st } };
+  private exeDentry(exe: { hostPath: string; guestPath: string }): Dentry {
+    const st = hostCall(() => fs.statSync(hb(exe.hostPath), { bigint: true }));
+    let mount = this.exeMounts.get(exe.hostPath);
+    if (!mount) this.exeMounts.set(exe.hostPath, (mount = { guestPath: exe.guestPath, hostPath: exe.hostPath, writable: false }));
+    return { path: exe.guestPath, inode: { kind: "host", hostPath: exe.hostPath, mount, st } };
+  }
+
+  private isExeMount(m: Mount): boolean {
+    return [...this.exeMounts.values()].includes(m);
   }
 
   /** A guest path known to be canonical, looked up without following a final symlink. */
@@ -372,7 +385,7 @@ export class Vfs {
       case "modellink": throw new Errno(E.ELOOP);
       case "host": {
         if (wantWrite) {
-          if (inode.mount === this.exeMount) throw new Errno(E.ETXTBSY);
+          if (this.isExeMount(inode.mount)) throw new Errno(E.ETXTBSY);
           if (!inode.mount.writable) throw new Errno(E.EROFS);
         }
         const type = Number(inode.st.mode) & S_IFMT;
@@ -479,7 +492,7 @@ export class Vfs {
     if (isDir(d)) throw new Errno(E.EISDIR);
     if (d.inode.kind !== "host" || (Number(d.inode.st.mode) & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (length < 0n) throw new Errno(E.EINVAL);
-    if (d.inode.mount === this.exeMount) throw new Errno(E.ETXTBSY);
+    if (this.isExeMount(d.inode.mount)) throw new Errno(E.ETXTBSY);
     if (!d.inode.mount.writable) throw new Errno(E.EROFS);
     const hostPath = d.inode.hostPath;
     hostCall(() => fs.truncateSync(hb(hostPath), Number(length)));
