@@ -1,0 +1,107 @@
+// The stages of one syscall's trip through the kernel, per mechanism, and the values each stage
+// used, filled from the hook events the step session recorded. Plain data for the entry-path panel.
+
+import type { CpuState, Mechanism } from "../../kernel-model/hooks.js";
+import { hex } from "./format.js";
+
+export const STAGES = ["instruction", "transition", "entry_stub", "generic", "service", "exit", "return", "user"] as const;
+export type Stage = (typeof STAGES)[number] | "vdso";
+
+export interface Transition {
+  before: CpuState;
+  after: CpuState;
+  msrs?: Record<string, bigint>;
+  gate?: { vector: number; offset: bigint; selector: number; dpl: number; type: number; tssSp0: bigint; frame: bigint };
+  /** The 8 bytes of the IDT descriptor as they are in guest memory (int $0x80 only). */
+  gateBytes?: Buffer;
+}
+
+/** One syscall as the session saw it; every field is filled when its event arrives. */
+export interface SyscallRecord {
+  index: number;
+  mechanism: Mechanism;
+  nr: number;
+  name: string | undefined;
+  args: bigint[];
+  result?: bigint;
+  entryPoint?: string;
+  instructions: { text: string; address: bigint; fn?: string }[];
+  transition?: Transition;
+  stub?: { name: string; address: bigint };
+  ptRegs?: bigint;
+  ret?: { instruction: string; address: bigint; before: CpuState; after: CpuState };
+  vdso?: { function: string; address: bigint };
+  stage: Stage;
+  seen: Stage[];
+  done: boolean;
+}
+
+export interface StageView {
+  id: Stage;
+  /** Short column label and what happens there. */
+  label: string;
+  title: string;
+  detail: string[];
+  state: "done" | "current" | "pending";
+}
+
+const NAMES: Record<Exclude<Mechanism, "vdso">, { cpu: string; stub: string; generic: string; ret: string; head: string }> = {
+  syscall: { cpu: "SYSCALL: RIP ← IA32_LSTAR", stub: "entry_SYSCALL_64", generic: "do_syscall_64", ret: "sysretq", head: "SYSCALL (x86-64)" },
+  int80: { cpu: "INT 0x80: IDT vector 128", stub: "entry_INT80_32", generic: "do_int80_syscall_32", ret: "iret", head: "int $0x80 (i386)" },
+  sysenter: { cpu: "SYSENTER: EIP ← SYSENTER_EIP", stub: "entry_SYSENTER_32", generic: "do_fast_syscall_32", ret: "sysexit", head: "SYSENTER via vDSO (i386)" },
+};
+
+export const mechanismTitle = (m: Mechanism): string => (m === "vdso" ? "vDSO (no kernel entry)" : NAMES[m].head);
+
+const w = (bits: 64 | 32) => (bits === 64 ? 16 : 8);
+const cs = (s: CpuState, bits: 64 | 32) => `${hex(s.cs)}:${hex(s.ip, bits === 64 ? 0 : w(bits))}`;
+const ss = (s: CpuState, bits: 64 | 32) => `${hex(s.ss)}:${hex(s.sp, bits === 64 ? 0 : w(bits))}`;
+
+function cpuLines(t: { before: CpuState; after: CpuState }, bits: 64 | 32): string[] {
+  const ip = bits === 64 ? "RIP" : "EIP", sp = bits === 64 ? "RSP" : "ESP";
+  return [
+    `CPL ${t.before.cpl} → ${t.after.cpl}`,
+    `CS:${ip} ${cs(t.before, bits)} → ${cs(t.after, bits)}`,
+    `SS:${sp} ${ss(t.before, bits)} → ${ss(t.after, bits)}`,
+  ];
+}
+
+/** The stage list of a record (or of the path a machine of this kind would take when r is undefined). */
+export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
+  const state = (id: Stage): StageView["state"] => (r.stage === id ? "current" : r.seen.includes(id) ? "done" : "pending");
+  if (r.mechanism === "vdso") {
+    return [{
+      id: "vdso", label: "vDSO", title: `${r.vdso?.function ?? "vDSO function"}: no kernel entry`, state: "current",
+      detail: ["served in user mode (CPL 3) from the vvar page", "the kernel keeps up to date: no SYSCALL, no stub"],
+    }];
+  }
+  const n = NAMES[r.mechanism];
+  const t = r.transition;
+  const out: StageView[] = [];
+  const insn = r.instructions.map((i) => `${i.text} at ${i.fn ?? "0x" + hex(i.address)}`);
+  out.push({ id: "instruction", label: "user", title: insn[0] ?? (r.mechanism === "syscall" ? "syscall" : r.mechanism === "int80" ? "int $0x80" : "call __kernel_vsyscall"),
+    detail: [...insn.slice(1).map((s) => `then ${s}`), ...(r.instructions.length ? [`nr ${r.nr} in ${bits === 64 ? "RAX" : "EAX"}: ${r.name ?? "?"}`] : [])], state: state("instruction") });
+  const td: string[] = [];
+  if (t?.msrs) {
+    for (const [k, v] of Object.entries(t.msrs)) td.push(`${k.replace(/^IA32_/, "")} ${hex(v, k === "IA32_FMASK" ? 0 : w(bits))}${k === "IA32_FMASK" ? ` (RFLAGS ${hex(t.before.flags)} → ${hex(t.after.flags)})` : ""}`);
+  }
+  if (t?.gate) {
+    const g = t.gate;
+    td.push(`IDT[${g.vector}] ${hex(g.selector)}:${hex(g.offset)} ${g.type === 14 || g.type === 6 ? "int" : "trap"} gate, DPL ${g.dpl}`);
+    if (t.gateBytes) td.push(`  bytes ${[...t.gateBytes].map((b) => hex(b, 2)).join(" ")}`);
+    td.push(`TSS sp0 ${hex(g.tssSp0)}, frame at ${hex(g.frame)}`);
+  }
+  if (t) td.push(...cpuLines(t, bits));
+  out.push({ id: "transition", label: "CPU", title: n.cpu, detail: td, state: state("transition") });
+  out.push({ id: "entry_stub", label: "stub", title: r.stub?.name ?? n.stub,
+    detail: r.seen.includes("entry_stub") ? [r.mechanism === "syscall" ? "swapgs, kernel stack, push pt_regs" : "push pt_regs on the kernel stack"] : [], state: state("entry_stub") });
+  out.push({ id: "generic", label: "entry", title: `${n.generic}(regs)`,
+    detail: r.ptRegs !== undefined ? [`pt_regs at ${hex(r.ptRegs)}, nr ${r.nr}`] : [], state: state("generic") });
+  out.push({ id: "service", label: "service", title: r.seen.includes("generic") ? (r.entryPoint ?? "sys_ni_syscall (-ENOSYS)") : `sys_${r.name ?? "?"}`,
+    detail: [], state: state("service") });
+  out.push({ id: "exit", label: "exit", title: r.result !== undefined ? `regs->ax = ${BigInt.asIntN(bits, r.result)}` : "regs->ax = result",
+    detail: [], state: state("exit") });
+  out.push({ id: "return", label: "return", title: r.ret?.instruction ?? n.ret, detail: r.ret ? cpuLines(r.ret, bits) : [], state: state("return") });
+  out.push({ id: "user", label: "user", title: "back in user mode", detail: [], state: r.done ? "current" : "pending" });
+  return out;
+}
