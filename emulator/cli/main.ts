@@ -4,6 +4,7 @@
 import { UnicornNotFound } from "../cpu/unicorn_library.js";
 import { ExecFormatError } from "../loader/elf.js";
 import { runCommand } from "./run.js";
+import { stepCommand } from "./step.js";
 import { tableCommand } from "./table.js";
 import { UsageError } from "./usage.js";
 
@@ -11,6 +12,8 @@ const HELP = `sysgate: run static x86-64 Linux programs on Unicorn, every syscal
 
 usage:
   sysgate run [options] ELF [args...]    run a static program; its exit status is sysgate's
+  sysgate step [options] ELF [args...]   step through the program's syscalls in a full-screen UI:
+                                         each one's entry path, registers, code, pt_regs, memory
   sysgate table --abi 64|32              print the syscall dispatch table
   sysgate help                           this text
 
@@ -22,6 +25,7 @@ run options:
   --seed N             seed for --deterministic (implies it)
   --no-vdso            no vDSO and no AT_SYSINFO: i386 libcs fall back to int $0x80
   -q, --quiet          no warning for unimplemented syscalls
+  --stdin FILE         (step only) the guest's standard input; default: empty
   --                   end of options (the ELF comes next)
 `;
 
@@ -30,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case "run":
       return runCommand(rest);
+    case "step":
+      return stepCommand(rest);
     case "table":
       return tableCommand(rest);
     case undefined:

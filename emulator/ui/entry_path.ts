@@ -54,15 +54,15 @@ const NAMES: Record<Exclude<Mechanism, "vdso">, { cpu: string; stub: string; gen
 export const mechanismTitle = (m: Mechanism): string => (m === "vdso" ? "vDSO (no kernel entry)" : NAMES[m].head);
 
 const w = (bits: 64 | 32) => (bits === 64 ? 16 : 8);
-const cs = (s: CpuState, bits: 64 | 32) => `${hex(s.cs)}:${hex(s.ip, bits === 64 ? 0 : w(bits))}`;
-const ss = (s: CpuState, bits: 64 | 32) => `${hex(s.ss)}:${hex(s.sp, bits === 64 ? 0 : w(bits))}`;
 
+/** CPL, CS:IP and SS:SP before → after, in lines short enough for an 80-column screen. */
 function cpuLines(t: { before: CpuState; after: CpuState }, bits: 64 | 32): string[] {
   const ip = bits === 64 ? "RIP" : "EIP", sp = bits === 64 ? "RSP" : "ESP";
+  const b = t.before, a = t.after;
   return [
-    `CPL ${t.before.cpl} → ${t.after.cpl}`,
-    `CS:${ip} ${cs(t.before, bits)} → ${cs(t.after, bits)}`,
-    `SS:${sp} ${ss(t.before, bits)} → ${ss(t.after, bits)}`,
+    `CPL ${b.cpl}→${a.cpl}  CS ${hex(b.cs)}→${hex(a.cs)}  SS ${hex(b.ss)}→${hex(a.ss)}`,
+    `${ip} ${hex(b.ip)} → ${hex(a.ip)}`,
+    `${sp} ${hex(b.sp)} → ${hex(a.sp)}`,
   ];
 }
 
@@ -83,13 +83,13 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
     detail: [...insn.slice(1).map((s) => `then ${s}`), ...(r.instructions.length ? [`nr ${r.nr} in ${bits === 64 ? "RAX" : "EAX"}: ${r.name ?? "?"}`] : [])], state: state("instruction") });
   const td: string[] = [];
   if (t?.msrs) {
-    for (const [k, v] of Object.entries(t.msrs)) td.push(`${k.replace(/^IA32_/, "")} ${hex(v, k === "IA32_FMASK" ? 0 : w(bits))}${k === "IA32_FMASK" ? ` (RFLAGS ${hex(t.before.flags)} → ${hex(t.after.flags)})` : ""}`);
+    for (const [k, v] of Object.entries(t.msrs)) td.push(`${k.replace(/^IA32_/, "").replace(/^FMASK$/, "SFMASK")} ${hex(v, k === "IA32_FMASK" ? 0 : w(bits))}${k === "IA32_FMASK" ? ` (RFLAGS ${hex(t.before.flags)}→${hex(t.after.flags)})` : ""}`);
   }
   if (t?.gate) {
     const g = t.gate;
-    td.push(`IDT[${g.vector}] ${hex(g.selector)}:${hex(g.offset)} ${g.type === 14 || g.type === 6 ? "int" : "trap"} gate, DPL ${g.dpl}`);
-    if (t.gateBytes) td.push(`  bytes ${[...t.gateBytes].map((b) => hex(b, 2)).join(" ")}`);
-    td.push(`TSS sp0 ${hex(g.tssSp0)}, frame at ${hex(g.frame)}`);
+    td.push(`IDT[${g.vector}] → ${hex(g.selector)}:${hex(g.offset)} DPL ${g.dpl}`);
+    td.push(`${g.type === 14 || g.type === 6 ? "int" : "trap"} gate${t.gateBytes ? " " + [...t.gateBytes].map((b) => hex(b, 2)).join(" ") : ""}`);
+    td.push(`TSS sp0 ${hex(g.tssSp0)} frame ${hex(g.frame)}`);
   }
   if (t) td.push(...cpuLines(t, bits));
   out.push({ id: "transition", label: "CPU", title: n.cpu, detail: td, state: state("transition") });

@@ -226,14 +226,19 @@ export class StepSession {
       r.done = true;
       this.mark(r, "user");
     }
-    const ip = this.ip;
-    const points = this.trapEvents.filter((e) => e.address === ip).map((e) => e.point);
-    this.refire = points.length ? { ip, points } : undefined;
+    this.noteRefire();
     this.prevRegs = this.curRegs;
     this.curRegs = this.readRegs();
     this.undo.commit();
     this.mode = undefined;
     this.lastActionMs = performance.now() - this.actionStart;
+  }
+
+  /** Remembers the trap events at the IP the machine stopped on: resuming fires them again. */
+  private noteRefire(): void {
+    const ip = this.ip;
+    const points = this.trapEvents.filter((e) => e.address === ip).map((e) => e.point);
+    this.refire = points.length ? { ip, points } : undefined;
   }
 
   private exitText(): string {
@@ -309,6 +314,7 @@ export class StepSession {
       if (this.hit) {
         if (this.mode === "out") {
           // stopped on the return instruction: execute it to land in user mode
+          this.noteRefire();
           if (this.drive(1)) this.message = `back in user mode at ${this.where()}`;
         } else this.message = `${this.hit} at ${this.where()}`;
         break;

@@ -1,0 +1,46 @@
+// `sysgate step [options] ELF [args...]`: the program under a full-screen stepping UI (ink).
+// The guest's output is captured into a pane (the terminal belongs to the UI) and its stdin is
+// empty unless --stdin FILE gives it one.
+
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { createElement } from "react";
+import { render } from "ink";
+import { Machine } from "../machine.js";
+import { App } from "../ui/app.js";
+import { StepSession } from "../ui/session.js";
+import { parseRunArgs } from "./run.js";
+import { UsageError } from "./usage.js";
+
+export async function stepCommand(argv: string[]): Promise<number> {
+  // --stdin FILE is step's own option; the rest are run's
+  let stdin: Buffer | string = "";
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--stdin") {
+      if (i + 1 >= argv.length) throw new UsageError("--stdin needs a file");
+      stdin = readFileSync(argv[++i]);
+    } else if (argv[i] === "--") { rest.push(...argv.slice(i)); break; }
+    else if (!argv[i].startsWith("-")) { rest.push(...argv.slice(i)); break; }
+    else {
+      rest.push(argv[i]);
+      if (/^--(root|memory|seed)$/.test(argv[i]) && i + 1 < argv.length) rest.push(argv[++i]); // their values
+    }
+  }
+  if (!rest.some((a) => !a.startsWith("-"))) throw new UsageError("step: which program? usage: sysgate step [options] ELF [args...]");
+  const { path, options } = parseRunArgs(rest);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError("step needs a terminal (stdin and stdout)");
+  const machine = await Machine.create(path, { ...options, captureOutput: true, stdin, warn: () => {} });
+  const session = await StepSession.create(machine);
+  // the alternate screen: the shell's scrollback is back as it was when the UI quits
+  process.stdout.write("\x1b[?1049h\x1b[H");
+  try {
+    const app = render(createElement(App, { session, name: basename(path) }), { exitOnCtrlC: false, patchConsole: true });
+    await app.waitUntilExit();
+  } finally {
+    process.stdout.write("\x1b[?1049l");
+    session.close();
+    machine.close();
+  }
+  return 0;
+}
