@@ -1,32 +1,35 @@
-// A machine: guest RAM, a CPU, a booted kernel model and one program loaded into it (execve's
-// work, done once). run() drives the CPU until the program exits, is killed, or a hook pauses it;
-// step() runs single instructions.
+// A machine: the run of one program and every process it starts. Each process has its own CPU
+// engine and RAM with a booted kernel model on it (fork copies, execve replaces); the process
+// table, the file system, the clocks and the hooks are shared. run() drives the processes until
+// the first one exits (or a hook pauses the run); step() runs single instructions.
 
 import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
-import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
-import { StdioFile } from "../kernel-model/fs/stdio_file.js";
-import { FilesStruct } from "../kernel-model/fs/files_struct.js";
-import { FsStruct } from "../kernel-model/fs/fs_struct.js";
-import { Vfs } from "../kernel-model/fs/vfs.js";
-import { KernelState } from "../kernel-model/kernel.js";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
+import { E, Errno } from "../kernel-model/errno.js";
+import { FilesStruct } from "../kernel-model/fs/files_struct.js";
+import { FsStruct } from "../kernel-model/fs/fs_struct.js";
+import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
+import { StdioFile } from "../kernel-model/fs/stdio_file.js";
+import { Vfs } from "../kernel-model/fs/vfs.js";
+import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
+import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
-import { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
-import type { ExitState } from "../kernel-model/linux.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
-import { PROT_READ, PROT_WRITE } from "../kernel-model/mm/mm_struct.js";
+import { KERNEL_RESERVE, PROT_READ, PROT_WRITE } from "../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
-import { SIGSEGV } from "../kernel-model/entry/traps.js";
+import { waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
+import type { Abi } from "../kernel-model/syscalls/types.js";
+import { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
+import { calibrateTsc, readTsc, tscHz } from "./cpu/tsc.js";
 import { UC } from "./cpu/unicorn.js";
-import { readTsc, tscHz } from "./cpu/tsc.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
-import { ExecFormatError, parseElf, type ElfImage } from "./loader/elf.js";
+import { ExecFormatError, checkElf, elfSymbols, parseElf, type ElfImage } from "./loader/elf.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -40,7 +43,7 @@ export interface MachineOptions {
   /** Virtual clock, seeded randomness, fixed ids (DESIGN.md section 4). */
   deterministic?: boolean;
   seed?: bigint;
-  /** Bound on guest RAM in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
+  /** Bound on each process's RAM in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
   memoryLimit?: number;
   /** Print one line per unimplemented syscall name (default true). */
   warnUnimplemented?: boolean;
@@ -54,22 +57,31 @@ export interface MachineOptions {
   captureOutput?: boolean;
 }
 
-/** What run() ends with: the task's end, or a pause a hook asked for. */
+/** What run() ends with: the first process's end, or a pause a hook asked for. */
 export type RunResult = (ExitState & { paused?: false }) | { paused: true };
 
 export const DEFAULT_MEMORY_LIMIT = 1 << 30;
-/** RAM for the kernel itself (page tables, stacks, tables) on top of the guest's bound. */
-const KERNEL_RESERVE = 16 << 20;
 const STACK_SIZE = 8n << 20n;
+/** Instructions a process runs before the next runnable one gets the CPU (deterministic slices). */
+const TIME_SLICE = 2_000_000;
 
-export class Machine {
-  private constructor(
-    readonly image: ElfImage,
-    readonly cpu: X86Cpu,
-    readonly kernel: LinuxX86_64 | LinuxI386,
-    readonly task: Task,
-    readonly vdso: VdsoMapping | undefined,
-  ) {}
+export class Machine implements ProcessFactory {
+  readonly kstate: KernelState;
+  /** The first process: its end is the run's end. */
+  readonly task: Task;
+  private readonly engines = new Map<LinuxKernel, X86Cpu>();
+  private readonly images = new Map<LinuxKernel, ElfImage>();
+  private readonly pcs = new Map<LinuxKernel, bigint>();
+  private current: Task | undefined;
+  private tmp: string | undefined;
+  private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
+  private finished: ExitState | undefined;
+
+  private constructor(kstate: KernelState, private readonly opts: MachineOptions, private readonly memoryLimit: number, task?: Task) {
+    this.kstate = kstate;
+    kstate.processes = this;
+    this.task = task!;
+  }
 
   /** Loads a static ELF program from a path, or from its bytes (then argv[0] defaults to its name). */
   static async create(program: string | { name: string; bytes: Uint8Array }, opts: MachineOptions = {}): Promise<Machine> {
@@ -103,13 +115,10 @@ export class Machine {
       throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
     }
     const image = await parseElf(bytes, path);
-    const is64 = image.bits === 64;
-
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
-    const phys = new PhysMem(Math.ceil((memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE);
-    const cpu = new X86Cpu(image.bits, phys.mem);
     const deterministic = opts.deterministic ?? false;
+    if (!deterministic && opts.vdso !== false) calibrateTsc(); // here, not later inside a hook
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
     const hostExe = realpathSync(path);
@@ -123,38 +132,114 @@ export class Machine {
       exe: { hostPath: hostExe, guestPath: guestExe },
       getRandomBytes: (b) => kstate.getRandomBytes(b),
     });
-    kstate = new KernelState({ vfs, deterministic, seed: opts.seed ?? 0n, machine: is64 ? "x86_64" : "i686", warn });
-    const kopts = { warnUnimplemented: opts.warnUnimplemented ?? true };
-    const linux = is64 ? new LinuxX86_64(cpu, phys, kstate, kopts) : new LinuxI386(cpu, phys, kstate, kopts);
-
-    // execve: a new address space, the vDSO, the image, the break, the stack and its tables.
-    const mm = linux.newMm();
-    const vdso = opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, kstate, { readTsc, hz: tscHz });
-    if (vdso && deterministic) kstate.onTick = () => vdso.update();
-    if (vdso && linux instanceof LinuxI386) linux.vdsoLandingPad = vdso.base + BigInt(vdso.image.sysenterReturn!);
-    const loaded = loadElfImage(mm, image, guestExe);
-    setupBrk(mm, loaded);
-    const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
-    mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
+    const pid = deterministic ? 1000 : process.pid;
+    kstate = new KernelState({
+      vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
+      warnUnimplemented: opts.warnUnimplemented ?? true,
+    });
     const cred: Cred = deterministic
       ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
       : (() => {
           const u = process.getuid?.() ?? 0, g = process.getgid?.() ?? 0;
           return { uid: u, gid: g, euid: u, egid: g, suid: u, sgid: g, fsuid: u, fsgid: g };
         })();
+    const files = new FilesStruct();
+    const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
+    const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
+    files.installAt(0, stdin, false);
+    files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
+    files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
+
+    const m = new Machine(kstate, opts, memoryLimit);
+    const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
+    const linux = m.newMachine(abi);
+    const task = new Task(kstate, abi, linux.newMm(), files, new FsStruct(vfs.initialCwd), cred,
+      { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
+    task.exe = { hostPath: hostExe, guestPath: guestExe };
+    const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
+    const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
+    m.loadInto(linux, task, image, argv, env, Buffer.from(shownAs), guestExe);
+    kstate.sched.add(task);
+    (m as { task: Task }).task = task;
+    m.output = out;
+    kstate.onTick = () => { for (const k of kstate.machines) k.vdso?.update(); };
+    return m;
+  }
+
+  // ---- ProcessFactory: what fork and execve need from the emulator ----------------------------
+
+  /** A fresh machine: RAM, a CPU engine, the kernel model booted on it. */
+  newMachine(abi: Abi): LinuxKernel {
+    const phys = new PhysMem(Math.ceil((this.memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE);
+    const cpu = new X86Cpu(abi === "x86_64" ? 64 : 32, phys.mem);
+    const linux = abi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate) : new LinuxI386(cpu, phys, this.kstate);
+    this.engines.set(linux, cpu);
+    return linux;
+  }
+
+  /** execve's loader: synchronous (a syscall is in progress); the symbols follow when elfinfo has read them. */
+  exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer): LinuxKernel {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file.hostPath);
+    } catch {
+      throw new Errno(E.EACCES);
+    }
+    let image: ElfImage;
+    try {
+      image = checkElf(bytes, file.guestPath);
+    } catch (e) {
+      if (e instanceof ExecFormatError) throw new Errno(E.ENOEXEC, e.message);
+      throw e;
+    }
+    const linux = this.newMachine(image.bits === 64 ? "x86_64" : "i386");
+    const oldMm = task.mm;
+    task.mm = linux.newMm();
+    let bias: bigint;
+    try {
+      bias = this.loadInto(linux, task, image, argv, envp, execfn, file.guestPath);
+    } catch (e) {
+      task.mm = oldMm;
+      this.retire(linux);
+      throw e;
+    }
+    task.exe = file;
+    elfSymbols(bytes, file.guestPath).then((syms) => {
+      for (const s of syms) linux.symbols.add(s.name, bias + s.value, s.size);
+      linux.symbolsLoaded();
+    }, () => { /* no symbols: names are a convenience */ });
+    return linux;
+  }
+
+  /** A machine no task uses any more: its engine is closed (the first process's is kept for inspection). */
+  retire(machine: LinuxKernel): void {
+    this.kstate.machines.delete(machine);
+    if (machine === this.task.machine) return;
+    this.engines.get(machine)?.close();
+    this.engines.delete(machine);
+    this.images.delete(machine);
+    this.pcs.delete(machine);
+  }
+
+  /** load_elf_binary + create_elf_tables into `linux` for `task`. */
+  private loadInto(linux: LinuxKernel, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string): bigint {
+    const is64 = image.bits === 64;
+    const mm = task.mm;
+    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, this.kstate, { readTsc, hz: tscHz });
+    const loaded = loadElfImage(mm, image, guestExe);
+    setupBrk(mm, loaded);
+    const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
+    mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
     const random = Buffer.alloc(16);
-    kstate.getRandomBytes(random);
-    const argv = opts.argv ?? [shownAs];
-    const env = opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+    this.kstate.getRandomBytes(random);
+    const cred = task.cred;
     // ARCH_DLINFO first (arch/x86/include/asm/elf.h), then the generic entries of create_elf_tables.
     const archDlinfo: [number, bigint][] = [];
     if (vdso && !is64) archDlinfo.push([AT.AT_SYSINFO, vdso.sym("__kernel_vsyscall")]);
     if (vdso) archDlinfo.push([AT.AT_SYSINFO_EHDR, vdso.base]);
     archDlinfo.push([AT.AT_MINSIGSTKSZ, is64 ? 2048n : 1024n]);
     const tables = createElfTables(mm, {
-      bits: image.bits, stackTop,
-      argv: argv.map((s) => Buffer.from(s)), envp: env.map((s) => Buffer.from(s)), execfn: Buffer.from(shownAs),
-      platform: is64 ? "x86_64" : "i686", random,
+      bits: image.bits, stackTop, argv, envp, execfn, platform: is64 ? "x86_64" : "i686", random,
       auxv: [
         ...archDlinfo,
         [AT.AT_HWCAP, 0x178bfbffn],
@@ -176,29 +261,31 @@ export class Machine {
     });
     mm.arg = { start: tables.argvStart, end: tables.envEnd };
     mm.startStack = tables.sp;
-    const pid = deterministic ? 1000 : process.pid;
-    const files = new FilesStruct();
-    const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
-    const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
-    files.installAt(0, stdin, false);
-    files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
-    files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
-    const task = new Task(kstate, linux.abi, mm, files, new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     for (const sym of image.symbols) linux.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
-    linux.exec(task, loaded.entry, tables.sp, vdso);
-    const m = new Machine(image, cpu, linux, task, vdso);
-    m.output = out;
-    return m;
+    this.images.set(linux, image);
+    linux.exec(task, { ip: loaded.entry, sp: tables.sp }, vdso);
+    linux.symbolsLoaded();
+    return loaded.bias;
   }
 
-  private tmp: string | undefined;
-  private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
-  private pc: bigint | undefined;
+  // ---- the first process's view (what a test or the UI inspects) -------------------------------
 
+  /** The machine the first process runs on now. */
+  get kernel(): LinuxX86_64 | LinuxI386 {
+    return this.task.machine as LinuxX86_64 | LinuxI386;
+  }
+  get cpu(): X86Cpu {
+    return this.engines.get(this.task.machine)!;
+  }
+  get image(): ElfImage {
+    return this.images.get(this.task.machine)!;
+  }
+  get vdso(): VdsoMapping | undefined {
+    return this.task.machine.vdso;
+  }
   /** The hook registry of the interception points (see kernel-model/hooks.ts). */
   get hooks() {
-    return this.kernel.hooks;
+    return this.kstate.hooks;
   }
 
   /** What the guest wrote to fd 1 / fd 2 (with `captureOutput`). */
@@ -210,8 +297,8 @@ export class Machine {
   }
 
   /**
-   * Runs the guest until it ends or a hook pauses it (then run() again continues). The host
-   * process never dies of what the guest does.
+   * Runs the processes until the first one ends or a hook pauses the run (then run() again
+   * continues). The host process never dies of what the guest does.
    */
   run(): RunResult {
     return this.drive(0);
@@ -225,37 +312,78 @@ export class Machine {
     }
   }
 
-  /** Executes `count` instructions (a `syscall` counts as one: it lands on the entry stub). */
+  /** Executes `count` instructions of the current process (a `syscall` counts as one: it lands on the entry stub). */
   step(count = 1): RunResult {
     return this.drive(count);
   }
 
+  private rootEnded(): ExitState | undefined {
+    const t = this.task;
+    if (t.state !== "zombie" && t.state !== "dead") return undefined;
+    this.finished ??= exitStateOf(t.exitStatus, t.machine.lastFault);
+    return this.finished;
+  }
+
+  /** The scheduler loop: pick a process, run its CPU until it stops, see why. */
   private drive(count: number): RunResult {
-    const k = this.kernel;
-    if (k.exited) return k.exited;
-    let pc = this.pc ?? k.entryPoint;
+    const sched = this.kstate.sched;
     for (;;) {
-      const rc = this.cpu.run(pc, count);
-      if (k.exited) return k.exited;
-      const ip = this.cpu.get(this.image.bits === 64 ? "rip" : "eip");
-      switch (rc) {
-        case UC.UC_ERR_OK:
-          pc = k.resume(); // an exception to deliver, or a pause
-          break;
-        case UC.UC_ERR_INSN_INVALID:
-          k.raise(6); // #UD, delivered through the IDT like the exceptions the hook reports
-          pc = k.resume();
-          break;
-        default:
-          k.kill(SIGSEGV, `${this.cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`);
-          return k.exited!;
+      const ended = this.rootEnded();
+      if (ended) {
+        this.endAll();
+        return ended;
       }
-      this.pc = pc;
-      if (k.hooks.pauseRequested) {
-        k.hooks.pauseRequested = false;
+      let t = this.current;
+      if (!t || t.state !== "runnable") t = this.current = sched.pickNext();
+      if (!t) {
+        // every process sleeps and nothing can wake them: say so and end the run
+        this.kstate.warn("sysgate: deadlock: every process is waiting and nothing can wake one");
+        this.task.machine.lastFault = "deadlock: every process waits";
+        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false));
+        continue;
+      }
+      sched.current = t;
+      const m = t.machine;
+      const cpu = this.engines.get(m)!;
+      const pc = this.pcs.get(m) ?? m.entryPoint;
+      const slice = count || (sched.runnableCount > 0 ? TIME_SLICE : 0);
+      const rc = cpu.run(pc, slice);
+      if (m.done) {
+        // exited, killed or exec'ed onto a new machine
+        if (t.machine === m) this.current = undefined;
+        this.retire(m);
+        if (count) return { paused: true };
+        continue;
+      }
+      const ip = cpu.get(m.cpu.bits === 64 ? "rip" : "eip");
+      if (rc === UC.UC_ERR_INSN_INVALID) m.raise(6); // #UD, delivered through the IDT like the rest
+      else if (rc !== UC.UC_ERR_OK) {
+        m.lastFault = `${cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`;
+        m.exitTask(waitStatusKilled(11, false));
+        this.current = undefined;
+        this.retire(m);
+        continue;
+      }
+      this.pcs.set(m, m.resume()); // an exception to deliver, a pause, a sleep or the end of a slice
+      if (t.state !== "runnable") this.current = undefined;
+      else if (sched.runnableCount > 0 && !count) {
+        sched.requeue(t);
+        this.current = undefined;
+      }
+      if (this.kstate.hooks.pauseRequested) {
+        this.kstate.hooks.pauseRequested = false;
         return { paused: true };
       }
       if (count) return { paused: true }; // a step always ends after its instructions
+    }
+  }
+
+  /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */
+  private endAll(): void {
+    for (const t of this.kstate.sched.live()) {
+      if (t.machine.done) continue;
+      t.machine.exitTask(waitStatusKilled(9, false));
+      this.retire(t.machine);
     }
   }
 
@@ -265,7 +393,8 @@ export class Machine {
   }
 
   close(): void {
-    this.cpu.close();
+    for (const cpu of this.engines.values()) cpu.close();
+    this.engines.clear();
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,27 @@
 
 import { createHash, randomFillSync } from "node:crypto";
 import type { Vfs } from "./fs/vfs.js";
+import { HookRegistry, type HookPoint } from "./hooks.js";
+import type { LinuxKernel } from "./linux.js";
+import { Scheduler } from "./sched/scheduler.js";
+import type { Task } from "./sched/task.js";
+import { allSyscalls } from "./syscalls/index.js";
+import { SyscallTable } from "./syscalls/table.js";
+import type { Abi } from "./syscalls/types.js";
+import { SyscallDispatcher } from "./entry/common.js";
+
+/**
+ * What only the emulator can do for the kernel model: make machines (a CPU engine with RAM and
+ * a booted kernel) and load programs into them. fork and execve ask for these.
+ */
+export interface ProcessFactory {
+  /** A fresh machine for a task of this ABI, booted, with no program loaded. */
+  newMachine(abi: Abi): LinuxKernel;
+  /** execve's load_elf_binary: the program in a new machine set up for `task`; throws Errno. */
+  exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer): LinuxKernel;
+  /** A machine nothing runs on any more: its engine can go. */
+  retire(machine: LinuxKernel): void;
+}
 
 export interface Utsname {
   sysname: string; nodename: string; release: string; version: string; machine: string; domainname: string;
@@ -29,6 +50,9 @@ export interface KernelConfig {
   seed: bigint;
   machine: "x86_64" | "i686";
   warn: (message: string) => void;
+  /** The first task's pid (the scheduler counts up from it). */
+  firstPid: number;
+  warnUnimplemented: boolean;
 }
 
 /** Virtual time starts here in deterministic mode: 2023-11-14T22:13:20Z. */
@@ -45,8 +69,27 @@ export class KernelState implements Kernel {
   private readonly bootRealtime = BigInt(Date.now()) * 1_000_000n;
   private rngCounter = 0n;
 
+  /** The process table and run queue, shared by every machine. */
+  readonly sched: Scheduler;
+  /** The hooks of the interception points: one registry for every process of the run. */
+  readonly hooks = new HookRegistry();
+  /** One dispatch table per ABI, so a hook on a syscall applies to every process of that ABI. */
+  private readonly tables = new Map<Abi, { table: SyscallTable; dispatcher: SyscallDispatcher }>();
+  /** Set by the emulator. */
+  processes!: ProcessFactory;
+  /** Every machine a task runs on now (for hook traps that must exist on all of them). */
+  readonly machines = new Set<LinuxKernel>();
+  /** Program functions hooked by name. */
+  readonly watchedFunctions = new Set<string>();
+
   constructor(readonly config: KernelConfig) {
     this.vfs = config.vfs;
+    this.sched = new Scheduler(config.firstPid);
+    this.hooks.onFirst = (point: HookPoint) => { for (const m of this.machines) m.installHookTraps(point); };
+    this.vfs.exeOf = (pid) => {
+      const t = this.sched.tasks.get(pid);
+      return t && t.state !== "dead" ? t.exe : undefined;
+    };
     this.utsname = {
       sysname: "Linux", nodename: "sysgate", release: "6.1.0-sysgate",
       version: "#1 SMP PREEMPT_DYNAMIC sysgate", machine: config.machine, domainname: "(none)",
@@ -55,6 +98,16 @@ export class KernelState implements Kernel {
 
   warn(message: string): void {
     this.config.warn(message);
+  }
+
+  tableFor(abi: Abi): { table: SyscallTable; dispatcher: SyscallDispatcher } {
+    let t = this.tables.get(abi);
+    if (!t) {
+      const table = new SyscallTable(abi, allSyscalls);
+      t = { table, dispatcher: new SyscallDispatcher(table, (m) => this.warn(m), this.config.warnUnimplemented) };
+      this.tables.set(abi, t);
+    }
+    return t;
   }
 
   get deterministic(): boolean {
@@ -68,6 +121,12 @@ export class KernelState implements Kernel {
   tick(): void {
     if (!this.config.deterministic) return;
     this.virtualNs += VIRTUAL_TICK_NS;
+    this.onTick?.();
+  }
+
+  /** A deterministic sleep: virtual time jumps by `ns`. */
+  advance(ns: bigint): void {
+    this.virtualNs += ns;
     this.onTick?.();
   }
 

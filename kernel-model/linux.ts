@@ -1,26 +1,30 @@
-// What every booted kernel model does on its one CPU, whatever the architecture: run a task,
+// What every booted kernel model does on its one CPU, whatever the architecture: run its task,
 // hand exceptions to the IDT (Unicorn reports them to a hook instead), run the exception
-// handlers, dispatch syscalls through the table, and end the task. linux_x86_64.ts and
-// linux_i386.ts add the boot and the syscall entry paths of each architecture.
+// handlers, dispatch syscalls through the table, deliver signals on the way back to user mode,
+// put a task to sleep and end it. linux_x86_64.ts and linux_i386.ts add the boot and the
+// syscall entry paths of each architecture. Each process has its own machine (CPU and RAM);
+// the process table, the hooks and the dispatch tables are shared (KernelState).
 
 import type { Cpu } from "./cpu.js";
-import { HookRegistry, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
-import { SymbolTable } from "./symbols.js";
-import type { VdsoMapping } from "./vdso/vdso_mapping.js";
-import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
+import type { SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
 import { KernelContext } from "./entry/kernel_context.js";
 import type { KernelText } from "./entry/kernel_text.js";
 import { PtRegs } from "./entry/pt_regs.js";
-import { CORE_SIGNALS, SIGSEGV, TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
+import { SIGSEGV, TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
+import { E } from "./errno.js";
+import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
 import type { KernelState } from "./kernel.js";
-import type { MmStruct } from "./mm/mm_struct.js";
+import { OutOfMemory, type MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
+import { doExit, waitStatusKilled } from "./sched/exit.js";
+import { SEGV_ACCERR, SEGV_MAPERR, SIGPIPE, SI_KERNEL, getSignal, sendSignal, setupFrame, signalName } from "./sched/signal.js";
 import type { Task } from "./sched/task.js";
-import { allSyscalls } from "./syscalls/index.js";
-import { SyscallTable } from "./syscalls/table.js";
+import { WouldBlock, type WaitQueue } from "./sched/wait.js";
+import { SymbolTable } from "./symbols.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import type { VdsoMapping } from "./vdso/vdso_mapping.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -34,10 +38,17 @@ export interface ExitState {
 /** The kernel data areas every architecture has, as the CPU sees them (va) and in RAM (pa). */
 export interface KernelArea { va: bigint; pa: number; size: number }
 
+/** How a task first returns to user mode on this machine: a new program, or a fork's copy. */
+export interface FirstUser {
+  ip: bigint;
+  sp: bigint;
+  /** fork: the parent's pt_regs (ax already 0), FS/GS bases and x87/SSE state. */
+  fork?: { regs: Record<string, bigint>; fsBase: bigint; gsBase: bigint; xstate: Buffer };
+}
+
 export abstract class LinuxKernel {
-  readonly table: SyscallTable;
-  readonly dispatcher: SyscallDispatcher;
-  exited: ExitState | undefined;
+  /** Set when the task left this machine (exit, death or execve): the run loop stops using it. */
+  done = false;
   /** The CPL 0 state every kernel entry starts from, saved at the first switch to user mode. */
   protected readonly kctx: KernelContext;
   protected interrupts!: InterruptDeliverer;
@@ -45,17 +56,15 @@ export abstract class LinuxKernel {
   private pending: { vector: number; cr2: bigint } | undefined;
   lastInterrupt: InterruptDelivery | undefined;
   lastSyscall: SyscallOutcome | undefined;
-  protected firstUser: { ip: bigint; sp: bigint } | undefined;
+  protected firstUser: FirstUser | undefined;
   private task_: Task | undefined;
-  /** The hooks of the interception points (DESIGN.md section 3). */
-  readonly hooks = new HookRegistry();
   /** Names for addresses: kernel text here, the program and the vDSO added by exec(). */
   readonly symbols = new SymbolTable();
   vdso: VdsoMapping | undefined;
-  /** Functions of the program with a `function` hook trap installed. */
   private readonly watched = new Set<string>();
-  /** The argument registers' pt_regs fields, in order. */
-  protected abstract readonly argFields: readonly ("di" | "si" | "dx" | "r10" | "r8" | "r9" | "bx" | "cx" | "bp")[];
+  private readonly trapsInstalled = new Set<HookPoint>();
+  /** The detail of the last fatal fault, for the shell-like message. */
+  lastFault: string | undefined;
 
   abstract readonly text: KernelText;
   /** The first page of the physically contiguous kernel data block (GDT first). */
@@ -63,20 +72,71 @@ export abstract class LinuxKernel {
   abstract readonly entryPoint: bigint;
   abstract newMm(): MmStruct;
   protected abstract switchToUser(): void;
+  /** The argument registers' pt_regs fields, in order. */
+  protected abstract readonly argFields: readonly ("di" | "si" | "dx" | "r10" | "r8" | "r9" | "bx" | "cx" | "bp")[];
+  /** The first argument registers of a user-mode function call (SysV ABIs). */
+  protected abstract userArgs(): bigint[];
+  /** FS base, user GS base and x87/SSE state of the user now (what fork copies besides pt_regs). */
+  abstract userExtraState(): { fsBase: bigint; gsBase: bigint; xstate: Buffer };
+  /** The user code/stack selectors (what a signal frame's return restores). */
+  protected abstract readonly userSelectors: { cs: number; ss: number };
 
-  constructor(readonly cpu: Cpu, readonly phys: PhysMem, readonly kernel: KernelState, readonly abi: Abi,
-    opts: { warnUnimplemented: boolean }) {
-    this.table = new SyscallTable(abi, allSyscalls);
-    this.dispatcher = new SyscallDispatcher(this.table, (m) => kernel.warn(m), opts.warnUnimplemented);
+  constructor(readonly cpu: Cpu, readonly phys: PhysMem, readonly kernel: KernelState, readonly abi: Abi) {
     this.kctx = new KernelContext(cpu);
-    this.hooks.onFirst = (point) => this.installHookTraps(point);
+  }
+
+  get hooks() { return this.kernel.hooks; }
+  get table() { return this.kernel.tableFor(this.abi).table; }
+  get dispatcher() { return this.kernel.tableFor(this.abi).dispatcher; }
+
+  /** Hooks shared by both architectures; subclasses call this once their text is known. */
+  protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
+    this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), idt, tss);
+    for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.symbols.add(name, addr);
+    this.trap("boot_user_switch", () => this.switchToUser());
+    for (const t of IDT_TRAPS) this.trap(t.handler, () => this.do_trap(t));
+    this.cpu.onInterrupt((v) => this.onInterrupt(v));
+    this.kernel.machines.add(this);
+  }
+
+  /** The trap address whose hook is running now, and one to pass over once (see stop()). */
+  private inTrap: bigint | undefined;
+  private skipTrapAt: bigint | undefined;
+
+  /**
+   * A "C function" of the kernel: a hook on one address of the kernel text. When the hook stops
+   * the CPU, Unicorn stops before executing the instruction there, so the hook would run a second
+   * time when the CPU is resumed at that address: that second call is passed over.
+   */
+  protected trap(symbol: string, fn: () => void): void {
+    const addr = this.text.sym(symbol);
+    this.cpu.onExecute(addr, () => {
+      if (this.skipTrapAt === addr) {
+        this.skipTrapAt = undefined;
+        return;
+      }
+      this.inTrap = addr;
+      try {
+        fn();
+      } finally {
+        this.inTrap = undefined;
+      }
+    });
+  }
+
+  /** Stops the CPU after the current hook (a sleep, an exit, a pause, a pending exception). */
+  protected stop(): void {
+    if (this.inTrap !== undefined) this.skipTrapAt = this.inTrap;
+    this.cpu.stop();
   }
 
   /**
    * Traps that only exist while someone listens: the entry stubs, the return instructions and
    * the vDSO functions each cost a call into JS per execution, so they are set up on demand.
    */
-  protected installHookTraps(point: HookPoint): void {
+  installHookTraps(point: HookPoint): void {
+    if (this.trapsInstalled.has(point) || !this.task_) return;
+    this.trapsInstalled.add(point);
     const traps = this.hookTraps(point);
     for (const [addr, fn] of traps) this.cpu.onExecute(addr, fn);
     if (traps.length) this.cpu.flushCode(); // hooks apply to code translated from now on
@@ -92,14 +152,19 @@ export abstract class LinuxKernel {
     }]);
   }
 
-  /** The first argument registers of a user-mode function call (SysV ABIs). */
-  protected abstract userArgs(): bigint[];
-
   /** Hooks a program function by ELF symbol: every call to it emits a `function` event. */
   watchFunction(name: string): void {
+    this.kernel.watchedFunctions.add(name);
+    this.applyWatch(name, true);
+  }
+
+  private applyWatch(name: string, strict: boolean): void {
     if (this.watched.has(name)) return;
     const sym = this.symbols.get(name);
-    if (!sym) throw new Error(`no function '${name}' in the program's symbol table`);
+    if (!sym) {
+      if (strict) throw new Error(`no function '${name}' in the program's symbol table`);
+      return;
+    }
     this.watched.add(name);
     this.cpu.onExecute(sym.address, () => {
       if (!this.hooks.has("function")) return;
@@ -112,9 +177,14 @@ export abstract class LinuxKernel {
     this.cpu.flushCode();
   }
 
+  /** Symbols arrived (possibly late, for an exec'ed program): apply the function hooks asked for. */
+  symbolsLoaded(): void {
+    for (const name of this.kernel.watchedFunctions) this.applyWatch(name, false);
+  }
+
   /** After a hook: a pause() stops the CPU once the current hook returns. */
   protected checkPause(): void {
-    if (this.hooks.pauseRequested) this.cpu.stop();
+    if (this.hooks.pauseRequested) this.stop();
   }
 
   /** CPL, CS:IP, SS:SP and flags now. */
@@ -125,28 +195,28 @@ export abstract class LinuxKernel {
       sp: this.cpu.get(b ? "rsp" : "esp"), flags: this.cpu.get(b ? "rflags" : "eflags") };
   }
 
-  /** Hooks shared by both architectures; subclasses call this once their text is known. */
-  protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
-    this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), idt, tss);
-    for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.symbols.add(name, addr);
-    this.cpu.onExecute(this.text.sym("boot_user_switch"), () => this.switchToUser());
-    for (const t of IDT_TRAPS) this.cpu.onExecute(this.text.sym(t.handler), () => this.do_trap(t));
-    this.cpu.onInterrupt((v) => this.onInterrupt(v));
-  }
-
   get task(): Task {
     if (!this.task_) throw new Error("no task: call exec() first");
     return this.task_;
   }
 
-  /** Makes `task` current and arranges its first return to user mode (start_thread). */
-  exec(task: Task, ip: bigint, sp: bigint, vdso?: VdsoMapping): void {
+  /** Makes `task` run on this machine and arranges its first return to user mode (start_thread). */
+  exec(task: Task, first: FirstUser, vdso?: VdsoMapping): void {
     this.task_ = task;
+    task.machine = this;
     this.vdso = vdso;
     if (vdso) for (const [name, off] of vdso.image.symbols) this.symbols.add(name, vdso.base + BigInt(off));
     this.cpu.set("cr3", task.mm.pgd.root);
-    this.firstUser = { ip, sp };
+    this.firstUser = first;
+    for (const p of HOOK_POINTS) if (this.hooks.has(p)) this.installHookTraps(p);
   }
+
+  /** The parent's vDSO mapping as this machine's copy of its address space has it (fork). */
+  vdsoFrom(parent: LinuxKernel): VdsoMapping | undefined {
+    return parent.vdso?.cloneFor(this.task_?.mm ?? this.pendingMm!);
+  }
+  /** The mm a fork child will get, before exec() makes the task current here. */
+  pendingMm: MmStruct | undefined;
 
   /** A kernel data address in guest RAM (the data block is physically contiguous). */
   kernelPa(va: bigint): number {
@@ -154,21 +224,26 @@ export abstract class LinuxKernel {
   }
 
   /** pt_regs at the address a stub passed (RDI on x86-64, EAX on i386). */
-  protected ptRegs(va: bigint): PtRegs {
+  ptRegs(va: bigint): PtRegs {
     return new PtRegs(this.phys.mem, this.kernelPa(va), va, this.cpu.bits);
   }
 
-  protected context(): SyscallContext {
+  /** Set by a service routine that returns but must then sleep (vfork's parent). */
+  private sleepAfter: WaitQueue[] | undefined;
+
+  protected context(regs: PtRegs): SyscallContext {
     return {
-      abi: this.abi, task: this.task, mem: this.task.mm, cpu: this.cpu,
-      exit: (code, signal) => this.exit({ code: signal ? undefined : code, signal }),
+      abi: this.abi, task: this.task, mem: this.task.mm, cpu: this.cpu, regs,
+      exit: (code, signal) => this.exitTask(signal ? waitStatusKilled(signal, false) : (code & 0xff) << 8),
+      sleepAfterReturn: (queues) => { this.sleepAfter = [...queues]; },
     };
   }
 
   /**
    * The generic entry (interception points 5, 6 and 7): hooks on every syscall, then the slot's
    * own hooks, then the service routine unless a hook skipped it, then the exit hooks; the result
-   * goes to regs->ax.
+   * goes to regs->ax. A routine that would block leaves the task asleep with its syscall
+   * instruction to run again; signals are delivered on the way out.
    */
   protected syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void {
     const slot = this.table.slot(nr);
@@ -192,9 +267,18 @@ export abstract class LinuxKernel {
         apply(e);
       }
     }
-    const outcome = skipped !== undefined
-      ? { nr, slot, args: callArgs, result: skipped }
-      : this.dispatcher.dispatch(this.context(), nr, callArgs);
+    this.sleepAfter = undefined;
+    let outcome: SyscallOutcome;
+    try {
+      outcome = skipped !== undefined
+        ? { nr, slot, args: callArgs, result: skipped }
+        : this.dispatcher.dispatch(this.context(regs), nr, callArgs);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      this.blockAndRestart(regs, e);
+      return;
+    }
+    if (this.done) return; // exit or execve: this machine is finished with the task
     if (this.hooks.has("syscall_exit")) {
       const e = this.hooks.emit("syscall_exit", {
         point: "syscall_exit", mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
@@ -204,28 +288,113 @@ export abstract class LinuxKernel {
     }
     this.lastSyscall = outcome;
     regs.set("ax", outcome.result);
+    if (outcome.result === BigInt(-E.EPIPE)) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
+    if (this.sleepAfter) {
+      this.kernel.sched.block(this.task, this.sleepAfter);
+      this.stop();
+    }
+    this.signalReturn(regs);
     this.checkPause();
   }
 
-  /** A hook on one syscall, by name or number (interception point 6). */
-  onSyscall(nameOrNr: string | number, fn: (e: SyscallEvent) => void): () => void {
-    const slot = this.table.lookup(String(nameOrNr));
-    if (!slot) throw new Error(`no syscall '${nameOrNr}' in the ${this.abi} table`);
-    slot.hooks.push(fn);
-    return () => {
-      const i = slot.hooks.indexOf(fn);
-      if (i >= 0) slot.hooks.splice(i, 1);
-    };
+  /** The task sleeps; when woken it executes its syscall instruction again. */
+  private blockAndRestart(regs: PtRegs, b: WouldBlock): void {
+    regs.set("ip", this.restartIp(regs));
+    regs.set("ax", regs.get("orig_ax"));
+    this.kernel.sched.block(this.task, b.queues);
+    this.stop();
+    // a signal already pending must not wait for the wake-up
+    if (this.task.pending & ~this.task.blocked) this.kernel.sched.wake(this.task);
   }
 
-  exit(state: ExitState): void {
-    this.exited ??= state;
-    this.cpu.stop();
+  /** Where a restarted syscall resumes: its own instruction (int $0x80 and syscall are 2 bytes). */
+  protected restartIp(regs: PtRegs): bigint {
+    return regs.get("ip") - 2n;
   }
 
-  /** force_sig: a fatal signal for the current task. */
-  kill(signal: number, detail: string): void {
-    this.exit({ signal, core: CORE_SIGNALS.has(signal), detail });
+  /** send_signal with this kernel's wake-up. */
+  signal(task: Task, sig: number, info: Parameters<typeof sendSignal>[2]): void {
+    sendSignal(task, sig, info, (t) => this.kernel.sched.wake(t));
+  }
+
+  /**
+   * exit_to_user_mode_loop's signal part: deliver what is pending before returning with `regs`.
+   * A fatal signal ends the task here.
+   */
+  protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }): void {
+    const task = this.task;
+    if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return;
+    for (;;) {
+      const o = getSignal(task);
+      if (o.kind === "none") {
+        if (task.savedSigmask !== undefined) { task.blocked = task.savedSigmask; task.savedSigmask = undefined; }
+        return;
+      }
+      if (o.kind === "stop") {
+        this.kernel.warn(`sysgate: ${signalName(o.sig)} would stop pid ${task.pid}: job control stops are not modelled; ignored`);
+        continue;
+      }
+      if (o.kind === "fatal") {
+        this.exitTask(waitStatusKilled(o.sig, o.core));
+        return;
+      }
+      if (o.kind === "handler") {
+        const xstate = Buffer.alloc(this.cpu.xstateSize);
+        this.cpu.xsave(xstate);
+        try {
+          setupFrame(task, o.sig, o.info, o.action, {
+            bits: this.cpu.bits, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
+            vdsoSigreturn: this.vdso && this.abi === "i386"
+              ? { sigreturn: this.vdso.sym("__kernel_sigreturn"), rtSigreturn: this.vdso.sym("__kernel_rt_sigreturn") } : undefined,
+            cr2: fault?.cr2, trapno: fault?.trapno, errorCode: fault?.errorCode,
+          }, xstate);
+        } catch {
+          // force_sigsegv: the frame did not fit on the user stack
+          this.lastFault = `cannot write the ${signalName(o.sig)} frame on the user stack`;
+          this.exitTask(waitStatusKilled(SIGSEGV, true));
+          return;
+        }
+        this.onSignalDelivered(o.sig);
+        return; // one frame at a time; the rest are delivered when the handler returns
+      }
+    }
+  }
+
+  /** A handler frame was built: the return must go through IRET now (pt_regs changed). */
+  protected onSignalDelivered(_sig: number): void {}
+
+  /** How the task on this machine ended, once it has (for callers that look at one machine). */
+  get exited(): ExitState | undefined {
+    const t = this.task_;
+    if (!t || (t.state !== "zombie" && t.state !== "dead") || t.machine !== this) return undefined;
+    return exitStateOf(t.exitStatus, this.lastFault);
+  }
+
+  /** do_exit for this machine's task, with the wait status word. */
+  exitTask(status: number): void {
+    this.done = true;
+    this.stop();
+    doExit(this.task, status, this.kernel);
+  }
+
+  /** The task moved to another machine (execve): this one is finished. */
+  leave(): void {
+    this.done = true;
+    this.stop();
+  }
+
+  /** force_sig for a fault: delivered at once on the exception's return path. */
+  private forceSig(sig: number, detail: string, regs: PtRegs, fault: { cr2?: bigint; trapno: number; errorCode: bigint; code: number }): void {
+    const task = this.task;
+    this.lastFault = detail;
+    // a fault signal that is blocked or ignored kills, as force_sig_info does
+    const act = task.sigactions.get(sig);
+    if (task.blocked & (1n << BigInt(sig - 1)) || act?.handler === 1n) {
+      task.sigactions.delete(sig);
+      task.blocked &= ~(1n << BigInt(sig - 1));
+    }
+    this.signal(task, sig, { signo: sig, code: fault.code, pid: 0, uid: 0, addr: fault.cr2 ?? regs.get("ip") });
+    this.signalReturn(regs, fault);
   }
 
   /**
@@ -236,12 +405,13 @@ export abstract class LinuxKernel {
     const cpu = this.cpu;
     if ((cpu.get("cs") & 3n) === 0n) {
       const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
-      this.exit({ signal: SIGSEGV, detail: `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`} in kernel mode at ip 0x${ip.toString(16)}` });
+      this.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`} in kernel mode at ip 0x${ip.toString(16)}`;
+      this.exitTask(waitStatusKilled(SIGSEGV, false));
       return;
     }
     this.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
-    cpu.stop();
+    this.stop();
   }
 
   /** An INT n or exception seen before its delivery (i386 reports `int $0x80` here). */
@@ -253,13 +423,15 @@ export abstract class LinuxKernel {
   }
 
   /**
-   * Called by the run loop whenever the CPU stopped without the task ending: delivers a pending
+   * Called by the run loop whenever the CPU stopped with the task still here: delivers a pending
    * exception through the IDT and returns where the CPU continues.
    */
   resume(): bigint {
     const p = this.pending;
     const ipReg = this.cpu.bits === 64 ? "rip" : "eip";
-    if (!p) return this.cpu.get(ipReg);
+    const ip = this.cpu.get(ipReg);
+    if (this.skipTrapAt !== undefined && ip !== this.skipTrapAt) this.skipTrapAt = undefined; // it did run
+    if (!p) return ip;
     this.pending = undefined;
     const software = p.vector >= 32 || p.vector === X86_TRAP.BP || p.vector === X86_TRAP.OF;
     let vector = p.vector;
@@ -288,17 +460,36 @@ export abstract class LinuxKernel {
     const regs = this.ptRegs(this.cpu.get(this.cpu.bits === 64 ? "rdi" : "eax"));
     const ip = regs.get("ip");
     const user = (regs.get("cs") & 3n) === 3n;
+    const errorCode = regs.get("orig_ax");
     if (t.vector === X86_TRAP.PF) {
       const addr = this.cpu.get("cr2");
-      const ec = Number(regs.get("orig_ax"));
-      if (user && this.task.mm.handleFault(addr, ec)) return; // the stub's iret retries the access
-      this.kill(SIGSEGV, `page fault at address 0x${addr.toString(16)} (error code 0x${ec.toString(16)}), ip 0x${ip.toString(16)}`);
+      const ec = Number(errorCode);
+      let fixed = false;
+      try {
+        fixed = user && this.task.mm.handleFault(addr, ec);
+      } catch (e) {
+        if (!(e instanceof OutOfMemory)) throw e;
+        this.lastFault = `out of memory (the --memory bound) at address 0x${addr.toString(16)}`;
+        this.exitTask(waitStatusKilled(9, false)); // the OOM killer's SIGKILL
+        return;
+      }
+      if (fixed) return; // the stub's iret retries the access
+      this.forceSig(SIGSEGV, `page fault at address 0x${addr.toString(16)} (error code 0x${ec.toString(16)}), ip 0x${ip.toString(16)}`,
+        regs, { cr2: addr, trapno: 14, errorCode, code: ec & 1 ? SEGV_ACCERR : SEGV_MAPERR });
       return;
     }
-    const what = t.vector === X86_TRAP.GP && regs.get("orig_ax") & 2n
-      ? `int $0x${(regs.get("orig_ax") >> 3n).toString(16)}: IDT gate DPL 0 < CPL 3, #GP`
+    const what = t.vector === X86_TRAP.GP && errorCode & 2n
+      ? `int $0x${(errorCode >> 3n).toString(16)}: IDT gate DPL 0 < CPL 3, #GP`
       : TRAP_NAMES[t.vector] ?? `exception ${t.vector}`;
-    this.kill(signalForTrap(t.vector), `${what} at ip 0x${ip.toString(16)}`);
+    this.forceSig(signalForTrap(t.vector), `${what} at ip 0x${ip.toString(16)}`, regs,
+      { trapno: t.vector, errorCode: t.errorCode ? errorCode : 0n, code: SI_KERNEL });
   }
 }
 
+/** A wait status word as run()'s result. */
+export function exitStateOf(status: number, detail?: string): ExitState {
+  const sig = status & 0x7f;
+  return sig ? { signal: sig, core: (status & 0x80) !== 0, detail } : { code: (status >> 8) & 0xff };
+}
+
+const SI_USER_SELF = (t: Task) => ({ signo: SIGPIPE, code: 0, pid: t.tgid, uid: t.cred.uid });

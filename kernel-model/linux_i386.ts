@@ -24,10 +24,12 @@ export class LinuxI386 extends LinuxKernel {
   /** The int $0x80 delivery of the syscall in progress, if it came that way. */
   lastInt80: InterruptDelivery | undefined;
   /** Where SYSEXIT returns: the vDSO's landing pad after `int $0x80` in __kernel_vsyscall. */
-  vdsoLandingPad: bigint | undefined;
+  get vdsoLandingPad(): bigint | undefined {
+    return this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenterReturn!);
+  }
 
-  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState, opts: { warnUnimplemented: boolean }) {
-    super(cpu, phys, kernel, "i386", opts);
+  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
+    super(cpu, phys, kernel, "i386");
     this.boot = startKernel32(cpu, phys);
     this.sysenterInsn = new SysenterInsn32(cpu, this.kctx);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
@@ -49,9 +51,11 @@ export class LinuxI386 extends LinuxKernel {
       }
       this.checkPause();
     });
-    cpu.onExecute(this.text.sym("do_int80_syscall_32"), () => this.do_int80_syscall_32());
-    cpu.onExecute(this.text.sym("do_fast_syscall_32"), () => this.do_fast_syscall_32());
+    this.trap("do_int80_syscall_32", () => this.do_int80_syscall_32());
+    this.trap("do_fast_syscall_32", () => this.do_fast_syscall_32());
   }
+
+  protected readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
 
   get text() { return this.boot.text; }
   protected get dataBlock() { return this.boot.gdt; }
@@ -69,15 +73,33 @@ export class LinuxI386 extends LinuxKernel {
 
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const { ip, sp } = this.firstUser!;
+    const first = this.firstUser!;
     this.kctx.saveTemplate();
+    const f = first.fork;
     // The iret frame to CPL 3: EIP, CS, EFLAGS, ESP, SS.
     const frame = this.boot.stackTop - 20n;
     const b = Buffer.alloc(20);
-    [ip, BigInt(L.__USER_CS), 0x202n, sp, BigInt(L.__USER_DS)].forEach((v, i) => b.writeUInt32LE(Number(v), i * 4));
+    [f ? f.regs.ip : first.ip, BigInt(L.__USER_CS), f ? f.regs.flags | 0x200n : 0x202n, f ? f.regs.sp : first.sp, BigInt(L.__USER_DS)]
+      .forEach((v, i) => b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
     b.copy(this.phys.mem, this.kernelPa(frame));
-    for (const r of ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"] as const) cpu.set(r, 0n);
+    if (f) {
+      // ret_from_fork: the parent's registers, its TLS descriptors in this GDT, its segments
+      for (const [idx, desc] of this.task.tls) desc.copy(this.phys.mem, this.boot.gdt.pa + idx * 8);
+      const map: [Parameters<Cpu["set"]>[0], string][] = [["eax", "ax"], ["ebx", "bx"], ["ecx", "cx"], ["edx", "dx"],
+        ["esi", "si"], ["edi", "di"], ["ebp", "bp"], ["gs", "gs"], ["fs", "fs"]];
+      for (const [r, field] of map) cpu.set(r, f.regs[field] & 0xffffffffn);
+      cpu.xrstor(f.xstate);
+    } else {
+      for (const r of ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"] as const) cpu.set(r, 0n);
+    }
     cpu.set("esp", frame);
+  }
+
+  /** x87/SSE state now, for fork (i386 keeps TLS in the GDT, not in base registers). */
+  userExtraState(): { fsBase: bigint; gsBase: bigint; xstate: Buffer } {
+    const xstate = Buffer.alloc(this.cpu.xstateSize);
+    this.cpu.xsave(xstate);
+    return { fsBase: 0n, gsBase: 0n, xstate };
   }
 
   protected readonly argFields = ["bx", "cx", "dx", "si", "di", "bp"] as const;

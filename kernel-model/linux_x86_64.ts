@@ -20,8 +20,8 @@ export class LinuxX86_64 extends LinuxKernel {
   /** The last SYSCALL transition, for hooks and the UI. */
   lastTransition: SyscallTransition | undefined;
 
-  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState, opts: { warnUnimplemented: boolean }) {
-    super(cpu, phys, kernel, "x86_64", opts);
+  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
+    super(cpu, phys, kernel, "x86_64");
     this.boot = startKernel64(cpu, phys);
     this.syscallInsn = new SyscallInsn64(cpu, this.kctx);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
@@ -43,10 +43,12 @@ export class LinuxX86_64 extends LinuxKernel {
       }
       this.checkPause();
     });
-    cpu.onExecute(this.text.sym("do_syscall_64"), () => this.do_syscall_64());
+    this.trap("do_syscall_64", () => this.do_syscall_64());
   }
 
   protected readonly argFields = ["di", "si", "dx", "r10", "r8", "r9"] as const;
+
+  protected readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
 
   get text() { return this.boot.text; }
 
@@ -103,26 +105,49 @@ export class LinuxX86_64 extends LinuxKernel {
 
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const { ip, sp } = this.firstUser!;
+    const first = this.firstUser!;
     // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
     // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
     cpu.set("gs_base", 0n);
     cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
     this.kctx.saveTemplate();
     cpu.set("gs_base", this.boot.percpu.va);
-    cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n);
+    const f = first.fork;
+    // after the boot path's swapgs the user GS base is the one live
+    cpu.wrmsr(MSR.KERNEL_GS_BASE, f ? f.gsBase : 0n);
     // The iretq frame (SDM: RIP, CS, RFLAGS, RSP, SS from the lowest address up).
     const frame = this.boot.stackTop - 40n;
     const b = Buffer.alloc(40);
-    b.writeBigUInt64LE(ip, 0);
+    b.writeBigUInt64LE(f ? f.regs.ip : first.ip, 0);
     b.writeBigUInt64LE(BigInt(L.__USER_CS), 8);
-    b.writeBigUInt64LE(0x202n, 16); // IF set, as start_thread leaves it
-    b.writeBigUInt64LE(sp, 24);
+    b.writeBigUInt64LE(f ? f.regs.flags | 0x200n : 0x202n, 16); // IF set, as start_thread leaves it
+    b.writeBigUInt64LE(f ? f.regs.sp : first.sp, 24);
     b.writeBigUInt64LE(BigInt(L.__USER_DS), 32);
     b.copy(this.phys.mem, this.kernelPa(frame));
-    // start_thread: a new program starts with clean registers (rdx = 0: no atexit function)
-    for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
+    if (f) {
+      // ret_from_fork: the child leaves with the parent's registers (and rax = 0)
+      const map: [Parameters<Cpu["set"]>[0], string][] = [["rax", "ax"], ["rbx", "bx"], ["rcx", "cx"], ["rdx", "dx"], ["rsi", "si"],
+        ["rdi", "di"], ["rbp", "bp"], ["r8", "r8"], ["r9", "r9"], ["r10", "r10"], ["r11", "r11"], ["r12", "r12"], ["r13", "r13"],
+        ["r14", "r14"], ["r15", "r15"]];
+      for (const [r, field] of map) cpu.set(r, f.regs[field]);
+      cpu.set("fs_base", f.fsBase);
+      cpu.xrstor(f.xstate);
+    } else {
+      // start_thread: a new program starts with clean registers (rdx = 0: no atexit function)
+      for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
+    }
     cpu.set("rsp", frame);
+  }
+
+  /** FS base, user GS base and x87/SSE state now (in a syscall: the user's), for fork. */
+  userExtraState(): { fsBase: bigint; gsBase: bigint; xstate: Buffer } {
+    const xstate = Buffer.alloc(this.cpu.xstateSize);
+    this.cpu.xsave(xstate);
+    return { fsBase: this.cpu.get("fs_base"), gsBase: this.cpu.rdmsr(MSR.KERNEL_GS_BASE), xstate };
+  }
+
+  protected override onSignalDelivered(): void {
+    // regs->cx != regs->ip now: do_syscall_64's check sends the return through IRET
   }
 
   /** arch/x86/entry/common.c do_syscall_64, reached through the trap address the stub calls. */

@@ -1,8 +1,9 @@
 // The TSC as guest code sees it. Measured here: `rdtsc` inside Unicorn reads a counter that runs
 // with the host's time (about 2.6 GHz on these machines), while IA32_TSC read through
 // uc_reg_read stands still. So the counter is sampled by running `rdtsc` on a scratch engine,
-// and its rate is calibrated once per process against the host clock: the vDSO's extrapolation
-// (mult/shift in the vvar page) needs both.
+// twice, to calibrate its rate against the host clock once per process; after that a reading is
+// extrapolated from the host clock. That matters: an engine must never be started from inside
+// another engine's hook (QEMU keeps per-thread CPU state), and execve and fork run in hooks.
 
 import { UC, Unicorn } from "./unicorn.js";
 
@@ -11,10 +12,10 @@ const RDTSC = Buffer.from([0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20, 0x48, 0x09, 0xd0,
 const CODE = 0x1000n;
 
 let engine: Unicorn | undefined;
-let calibrated: number | undefined;
+let calibrated: { hz: number; tsc: bigint; ns: bigint } | undefined;
 
-/** One reading of the guest-visible TSC. */
-export function readTsc(): bigint {
+/** Runs `rdtsc` on the scratch engine (only outside any other engine's run). */
+function probeTsc(): bigint {
   if (!engine) {
     engine = new Unicorn("64");
     const mem = Buffer.alloc(0x2000);
@@ -26,13 +27,27 @@ export function readTsc(): bigint {
   return engine.readBig(UC.UC_X86_REG_RAX);
 }
 
-/** Cycles per second of the guest TSC, measured over ~10 ms of host time. */
-export function tscHz(): number {
-  if (calibrated) return calibrated;
-  const t0 = process.hrtime.bigint(), c0 = readTsc();
+/** Measures the guest TSC's rate over ~10 ms of host time; call it once outside any hook. */
+export function calibrateTsc(): void {
+  if (calibrated) return;
+  const t0 = process.hrtime.bigint(), c0 = probeTsc();
   let t1 = t0;
   while (t1 - t0 < 10_000_000n) t1 = process.hrtime.bigint();
-  const c1 = readTsc();
-  calibrated = (Number(c1 - c0) * 1e9) / Number(t1 - t0);
-  return calibrated;
+  const c1 = probeTsc();
+  calibrated = { hz: (Number(c1 - c0) * 1e9) / Number(t1 - t0), tsc: c1, ns: t1 };
+  engine?.close();
+  engine = undefined;
+}
+
+/** Cycles per second of the guest TSC. */
+export function tscHz(): number {
+  if (!calibrated) throw new Error("calibrateTsc() was not called");
+  return calibrated.hz;
+}
+
+/** The guest TSC now, extrapolated from the calibration with the host clock. */
+export function readTsc(): bigint {
+  if (!calibrated) throw new Error("calibrateTsc() was not called");
+  const dt = process.hrtime.bigint() - calibrated.ns;
+  return calibrated.tsc + BigInt(Math.round((Number(dt) * calibrated.hz) / 1e9));
 }

@@ -2,7 +2,7 @@
 // else in sysgate goes through the `Unicorn` class, so that another build of the engine (a WASM
 // one) could replace this file alone.
 
-import koffi, { type LibraryHandle, type TypeObject } from "koffi";
+import koffi, { type LibraryHandle } from "koffi";
 import { UC, UC_HEADER_VERSION } from "./unicorn_const.js";
 import { HOW_TO_GET_UNICORN, UNICORN_MIN, UnicornNotFound, unicornCandidates } from "./unicorn_library.js";
 
@@ -21,9 +21,12 @@ interface Api {
   uc_hook_add: Fn; uc_hook_del: Fn;
   uc_ctl0: Fn; uc_ctl_int: Fn;
   uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
-  HookCode: TypeObject; HookIntr: TypeObject; HookInsn: TypeObject;
-  HookMemEvent: TypeObject;
+  trampolines: { code: unknown; intr: unknown; insn: unknown; mem: unknown };
 }
+
+/** The JS function of each hook, by the id passed to Unicorn as its user_data. */
+const hookFns = new Map<number, (...args: never[]) => unknown>();
+let nextHookId = 1;
 
 let api: Api | undefined;
 
@@ -53,11 +56,23 @@ function bind(): Api {
     }
     const MSR = koffi.struct({ rid: "uint32_t", value: "uint64_t" });
     const MMR = koffi.struct({ selector: "uint16_t", base: "uint64_t", limit: "uint32_t", flags: "uint32_t" });
-    const HookCode = koffi.proto(`void sg_hook_code(void *uc, uint64_t address, uint32_t size, void *user)`);
-    const HookIntr = koffi.proto(`void sg_hook_intr(void *uc, uint32_t intno, void *user)`);
-    const HookInsn = koffi.proto(`void sg_hook_insn(void *uc, void *user)`);
+    // The user_data of every hook is an id into `hookFns` (uintptr_t, not a pointer).
+    const HookCode = koffi.proto(`void sg_hook_code(void *uc, uint64_t address, uint32_t size, uintptr_t user)`);
+    const HookIntr = koffi.proto(`void sg_hook_intr(void *uc, uint32_t intno, uintptr_t user)`);
+    const HookInsn = koffi.proto(`void sg_hook_insn(void *uc, uintptr_t user)`);
     const HookMemEvent = koffi.proto(
-      `bool sg_hook_mem(void *uc, int type, uint64_t address, int size, int64_t value, void *user)`);
+      `bool sg_hook_mem(void *uc, int type, uint64_t address, int size, int64_t value, uintptr_t user)`);
+    // One trampoline per kind, registered here, once: koffi.register() called from inside a
+    // callback (a hook added while the guest runs) yields a trampoline that fails with
+    // "Maximum call stack size exceeded" when it fires (measured).
+    const call = (user: number | bigint, ...args: unknown[]) => (hookFns.get(Number(user)) as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+    const trampolines = {
+      code: koffi.register((_uc: unknown, address: number | bigint, size: number, user: number) => call(user, address, size), koffi.pointer(HookCode)),
+      intr: koffi.register((_uc: unknown, intno: number, user: number) => call(user, intno), koffi.pointer(HookIntr)),
+      insn: koffi.register((_uc: unknown, user: number) => call(user), koffi.pointer(HookInsn)),
+      mem: koffi.register((_uc: unknown, type: number, address: number | bigint, size: number, _v: unknown, user: number) =>
+        call(user, type, address, size) ?? false, koffi.pointer(HookMemEvent)),
+    };
     api = {
       version, path,
       uc_open: lib.func("int uc_open(int arch, int mode, _Out_ void **uc)"),
@@ -76,7 +91,7 @@ function bind(): Api {
       uc_mem_write: lib.func("int uc_mem_write(void *uc, uint64_t address, const uint8_t *bytes, size_t size)"),
       uc_emu_start: lib.func("int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)"),
       uc_emu_stop: lib.func("int uc_emu_stop(void *uc)"),
-      uc_hook_add: lib.func("int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, void *user, uint64_t begin, uint64_t end, ...)"),
+      uc_hook_add: lib.func("int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, uintptr_t user, uint64_t begin, uint64_t end, ...)"),
       uc_hook_del: lib.func("int uc_hook_del(void *uc, size_t hh)"),
       uc_ctl0: lib.func("uc_ctl", "int", ["void *", "int"]),
       uc_ctl_int: lib.func("uc_ctl", "int", ["void *", "int", "int"]),
@@ -84,7 +99,7 @@ function bind(): Api {
       uc_context_save: lib.func("int uc_context_save(void *uc, void *ctx)"),
       uc_context_restore: lib.func("int uc_context_restore(void *uc, void *ctx)"),
       uc_context_free: lib.func("int uc_context_free(void *ctx)"),
-      HookCode, HookIntr, HookInsn, HookMemEvent,
+      trampolines,
     };
     return api;
   }
@@ -112,7 +127,8 @@ export interface Mmr { selector: number; base: bigint; limit: number; flags: num
 export class Unicorn {
   private readonly a: Api;
   private readonly uc: unknown;
-  private readonly callbacks: bigint[] = [];
+  /** Ids of this engine's hooks in `hookFns`, dropped at close(). */
+  private readonly hookIds: number[] = [];
   private readonly one = new BigUint64Array(1);
   private closed = false;
   /** Pinned host buffers mapped as guest physical memory: kept alive as long as the engine. */
@@ -190,34 +206,35 @@ export class Unicorn {
     return this.a.uc_strerror(code) as string;
   }
 
-  private addHook(type: number, proto: TypeObject, fn: (...args: never[]) => unknown,
+  private addHook(type: number, trampoline: unknown, fn: (...args: never[]) => unknown,
     begin: bigint, end: bigint, extra?: number): number {
-    const cb = koffi.register(fn as (...args: unknown[]) => unknown, koffi.pointer(proto));
-    this.callbacks.push(cb);
+    const id = nextHookId++;
+    hookFns.set(id, fn);
+    this.hookIds.push(id);
     const hh = [0];
     const rc = extra === undefined
-      ? this.a.uc_hook_add(this.uc, hh, type, cb, null, begin, end)
-      : this.a.uc_hook_add(this.uc, hh, type, cb, null, begin, end, "int", extra);
+      ? this.a.uc_hook_add(this.uc, hh, type, trampoline, id, begin, end)
+      : this.a.uc_hook_add(this.uc, hh, type, trampoline, id, begin, end, "int", extra);
     this.check(rc, "uc_hook_add");
     return hh[0];
   }
   /** UC_HOOK_CODE over [begin, end] (inclusive): keep ranges narrow, each call costs ~0.3 us. */
   hookCode(begin: bigint, end: bigint, fn: (address: bigint, size: number) => void): number {
-    return this.addHook(UC.UC_HOOK_CODE, this.a.HookCode, (_uc: unknown, address: number | bigint, size: number) =>
+    return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.code, (address: number | bigint, size: number) =>
       fn(BigInt(address), size), begin, end);
   }
   /** UC_HOOK_INTR: interrupts and CPU exceptions (Unicorn delivers none through the IDT itself). */
   hookIntr(fn: (intno: number) => void): number {
-    return this.addHook(UC.UC_HOOK_INTR, this.a.HookIntr, (_uc: unknown, intno: number) => fn(intno), 1n, 0n);
+    return this.addHook(UC.UC_HOOK_INTR, this.a.trampolines.intr, (intno: number) => fn(intno), 1n, 0n);
   }
   /** UC_HOOK_INSN for `syscall` / `sysenter`: the hook replaces the instruction's effect. */
   hookInsn(insn: number, fn: () => void): number {
-    return this.addHook(UC.UC_HOOK_INSN, this.a.HookInsn, () => fn(), 1n, 0n, insn);
+    return this.addHook(UC.UC_HOOK_INSN, this.a.trampolines.insn, () => fn(), 1n, 0n, insn);
   }
   /** Invalid memory events (unmapped physical memory): return true to retry. */
   hookMemInvalid(fn: (type: number, address: bigint, size: number) => boolean): number {
-    return this.addHook(UC.UC_HOOK_MEM_READ_UNMAPPED | UC.UC_HOOK_MEM_WRITE_UNMAPPED | UC.UC_HOOK_MEM_FETCH_UNMAPPED, this.a.HookMemEvent,
-      (_uc: unknown, type: number, address: number | bigint, size: number) => fn(type, BigInt(address), size), 1n, 0n);
+    return this.addHook(UC.UC_HOOK_MEM_READ_UNMAPPED | UC.UC_HOOK_MEM_WRITE_UNMAPPED | UC.UC_HOOK_MEM_FETCH_UNMAPPED, this.a.trampolines.mem,
+      (type: number, address: number | bigint, size: number) => fn(type, BigInt(address), size), 1n, 0n);
   }
   hookDel(hh: number): void {
     this.check(this.a.uc_hook_del(this.uc, hh), "uc_hook_del");
@@ -251,8 +268,8 @@ export class Unicorn {
     if (this.closed) return;
     this.closed = true;
     this.a.uc_close(this.uc);
-    for (const cb of this.callbacks) koffi.unregister(cb);
-    this.callbacks.length = 0;
+    for (const id of this.hookIds) hookFns.delete(id);
+    this.hookIds.length = 0;
     this.pinned.length = 0;
   }
 }

@@ -29,7 +29,11 @@ export interface ElfImage {
   readonly bytes: Buffer;
 }
 
-export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
+/**
+ * The checks of load_elf_binary and the program headers, read directly and synchronously (execve
+ * runs inside a syscall). The symbol table is left empty: elfSymbols() reads it with elfinfo.
+ */
+export function checkElf(bytes: Buffer, name: string): ElfImage {
   if (bytes.length < 4 || bytes.readUInt32BE(0) !== 0x7f454c46) {
     throw new ExecFormatError(`${name}: not an ELF file (no \\x7fELF magic at the start)`);
   }
@@ -71,13 +75,17 @@ export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
     }
   }
 
-  const parsed = await open(bytes);
-  if (!parsed.success || !parsed.elf) throw new ExecFormatError(`${name}: not a valid ELF file (${parsed.errors.join("; ")})`);
-  const elf = parsed.elf;
-  const segments: ElfSegment[] = elf.segments.map((s) => ({
-    type: s.type, flags: s.flags, offset: Number(s.offset), vaddr: BigInt(s.vaddr),
-    filesz: Number(s.filesz), memsz: Number(s.memsz), align: Number(s.align),
-  }));
+  const segments: ElfSegment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    segments.push(cls === 2
+      ? { type: bytes.readUInt32LE(ph), flags: bytes.readUInt32LE(ph + 4), offset: Number(bytes.readBigUInt64LE(ph + 8)),
+          vaddr: bytes.readBigUInt64LE(ph + 16), filesz: Number(bytes.readBigUInt64LE(ph + 32)),
+          memsz: Number(bytes.readBigUInt64LE(ph + 40)), align: Number(bytes.readBigUInt64LE(ph + 48)) }
+      : { type: bytes.readUInt32LE(ph), offset: bytes.readUInt32LE(ph + 4), vaddr: BigInt(bytes.readUInt32LE(ph + 8)),
+          filesz: bytes.readUInt32LE(ph + 16), memsz: bytes.readUInt32LE(ph + 20), flags: bytes.readUInt32LE(ph + 24),
+          align: bytes.readUInt32LE(ph + 28) });
+  }
   if (segments.some((s) => s.type === PT_INTERP)) {
     const interp = segments.find((s) => s.type === PT_INTERP)!;
     const path = bytes.subarray(interp.offset, interp.offset + interp.filesz).toString("latin1").replace(/\0.*$/, "");
@@ -85,9 +93,19 @@ export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
       `linked programs only, because it has no dynamic loader or shared libraries of the guest's to map (build with -static or -static-pie)`);
   }
   if (!segments.some((s) => s.type === PT_LOAD)) throw new ExecFormatError(`${name}: no PT_LOAD segment: nothing to load`);
+  const entry = cls === 2 ? bytes.readBigUInt64LE(24) : BigInt(bytes.readUInt32LE(24));
+  return {
+    bits: cls === 2 ? 64 : 32, machine: machine === EM_X86_64 ? "x86_64" : "i386", type,
+    entry, phoff, phentsize, phnum, segments, symbols: [], bytes,
+  };
+}
 
+/** The STT_FUNC and STT_OBJECT symbols of .symtab (a static binary's only symbol table), via elfinfo. */
+export async function elfSymbols(bytes: Buffer, name: string): Promise<ElfSymbol[]> {
+  const parsed = await open(bytes);
+  if (!parsed.success || !parsed.elf) throw new ExecFormatError(`${name}: not a valid ELF file (${parsed.errors.join("; ")})`);
   const symbols: ElfSymbol[] = [];
-  for (const sec of elf.sections) {
+  for (const sec of parsed.elf.sections) {
     if (sec.name !== ".symtab" || !("symbols" in sec)) continue;
     for (const sym of (sec as unknown as { symbols: { name: string; value: bigint | number; size: bigint | number; type: number }[] }).symbols) {
       if ((sym.type === 1 || sym.type === 2) && sym.name) {
@@ -95,10 +113,13 @@ export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
       }
     }
   }
-  return {
-    bits: cls === 2 ? 64 : 32, machine: machine === EM_X86_64 ? "x86_64" : "i386", type,
-    entry: BigInt(elf.entryPoint), phoff, phentsize, phnum, segments, symbols, bytes,
-  };
+  return symbols;
+}
+
+/** checkElf plus the symbols: the whole image, for the first program of a machine. */
+export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
+  const image = checkElf(bytes, name);
+  return { ...image, symbols: await elfSymbols(bytes, name) };
 }
 
 const MACHINE_NAMES: Record<number, string> = { 40: "ARM", 183: "AArch64", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 243: "RISC-V", 22: "S/390", 2: "SPARC" };

@@ -386,6 +386,29 @@ export class MmStruct implements UserMemory {
   readU32(addr: bigint): number { return this.read(addr, 4).readUInt32LE(0); }
   readU64(addr: bigint): bigint { return this.read(addr, 8).readBigUInt64LE(0); }
 
+  /**
+   * dup_mmap for fork: the same areas, break and stack in `child` (another machine's RAM), every
+   * populated page copied now (the model has no copy-on-write), with its protection.
+   */
+  dupInto(child: MmStruct): void {
+    for (const v of this.vmas) child.vmas.push({ ...v });
+    child.startBrk = this.startBrk;
+    child.brk = this.brk;
+    child.arg = { ...this.arg };
+    child.env = { ...this.env };
+    child.startStack = this.startStack;
+    child.committedPages = this.committedPages;
+    for (const v of this.vmas) {
+      for (let a = v.start; a < v.end; a += PAGE) {
+        const pte = this.pgd.lookup(a);
+        if (!pte) continue;
+        const pa = child.phys.allocFrame();
+        this.phys.mem.copy(child.phys.mem, pa, pte.pa, pte.pa + PAGE_SIZE);
+        child.pgd.map(a, pa, { write: pte.write, user: pte.user, exec: pte.exec });
+      }
+    }
+  }
+
   /** Pages currently backed by frames (for the memory bound and for tests). */
   residentPages(): number {
     let n = 0;

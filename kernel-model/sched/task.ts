@@ -4,8 +4,15 @@
 import type { MmStruct } from "../mm/mm_struct.js";
 import type { FilesStruct } from "../fs/files_struct.js";
 import type { FsStruct } from "../fs/fs_struct.js";
-import type { Kernel } from "../kernel.js";
+import type { KernelState } from "../kernel.js";
 import type { Abi } from "../syscalls/types.js";
+import type { LinuxKernel } from "../linux.js";
+import { WaitQueue } from "./wait.js";
+
+export type TaskState = "runnable" | "blocked" | "zombie" | "dead";
+
+/** What a signal carries (the kernel_siginfo fields the model fills). */
+export interface SigInfo { signo: number; code: number; pid: number; uid: number; addr?: bigint; status?: number }
 
 export interface Cred {
   uid: number; gid: number; euid: number; egid: number;
@@ -35,8 +42,41 @@ export class Task {
   readonly tls = new Map<number, Buffer>();
   umask = 0o022;
 
+  // ---- process life (kernel/fork.c, kernel/exit.c) ----
+  state: TaskState = "runnable";
+  /** Set while blocked: wakes the task from the queues it sleeps on. */
+  wakeBlocked: (() => void) | undefined;
+  parent: Task | undefined;
+  readonly children = new Set<Task>();
+  /** The signal the parent gets when this task dies (clone's low byte, SIGCHLD for fork). */
+  exitSignal = 17;
+  /** The status word wait4 reports (set when the task becomes a zombie). */
+  exitStatus = 0;
+  /** Woken when a child changes state (the parent's wait_chldexit). */
+  readonly childExit = new WaitQueue();
+  /** A vfork parent sleeps here until the child execs or exits. */
+  readonly vforkDone = new WaitQueue();
+  vforkParent: Task | undefined;
+  /** The machine (CPU engine, RAM and booted kernel text) this task runs on. */
+  machine!: LinuxKernel;
+  /** The program it runs, for /proc/<pid>/exe. */
+  exe: { hostPath: string; guestPath: string } = { hostPath: "", guestPath: "" };
+
+  // ---- signals (kernel/signal.c) ----
+  /** Pending signals, bit n-1 for signal n, with what each carries. */
+  pending = 0n;
+  readonly pendingInfo = new Map<number, SigInfo>();
+  /** sigaltstack: {ss_sp, ss_flags, ss_size}. */
+  altStack = { sp: 0n, flags: 2 /* SS_DISABLE */, size: 0n };
+  /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
+  savedSigmask: bigint | undefined;
+  /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */
+  readonly signalWait = new WaitQueue();
+  /** x87/SSE state saved at each signal delivery, restored by (rt_)sigreturn. */
+  readonly savedXstate: Buffer[] = [];
+
   constructor(
-    readonly kernel: Kernel,
+    readonly kernel: KernelState,
     readonly abi: Abi,
     public mm: MmStruct,
     public files: FilesStruct,

@@ -4,7 +4,11 @@
 import { archPrctlFamily } from "./arch/arch_prctl.js";
 import { tlsFamily } from "./arch/tls.js";
 import { fsSyscalls } from "./fs/index.js";
+import { execFamily } from "./kernel/exec.js";
 import { exitFamily } from "./kernel/exit.js";
+import { forkFamily } from "./kernel/fork.js";
+import { waitFamily } from "./kernel/wait.js";
+import { pipeSyscalls } from "./fs/pipe.js";
 import { randomFamily } from "./kernel/random.js";
 import { schedFamily } from "./kernel/sched.js";
 import { signalFamily } from "./kernel/signal.js";
@@ -15,7 +19,7 @@ import { mmapFamily } from "./mm/mmap.js";
 import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
-  fs: fsSyscalls, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
+  fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
 };
 

@@ -4,6 +4,8 @@
 // must copy in and out of (copy_from_user / copy_to_user), never touch directly.
 
 import type { Cpu } from "../cpu.js";
+import type { PtRegs } from "../entry/pt_regs.js";
+import type { WaitQueue } from "../sched/wait.js";
 import type { Task } from "../sched/task.js";
 
 /** The syscall ABI of the calling task: decides struct layouts (stat vs stat64, long size). */
@@ -34,8 +36,12 @@ export interface SyscallContext {
   readonly mem: UserMemory;
   /** The CPU the task runs on (arch_prctl changes its FS base, set_thread_area its GDT). */
   readonly cpu: Cpu;
+  /** The user registers as the entry code saved them (fork copies them, sigreturn rewrites them). */
+  readonly regs: PtRegs;
   /** Ends the whole thread group with this exit code (exit_group) or kills it by signal. */
   exit(code: number, signal?: number): void;
+  /** Return normally, then sleep until one of the queues is woken (a vfork parent). */
+  sleepAfterReturn(queues: readonly WaitQueue[]): void;
 }
 
 /** A service routine. Throwing Errno(e) is the same as returning -e. */

@@ -29,8 +29,16 @@ export class VdsoMapping {
   readonly vvar: bigint;
   private readonly page: Buffer;
 
-  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, private readonly clock?: Clocksource) {
-    this.image = vdsoImage(abi);
+  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, private readonly clock?: Clocksource,
+    copyOf?: VdsoMapping) {
+    this.image = copyOf?.image ?? vdsoImage(abi);
+    if (copyOf) {
+      // fork: the pages were copied with the address space; only the vvar frame is new
+      this.base = copyOf.base;
+      this.vvar = copyOf.vvar;
+      this.page = VdsoMapping.framePage(mm, this.vvar); // already holds the parent's clocks
+      return;
+    }
     const total = BigInt(this.image.vvarSize + this.image.size);
     this.vvar = mm.getUnmappedArea(total);
     this.base = this.vvar + BigInt(this.image.vvarSize);
@@ -38,10 +46,19 @@ export class VdsoMapping {
     mm.mapRegion(this.base, BigInt(this.image.size), PROT_READ | PROT_EXEC, "[vdso]");
     mm.poke(this.base, this.image.bytes);
     mm.poke(this.vvar, Buffer.alloc(VVAR_SIZE)); // populate the frame the page lives in
-    const pte = mm.pgd.lookup(this.vvar);
-    if (!pte) throw new Error("vvar page not populated");
-    this.page = mm.phys.mem.subarray(pte.pa, pte.pa + PAGE_SIZE);
+    this.page = VdsoMapping.framePage(mm, this.vvar);
     this.update();
+  }
+
+  private static framePage(mm: MmStruct, vvar: bigint): Buffer {
+    const pte = mm.pgd.lookup(vvar);
+    if (!pte) throw new Error("vvar page not populated");
+    return mm.phys.mem.subarray(pte.pa, pte.pa + PAGE_SIZE);
+  }
+
+  /** The same mapping in a forked copy of the address space. */
+  cloneFor(mm: MmStruct): VdsoMapping {
+    return new VdsoMapping(mm, this.image.abi, this.time, this.clock, this);
   }
 
   /** Address of an exported vDSO function in the guest. */

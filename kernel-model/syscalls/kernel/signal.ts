@@ -1,11 +1,14 @@
-// kernel/signal.c: the signal state a task keeps. Handlers are recorded and reported back as
-// Linux does; delivery is not modelled yet, so a handler never runs.
+// kernel/signal.c: the signal syscalls: actions, masks, the alternate stack, sending (kill,
+// tkill, tgkill), waiting (pause, rt_sigsuspend) and returning from a handler ((rt_)sigreturn).
+// Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
+import { SI_TKILL, SI_USER, _NSIG, restoreFrame, sendSignal } from "../../sched/signal.js";
+import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 
-const SIGKILL = 9, SIGSTOP = 19, _NSIG = 64;
+const SIGKILL = 9, SIGSTOP = 19;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
 
@@ -66,12 +69,87 @@ export const signalFamily: SyscallFamily = {
     return 0;
   },
   sys_sigaltstack: (ctx, a) => {
-    // stack_t {ss_sp, ss_flags(int), ss_size}: report "disabled" and accept a new one
+    // stack_t {ss_sp, ss_flags (int), ss_size}
+    const w = ctx.abi === "x86_64" ? 8 : 4, size = ctx.abi === "x86_64" ? 24 : 12;
+    const t = ctx.task;
+    const old = { ...t.altStack };
+    if (a[0] !== 0n) {
+      const b = ctx.mem.read(a[0], size);
+      const sp = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
+      const flags = b.readInt32LE(w);
+      const ss = w === 8 ? b.readBigUInt64LE(16) : BigInt(b.readUInt32LE(8));
+      if (flags & ~(2 | 0x80000000)) return -E.EINVAL;
+      if (!(flags & 2) && ss < 2048n) return -E.ENOMEM; // MINSIGSTKSZ
+      t.altStack = flags & 2 ? { sp: 0n, flags: 2, size: 0n } : { sp, flags: 0, size: ss };
+    }
     if (a[1] !== 0n) {
-      const b = Buffer.alloc(ctx.abi === "x86_64" ? 24 : 12);
-      b.writeUInt32LE(2 /* SS_DISABLE */, ctx.abi === "x86_64" ? 8 : 4);
+      const b = Buffer.alloc(size);
+      if (w === 8) { b.writeBigUInt64LE(old.sp, 0); b.writeInt32LE(old.flags, 8); b.writeBigUInt64LE(old.size, 16); }
+      else { b.writeUInt32LE(Number(old.sp), 0); b.writeInt32LE(old.flags, 4); b.writeUInt32LE(Number(old.size), 8); }
       ctx.mem.write(a[1], b);
     }
     return 0;
   },
+  sys_rt_sigpending: (ctx, a) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(ctx.task.pending & ctx.task.blocked);
+    ctx.mem.write(a[0], b);
+    return 0;
+  },
+  /** rt_sigsuspend: sleep with a temporary mask until a signal arrives. */
+  sys_rt_sigsuspend: (ctx, a) => {
+    const t = ctx.task;
+    const mask = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~((1n << 8n) | (1n << 18n));
+    t.savedSigmask ??= t.blocked;
+    t.blocked = mask;
+    if (t.pending & ~mask) return -E.EINTR; // the signal is delivered on the way out
+    throw new WouldBlock([t.signalWait], "rt_sigsuspend");
+  },
+  sys_pause: (ctx) => {
+    const t = ctx.task;
+    if (t.pending & ~t.blocked) return -E.EINTR;
+    throw new WouldBlock([t.signalWait], "pause");
+  },
+  sys_kill: (ctx, a) => doKill(ctx, int(a[0]), int(a[1])),
+  sys_tkill: (ctx, a) => sendTo(ctx, int(a[0]), int(a[1]), SI_TKILL),
+  sys_tgkill: (ctx, a) => (int(a[0]) <= 0 ? -E.EINVAL : sendTo(ctx, int(a[1]), int(a[2]), SI_TKILL)),
+  sys_rt_sigreturn: (ctx) => sigreturn(ctx, true),
+  sys_sigreturn: (ctx) => sigreturn(ctx, false),
 };
+
+function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
+  const t = ctx.task;
+  const sel = ctx.abi === "x86_64" ? { cs: 0x33, ss: 0x2b } : { cs: 0x73, ss: 0x7b };
+  try {
+    const ax = restoreFrame(t, ctx.regs, ctx.abi === "x86_64" ? 64 : 32, rt, sel.cs, sel.ss);
+    const xs = t.savedXstate.pop();
+    if (xs) ctx.cpu.xrstor(xs);
+    return BigInt.asIntN(ctx.abi === "x86_64" ? 64 : 32, ax);
+  } catch {
+    ctx.exit(0, 11); // a frame that cannot be read: SIGSEGV, as Linux's signal_fault
+    return 0n;
+  }
+}
+
+/** One target: SI_USER from kill(), SI_TKILL from tkill/tgkill. */
+function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): number {
+  if (sig < 0 || sig > _NSIG) return -E.EINVAL;
+  const target = ctx.task.kernel.sched.tasks.get(pid);
+  if (!target || target.state === "dead" || target.state === "zombie") return -E.ESRCH;
+  if (sig) {
+    sendSignal(target, sig, { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid }, (t) => ctx.task.kernel.sched.wake(t));
+    target.signalWait.wake();
+  }
+  return 0;
+}
+
+/** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid). */
+function doKill(ctx: SyscallContext, pid: number, sig: number): number {
+  if (pid > 0) return sendTo(ctx, pid, sig, SI_USER);
+  const live = [...ctx.task.kernel.sched.tasks.values()].filter((t) => t.state === "runnable" || t.state === "blocked");
+  const targets = pid === 0 ? live.filter((t) => t.pgid === ctx.task.pgid)
+    : pid === -1 ? live.filter((t) => t !== ctx.task) : live.filter((t) => t.pgid === -pid);
+  if (!targets.length) return -E.ESRCH;
+  for (const t of targets) sendTo(ctx, t.pid, sig, SI_USER);
+  return 0;
+}

@@ -55,7 +55,7 @@ function utsField(s: string): Buffer {
 export const sysFamily: SyscallFamily = {
   sys_getpid: (ctx) => ctx.task.tgid,
   sys_gettid: (ctx) => ctx.task.pid,
-  sys_getppid: (ctx) => ctx.task.ppid,
+  sys_getppid: (ctx) => ctx.task.parent?.tgid ?? ctx.task.ppid,
   sys_getuid: (ctx) => ctx.task.cred.uid,
   sys_geteuid: (ctx) => ctx.task.cred.euid,
   sys_getgid: (ctx) => ctx.task.cred.gid,

@@ -1,7 +1,7 @@
 // kernel/time/: the clock syscalls (posix-timers.c, time.c). The clocks come from the Kernel,
 // which is the virtual clock in deterministic mode and the host's otherwise.
 
-import { E } from "../../errno.js";
+import { E, Errno } from "../../errno.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 
@@ -51,7 +51,39 @@ function clockGetres(ctx: SyscallContext, id: number, addr: bigint, wide: boolea
   return 0;
 }
 
+function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint {
+  const b = ctx.mem.read(addr, wide ? 16 : 8);
+  const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
+  const nsec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
+  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL);
+  return sec * 1_000_000_000n + nsec;
+}
+
+const TIMER_ABSTIME = 1;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * hrtimer_nanosleep. Deterministic runs move the virtual clock past the sleep at once; host runs
+ * sleep for real (the whole emulator waits: the model has one host thread).
+ */
+function nanosleep(ctx: SyscallContext, clock: number, flags: number, req: bigint, rem: bigint, wide: boolean): number {
+  if (clockNs(ctx, clock) === undefined) return -E.EINVAL;
+  let ns = readTimespec(ctx, req, wide);
+  if (flags & TIMER_ABSTIME) ns -= clockNs(ctx, clock)!;
+  if (ns > 0n) {
+    const k = ctx.task.kernel;
+    if (k.deterministic) k.advance(ns);
+    else Atomics.wait(sleeper, 0, 0, Number(ns / 1_000_000n) || 1);
+  }
+  if (rem && !(flags & TIMER_ABSTIME)) putTimespec(ctx, rem, 0n, wide);
+  return 0;
+}
+
 export const timeFamily: SyscallFamily = {
+  sys_nanosleep: (ctx, a) => nanosleep(ctx, CLOCK_MONOTONIC, 0, a[0], a[1], true),
+  sys_nanosleep_time32: (ctx, a) => nanosleep(ctx, CLOCK_MONOTONIC, 0, a[0], a[1], false),
+  sys_clock_nanosleep: (ctx, a) => nanosleep(ctx, int(a[0]), int(a[1]), a[2], a[3], true),
+  sys_clock_nanosleep_time32: (ctx, a) => nanosleep(ctx, int(a[0]), int(a[1]), a[2], a[3], false),
   // x86-64's clock_gettime and i386's clock_gettime64 take a 64-bit timespec
   sys_clock_gettime: (ctx, a) => clockGettime(ctx, int(a[0]), a[1], true),
   sys_clock_gettime32: (ctx, a) => clockGettime(ctx, int(a[0]), a[1], false),

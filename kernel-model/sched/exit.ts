@@ -1,0 +1,58 @@
+// do_exit and the parent's side of it (kernel/exit.c): close the files, hand the children to
+// init, leave a zombie with its wait status for the parent (or vanish if the parent said it
+// will not wait), tell the parent with its exit signal, and wake whoever waits.
+
+import type { KernelState } from "../kernel.js";
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, sendSignal } from "./signal.js";
+import type { Task } from "./task.js";
+
+/** The wait status of a task killed by `sig` (the low 7 bits; 0x80 when it dumped core). */
+export const waitStatusKilled = (sig: number, core: boolean): number => (sig & 0x7f) | (core ? 0x80 : 0);
+export const waitStatusExited = (code: number): number => (code & 0xff) << 8;
+
+export function doExit(task: Task, status: number, k: KernelState): void {
+  if (task.state === "zombie" || task.state === "dead") return;
+  const sched = k.sched;
+  task.files.closeAll();
+  // mm_release: CLONE_CHILD_CLEARTID's word is cleared (and its futex woken: nobody waits here)
+  if (task.clearChildTid) {
+    try { task.mm.write(task.clearChildTid, Buffer.alloc(task.abi === "x86_64" ? 4 : 4)); } catch { /* unmapped: ignore */ }
+  }
+  task.exitStatus = status;
+  // vfork: the parent may run again
+  if (task.vforkParent) {
+    task.vforkParent = undefined;
+    task.vforkDone.wake();
+  }
+  // forget_original_parent: the children go to init (the first task), or are reaped if it is gone
+  const init = sched.init && sched.init !== task && sched.init.state !== "dead" && sched.init.state !== "zombie" ? sched.init : undefined;
+  for (const c of task.children) {
+    c.parent = init;
+    if (init) {
+      init.children.add(c);
+      if (c.state === "zombie") init.childExit.wake();
+    } else if (c.state === "zombie") sched.release(c);
+  }
+  task.children.clear();
+  task.state = "zombie";
+  const parent = task.parent;
+  if (!parent || parent.state === "dead" || parent.state === "zombie") {
+    if (task !== sched.init) sched.release(task);
+    return;
+  }
+  // do_notify_parent: a parent that ignores SIGCHLD or asked SA_NOCLDWAIT gets no zombie
+  const act = parent.sigactions.get(SIGCHLD);
+  const autoreap = task.exitSignal === SIGCHLD && (act?.handler === SIG_IGN || ((act?.flags ?? 0n) & SA_NOCLDWAIT) !== 0n);
+  if (task.exitSignal) {
+    const killed = status & 0x7f;
+    sendSignal(parent, task.exitSignal, {
+      signo: task.exitSignal, code: killed ? (status & 0x80 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED,
+      pid: task.tgid, uid: task.cred.uid, status: killed ? killed : (status >> 8) & 0xff,
+    }, (t) => sched.wake(t));
+  }
+  if (autoreap) {
+    parent.children.delete(task);
+    sched.release(task);
+  }
+  parent.childExit.wake();
+}

@@ -1,0 +1,274 @@
+// Signals (kernel/signal.c, arch/x86/kernel/signal.c, signal_64.c, signal_32.c): sending,
+// default actions, and delivery on the way back to user mode by building a Linux-layout signal
+// frame on the user stack and pointing pt_regs at the handler; (rt_)sigreturn undoes it.
+
+import { E, Errno } from "../errno.js";
+import type { PtRegs } from "../entry/pt_regs.js";
+import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../entry/traps.js";
+import type { SigInfo, Task } from "./task.js";
+
+export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8,
+  SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15,
+  SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGWINCH = 28;
+export const _NSIG = 64;
+
+export const SIG_DFL = 0n, SIG_IGN = 1n;
+export const SA_NOCLDSTOP = 0x1n, SA_NOCLDWAIT = 0x2n, SA_SIGINFO = 0x4n, SA_RESTORER = 0x04000000n,
+  SA_ONSTACK = 0x08000000n, SA_RESTART = 0x10000000n, SA_NODEFER = 0x40000000n, SA_RESETHAND = 0x80000000n;
+
+// si_code values (include/uapi/asm-generic/siginfo.h)
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
+  SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+
+export const sigmask = (sig: number): bigint => 1n << BigInt(sig - 1);
+const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);
+
+type DefaultAction = "term" | "core" | "ign" | "stop" | "cont";
+/** The default action of each signal (the sig_kernel_* tables of kernel/signal.c). */
+export function defaultAction(sig: number): DefaultAction {
+  if (sig === SIGCHLD || sig === SIGURG || sig === SIGWINCH) return "ign";
+  if (sig === SIGCONT) return "cont";
+  if (sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU) return "stop";
+  if (CORE_SIGNALS.has(sig)) return "core";
+  return "term";
+}
+
+export const signalName = (sig: number): string => SIGNAL_DESCRIPTIONS[sig]?.[0] ?? (sig >= 34 ? `SIGRT_${sig - 34}` : `SIG${sig}`);
+
+function handlerOf(task: Task, sig: number): bigint {
+  return task.sigactions.get(sig)?.handler ?? SIG_DFL;
+}
+
+/** Would the signal be dropped on arrival (ignored and not blocked)? sig_ignored() */
+function ignored(task: Task, sig: number): boolean {
+  if (task.blocked & sigmask(sig)) return false;
+  const h = handlerOf(task, sig);
+  return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === "ign");
+}
+
+/** send_signal: marks the signal pending and wakes the task if it sleeps. */
+export function sendSignal(task: Task, sig: number, info: SigInfo, wake: (t: Task) => void): void {
+  if (task.state === "zombie" || task.state === "dead") return;
+  if (sig === 0) return;
+  if (ignored(task, sig) && sig !== SIGKILL) return;
+  task.pending |= sigmask(sig);
+  if (!task.pendingInfo.has(sig)) task.pendingInfo.set(sig, info);
+  if (task.state === "blocked" && (sig === SIGKILL || !(task.blocked & sigmask(sig)))) wake(task);
+}
+
+/** The lowest pending signal that is not blocked (SIGKILL first), or 0. */
+export function nextSignal(task: Task): number {
+  const deliverable = task.pending & (~task.blocked | UNBLOCKABLE);
+  if (!deliverable) return 0;
+  if (deliverable & sigmask(SIGKILL)) return SIGKILL;
+  for (let sig = 1; sig <= _NSIG; sig++) if (deliverable & sigmask(sig)) return sig;
+  return 0;
+}
+
+export function dequeue(task: Task, sig: number): SigInfo {
+  task.pending &= ~sigmask(sig);
+  const info = task.pendingInfo.get(sig) ?? { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 };
+  task.pendingInfo.delete(sig);
+  return info;
+}
+
+/** What get_signal decided for one signal. */
+export type SignalOutcome =
+  | { kind: "none" }
+  | { kind: "ignored"; sig: number }
+  | { kind: "fatal"; sig: number; core: boolean }
+  | { kind: "stop"; sig: number }
+  | { kind: "handler"; sig: number; info: SigInfo; action: { handler: bigint; flags: bigint; restorer: bigint; mask: bigint } };
+
+/** get_signal: takes the next deliverable signal and decides what happens to it. */
+export function getSignal(task: Task): SignalOutcome {
+  for (;;) {
+    const sig = nextSignal(task);
+    if (!sig) return { kind: "none" };
+    const info = dequeue(task, sig);
+    const action = task.sigactions.get(sig) ?? { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
+    if (sig !== SIGKILL && sig !== SIGSTOP) {
+      if (action.handler === SIG_IGN) continue;
+      if (action.handler !== SIG_DFL) {
+        if (action.flags & SA_RESETHAND) task.sigactions.delete(sig);
+        return { kind: "handler", sig, info, action };
+      }
+    }
+    const def = defaultAction(sig);
+    if (def === "ign" || def === "cont") continue;
+    if (def === "stop") return { kind: "stop", sig };
+    return { kind: "fatal", sig, core: def === "core" };
+  }
+}
+
+/** The pieces of the CPU state a frame saves beyond pt_regs. */
+export interface FrameContext {
+  bits: 64 | 32;
+  regs: PtRegs;
+  /** Where __kernel_sigreturn / __kernel_rt_sigreturn are (i386, when there is no SA_RESTORER). */
+  vdsoSigreturn?: { sigreturn: bigint; rtSigreturn: bigint };
+  /** #PF address and trap number for a fault-raised signal. */
+  cr2?: bigint;
+  trapno?: number;
+  errorCode?: bigint;
+  userCs: number;
+  userSs: number;
+}
+
+const FIX_EFLAGS = 0x40000n | 0x800n | 0x400n | 0x100n | 0x80n | 0x40n | 0x10n | 0x4n | 0x1n | 0x10000n;
+const X86_EFLAGS_DF = 0x400n, X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
+
+function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
+  const b = Buffer.alloc(128);
+  b.writeInt32LE(info.signo, 0);
+  b.writeInt32LE(info.code, 8);
+  const u = bits === 64 ? 16 : 12; // the union is 8-aligned on x86-64
+  if (info.addr !== undefined) {
+    if (bits === 64) b.writeBigUInt64LE(info.addr, u); else b.writeUInt32LE(Number(BigInt.asUintN(32, info.addr)), u);
+  } else {
+    b.writeInt32LE(info.pid, u);
+    b.writeUInt32LE(info.uid >>> 0, u + 4);
+    if (info.status !== undefined) b.writeInt32LE(info.status, u + 8);
+  }
+  return b;
+}
+
+const SC64 = ["r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "di", "si", "bp", "bx", "dx", "ax", "cx", "sp", "ip", "flags"] as const;
+const SC32 = ["gs", "fs", "es", "ds", "di", "si", "bp", "sp", "bx", "dx", "cx", "ax"] as const;
+
+/**
+ * setup_rt_frame / setup_frame and the register changes of handle_signal. Returns the frame
+ * address. Throws Errno(EFAULT) when the user stack cannot take the frame (then: SIGSEGV).
+ */
+export function setupFrame(task: Task, sig: number, info: SigInfo, action: { handler: bigint; flags: bigint; restorer: bigint; mask: bigint },
+  c: FrameContext, xstate: Buffer): bigint {
+  const { regs, bits } = c;
+  const mem = task.mm;
+  let sp = regs.get("sp");
+  const onAltStack = task.altStack.flags === 0 && sp > task.altStack.sp && sp <= task.altStack.sp + task.altStack.size;
+  if (action.flags & SA_ONSTACK && task.altStack.flags === 0 && !onAltStack) sp = task.altStack.sp + task.altStack.size;
+  const blockedBefore = task.savedSigmask ?? task.blocked;
+  task.savedSigmask = undefined;
+  const rt = bits === 64 || (action.flags & SA_SIGINFO) !== 0n;
+
+  let frame: bigint;
+  if (bits === 64) {
+    if (!(action.flags & SA_RESTORER)) throw new Errno(E.EFAULT); // x86-64 has no default restorer
+    sp -= 128n; // the red zone below the interrupted stack pointer belongs to the interrupted code
+    const size = 8 + 304 + 128;
+    frame = ((sp - BigInt(size)) & ~15n) - 8n; // so the handler starts as if called: (rsp + 8) % 16 == 0
+    const b = Buffer.alloc(size);
+    b.writeBigUInt64LE(action.restorer, 0); // pretcode
+    const uc = 8;
+    b.writeBigUInt64LE(0x6n, uc); // uc_flags: UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+    b.writeBigUInt64LE(task.altStack.sp, uc + 16);
+    b.writeInt32LE(onAltStack ? 1 : task.altStack.flags, uc + 24);
+    b.writeBigUInt64LE(task.altStack.size, uc + 32);
+    const sc = uc + 40;
+    SC64.forEach((f, i) => b.writeBigUInt64LE(regs.get(f), sc + i * 8));
+    b.writeUInt16LE(c.userCs, sc + 144);
+    b.writeUInt16LE(c.userSs, sc + 150);
+    b.writeBigUInt64LE(c.errorCode ?? 0n, sc + 152);
+    b.writeBigUInt64LE(BigInt(c.trapno ?? 0), sc + 160);
+    b.writeBigUInt64LE(blockedBefore, sc + 168); // oldmask
+    b.writeBigUInt64LE(c.cr2 ?? 0n, sc + 176);
+    b.writeBigUInt64LE(blockedBefore, uc + 296); // uc_sigmask
+    siginfoBytes(info, 64).copy(b, 8 + 304);
+    mem.write(frame, b);
+    regs.set("di", BigInt(sig));
+    regs.set("si", frame + 8n + 304n);
+    regs.set("dx", frame + BigInt(uc));
+    regs.set("ax", 0n);
+  } else if (rt) {
+    const size = 16 + 128 + 116 + 8;
+    frame = ((sp - BigInt(size)) & ~15n) - 4n;
+    const b = Buffer.alloc(size);
+    const restorer = action.flags & SA_RESTORER ? action.restorer : c.vdsoSigreturn?.rtSigreturn ?? 0n;
+    b.writeUInt32LE(Number(restorer), 0);
+    b.writeInt32LE(sig, 4);
+    b.writeUInt32LE(Number(frame + 16n), 8); // pinfo
+    b.writeUInt32LE(Number(frame + 144n), 12); // puc
+    siginfoBytes(info, 32).copy(b, 16);
+    const uc = 144;
+    b.writeUInt32LE(1, uc); // uc_flags: UC_FP_XSTATE is not claimed; 1 = sigcontext valid
+    b.writeUInt32LE(Number(task.altStack.sp), uc + 8);
+    b.writeInt32LE(onAltStack ? 1 : task.altStack.flags, uc + 12);
+    b.writeUInt32LE(Number(task.altStack.size), uc + 16);
+    writeSigcontext32(b, uc + 20, c, blockedBefore);
+    b.writeBigUInt64LE(blockedBefore, uc + 108);
+    // retcode: `mov $173, %eax; int $0x80` kept for the debuggers that look for it
+    Buffer.from([0xb8, 173, 0, 0, 0, 0xcd, 0x80, 0]).copy(b, 260);
+    mem.write(frame, b);
+    regs.set("ax", BigInt(sig));
+    regs.set("dx", frame + 16n);
+    regs.set("cx", frame + 144n);
+  } else {
+    const size = 8 + 88 + 624 + 4 + 8;
+    frame = ((sp - BigInt(size)) & ~15n) - 4n;
+    const b = Buffer.alloc(size);
+    const restorer = action.flags & SA_RESTORER ? action.restorer : c.vdsoSigreturn?.sigreturn ?? 0n;
+    b.writeUInt32LE(Number(restorer), 0);
+    b.writeInt32LE(sig, 4);
+    writeSigcontext32(b, 8, c, blockedBefore);
+    b.writeUInt32LE(Number((blockedBefore >> 32n) & 0xffffffffn), 8 + 88 + 624); // extramask
+    Buffer.from([0x58, 0xb8, 119, 0, 0, 0, 0xcd, 0x80]).copy(b, 8 + 88 + 624 + 4);
+    mem.write(frame, b);
+    regs.set("ax", BigInt(sig));
+    regs.set("dx", 0n);
+    regs.set("cx", 0n);
+  }
+  task.savedXstate.push(Buffer.from(xstate));
+  regs.set("sp", frame);
+  regs.set("ip", action.handler);
+  regs.set("flags", regs.get("flags") & ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF));
+  regs.set("cs", BigInt(c.userCs));
+  regs.set("ss", BigInt(c.userSs));
+  task.blocked = (task.blocked | action.mask | (action.flags & SA_NODEFER ? 0n : sigmask(sig))) & ~UNBLOCKABLE;
+  return frame;
+}
+
+function writeSigcontext32(b: Buffer, at: number, c: FrameContext, oldmask: bigint): void {
+  const r = c.regs;
+  SC32.forEach((f, i) => b.writeUInt32LE(Number(BigInt.asUintN(32, r.get(f))), at + i * 4));
+  b.writeUInt32LE(c.trapno ?? 0, at + 48);
+  b.writeUInt32LE(Number(c.errorCode ?? 0n), at + 52);
+  b.writeUInt32LE(Number(r.get("ip")), at + 56);
+  b.writeUInt32LE(c.userCs, at + 60);
+  b.writeUInt32LE(Number(r.get("flags")), at + 64);
+  b.writeUInt32LE(Number(r.get("sp")), at + 68); // sp_at_signal
+  b.writeUInt32LE(c.userSs, at + 72);
+  b.writeUInt32LE(0, at + 76); // fpstate: kept by the model, not in the frame
+  b.writeUInt32LE(Number(oldmask & 0xffffffffn), at + 80);
+  b.writeUInt32LE(Number(BigInt.asUintN(32, c.cr2 ?? 0n)), at + 84);
+}
+
+/**
+ * rt_sigreturn / sigreturn: restore pt_regs, the signal mask and the FP state from the frame the
+ * handler returned through. Returns the restored regs->ax (the syscall's "result").
+ */
+export function restoreFrame(task: Task, regs: PtRegs, bits: 64 | 32, rt: boolean, userCs: number, userSs: number): bigint {
+  const mem = task.mm;
+  const oldFlags = regs.get("flags");
+  if (bits === 64) {
+    const frame = regs.get("sp") - 8n;
+    const b = mem.read(frame, 8 + 304);
+    const sc = 8 + 40;
+    SC64.forEach((f, i) => {
+      if (f !== "flags") regs.set(f, b.readBigUInt64LE(sc + i * 8));
+    });
+    regs.set("flags", (oldFlags & ~FIX_EFLAGS) | (b.readBigUInt64LE(sc + 17 * 8) & FIX_EFLAGS));
+    task.blocked = b.readBigUInt64LE(8 + 296) & ~UNBLOCKABLE;
+  } else {
+    const frame = rt ? regs.get("sp") - 4n : regs.get("sp") - 8n;
+    const b = mem.read(frame, rt ? 268 : 8 + 88 + 624 + 4);
+    const at = rt ? 144 + 20 : 8;
+    SC32.forEach((f, i) => regs.set(f, BigInt(b.readUInt32LE(at + i * 4))));
+    regs.set("ip", BigInt(b.readUInt32LE(at + 56)));
+    regs.set("flags", (oldFlags & ~FIX_EFLAGS) | (BigInt(b.readUInt32LE(at + 64)) & FIX_EFLAGS));
+    task.blocked = (rt ? b.readBigUInt64LE(144 + 108)
+      : BigInt(b.readUInt32LE(at + 80)) | (BigInt(b.readUInt32LE(8 + 88 + 624)) << 32n)) & ~UNBLOCKABLE;
+  }
+  regs.set("cs", BigInt(userCs));
+  regs.set("ss", BigInt(userSs));
+  return regs.get("ax");
+}

@@ -1,0 +1,67 @@
+// fs/exec.c: execve and execveat. The file is found through the guest's file system (so
+// /proc/self/exe and --root apply), the arguments and environment are copied out of the old
+// address space, and the emulator's loader builds the new program on a new machine of the
+// program's ABI (an i386 program may exec an x86-64 one): the task keeps its pid, files
+// (minus close-on-exec), cwd and ignored signals; handlers go back to their defaults.
+
+import { E, Errno } from "../../errno.js";
+import { isDir } from "../../fs/vfs.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
+import { int } from "../types.js";
+import { getname, nameidata, vfsOf } from "../fs/getname.js";
+
+const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
+/** MAX_ARG_STRINGS is 0x7fffffff; this bounds what one exec copies to something sane. */
+const MAX_ARGS = 1 << 16;
+const MAX_ARG_STRLEN = 131072;
+
+function copyStrings(ctx: SyscallContext, addr: bigint): Buffer[] {
+  const out: Buffer[] = [];
+  if (!addr) return out;
+  const w = ctx.abi === "x86_64" ? 8 : 4;
+  for (let i = 0; ; i++) {
+    if (i >= MAX_ARGS) throw new Errno(E.E2BIG);
+    const b = ctx.mem.read(addr + BigInt(i * w), w);
+    const p = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
+    if (!p) return out;
+    out.push(ctx.mem.readCString(p, MAX_ARG_STRLEN));
+  }
+}
+
+function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint, flags: number): number {
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return -E.EINVAL;
+  const path = getname(ctx, pathAddr, (flags & AT_EMPTY_PATH) !== 0);
+  const vfs = vfsOf(ctx);
+  const nd = nameidata(ctx, dfd, path);
+  const d = path === "" ? vfs.walk(nd, ".", true) : vfs.walk(nd, path, !(flags & AT_SYMLINK_NOFOLLOW));
+  if (isDir(d)) return -E.EACCES;
+  if (d.inode.kind !== "host") return -E.EACCES; // devices and /proc nodes are not programs
+  const mode = Number(d.inode.st.mode);
+  if ((mode & 0o170000) !== 0o100000) return -E.EACCES;
+  if (!(mode & 0o111)) return -E.EACCES;
+  const argv = copyStrings(ctx, argvAddr);
+  const envp = copyStrings(ctx, envpAddr);
+  const task = ctx.task;
+  const old = task.machine;
+  const execfn = Buffer.from(path === "" ? `/dev/fd/${dfd}` : path, "latin1");
+  // load_elf_binary: what fails here (not an ELF, wrong machine...) leaves the old program running
+  task.kernel.processes.exec(task, { hostPath: d.inode.hostPath, guestPath: d.path }, argv, envp, execfn);
+  // past the point of no return: the old machine is done (the run loop closes it once its CPU
+  // has stopped), the task now runs the new one
+  old.leave();
+  task.files.closeOnExec();
+  for (const [sig, act] of task.sigactions) if (act.handler !== 1n) task.sigactions.delete(sig); // flush_signal_handlers
+  task.altStack = { sp: 0n, flags: 2, size: 0n };
+  task.savedXstate.length = 0;
+  task.comm = (path.split("/").pop() ?? path).slice(0, 15);
+  if (task.vforkParent) {
+    task.vforkParent = undefined;
+    task.vforkDone.wake();
+  }
+  return 0;
+}
+
+export const execFamily: SyscallFamily = {
+  sys_execve: (ctx, a) => doExecveat(ctx, -100, a[0], a[1], a[2], 0),
+  sys_execveat: (ctx, a) => doExecveat(ctx, int(a[0]), a[1], a[2], a[3], int(a[4])),
+};

@@ -1,0 +1,93 @@
+// kernel/fork.c: fork, vfork and clone with fork-like flags. The child gets its own machine
+// (CPU and RAM) with a copy of the parent's address space (dup_mmap, copied eagerly rather than
+// copy-on-write), its files and signal handlers, and leaves the kernel with the parent's
+// registers and 0 in rax/eax (ret_from_fork). Threads (CLONE_VM without CLONE_VFORK) would need
+// two engines sharing RAM, which this model does not do: they get -ENOSYS and a message.
+
+import { E } from "../../errno.js";
+import { Task } from "../../sched/task.js";
+import { fillLdt } from "../arch/tls.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
+
+export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
+  CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
+  CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+const SIGCHLD = 17;
+
+let warnedThreads = false;
+
+export interface CloneArgs { flags: number; stack: bigint; parentTid: bigint; childTid: bigint; tls: bigint }
+
+/** kernel_clone */
+export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
+  const parent = ctx.task;
+  const k = parent.kernel;
+  if ((a.flags & CLONE_VM && !(a.flags & CLONE_VFORK)) || a.flags & CLONE_THREAD) {
+    if (!warnedThreads) {
+      warnedThreads = true;
+      k.warn("sysgate: clone(CLONE_VM|CLONE_THREAD): threads are not supported (each process is its own machine, " +
+        "and machines do not share memory): returning -ENOSYS");
+    }
+    return -E.ENOSYS;
+  }
+  const machine = k.processes.newMachine(parent.abi);
+  const mm = machine.newMm();
+  parent.mm.dupInto(mm);
+  machine.pendingMm = mm;
+  const child = new Task(k, parent.abi, mm,
+    a.flags & CLONE_FILES ? parent.files : parent.files.copy(),
+    a.flags & CLONE_FS ? parent.fs : parent.fs.copy(),
+    { ...parent.cred }, { pid: k.sched.allocPid(), ppid: parent.tgid }, parent.comm);
+  child.pgid = parent.pgid;
+  child.sid = parent.sid;
+  child.blocked = parent.blocked;
+  child.umask = parent.umask;
+  child.exe = parent.exe;
+  child.altStack = { ...parent.altStack };
+  for (const [s, act] of parent.sigactions) child.sigactions.set(s, { ...act });
+  for (const [r, lim] of parent.rlimits) child.rlimits.set(r, [lim[0], lim[1]]);
+  for (const [i, d] of parent.tls) child.tls.set(i, Buffer.from(d));
+  const realParent = a.flags & CLONE_PARENT && parent.parent ? parent.parent : parent;
+  child.parent = realParent;
+  realParent.children.add(child);
+  child.exitSignal = a.flags & 0xff;
+
+  const regs = ctx.regs.toObject();
+  regs.ax = 0n;
+  if (a.stack) regs.sp = a.stack;
+  const extra = parent.machine.userExtraState();
+  if (a.flags & CLONE_SETTLS) {
+    if (parent.abi === "x86_64") extra.fsBase = a.tls;
+    else {
+      // i386: tls points at a struct user_desc, installed as by set_thread_area
+      const d = ctx.mem.read(a.tls, 16);
+      const f = d.readUInt32LE(12);
+      const idx = d.readInt32LE(0);
+      child.tls.set(idx, fillLdt({ entry: idx, base: d.readUInt32LE(4), limit: d.readUInt32LE(8), seg32: f & 1, contents: (f >> 1) & 3,
+        readExecOnly: (f >> 3) & 1, limitInPages: (f >> 4) & 1, segNotPresent: (f >> 5) & 1, useable: (f >> 6) & 1 }));
+    }
+  }
+  const tid = Buffer.alloc(4);
+  tid.writeInt32LE(child.pid);
+  if (a.flags & CLONE_PARENT_SETTID) ctx.mem.write(a.parentTid, tid);
+  if (a.flags & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tid);
+  if (a.flags & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
+  machine.exec(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.machine.vdso && machine.vdsoFrom(parent.machine));
+  k.sched.add(child);
+  if (a.flags & CLONE_VFORK) {
+    child.vforkParent = parent;
+    ctx.sleepAfterReturn([child.vforkDone]); // the parent runs again once the child execs or exits
+  }
+  return child.pid;
+}
+
+export const forkFamily: SyscallFamily = {
+  sys_fork: (ctx) => kernelClone(ctx, { flags: SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }),
+  sys_vfork: (ctx) => kernelClone(ctx, { flags: CLONE_VFORK | CLONE_VM | SIGCHLD, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n }),
+  // x86-64: clone(flags, newsp, parent_tid, child_tid, tls); i386 (CLONE_BACKWARDS): (flags, newsp, parent_tid, tls, child_tid)
+  sys_clone: (ctx, a) => kernelClone(ctx, ctx.abi === "x86_64"
+    ? { flags: Number(a[0] & 0xffffffffn), stack: a[1], parentTid: a[2], childTid: a[3], tls: a[4] }
+    : { flags: Number(a[0] & 0xffffffffn), stack: a[1], parentTid: a[2], tls: a[3], childTid: a[4] }),
+  // clone3 answers ENOSYS as on kernels before 5.3: libcs then fall back to clone
+  sys_clone3: () => -E.ENOSYS,
+};
