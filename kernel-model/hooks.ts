@@ -121,6 +121,31 @@ export interface VdsoEvent extends Base {
   args: bigint[];
 }
 
+/** Not an interception point: a signal delivered (handler, fatal default action) or returned from. */
+export interface SignalEvent extends Base {
+  point: "signal";
+  sig: number;
+  name: string;
+  action: "handler" | "fatal" | "sigreturn";
+  /** si_code and the sender (or the fault address) as the siginfo carries them. */
+  code?: number;
+  senderPid?: number;
+  addr?: bigint;
+  /** Where the handler runs and its frame (action "handler"). */
+  handler?: bigint;
+  frame?: bigint;
+}
+
+/** Not an interception point: a process was created, replaced its program, or ended. */
+export interface ProcessEvent extends Base {
+  point: "process";
+  action: "fork" | "exec" | "exit";
+  /** fork: the child's pid; exec: the program; exit: the wait status word. */
+  child?: number;
+  program?: string;
+  status?: number;
+}
+
 export interface HookEvents {
   function: FunctionEvent;
   instruction: InstructionEvent;
@@ -131,10 +156,13 @@ export interface HookEvents {
   syscall_exit: SyscallExitEvent;
   return: ReturnEvent;
   vdso: VdsoEvent;
+  signal: SignalEvent;
+  process: ProcessEvent;
 }
 export type HookPoint = keyof HookEvents;
 export const HOOK_POINTS: readonly HookPoint[] = [
   "function", "instruction", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "return", "vdso",
+  "signal", "process",
 ];
 
 export type Handler<P extends HookPoint> = (e: HookEvents[P]) => void;

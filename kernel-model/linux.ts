@@ -335,14 +335,16 @@ export abstract class LinuxKernel {
         continue;
       }
       if (o.kind === "fatal") {
+        if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
         this.exitTask(waitStatusKilled(o.sig, o.core));
         return;
       }
       if (o.kind === "handler") {
         const xstate = Buffer.alloc(this.cpu.xstateSize);
         this.cpu.xsave(xstate);
+        let frame: bigint;
         try {
-          setupFrame(task, o.sig, o.info, o.action, {
+          frame = setupFrame(task, o.sig, o.info, o.action, {
             bits: this.cpu.bits, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
             vdsoSigreturn: this.vdso && this.abi === "i386"
               ? { sigreturn: this.vdso.sym("__kernel_sigreturn"), rtSigreturn: this.vdso.sym("__kernel_rt_sigreturn") } : undefined,
@@ -353,6 +355,10 @@ export abstract class LinuxKernel {
           this.lastFault = `cannot write the ${signalName(o.sig)} frame on the user stack`;
           this.exitTask(waitStatusKilled(SIGSEGV, true));
           return;
+        }
+        if (this.hooks.has("signal")) {
+          this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "handler",
+            code: o.info.code, senderPid: o.info.pid, addr: o.info.addr, handler: o.action.handler, frame });
         }
         this.onSignalDelivered(o.sig);
         return; // one frame at a time; the rest are delivered when the handler returns
@@ -375,6 +381,7 @@ export abstract class LinuxKernel {
     this.done = true;
     this.stop();
     doExit(this.task, status, this.kernel);
+    if (this.hooks.has("process")) this.hooks.emit("process", { point: "process", pid: this.task.pid, action: "exit", status });
   }
 
   /** The task moved to another machine (execve): this one is finished. */

@@ -58,6 +58,7 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
     task.vforkParent = undefined;
     task.vforkDone.wake();
   }
+  if (task.kernel.hooks.has("process")) task.kernel.hooks.emit("process", { point: "process", pid: task.pid, action: "exec", program: d.path });
   return 0;
 }
 

@@ -74,6 +74,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   if (a.flags & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
   machine.exec(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.machine.vdso && machine.vdsoFrom(parent.machine));
   k.sched.add(child);
+  if (k.hooks.has("process")) k.hooks.emit("process", { point: "process", pid: parent.pid, action: "fork", child: child.pid });
   if (a.flags & CLONE_VFORK) {
     child.vforkParent = parent;
     ctx.sleepAfterReturn([child.vforkDone]); // the parent runs again once the child execs or exits

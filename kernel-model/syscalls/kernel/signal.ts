@@ -124,6 +124,8 @@ function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
     const ax = restoreFrame(t, ctx.regs, ctx.abi === "x86_64" ? 64 : 32, rt, sel.cs, sel.ss);
     const xs = t.savedXstate.pop();
     if (xs) ctx.cpu.xrstor(xs);
+    const hooks = t.kernel.hooks;
+    if (hooks.has("signal")) hooks.emit("signal", { point: "signal", pid: t.pid, sig: 0, name: rt ? "rt_sigreturn" : "sigreturn", action: "sigreturn" });
     return BigInt.asIntN(ctx.abi === "x86_64" ? 64 : 32, ax);
   } catch {
     ctx.exit(0, 11); // a frame that cannot be read: SIGSEGV, as Linux's signal_fault
