@@ -31,11 +31,16 @@ export function App(props: AppProps) {
   const { stdout } = useStdout();
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const [size, setSize] = useState({ cols: stdout?.columns || 80, rows: stdout?.rows || 24 });
-  const [prompt, setPrompt] = useState<{ kind: PromptKind; text: string } | undefined>();
-  const [filter, setFilter] = useState("");
-  const [help, setHelp] = useState(false);
-  const [inspector, setInspector] = useState<Inspector | "auto">("auto");
-  const [memAddr, setMemAddr] = useState<bigint | undefined>();
+  // UI state lives in a ref, not in useState: ink re-subscribes the input handler in an effect
+  // after each frame, so a key typed right after a frame reaches the previous handler, which
+  // must not see stale state (measured: the second of two quick keys was lost).
+  const ui = useRef<{ prompt?: { kind: PromptKind; text: string }; filter: string; help: boolean; inspector: Inspector | "auto"; memAddr?: bigint }>(
+    { filter: "", help: false, inspector: "auto" }).current;
+  const setPrompt = (p: typeof ui.prompt) => { ui.prompt = p; redraw(); };
+  const setFilter = (f: string) => { ui.filter = f; redraw(); };
+  const setHelp = (h: boolean) => { ui.help = h; redraw(); };
+  const setInspector = (i: Inspector | "auto") => { ui.inspector = i; redraw(); };
+  const setMemAddr = (a: bigint | undefined) => { ui.memAddr = a; redraw(); };
   const runTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
   useEffect(() => {
@@ -59,9 +64,13 @@ export function App(props: AppProps) {
   };
 
   useInput((input, key) => {
+    const { prompt, filter, help, inspector } = ui;
     if (prompt) {
+      // pasted text arrives as one input, Enter included
+      const enter = key.return || /[\r\n]$/.test(input);
+      if (enter && !key.return) prompt.text += input.replace(/[\r\n]+$/, "");
       if (key.escape) setPrompt(undefined);
-      else if (key.return) {
+      else if (enter) {
         const text = prompt.text.trim();
         if (prompt.kind === "filter") setFilter(text);
         else if (prompt.kind === "break") {
@@ -101,6 +110,7 @@ export function App(props: AppProps) {
       case "m": setPrompt({ kind: "memory", text: "" }); return;
       default:
         if (key.tab) {
+          const lay = layout(props.cols ?? size.cols, props.rows ?? size.rows, session.bits);
           const cur = inspector === "auto" ? autoInspector(session, lay.split) : inspector;
           const list = lay.split ? INSPECTORS.filter((x) => x !== "registers") : INSPECTORS;
           setInspector(list[(list.indexOf(cur) + 1) % list.length]);
@@ -111,6 +121,7 @@ export function App(props: AppProps) {
     redraw();
   });
 
+  const { prompt, filter, help, inspector, memAddr } = ui;
   const cols = props.cols ?? size.cols, rows = props.rows ?? size.rows;
   const bits = session.bits;
   const lay = layout(cols, rows, bits);

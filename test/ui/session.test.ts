@@ -2,13 +2,9 @@
 // hooks reported, stops that never repeat a service routine, step back, breakpoints, filters.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Machine } from "../../emulator/machine.js";
 import { StepSession } from "../../emulator/ui/session.js";
-
-const ROOT = join(fileURLToPath(import.meta.url), "..", "..", "..");
-export const sample = (p: string) => join(ROOT, "samples", "bin", p);
+import { sample } from "./helpers.js";
 
 const open: StepSession[] = [];
 async function session(p: string): Promise<StepSession> {
