@@ -1,0 +1,91 @@
+// `sysgate step` end to end: the real CLI in a real terminal (tmux), driven by keys, read back
+// from the screen. One syscall per entry path: SYSCALL, int $0x80, sysenter via the vDSO.
+
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CLI, ROOT, ensureDist } from "../run/cli.js";
+
+const tmux = (...args: string[]) => spawnSync("tmux", args, { encoding: "utf8" });
+const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+if (!hasTmux) console.warn("test/ui/step_tmux: tmux is not installed, skipping the terminal tests (apt-get install tmux)");
+
+/** ensureDist looks at .ts files only: rebuild when a .tsx of the UI is newer than its output too. */
+function ensureUiDist(): void {
+  ensureDist();
+  const dir = join(ROOT, "emulator", "ui");
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".tsx"))) {
+    let out = 0;
+    try { out = statSync(join(ROOT, "dist", "emulator", "ui", f.replace(/\.tsx$/, ".js"))).mtimeMs; } catch { /* missing */ }
+    if (statSync(join(dir, f)).mtimeMs > out) {
+      spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
+      return;
+    }
+  }
+}
+
+const name = `sysgate-step-${process.pid}`;
+afterEach(() => { tmux("kill-session", "-t", name); });
+
+async function screenWith(want: string, timeout = 15000): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const s = tmux("capture-pane", "-p", "-t", name).stdout;
+    if (s.includes(want)) return s;
+    if (Date.now() - t0 > timeout) throw new Error(`no '${want}' on the screen:\n${s}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function start(sample: string): Promise<void> {
+  const r = tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, process.execPath, CLI, "step", join("samples", "bin", sample));
+  expect(r.status, r.stderr).toBe(0);
+  await screenWith("paused");
+}
+const keys = (k: string) => tmux("send-keys", "-t", name, k);
+
+describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
+  beforeAll(() => ensureUiDist(), 600_000);
+
+  it("x86-64: a write through SYSCALL, LSTAR and entry_SYSCALL_64 on screen, then the output", async () => {
+    await start("x86_64/hello-syscall");
+    keys("n");
+    const s = await screenWith("next syscall: write");
+    expect(s).toContain("write(1, 0x402000, 19) ...");
+    expect(s).toContain("LSTAR ffffffff81000030");
+    expect(s).toContain("<entry_SYSCALL_64>");
+    keys("i");
+    await screenWith("▶ stub    entry_SYSCALL_64");
+    keys("i");
+    const t = await screenWith("write(1, 0x402000, 19) = 19");
+    expect(t).toContain("pt_regs at ffffffff82008f58");
+    keys("c");
+    await screenWith("program ended: exit status 0");
+    keys("q");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tmux("capture-pane", "-p", "-t", name).stdout).not.toContain("Entry path"); // the alternate screen is gone
+  });
+
+  it("i386: int $0x80 through IDT vector 128", async () => {
+    await start("i386/hello-int80");
+    keys("n");
+    const s = await screenWith("next syscall: write");
+    expect(s).toContain("INT 0x80: IDT vector 128");
+    expect(s).toContain("IDT[128] → 60:c1000027 DPL 3");
+    expect(s).toContain("<entry_INT80_32>");
+    keys("o");
+    const t = await screenWith("back in user mode");
+    expect(t).toContain("return  iret");
+  });
+
+  it("i386: sysenter from __kernel_vsyscall, the SYSENTER MSRs", async () => {
+    await start("i386/hello-vsyscall");
+    keys("n");
+    await screenWith("next syscall: write at __kernel_vsyscall");
+    keys("i");
+    const s = await screenWith("SYSENTER_EIP c100004e");
+    expect(s).toContain("then sysenter at __kernel_vsyscall+0x5");
+    expect(s).toContain("<entry_SYSENTER_32>");
+  });
+});
