@@ -2,7 +2,7 @@
 // The guest's output is captured into a pane (the terminal belongs to the UI) and its stdin is
 // empty unless --stdin FILE gives it one.
 
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createElement } from "react";
 import { render } from "ink";
@@ -32,10 +32,17 @@ export async function stepCommand(argv: string[]): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError("step needs a terminal (stdin and stdout)");
   const machine = await Machine.create(path, { ...options, captureOutput: true, stdin, warn: () => {} });
   const session = await StepSession.create(machine);
+  // SYSGATE_STEP_METRICS=FILE: one line per frame, ink's render time and the last action's time in the model
+  const metricsFile = process.env.SYSGATE_STEP_METRICS;
+  const metrics = metricsFile
+    ? (m: { renderTime: number }) => appendFileSync(metricsFile, `render ${m.renderTime.toFixed(2)} action ${session.lastActionMs.toFixed(2)}\n`)
+    : undefined;
   // the alternate screen: the shell's scrollback is back as it was when the UI quits
   process.stdout.write("\x1b[?1049h\x1b[H");
   try {
-    const app = render(createElement(App, { session, name: basename(path) }), { exitOnCtrlC: false, patchConsole: true });
+    // 60 fps cap: ink's default 30 adds up to 33 ms to a step (incrementalRendering left stale lines)
+    const app = render(createElement(App, { session, name: basename(path) }),
+      { exitOnCtrlC: false, patchConsole: true, maxFps: 60, onRender: metrics });
     await app.waitUntilExit();
   } finally {
     process.stdout.write("\x1b[?1049l");

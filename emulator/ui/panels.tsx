@@ -104,7 +104,7 @@ export function Stack(props: { lines: StackLine[]; bits: 64 | 32; width: number;
 export function PtRegsView(props: { frame: { address: bigint; lines: PtRegsLine[] } | undefined; width: number; height: number }) {
   const f = props.frame;
   if (!f) return <Pane title="pt_regs" width={props.width} height={props.height} lines={[<Text key="x" dimColor>{fit("  only while in the kernel (CPL 0)", props.width)}</Text>]} />;
-  const colW = 22;
+  const colW = 10 + Math.max(...f.lines.map((l) => hex(l.value).length)); // mark, name, value, gap
   const cols = Math.max(1, Math.floor(props.width / colW));
   const perCol = Math.ceil(f.lines.length / cols);
   const rows: ReactNode[] = [];
