@@ -24,7 +24,6 @@ import { waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
-import { calibrateTsc, readTsc, tscHz } from "./cpu/tsc.js";
 import { UC } from "./cpu/unicorn.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
@@ -118,7 +117,6 @@ export class Machine implements ProcessFactory {
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
     const deterministic = opts.deterministic ?? false;
-    if (!deterministic && opts.vdso !== false) calibrateTsc(); // here, not later inside a hook
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
     const hostExe = realpathSync(path);
@@ -225,7 +223,7 @@ export class Machine implements ProcessFactory {
   private loadInto(linux: LinuxKernel, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string): bigint {
     const is64 = image.bits === 64;
     const mm = task.mm;
-    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, this.kstate, { readTsc, hz: tscHz });
+    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, this.kstate);
     const loaded = loadElfImage(mm, image, guestExe);
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;

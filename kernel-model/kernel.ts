@@ -114,13 +114,12 @@ export class KernelState implements Kernel {
     return this.config.deterministic;
   }
 
-  /** Runs after each tick of virtual time (the vDSO's vvar page follows it). */
+  /** Runs at each kernel entry, after the clock moved (the vDSO's vvar pages follow it). */
   onTick: (() => void) | undefined;
 
   /** Called by the entry code on every kernel entry: the event that moves virtual time. */
   tick(): void {
-    if (!this.config.deterministic) return;
-    this.virtualNs += VIRTUAL_TICK_NS;
+    if (this.config.deterministic) this.virtualNs += VIRTUAL_TICK_NS;
     this.onTick?.();
   }
 

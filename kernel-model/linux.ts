@@ -278,6 +278,7 @@ export abstract class LinuxKernel {
       this.blockAndRestart(regs, e);
       return;
     }
+    this.lastSyscall = outcome;
     if (this.done) return; // exit or execve: this machine is finished with the task
     if (this.hooks.has("syscall_exit")) {
       const e = this.hooks.emit("syscall_exit", {
@@ -286,7 +287,6 @@ export abstract class LinuxKernel {
       });
       outcome.result = e.result;
     }
-    this.lastSyscall = outcome;
     regs.set("ax", outcome.result);
     if (outcome.result === BigInt(-E.EPIPE)) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
     if (this.sleepAfter) {

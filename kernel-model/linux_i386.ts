@@ -31,12 +31,12 @@ export class LinuxI386 extends LinuxKernel {
   constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
     super(cpu, phys, kernel, "i386");
     this.boot = startKernel32(cpu, phys);
-    this.sysenterInsn = new SysenterInsn32(cpu, this.kctx);
+    this.sysenterInsn = new SysenterInsn32(cpu, this.kctx, () => this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenter!));
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("sysenter", () => {
       this.kernel.tick();
       if (this.hooks.has("instruction")) {
-        const eip = cpu.get("eip");
+        const eip = this.sysenterInsn.address();
         const nr = Number(BigInt.asIntN(32, cpu.get("eax")));
         this.hooks.emit("instruction", { point: "instruction", mechanism: "sysenter", instruction: "sysenter", pid: this.task.pid,
           address: eip, function: this.symbols.describe(eip), nr, name: this.table.slot(nr)?.name });

@@ -23,12 +23,22 @@ export interface SysenterTransition {
 const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
 
 export class SysenterInsn32 {
-  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext) {}
+  /**
+   * `where` tells the address of the `sysenter` being executed when it is known (the vDSO's):
+   * in Unicorn's 32-bit SYSENTER hook EIP reads as the start of the translated block, not the
+   * instruction (measured), so the register alone cannot say.
+   */
+  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext, private readonly where: () => bigint | undefined) {}
 
-  /** Runs inside the engine's SYSENTER hook, where EIP is the instruction's own address. */
+  /** The address of the `sysenter` instruction the CPU is executing. */
+  address(): bigint {
+    return this.where() ?? this.cpu.get("eip");
+  }
+
+  /** Runs inside the engine's SYSENTER hook. */
   execute(): SysenterTransition {
     const v = this.kctx.capture();
-    const userEip = v[U.ip], userEsp = v[U.esp], userEflags = v[U.flags];
+    const userEip = this.where() ?? v[U.ip], userEsp = v[U.esp], userEflags = v[U.flags];
     const sysenterCs = this.cpu.rdmsr(MSR.IA32_SYSENTER_CS);
     const sysenterEsp = this.cpu.rdmsr(MSR.IA32_SYSENTER_ESP);
     const sysenterEip = this.cpu.rdmsr(MSR.IA32_SYSENTER_EIP);

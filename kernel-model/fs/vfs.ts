@@ -161,7 +161,8 @@ export class Vfs {
     if (path === "/proc/self") return { path, inode: { kind: "modellink", ino: PROC_SELF_INO, target: String(pid) } };
     const m = /^\/proc\/(thread-self|\d+)(\/.*)?$/.exec(path);
     if (!m) return undefined;
-    const target = m[1] === "thread-self" ? pid : Number(m[1]);
+    if (m[1] === "thread-self") throw new Errno(E.ENOENT); // threads are not modelled
+    const target = Number(m[1]);
     const other = this.exeOf?.(target);
     const exe = other ? { hostPath: asBytes(nodePath.resolve(other.hostPath)), guestPath: asBytes(other.guestPath) }
       : target === pid ? this.exe : undefined;

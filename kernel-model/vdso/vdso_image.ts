@@ -6,9 +6,8 @@
 // The kernel maps the image at vdso_base and the vvar page (./vvar.ts) at vdso_base - vvarSize;
 // every reference from the code to the page is PC-relative, so any base works.
 
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { projectFile } from "../tables/data_path.js";
 import { VVAR_SIZE } from "./vvar.js";
 
 export type VdsoAbi = "x86_64" | "i386";
@@ -39,30 +38,9 @@ export interface VdsoImage {
 const PAGE_SIZE = 4096;
 const FILES: Record<VdsoAbi, string> = { x86_64: "vdso64.so", i386: "vdso32.so" };
 
-/**
- * The project root: the nearest folder above this module whose package.json is sysgate's. This
- * module runs from source (vitest) and compiled into dist/, where the .so files are not copied.
- */
-export function sysgateRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: unknown }).name === "sysgate") return dir;
-      } catch {
-        // not a readable package.json: keep walking up
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("vdso: no package.json named sysgate above " + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
 /** Path of the committed image for `abi`. */
 export function vdsoImagePath(abi: VdsoAbi): string {
-  return join(sysgateRoot(), "kernel-model", "vdso", FILES[abi]);
+  return projectFile("kernel-model", "vdso", FILES[abi]);
 }
 
 interface ElfSymbol { name: string; value: number; type: number; bind: number; shndx: number }

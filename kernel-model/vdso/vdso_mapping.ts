@@ -1,18 +1,16 @@
 // arch_setup_additional_pages() and update_vsyscall(): map the vvar page and the vDSO image
-// into a new address space, and keep the vvar page's clocks current. Deterministic runs freeze
-// the TSC extrapolation (mult = 0) and rewrite the page at every kernel entry, so the vDSO
-// serves the virtual clock; host runs extrapolate from a TSC sample, as Linux does.
+// into a new address space, and keep the vvar page's clocks current. Linux lets the vDSO
+// extrapolate from the TSC; Unicorn's `rdtsc` does not follow host time reliably (measured: a
+// 10 ms busy wait between two readings moved it by 7-17 MHz worth of ticks, a 100 ms sleep by
+// 2.6 GHz worth), so the page is written with mult = 0 and the kernel model rewrites it on kernel
+// entries, at most once per millisecond of the clock it serves (virtual or host). The vDSO's time
+// therefore moves in steps of at least 1 ms, and stands still for a program that never enters
+// the kernel.
 
 import { type MmStruct, PROT_EXEC, PROT_READ } from "../mm/mm_struct.js";
 import { PAGE_SIZE } from "../mm/phys.js";
 import { vdsoImage, type VdsoImage } from "./vdso_image.js";
 import { VVAR_SIZE, writeVvar } from "./vvar.js";
-
-/** The guest TSC: a reading now and its rate (provided by the emulator). */
-export interface Clocksource {
-  readTsc(): bigint;
-  hz(): number;
-}
 
 export interface TimeSource {
   readonly deterministic: boolean;
@@ -20,7 +18,8 @@ export interface TimeSource {
   monotonicNs(): bigint;
 }
 
-const SHIFT = 24;
+/** The vvar page is rewritten when its clocks would be this far behind. */
+const UPDATE_NS = 1_000_000n;
 
 export class VdsoMapping {
   readonly image: VdsoImage;
@@ -28,9 +27,9 @@ export class VdsoMapping {
   readonly base: bigint;
   readonly vvar: bigint;
   private readonly page: Buffer;
+  private written = -UPDATE_NS;
 
-  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, private readonly clock?: Clocksource,
-    copyOf?: VdsoMapping) {
+  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, copyOf?: VdsoMapping) {
     this.image = copyOf?.image ?? vdsoImage(abi);
     if (copyOf) {
       // fork: the pages were copied with the address space; only the vvar frame is new
@@ -47,7 +46,7 @@ export class VdsoMapping {
     mm.poke(this.base, this.image.bytes);
     mm.poke(this.vvar, Buffer.alloc(VVAR_SIZE)); // populate the frame the page lives in
     this.page = VdsoMapping.framePage(mm, this.vvar);
-    this.update();
+    this.update(true);
   }
 
   private static framePage(mm: MmStruct, vvar: bigint): Buffer {
@@ -58,7 +57,7 @@ export class VdsoMapping {
 
   /** The same mapping in a forked copy of the address space. */
   cloneFor(mm: MmStruct): VdsoMapping {
-    return new VdsoMapping(mm, this.image.abi, this.time, this.clock, this);
+    return new VdsoMapping(mm, this.image.abi, this.time, this);
   }
 
   /** Address of an exported vDSO function in the guest. */
@@ -68,15 +67,11 @@ export class VdsoMapping {
     return this.base + BigInt(off);
   }
 
-  /** update_vsyscall: the clocks as the kernel has them now. */
-  update(): void {
-    const t = this.time;
-    if (t.deterministic || !this.clock) {
-      writeVvar(this.page, { realtimeNs: t.realtimeNs(), monotonicNs: t.monotonicNs(), mult: 0, shift: 0 });
-      return;
-    }
-    const tsc = this.clock.readTsc();
-    const mult = Math.round((1e9 * 2 ** SHIFT) / this.clock.hz());
-    writeVvar(this.page, { realtimeNs: t.realtimeNs(), monotonicNs: t.monotonicNs(), tsc, mult, shift: SHIFT });
+  /** update_vsyscall: the clocks as the kernel has them now (skipped if less than 1 ms moved). */
+  update(force = false): void {
+    const mono = this.time.monotonicNs();
+    if (!force && mono - this.written < UPDATE_NS) return;
+    this.written = mono;
+    writeVvar(this.page, { realtimeNs: this.time.realtimeNs(), monotonicNs: mono, mult: 0, shift: 0 });
   }
 }

@@ -239,7 +239,7 @@ describe("sysenter: __kernel_vsyscall into entry_SYSENTER_32 and sysexit to the 
   // synced to the instruction: it reads as the start of the translation block (here the entry of
   // __kernel_vsyscall, 2+1+1+2 bytes before `sysenter`), so lastSysenter.userEip and the
   // `instruction` event's address name the wrong instruction. Remove `.fails` once fixed.
-  it.fails("lastSysenter.userEip is the address of the `sysenter` instruction in __kernel_vsyscall", async () => {
+  it("lastSysenter.userEip is the address of the `sysenter` instruction in __kernel_vsyscall", async () => {
     const m = await machine(join(BIN32, "hello-vsyscall"));
     try {
       expect(m.run()).toMatchObject({ code: 0 });

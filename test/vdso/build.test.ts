@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sysgateRoot } from "../../kernel-model/vdso/vdso_image.js";
+import { projectRoot as sysgateRoot } from "../../kernel-model/tables/data_path.js";
 
 const DIR = join(sysgateRoot(), "kernel-model", "vdso");
 

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sysgateRoot } from "../../kernel-model/vdso/vdso_image.js";
+import { projectRoot as sysgateRoot } from "../../kernel-model/tables/data_path.js";
 import {
   CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME,
   CLOCK_REALTIME_COARSE, CLOCK_TAI, VDSO_BASES, VDSO_CLOCKMODE_TSC, VDSO_DATA, VDSO_TIMESTAMP_SIZE,

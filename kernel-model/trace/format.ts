@@ -1,0 +1,315 @@
+// One strace line per syscall, from the syscall's name, its raw argument registers and guest
+// memory. Input arguments (paths, buffers written out, structs passed in) are rendered when the
+// call enters, before the kernel can change the memory they live in; output arguments (what
+// read() filled, struct stat) when it leaves, and only if it succeeded (a failed call shows the
+// bare pointer, as strace does).
+
+import { ERRNO_MESSAGE, ERRNO_NAME } from "../errno.js";
+import { DEFAULT_STRLEN, quoteBuffer, quoteCString } from "./escape.js";
+import {
+  formatRlimit32, formatRlimit64, formatSigaction, formatSigset, formatStat, formatStat64, formatStatx, formatTimespec,
+  formatTimeval, formatUtsname, formatWinsize, STRUCT_SIZE, type TraceAbi,
+} from "./structs.js";
+import { describeSyscall, type SyscallDesc } from "./syscalls.js";
+import {
+  ARCH_PRCTL, AT_FDCWD, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, PRCTL_OPTIONS, RLIMITS,
+  SIGPROCMASK_HOW, STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode,
+  openFlags, prot, signalName, statxFlags, xlatFlags, xlatValue,
+} from "./xlat.js";
+
+/** Guest memory as the tracer reads it; read() throws when the range is not mapped. */
+export interface TraceMemory {
+  read(addr: bigint, len: number): Buffer;
+}
+
+export interface FormatOptions {
+  abi: TraceAbi;
+  /** -s: how much of a string or buffer to show (default 32). */
+  strlen?: number;
+}
+
+/** strace aligns the `= result` of short lines at this column. */
+export const RESULT_COLUMN = 40;
+
+/** A syscall between its entry and its exit. */
+export interface PendingCall {
+  nr: number;
+  name: string | undefined;
+  args: readonly bigint[];
+  kinds: string[];
+  ret: SyscallDesc["ret"];
+  /** Rendered input arguments; undefined where the argument is an output (filled at exit). */
+  parts: (string | undefined)[];
+}
+
+const OUTPUT_KINDS = new Set(["obuf", "obufx", "ostr", "stat", "stat64", "statx", "ts", "ts64", "tv", "uts", "rlim", "rlim64",
+  "sigset_out", "sa_out", "fds2", "loff", "plong", "winsize", "pstr", "llres"]);
+
+const baseKind = (k: string) => k.split(":")[0];
+const bits = (abi: TraceAbi) => (abi === "x86_64" ? 64 : 32);
+
+function hexOf(v: bigint, abi: TraceAbi): string {
+  const u = BigInt.asUintN(bits(abi), v);
+  return u === 0n ? "0" : "0x" + u.toString(16);
+}
+function ptrOf(v: bigint, abi: TraceAbi): string {
+  const u = BigInt.asUintN(bits(abi), v);
+  return u === 0n ? "NULL" : "0x" + u.toString(16);
+}
+const int = (v: bigint) => Number(BigInt.asIntN(32, v));
+
+function tryRead(mem: TraceMemory, addr: bigint, len: number): Buffer | undefined {
+  if (addr === 0n) return undefined;
+  try {
+    return mem.read(addr, len);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A NUL-terminated string, at most `max` bytes (page by page, so the end of a mapping is fine). */
+export function readCString(mem: TraceMemory, addr: bigint, max: number): { bytes: Buffer; terminated: boolean } | undefined {
+  if (addr === 0n) return undefined;
+  const parts: Buffer[] = [];
+  let total = 0, a = addr;
+  while (total < max) {
+    const n = Math.min(4096 - Number(a & 4095n), max - total);
+    let chunk: Buffer;
+    try {
+      chunk = mem.read(a, n);
+    } catch {
+      if (total === 0) return undefined;
+      break;
+    }
+    const z = chunk.indexOf(0);
+    if (z >= 0) {
+      parts.push(chunk.subarray(0, z));
+      return { bytes: Buffer.concat(parts), terminated: true };
+    }
+    parts.push(chunk);
+    total += n;
+    a += BigInt(n);
+  }
+  return { bytes: Buffer.concat(parts), terminated: false };
+}
+
+/** The argument kinds of a call, including the ones that depend on another argument. */
+export function argKinds(name: string | undefined, args: readonly bigint[], abi: TraceAbi): { kinds: string[]; ret: SyscallDesc["ret"] } {
+  const desc = name ? describeSyscall(name) : undefined;
+  if (!desc) return { kinds: ["x", "x", "x", "x", "x", "x"], ret: "d" };
+  const k = (kinds: string[]) => ({ kinds, ret: desc.ret });
+  switch (name) {
+    case "open":
+    case "openat": {
+      // The mode is only meaningful (and only printed) when a file may be created.
+      const flags = int(args[name === "open" ? 1 : 2]);
+      const creates = (flags & 0o100) !== 0 || (flags & 0o20000000) !== 0;
+      return k(creates ? [...desc.args, "mode"] : desc.args);
+    }
+    case "fcntl":
+    case "fcntl64": {
+      const cmd = int(args[1]);
+      const third: Record<number, string | null> = { 1: null, 3: null, 9: null, 11: null, 1025: null, 1032: null, 1034: null,
+        2: "fdflags", 4: "oflags", 0: "d", 1030: "d", 8: "d", 10: "d", 1024: "d", 1026: "x", 1031: "d", 1033: "x" };
+      const t = cmd in third ? third[cmd] : FCNTL_CMDS.some(([, v]) => v === cmd) ? "p" : "x";
+      return k(t ? ["fd", "fcntlcmd", t] : ["fd", "fcntlcmd"]);
+    }
+    case "ioctl": {
+      const req = int(args[1]) >>> 0;
+      if (req === 0x5413) return k(["fd", "ioctl", "winsize"]);
+      const known = ioctlRequest(req) && !ioctlRequest(req).startsWith("_IOC(");
+      return k(["fd", "ioctl", known ? "p" : "x"]);
+    }
+    case "arch_prctl": {
+      const code = int(args[0]);
+      return k(["archcode", code === 0x1003 || code === 0x1004 ? "plong" : "x"]);
+    }
+    case "prctl": {
+      const opt = int(args[0]);
+      if (opt === 16) return k(["prctlopt", "pstr"]);
+      if (opt === 15) return k(["prctlopt", "str"]);
+      return k(["prctlopt", "x", "x", "x", "x"]);
+    }
+    case "futex": {
+      const cmd = int(args[1]) & 127;
+      if (cmd === 1) return k(["p", "futexop", "d"]);
+      if (cmd === 0) return k(["p", "futexop", "d", "ts_in"]);
+      if (cmd === 9) return k(["p", "futexop", "d", "ts_in", "p", "x"]);
+      return k(["p", "futexop", "d", "p", "p", "d"]);
+    }
+    case "_llseek":
+      return k(["fd", "lloff", "llres", "whence"]);
+    case "clone":
+      return k(["clone"]);
+    default:
+      return k(desc.args);
+  }
+}
+
+/** Renders one argument; `phase` says whether inputs or outputs are wanted now. */
+function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceMemory, o: Required<FormatOptions>, result?: bigint): string {
+  const [base, lenArg] = kind.split(":");
+  const v = args[i] ?? 0n;
+  const abi = o.abi;
+  const lenOf = () => Number(BigInt.asUintN(bits(abi), args[Number(lenArg)] ?? 0n));
+  const struct = (len: number, fmt: (b: Buffer) => string) => {
+    const b = tryRead(mem, v, len);
+    return b ? fmt(b) : ptrOf(v, abi);
+  };
+  switch (base) {
+    case "d": case "fd": return String(int(v));
+    case "ld": return String(BigInt.asIntN(bits(abi), v));
+    case "lu": return String(BigInt.asUintN(bits(abi), v));
+    case "x": return hexOf(v, abi);
+    case "p": return ptrOf(v, abi);
+    case "dirfd": return int(v) === AT_FDCWD ? "AT_FDCWD" : String(int(v));
+    case "off": return String(BigInt.asIntN(bits(abi), v));
+    case "path": {
+      const s = readCString(mem, v, 4096);
+      return s ? quoteCString(s.bytes, s.terminated, 4096) : ptrOf(v, abi);
+    }
+    case "str": case "pstr": {
+      const s = readCString(mem, v, o.strlen + 1);
+      return s ? quoteCString(s.bytes, s.terminated, o.strlen) : ptrOf(v, abi);
+    }
+    case "ibuf": {
+      const len = lenOf();
+      const b = tryRead(mem, v, Math.min(len, o.strlen));
+      return b ? quoteBuffer(b, len, o.strlen) : ptrOf(v, abi);
+    }
+    case "obuf": case "obufx": {
+      const len = Number(result ?? 0n);
+      if (len === 0) return v === 0n ? "NULL" : '""';
+      const b = tryRead(mem, v, Math.min(len, o.strlen));
+      return b ? quoteBuffer(b, len, o.strlen, base === "obufx") : ptrOf(v, abi);
+    }
+    case "ostr": {
+      const s = readCString(mem, v, o.strlen + 1);
+      return s ? quoteCString(s.bytes, s.terminated, o.strlen) : ptrOf(v, abi);
+    }
+    case "oflags": return openFlags(int(v));
+    case "mode": return octalMode(int(v));
+    case "prot": return prot(int(v));
+    case "mflags": return mmapFlags(int(v));
+    case "mmoff": return hexOf(v, abi);
+    case "mmoff2": return hexOf(BigInt.asUintN(32, v) * 4096n, "x86_64");
+    case "mremap": return xlatFlags(int(v), [["MREMAP_MAYMOVE", 1], ["MREMAP_FIXED", 2], ["MREMAP_DONTUNMAP", 4]]);
+    case "atflags": return xlatFlags(int(v), AT_FLAGS);
+    case "faflags": return xlatFlags(int(v), FACCESSAT_FLAGS);
+    case "sxflags": return statxFlags(int(v));
+    case "sxmask": return xlatFlags(int(v), STATX_MASK);
+    case "acc": return accessMode(int(v));
+    case "sig": return signalName(int(v));
+    case "whence": return xlatValue(int(v), WHENCE, "SEEK");
+    case "clock": return xlatValue(int(v), CLOCKS, "CLOCK");
+    case "tflags": return xlatFlags(int(v), TIMER_FLAGS);
+    case "grnd": return xlatFlags(int(v), GRND_FLAGS);
+    case "how": return xlatValue(int(v), SIGPROCMASK_HOW, "SIG");
+    case "rlres": return xlatValue(int(v), RLIMITS, "RLIMIT");
+    case "fcntlcmd": return xlatValue(int(v), FCNTL_CMDS, "F");
+    case "fdflags": return xlatFlags(int(v), FD_FLAGS);
+    case "ioctl": return ioctlRequest(int(v));
+    case "archcode": return xlatValue(int(v), ARCH_PRCTL, "ARCH");
+    case "prctlopt": return xlatValue(int(v), PRCTL_OPTIONS, "PR");
+    case "futexop": return futexOp(int(v));
+    case "ts_in": case "ts": return struct(STRUCT_SIZE.timespec(abi), (b) => formatTimespec(b, abi));
+    case "ts64_in": case "ts64": return struct(16, (b) => formatTimespec(b, "x86_64"));
+    case "tv": return struct(abi === "x86_64" ? 16 : 8, (b) => formatTimeval(b, abi));
+    case "stat": return struct(STRUCT_SIZE.stat(abi), (b) => formatStat(b, abi));
+    case "stat64": return struct(STRUCT_SIZE.stat64, formatStat64);
+    case "statx": return struct(STRUCT_SIZE.statx, formatStatx);
+    case "uts": return struct(STRUCT_SIZE.utsname, formatUtsname);
+    case "rlim": case "rlim_in": return abi === "x86_64" ? struct(16, (b) => formatRlimit64(b)) : struct(8, formatRlimit32);
+    case "rlim64": case "rlim64_in": return struct(16, (b) => formatRlimit64(b));
+    case "winsize": return struct(STRUCT_SIZE.winsize, formatWinsize);
+    case "sigset_in": case "sigset_out": {
+      const n = lenOf();
+      return n > 0 && n <= 128 ? struct(n, formatSigset) : ptrOf(v, abi);
+    }
+    case "sa_in": case "sa_out": return struct(STRUCT_SIZE.sigaction(abi), (b) => formatSigaction(b, abi));
+    case "fds2": return struct(8, (b) => `[${b.readInt32LE(0)}, ${b.readInt32LE(4)}]`);
+    case "loff": return struct(8, (b) => `[${b.readBigInt64LE(0)}]`);
+    case "llres": return struct(8, (b) => `[${b.readBigInt64LE(0)}]`);
+    case "plong": return struct(abi === "x86_64" ? 8 : 4, (b) => `[0x${(abi === "x86_64" ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0))).toString(16)}]`);
+    case "lloff": return String(BigInt.asIntN(64, (BigInt.asUintN(32, args[1]) << 32n) | BigInt.asUintN(32, args[2])));
+    case "clone": return cloneArgs(args, abi);
+    default: return hexOf(v, abi);
+  }
+}
+
+/** clone: strace names the arguments and shows the pointers only when the flags use them. */
+function cloneArgs(args: readonly bigint[], abi: TraceAbi): string {
+  const flags = int(args[0]) >>> 0;
+  // x86_64: flags, stack, parent_tid, child_tid, tls; i386 (CLONE_BACKWARDS): flags, stack, parent_tid, tls, child_tid
+  const [childTid, tls] = abi === "x86_64" ? [args[3], args[4]] : [args[4], args[3]];
+  const parts = [`child_stack=${ptrOf(args[1], abi)}`, `flags=${cloneFlags(flags)}`];
+  if (flags & (0x100000 | 0x1000)) parts.push(`parent_tid=${ptrOf(args[2], abi)}`);
+  if (flags & 0x80000) parts.push(`tls=${ptrOf(tls, abi)}`);
+  if (flags & (0x1000000 | 0x200000)) parts.push(`child_tidptr=${ptrOf(childTid, abi)}`);
+  return parts.join(", ");
+}
+
+const opts = (o: FormatOptions): Required<FormatOptions> => ({ abi: o.abi, strlen: o.strlen ?? DEFAULT_STRLEN });
+
+/** At syscall entry: renders the input arguments now, leaves the outputs for the exit. */
+export function beginCall(nr: number, name: string | undefined, args: readonly bigint[], mem: TraceMemory, o: FormatOptions): PendingCall {
+  const { kinds, ret } = argKinds(name, args, o.abi);
+  const full = opts(o);
+  const parts = kinds.map((kind, i) => (OUTPUT_KINDS.has(baseKind(kind)) ? undefined : renderArg(kind, i, args, mem, full)));
+  return { nr, name, args: [...args], kinds, ret, parts };
+}
+
+/** Whether a raw result is an error return (-4095..-1 in the ABI's width). */
+export function isError(result: bigint, abi: TraceAbi): boolean {
+  const r = BigInt.asIntN(bits(abi), result);
+  return r < 0n && r >= -4095n;
+}
+
+/** `= 3`, `-1 ENOENT (No such file or directory)`, `0x4ac000`, `?` — the text after `= `. */
+export function formatResult(call: Pick<PendingCall, "ret" | "name" | "args">, result: bigint | undefined, abi: TraceAbi): string {
+  if (call.ret === "?" || result === undefined) return "?";
+  const r = BigInt.asIntN(bits(abi), result);
+  if (isError(result, abi)) {
+    const e = Number(-r);
+    return `-1 ${ERRNO_NAME[e] ?? `E${e}`} (${ERRNO_MESSAGE[e] ?? `Unknown error ${e}`})`;
+  }
+  if (call.ret === "x") return "0x" + BigInt.asUintN(bits(abi), result).toString(16);
+  if (call.ret === "o") return r === 0n ? "0" : "0" + r.toString(8);
+  if (call.name === "fcntl" || call.name === "fcntl64") {
+    const cmd = int(call.args[1]);
+    if (cmd === 3) return `0x${r.toString(16)} (flags ${openFlags(Number(r))})`;
+    if (cmd === 1 && r !== 0n) return `0x${r.toString(16)} (flags ${xlatFlags(Number(r), FD_FLAGS)})`;
+  }
+  return String(r);
+}
+
+/** `name(args)`: the call as strace prints it, with the outputs read now that it returned. */
+export function formatCall(call: PendingCall, result: bigint | undefined, mem: TraceMemory, o: FormatOptions): string {
+  const full = opts(o);
+  const failed = result === undefined || isError(result, o.abi);
+  const parts = call.parts.map((p, i) => {
+    if (p !== undefined) return p;
+    return failed ? ptrOf(call.args[i] ?? 0n, o.abi) : renderArg(call.kinds[i], i, call.args, mem, full, result);
+  });
+  const name = call.name ?? `syscall_0x${call.nr.toString(16)}`;
+  return `${name}(${parts.join(", ")})`;
+}
+
+/** A whole line: `prefix` (the -i address), the call, padded so `=` sits at column 40. */
+export function traceLine(prefix: string, call: string, result: string): string {
+  const head = `${prefix}${call} `;
+  return `${head.padEnd(RESULT_COLUMN)}= ${result}`;
+}
+
+/** The -i prefix: the instruction's address in the ABI's width, `[0000000000401016] `. */
+export function ipPrefix(ip: bigint | undefined, abi: TraceAbi): string {
+  const w = abi === "x86_64" ? 16 : 8;
+  return `[${ip === undefined ? "?".repeat(w) : ip.toString(16).padStart(w, "0")}] `;
+}
+
+/** The first line strace prints, for the execve that loaded the program (the Machine did its work). */
+export function formatExecve(path: string, argv: readonly string[], envp: bigint, envCount: number, strlen = DEFAULT_STRLEN): string {
+  const q = (s: string) => quoteCString(Buffer.from(s), true, strlen);
+  const p = quoteCString(Buffer.from(path), true, 4096);
+  return `execve(${p}, [${argv.map(q).join(", ")}], 0x${envp.toString(16)} /* ${envCount} vars */)`;
+}

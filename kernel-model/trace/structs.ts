@@ -1,0 +1,130 @@
+// The structures a trace line shows, decoded from the bytes the kernel wrote (or the program
+// passed), in strace's abbreviated (non -v) form. Layouts per ABI: struct stat differs between
+// x86_64 (144 bytes) and i386 (64), struct stat64 is i386 only (96, packed), statx is shared
+// (see kernel-model/syscalls/fs/stat.ts, which encodes them).
+
+import { escapeBytes } from "./escape.js";
+import { SA_FLAGS, STATX_MASK, signalAbbrev, statMode, xlatFlags, S_IFMT } from "./xlat.js";
+
+export type TraceAbi = "x86_64" | "i386";
+
+/** Bytes each structure needs from guest memory. */
+export const STRUCT_SIZE = {
+  stat: (abi: TraceAbi) => (abi === "x86_64" ? 144 : 64),
+  stat64: 96,
+  statx: 256,
+  timespec: (abi: TraceAbi) => (abi === "x86_64" ? 16 : 8),
+  utsname: 390,
+  rlimit: (abi: TraceAbi) => (abi === "x86_64" ? 16 : 8),
+  rlimit64: 16,
+  winsize: 8,
+  sigaction: (abi: TraceAbi) => (abi === "x86_64" ? 32 : 20),
+};
+
+/** glibc's major()/minor() for a dev_t (new_encode_dev or old 8:8 encodings both decode right). */
+export function makedev(dev: bigint): string {
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn & 0xffffffffn));
+  return `makedev(0x${major.toString(16)}, 0x${minor.toString(16)})`;
+}
+
+/** st_mode, then st_rdev for devices or st_size for the rest, then `...` (strace without -v). */
+function statCommon(mode: number, rdev: bigint, size: bigint): string {
+  const type = mode & S_IFMT;
+  const dev = type === 0o20000 || type === 0o60000;
+  return `{st_mode=${statMode(mode)}, ${dev ? `st_rdev=${makedev(rdev)}` : `st_size=${size}`}, ...}`;
+}
+
+/** struct stat in the task's ABI (x86_64: newfstatat/fstat/stat; i386: the old 16-bit layout). */
+export function formatStat(b: Buffer, abi: TraceAbi): string {
+  if (abi === "x86_64") return statCommon(b.readUInt32LE(24), b.readBigUInt64LE(40), b.readBigInt64LE(48));
+  return statCommon(b.readUInt16LE(8), BigInt(b.readUInt32LE(16)), BigInt(b.readUInt32LE(20)));
+}
+
+/** struct stat64 (i386 stat64/fstat64/fstatat64). */
+export function formatStat64(b: Buffer): string {
+  return statCommon(b.readUInt32LE(16), b.readBigUInt64LE(32), b.readBigInt64LE(44));
+}
+
+/** struct statx: the mask, attributes, mode and size (or the device numbers). */
+export function formatStatx(b: Buffer): string {
+  const mode = b.readUInt16LE(28);
+  const type = mode & S_IFMT;
+  const dev = type === 0o20000 || type === 0o60000;
+  const tail = dev
+    ? `stx_rdev_major=${b.readUInt32LE(128)}, stx_rdev_minor=${b.readUInt32LE(132)}`
+    : `stx_size=${b.readBigUInt64LE(40)}`;
+  return `{stx_mask=${xlatFlags(b.readUInt32LE(0), STATX_MASK)}, stx_attributes=${b.readBigUInt64LE(8) ? "0x" + b.readBigUInt64LE(8).toString(16) : "0"}, stx_mode=${statMode(mode)}, ${tail}, ...}`;
+}
+
+/** struct timespec (64-bit longs on x86_64, 32-bit on i386's old time syscalls). */
+export function formatTimespec(b: Buffer, abi: TraceAbi): string {
+  return abi === "x86_64"
+    ? `{tv_sec=${b.readBigInt64LE(0)}, tv_nsec=${b.readBigInt64LE(8)}}`
+    : `{tv_sec=${b.readInt32LE(0)}, tv_nsec=${b.readInt32LE(4)}}`;
+}
+
+/** struct timeval. */
+export function formatTimeval(b: Buffer, abi: TraceAbi): string {
+  return abi === "x86_64"
+    ? `{tv_sec=${b.readBigInt64LE(0)}, tv_usec=${b.readBigInt64LE(8)}}`
+    : `{tv_sec=${b.readInt32LE(0)}, tv_usec=${b.readInt32LE(4)}}`;
+}
+
+/** struct new_utsname: six 65-byte fields; strace shows the first two and `...`. */
+export function formatUtsname(b: Buffer): string {
+  const field = (i: number) => {
+    const f = b.subarray(i * 65, i * 65 + 65);
+    const z = f.indexOf(0);
+    return `"${escapeBytes(z < 0 ? f : f.subarray(0, z))}"`;
+  };
+  return `{sysname=${field(0)}, nodename=${field(1)}, ...}`;
+}
+
+/** One rlimit value: `RLIM64_INFINITY`, `8192*1024` for whole KiB multiples, or the number. */
+function rlimValue(v: bigint, infinity: bigint, infName: string): string {
+  if (v === infinity) return infName;
+  if (v > 1024n && v % 1024n === 0n) return `${v / 1024n}*1024`;
+  return String(v);
+}
+
+/** struct rlimit64 (prlimit64, and getrlimit on x86_64 where rlimit is 64-bit). */
+export function formatRlimit64(b: Buffer, infName = "RLIM64_INFINITY"): string {
+  const inf = 0xffffffffffffffffn;
+  return `{rlim_cur=${rlimValue(b.readBigUInt64LE(0), inf, infName)}, rlim_max=${rlimValue(b.readBigUInt64LE(8), inf, infName)}}`;
+}
+
+/** i386 struct rlimit (two 32-bit words, RLIM_INFINITY = ~0UL). */
+export function formatRlimit32(b: Buffer): string {
+  const inf = 0xffffffffn;
+  return `{rlim_cur=${rlimValue(BigInt(b.readUInt32LE(0)), inf, "RLIM_INFINITY")}, rlim_max=${rlimValue(BigInt(b.readUInt32LE(4)), inf, "RLIM_INFINITY")}}`;
+}
+
+export function formatWinsize(b: Buffer): string {
+  return `{ws_row=${b.readUInt16LE(0)}, ws_col=${b.readUInt16LE(2)}, ws_xpixel=${b.readUInt16LE(4)}, ws_ypixel=${b.readUInt16LE(6)}}`;
+}
+
+/**
+ * A signal set: `[INT TERM]`; when more than half the bits are set, strace prints the
+ * complement as `~[...]` (glibc's full set is `~[RTMIN RT_1]`).
+ */
+export function formatSigset(b: Buffer): string {
+  const bits = b.length * 8;
+  const set: number[] = [];
+  for (let i = 0; i < bits; i++) if (b[i >> 3] & (1 << (i & 7))) set.push(i + 1);
+  const invert = set.length > bits / 2;
+  const shown = invert ? Array.from({ length: bits }, (_, i) => i + 1).filter((s) => !set.includes(s)) : set;
+  return `${invert ? "~" : ""}[${shown.map((s) => signalAbbrev(s) ?? String(s)).join(" ")}]`;
+}
+
+/** struct sigaction as rt_sigaction takes it: handler, flags, restorer, then the mask. */
+export function formatSigaction(b: Buffer, abi: TraceAbi, maskBytes = 8): string {
+  const w = abi === "x86_64" ? 8 : 4;
+  const word = (i: number) => (w === 8 ? b.readBigUInt64LE(i * 8) : BigInt(b.readUInt32LE(i * 4)));
+  const handler = word(0), flags = Number(word(1) & 0xffffffffn), restorer = word(2);
+  const mask = b.subarray(3 * w, 3 * w + maskBytes);
+  const h = handler === 0n ? "SIG_DFL" : handler === 1n ? "SIG_IGN" : "0x" + handler.toString(16);
+  const parts = [`sa_handler=${h}`, `sa_mask=${formatSigset(mask)}`, `sa_flags=${xlatFlags(flags, SA_FLAGS)}`];
+  if (flags & 0x04000000) parts.push(`sa_restorer=0x${restorer.toString(16)}`);
+  return `{${parts.join(", ")}}`;
+}
