@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// sysgate's command line: `sysgate run`, `sysgate table`.
+// sysgate's command line: `sysgate run`, `sysgate step`, `sysgate trace`, `sysgate table`.
 
 import { UnicornNotFound } from "../cpu/unicorn_library.js";
 import { ExecFormatError } from "../loader/elf.js";
 import { runCommand } from "./run.js";
 import { stepCommand } from "./step.js";
 import { tableCommand } from "./table.js";
+import { traceCommand } from "./trace.js";
 import { UsageError } from "./usage.js";
 
 const HELP = `sysgate: run static x86-64 Linux programs on Unicorn, every syscall through the kernel's entry path
@@ -14,6 +15,7 @@ usage:
   sysgate run [options] ELF [args...]    run a static program; its exit status is sysgate's
   sysgate step [options] ELF [args...]   step through the program's syscalls in a full-screen UI:
                                          each one's entry path, registers, code, pt_regs, memory
+  sysgate trace [options] ELF [args...]  strace's view of the run: one line per syscall on stderr
   sysgate table --abi 64|32              print the syscall dispatch table
   sysgate help                           this text
 
@@ -27,6 +29,19 @@ run options:
   -q, --quiet          no warning for unimplemented syscalls
   --stdin FILE         (step only) the guest's standard input; default: empty
   --                   end of options (the ELF comes next)
+
+trace options (and the run options above):
+  -e trace=SET         only these syscalls: names, %file %desc %process %memory %signal
+                       %network %ipc %creds %clock %pure %%stat, /regex, all, none; !SET negates
+  -c                   count calls, errors and time per syscall instead (strace -c's table)
+  -o FILE              the trace goes to FILE instead of stderr
+  -i                   each line starts with the address of the syscall instruction
+                       (strace shows the address after it: +2)
+  -s N                 strings and buffers cut after N bytes (default 32); file names never are
+  -f                   accepted for strace's sake: every process is always followed
+  --json               every event of every interception point (and signal/process events),
+                       one JSON object per line, bigints as "0x..." strings
+  --watch SYM[,SYM]    also report calls of these program functions (the function point)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -38,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return stepCommand(rest);
     case "table":
       return tableCommand(rest);
+    case "trace":
+      return traceCommand(rest);
     case undefined:
     case "help":
     case "-h":

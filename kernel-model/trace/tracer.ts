@@ -164,8 +164,8 @@ export class SyscallTracer {
     const call = beginCall(e.nr, e.name, e.args, t.mem, { abi: t.abi, strlen: this.o.strlen });
     if (call.ret === "?") {
       // exit/exit_group never come back: strace prints them whole at once
-      if (this.o.summary) this.counts.add(e.name ?? `syscall_${e.nr}`, 0n, false);
-      else if (this.wanted(e.name)) this.line(e.pid, traceLine(this.o.ip ? ipPrefix(ip, t.abi) : "", formatCall(call, undefined, t.mem, { abi: t.abi }), "?"));
+      // (strace -c does not count them either: they have no exit to time)
+      if (!this.o.summary && this.wanted(e.name)) this.line(e.pid, traceLine(this.o.ip ? ipPrefix(ip, t.abi) : "", formatCall(call, undefined, t.mem, { abi: t.abi }), "?"));
       return;
     }
     this.pending.set(e.pid, { call, abi: t.abi, ip, start: this.now(), unfinished: false });

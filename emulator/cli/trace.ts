@@ -1,0 +1,100 @@
+// `sysgate trace [options] ELF [args...]`: strace's output for a program run under sysgate —
+// one line per syscall on stderr (or -o FILE), -c for the summary table, --json for every event
+// of every interception point. The formatting lives in kernel-model/trace/.
+
+import { closeSync, openSync, writeSync } from "node:fs";
+import { parseTraceExpr, TraceExprError } from "../../kernel-model/trace/filter.js";
+import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
+import { Machine } from "../machine.js";
+import { parseRunArgs } from "./run.js";
+import { UsageError } from "./usage.js";
+
+export interface TraceArgs {
+  expr?: string;
+  summary: boolean;
+  output?: string;
+  ip: boolean;
+  strlen?: number;
+  json: boolean;
+  /** Program functions to watch (--watch SYM): `function` events. */
+  watch: string[];
+  /** What is left for parseRunArgs: sysgate's run options, the ELF and its arguments. */
+  runArgv: string[];
+}
+
+const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--seed"]);
+
+/** Trace options and run options may come in any order before the ELF. */
+export function parseTraceArgs(argv: string[]): TraceArgs {
+  const t: TraceArgs = { summary: false, ip: false, json: false, watch: [], runArgv: [] };
+  let i = 0;
+  const value = (name: string) => {
+    if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
+    return argv[++i];
+  };
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--" || !a.startsWith("-") || a === "-") break;
+    if (a === "-e") t.expr = value(a);
+    else if (a.startsWith("-e") && a.length > 2) t.expr = a.slice(2);
+    else if (a === "-c") t.summary = true;
+    else if (a === "-o") t.output = value(a);
+    else if (a === "-i") t.ip = true;
+    else if (a === "-f" || a === "-ff") continue; // every process is followed anyway
+    else if (a === "-s" || (a.startsWith("-s") && /^\d+$/.test(a.slice(2)))) {
+      const v = a === "-s" ? value(a) : a.slice(2);
+      if (!/^\d+$/.test(v)) throw new UsageError(`-s takes a number, not '${v}'`);
+      t.strlen = Number(v);
+    } else if (a === "--json") t.json = true;
+    else if (a === "--watch") t.watch.push(...value(a).split(",").filter(Boolean));
+    else if (RUN_OPTIONS_WITH_VALUE.has(a)) t.runArgv.push(a, value(a));
+    else t.runArgv.push(a); // parseRunArgs says whether it knows it
+  }
+  t.runArgv.push(...argv.slice(i));
+  return t;
+}
+
+export async function traceCommand(argv: string[]): Promise<number> {
+  const t = parseTraceArgs(argv);
+  const { path, options } = parseRunArgs(t.runArgv);
+  const machine = await Machine.create(path, options);
+  let fd = 2;
+  try {
+    let filter: ((name: string) => boolean) | undefined;
+    if (t.expr) {
+      const known = [...machine.kstate.tableFor(machine.kernel.abi).table.slots.values()].map((s) => s.name);
+      try {
+        filter = parseTraceExpr(t.expr, [...known, "execve"]);
+      } catch (e) {
+        if (e instanceof TraceExprError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
+    if (t.output) fd = openSync(t.output, "w");
+    // Lines are written as they come, so they interleave with the guest's own stderr as in strace.
+    const write = (s: string) => { writeSync(fd, s); };
+    const deterministic = options.deterministic ?? false;
+    const tracer = new SyscallTracer(traceTargetOf(machine.kstate), {
+      write, strlen: t.strlen, filter, ip: t.ip, summary: t.summary, json: t.json,
+      // on the virtual clock, -c is as reproducible as the rest of the run
+      now: deterministic ? () => machine.kstate.monotonicNs() : undefined,
+    }).attach();
+    for (const sym of t.watch) machine.kernel.watchFunction(sym);
+    if (t.watch.length && !t.json) {
+      machine.hooks.on("function", (e) => write(`--- ${e.symbol}(0x${e.args[0].toString(16)}, 0x${e.args[1].toString(16)}, ...) called from 0x${e.returnAddress.toString(16)} ---\n`));
+    }
+    // The execve strace sees first: here the Machine did its work before the first instruction.
+    const task = machine.task;
+    const w = machine.kernel.abi === "x86_64" ? 8n : 4n;
+    const argvShown = options.argv ?? [path];
+    const envCount = options.env?.length ?? Object.keys(process.env).length;
+    const envp = task.mm.startStack + w * BigInt(argvShown.length + 2);
+    tracer.execve(task.pid, machine.kernel.abi, path, argvShown, envp, envCount);
+    const st = machine.runToEnd();
+    if (t.summary) write(tracer.summary());
+    return st.signal !== undefined ? 128 + st.signal : st.code ?? 0;
+  } finally {
+    if (fd !== 2) closeSync(fd);
+    machine.close();
+  }
+}
