@@ -19,12 +19,17 @@ import type { KernelState } from "./kernel.js";
 import { OutOfMemory, type MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled } from "./sched/exit.js";
-import { SEGV_ACCERR, SEGV_MAPERR, SIGPIPE, SI_KERNEL, getSignal, sendSignal, setupFrame, signalName } from "./sched/signal.js";
+import {
+  SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, nextSignal, sendSignal, setupFrame, signalName,
+} from "./sched/signal.js";
 import type { Task } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
+import { defaultRlimit } from "./syscalls/kernel/sys.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping } from "./vdso/vdso_mapping.js";
+
+const RLIMIT_CORE = 4;
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -297,14 +302,27 @@ export abstract class LinuxKernel {
     this.checkPause();
   }
 
-  /** The task sleeps; when woken it executes its syscall instruction again. */
+  /**
+   * The task sleeps; when woken it executes its syscall instruction again. With a signal to
+   * deliver it does not sleep (-ERESTARTSYS): a handler without SA_RESTART sees EINTR, otherwise
+   * the call is restarted after the handler; a fatal signal ends the task here.
+   */
   private blockAndRestart(regs: PtRegs, b: WouldBlock): void {
-    regs.set("ip", this.restartIp(regs));
-    regs.set("ax", regs.get("orig_ax"));
+    const sig = nextSignal(this.task);
+    const act = sig ? this.task.sigactions.get(sig) : undefined;
+    if (sig && sig !== SIGKILL && act && act.handler !== SIG_DFL && act.handler !== SIG_IGN && !(act.flags & SA_RESTART)) {
+      regs.set("ax", BigInt(-E.EINTR));
+    } else {
+      regs.set("ip", this.restartIp(regs));
+      regs.set("ax", regs.get("orig_ax"));
+    }
+    if (sig) {
+      this.signalReturn(regs);
+      this.checkPause();
+      return;
+    }
     this.kernel.sched.block(this.task, b.queues);
     this.stop();
-    // a signal already pending must not wait for the wake-up
-    if (this.task.pending & ~this.task.blocked) this.kernel.sched.wake(this.task);
   }
 
   /** Where a restarted syscall resumes: its own instruction (int $0x80 and syscall are 2 bytes). */
@@ -336,7 +354,10 @@ export abstract class LinuxKernel {
       }
       if (o.kind === "fatal") {
         if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
-        this.exitTask(waitStatusKilled(o.sig, o.core));
+        // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
+        // with a plain core_pattern and the usual `ulimit -c 0`
+        const coreLimit = (task.rlimits.get(RLIMIT_CORE) ?? defaultRlimit(RLIMIT_CORE))[0];
+        this.exitTask(waitStatusKilled(o.sig, o.core && coreLimit > 0n));
         return;
       }
       if (o.kind === "handler") {

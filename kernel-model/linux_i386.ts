@@ -31,7 +31,7 @@ export class LinuxI386 extends LinuxKernel {
   constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
     super(cpu, phys, kernel, "i386");
     this.boot = startKernel32(cpu, phys);
-    this.sysenterInsn = new SysenterInsn32(cpu, this.kctx, () => this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenter!));
+    this.sysenterInsn = new SysenterInsn32(cpu, this.kctx, () => this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenter!), this.boot.msrs);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("sysenter", () => {
       this.kernel.tick();

@@ -23,7 +23,7 @@ export class LinuxX86_64 extends LinuxKernel {
   constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
     super(cpu, phys, kernel, "x86_64");
     this.boot = startKernel64(cpu, phys);
-    this.syscallInsn = new SyscallInsn64(cpu, this.kctx);
+    this.syscallInsn = new SyscallInsn64(this.kctx, this.boot.msrs);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("syscall", () => {
       this.kernel.tick();

@@ -7,14 +7,16 @@ export const PT_REGS_64 = ["r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10",
   "ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss"] as const;
 export type PtRegs64Field = (typeof PT_REGS_64)[number];
 export const PT_REGS_64_SIZE = PT_REGS_64.length * 8;
-export const ptRegs64Offset = (f: PtRegs64Field): number => PT_REGS_64.indexOf(f) * 8;
+const OFF64 = Object.fromEntries(PT_REGS_64.map((f, i) => [f, i * 8])) as Record<PtRegs64Field, number>;
+export const ptRegs64Offset = (f: PtRegs64Field): number => OFF64[f];
 
 /** i386 layout: 17 slots of 4 bytes (segment slots are 32-bit with the selector in the low half). */
 export const PT_REGS_32 = ["bx", "cx", "dx", "si", "di", "bp", "ax", "ds", "es", "fs", "gs",
   "orig_ax", "ip", "cs", "flags", "sp", "ss"] as const;
 export type PtRegs32Field = (typeof PT_REGS_32)[number];
 export const PT_REGS_32_SIZE = PT_REGS_32.length * 4;
-export const ptRegs32Offset = (f: PtRegs32Field): number => PT_REGS_32.indexOf(f) * 4;
+const OFF32 = Object.fromEntries(PT_REGS_32.map((f, i) => [f, i * 4])) as Record<PtRegs32Field, number>;
+export const ptRegs32Offset = (f: PtRegs32Field): number => OFF32[f];
 
 /** A pt_regs frame in guest physical memory. */
 export class PtRegs {

@@ -4,7 +4,6 @@
 //   CS.Selector <- IA32_STAR[47:32] (CPL 0); SS.Selector <- IA32_STAR[47:32] + 8;
 //   RIP <- IA32_LSTAR. RSP is not changed: entry_SYSCALL_64 switches stacks itself.
 
-import { MSR, type Cpu } from "../cpu.js";
 import { U64 as U, type KernelContext } from "./kernel_context.js";
 
 /** What the CPU used and changed: an event for hooks, traces and the terminal UI. */
@@ -25,14 +24,18 @@ export interface SyscallTransition {
 }
 
 export class SyscallInsn64 {
-  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext) {}
+  /**
+   * `msrs` are the values syscall_init() wrote. They are not read back from the engine at each
+   * SYSCALL: an MSR read through koffi costs about a microsecond (a quarter of a syscall), and
+   * nothing but the boot code writes these MSRs (user code cannot: wrmsr at CPL 3 is #GP).
+   */
+  constructor(private readonly kctx: KernelContext, private readonly msrs: { star: bigint; lstar: bigint; fmask: bigint }) {}
 
   /** Runs inside the engine's SYSCALL hook, where RIP is the instruction's own address. */
   execute(): SyscallTransition {
     const v = this.kctx.capture();
     const userRip = v[U.ip], userRflags = v[U.flags], userRsp = v[U.rsp], userCs = Number(v[U.cs]);
-    // The MSRs as the CPU holds them: a hook or the UI may have changed them.
-    const star = this.cpu.rdmsr(MSR.STAR), lstar = this.cpu.rdmsr(MSR.LSTAR), fmask = this.cpu.rdmsr(MSR.SYSCALL_MASK);
+    const { star, lstar, fmask } = this.msrs;
     const rflags = (userRflags & ~fmask) | 2n; // bit 1 always reads as 1
     v[U.rcx] = userRip + 2n;
     v[U.r11] = userRflags;

@@ -4,7 +4,7 @@
 //   ESP <- IA32_SYSENTER_ESP; EIP <- IA32_SYSENTER_EIP. Nothing is saved: the return address
 //   and the user's stack are the kernel's business (Linux: the vDSO and EBP).
 
-import { MSR, type Cpu } from "../cpu.js";
+import type { Cpu } from "../cpu.js";
 import { U32 as U, type KernelContext } from "./kernel_context.js";
 
 export interface SysenterTransition {
@@ -28,7 +28,9 @@ export class SysenterInsn32 {
    * in Unicorn's 32-bit SYSENTER hook EIP reads as the start of the translated block, not the
    * instruction (measured), so the register alone cannot say.
    */
-  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext, private readonly where: () => bigint | undefined) {}
+  constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext, private readonly where: () => bigint | undefined,
+    /** What enable_sep_cpu() wrote; not read back per entry (see SyscallInsn64). */
+    private readonly msrs: { sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint }) {}
 
   /** The address of the `sysenter` instruction the CPU is executing. */
   address(): bigint {
@@ -39,9 +41,7 @@ export class SysenterInsn32 {
   execute(): SysenterTransition {
     const v = this.kctx.capture();
     const userEip = this.where() ?? v[U.ip], userEsp = v[U.esp], userEflags = v[U.flags];
-    const sysenterCs = this.cpu.rdmsr(MSR.IA32_SYSENTER_CS);
-    const sysenterEsp = this.cpu.rdmsr(MSR.IA32_SYSENTER_ESP);
-    const sysenterEip = this.cpu.rdmsr(MSR.IA32_SYSENTER_EIP);
+    const { sysenterCs, sysenterEsp, sysenterEip } = this.msrs;
     const eflags = userEflags & ~(X86_EFLAGS_VM | X86_EFLAGS_IF | X86_EFLAGS_RF);
     v[U.flags] = eflags;
     v[U.esp] = sysenterEsp;

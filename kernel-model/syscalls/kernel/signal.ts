@@ -73,7 +73,13 @@ export const signalFamily: SyscallFamily = {
     const w = ctx.abi === "x86_64" ? 8 : 4, size = ctx.abi === "x86_64" ? 24 : 12;
     const t = ctx.task;
     const old = { ...t.altStack };
+    // sas_ss_flags: a caller running on the alternate stack (in a handler) sees SS_ONSTACK
+    // and may not change it (EPERM)
+    const sp = ctx.regs.get("sp");
+    const onStack = old.flags !== 2 && sp > old.sp && sp - old.sp <= old.size;
+    if (onStack) old.flags = 1; // SS_ONSTACK
     if (a[0] !== 0n) {
+      if (onStack) return -E.EPERM;
       const b = ctx.mem.read(a[0], size);
       const sp = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
       const flags = b.readInt32LE(w);
