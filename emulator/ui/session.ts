@@ -208,7 +208,7 @@ export class StepSession {
 
   private begin(): boolean {
     if (this.exit) {
-      this.message = `the program has ended (${this.exitText()}): r steps back, q quits`;
+      this.message = `the program has ended (${this.exitText()}): q quits`;
       return false;
     }
     this.actionStart = performance.now();
@@ -261,6 +261,8 @@ export class StepSession {
 
   private ended(r: ExitState): false {
     this.exit = r;
+    const last = this.current;
+    if (last) last.done = true; // exit never returns: strace's "= ?" unless the exit hook gave a value
     this.message = `program ended: ${this.exitText()}`;
     return false;
   }
@@ -333,6 +335,11 @@ export class StepSession {
   /** `r`: back to the state before the last action. */
   stepBack(): boolean {
     if (this.mode) return false;
+    if (this.exit) {
+      // the process is gone (its engine retired): there is no machine to rewind
+      this.message = "the program has ended: no stepping back past its exit";
+      return false;
+    }
     const s = this.undo.undo();
     if (!s) {
       this.message = "nothing to step back to";
@@ -343,7 +350,6 @@ export class StepSession {
     this.prevRegs = s.prev;
     this.curRegs = s.cur;
     this.refire = s.refire;
-    this.exit = this.machine.kernel.exited;
     this.message = `stepped back to ${this.where()} (registers and memory; kernel objects and output stay)`;
     return true;
   }

@@ -19,7 +19,6 @@ export interface UndoRecord<T> {
   pages: Map<number, Buffer>;
   /** Whatever the caller wants back (the UI model) when this record is restored. */
   state: T;
-  exited: Machine["kernel"]["exited"];
 }
 
 export class UndoRing<T> {
@@ -50,7 +49,7 @@ export class UndoRing<T> {
 
   /** Before an action: the CPU state and the UI state to come back to. */
   begin(state: T): void {
-    this.open = { ctx: this.machine.cpu.saveContext(this.spare.pop()), pages: new Map(), state, exited: this.machine.kernel.exited };
+    this.open = { ctx: this.machine.cpu.saveContext(this.spare.pop()), pages: new Map(), state };
   }
 
   /** After the action: record the pages it changed, keep the shadow in step. Returns how many. */
@@ -92,9 +91,12 @@ export class UndoRing<T> {
     this.spare.push(rec.ctx);
     cpu.flushTlb(); // page tables may have been among the pages put back
     cpu.flushCode();
-    this.machine.kernel.exited = rec.exited;
-    // Machine keeps where the next run starts in a private field: point it at the restored IP.
-    (this.machine as unknown as { pc: bigint | undefined }).pc = cpu.get(cpu.bits === 64 ? "rip" : "eip");
+    // Machine keeps where each process's next run starts in a private map (one `pc` field
+    // before processes): point it at the restored IP. A public Machine API would be better.
+    const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
+    const priv = this.machine as unknown as { pcs?: Map<unknown, bigint>; pc?: bigint };
+    if (priv.pcs) priv.pcs.set(this.machine.kernel, ip);
+    else priv.pc = ip;
     return rec.state;
   }
 }
