@@ -311,5 +311,5 @@ export function ipPrefix(ip: bigint | undefined, abi: TraceAbi): string {
 export function formatExecve(path: string, argv: readonly string[], envp: bigint, envCount: number, strlen = DEFAULT_STRLEN): string {
   const q = (s: string) => quoteCString(Buffer.from(s), true, strlen);
   const p = quoteCString(Buffer.from(path), true, 4096);
-  return `execve(${p}, [${argv.map(q).join(", ")}], 0x${envp.toString(16)} /* ${envCount} vars */)`;
+  return `execve(${p}, [${argv.map(q).join(", ")}], 0x${envp.toString(16)} /* ${envCount} ${envCount === 1 ? "var" : "vars"} */)`;
 }
