@@ -150,6 +150,8 @@ asm64 "$X64/getppid-loop" getppid-loop.asm
 glibc64 "$X64/vdso-gettimeofday" vdso-gettimeofday.c
 glibc64 "$X64/clock-read" clock-read.c
 musl64 "$X64/clock-read-musl" clock-read.c
+glibc64 "$X64/fork-pipe-exec" fork-pipe-exec.c
+glibc64 "$X64/segv-handler" segv-handler.c
 
 log "i386"
 musl32_fetch
@@ -163,6 +165,8 @@ glibc32 "$I386/vdso-gettimeofday-32" vdso-gettimeofday.c
 glibc32 "$I386/clock-read-32" clock-read.c
 musl32 "$I386/clock-read-musl-32" clock-read.c
 glibc32 "$I386/auxv-32" auxv.c
+glibc32 "$I386/fork-pipe-exec-32" fork-pipe-exec.c
+glibc32 "$I386/segv-handler-32" segv-handler.c
 
 if [ $CHECK = 1 ]; then
   status=0

@@ -33,12 +33,12 @@ function run(bin: string, args: string[] = [], env: NodeJS.ProcessEnv = process.
 
 const ALL_BINARIES = {
   x86_64: [
-    'auxv', 'clock-read', 'clock-read-musl', 'exit-code', 'fault', 'getppid-loop', 'hello-glibc',
-    'hello-musl', 'hello-static-pie', 'hello-syscall', 'vdso-gettimeofday',
+    'auxv', 'clock-read', 'clock-read-musl', 'exit-code', 'fault', 'fork-pipe-exec', 'getppid-loop', 'hello-glibc',
+    'hello-musl', 'hello-static-pie', 'hello-syscall', 'segv-handler', 'vdso-gettimeofday',
   ],
   i386: [
-    'auxv-32', 'clock-read-32', 'clock-read-musl-32', 'getppid-loop-int80', 'getppid-loop-sysenter',
-    'hello-glibc-32', 'hello-int80', 'hello-musl-32', 'hello-vsyscall', 'vdso-gettimeofday-32',
+    'auxv-32', 'clock-read-32', 'clock-read-musl-32', 'fork-pipe-exec-32', 'getppid-loop-int80', 'getppid-loop-sysenter',
+    'hello-glibc-32', 'hello-int80', 'hello-musl-32', 'hello-vsyscall', 'segv-handler-32', 'vdso-gettimeofday-32',
   ],
 };
 
