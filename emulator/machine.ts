@@ -385,6 +385,11 @@ export class Machine implements ProcessFactory {
     }
   }
 
+  /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */
+  resumeAt(ip: bigint): void {
+    this.pcs.set(this.task.machine, ip);
+  }
+
   /** Guest memory at a user address (no permission checks: a debugger's view). */
   readMemory(addr: bigint, len: number): Buffer {
     return this.task.mm.peek(addr, len);

@@ -36,13 +36,10 @@ export class UndoRing<T> {
 
   /**
    * Frames are handed out upwards from a high-water mark and RAM above it is still zero, so only
-   * [0, mark) can differ from the shadow. PhysMem keeps the mark private: read it, or fall back to
-   * the shadow's own length plus what the used-frame count says (never the whole 1 GiB buffer).
+   * [0, mark) can differ from the shadow.
    */
   private highWater(): number {
-    const phys = this.machine.kernel.phys as unknown as { next?: number; framesInUse: number; size: number };
-    const mark = typeof phys.next === "number" ? phys.next : Math.max(this.shadow?.length ?? 0, (phys.framesInUse + 256) * PAGE_SIZE);
-    return Math.min(mark, phys.size);
+    return this.machine.kernel.phys.highWater;
   }
 
   get depth(): number { return this.ring.length; }
@@ -91,12 +88,7 @@ export class UndoRing<T> {
     this.spare.push(rec.ctx);
     cpu.flushTlb(); // page tables may have been among the pages put back
     cpu.flushCode();
-    // Machine keeps where each process's next run starts in a private map (one `pc` field
-    // before processes): point it at the restored IP. A public Machine API would be better.
-    const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
-    const priv = this.machine as unknown as { pcs?: Map<unknown, bigint>; pc?: bigint };
-    if (priv.pcs) priv.pcs.set(this.machine.kernel, ip);
-    else priv.pc = ip;
+    this.machine.resumeAt(cpu.get(cpu.bits === 64 ? "rip" : "eip"));
     return rec.state;
   }
 }

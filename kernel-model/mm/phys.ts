@@ -22,6 +22,8 @@ export class PhysMem {
 
   get size(): number { return this.mem.length; }
   get framesInUse(): number { return this.used; }
+  /** Everything at or above this physical address has never been handed out (and is still zero). */
+  get highWater(): number { return this.next; }
 
   /** A zeroed frame's physical address (alloc_page(GFP_ZERO)). */
   allocFrame(): number {
