@@ -69,8 +69,7 @@ interface Pending {
 }
 
 /** Signal codes strace names in a siginfo (asm-generic/siginfo.h). */
-function siCode(sig: number, code: number | undefined): string {
-  if (code === undefined) return "SI_KERNEL";
+function siCode(sig: number, code: number): string {
   const generic: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-6]: "SI_TKILL" };
   if (code <= 0 || code === 0x80) return generic[code] ?? String(code);
   const bySig: Record<number, string[]> = {
@@ -218,7 +217,9 @@ export class SyscallTracer {
   private signal(e: HookEvents["signal"]): void {
     if (e.action === "sigreturn" || this.o.summary) return;
     const fault = [4, 5, 7, 8, 11].includes(e.sig);
-    const fields = [`si_signo=${signalName(e.sig)}`, `si_code=${siCode(e.sig, e.code)}`];
+    // the kernel's fatal-signal event carries no siginfo: then only the signal is shown
+    const fields = [`si_signo=${signalName(e.sig)}`];
+    if (e.code !== undefined) fields.push(`si_code=${siCode(e.sig, e.code)}`);
     if (fault && e.addr !== undefined) fields.push(`si_addr=${e.addr === 0n ? "NULL" : "0x" + e.addr.toString(16)}`);
     else if (e.senderPid !== undefined) fields.push(`si_pid=${e.senderPid}`);
     this.line(e.pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(e.pid)?.abi ?? "x86_64") : ""}--- ${signalName(e.sig)} {${fields.join(", ")}} ---`);
