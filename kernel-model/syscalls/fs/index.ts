@@ -10,6 +10,7 @@ import { nameiSyscalls } from "./namei.js";
 import { openCompat, openSyscalls } from "./open.js";
 import { readWriteCompat, readWriteSyscalls } from "./read_write.js";
 import { readdirCompat, readdirSyscalls } from "./readdir.js";
+import { selectSyscalls } from "./select.js";
 import { statCompat, statSyscalls } from "./stat.js";
 import { syncSyscalls } from "./sync.js";
 import { umaskSyscalls } from "./umask.js";
@@ -28,4 +29,5 @@ export const fsSyscalls: SyscallFamily = {
   ...syncSyscalls,
   ...umaskSyscalls,
   ...utimesSyscalls,
+  ...selectSyscalls,
 };

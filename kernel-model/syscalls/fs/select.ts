@@ -1,0 +1,248 @@
+// fs/select.c: poll, ppoll, select, pselect6 (and i386's old select, _newselect, and the
+// time32 variants). Each file says what it is ready for through its poll method (pipe_poll for
+// pipes); files without one are always ready for reading and writing (DEFAULT_POLLMASK), as in
+// Linux: regular files, /dev devices, sysgate's stdio.
+//
+// Waiting: nothing ready and a timeout of 0 returns at once. Otherwise the caller sleeps on the
+// wait queues of the pipes it watches (WouldBlock; the call runs again when one is woken).
+// There are no timers in this model, so a finite timeout is honoured only when no other process
+// can run (no one could make a file ready): then it expires at once, after moving the virtual
+// clock by the timeout in deterministic mode, or after a real sleep otherwise. While other
+// processes can run, a finite timeout waits like an infinite one.
+
+import { E, Errno } from "../../errno.js";
+import type { File } from "../../fs/file.js";
+import { PipeFile } from "../../fs/pipe.js";
+import { SIG_DFL, SIG_IGN, nextSignal } from "../../sched/signal.js";
+import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
+import { int, uint } from "../types.js";
+
+export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20,
+  POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
+/** What a file without a poll method reports. */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
+const POLLEX_SET = POLLPRI;
+
+/** RLIMIT_NOFILE's ceiling for nfds (sysctl_nr_open). */
+const NR_OPEN = 1 << 20;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** vfs_poll: the file's readiness, and the queues a sleeper on it waits on. */
+export function vfsPoll(file: File): { mask: number; queues: WaitQueue[] } {
+  if (file instanceof PipeFile) {
+    let mask = file.pollMask();
+    // pipe_poll reports the "normal data" bits alongside
+    if (mask & POLLIN) mask |= POLLRDNORM;
+    if (mask & POLLOUT) mask |= POLLWRNORM;
+    return { mask, queues: [file.end === "read" ? file.pipe.rdWait : file.pipe.wrWait] };
+  }
+  const custom = (file as { pollMask?: () => number }).pollMask;
+  return { mask: custom ? custom.call(file) : DEFAULT_POLLMASK, queues: [] };
+}
+
+/** A timeout in nanoseconds; undefined = wait forever. */
+type Timeout = bigint | undefined;
+
+/**
+ * What to do when nothing is ready: returns normally when the timeout has expired (the caller
+ * then reports 0), throws WouldBlock to sleep, or Errno(EINTR) for a signal with a handler.
+ */
+function waitOrTimeout(ctx: SyscallContext, timeout: Timeout, queues: WaitQueue[], why: string): void {
+  if (timeout === 0n) return;
+  const task = ctx.task;
+  const k = task.kernel;
+  const sig = nextSignal(task);
+  if (sig) {
+    // poll and select end with EINTR when a handler is to run (ERESTARTNOHAND); a fatal or
+    // ignored signal is left to the restart logic of the entry code
+    const h = task.sigactions.get(sig)?.handler ?? SIG_DFL;
+    if (h !== SIG_DFL && h !== SIG_IGN) throw new Errno(E.EINTR);
+  }
+  const othersCanRun = [...k.sched.tasks.values()].some((t) => t !== task && t.state === "runnable");
+  if (timeout !== undefined && !othersCanRun) {
+    if (k.deterministic) k.advance(timeout);
+    else Atomics.wait(sleeper, 0, 0, Math.max(1, Number(timeout / 1_000_000n)));
+    return;
+  }
+  // nothing to watch and no timeout: only a signal ends this (like pause)
+  throw new WouldBlock(queues.length ? queues : [task.signalWait], why);
+}
+
+// ---- poll / ppoll ---------------------------------------------------------------------------
+
+function doPoll(ctx: SyscallContext, ufds: bigint, nfds: number, timeout: Timeout): number {
+  if (nfds > NR_OPEN) return -E.EINVAL;
+  const raw = nfds ? ctx.mem.read(ufds, nfds * 8) : Buffer.alloc(0); // struct pollfd {int fd; short events, revents}
+  const out = Buffer.from(raw);
+  let count = 0;
+  const queues: WaitQueue[] = [];
+  for (let i = 0; i < nfds; i++) {
+    const fd = raw.readInt32LE(i * 8);
+    const events = raw.readUInt16LE(i * 8 + 4);
+    let revents = 0;
+    if (fd >= 0) {
+      const file = ctx.task.files.get(fd);
+      if (!file) revents = POLLNVAL;
+      else {
+        const p = vfsPoll(file);
+        // POLLERR and POLLHUP are reported whether asked for or not
+        revents = p.mask & (events | POLLERR | POLLHUP);
+        queues.push(...p.queues);
+      }
+    }
+    out.writeUInt16LE(revents, i * 8 + 6);
+    if (revents) count++;
+  }
+  if (count === 0) waitOrTimeout(ctx, timeout, queues, "poll");
+  if (nfds) ctx.mem.write(ufds, out);
+  return count;
+}
+
+/** struct timespec of 64-bit (time64) or 32-bit (time32) fields, as nanoseconds. */
+function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint {
+  const b = ctx.mem.read(addr, wide ? 16 : 8);
+  const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
+  const nsec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
+  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL);
+  return sec * 1_000_000_000n + nsec;
+}
+
+function writeZeroTime(ctx: SyscallContext, addr: bigint, bytes: number): void {
+  if (addr) ctx.mem.write(addr, Buffer.alloc(bytes));
+}
+
+/**
+ * set_user_sigmask: ppoll and pselect6 run with the caller's temporary mask; the old one is
+ * put back on return, or after the handler's frame saved it when a signal interrupted the call.
+ */
+function withSigmask(ctx: SyscallContext, maskAddr: bigint, size: bigint, body: () => number): number {
+  if (!maskAddr) return body();
+  if (size !== 8n) return -E.EINVAL;
+  const t = ctx.task;
+  const mask = ctx.mem.read(maskAddr, 8).readBigUInt64LE(0) & ~((1n << 8n) | (1n << 18n)); // not SIGKILL/SIGSTOP
+  t.savedSigmask ??= t.blocked;
+  t.blocked = mask;
+  const restore = () => {
+    if (t.savedSigmask !== undefined) { t.blocked = t.savedSigmask; t.savedSigmask = undefined; }
+  };
+  let r: number;
+  try {
+    r = body();
+  } catch (e) {
+    if (e instanceof WouldBlock) throw e; // the call runs again with the same mask
+    if (e instanceof Errno && e.errno === E.EINTR) throw e; // restored after the handler's frame
+    restore();
+    throw e;
+  }
+  restore();
+  return r;
+}
+
+function ppoll(ctx: SyscallContext, a: readonly bigint[], wide: boolean): number {
+  const tsAddr = a[2];
+  const timeout = tsAddr ? readTimespec(ctx, tsAddr, wide) : undefined;
+  return withSigmask(ctx, a[3], a[4], () => {
+    const r = doPoll(ctx, a[0], uint(a[1]), timeout);
+    if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tsAddr, wide ? 16 : 8);
+    return r;
+  });
+}
+
+// ---- select / pselect6 ----------------------------------------------------------------------
+
+/** An fd_set of n bits: an array of longs, so its size is rounded up to the ABI's long. */
+function fdsetBytes(ctx: SyscallContext, n: number): number {
+  const w = ctx.abi === "x86_64" ? 8 : 4;
+  return Math.ceil(n / (8 * w)) * w;
+}
+
+function coreSysSelect(ctx: SyscallContext, n: number, inp: bigint, outp: bigint, exp: bigint, timeout: Timeout): number {
+  if (n < 0) return -E.EINVAL;
+  if (n > NR_OPEN) n = NR_OPEN; // Linux stops at the fd table's size; nothing is open past this
+  const bytes = fdsetBytes(ctx, n);
+  const read = (addr: bigint) => (addr && bytes ? ctx.mem.read(addr, bytes) : undefined);
+  const sets = [read(inp), read(outp), read(exp)];
+  const res = sets.map(() => Buffer.alloc(bytes));
+  const want = [POLLIN_SET, POLLOUT_SET, POLLEX_SET];
+  const queues: WaitQueue[] = [];
+  let count = 0;
+  for (let fd = 0; fd < n; fd++) {
+    const byte = fd >> 3, bit = 1 << (fd & 7);
+    const asked = sets.map((s) => s !== undefined && (s[byte] & bit) !== 0);
+    if (!asked.some(Boolean)) continue;
+    const file = ctx.task.files.get(fd);
+    if (!file) return -E.EBADF;
+    const p = vfsPoll(file);
+    queues.push(...p.queues);
+    for (let i = 0; i < 3; i++) {
+      if (asked[i] && p.mask & want[i]) {
+        res[i][byte] |= bit;
+        count++;
+      }
+    }
+  }
+  if (count === 0) waitOrTimeout(ctx, timeout, queues, "select");
+  // the sets are rewritten in place: what is ready now (all clear after a timeout)
+  [inp, outp, exp].forEach((addr, i) => { if (addr && bytes) ctx.mem.write(addr, res[i]); });
+  return count;
+}
+
+/** struct timeval {long tv_sec; long tv_usec} in the caller's ABI, as nanoseconds. */
+function readTimeval(ctx: SyscallContext, addr: bigint): bigint {
+  const wide = ctx.abi === "x86_64";
+  const b = ctx.mem.read(addr, wide ? 16 : 8);
+  const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
+  const usec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
+  if (sec < 0n || usec < 0n) throw new Errno(E.EINVAL);
+  // poll_select_set_timeout normalises tv_usec >= 1000000 rather than failing
+  return sec * 1_000_000_000n + usec * 1000n;
+}
+
+function select(ctx: SyscallContext, n: number, inp: bigint, outp: bigint, exp: bigint, tvp: bigint): number {
+  const timeout = tvp ? readTimeval(ctx, tvp) : undefined;
+  const r = coreSysSelect(ctx, n, inp, outp, exp, timeout);
+  // Linux writes back the time left: all of it was used when the call timed out
+  if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tvp, ctx.abi === "x86_64" ? 16 : 8);
+  return r;
+}
+
+function pselect6(ctx: SyscallContext, a: readonly bigint[], wide: boolean): number {
+  const tsAddr = a[4];
+  const timeout = tsAddr ? readTimespec(ctx, tsAddr, wide) : undefined;
+  // the sixth argument points at {const sigset_t *ss; size_t ss_len}, two longs of the ABI
+  let maskAddr = 0n, maskSize = 0n;
+  if (a[5]) {
+    const w = ctx.abi === "x86_64" ? 8 : 4;
+    const b = ctx.mem.read(a[5], 2 * w);
+    maskAddr = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
+    maskSize = w === 8 ? b.readBigUInt64LE(8) : BigInt(b.readUInt32LE(4));
+  }
+  return withSigmask(ctx, maskAddr, maskSize, () => {
+    const r = coreSysSelect(ctx, int(a[0]), a[1], a[2], a[3], timeout);
+    if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tsAddr, wide ? 16 : 8);
+    return r;
+  });
+}
+
+export const selectSyscalls: SyscallFamily = {
+  sys_poll: (ctx, a) => {
+    const ms = int(a[2]);
+    return doPoll(ctx, a[0], uint(a[1]), ms < 0 ? undefined : BigInt(ms) * 1_000_000n);
+  },
+  // x86-64's ppoll and i386's ppoll_time64 take a 64-bit timespec, i386's ppoll a 32-bit one
+  sys_ppoll: (ctx, a) => ppoll(ctx, a, true),
+  sys_ppoll_time32: (ctx, a) => ppoll(ctx, a, false),
+  // x86-64's select and i386's _newselect
+  sys_select: (ctx, a) => select(ctx, int(a[0]), a[1], a[2], a[3], a[4]),
+  // i386 #82: one pointer to struct sel_arg_struct {n, inp, outp, exp, tvp}, 32-bit each
+  sys_old_select: (ctx, a) => {
+    const b = ctx.mem.read(a[0], 20);
+    const f = (i: number) => BigInt(b.readUInt32LE(i * 4));
+    return select(ctx, b.readInt32LE(0), f(1), f(2), f(3), f(4));
+  },
+  sys_pselect6: (ctx, a) => pselect6(ctx, a, true),
+  sys_pselect6_time32: (ctx, a) => pselect6(ctx, a, false),
+};
