@@ -286,6 +286,17 @@ export class Machine implements ProcessFactory {
     return this.kstate.hooks;
   }
 
+  /** A hook on one syscall (by name or number) of the program's ABI: only that syscall pays for it. */
+  onSyscall(nameOrNr: string | number, fn: Parameters<LinuxKernel["onSyscall"]>[1]): () => void {
+    return this.kernel.onSyscall(nameOrNr, fn);
+  }
+
+  /** A hook on a function of the program, by ELF symbol (the LD_PRELOAD analogue). */
+  onFunction(symbol: string, fn: Parameters<KernelState["hooks"]["on"]>[1]): () => void {
+    this.kernel.watchFunction(symbol);
+    return this.hooks.on("function", (e) => { if (e.symbol === symbol) (fn as (x: typeof e) => void)(e); });
+  }
+
   /** What the guest wrote to fd 1 / fd 2 (with `captureOutput`). */
   get stdout(): Buffer {
     return this.output?.[0].contents() ?? Buffer.alloc(0);

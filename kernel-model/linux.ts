@@ -149,8 +149,14 @@ export abstract class LinuxKernel {
 
   protected hookTraps(point: HookPoint): [bigint, () => void][] {
     if (point !== "vdso" || !this.vdso) return [];
-    const served = [...this.vdso.image.symbols.keys()].filter((n) => !/vsyscall|sigreturn/.test(n));
-    return served.map((name) => [this.vdso!.sym(name), () => {
+    // one trap per address: `clock_gettime` and `__vdso_clock_gettime` are the same function
+    const byAddr = new Map<bigint, string>();
+    for (const name of this.vdso.image.symbols.keys()) {
+      if (/vsyscall|sigreturn/.test(name)) continue;
+      const addr = this.vdso.sym(name);
+      if (!byAddr.has(addr) || name.startsWith("__vdso_")) byAddr.set(addr, name);
+    }
+    return [...byAddr].map(([, name]) => [this.vdso!.sym(name), () => {
       this.hooks.emit("vdso", { point: "vdso", mechanism: "vdso", pid: this.task.pid, function: name,
         address: this.vdso!.sym(name), args: this.userArgs() });
       this.checkPause();
@@ -300,6 +306,17 @@ export abstract class LinuxKernel {
     }
     this.signalReturn(regs);
     this.checkPause();
+  }
+
+  /** A hook on one syscall, by name or number (interception point 6), for every process of this ABI. */
+  onSyscall(nameOrNr: string | number, fn: (e: SyscallEvent) => void): () => void {
+    const slot = this.table.lookup(String(nameOrNr));
+    if (!slot) throw new Error(`no syscall '${nameOrNr}' in the ${this.abi} table`);
+    slot.hooks.push(fn);
+    return () => {
+      const i = slot.hooks.indexOf(fn);
+      if (i >= 0) slot.hooks.splice(i, 1);
+    };
   }
 
   /**
