@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Machine } from "../../emulator/machine.js";
+import { benchHooks } from "./hooks.js";
 
 // dist/test/bench/run.js -> the repository root
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -120,4 +121,6 @@ function busybox(): void {
 }
 
 await entryPaths();
+console.log("\nsyscalls per second by kind of hook (x86-64 getppid loop)\n");
+process.stdout.write(await benchHooks(N / 2));
 if (!process.argv.includes("--no-busybox")) busybox();
