@@ -16,7 +16,8 @@ import { SIGSEGV, TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
 import { E } from "./errno.js";
 import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
 import type { KernelState } from "./kernel.js";
-import { OutOfMemory, type MmStruct } from "./mm/mm_struct.js";
+import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
+import type { PageTables } from "./mm/pgtable.js";
 import type { PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled } from "./sched/exit.js";
 import {
@@ -228,6 +229,17 @@ export abstract class LinuxKernel {
   }
   /** The mm a fork child will get, before exec() makes the task current here. */
   pendingMm: MmStruct | undefined;
+
+  /** mm_alloc + pgd_alloc: an address space whose top-level entries [first, first+count) are the kernel's. */
+  protected makeMm(layout: ConstructorParameters<typeof MmStruct>[1], swapper: PageTables, first: number, count: number): MmStruct {
+    const mm = new MmStruct(this.phys, layout);
+    mm.pgd.shareTopLevel(swapper, first, count);
+    mm.onTlbFlush = (codeChanged) => {
+      this.cpu.flushTlb();
+      if (codeChanged) this.cpu.flushCode();
+    };
+    return mm;
+  }
 
   /** A kernel data address in guest RAM (the data block is physically contiguous). */
   kernelPa(va: bigint): number {

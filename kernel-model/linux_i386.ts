@@ -61,14 +61,9 @@ export class LinuxI386 extends LinuxKernel {
   protected get dataBlock() { return this.boot.gdt; }
   get entryPoint(): bigint { return this.text.sym("startup_32"); }
 
+  /** The user half below PAGE_OFFSET; PDPT entry 3 (3..4 GiB) is the kernel's. */
   newMm(): MmStruct {
-    const mm = new MmStruct(this.phys, { taskSize: L.TASK_SIZE_32, mmapBase: L.MMAP_BASE_32, mmapMin: 0x10000n });
-    mm.pgd.shareTopLevel(this.boot.swapper, 3, 1); // the PDPT entry for 3..4 GiB
-    mm.onTlbFlush = (codeChanged) => {
-      this.cpu.flushTlb();
-      if (codeChanged) this.cpu.flushCode();
-    };
-    return mm;
+    return this.makeMm({ taskSize: L.TASK_SIZE_32, mmapBase: L.MMAP_BASE_32, mmapMin: 0x10000n }, this.boot.swapper, 3, 1);
   }
 
   protected switchToUser(): void {

@@ -92,15 +92,9 @@ export class LinuxX86_64 extends LinuxKernel {
   protected get dataBlock() { return this.boot.gdt; }
   get entryPoint(): bigint { return this.text.sym("startup_64"); }
 
-  /** A fresh user address space whose kernel half is the swapper's (clone_pgd_range). */
+  /** A fresh user address space whose kernel half (PML4 entries 256..511) is the swapper's (clone_pgd_range). */
   newMm(): MmStruct {
-    const mm = new MmStruct(this.phys, { taskSize: L.TASK_SIZE_64, mmapBase: L.MMAP_BASE_64, mmapMin: 0x10000n });
-    mm.pgd.shareTopLevel(this.boot.swapper, 256, 256);
-    mm.onTlbFlush = (codeChanged) => {
-      this.cpu.flushTlb();
-      if (codeChanged) this.cpu.flushCode();
-    };
-    return mm;
+    return this.makeMm({ taskSize: L.TASK_SIZE_64, mmapBase: L.MMAP_BASE_64, mmapMin: 0x10000n }, this.boot.swapper, 256, 256);
   }
 
   protected switchToUser(): void {

@@ -9,6 +9,7 @@ import type { KernelArea } from "../linux.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
+import { mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_32.js";
 
 const CR0_PE = 1n, CR0_MP = 2n, CR0_ET = 0x10n, CR0_NE = 0x20n, CR0_WP = 0x10000n, CR0_AM = 0x40000n, CR0_PG = 0x80000000n;
@@ -31,26 +32,11 @@ export function startKernel32(cpu: Cpu, phys: PhysMem): Boot32 {
   const text = kernelText("entry_32");
   const swapper = new PageTables(phys, "pae");
 
-  const textPages = Math.ceil(text.bytes.length / PAGE_SIZE);
-  const textPa = phys.allocContiguous(textPages);
-  text.bytes.copy(phys.mem, textPa);
-  for (let i = 0; i < textPages; i++) {
-    swapper.map(L.KERNEL_TEXT_START + BigInt(i * PAGE_SIZE), textPa + i * PAGE_SIZE, { write: false, user: false, exec: true, global: true });
-  }
-
   // GDT, IDT, TSS, a guard page, then the kernel stack: one contiguous block of kernel data.
   const stackPages = L.THREAD_SIZE / PAGE_SIZE;
-  const dataPages = 3 + 1 + stackPages;
-  const dataPa = phys.allocContiguous(dataPages);
-  const area = (page: number, pages = 1): KernelArea =>
-    ({ va: L.KERNEL_DATA_START + BigInt(page * PAGE_SIZE), pa: dataPa + page * PAGE_SIZE, size: pages * PAGE_SIZE });
+  const { area, put } = mapKernelImage(phys, swapper, text, L.KERNEL_DATA_START, 3 + 1 + stackPages, 3);
   const gdt = area(0), idt = area(1), tss = area(2), stack = area(4, stackPages);
-  for (let i = 0; i < dataPages; i++) {
-    if (i === 3) continue; // guard page
-    swapper.map(L.KERNEL_DATA_START + BigInt(i * PAGE_SIZE), dataPa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
-  }
   const stackTop = stack.va + BigInt(stack.size);
-  const put = (a: KernelArea, off: number, b: Buffer) => b.copy(phys.mem, a.pa + off);
 
   // GDT (arch/x86/kernel/cpu/common.c gdt_page, 32-bit): flat 4 GiB code and data segments.
   put(gdt, L.GDT_ENTRY_KERNEL_CS * 8, segmentDescriptor({ code: true, dpl: 0, db: true }));

@@ -5,9 +5,11 @@
 import { EFER_LMA, EFER_LME, EFER_NX, EFER_SCE, MSR, type Cpu } from "../cpu.js";
 import { idtEntryFor } from "../entry/idtentry.js";
 import { kernelText, type KernelText } from "../entry/kernel_text.js";
+import type { KernelArea } from "../linux.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
+import { mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_64.js";
 
 // X86_EFLAGS_* bits syscall_init() puts in IA32_FMASK: cleared on SYSCALL entry.
@@ -22,8 +24,6 @@ export const SYSCALL_MASK_64 = BigInt(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS
 const CR0_PE = 1n, CR0_MP = 2n, CR0_ET = 0x10n, CR0_NE = 0x20n, CR0_WP = 0x10000n, CR0_AM = 0x40000n, CR0_PG = 0x80000000n;
 const CR4_PAE = 0x20n, CR4_OSFXSR = 0x200n, CR4_OSXMMEXCPT = 0x400n;
 
-/** A piece of kernel memory: where it is for the CPU (va) and in guest RAM (pa). */
-export interface KernelArea { va: bigint; pa: number; size: number }
 
 export interface Boot64 {
   readonly text: KernelText;
@@ -43,29 +43,14 @@ export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
   const text = kernelText("entry_64");
   const swapper = new PageTables(phys, "4-level");
 
-  // Kernel text: supervisor-only, read-only, executable (the user gets #PF touching it).
-  const textPages = Math.ceil(text.bytes.length / PAGE_SIZE);
-  const textPa = phys.allocContiguous(textPages);
-  text.bytes.copy(phys.mem, textPa);
-  for (let i = 0; i < textPages; i++) {
-    swapper.map(L.KERNEL_TEXT_START + BigInt(i * PAGE_SIZE), textPa + i * PAGE_SIZE, { write: false, user: false, exec: true, global: true });
-  }
-
-  // Kernel data, one contiguous block: GDT, IDT, TSS, per-CPU area, then a guard page and the stack.
+  // Kernel text, then one contiguous block of data: GDT, IDT, TSS, per-CPU area, a guard page
+  // and the stack (the user gets #PF touching any of it: supervisor pages).
   const stackPages = L.THREAD_SIZE / PAGE_SIZE;
-  const dataPages = 4 + 1 + stackPages;
-  const dataPa = phys.allocContiguous(dataPages);
-  const area = (page: number, pages = 1): KernelArea =>
-    ({ va: L.KERNEL_DATA_START + BigInt(page * PAGE_SIZE), pa: dataPa + page * PAGE_SIZE, size: pages * PAGE_SIZE });
+  const { area, put } = mapKernelImage(phys, swapper, text, L.KERNEL_DATA_START, 4 + 1 + stackPages, 4);
   const gdt = area(0), idt = area(1), tss = area(2), percpu = area(3), stack = area(5, stackPages);
-  for (let i = 0; i < dataPages; i++) {
-    if (i === 4) continue; // the guard page below the stack stays unmapped
-    swapper.map(L.KERNEL_DATA_START + BigInt(i * PAGE_SIZE), dataPa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
-  }
   const stackTop = stack.va + BigInt(stack.size);
 
   // GDT (arch/x86/kernel/cpu/common.c: gdt_page), with the TSS descriptor of cpu_init().
-  const put = (a: KernelArea, off: number, b: Buffer) => b.copy(phys.mem, a.pa + off);
   put(gdt, L.GDT_ENTRY_KERNEL32_CS * 8, segmentDescriptor({ code: true, dpl: 0, db: true }));
   put(gdt, L.GDT_ENTRY_KERNEL_CS * 8, segmentDescriptor({ code: true, dpl: 0, long: true }));
   put(gdt, L.GDT_ENTRY_KERNEL_DS * 8, segmentDescriptor({ code: false, dpl: 0, db: true }));

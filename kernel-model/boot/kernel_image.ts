@@ -1,0 +1,34 @@
+// The kernel's own pages, as both architectures lay them out: the entry text (supervisor,
+// read-only, executable) and one physically contiguous block of data pages (GDT, IDT, TSS, ...,
+// a guard page, the kernel stack), supervisor read-write and not executable, mapped in
+// init_mm's page tables (swapper_pg_dir) that every process's page tables then share.
+
+import type { KernelText } from "../entry/kernel_text.js";
+import type { KernelArea } from "../linux.js";
+import type { PageTables } from "../mm/pgtable.js";
+import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
+
+export interface KernelImage {
+  /** Page `i` of the data block, `pages` long. */
+  area(page: number, pages?: number): KernelArea;
+  put(a: KernelArea, offset: number, bytes: Buffer): void;
+}
+
+export function mapKernelImage(phys: PhysMem, swapper: PageTables, text: KernelText, dataStart: bigint,
+  dataPages: number, guardPage: number): KernelImage {
+  const textPages = Math.ceil(text.bytes.length / PAGE_SIZE);
+  const textPa = phys.allocContiguous(textPages);
+  text.bytes.copy(phys.mem, textPa);
+  for (let i = 0; i < textPages; i++) {
+    swapper.map(text.base + BigInt(i * PAGE_SIZE), textPa + i * PAGE_SIZE, { write: false, user: false, exec: true, global: true });
+  }
+  const dataPa = phys.allocContiguous(dataPages);
+  for (let i = 0; i < dataPages; i++) {
+    if (i === guardPage) continue; // left unmapped: a kernel stack overflow faults instead of corrupting
+    swapper.map(dataStart + BigInt(i * PAGE_SIZE), dataPa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
+  }
+  return {
+    area: (page, pages = 1) => ({ va: dataStart + BigInt(page * PAGE_SIZE), pa: dataPa + page * PAGE_SIZE, size: pages * PAGE_SIZE }),
+    put: (a, offset, bytes) => { bytes.copy(phys.mem, a.pa + offset); },
+  };
+}
