@@ -61,8 +61,15 @@ export type RunResult = (ExitState & { paused?: false }) | { paused: true };
 
 export const DEFAULT_MEMORY_LIMIT = 1 << 30;
 const STACK_SIZE = 8n << 20n;
-/** Instructions a process runs before the next runnable one gets the CPU (deterministic slices). */
-const TIME_SLICE = 2_000_000;
+/**
+ * The longest a process runs without a syscall while others wait, in host microseconds (a
+ * watchdog thread of Unicorn's stops it). Deterministic runs have no such limit: preemption there
+ * happens only at syscall exits, by the virtual clock, so the interleaving is the same every time
+ * (an instruction-counted run would do too, but Unicorn flushes its translations for each one,
+ * measured 4x slower on a shell script).
+ */
+const TIME_SLICE_US = 20_000;
+const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
 export class Machine implements ProcessFactory {
   readonly kstate: KernelState;
@@ -342,8 +349,14 @@ export class Machine implements ProcessFactory {
         this.endAll();
         return ended;
       }
+      sched.fireTimers(this.kstate.monotonicNs());
       let t = this.current;
       if (!t || t.state !== "runnable") t = this.current = sched.pickNext();
+      const deadline = sched.nextDeadline();
+      if (!t && deadline !== undefined) {
+        this.idleUntil(deadline); // everyone sleeps, some until a deadline: the clock gets there
+        continue;
+      }
       if (!t) {
         // every process sleeps and nothing can wake them: say so and end the run
         this.kstate.warn("sysgate: deadlock: every process is waiting and nothing can wake one");
@@ -351,12 +364,15 @@ export class Machine implements ProcessFactory {
         for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false));
         continue;
       }
+      if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
       sched.current = t;
       const m = t.machine;
       const cpu = this.engines.get(m)!;
       const pc = this.pcs.get(m) ?? m.entryPoint;
-      const slice = count || (sched.runnableCount > 0 ? TIME_SLICE : 0);
-      const rc = cpu.run(pc, slice);
+      // Preemption at syscall exits needs no limit here; the timeout only stops a process that
+      // makes no syscalls while others wait or a timer is due.
+      const timed = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined);
+      const rc = cpu.run(pc, count, timed ? TIME_SLICE_US : 0);
       if (m.done) {
         // exited, killed or exec'ed onto a new machine
         if (t.machine === m) this.current = undefined;
@@ -385,6 +401,14 @@ export class Machine implements ProcessFactory {
       }
       if (count) return { paused: true }; // a step always ends after its instructions
     }
+  }
+
+  /** The idle loop: the virtual clock jumps to the deadline; the host's is waited for. */
+  private idleUntil(deadline: bigint): void {
+    const wait = deadline - this.kstate.monotonicNs();
+    if (wait <= 0n) return;
+    if (this.kstate.deterministic) this.kstate.advance(wait);
+    else Atomics.wait(IDLE, 0, 0, Math.max(1, Math.ceil(Number(wait) / 1e6)));
   }
 
   /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */

@@ -120,6 +120,7 @@ export class KernelState implements Kernel {
   /** Called by the entry code on every kernel entry: the event that moves virtual time. */
   tick(): void {
     if (this.config.deterministic) this.virtualNs += VIRTUAL_TICK_NS;
+    this.sched.fireTimers(this.monotonicNs()); // the hrtimer interrupt, checked at each entry
     this.onTick?.();
   }
 

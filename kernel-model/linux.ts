@@ -303,6 +303,7 @@ export abstract class LinuxKernel {
     }
     this.lastSyscall = outcome;
     if (this.done) return; // exit or execve: this machine is finished with the task
+    this.task.sleepDeadline = undefined; // a timed sleep that was restarted is over
     if (this.hooks.has("syscall_exit")) {
       const e = this.hooks.emit("syscall_exit", {
         point: "syscall_exit", mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
@@ -315,6 +316,8 @@ export abstract class LinuxKernel {
     if (this.sleepAfter) {
       this.kernel.sched.block(this.task, this.sleepAfter);
       this.stop();
+    } else if (this.kernel.sched.shouldPreempt(this.kernel.monotonicNs())) {
+      this.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
     }
     this.signalReturn(regs);
     this.checkPause();
@@ -346,11 +349,12 @@ export abstract class LinuxKernel {
       regs.set("ax", regs.get("orig_ax"));
     }
     if (sig) {
+      if (regs.get("ax") === BigInt(-E.EINTR)) this.task.sleepDeadline = undefined;
       this.signalReturn(regs);
       this.checkPause();
       return;
     }
-    this.kernel.sched.block(this.task, b.queues);
+    this.kernel.sched.block(this.task, b.queues, b.deadline);
     this.stop();
   }
 

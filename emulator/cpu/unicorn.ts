@@ -196,8 +196,12 @@ export class Unicorn {
   }
 
   /** Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the uc_err. */
-  start(begin: bigint, until = 0n, count = 0): number {
-    return this.a.uc_emu_start(this.uc, begin, until, 0, count) as number;
+  /**
+   * `count` limits the instructions (Unicorn then flushes its translations on every call: use it
+   * for single steps); `timeoutUs` limits the time (a watchdog thread stops the engine).
+   */
+  start(begin: bigint, until = 0n, count = 0, timeoutUs = 0): number {
+    return this.a.uc_emu_start(this.uc, begin, until, timeoutUs, count) as number;
   }
   stop(): void {
     this.a.uc_emu_stop(this.uc);

@@ -105,9 +105,9 @@ export class X86Cpu implements Cpu {
    * Runs the CPU from `pc` until a stop or `count` instructions. Returns the engine's error code
    * (0 when it stopped on request), rethrowing any exception a hook raised.
    */
-  run(pc: bigint, count = 0): number {
+  run(pc: bigint, count = 0, timeoutUs = 0): number {
     this.hookError = undefined;
-    const rc = this.uc.start(pc, 0n, count);
+    const rc = this.uc.start(pc, 0n, count, timeoutUs);
     if (this.hookError !== undefined) {
       const e = this.hookError;
       this.hookError = undefined;

@@ -12,6 +12,15 @@ export class Scheduler {
   /** The first task: orphans are reparented to it (our init). */
   init: Task | undefined;
   current: Task | undefined;
+  /** When the current task got the CPU (CLOCK_MONOTONIC ns). */
+  sliceStart = 0n;
+  /** How long a task keeps the CPU while others are runnable (sched_slice, roughly). */
+  static readonly SLICE_NS = 10_000_000n;
+
+  /** need_resched on the way back to user mode: the slice is used up and someone else is waiting. */
+  shouldPreempt(now: bigint): boolean {
+    return now - this.sliceStart >= Scheduler.SLICE_NS && this.runnableCount > 0;
+  }
 
   constructor(firstPid: number) {
     this.nextPid = firstPid;
@@ -47,23 +56,38 @@ export class Scheduler {
     return this.runQueue.filter((t) => t.state === "runnable").length;
   }
 
-  /** Sleeps `task` on `queues` until one of them is woken. */
-  block(task: Task, queues: readonly WaitQueue[]): void {
+  /** Sleepers with a deadline (CLOCK_MONOTONIC ns): the model's hrtimers. */
+  private readonly timers = new Map<Task, bigint>();
+
+  /** Sleeps `task` on `queues` until one of them is woken, or until `deadline` passes. */
+  block(task: Task, queues: readonly WaitQueue[], deadline?: bigint): void {
     task.state = "blocked";
-    const wake = () => {
-      for (const q of queues) q.remove(wake);
-      this.wake(task);
-    };
-    task.wakeBlocked = wake;
+    const wake = () => this.wake(task);
+    task.wakeBlocked = () => { for (const q of queues) q.remove(wake); };
     for (const q of queues) q.add(wake);
+    if (deadline !== undefined) this.timers.set(task, deadline);
   }
 
   /** try_to_wake_up */
   wake(task: Task): void {
     if (task.state !== "blocked") return;
+    task.wakeBlocked?.();
     task.wakeBlocked = undefined;
+    this.timers.delete(task);
     task.state = "runnable";
     this.runQueue.push(task);
+  }
+
+  /** Wakes the sleepers whose deadline is `now` or earlier (the hrtimer interrupt). */
+  fireTimers(now: bigint): void {
+    for (const [t, deadline] of [...this.timers]) if (deadline <= now) this.wake(t);
+  }
+
+  /** The earliest deadline of a sleeping task, if any. */
+  nextDeadline(): bigint | undefined {
+    let min: bigint | undefined;
+    for (const d of this.timers.values()) if (min === undefined || d < min) min = d;
+    return min;
   }
 
   /** Tasks that are neither dead nor zombies. */
@@ -73,6 +97,7 @@ export class Scheduler {
 
   /** release_task: the pid is free again. */
   release(task: Task): void {
+    this.timers.delete(task);
     task.state = "dead";
     this.tasks.delete(task.pid);
   }

@@ -68,6 +68,8 @@ export class Task {
   readonly pendingInfo = new Map<number, SigInfo>();
   /** sigaltstack: {ss_sp, ss_flags, ss_size}. */
   altStack = { sp: 0n, flags: 2 /* SS_DISABLE */, size: 0n };
+  /** The deadline of a timed sleep in progress, kept across its re-executions (restart_block). */
+  sleepDeadline: bigint | undefined;
   /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */

@@ -24,7 +24,11 @@ export class WaitQueue {
 }
 
 export class WouldBlock extends Error {
-  constructor(readonly queues: readonly WaitQueue[], readonly why: string) {
+  /**
+   * `deadline` (CLOCK_MONOTONIC, ns) wakes the task by itself when it passes: a timed sleep
+   * (hrtimer). The same deadline stays on the task for the re-executed call (Task.sleepDeadline).
+   */
+  constructor(readonly queues: readonly WaitQueue[], readonly why: string, readonly deadline?: bigint) {
     super(`would block: ${why}`);
   }
 }

@@ -4,11 +4,8 @@
 // Linux: regular files, /dev devices, sysgate's stdio.
 //
 // Waiting: nothing ready and a timeout of 0 returns at once. Otherwise the caller sleeps on the
-// wait queues of the pipes it watches (WouldBlock; the call runs again when one is woken).
-// There are no timers in this model, so a finite timeout is honoured only when no other process
-// can run (no one could make a file ready): then it expires at once, after moving the virtual
-// clock by the timeout in deterministic mode, or after a real sleep otherwise. While other
-// processes can run, a finite timeout waits like an infinite one.
+// wait queues of the pipes it watches (WouldBlock; the call runs again when one is woken), and
+// with a finite timeout also until its deadline (a timer of the scheduler's).
 
 import { E, Errno } from "../../errno.js";
 import type { File } from "../../fs/file.js";
@@ -28,7 +25,6 @@ const POLLEX_SET = POLLPRI;
 
 /** RLIMIT_NOFILE's ceiling for nfds (sysctl_nr_open). */
 const NR_OPEN = 1 << 20;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** vfs_poll: the file's readiness, and the queues a sleeper on it waits on. */
 export function vfsPoll(file: File): { mask: number; queues: WaitQueue[] } {
@@ -61,14 +57,17 @@ function waitOrTimeout(ctx: SyscallContext, timeout: Timeout, queues: WaitQueue[
     const h = task.sigactions.get(sig)?.handler ?? SIG_DFL;
     if (h !== SIG_DFL && h !== SIG_IGN) throw new Errno(E.EINTR);
   }
-  const othersCanRun = [...k.sched.tasks.values()].some((t) => t !== task && t.state === "runnable");
-  if (timeout !== undefined && !othersCanRun) {
-    if (k.deterministic) k.advance(timeout);
-    else Atomics.wait(sleeper, 0, 0, Math.max(1, Number(timeout / 1_000_000n)));
-    return;
+  if (timeout !== undefined) {
+    // a finite timeout is a deadline kept across the call's re-executions (restart_block)
+    const now = k.monotonicNs();
+    task.sleepDeadline ??= now + timeout;
+    if (now >= task.sleepDeadline) {
+      task.sleepDeadline = undefined;
+      return;
+    }
   }
   // nothing to watch and no timeout: only a signal ends this (like pause)
-  throw new WouldBlock(queues.length ? queues : [task.signalWait], why);
+  throw new WouldBlock(queues.length ? queues : [task.signalWait], why, timeout === undefined ? undefined : task.sleepDeadline);
 }
 
 // ---- poll / ppoll ---------------------------------------------------------------------------

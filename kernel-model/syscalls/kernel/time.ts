@@ -2,6 +2,7 @@
 // which is the virtual clock in deterministic mode and the host's otherwise.
 
 import { E, Errno } from "../../errno.js";
+import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 
@@ -60,21 +61,23 @@ function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint 
 }
 
 const TIMER_ABSTIME = 1;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * hrtimer_nanosleep. Deterministic runs move the virtual clock past the sleep at once; host runs
- * sleep for real (the whole emulator waits: the model has one host thread).
+ * hrtimer_nanosleep: the task sleeps until a deadline on CLOCK_MONOTONIC; other processes run
+ * meanwhile. When every process sleeps, the run loop moves the clock to the earliest deadline:
+ * at once on the virtual clock, by really waiting on the host's.
  */
 function nanosleep(ctx: SyscallContext, clock: number, flags: number, req: bigint, rem: bigint, wide: boolean): number {
-  if (clockNs(ctx, clock) === undefined) return -E.EINVAL;
-  let ns = readTimespec(ctx, req, wide);
-  if (flags & TIMER_ABSTIME) ns -= clockNs(ctx, clock)!;
-  if (ns > 0n) {
-    const k = ctx.task.kernel;
-    if (k.deterministic) k.advance(ns);
-    else Atomics.wait(sleeper, 0, 0, Number(ns / 1_000_000n) || 1);
+  const now = clockNs(ctx, clock);
+  if (now === undefined) return -E.EINVAL;
+  const t = ctx.task;
+  const mono = t.kernel.monotonicNs();
+  if (t.sleepDeadline === undefined) {
+    const ns = readTimespec(ctx, req, wide);
+    t.sleepDeadline = mono + (flags & TIMER_ABSTIME ? ns - now : ns);
   }
+  if (mono < t.sleepDeadline) throw new WouldBlock([], "nanosleep", t.sleepDeadline);
+  t.sleepDeadline = undefined;
   if (rem && !(flags & TIMER_ABSTIME)) putTimespec(ctx, rem, 0n, wide);
   return 0;
 }
