@@ -25,6 +25,7 @@ import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import { UC } from "./cpu/unicorn.js";
+import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
@@ -76,6 +77,7 @@ export class Machine implements ProcessFactory {
   /** The first process: its end is the run's end. */
   readonly task: Task;
   private readonly engines = new Map<LinuxKernel, X86Cpu>();
+  private readonly rams = new Map<LinuxKernel, GuestRam>();
   private readonly images = new Map<LinuxKernel, ElfImage>();
   private readonly pcs = new Map<LinuxKernel, bigint>();
   private current: Task | undefined;
@@ -175,10 +177,13 @@ export class Machine implements ProcessFactory {
 
   /** A fresh machine: RAM, a CPU engine, the kernel model booted on it. */
   newMachine(abi: Abi): LinuxKernel {
-    const phys = new PhysMem(Math.ceil((this.memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE);
+    const size = Math.ceil((this.memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE;
+    const ram = allocGuestRam(size);
+    const phys = new PhysMem(size, undefined, ram.mem);
     const cpu = new X86Cpu(abi === "x86_64" ? 64 : 32, phys.mem);
     const linux = abi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate) : new LinuxI386(cpu, phys, this.kstate);
     this.engines.set(linux, cpu);
+    this.rams.set(linux, ram);
     return linux;
   }
 
@@ -222,6 +227,9 @@ export class Machine implements ProcessFactory {
     if (machine === this.task.machine) return;
     this.engines.get(machine)?.close();
     this.engines.delete(machine);
+    // the pages go back to the host now; the mapping itself lives until close(), so a late look
+    // at a dead process's memory reads zeros instead of crashing sysgate
+    this.rams.get(machine)?.discard();
     this.images.delete(machine);
     this.pcs.delete(machine);
   }
@@ -433,6 +441,8 @@ export class Machine implements ProcessFactory {
   close(): void {
     for (const cpu of this.engines.values()) cpu.close();
     this.engines.clear();
+    for (const ram of this.rams.values()) ram.unmap();
+    this.rams.clear();
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
   }
 }

@@ -13,10 +13,14 @@ export class PhysMem {
   private readonly free: number[] = [];
   private used = 0;
 
-  /** `size` bytes of guest RAM; frames below `reserved` are never handed out (the first MiB, as on a PC). */
-  constructor(size: number, reserved = 0x100000) {
+  /**
+   * `size` bytes of guest RAM (zeroed, committed by the host only when touched: `mem` if the
+   * emulator provides it); frames below `reserved` are never handed out (the first MiB, as on a PC).
+   */
+  constructor(size: number, reserved = 0x100000, mem?: Buffer) {
     if (size % PAGE_SIZE) throw new Error("physical memory size must be a whole number of pages");
-    this.mem = Buffer.alloc(size); // calloc: the host commits pages only when they are touched
+    this.mem = mem ?? Buffer.alloc(size);
+    if (this.mem.length !== size) throw new Error("physical memory buffer of the wrong size");
     this.next = reserved;
   }
 
