@@ -9,7 +9,7 @@ import { tableCommand } from "./table.js";
 import { traceCommand } from "./trace.js";
 import { UsageError } from "./usage.js";
 
-const HELP = `sysgate: run static x86-64 Linux programs on Unicorn, every syscall through the kernel's entry path
+const HELP = `sysgate: run static x86-64 and i386 Linux programs on Unicorn, every syscall through the kernel's entry path
 
 usage:
   sysgate run [options] ELF [args...]    run a static program; its exit status is sysgate's
@@ -46,6 +46,11 @@ trace options (and the run options above):
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // `sysgate run --help` (before the ELF: after it, the flag belongs to the guest)
+  if (cmd && rest[0] !== undefined && (rest[0] === "-h" || rest[0] === "--help")) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   switch (cmd) {
     case "run":
       return runCommand(rest);
