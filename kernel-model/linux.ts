@@ -414,14 +414,11 @@ export abstract class LinuxKernel {
           this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "handler",
             code: o.info.code, senderPid: o.info.pid, addr: o.info.addr, handler: o.action.handler, frame });
         }
-        this.onSignalDelivered(o.sig);
+        // pt_regs changed (regs->cx != regs->ip): the return goes through IRET, not SYSRET/SYSEXIT
         return; // one frame at a time; the rest are delivered when the handler returns
       }
     }
   }
-
-  /** A handler frame was built: the return must go through IRET now (pt_regs changed). */
-  protected onSignalDelivered(_sig: number): void {}
 
   /** How the task on this machine ended, once it has (for callers that look at one machine). */
   get exited(): ExitState | undefined {

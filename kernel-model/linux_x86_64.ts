@@ -140,10 +140,6 @@ export class LinuxX86_64 extends LinuxKernel {
     return { fsBase: this.cpu.get("fs_base"), gsBase: this.cpu.rdmsr(MSR.KERNEL_GS_BASE), xstate };
   }
 
-  protected override onSignalDelivered(): void {
-    // regs->cx != regs->ip now: do_syscall_64's check sends the return through IRET
-  }
-
   /** arch/x86/entry/common.c do_syscall_64, reached through the trap address the stub calls. */
   private do_syscall_64(): void {
     const regs = this.ptRegs(this.cpu.get("rdi"));
