@@ -4,9 +4,7 @@
 import { UnicornNotFound } from "../cpu/unicorn_library.js";
 import { ExecFormatError } from "../loader/elf.js";
 import { runCommand } from "./run.js";
-import { stepCommand } from "./step.js";
 import { tableCommand } from "./table.js";
-import { traceCommand } from "./trace.js";
 import { UsageError } from "./usage.js";
 
 const HELP = `sysgate: run static x86-64 and i386 Linux programs on Unicorn, every syscall through the kernel's entry path
@@ -55,11 +53,12 @@ async function main(argv: string[]): Promise<number> {
     case "run":
       return runCommand(rest);
     case "step":
-      return stepCommand(rest);
+      // loaded on demand: the terminal UI (ink, React, Capstone) would add ~0.3 s to every run
+      return (await import("./step.js")).stepCommand(rest);
     case "table":
       return tableCommand(rest);
     case "trace":
-      return traceCommand(rest);
+      return (await import("./trace.js")).traceCommand(rest);
     case undefined:
     case "help":
     case "-h":
