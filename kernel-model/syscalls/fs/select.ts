@@ -14,6 +14,7 @@ import { SIG_DFL, SIG_IGN, nextSignal } from "../../sched/signal.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
+import { readTimespec } from "../kernel/time.js";
 
 export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20,
   POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
@@ -98,15 +99,6 @@ function doPoll(ctx: SyscallContext, ufds: bigint, nfds: number, timeout: Timeou
   if (count === 0) waitOrTimeout(ctx, timeout, queues, "poll");
   if (nfds) ctx.mem.write(ufds, out);
   return count;
-}
-
-/** struct timespec of 64-bit (time64) or 32-bit (time32) fields, as nanoseconds. */
-function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint {
-  const b = ctx.mem.read(addr, wide ? 16 : 8);
-  const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
-  const nsec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL);
-  return sec * 1_000_000_000n + nsec;
 }
 
 function writeZeroTime(ctx: SyscallContext, addr: bigint, bytes: number): void {

@@ -52,7 +52,8 @@ function clockGetres(ctx: SyscallContext, id: number, addr: bigint, wide: boolea
   return 0;
 }
 
-function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint {
+/** struct timespec of 64-bit (time64) or 32-bit (time32) fields, as nanoseconds (EINVAL if malformed). */
+export function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint {
   const b = ctx.mem.read(addr, wide ? 16 : 8);
   const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
   const nsec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
