@@ -40,7 +40,11 @@ export interface MachineOptions {
   root?: string;
   /** The working directory (host mode); default process.cwd(). */
   cwd?: string;
-  /** Virtual clock, seeded randomness, fixed ids (DESIGN.md section 4). */
+  /**
+   * Virtual clock, seeded randomness, fixed pid/uid (DESIGN.md section 4). On by default: a test
+   * of a hook should give the same answer every time. The command line turns it off unless
+   * --deterministic or --seed is given.
+   */
   deterministic?: boolean;
   seed?: bigint;
   /** Bound on each process's RAM in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
@@ -125,7 +129,7 @@ export class Machine implements ProcessFactory {
     const image = await parseElf(bytes, path);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
-    const deterministic = opts.deterministic ?? false;
+    const deterministic = opts.deterministic ?? true;
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
     const hostExe = realpathSync(path);

@@ -9,7 +9,8 @@ export interface RunArgs { path: string; args: string[]; options: MachineOptions
 
 /** Options come before the ELF; everything after it belongs to the guest. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const options: MachineOptions = {};
+  // the command line runs on the host's clock unless asked (the library defaults to deterministic)
+  const options: MachineOptions = { deterministic: false };
   let i = 0;
   const value = (name: string) => {
     if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
