@@ -127,9 +127,11 @@ export function App(props: AppProps) {
   const lay = layout(cols, rows, bits);
   const kernel = session.cpl() === 0;
   const ep = session.entryPath();
-  const title = ep.record ? mechanismTitle(ep.record.mechanism) : bits === 64 ? "SYSCALL (x86-64)" : "int $0x80 / SYSENTER (i386)";
+  const pid = session.multiProcess ? ` pid ${session.viewPid}` : "";
+  const title = (ep.record ? mechanismTitle(ep.record.mechanism) : bits === 64 ? "SYSCALL (x86-64)" : "int $0x80 / SYSENTER (i386)") + pid;
   const state = session.running ? "running..." : session.exit ? "ended" : "paused";
-  const head = ` sysgate step ${props.name} (${bits === 64 ? "x86-64" : "i386"}) │ ${state} │ ${session.message}`;
+  // with several processes, the panels describe one: its pid heads the screen
+  const head = ` sysgate step ${props.name} (${bits === 64 ? "x86-64" : "i386"})${pid ? ` │${pid}` : ""} │ ${state} │ ${session.message}`;
 
   let right;
   if (help) right = <Help width={lay.right} height={lay.disasm + 1 + (lay.split ? lay.registers + 1 : 0) + lay.inspector} />;

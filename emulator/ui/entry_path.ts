@@ -2,9 +2,10 @@
 // used, filled from the hook events the step session recorded. Plain data for the entry-path panel.
 
 import type { CpuState, Mechanism } from "../../kernel-model/hooks.js";
+import type { PendingCall } from "../../kernel-model/trace/format.js";
 import { hex } from "./format.js";
 
-export const STAGES = ["instruction", "transition", "entry_stub", "generic", "service", "exit", "return", "user"] as const;
+export const STAGES = ["instruction", "transition", "entry_stub", "generic", "service", "exit", "signal", "return", "user"] as const;
 export type Stage = (typeof STAGES)[number] | "vdso";
 
 export interface Transition {
@@ -16,9 +17,32 @@ export interface Transition {
   gateBytes?: Buffer;
 }
 
+/** A signal met on the way out of a syscall (exit_to_user_mode's signal delivery), or sigreturn. */
+export interface SignalStage {
+  action: "handler" | "fatal" | "sigreturn";
+  /** `SIGUSR1`, or `rt_sigreturn`. */
+  name: string;
+  /** The siginfo as the trace line shows it: `{si_signo=SIGUSR1, si_code=SI_USER, si_pid=1000}`. */
+  info?: string;
+  handler?: bigint;
+  frame?: bigint;
+  /** pt_regs right after the kernel changed them: to the handler, or restored from the frame. */
+  regs?: { ip: bigint; sp: bigint; ax: bigint; di: bigint; flags: bigint };
+}
+
 /** One syscall as the session saw it; every field is filled when its event arrives. */
 export interface SyscallRecord {
   index: number;
+  /** The process that made it. */
+  pid: number;
+  /** Its list line carries `[pid N]` (strace -f: once a second process has been seen). */
+  prefixed: boolean;
+  /** The strace formatter's state between entry and exit, and the final line once it returned. */
+  call?: PendingCall;
+  text?: string;
+  /** How many times the call slept and ran its instruction again (a blocking wait4, read...). */
+  restarts?: number;
+  signal?: SignalStage;
   mechanism: Mechanism;
   nr: number;
   name: string | undefined;
@@ -101,7 +125,29 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
     detail: [], state: state("service") });
   out.push({ id: "exit", label: "exit", title: r.result !== undefined ? `regs->ax = ${BigInt.asIntN(bits, r.result)}` : "regs->ax = result",
     detail: [], state: state("exit") });
+  const sg = r.signal;
+  if (sg) out.push({ id: "signal", label: "signal", title: signalTitle(sg), detail: signalDetail(sg, bits), state: state("signal") });
   out.push({ id: "return", label: "return", title: r.ret?.instruction ?? n.ret, detail: r.ret ? cpuLines(r.ret, bits) : [], state: state("return") });
   out.push({ id: "user", label: "user", title: "back in user mode", detail: [], state: r.done ? "current" : "pending" });
+  return out;
+}
+
+function signalTitle(s: SignalStage): string {
+  if (s.action === "sigreturn") return `${s.name}: state restored from the frame`;
+  if (s.action === "fatal") return `${s.name}: default action ends the process`;
+  return `${s.name} → handler ${hex(s.handler ?? 0n)}`;
+}
+
+/** What delivery did to pt_regs: the handler's entry and frame, or the state sigreturn put back. */
+function signalDetail(s: SignalStage, bits: 64 | 32): string[] {
+  const out: string[] = [];
+  const ip = bits === 64 ? "RIP" : "EIP", sp = bits === 64 ? "RSP" : "ESP";
+  if (s.action === "handler") {
+    out.push(`frame at ${hex(s.frame ?? 0n)} on the user stack`);
+    if (s.regs) out.push(`pt_regs: ${ip} ← ${hex(s.regs.ip)}  ${sp} ← ${hex(s.regs.sp)}`, `  ${bits === 64 ? "RDI" : "EAX"} ← ${hex(bits === 64 ? s.regs.di : s.regs.ax)} (the signal number)`);
+  } else if (s.action === "sigreturn" && s.regs) {
+    out.push(`${ip} ← ${hex(s.regs.ip)}  ${sp} ← ${hex(s.regs.sp)}`, `${bits === 64 ? "RAX" : "EAX"} ← ${hex(BigInt.asIntN(bits, s.regs.ax))}  flags ← ${hex(s.regs.flags)}`);
+  }
+  if (s.info) out.push(s.info);
   return out;
 }

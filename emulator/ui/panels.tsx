@@ -5,7 +5,7 @@ import { Box, Text } from "ink";
 import type { ReactNode } from "react";
 import type { DisasmLine } from "./disasm.js";
 import type { StageView } from "./entry_path.js";
-import { fit, hex } from "./format.js";
+import { fit, fitLine, hex } from "./format.js";
 import type { PtRegsLine, RegView, StackLine } from "./session.js";
 
 function Pane(props: { title: string; width: number; height: number; children?: ReactNode; lines?: ReactNode[] }) {
@@ -20,17 +20,19 @@ function Pane(props: { title: string; width: number; height: number; children?: 
   );
 }
 
-export function SyscallList(props: { lines: { index: number; text: string }[]; selected: number | undefined; width: number; height: number; filter: string; breakpoints: string[] }) {
+/** Syscalls are numbered; signal, fork/exec and exit lines (`marker`) are not, and are dimmed. */
+export function SyscallList(props: { lines: { index: number; text: string; key?: string; marker?: boolean }[]; selected: number | undefined; width: number; height: number; filter: string; breakpoints: string[] }) {
   const { lines, height, width } = props;
   let first = Math.max(0, lines.length - height); // follow the newest
-  const sel = lines.findIndex((l) => l.index === props.selected);
+  const sel = lines.findIndex((l) => !l.marker && l.index === props.selected);
   if (sel >= 0 && sel < first) first = sel;
   const shown = lines.slice(first, first + height);
-  const title = `Syscalls ${lines.length}${props.filter ? ` /${props.filter}` : ""}${props.breakpoints.length ? `  break: ${props.breakpoints.join(",")}` : ""}`;
+  const title = `Syscalls ${lines.filter((l) => !l.marker).length}${props.filter ? ` /${props.filter}` : ""}${props.breakpoints.length ? `  break: ${props.breakpoints.join(",")}` : ""}`;
   const rows = shown.length
     ? shown.map((l) => {
+      if (l.marker) return <Text key={l.key ?? l.text} color="magenta">{fit(`     ${l.text}`, width)}</Text>;
       const on = l.index === props.selected;
-      return <Text key={l.index} inverse={on} color={on ? "cyan" : undefined}>{fit(`${on ? "▶" : " "}${String(l.index + 1).padStart(3)} ${l.text}`, width)}</Text>;
+      return <Text key={l.key ?? l.index} inverse={on} color={on ? "cyan" : undefined}>{fitLine(`${on ? "▶" : " "}${String(l.index + 1).padStart(3)} ${l.text}`, width)}</Text>;
     })
     : [<Text key="none" dimColor>{fit(props.filter ? "  (no syscall matches the filter)" : "  (none yet: n runs to the next one)", width)}</Text>];
   return <Pane title={title} width={width} height={height} lines={rows} />;
@@ -160,7 +162,8 @@ export function StatusBar(props: { width: number; prompt?: { label: string; text
 
 export const HELP_LINES = [
   "n   next syscall: run to the next syscall instruction (or vDSO call)",
-  "s   one instruction (syscall/sysenter land on the entry stub)",
+  "s   one instruction of the process the scheduler runs (syscall/",
+  "    sysenter land on the entry stub); panels follow that process",
   "i   next stage of the entry path: instruction, CPU transition, stub,",
   "    generic entry + service routine + exit (one trap), return, user",
   "o   out: run until the return instruction has taken you back to CPL 3",

@@ -1,16 +1,25 @@
 // The stepping debugger behind `sysgate step`, without any terminal: run modes (one
 // instruction, next stage, next syscall, out to user mode, continue), breakpoints on syscalls,
-// the syscall list and each syscall's entry path filled from the hook events, register change
-// marks and step back. The ink panels only read from it, so tests drive it directly.
+// the syscall list of every process and each syscall's entry path filled from the hook events,
+// register change marks and step back. The ink panels only read from it, so tests drive it directly.
+//
+// Every process is its own machine. The panels describe the process whose event is current
+// (after a step: the one the scheduler ran); `s` executes one instruction of whichever process
+// the scheduler runs, since Machine.step() has no way to pick one.
 
-import type { CpuState, HookEvents, HookPoint } from "../../kernel-model/hooks.js";
+import type { CpuState, HookEvents, HookPoint, HookRegistry } from "../../kernel-model/hooks.js";
 import type { Reg } from "../../kernel-model/cpu.js";
 import { PT_REGS_32, PT_REGS_64 } from "../../kernel-model/entry/pt_regs.js";
+import type { ExitState, LinuxKernel } from "../../kernel-model/linux.js";
+import type { LinuxI386 } from "../../kernel-model/linux_i386.js";
+import type { LinuxX86_64 } from "../../kernel-model/linux_x86_64.js";
+import type { Task } from "../../kernel-model/sched/task.js";
+import { beginCall, formatCall, formatResult } from "../../kernel-model/trace/format.js";
+import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
 import type { Machine } from "../machine.js";
-import type { ExitState } from "../../kernel-model/linux.js";
 import { Disassembler, type DisasmLine } from "./disasm.js";
 import { entryPath, type Stage, type StageView, type SyscallRecord } from "./entry_path.js";
-import { hex, readVirtual, straceLine } from "./format.js";
+import { hex, readVirtual } from "./format.js";
 import { UndoRing } from "./snapshots.js";
 
 export type RunMode = "syscall" | "stage" | "out" | "continue";
@@ -18,6 +27,8 @@ export type RunMode = "syscall" | "stage" | "out" | "continue";
 export interface RegView { name: string; value: bigint; changed: boolean }
 export interface StackLine { address: bigint; value: bigint; note: string | undefined; sp: boolean }
 export interface PtRegsLine { field: string; address: bigint; value: bigint; pushed: boolean }
+/** A line of the syscall list: a syscall (numbered by `index`) or a signal/process line (`marker`). */
+export interface ListLine { index: number; key: string; text: string; record?: SyscallRecord; marker?: boolean }
 
 const REGS_64: Reg[] = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ss"];
 const REGS_32: Reg[] = ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags", "cs", "ss", "ds", "es", "fs", "gs"];
@@ -29,10 +40,13 @@ const CHUNK = 20_000;
 /** Bound on the walk from the boot code to the program's first instruction. */
 const BOOT_STEPS = 10_000;
 
-interface Refire { ip: bigint; points: HookPoint[] }
+type Entry = { kind: "syscall"; index: number } | { kind: "marker"; text: string };
+interface Refire { pid: number; ip: bigint; points: HookPoint[] }
 interface UiState {
-  count: number; last: SyscallRecord | undefined; prev: bigint[]; cur: bigint[]; message: string;
-  refire: Refire | undefined;
+  count: number; entries: number; live: SyscallRecord[]; regs: Map<number, bigint[]>; prev: bigint[]; cur: bigint[];
+  focus: number; message: string; refire: Refire | undefined;
+  /** Set when the action is over: whether it touched the first process alone (only then can it be undone). */
+  solo?: boolean; other?: string;
 }
 
 export class StepSession {
@@ -44,33 +58,48 @@ export class StepSession {
   message = "";
   /** Milliseconds the last action spent in the engine and the model (not drawing). */
   lastActionMs = 0;
-  readonly bits: 64 | 32;
-  private readonly regNames: Reg[];
+  private readonly entries: Entry[] = [];
+  /** Every pid seen: more than one, and lines get strace -f's `[pid N]`. */
+  private readonly pids = new Set<number>();
+  /** Each process's latest syscall. */
+  private readonly lastByPid = new Map<number, SyscallRecord>();
+  /** The process the panels describe: whose event came last, or the one the scheduler ran. */
+  private focus: number;
+  /** Registers of each process at its last stop, for the change marks. */
+  private regsAt = new Map<number, bigint[]>();
   private prevRegs: bigint[];
   private curRegs: bigint[];
   private hit: string | undefined;
   private stopAsked = false;
-  private readonly undo: UndoRing<UiState>;
+  private undo: UndoRing<UiState>;
+  private open: UiState | undefined;
+  /** Pids that ran or reported during the current action, and whether a process was created or replaced. */
+  private touched = new Set<number>();
+  private lifecycle: string | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private actionStart = 0;
-  /** Trap events (point, address) seen during the current action. */
-  private trapEvents: { point: HookPoint; address: bigint }[] = [];
+  /** Trap events (pid, point, address) seen during the current action. */
+  private trapEvents: { pid: number; point: HookPoint; address: bigint }[] = [];
   /** The trap events at the IP where the last action stopped: the next instruction repeats them. */
   private refire: Refire | undefined;
+  /** The strace formatter, fed only the events whose lines the list shows as they are (vDSO, signals, exits). */
+  private readonly tracer: { feed<P extends "vdso" | "signal" | "process">(p: P, e: HookEvents[P]): string | undefined };
 
   private constructor(readonly machine: Machine, readonly disasm: Disassembler) {
-    this.bits = machine.cpu.bits;
-    this.regNames = this.bits === 64 ? REGS_64 : REGS_32;
-    const points: HookPoint[] = ["instruction", "transition", "entry_stub", "syscall_entry", "syscall_exit", "return", "vdso"];
+    this.focus = machine.task.pid;
+    this.pids.add(this.focus);
+    this.tracer = lineTracer(machine);
+    const points: HookPoint[] = ["instruction", "transition", "entry_stub", "syscall_entry", "syscall_exit", "return", "vdso", "signal", "process"];
     for (const p of points) this.unsubscribe.push(machine.hooks.on(p, (e) => this.onEvent(p, e)));
     this.bootToUser();
-    this.curRegs = this.readRegs();
+    this.curRegs = this.readRegs(this.view);
     this.prevRegs = this.curRegs;
+    this.regsAt.set(this.focus, this.curRegs);
     this.undo = new UndoRing<UiState>(machine);
   }
 
   static async create(machine: Machine): Promise<StepSession> {
-    return new StepSession(machine, await Disassembler.create(machine));
+    return new StepSession(machine, await Disassembler.create());
   }
 
   /** The machine starts in the kernel's boot code: walk it to the program's first instruction. */
@@ -82,23 +111,57 @@ export class StepSession {
     this.message = "at the program's entry point: n next syscall, s step, i next stage, ? help";
   }
 
-  get ip(): bigint { return this.machine.cpu.get(this.bits === 64 ? "rip" : "eip"); }
-  get sp(): bigint { return this.machine.cpu.get(this.bits === 64 ? "rsp" : "esp"); }
-  cpl(): number { return Number(this.machine.cpu.get("cs") & 3n); }
+  // ---- which process ------------------------------------------------------------------------
+
+  private task(pid: number): Task | undefined {
+    return this.machine.kstate.sched.tasks.get(pid);
+  }
+
+  /** A process whose machine can still be read (an ended child's engine is closed; the first process's is kept). */
+  private usable(t: Task | undefined): t is Task {
+    return !!t && (t === this.machine.task || !t.machine.done);
+  }
+
+  /** The process the panels show: the focus if it still runs, else the one the scheduler has, else the first. */
+  get view(): Task {
+    const t = this.task(this.focus);
+    if (this.usable(t)) return t;
+    const cur = this.machine.kstate.sched.current;
+    return this.usable(cur) ? cur : this.machine.task;
+  }
+  get viewPid(): number { return this.view.pid; }
+  /** Several processes have been seen: lines and titles name the pid. */
+  get multiProcess(): boolean { return this.pids.size > 1; }
+
+  private kernelOf(t: Task): LinuxX86_64 | LinuxI386 { return t.machine as LinuxX86_64 | LinuxI386; }
+  get bits(): 64 | 32 { return this.view.machine.cpu.bits; }
+  get ip(): bigint { return ipOf(this.view.machine); }
+  get sp(): bigint { return this.view.machine.cpu.get(this.bits === 64 ? "rsp" : "esp"); }
+  cpl(): number { return Number(this.view.machine.cpu.get("cs") & 3n); }
   get running(): boolean { return this.mode !== undefined; }
-  get current(): SyscallRecord | undefined { return this.records[this.records.length - 1]; }
+  /** The syscall of the process on view: the one the entry path shows and the list selects. */
+  get current(): SyscallRecord | undefined { return this.lastByPid.get(this.viewPid); }
   get undoDepth(): number { return this.undo.depth; }
 
   // ---- events -------------------------------------------------------------------------------
 
-  private newRecord(mechanism: SyscallRecord["mechanism"], nr: number, name: string | undefined): SyscallRecord {
-    const regs = this.bits === 64 ? ARG_REGS_64 : ARG_REGS_32;
-    const r: SyscallRecord = { index: this.records.length, mechanism, nr, name, args: regs.map((x) => this.machine.cpu.get(x)),
+  private newRecord(pid: number, mechanism: SyscallRecord["mechanism"], nr: number, name: string | undefined): SyscallRecord {
+    const t = this.task(pid)!;
+    const cpu = t.machine.cpu;
+    const regs = cpu.bits === 64 ? ARG_REGS_64 : ARG_REGS_32;
+    const r: SyscallRecord = { index: this.records.length, pid, prefixed: this.multiProcess, mechanism, nr, name, args: regs.map((x) => cpu.get(x)),
       instructions: [], stage: "instruction", seen: [], done: false };
-    const prev = this.current;
+    if (mechanism !== "vdso") r.call = beginCall(nr, name, r.args, t.mm, { abi: t.machine.abi });
+    const prev = this.lastByPid.get(pid);
     if (prev && !prev.done) prev.done = true; // a vDSO call, or a syscall that never came back (exit)
     this.records.push(r);
+    this.entries.push({ kind: "syscall", index: r.index });
+    this.lastByPid.set(pid, r);
     return r;
+  }
+
+  private marker(pid: number, text: string): void {
+    this.entries.push({ kind: "marker", text: (this.multiProcess ? pidPrefix(pid) : "") + text });
   }
 
   private mark(r: SyscallRecord, s: Stage): void {
@@ -107,45 +170,72 @@ export class StepSession {
   }
 
   private onEvent<P extends HookPoint>(point: P, ev: HookEvents[P]): void {
+    const pid = ev.pid;
+    this.pids.add(pid);
+    this.touched.add(pid);
+    this.focus = pid;
+    const t = this.task(pid);
     // A stop inside a code trap leaves the IP on the trapped instruction: resuming fires the
     // trap again. Those repeats (only events: these traps have no other effect) are dropped.
     const trap = point === "entry_stub" || point === "return" || point === "vdso" ||
       (ev.point === "instruction" && ev.instruction === "call __kernel_vsyscall");
-    if (trap) {
-      const address = this.ip; // in a code trap: the trapped instruction (not ev.address: a call's site)
-      if (this.refire && address === this.refire.ip && this.refire.points.includes(point)) return;
-      this.trapEvents.push({ point, address });
-    }
-    let r = this.current;
+    if (trap && t) {
+      const address = ipOf(t.machine); // in a code trap: the trapped instruction (not ev.address: a call's site)
+      if (this.refire && pid === this.refire.pid && address === this.refire.ip && this.refire.points.includes(point)) return;
+      // only the latest traps at one address can repeat: an earlier syscall's entry_stub at the
+      // same address must not hide this one's
+      const prev = this.trapEvents[this.trapEvents.length - 1];
+      if (prev && (prev.pid !== pid || prev.address !== address)) this.trapEvents = [];
+      this.trapEvents.push({ pid, point, address });
+    } else this.trapEvents = [];
+    const last = this.lastByPid.get(pid);
+    let r = last;
     const live = r && !r.done ? r : undefined;
     switch (ev.point) {
       case "instruction": {
         // sysenter arrives twice: `call __kernel_vsyscall`, then `sysenter` inside it
         const again = live && live.mechanism === "sysenter" && ev.instruction === "sysenter" && !live.seen.includes("transition");
-        r = again ? live! : this.newRecord(ev.mechanism, ev.nr, ev.name);
+        // a call that slept runs its instruction again when woken: still the same call (as strace shows it)
+        const restart = !again && last && last.mechanism === ev.mechanism && last.nr === ev.nr && last.seen.includes("generic") && !last.seen.includes("exit");
+        if (again) r = live!;
+        else if (restart) {
+          r = last!;
+          Object.assign(r, { restarts: (r.restarts ?? 0) + 1, done: false, seen: [], instructions: [], transition: undefined, stub: undefined, ret: undefined });
+        } else r = this.newRecord(pid, ev.mechanism, ev.nr, ev.name);
         r.instructions.push({ text: ev.instruction, address: ev.address, fn: ev.function });
         this.mark(r, "instruction");
-        this.maybeStop(ev, r, !again);
+        this.maybeStop(ev, r, !again && !restart);
         return;
       }
       case "vdso": {
-        r = this.newRecord("vdso", -1, ev.function.replace(/^__vdso_/, ""));
+        const line = this.tracer.feed("vdso", ev);
+        if (line === undefined) return; // one function under two names: the formatter shows it once
+        r = this.newRecord(pid, "vdso", -1, ev.function.replace(/^__vdso_/, ""));
         r.args = ev.args;
         r.vdso = { function: ev.function, address: ev.address };
+        r.text = line.replace(/^(.*?\)) +=/, "$1 =");
         this.mark(r, "vdso");
         this.maybeStop(ev, r, true);
         return;
       }
+      case "signal": {
+        this.onSignal(ev, live);
+        return;
+      }
+      case "process": {
+        this.onProcess(ev, live);
+        return;
+      }
     }
-    if (!live) return; // an exception's entry or return, not a syscall's
+    // an exception's entry or return, not a syscall's: a syscall that went back to user mode is over
+    if (!live || live.seen.includes("return")) return;
     r = live;
     switch (ev.point) {
       case "transition": {
         r.transition = { before: ev.before, after: ev.after, msrs: ev.msrs, gate: ev.gate };
-        if (ev.gate) {
-          const k = this.machine.kernel;
-          const size = this.bits === 64 ? 16 : 8;
-          r.transition.gateBytes = readVirtual(this.machine, k.boot.idt.va + BigInt(ev.gate.vector * size), size);
+        if (ev.gate && t) {
+          const size = t.machine.cpu.bits === 64 ? 16 : 8;
+          r.transition.gateBytes = readVirtual(t, this.kernelOf(t).boot.idt.va + BigInt(ev.gate.vector * size), size);
         }
         this.mark(r, "transition");
         break;
@@ -155,16 +245,21 @@ export class StepSession {
         this.mark(r, "entry_stub");
         break;
       case "syscall_entry":
-        r.args = [...ev.args];
         r.nr = ev.nr;
         r.name = ev.name;
         r.entryPoint = ev.entryPoint;
         r.ptRegs = ev.ptRegs;
+        // inputs are read now, before the service routine can change them; a restarted call keeps its first reading
+        if (t && !r.restarts) {
+          r.args = [...ev.args];
+          r.call = beginCall(ev.nr, ev.name, ev.args, t.mm, { abi: t.machine.abi });
+        }
         this.mark(r, "generic");
         this.mark(r, "service"); // the TypeScript routine runs inside the same trap, right after
         return; // never a stop here: see maybeStop
       case "syscall_exit":
         r.result = ev.result;
+        this.finishText(r, t);
         this.mark(r, "exit");
         return;
       case "return":
@@ -173,6 +268,56 @@ export class StepSession {
         break;
     }
     this.maybeStop(ev, r, false);
+  }
+
+  /** The strace line once the result is known (outputs such as read()'s buffer are read now). */
+  private finishText(r: SyscallRecord, t: Task | undefined): void {
+    if (!r.call || !t) return;
+    const abi = t.machine.abi;
+    r.text = `${formatCall(r.call, r.result, t.mm, { abi })} = ${formatResult(r.call, r.result, abi)}`;
+  }
+
+  /** `--- SIGxxx {...} ---` in the list; on a syscall's way out, the signal stage of its entry path too. */
+  private onSignal(ev: HookEvents["signal"], live: SyscallRecord | undefined): void {
+    const line = this.tracer.feed("signal", ev);
+    if (line !== undefined) this.marker(ev.pid, line);
+    const t = this.task(ev.pid);
+    // delivered at an exception's return (a fault), or with no syscall in progress: a list line only
+    if (!live || live.seen.includes("return") || live.mechanism === "vdso" || !t) return;
+    const regs = live.ptRegs !== undefined ? t.machine.ptRegs(live.ptRegs) : undefined;
+    const read = regs && { ip: regs.get("ip"), sp: regs.get("sp"), ax: regs.get("ax"), di: regs.get(t.machine.cpu.bits === 64 ? "di" : "ax"), flags: regs.get("flags") };
+    live.signal = { action: ev.action, name: ev.action === "sigreturn" ? (live.name ?? ev.name) : ev.name,
+      info: line?.match(/\{.*\}/)?.[0], handler: ev.handler, frame: ev.frame, regs: read };
+    // a sleeping call interrupted without SA_RESTART: its exit hook never ran, regs->ax says -EINTR
+    if (ev.action === "handler" && live.result === undefined && read && BigInt.asIntN(t.machine.cpu.bits, read.ax) === -4n) {
+      live.result = read.ax;
+      this.finishText(live, t);
+      this.mark(live, "exit");
+    }
+    this.mark(live, "signal");
+  }
+
+  /** fork and exec markers, `+++ exited with N +++`; an execve's line ends with 0 (it never returns). */
+  private onProcess(ev: HookEvents["process"], live: SyscallRecord | undefined): void {
+    this.lifecycle = `pid ${ev.pid} ${ev.action === "fork" ? "forked" : ev.action === "exec" ? "exec'd" : "exited"}`;
+    if (ev.action === "fork") {
+      this.pids.add(ev.child!);
+      this.marker(ev.pid, `=== fork: child pid ${ev.child} ===`);
+      return;
+    }
+    if (ev.action === "exec") {
+      if (live) {
+        live.result = 0n;
+        this.finishText(live, this.task(ev.pid));
+        this.mark(live, "exit");
+        live.done = true;
+      }
+      this.marker(ev.pid, `=== exec ${ev.program} ===`);
+      return;
+    }
+    if (live) live.done = true;
+    const line = this.tracer.feed("process", ev);
+    if (line !== undefined) this.marker(ev.pid, line);
   }
 
   private matchesBreak(r: SyscallRecord): boolean {
@@ -202,8 +347,9 @@ export class StepSession {
   // ---- actions ------------------------------------------------------------------------------
 
   private saveState(): UiState {
-    const last = this.current;
-    return { count: this.records.length, last: last && structuredClone(last), prev: this.prevRegs, cur: this.curRegs, message: this.message, refire: this.refire };
+    const live = [...this.lastByPid.values()].filter((r) => !r.done).map((r) => structuredClone(r));
+    return { count: this.records.length, entries: this.entries.length, live, regs: new Map(this.regsAt), prev: this.prevRegs, cur: this.curRegs,
+      focus: this.focus, message: this.message, refire: this.refire };
   }
 
   private begin(): boolean {
@@ -212,33 +358,51 @@ export class StepSession {
       return false;
     }
     this.actionStart = performance.now();
-    this.undo.begin(this.saveState());
+    // the first process exec'd onto a new machine: the old ring's pages and contexts are of no use
+    if (this.undo.kernel !== this.machine.kernel) this.undo = new UndoRing<UiState>(this.machine);
+    this.open = this.saveState();
+    this.undo.begin(this.open);
+    this.touched = new Set();
+    this.lifecycle = undefined;
     this.hit = undefined;
     this.stopAsked = false;
     this.trapEvents = [];
     return true;
   }
 
-  /** After every stop: register marks, a finished syscall, the undo record. */
+  /** After every stop: finished syscalls, register marks, the undo record. */
   private end(): void {
-    const r = this.current;
-    if (r && !r.done && r.stage === "return" && this.cpl() === 3) {
-      r.done = true;
-      this.mark(r, "user");
+    for (const r of this.lastByPid.values()) {
+      const t = this.task(r.pid);
+      if (!r.done && r.stage === "return" && this.usable(t) && !t.machine.done && (t.machine.cpu.get("cs") & 3n) === 3n) {
+        r.done = true;
+        this.mark(r, "user");
+      }
     }
     this.noteRefire();
-    this.prevRegs = this.curRegs;
-    this.curRegs = this.readRegs();
+    const v = this.view;
+    this.curRegs = this.readRegs(v);
+    this.prevRegs = this.regsAt.get(v.pid) ?? this.curRegs;
+    if (this.prevRegs.length !== this.curRegs.length) this.prevRegs = this.curRegs; // exec'd to the other ABI
+    this.regsAt.set(v.pid, this.curRegs);
+    if (this.open) {
+      const first = this.machine.task.pid;
+      this.open.other = this.lifecycle ?? [...this.touched].find((p) => p !== first)?.toString();
+      this.open.solo = this.open.other === undefined;
+      this.open = undefined;
+    }
     this.undo.commit();
     this.mode = undefined;
     this.lastActionMs = performance.now() - this.actionStart;
   }
 
-  /** Remembers the trap events at the IP the machine stopped on: resuming fires them again. */
+  /** Remembers the trap events at the IP the stopped process is on: resuming fires them again. */
   private noteRefire(): void {
-    const ip = this.ip;
-    const points = this.trapEvents.filter((e) => e.address === ip).map((e) => e.point);
-    this.refire = points.length ? { ip, points } : undefined;
+    const t = this.machine.kstate.sched.current;
+    if (!this.usable(t) || t.machine.done) { this.refire = undefined; return; }
+    const ip = ipOf(t.machine);
+    const points = this.trapEvents.filter((e) => e.pid === t.pid && e.address === ip).map((e) => e.point);
+    this.refire = points.length ? { pid: t.pid, ip, points } : undefined;
   }
 
   private exitText(): string {
@@ -246,28 +410,38 @@ export class StepSession {
     return e.signal !== undefined ? `killed by signal ${e.signal}${e.detail ? `: ${e.detail}` : ""}` : `exit status ${e.code ?? 0}`;
   }
 
-  /** One engine call; false when the program ended. */
+  /** One engine call (of the process the scheduler picks); false when the program ended. */
   private drive(count: number): boolean {
     if (this.refire) {
       // the first instruction alone, so only its repeated trap events are dropped
       const r = this.machine.step(1);
       this.refire = undefined;
+      this.ran();
       if (!r.paused) return this.ended(r);
       if (--count <= 0 || this.hit) return true;
     }
     const r = this.machine.step(count);
+    this.ran();
     return r.paused ? true : this.ended(r);
+  }
+
+  /** The process that just executed is the one on view. */
+  private ran(): void {
+    const t = this.machine.kstate.sched.current;
+    if (!t) return;
+    this.touched.add(t.pid);
+    this.focus = t.pid;
   }
 
   private ended(r: ExitState): false {
     this.exit = r;
-    const last = this.current;
-    if (last) last.done = true; // exit never returns: strace's "= ?" unless the exit hook gave a value
+    for (const rec of this.lastByPid.values()) rec.done = true; // exit never returns: strace's "= ?" unless the exit hook gave a value
+    this.focus = this.machine.task.pid;
     this.message = `program ended: ${this.exitText()}`;
     return false;
   }
 
-  /** `s`: one instruction (a syscall/sysenter lands on the entry stub; int $0x80 on the gate's target). */
+  /** `s`: one instruction of the process the scheduler runs (a syscall/sysenter lands on the entry stub). */
   stepInstruction(): void {
     if (!this.begin()) return;
     if (this.drive(1)) this.message = `stepped to ${this.where()}`;
@@ -309,10 +483,11 @@ export class StepSession {
       }
       // Through the kernel the stage walk goes one instruction at a time (a few dozen): the
       // generic entry's stages end with its trap instruction, where no hook may stop.
-      const before = this.current?.seen.length;
+      const rec = this.current;
+      const before = rec?.seen.length;
       const single = this.mode === "stage" && this.cpl() === 0;
       if (!this.drive(single ? 1 : CHUNK)) break;
-      if (single && !this.hit && this.current?.seen.length !== before) this.hit = `stage: ${this.current!.stage}`;
+      if (single && !this.hit && this.current && (this.current !== rec || this.current.seen.length !== before)) this.hit = `stage: ${this.current.stage}`;
       if (this.hit) {
         if (this.mode === "out") {
           // stopped on the return instruction: execute it to land in user mode
@@ -332,7 +507,7 @@ export class StepSession {
     if (this.start(mode)) while (!this.slice(1000));
   }
 
-  /** `r`: back to the state before the last action. */
+  /** `r`: back to the state before the last action (only an action of the first process alone). */
   stepBack(): boolean {
     if (this.mode) return false;
     if (this.exit) {
@@ -340,15 +515,26 @@ export class StepSession {
       this.message = "the program has ended: no stepping back past its exit";
       return false;
     }
-    const s = this.undo.undo();
-    if (!s) {
+    const peek = this.undo.peek();
+    if (!peek) {
       this.message = "nothing to step back to";
       return false;
     }
+    if (!peek.solo) {
+      // other processes' machines, and the process table, are not recorded
+      this.message = `no stepping back: the last key ran ${/^\d+$/.test(peek.other ?? "") ? `pid ${peek.other}` : peek.other} (only the first process's own steps rewind)`;
+      return false;
+    }
+    const s = this.undo.undo()!;
     this.records.length = s.count;
-    if (s.last) this.records[s.count - 1] = s.last;
+    this.entries.length = s.entries;
+    for (const r of s.live) this.records[r.index] = r;
+    this.lastByPid.clear();
+    for (const r of this.records) this.lastByPid.set(r.pid, r);
+    this.regsAt = s.regs;
     this.prevRegs = s.prev;
     this.curRegs = s.cur;
+    this.focus = s.focus;
     this.refire = s.refire;
     this.message = `stepped back to ${this.where()} (registers and memory; kernel objects and output stay)`;
     return true;
@@ -369,9 +555,11 @@ export class StepSession {
     return undefined;
   }
 
+  /** `symbol+off (CPL n)`, with the pid once there are several processes. */
   where(): string {
-    const d = this.machine.kernel.symbols.describe(this.ip);
-    return `${d ?? "0x" + hex(this.ip)} (CPL ${this.cpl()})`;
+    const v = this.view;
+    const d = v.machine.symbols.describe(this.ip);
+    return `${d ?? "0x" + hex(this.ip)} (CPL ${this.cpl()}${this.multiProcess ? `, pid ${v.pid}` : ""})`;
   }
 
   close(): void {
@@ -380,44 +568,55 @@ export class StepSession {
 
   // ---- views --------------------------------------------------------------------------------
 
-  private readRegs(): bigint[] {
-    return this.regNames.map((r) => this.machine.cpu.get(r));
+  private readRegs(t: Task): bigint[] {
+    const cpu = t.machine.cpu;
+    return (cpu.bits === 64 ? REGS_64 : REGS_32).map((r) => cpu.get(r));
   }
 
   registers(): RegView[] {
-    return this.regNames.map((name, i) => ({ name, value: this.curRegs[i], changed: this.curRegs[i] !== this.prevRegs[i] }));
+    const names = this.curRegs.length === REGS_64.length ? REGS_64 : REGS_32;
+    return names.map((name, i) => ({ name, value: this.curRegs[i], changed: this.curRegs[i] !== this.prevRegs[i] }));
   }
 
-  syscallLines(filter = ""): { index: number; text: string; record: SyscallRecord }[] {
+  /** The list: every process's syscalls (strace -f style), signal deliveries, forks, execs and exits. */
+  syscallLines(filter = ""): ListLine[] {
     const f = filter.toLowerCase();
-    return this.records
-      .map((r) => ({ index: r.index, record: r, text: this.syscallText(r) }))
+    return this.entries
+      .map((e, i): ListLine => (e.kind === "syscall"
+        ? { index: e.index, key: `s${e.index}`, record: this.records[e.index], text: this.syscallText(this.records[e.index]) }
+        : { index: -1, key: `m${i}`, text: e.text, marker: true }))
       .filter((l) => !f || l.text.toLowerCase().includes(f));
   }
 
   syscallText(r: SyscallRecord): string {
-    if (r.mechanism === "vdso") return `${r.vdso?.function ?? "vdso"}() [vDSO]`;
-    const line = straceLine(r.name, r.nr, r.args, r.result, this.bits);
-    return r.result === undefined ? line.replace(/ = \?$/, r.done ? " = ?" : " ...") : line;
+    const prefix = r.prefixed ? pidPrefix(r.pid) : "";
+    if (r.text !== undefined) return prefix + r.text;
+    if (r.mechanism === "vdso" || !r.call) return `${prefix}${r.name ?? r.nr}(...)`;
+    const t = this.task(r.pid);
+    const abi = t?.machine.abi ?? (this.bits === 64 ? "x86_64" : "i386");
+    // in progress: outputs not filled yet show as the pointers they are
+    const head = formatCall(r.call, undefined, t?.mm ?? { read: () => { throw new Error("gone"); } }, { abi });
+    return `${prefix}${head}${r.done ? " = ?" : " ..."}`;
   }
 
   entryPath(): { record: SyscallRecord | undefined; stages: StageView[] } {
     const r = this.current;
-    return { record: r, stages: r ? entryPath(r, this.bits) : [] };
+    return { record: r, stages: r ? entryPath(r, r.pid === this.viewPid ? this.bits : (this.task(r.pid)?.machine.cpu.bits ?? this.bits)) : [] };
   }
 
   disassembly(lines: number): DisasmLine[] {
-    return this.disasm.around(this.ip, lines);
+    return this.disasm.around(this.view, this.ip, lines);
   }
 
   stack(lines: number): StackLine[] {
+    const v = this.view;
     const size = this.bits === 64 ? 8 : 4;
     const sp = this.sp;
-    const bytes = readVirtual(this.machine, sp, lines * size);
+    const bytes = readVirtual(v, sp, lines * size);
     const out: StackLine[] = [];
     for (let i = 0; i + size <= bytes.length; i += size) {
       const value = size === 8 ? bytes.readBigUInt64LE(i) : BigInt(bytes.readUInt32LE(i));
-      out.push({ address: sp + BigInt(i), value, note: this.machine.kernel.symbols.describe(value), sp: i === 0 });
+      out.push({ address: sp + BigInt(i), value, note: v.machine.symbols.describe(value), sp: i === 0 });
     }
     return out;
   }
@@ -425,11 +624,12 @@ export class StepSession {
   /** The pt_regs frame of the syscall in progress, field by field (only while in the kernel). */
   ptRegs(): { address: bigint; lines: PtRegsLine[] } | undefined {
     if (this.cpl() !== 0) return undefined;
-    const k = this.machine.kernel;
+    const v = this.view;
+    const k = this.kernelOf(v);
     const names = this.bits === 64 ? PT_REGS_64 : PT_REGS_32;
     const size = this.bits === 64 ? 8 : 4;
     const address = this.current?.ptRegs ?? k.boot.stackTop - BigInt(names.length * size);
-    const bytes = readVirtual(this.machine, address, names.length * size);
+    const bytes = readVirtual(v, address, names.length * size);
     if (bytes.length < names.length * size) return undefined;
     const sp = this.sp;
     const onKernelStack = sp >= k.boot.stackTop - BigInt(k.boot.stack.size) && sp <= k.boot.stackTop;
@@ -447,16 +647,41 @@ export class StepSession {
     const r = this.current;
     if (r && r.mechanism !== "vdso") {
       const cand = r.args[1];
-      if (cand > 0xffffn && readVirtual(this.machine, cand, 1).length) return cand;
+      if (cand > 0xffffn && readVirtual(this.view, cand, 1).length) return cand;
     }
     return this.sp;
   }
 
   memory(address: bigint, length: number): Buffer {
-    return readVirtual(this.machine, address, length);
+    return readVirtual(this.view, address, length);
   }
 
   output(): { stdout: string; stderr: string } {
     return { stdout: this.machine.stdout.toString("latin1"), stderr: this.machine.stderr.toString("latin1") };
   }
+}
+
+const ipOf = (k: LinuxKernel): bigint => k.cpu.get(k.cpu.bits === 64 ? "rip" : "eip");
+
+/** strace -f's prefix, as `sysgate trace` writes it. */
+const pidPrefix = (pid: number): string => `[pid ${String(pid).padStart(5)}] `;
+
+/**
+ * The lines `sysgate trace` prints for vDSO calls, signals and process exits, from its own
+ * SyscallTracer: it is attached to a private hook registry and fed single events, and the line it
+ * writes is taken back without its pid prefix (the list adds its own).
+ */
+function lineTracer(machine: Machine) {
+  const handlers = new Map<HookPoint, (e: never) => void>();
+  const hooks = { on: (p: HookPoint, fn: (e: never) => void) => { handlers.set(p, fn); return () => {}; } } as Pick<HookRegistry, "on">;
+  let out = "";
+  new SyscallTracer({ ...traceTargetOf(machine.kstate), hooks, onEverySyscall: () => {} }, { write: (s) => { out += s; } }).attach();
+  return {
+    feed<P extends "vdso" | "signal" | "process">(p: P, e: HookEvents[P]): string | undefined {
+      out = "";
+      (handlers.get(p) as ((x: HookEvents[P]) => void) | undefined)?.(e);
+      const line = out.trimEnd().split("\n").pop();
+      return line ? line.replace(/^\[pid +\d+\] /, "") : undefined;
+    },
+  };
 }

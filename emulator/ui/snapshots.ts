@@ -8,9 +8,13 @@
 // memory hook would miss them), costs one pass over the used RAM per action (about 0.1 ms per
 // MiB here) and no per-instruction work, so `c` runs at full speed. What it does not rewind:
 // kernel objects kept in TypeScript (file offsets, VMAs, output already captured, the clock).
+// It covers the first process's machine only (the one Machine.resumeAt can move): the session
+// refuses to step back over an action that ran another process, and starts a new ring when the
+// first process exec'd onto a new machine.
 
 import type { CpuContext } from "../../kernel-model/cpu.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
+import type { LinuxKernel } from "../../kernel-model/linux.js";
 import type { Machine } from "../machine.js";
 
 export interface UndoRecord<T> {
@@ -28,25 +32,29 @@ export class UndoRing<T> {
   /** Engine contexts of dropped records, reused: each one is a native allocation. */
   private readonly spare: CpuContext[] = [];
 
+  /** The machine this ring rewinds: the first process's when the ring was made. */
+  readonly kernel: LinuxKernel;
+
   constructor(private readonly machine: Machine, readonly capacity = 64) {
+    this.kernel = machine.kernel;
     this.shadow = Buffer.from(this.mem.subarray(0, this.highWater()));
   }
 
-  private get mem(): Buffer { return this.machine.kernel.phys.mem; }
+  private get mem(): Buffer { return this.kernel.phys.mem; }
 
   /**
    * Frames are handed out upwards from a high-water mark and RAM above it is still zero, so only
    * [0, mark) can differ from the shadow.
    */
   private highWater(): number {
-    return this.machine.kernel.phys.highWater;
+    return this.kernel.phys.highWater;
   }
 
   get depth(): number { return this.ring.length; }
 
   /** Before an action: the CPU state and the UI state to come back to. */
   begin(state: T): void {
-    this.open = { ctx: this.machine.cpu.saveContext(this.spare.pop()), pages: new Map(), state };
+    this.open = { ctx: this.kernel.cpu.saveContext(this.spare.pop()), pages: new Map(), state };
   }
 
   /** After the action: record the pages it changed, keep the shadow in step. Returns how many. */
@@ -75,6 +83,11 @@ export class UndoRing<T> {
     return changed;
   }
 
+  /** The UI state of the record undo() would restore next. */
+  peek(): T | undefined {
+    return this.ring[this.ring.length - 1]?.state;
+  }
+
   /** Puts memory and CPU back as they were before the last action; returns its UI state. */
   undo(): T | undefined {
     const rec = this.ring.pop();
@@ -83,7 +96,7 @@ export class UndoRing<T> {
       bytes.copy(this.mem, pa);
       bytes.copy(this.shadow, pa);
     }
-    const cpu = this.machine.cpu;
+    const cpu = this.kernel.cpu;
     cpu.restoreContext(rec.ctx);
     this.spare.push(rec.ctx);
     cpu.flushTlb(); // page tables may have been among the pages put back
