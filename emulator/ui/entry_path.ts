@@ -127,7 +127,9 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
     detail: [], state: state("exit") });
   const sg = r.signal;
   if (sg) out.push({ id: "signal", label: "signal", title: signalTitle(sg), detail: signalDetail(sg, bits), state: state("signal") });
-  out.push({ id: "return", label: "return", title: r.ret?.instruction ?? n.ret, detail: r.ret ? cpuLines(r.ret, bits) : [], state: state("return") });
+  // a handler frame changed pt_regs: x86-64 leaves by iretq then, not sysretq
+  const ret = r.ret?.instruction ?? (sg?.action === "handler" && r.mechanism === "syscall" ? "iretq" : n.ret);
+  out.push({ id: "return", label: "return", title: ret, detail: r.ret ? cpuLines(r.ret, bits) : [], state: state("return") });
   out.push({ id: "user", label: "user", title: "back in user mode", detail: [], state: r.done ? "current" : "pending" });
   return out;
 }

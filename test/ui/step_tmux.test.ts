@@ -2,7 +2,7 @@
 // from the screen. One syscall per entry path: SYSCALL, int $0x80, sysenter via the vDSO.
 
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI, ROOT, ensureDist } from "../run/cli.js";
@@ -38,8 +38,9 @@ async function screenWith(want: string, timeout = 15000): Promise<string> {
   }
 }
 
-async function start(sample: string): Promise<void> {
-  const r = tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, process.execPath, CLI, "step", join("samples", "bin", sample));
+async function start(sample: string, ...args: string[]): Promise<void> {
+  const path = sample.startsWith(".") ? sample : join("samples", "bin", sample);
+  const r = tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, process.execPath, CLI, "step", ...args.slice(0, 1), path, ...args.slice(1));
   expect(r.status, r.stderr).toBe(0);
   await screenWith("paused");
 }
@@ -52,13 +53,13 @@ describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
     await start("x86_64/hello-syscall");
     keys("n");
     const s = await screenWith("next syscall: write");
-    expect(s).toContain("write(1, 0x402000, 19) ...");
+    expect(s).toContain('write(1, "hello from syscall\\n", 19) ...');
     expect(s).toContain("LSTAR ffffffff81000030");
     expect(s).toContain("<entry_SYSCALL_64>");
     keys("i");
     await screenWith("▶ stub    entry_SYSCALL_64");
     keys("i");
-    const t = await screenWith("write(1, 0x402000, 19) = 19");
+    const t = await screenWith('write(1, "hello from syscall\\n", 1… = 19');
     expect(t).toContain("pt_regs at ffffffff82008f58");
     keys("c");
     await screenWith("program ended: exit status 0");
@@ -87,5 +88,34 @@ describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
     const s = await screenWith("SYSENTER_EIP c100004e");
     expect(s).toContain("then sysenter at __kernel_vsyscall+0x5");
     expect(s).toContain("<entry_SYSENTER_32>");
+  });
+
+  const busybox = join(ROOT, ".cache/corpus/amd64/busybox");
+  it.skipIf(!existsSync(busybox))("busybox sh: a child's syscall with its pid, then the SIGUSR1 handler frame on the way out of kill", async () => {
+    await start("./.cache/corpus/amd64/busybox", "--deterministic", "sh", "-c", 'echo a | cat; trap "echo t" USR1; kill -USR1 $$');
+    keys("b");
+    await screenWith("break on syscall");
+    keys("write");
+    keys("Enter");
+    await screenWith("breakpoint on write");
+    keys("c");
+    const s = await screenWith("breakpoint: write");
+    expect(s).toContain("sysgate step busybox (x86-64) │ pid 1001 │ paused");
+    expect(s).toContain('[pid  1001] write(1, "a\\n", 2) ...');
+    expect(s).toContain("Entry path: SYSCALL (x86-64) pid 1001");
+    keys("b");
+    await screenWith("break on syscall");
+    keys("kill");
+    keys("Enter");
+    await screenWith("breakpoint on kill");
+    keys("c");
+    await screenWith("breakpoint: kill");
+    keys("i");
+    await screenWith("▶ stub");
+    keys("i");
+    const t = await screenWith("▶ signal  SIGUSR1 → handler");
+    expect(t).toContain("[pid  1000] --- SIGUSR1 {si_signo=SIGUS");
+    expect(t).toContain("frame at 7fffffff");
+    expect(t).toContain("· return  iretq");
   });
 });
