@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/global-setup.ts"],
     // Unicorn is a native library loaded through koffi: separate processes, not worker threads.
     pool: "forks",
     maxWorkers: 2,
