@@ -4,6 +4,7 @@
 import { archPrctlFamily } from "./arch/arch_prctl.js";
 import { tlsFamily } from "./arch/tls.js";
 import { fsSyscalls } from "./fs/index.js";
+import { credFamily } from "./kernel/cred.js";
 import { execFamily } from "./kernel/exec.js";
 import { exitFamily } from "./kernel/exit.js";
 import { forkFamily } from "./kernel/fork.js";
@@ -19,7 +20,7 @@ import { mmapFamily } from "./mm/mmap.js";
 import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
-  fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
+  fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
 };
 
