@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Machine } from "../../emulator/machine.js";
 import { benchHooks } from "./hooks.js";
+import { stepLatency } from "./step_latency.js";
 
 // dist/test/bench/run.js -> the repository root
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -124,3 +125,5 @@ await entryPaths();
 console.log("\nsyscalls per second by kind of hook (x86-64 getppid loop)\n");
 process.stdout.write(await benchHooks(N / 2));
 if (!process.argv.includes("--no-busybox")) busybox();
+console.log();
+process.stdout.write(stepLatency(ROOT));
