@@ -61,6 +61,22 @@ export interface Dentry {
   readonly inode: Inode;
 }
 
+/** struct kstatfs (include/linux/statfs.h): what statfs reports, before a user layout is chosen. */
+export interface Kstatfs {
+  type: bigint; bsize: bigint; blocks: bigint; bfree: bigint; bavail: bigint; files: bigint; ffree: bigint;
+  fsid: [number, number]; namelen: bigint; frsize: bigint; flags: bigint;
+}
+
+/** f_type magics (include/uapi/linux/magic.h) and f_flags bits (include/linux/statfs.h). */
+export const PROC_SUPER_MAGIC = 0x9fa0n;
+export const TMPFS_MAGIC = 0x01021994n;
+export const EXT4_SUPER_MAGIC = 0xef53n;
+export const ST_RDONLY = 0x1;
+export const ST_NOSUID = 0x2;
+export const ST_NODEV = 0x4;
+export const ST_NOEXEC = 0x8;
+export const ST_VALID = 0x20;
+
 /** Where a walk starts and what bounds it (struct nameidata's root and starting path). */
 export interface Nameidata {
   /** The task's root (chroot), a canonical guest path. */
@@ -468,6 +484,86 @@ export class Vfs {
     if (!isDir(src) && (po.trailingSlash || pn.trailingSlash)) throw new Errno(E.ENOTDIR);
     if (flags & RENAME_NOREPLACE && this.lookupMaybe(pn.parent.path, pn.last, newNd.pid)) throw new Errno(E.EEXIST);
     hostCall(() => fs.renameSync(hb(this.hostPathOf(from, mount)), hb(this.hostPathOf(to, mount))));
+  }
+
+  /** do_symlinkat: vfs_symlink. The text is stored as given; walks read it in the guest namespace. */
+  symlink(nd: Nameidata, path: string, target: string): void {
+    const p = this.lookupParent(nd, path);
+    if (p.lastType !== "norm") throw new Errno(E.EEXIST);
+    if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
+    // filename_create: a trailing slash on a name that does not exist yet is not a directory.
+    if (p.trailingSlash) throw new Errno(E.ENOENT);
+    const to = join(p.parent.path, p.last);
+    const hostPath = this.hostPathOf(to, this.wantWrite(to));
+    hostCall(() => fs.symlinkSync(hb(target), hb(hostPath)));
+  }
+
+  /** do_linkat after the old name was resolved to `src`: vfs_link. */
+  link(src: Dentry, newNd: Nameidata, newPath: string): void {
+    const p = this.lookupParent(newNd, newPath);
+    if (p.lastType !== "norm") throw new Errno(E.EEXIST);
+    if (this.lookupMaybe(p.parent.path, p.last, newNd.pid)) throw new Errno(E.EEXIST);
+    if (p.trailingSlash) throw new Errno(E.ENOENT);
+    const to = join(p.parent.path, p.last);
+    const mount = this.wantWrite(to);
+    // Hard links never cross a mount, and the model's own nodes live on none of the host's.
+    if (src.inode.kind !== "host" || src.inode.mount !== mount) throw new Errno(E.EXDEV);
+    if (isDir(src)) throw new Errno(E.EPERM);
+    const from = src.inode.hostPath;
+    // The host's link(2) does not follow a final symlink, as Linux without AT_SYMLINK_FOLLOW.
+    hostCall(() => fs.linkSync(hb(from), hb(this.hostPathOf(to, mount))));
+  }
+
+  /** The dentry an open host file stands for (fd-based calls: fchmod, fchown, fstatfs, linkat AT_EMPTY_PATH). */
+  fileDentry(file: File): Dentry | undefined {
+    if (!(file instanceof HostFile) || file.path === undefined) return undefined;
+    const hostPath = file.hostPath;
+    const st = hostCall(() => fs.lstatSync(hb(hostPath), { bigint: true }));
+    return { path: file.path, inode: { kind: "host", hostPath, mount: this.mountFor(file.path), st } };
+  }
+
+  /** A host inode whose attributes may change: the model's own nodes are EPERM, read-only mounts EROFS. */
+  private setattrTarget(d: Dentry): { hostPath: string; link: boolean } {
+    const inode = d.inode;
+    if (inode.kind !== "host") throw new Errno(E.EPERM);
+    if (!inode.mount.writable || this.isExeMount(inode.mount)) throw new Errno(E.EROFS);
+    return { hostPath: inode.hostPath, link: isSymlink(d) };
+  }
+
+  /** chmod_common: only the permission bits (S_IALLUGO) change. A symlink's mode cannot (fchmodat2). */
+  chmod(d: Dentry, mode: number): void {
+    const t = this.setattrTarget(d);
+    if (t.link) throw new Errno(E.EOPNOTSUPP);
+    hostCall(() => fs.chmodSync(hb(t.hostPath), mode & 0o7777));
+  }
+
+  /** chown_common: -1 leaves that id as it is; the host decides who may (EPERM when not root). */
+  chown(d: Dentry, uid: number, gid: number): void {
+    const t = this.setattrTarget(d);
+    if (t.link) hostCall(() => fs.lchownSync(hb(t.hostPath), uid, gid));
+    else hostCall(() => fs.chownSync(hb(t.hostPath), uid, gid));
+  }
+
+  /** vfs_statfs: the host's numbers for host inodes, procfs/devtmpfs-like ones for the model's. */
+  statfs(d: Dentry): Kstatfs {
+    const inode = d.inode;
+    if (inode.kind !== "host") {
+      const procfs = d.path === "/proc" || d.path.startsWith("/proc/");
+      return { type: procfs ? PROC_SUPER_MAGIC : TMPFS_MAGIC, bsize: 4096n, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n,
+        fsid: [0, 0], namelen: 255n, frsize: 4096n, flags: BigInt(ST_VALID | (procfs ? ST_NOSUID | ST_NODEV | ST_NOEXEC : ST_NOSUID)) };
+    }
+    const flags = BigInt(ST_VALID | (inode.mount.writable && !this.isExeMount(inode.mount) ? 0 : ST_RDONLY));
+    const dev = inode.st.dev;
+    const fsid: [number, number] = [Number(dev & 0xffffffffn), Number((dev >> 32n) & 0xffffffffn)];
+    const statfsSync = (fs as { statfsSync?: typeof fs.statfsSync }).statfsSync;
+    if (typeof statfsSync !== "function") {
+      // An old host without statfs: a plausible, mostly empty ext4.
+      return { type: EXT4_SUPER_MAGIC, bsize: 4096n, blocks: 1n << 20n, bfree: 1n << 19n, bavail: 1n << 19n, files: 1n << 18n,
+        ffree: 1n << 17n, fsid, namelen: 255n, frsize: 4096n, flags };
+    }
+    const s = hostCall(() => statfsSync(hb(inode.hostPath), { bigint: true }));
+    return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree,
+      fsid, namelen: 255n, frsize: s.bsize, flags };
   }
 
   /** do_faccessat's permission check on what the walk found (the host decides for host files). */

@@ -1,9 +1,12 @@
-// fs/file.c and fs/open.c's close: the fd-table syscalls dup, dup2, dup3, close.
+// fs/file.c and fs/open.c's close: the fd-table syscalls dup, dup2, dup3, close, close_range.
 
 import { E, Errno } from "../../errno.js";
 import { O_CLOEXEC } from "../../fs/fcntl.js";
-import { int, type SyscallFamily } from "../types.js";
+import { int, uint, type SyscallFamily } from "../types.js";
 import { fdget, rlimitNofile } from "./getname.js";
+
+export const CLOSE_RANGE_UNSHARE = 1 << 1;
+export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
 export const fileSyscalls: SyscallFamily = {
   sys_dup: (ctx, a) => ctx.task.files.dup(int(a[0]), 0, false, rlimitNofile(ctx)),
@@ -23,4 +26,21 @@ export const fileSyscalls: SyscallFamily = {
     return ctx.task.files.dup2(oldFd, newFd, (flags & O_CLOEXEC) !== 0, rlimitNofile(ctx));
   },
   sys_close: (ctx, a) => { ctx.task.files.close(int(a[0])); return 0; },
+  /**
+   * close_range(first, last, flags): every open fd in [first, last] is closed, or only marked
+   * close-on-exec with CLOSE_RANGE_CLOEXEC. CLOSE_RANGE_UNSHARE changes nothing: a process's
+   * fd table is never shared with another in the model.
+   */
+  sys_close_range: (ctx, a) => {
+    const first = uint(a[0]);
+    const last = uint(a[1]);
+    const flags = uint(a[2]);
+    if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last) throw new Errno(E.EINVAL);
+    for (const fd of ctx.task.files.openFds()) {
+      if (fd < first || fd > last) continue;
+      if (flags & CLOSE_RANGE_CLOEXEC) ctx.task.files.setCloexec(fd, true);
+      else ctx.task.files.close(fd);
+    }
+    return 0;
+  },
 };

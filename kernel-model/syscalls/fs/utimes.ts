@@ -2,7 +2,7 @@
 // or struct old_timespec32 (i386's utimensat). A NULL path means the file dirfd refers to.
 
 import { E, Errno } from "../../errno.js";
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW } from "../../fs/fcntl.js";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../fs/fcntl.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";
 
@@ -27,8 +27,13 @@ function utimensat(ctx: SyscallContext, a: readonly bigint[], tsSize: 8 | 16): n
     }) as [bigint | undefined, bigint | undefined];
     if (times[0] === undefined && times[1] === undefined) return 0;
   }
+  return doUtimes(ctx, dfd, a[1], times, flags);
+}
+
+/** do_utimes: set the times (undefined = UTIME_OMIT) of what (dfd, path) names; a NULL path is dfd's file. */
+function doUtimes(ctx: SyscallContext, dfd: number, pathAddr: bigint, times: [bigint | undefined, bigint | undefined], flags: number): number {
   const vfs = vfsOf(ctx);
-  let path = a[1] === 0n ? "" : getname(ctx, a[1], (flags & AT_EMPTY_PATH) !== 0);
+  let path = pathAddr === 0n ? "" : getname(ctx, pathAddr, (flags & AT_EMPTY_PATH) !== 0);
   if (path === "") {
     path = fdget(ctx, dfd).path ?? "";
     if (path === "") throw new Errno(E.EBADF);
@@ -38,7 +43,41 @@ function utimensat(ctx: SyscallContext, a: readonly bigint[], tsSize: 8 | 16): n
   return 0;
 }
 
+/** utime: struct utimbuf { actime, modtime } in whole seconds (longs of the ABI); NULL is now. */
+function utime(ctx: SyscallContext, pathAddr: bigint, bufAddr: bigint, longSize: 4 | 8): number {
+  const now = ctx.task.kernel.realtimeNs();
+  let times: [bigint, bigint] = [now, now];
+  if (bufAddr !== 0n) {
+    const raw = ctx.mem.read(bufAddr, 2 * longSize);
+    const at = (i: number): bigint => (longSize === 8 ? raw.readBigInt64LE(i * 8) : BigInt(raw.readInt32LE(i * 4)));
+    times = [at(0) * 1_000_000_000n, at(1) * 1_000_000_000n];
+  }
+  return doUtimes(ctx, AT_FDCWD, pathAddr, times, 0);
+}
+
+/** futimesat / utimes: struct timeval[2]; tv_usec outside [0, 1e6) is EINVAL; NULL is now. */
+function futimesat(ctx: SyscallContext, dfd: number, pathAddr: bigint, tvAddr: bigint, longSize: 4 | 8): number {
+  const now = ctx.task.kernel.realtimeNs();
+  let times: [bigint, bigint] = [now, now];
+  if (tvAddr !== 0n) {
+    const raw = ctx.mem.read(tvAddr, 4 * longSize);
+    const at = (i: number): bigint => (longSize === 8 ? raw.readBigInt64LE(i * 8) : BigInt(raw.readInt32LE(i * 4)));
+    times = [0, 1].map((i) => {
+      const usec = at(2 * i + 1);
+      if (usec < 0n || usec >= 1_000_000n) throw new Errno(E.EINVAL);
+      return at(2 * i) * 1_000_000_000n + usec * 1000n;
+    }) as [bigint, bigint];
+  }
+  return doUtimes(ctx, dfd, pathAddr, times, 0);
+}
+
 export const utimesSyscalls: SyscallFamily = {
   sys_utimensat: (ctx, a) => utimensat(ctx, a, 16),
   sys_utimensat_time32: (ctx, a) => utimensat(ctx, a, 8),
+  sys_utime: (ctx, a) => utime(ctx, a[0], a[1], 8),
+  sys_utime32: (ctx, a) => utime(ctx, a[0], a[1], 4),
+  sys_utimes: (ctx, a) => futimesat(ctx, AT_FDCWD, a[0], a[1], 8),
+  sys_utimes_time32: (ctx, a) => futimesat(ctx, AT_FDCWD, a[0], a[1], 4),
+  sys_futimesat: (ctx, a) => futimesat(ctx, int(a[0]), a[1], a[2], 8),
+  sys_futimesat_time32: (ctx, a) => futimesat(ctx, int(a[0]), a[1], a[2], 4),
 };
