@@ -11,6 +11,9 @@ import { forkFamily } from "./kernel/fork.js";
 import { waitFamily } from "./kernel/wait.js";
 import { pipeSyscalls } from "./fs/pipe.js";
 import { randomFamily } from "./kernel/random.js";
+import { personalityFamily } from "./kernel/personality.js";
+import { resourceFamily } from "./kernel/resource.js";
+import { schedPolicyFamily } from "./kernel/sched_policy.js";
 import { schedFamily } from "./kernel/sched.js";
 import { signalFamily } from "./kernel/signal.js";
 import { sysFamily } from "./kernel/sys.js";
@@ -22,6 +25,7 @@ import type { SyscallFamily } from "./types.js";
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
+  resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
 };
 
 function merge(): SyscallFamily {
