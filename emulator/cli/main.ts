@@ -53,7 +53,10 @@ async function main(argv: string[]): Promise<number> {
     case "run":
       return runCommand(rest);
     case "step":
-      // loaded on demand: the terminal UI (ink, React, Capstone) would add ~0.3 s to every run
+      // loaded on demand: the terminal UI (ink, React, Capstone) would add ~0.3 s to every run.
+      // ink draws nothing but the last frame when CI or CONTINUOUS_INTEGRATION is set (it reads
+      // them once, at import); someone at a terminal wants the live UI whatever the environment.
+      if (process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "false";
       return (await import("./step.js")).stepCommand(rest);
     case "table":
       return tableCommand(rest);
