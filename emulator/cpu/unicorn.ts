@@ -16,12 +16,12 @@ interface Api {
   uc_open: Fn; uc_close: Fn; uc_strerror: Fn;
   uc_reg_read: Fn; uc_reg_write: Fn; uc_reg_read_batch: Fn; uc_reg_write_batch: Fn;
   uc_reg_read_msr: Fn; uc_reg_write_msr: Fn; uc_reg_read_mmr: Fn; uc_reg_write_mmr: Fn;
-  uc_mem_map_ptr: Fn; uc_mem_read: Fn; uc_mem_write: Fn;
+  uc_mem_map_ptr: Fn;
   uc_emu_start: Fn; uc_emu_stop: Fn;
-  uc_hook_add: Fn; uc_hook_del: Fn;
+  uc_hook_add: Fn;
   uc_ctl0: Fn; uc_ctl_int: Fn;
   uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
-  trampolines: { code: unknown; intr: unknown; insn: unknown; mem: unknown };
+  trampolines: { code: unknown; intr: unknown; insn: unknown };
 }
 
 /** The JS function of each hook, by the id passed to Unicorn as its user_data. */
@@ -60,8 +60,6 @@ function bind(): Api {
     const HookCode = koffi.proto(`void sg_hook_code(void *uc, uint64_t address, uint32_t size, uintptr_t user)`);
     const HookIntr = koffi.proto(`void sg_hook_intr(void *uc, uint32_t intno, uintptr_t user)`);
     const HookInsn = koffi.proto(`void sg_hook_insn(void *uc, uintptr_t user)`);
-    const HookMemEvent = koffi.proto(
-      `bool sg_hook_mem(void *uc, int type, uint64_t address, int size, int64_t value, uintptr_t user)`);
     // One trampoline per kind, registered here, once: koffi.register() called from inside a
     // callback (a hook added while the guest runs) yields a trampoline that fails with
     // "Maximum call stack size exceeded" when it fires (measured).
@@ -70,8 +68,6 @@ function bind(): Api {
       code: koffi.register((_uc: unknown, address: number | bigint, size: number, user: number) => call(user, address, size), koffi.pointer(HookCode)),
       intr: koffi.register((_uc: unknown, intno: number, user: number) => call(user, intno), koffi.pointer(HookIntr)),
       insn: koffi.register((_uc: unknown, user: number) => call(user), koffi.pointer(HookInsn)),
-      mem: koffi.register((_uc: unknown, type: number, address: number | bigint, size: number, _v: unknown, user: number) =>
-        call(user, type, address, size) ?? false, koffi.pointer(HookMemEvent)),
     };
     api = {
       version, path,
@@ -87,12 +83,9 @@ function bind(): Api {
       uc_reg_read_mmr: lib.func("uc_reg_read", "int", ["void *", "int", koffi.out(koffi.pointer(MMR))]),
       uc_reg_write_mmr: lib.func("uc_reg_write", "int", ["void *", "int", koffi.pointer(MMR)]),
       uc_mem_map_ptr: lib.func("int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)"),
-      uc_mem_read: lib.func("int uc_mem_read(void *uc, uint64_t address, _Out_ uint8_t *bytes, size_t size)"),
-      uc_mem_write: lib.func("int uc_mem_write(void *uc, uint64_t address, const uint8_t *bytes, size_t size)"),
       uc_emu_start: lib.func("int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)"),
       uc_emu_stop: lib.func("int uc_emu_stop(void *uc)"),
       uc_hook_add: lib.func("int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, uintptr_t user, uint64_t begin, uint64_t end, ...)"),
-      uc_hook_del: lib.func("int uc_hook_del(void *uc, size_t hh)"),
       uc_ctl0: lib.func("uc_ctl", "int", ["void *", "int"]),
       uc_ctl_int: lib.func("uc_ctl", "int", ["void *", "int", "int"]),
       uc_context_alloc: lib.func("int uc_context_alloc(void *uc, _Out_ void **ctx)"),
@@ -185,15 +178,6 @@ export class Unicorn {
     this.check(this.a.uc_mem_map_ptr(this.uc, address, buf.length, UC.UC_PROT_ALL, buf), "uc_mem_map_ptr");
     this.pinned.push(buf);
   }
-  /** Physical memory access through the engine (the model normally uses the mapped buffer directly). */
-  memRead(address: bigint, len: number): Buffer {
-    const b = Buffer.alloc(len);
-    this.check(this.a.uc_mem_read(this.uc, address, b, len), "uc_mem_read");
-    return b;
-  }
-  memWrite(address: bigint, data: Uint8Array): void {
-    this.check(this.a.uc_mem_write(this.uc, address, data, data.length), "uc_mem_write");
-  }
 
   /** Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the uc_err. */
   /**
@@ -234,14 +218,6 @@ export class Unicorn {
   /** UC_HOOK_INSN for `syscall` / `sysenter`: the hook replaces the instruction's effect. */
   hookInsn(insn: number, fn: () => void): number {
     return this.addHook(UC.UC_HOOK_INSN, this.a.trampolines.insn, () => fn(), 1n, 0n, insn);
-  }
-  /** Invalid memory events (unmapped physical memory): return true to retry. */
-  hookMemInvalid(fn: (type: number, address: bigint, size: number) => boolean): number {
-    return this.addHook(UC.UC_HOOK_MEM_READ_UNMAPPED | UC.UC_HOOK_MEM_WRITE_UNMAPPED | UC.UC_HOOK_MEM_FETCH_UNMAPPED, this.a.trampolines.mem,
-      (type: number, address: number | bigint, size: number) => fn(type, BigInt(address), size), 1n, 0n);
-  }
-  hookDel(hh: number): void {
-    this.check(this.a.uc_hook_del(this.uc, hh), "uc_hook_del");
   }
 
   /** Drops every translated block: needed after code bytes change under the engine. */

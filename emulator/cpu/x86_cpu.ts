@@ -90,10 +90,6 @@ export class X86Cpu implements Cpu {
   onExecute(address: bigint, fn: () => void): void {
     this.uc.hookCode(address, address, this.guard(() => fn()));
   }
-  /** A tracer over a range: only for single-stepping, each instruction costs a call into JS. */
-  onCode(begin: bigint, end: bigint, fn: (address: bigint, size: number) => void): number {
-    return this.uc.hookCode(begin, end, this.guard(fn));
-  }
   onInstruction(insn: "syscall" | "sysenter", fn: () => void): void {
     this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard(fn));
   }

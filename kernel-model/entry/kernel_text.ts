@@ -11,8 +11,6 @@ export interface KernelText {
   readonly symbols: ReadonlyMap<string, bigint>;
   /** Address of a symbol; throws for a name the source does not define. */
   sym(name: string): bigint;
-  /** The symbol at or before `addr` inside this text, with the offset: `entry_SYSCALL_64+0x1c`. */
-  describe(addr: bigint): string | undefined;
 }
 
 /** Reads the "Real Virtual Name" rows of a nasm map file. */
@@ -29,22 +27,13 @@ export function kernelText(name: "entry_64" | "entry_32"): KernelText {
   if (hit) return hit;
   const bytes = readFileSync(projectFile("kernel-model", "entry", `${name}.bin`));
   const symbols = parseNasmMap(readFileSync(projectFile("kernel-model", "entry", `${name}.map`), "utf8"));
-  const sorted = [...symbols].filter(([n]) => !n.includes(".")).sort((a, b) => (a[1] < b[1] ? -1 : 1));
-  const base = sorted[0][1];
+  const base = [...symbols.values()].reduce((a, b) => (b < a ? b : a)); // the org of the text
   const text: KernelText = {
     name, base, bytes, symbols,
     sym(n) {
       const v = symbols.get(n);
       if (v === undefined) throw new Error(`${name}: no symbol ${n}`);
       return v;
-    },
-    describe(addr) {
-      if (addr < base || addr >= base + BigInt(bytes.length)) return undefined;
-      let best: [string, bigint] | undefined;
-      for (const s of sorted) if (s[1] <= addr) best = s;
-      if (!best) return undefined;
-      const off = addr - best[1];
-      return off ? `${best[0]}+0x${off.toString(16)}` : best[0];
     },
   };
   cache.set(name, text);
