@@ -223,13 +223,6 @@ export abstract class LinuxKernel {
     for (const p of HOOK_POINTS) if (this.hooks.has(p)) this.installHookTraps(p);
   }
 
-  /** The parent's vDSO mapping as this machine's copy of its address space has it (fork). */
-  vdsoFrom(parent: LinuxKernel): VdsoMapping | undefined {
-    return parent.vdso?.cloneFor(this.task_?.mm ?? this.pendingMm!);
-  }
-  /** The mm a fork child will get, before exec() makes the task current here. */
-  pendingMm: MmStruct | undefined;
-
   /** mm_alloc + pgd_alloc: an address space whose top-level entries [first, first+count) are the kernel's. */
   protected makeMm(layout: ConstructorParameters<typeof MmStruct>[1], swapper: PageTables, first: number, count: number): MmStruct {
     const mm = new MmStruct(this.phys, layout);

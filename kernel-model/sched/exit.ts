@@ -16,7 +16,7 @@ export function doExit(task: Task, status: number, k: KernelState): void {
   task.files.closeAll();
   // mm_release: CLONE_CHILD_CLEARTID's word is cleared (and its futex woken: nobody waits here)
   if (task.clearChildTid) {
-    try { task.mm.write(task.clearChildTid, Buffer.alloc(task.abi === "x86_64" ? 4 : 4)); } catch { /* unmapped: ignore */ }
+    try { task.mm.write(task.clearChildTid, Buffer.alloc(4) /* the tid word is 32-bit on both ABIs */); } catch { /* unmapped: ignore */ }
   }
   task.exitStatus = status;
   // vfork: the parent may run again

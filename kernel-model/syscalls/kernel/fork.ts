@@ -33,7 +33,6 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   const machine = k.processes.newMachine(parent.abi);
   const mm = machine.newMm();
   parent.mm.dupInto(mm);
-  machine.pendingMm = mm;
   const child = new Task(k, parent.abi, mm,
     a.flags & CLONE_FILES ? parent.files : parent.files.copy(),
     a.flags & CLONE_FS ? parent.fs : parent.fs.copy(),
@@ -72,7 +71,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   if (a.flags & CLONE_PARENT_SETTID) ctx.mem.write(a.parentTid, tid);
   if (a.flags & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tid);
   if (a.flags & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
-  machine.exec(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.machine.vdso && machine.vdsoFrom(parent.machine));
+  machine.exec(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.machine.vdso?.cloneFor(mm));
   k.sched.add(child);
   if (k.hooks.has("process")) k.hooks.emit("process", { point: "process", pid: parent.pid, action: "fork", child: child.pid });
   if (a.flags & CLONE_VFORK) {

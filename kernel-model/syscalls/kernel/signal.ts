@@ -145,8 +145,8 @@ function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): nu
   const target = ctx.task.kernel.sched.tasks.get(pid);
   if (!target || target.state === "dead" || target.state === "zombie") return -E.ESRCH;
   if (sig) {
+    // send_signal wakes the target if it sleeps (pause, sigsuspend, a blocking call) and may take it
     sendSignal(target, sig, { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid }, (t) => ctx.task.kernel.sched.wake(t));
-    target.signalWait.wake();
   }
   return 0;
 }
