@@ -12,6 +12,7 @@ DEFAULT REL
 [map symbols entry_64.map]
 
 %include "layout_64.inc"
+%include "idt_vectors.inc"
 
 org KERNEL_TEXT_START
 
@@ -186,23 +187,7 @@ global %2
 	iretq
 %endmacro
 
-idtentry  0, asm_exc_divide_error,            exc_divide_error,            0
-idtentry  1, asm_exc_debug,                   exc_debug,                   0
-idtentry  3, asm_exc_int3,                    exc_int3,                    0
-idtentry  4, asm_exc_overflow,                exc_overflow,                0
-idtentry  5, asm_exc_bounds,                  exc_bounds,                  0
-idtentry  6, asm_exc_invalid_op,              exc_invalid_op,              0
-idtentry  7, asm_exc_device_not_available,    exc_device_not_available,    0
-idtentry  8, asm_exc_double_fault,            exc_double_fault,            1
-idtentry 10, asm_exc_invalid_tss,             exc_invalid_tss,             1
-idtentry 11, asm_exc_segment_not_present,     exc_segment_not_present,     1
-idtentry 12, asm_exc_stack_segment,           exc_stack_segment,           1
-idtentry 13, asm_exc_general_protection,      exc_general_protection,      1
-idtentry 14, asm_exc_page_fault,              exc_page_fault,              1
-idtentry 16, asm_exc_coprocessor_error,       exc_coprocessor_error,       0
-idtentry 17, asm_exc_alignment_check,         exc_alignment_check,         1
-idtentry 18, asm_exc_machine_check,           exc_machine_check,           0
-idtentry 19, asm_exc_simd_coprocessor_error,  exc_simd_coprocessor_error,  0
+for_each_idt_vector idtentry_for
 
 ; A vector nothing handles (the model never delivers one): stop here.
 global asm_exc_unhandled
@@ -220,23 +205,7 @@ global %1
 %endmacro
 
 trap do_syscall_64
-trap exc_divide_error
-trap exc_debug
-trap exc_int3
-trap exc_overflow
-trap exc_bounds
-trap exc_invalid_op
-trap exc_device_not_available
-trap exc_double_fault
-trap exc_invalid_tss
-trap exc_segment_not_present
-trap exc_stack_segment
-trap exc_general_protection
-trap exc_page_fault
-trap exc_coprocessor_error
-trap exc_alignment_check
-trap exc_machine_check
-trap exc_simd_coprocessor_error
+for_each_idt_vector trap_for
 
 global __entry_text_end
 __entry_text_end:

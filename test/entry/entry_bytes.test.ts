@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as L from "../../kernel-model/boot/layout_64.js";
+import { IDT_TRAPS } from "../../kernel-model/entry/idtentry.js";
 import { E } from "../../kernel-model/errno.js";
 import { HAVE_NASM } from "../cpu/nasm.js";
 import { ROOT } from "../run/cli.js";
@@ -75,5 +76,16 @@ describe("layout_64.inc agrees with boot/layout_64.ts", () => {
 
   it("the selectors follow Linux's segment.h (index * 8 + RPL)", () => {
     expect([L.__KERNEL_CS, L.__KERNEL_DS, L.__USER32_CS, L.__USER_DS, L.__USER_CS]).toEqual([0x10, 0x18, 0x23, 0x2b, 0x33]);
+  });
+});
+
+describe("idt_vectors.inc agrees with entry/idtentry.ts", () => {
+  it("the same vectors, names and error-code flags, in the same order", () => {
+    const inc = readFileSync(join(ROOT, "kernel-model", "entry", "idt_vectors.inc"), "utf8");
+    const rows = [...inc.matchAll(/^\s*%1\s+(\d+),\s*(\w+),\s*([01])\s*$/gm)].map((m) => ({
+      vector: Number(m[1]), stub: `asm_exc_${m[2]}`, handler: `exc_${m[2]}`, errorCode: m[3] === "1",
+    }));
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows).toEqual(IDT_TRAPS.map(({ vector, stub, handler, errorCode }) => ({ vector, stub, handler, errorCode })));
   });
 });
