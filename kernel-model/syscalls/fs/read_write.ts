@@ -113,13 +113,18 @@ function importIovec(ctx: SyscallContext, vec: bigint, vlen: number): { base: bi
   return out;
 }
 
-function readv(ctx: SyscallContext, file: File, vec: bigint, vlen: number, pos?: bigint): number {
+/**
+ * do_iter_read / do_iter_write: one transfer per iovec, stopping at the first short one; an error
+ * after some bytes moved reports those bytes instead.
+ */
+function vectored(ctx: SyscallContext, file: File, vec: bigint, vlen: number, pos: bigint | undefined,
+  transfer: (ctx: SyscallContext, file: File, buf: bigint, count: number, pos?: bigint) => number): number {
   let done = 0;
   for (const iov of importIovec(ctx, vec, vlen)) {
     if (iov.len === 0) continue;
     let n: number;
     try {
-      n = readInto(ctx, file, iov.base, iov.len, pos === undefined ? undefined : pos + BigInt(done));
+      n = transfer(ctx, file, iov.base, iov.len, pos === undefined ? undefined : pos + BigInt(done));
     } catch (err) {
       if (done > 0) return done;
       throw err;
@@ -130,22 +135,8 @@ function readv(ctx: SyscallContext, file: File, vec: bigint, vlen: number, pos?:
   return done;
 }
 
-function writev(ctx: SyscallContext, file: File, vec: bigint, vlen: number, pos?: bigint): number {
-  let done = 0;
-  for (const iov of importIovec(ctx, vec, vlen)) {
-    if (iov.len === 0) continue;
-    let n: number;
-    try {
-      n = writeFrom(ctx, file, iov.base, iov.len, pos === undefined ? undefined : pos + BigInt(done));
-    } catch (err) {
-      if (done > 0) return done;
-      throw err;
-    }
-    done += n;
-    if (n < iov.len) break;
-  }
-  return done;
-}
+const readv = (ctx: SyscallContext, file: File, vec: bigint, vlen: number, pos?: bigint) => vectored(ctx, file, vec, vlen, pos, readInto);
+const writev = (ctx: SyscallContext, file: File, vec: bigint, vlen: number, pos?: bigint) => vectored(ctx, file, vec, vlen, pos, writeFrom);
 
 function lseek(ctx: SyscallContext, fd: number, offset: bigint, whence: number): bigint {
   const file = fdget(ctx, fd);
