@@ -105,34 +105,35 @@ export abstract class LinuxKernel {
     this.kernel.machines.add(this);
   }
 
-  /** The trap address whose hook is running now, and one to pass over once (see stop()). */
-  private inTrap: bigint | undefined;
-  private skipTrapAt: bigint | undefined;
+  /** The trap whose hook ran last, until the next entry from user mode (see trap()). */
+  private trapDone: bigint | undefined;
 
   /**
-   * A "C function" of the kernel: a hook on one address of the kernel text. When the hook stops
-   * the CPU, Unicorn stops before executing the instruction there, so the hook would run a second
-   * time when the CPU is resumed at that address: that second call is passed over.
+   * A "C function" of the kernel: a hook on one address of the kernel text. When the CPU is
+   * stopped at that address after the hook ran (by the model, a pause, or Unicorn's watchdog), the
+   * instruction there has not run yet, so resuming fires the hook again: that second call is passed
+   * over. Between two real visits of a trap the task always re-enters the kernel (a syscall
+   * instruction or an interrupt), which forgets the last trap.
    */
   protected trap(symbol: string, fn: () => void): void {
     const addr = this.text.sym(symbol);
     this.cpu.onExecute(addr, () => {
-      if (this.skipTrapAt === addr) {
-        this.skipTrapAt = undefined;
+      if (this.trapDone === addr) {
+        this.trapDone = undefined;
         return;
       }
-      this.inTrap = addr;
-      try {
-        fn();
-      } finally {
-        this.inTrap = undefined;
-      }
+      this.trapDone = addr;
+      fn();
     });
+  }
+
+  /** A new entry from user mode (SYSCALL, SYSENTER, an interrupt): the next trap visit is a new one. */
+  protected enteredKernel(): void {
+    this.trapDone = undefined;
   }
 
   /** Stops the CPU after the current hook (a sleep, an exit, a pause, a pending exception). */
   protected stop(): void {
-    if (this.inTrap !== undefined) this.skipTrapAt = this.inTrap;
     this.cpu.stop();
   }
 
@@ -481,13 +482,13 @@ export abstract class LinuxKernel {
     const p = this.pending;
     const ipReg = this.cpu.bits === 64 ? "rip" : "eip";
     const ip = this.cpu.get(ipReg);
-    if (this.skipTrapAt !== undefined && ip !== this.skipTrapAt) this.skipTrapAt = undefined; // it did run
     if (!p) return ip;
     this.pending = undefined;
+    this.enteredKernel();
     const software = p.vector >= 32 || p.vector === X86_TRAP.BP || p.vector === X86_TRAP.OF;
     let vector = p.vector;
     let errorCode: bigint | undefined;
-    if (vector === X86_TRAP.PF) errorCode = BigInt(this.task.mm.faultErrorCode(p.cr2, this.cpu.get(ipReg), true));
+    if (vector === X86_TRAP.PF) errorCode = BigInt(this.task.mm.faultErrorCode(p.cr2, ip, true));
     else if (idtEntryFor(vector)?.errorCode) errorCode = 0n;
     let d = this.interrupts.deliver(vector, errorCode, software);
     if ("gp" in d) {

@@ -34,6 +34,7 @@ export class LinuxI386 extends LinuxKernel {
     this.sysenterInsn = new SysenterInsn32(cpu, this.kctx, () => this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenter!), this.boot.msrs);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("sysenter", () => {
+      this.enteredKernel();
       this.kernel.tick();
       if (this.hooks.has("instruction")) {
         const eip = this.sysenterInsn.address();

@@ -26,6 +26,7 @@ export class LinuxX86_64 extends LinuxKernel {
     this.syscallInsn = new SyscallInsn64(this.kctx, this.boot.msrs);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
     cpu.onInstruction("syscall", () => {
+      this.enteredKernel();
       this.kernel.tick();
       if (this.hooks.has("instruction")) {
         const rip = cpu.get("rip");
