@@ -20,7 +20,9 @@ usage:
 run options:
   --root DIR           DIR is the guest's / (read-write); default: the host's / read-only
                        with the current directory read-write
-  --memory SIZE        bound on guest memory, e.g. 512M, 2G (default 1G)
+  --memory SIZE        bound on each process's committed memory, e.g. 512M, 2G (default 1G)
+  --phys-memory SIZE   the machine's physical memory, at most 4G (default 2G; only the pages
+                       in use cost host memory)
   --deterministic      virtual clock, seeded randomness, fixed pid/uid (same run every time)
   --seed N             seed for --deterministic (implies it)
   --no-vdso            no vDSO and no AT_SYSINFO: i386 libcs fall back to int $0x80

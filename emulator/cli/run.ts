@@ -2,7 +2,7 @@
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
-import { Machine, type MachineOptions } from "../machine.js";
+import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
 import { UsageError, parseSize } from "./usage.js";
 
 export interface RunArgs { path: string; args: string[]; options: MachineOptions }
@@ -23,6 +23,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
     switch (a) {
       case "--root": options.root = value(a); break;
       case "--memory": options.memoryLimit = parseSize(value(a)); break;
+      case "--phys-memory": {
+        const v = parseSize(value(a));
+        if (v < 16 << 20 || v > MAX_PHYS_MEMORY) throw new UsageError(`--phys-memory must be between 16M and ${MAX_PHYS_MEMORY / 2 ** 30}G`);
+        options.physMemory = v;
+        break;
+      }
       case "--deterministic": options.deterministic = true; break;
       case "--seed": {
         const v = value(a);
