@@ -30,6 +30,22 @@ let nextHookId = 1;
 
 let api: Api | undefined;
 
+/**
+ * Engine calls (JS → C) and hook callbacks (C → JS) by name, counted only when the environment
+ * has SYSGATE_ENGINE_CALLS=1 when the engine is first loaded (`npm run bench` profiles with it);
+ * otherwise the functions are koffi's own, with nothing in between.
+ */
+export const engineCalls: Record<string, number> = {};
+const counting = process.env.SYSGATE_ENGINE_CALLS === "1";
+function counted<F extends (...a: never[]) => unknown>(name: string, fn: F): F {
+  if (!counting) return fn;
+  engineCalls[name] = 0;
+  return ((...a: never[]) => {
+    engineCalls[name]++;
+    return fn(...a);
+  }) as F;
+}
+
 function bind(): Api {
   if (api) return api;
   const tried: string[] = [];
@@ -65,11 +81,11 @@ function bind(): Api {
     // "Maximum call stack size exceeded" when it fires (measured).
     const call = (user: number | bigint, ...args: unknown[]) => (hookFns.get(Number(user)) as ((...a: unknown[]) => unknown) | undefined)?.(...args);
     const trampolines = {
-      code: koffi.register((_uc: unknown, address: number | bigint, size: number, user: number) => call(user, address, size), koffi.pointer(HookCode)),
-      intr: koffi.register((_uc: unknown, intno: number, user: number) => call(user, intno), koffi.pointer(HookIntr)),
-      insn: koffi.register((_uc: unknown, user: number) => call(user), koffi.pointer(HookInsn)),
+      code: koffi.register(counted("hook UC_HOOK_CODE", (_uc: unknown, address: number | bigint, size: number, user: number) => call(user, address, size)), koffi.pointer(HookCode)),
+      intr: koffi.register(counted("hook UC_HOOK_INTR", (_uc: unknown, intno: number, user: number) => call(user, intno)), koffi.pointer(HookIntr)),
+      insn: koffi.register(counted("hook UC_HOOK_INSN", (_uc: unknown, user: number) => call(user)), koffi.pointer(HookInsn)),
     };
-    api = {
+    const a: Api = {
       version, path,
       uc_open: lib.func("int uc_open(int arch, int mode, _Out_ void **uc)"),
       uc_close: lib.func("int uc_close(void *uc)"),
@@ -94,6 +110,8 @@ function bind(): Api {
       uc_context_free: lib.func("int uc_context_free(void *ctx)"),
       trampolines,
     };
+    if (counting) for (const [k, v] of Object.entries(a)) if (k.startsWith("uc_")) (a as unknown as Record<string, Fn>)[k] = counted(k, v as Fn);
+    api = a;
     return api;
   }
   throw new UnicornNotFound(`${HOW_TO_GET_UNICORN}\nTried:\n  ${tried.join("\n  ")}`);
