@@ -22,7 +22,10 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["koffi", "@alexaltea/capstone-js", "ink", "react", "react/*"],
+  // react-devtools-core: an optional import of ink (only with DEV=true), not installed
+  external: ["koffi", "@alexaltea/capstone-js", "react-devtools-core"],
+  // React and ink bundled in production mode: the development build checks and warns at every render
+  define: { "process.env.NODE_ENV": "\"production\"" },
   sourcemap: true,
   logLevel: "warning",
   // elfinfo is CommonJS: its bundled form calls require() for node built-ins

@@ -80,7 +80,16 @@ export class X86Cpu implements Cpu {
   }
   restoreContext(ctx: CpuContext): void { this.uc.contextRestore(ctx as Ctx); }
   flushTlb(): void { this.uc.flushTlb(); }
-  flushCode(): void { this.uc.flushTb(); }
+  /**
+   * A TB flush costs Unicorn 110-170 ms whatever there is to drop (measured on 2.1.1), and hooks
+   * set up before a CPU first runs (a tracer's, the stepping UI's, those of every exec'ed
+   * process) asked for one each: before the first run there is no translated code to drop.
+   */
+  flushCode(): void {
+    if (this.translated) this.uc.flushTb();
+  }
+  /** Whether the engine has run, and so may hold translated code. */
+  private translated = false;
   stop(): void { this.uc.stop(); }
 
   /**
@@ -113,6 +122,7 @@ export class X86Cpu implements Cpu {
    */
   run(pc: bigint, count = 0, timeoutUs = 0): number {
     this.hookError = undefined;
+    this.translated = true;
     const rc = this.uc.start(pc, 0n, count, timeoutUs);
     if (this.hookError !== undefined) {
       const e = this.hookError;
