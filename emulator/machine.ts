@@ -82,9 +82,12 @@ const STACK_SIZE = 8n << 20n;
  * watchdog thread of Unicorn's stops it). Deterministic runs have no such limit: preemption there
  * happens only at syscall exits, by the virtual clock, so the interleaving is the same every time
  * (an instruction-counted run would do too, but Unicorn flushes its translations for each one,
- * measured 4x slower on a shell script).
+ * measured 4x slower on a shell script). A last resort against a process that never enters the
+ * kernel, not a time slice: a stop from the watchdog can make Unicorn skip the hooks of the
+ * instruction it lands on, a syscall among them (emulator/cpu/ENGINE.md); processes that make
+ * syscalls are preempted at their exits long before it fires.
  */
-const TIME_SLICE_US = 20_000;
+const TIME_SLICE_US = 500_000;
 
 const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
