@@ -3,12 +3,12 @@
 // table, the file system, the clocks and the hooks are shared. run() drives the processes until
 // the first one exits (or a hook pauses the run); step() runs single instructions.
 
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
-import { E, Errno } from "../kernel-model/errno.js";
+import { Errno } from "../kernel-model/errno.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
@@ -29,7 +29,7 @@ import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
-import { ExecFormatError, checkElf, elfSymbols, parseElf, type ElfImage } from "./loader/elf.js";
+import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -117,16 +117,7 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    let bytes: Buffer;
-    try {
-      if (statSync(path).isDirectory()) throw new ExecFormatError(`${path}: is a directory`);
-      bytes = readFileSync(path);
-    } catch (e) {
-      if (e instanceof ExecFormatError) throw e;
-      const err = e as NodeJS.ErrnoException;
-      throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
-    }
-    const image = await parseElf(bytes, path);
+    const image = await parseElf(readElfFile(path, path), path);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
     const deterministic = opts.deterministic ?? true;
@@ -194,16 +185,12 @@ export class Machine implements ProcessFactory {
   /** execve's loader: synchronous (a syscall is in progress); the symbols follow when elfinfo has read them. */
   exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer): LinuxKernel {
     let bytes: Buffer;
-    try {
-      bytes = readFileSync(file.hostPath);
-    } catch {
-      throw new Errno(E.EACCES);
-    }
     let image: ElfImage;
     try {
+      bytes = readElfFile(file.hostPath, file.guestPath);
       image = checkElf(bytes, file.guestPath);
     } catch (e) {
-      if (e instanceof ExecFormatError) throw new Errno(E.ENOEXEC, e.message);
+      if (e instanceof ExecFormatError) throw new Errno(e.errno, e.message);
       throw e;
     }
     const linux = this.newMachine(image.bits === 64 ? "x86_64" : "i386");
@@ -215,10 +202,10 @@ export class Machine implements ProcessFactory {
     } catch (e) {
       task.mm = oldMm;
       this.retire(linux);
-      throw e;
+      throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
     }
     task.exe = file;
-    elfSymbols(bytes, file.guestPath).then((syms) => {
+    elfSymbols(bytes).then((syms) => {
       for (const s of syms) linux.symbols.add(s.name, bias + s.value, s.size);
       linux.symbolsLoaded();
     }, () => { /* no symbols: names are a convenience */ });
