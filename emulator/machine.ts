@@ -15,6 +15,8 @@ import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_std
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
+import { nprocLimitFor } from "../kernel-model/limits.js";
+import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
@@ -49,6 +51,8 @@ export interface MachineOptions {
   seed?: bigint;
   /** Bound on each process's RAM in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
   memoryLimit?: number;
+  /** Processes at once (default DEFAULT_MAX_PROCS): fork past it gets EAGAIN; RLIMIT_NPROC starts at half. */
+  maxProcs?: number;
   /** Print one line per unimplemented syscall name (default true). */
   warnUnimplemented?: boolean;
   /** Map the vDSO and announce it in the auxv (default true). Without it, i386 libcs fall back to int $0x80. */
@@ -137,7 +141,7 @@ export class Machine implements ProcessFactory {
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
-      warnUnimplemented: opts.warnUnimplemented ?? true,
+      warnUnimplemented: opts.warnUnimplemented ?? true, maxThreads: opts.maxProcs,
     });
     const cred: Cred = deterministic
       ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
@@ -158,6 +162,8 @@ export class Machine implements ProcessFactory {
     const task = new Task(kstate, abi, linux.newMm(), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
+    const nproc = nprocLimitFor(kstate.maxThreads);
+    task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
     m.loadInto(linux, task, image, argv, env, Buffer.from(shownAs), guestExe);

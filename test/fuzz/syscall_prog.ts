@@ -8,8 +8,8 @@ import { Rng } from "./rng.js";
 export type FuzzAbi = "x86_64" | "i386";
 
 /** Where the image goes, and its data area (valid pointers for the arguments). */
-const BASE: Record<FuzzAbi, bigint> = { x86_64: 0x400000n, i386: 0x8048000n };
-const DATA_OFF = 0x10000;
+export const BASE: Record<FuzzAbi, bigint> = { x86_64: 0x400000n, i386: 0x8048000n };
+export const DATA_OFF = 0x10000;
 const IMAGE_SIZE = 0x20000;
 /** The highest syscall number of each table (6.1) plus a few past the end. */
 const NR_MAX: Record<FuzzAbi, number> = { x86_64: 470, i386: 470 };
@@ -130,8 +130,11 @@ function code32(calls: SyscallCall[], exit = true): Buffer {
   return Buffer.concat(parts);
 }
 
-/** ELF header, one RWX PT_LOAD at BASE (headers, code, then the data area's strings), entry after the headers. */
-function elfImage(abi: FuzzAbi, code: Buffer, strings: Buffer): Buffer {
+/**
+ * ELF header, one RWX PT_LOAD at BASE (headers, code, then the data area's contents from DATA_OFF),
+ * entry after the headers. `memsz` is the whole area (at least IMAGE_SIZE).
+ */
+export function elfImage(abi: FuzzAbi, code: Buffer, strings: Buffer, memsz = IMAGE_SIZE): Buffer {
   const is64 = abi === "x86_64";
   const ehsize = is64 ? 64 : 52, phentsize = is64 ? 56 : 32;
   const codeOff = ehsize + phentsize;
@@ -160,7 +163,7 @@ function elfImage(abi: FuzzAbi, code: Buffer, strings: Buffer): Buffer {
     file.writeBigUInt64LE(base, p + 16);
     file.writeBigUInt64LE(base, p + 24);
     file.writeBigUInt64LE(BigInt(file.length), p + 32);
-    file.writeBigUInt64LE(BigInt(IMAGE_SIZE), p + 40);
+    file.writeBigUInt64LE(BigInt(Math.max(memsz, file.length)), p + 40);
     file.writeBigUInt64LE(0x1000n, p + 48);
   } else {
     file.writeUInt32LE(Number(base) + codeOff, 24);
@@ -174,7 +177,7 @@ function elfImage(abi: FuzzAbi, code: Buffer, strings: Buffer): Buffer {
     file.writeUInt32LE(Number(base), p + 8);
     file.writeUInt32LE(Number(base), p + 12);
     file.writeUInt32LE(file.length, p + 16);
-    file.writeUInt32LE(IMAGE_SIZE, p + 20);
+    file.writeUInt32LE(Math.max(memsz, file.length), p + 20);
     file.writeUInt32LE(7, p + 24);
     file.writeUInt32LE(0x1000, p + 28);
   }

@@ -5,6 +5,7 @@
 // two engines sharing RAM, which this model does not do: they get -ENOSYS and a message.
 
 import { E } from "../../errno.js";
+import { copyProcessLimits } from "../../limits.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -30,6 +31,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
     }
     return -E.ENOSYS;
   }
+  copyProcessLimits(k, parent); // RLIMIT_NPROC and max_threads, before anything is made
   const machine = k.processes.newMachine(parent.abi);
   const mm = machine.newMm();
   parent.mm.dupInto(mm);
