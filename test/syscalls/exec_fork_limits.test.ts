@@ -87,6 +87,8 @@ describe("execve argument limits (E2BIG), against native runs", () => {
         expect(r.signal).toBeNull();
         expect(r.status, r.stderr).toBe(native.status);
         expect([0, 7]).toContain(native.status); // success or E2BIG: the case tests what it says
+        // the person running sysgate is told which limit the program hit, in one line
+        if (native.status === 7) expect(r.stderr).toMatch(/^sysgate: execve: argument and environment size limit: .*E2BIG.*\n$/);
       });
     }
   }

@@ -10,6 +10,7 @@ import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
 import { RLIMIT_STACK, defaultRlimit } from "./sys.js";
+import { LimitReached } from "../../limits.js";
 
 const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
 const PAGE_SIZE = 4096;
@@ -20,6 +21,9 @@ const MAX_ARG_STRINGS = 0x7fffffff;
 /** _STK_LIM (8 MiB) and ARG_MAX (32 pages): the bounds bprm_stack_limits puts around a quarter of the stack. */
 const _STK_LIM = 8 * 1024 * 1024;
 const ARG_MAX = 32 * PAGE_SIZE;
+
+/** E2BIG, told once to the person running sysgate (a program's own mistake, but it looks like a hang otherwise). */
+const e2big = (why: string) => new LimitReached(E.E2BIG, "args", `execve: argument and environment size limit: ${why}: E2BIG to the guest`);
 
 /**
  * count(): the pointers of argv or envp up to their NULL, a page at a time. Past `room` pointers
@@ -37,7 +41,7 @@ function countPointers(ctx: SyscallContext, addr: bigint, room: number): bigint[
     for (let off = 0; off + w <= n; off += w) {
       const p = w === 8 ? b.readBigUInt64LE(off) : BigInt(b.readUInt32LE(off));
       if (!p) return out;
-      if (out.length >= room || out.length >= MAX_ARG_STRINGS) throw new Errno(E.E2BIG);
+      if (out.length >= room || out.length >= MAX_ARG_STRINGS) throw e2big(`more than ${room} strings`);
       out.push(p);
     }
     a += BigInt(n);
@@ -53,7 +57,7 @@ function argumentSpace(ctx: SyscallContext, argc: number, envc: number): number 
   const cap = BigInt((_STK_LIM / 4) * 3);
   const limit = Math.max(Number(quarter < cap ? quarter : cap), ARG_MAX);
   const pointers = (Math.max(argc, 1) + envc) * (ctx.abi === "x86_64" ? 8 : 4);
-  if (limit <= pointers) throw new Errno(E.E2BIG);
+  if (limit <= pointers) throw e2big(`${argc + envc} pointers alone take ${pointers} bytes of ${limit}`);
   return limit - pointers;
 }
 
@@ -69,7 +73,9 @@ function copyStrings(ctx: SyscallContext, ptrs: bigint[], space: { left: number 
     try {
       s = ctx.mem.readCString(ptrs[i], Math.min(MAX_ARG_STRLEN - 1, space.left - 1));
     } catch (e) {
-      if (e instanceof Errno && e.errno === E.ENAMETOOLONG) throw new Errno(E.E2BIG);
+      if (e instanceof Errno && e.errno === E.ENAMETOOLONG) {
+        throw e2big(space.left > MAX_ARG_STRLEN ? `a string longer than MAX_ARG_STRLEN (${MAX_ARG_STRLEN} bytes)` : "the strings exceed a quarter of RLIMIT_STACK");
+      }
       throw e;
     }
     space.left -= s.length + 1;
@@ -97,7 +103,7 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
   const space = { left: argumentSpace(ctx, argvPtrs.length, envpPtrs.length) };
   const execfn = Buffer.from(path === "" ? `/dev/fd/${dfd}` : path, "latin1");
   space.left -= execfn.length + 1;
-  if (space.left <= 0) return -E.E2BIG;
+  if (space.left <= 0) throw e2big("the file name alone fills the space");
   const envp = copyStrings(ctx, envpPtrs, space);
   const argv = copyStrings(ctx, argvPtrs, space);
   const task = ctx.task;
