@@ -91,7 +91,7 @@ describe("malformed program headers", () => {
       const want: Record<string, number> = {};
       for (const [i, b] of BAD.entries()) {
         writeFileSync(join(dir, "probe"), probeProgram(abi, [{ nr: execve, args: [{ str: 0 }, 0n, 0n] }], [`/bad${i}`]), { mode: 0o755 });
-        const r = sysgate(["run", "--deterministic", "--memory", "64M", "--root", dir, join(dir, "probe")], { timeout: 30_000 });
+        const r = sysgate(["run", "--deterministic", "--memory", "64M", "--root", dir, "/probe"], { timeout: 30_000 });
         got[b.name] = r.status;
         want[b.name] = b.errno;
       }
