@@ -2,7 +2,7 @@
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
-import { Machine, type MachineOptions } from "../machine.js";
+import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
 import { guestEnvironment } from "./environment.js";
 import { checkRoot, resolveInRoot } from "./root_path.js";
 import { UsageError, parseCount, parseSize } from "./usage.js";
@@ -17,7 +17,7 @@ export interface RunArgs {
 }
 
 /** Options of run that take a value (trace and step pass them through with it). */
-export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--seed", "--env", "--max-procs"]);
+export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--phys-memory", "--seed", "--env", "--max-procs"]);
 
 /** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
 const MIN_MEMORY = 16 << 20;
@@ -53,6 +53,12 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
         break;
       }
       case "--clear-env": env.clear = true; break;
+      case "--phys-memory": {
+        const v = parseSize(value(a));
+        if (v < 16 << 20 || v > MAX_PHYS_MEMORY) throw new UsageError(`${command}: --phys-memory must be between 16M and ${MAX_PHYS_MEMORY / 2 ** 30}G`);
+        options.physMemory = v;
+        break;
+      }
       case "--deterministic": options.deterministic = true; break;
       case "--seed": {
         const v = value(a);

@@ -8,6 +8,7 @@ import { createElement } from "react";
 import { render } from "ink";
 import { Machine } from "../machine.js";
 import { App } from "../ui/app.js";
+import { Disassembler } from "../ui/disasm.js";
 import { StepSession } from "../ui/session.js";
 import { RUN_OPTIONS_WITH_VALUE, parseRunArgs } from "./run.js";
 import { UsageError } from "./usage.js";
@@ -34,8 +35,11 @@ export async function stepCommand(argv: string[]): Promise<number> {
   }
   const { path, shown, options } = parseRunArgs(rest, "step");
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError("step needs a terminal (stdin and stdout)");
+  // Capstone compiles its WebAssembly on background threads: start it before the boot, not after
+  const disasm = Disassembler.create();
+  disasm.catch(() => {}); // a failure surfaces where the session awaits it, not as an unhandled rejection
   const machine = await Machine.create(path, { ...options, captureOutput: true, stdin, warn: () => {} });
-  const session = await StepSession.create(machine);
+  const session = await StepSession.create(machine, disasm);
   // SYSGATE_STEP_METRICS=FILE: one line per frame, ink's render time and the last action's time in the model
   const metricsFile = process.env.SYSGATE_STEP_METRICS;
   const metrics = metricsFile

@@ -1,7 +1,7 @@
 // fs/exec.c: execve and execveat. The file is found through the guest's file system (so
 // /proc/self/exe and --root apply), the arguments and environment are copied out of the old
-// address space, and the emulator's loader builds the new program on a new machine of the
-// program's ABI (an i386 program may exec an x86-64 one): the task keeps its pid, files
+// address space, and the emulator's loader builds the new program in a new address space on the
+// kernel of the program's ABI (an i386 program may exec an x86-64 one): the task keeps its pid, files
 // (minus close-on-exec), cwd and ignored signals; handlers go back to their defaults.
 
 import { E, Errno } from "../../errno.js";
@@ -107,12 +107,9 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
   const envp = copyStrings(ctx, envpPtrs, space);
   const argv = copyStrings(ctx, argvPtrs, space);
   const task = ctx.task;
-  const old = task.machine;
-  // load_elf_binary: what fails here (not an ELF, wrong machine...) leaves the old program running
-  task.kernel.processes.exec(task, { hostPath: d.inode.hostPath, guestPath: d.path }, argv, envp, execfn);
-  // past the point of no return: the old machine is done (the run loop closes it once its CPU
-  // has stopped), the task now runs the new one
-  old.leave();
+  // load_elf_binary: what fails here (not an ELF, wrong machine...) leaves the old program running;
+  // past the point of no return the task runs the new program (on this kernel, or the other ABI's)
+  task.kernel.processes.exec(task, { hostPath: d.inode.hostPath, guestPath: d.path }, argv, envp, execfn, ctx.regs);
   task.files.closeOnExec();
   for (const [sig, act] of task.sigactions) if (act.handler !== 1n) task.sigactions.delete(sig); // flush_signal_handlers
   task.altStack = { sp: 0n, flags: 2, size: 0n };
