@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Machine } from "../../emulator/machine.js";
 import { ROOT, compare, which, type BenchContext, type Row } from "./compare.js";
+import { floorRoundTrip } from "./floor.js";
 import { benchHooks } from "./hooks.js";
 import { profileRoundTrip } from "./profile.js";
 import { SPEED_ROWS } from "./rows_speed.js";
@@ -93,6 +94,8 @@ try {
 if (!process.argv.includes("--no-extra")) {
   console.log("\none round trip taken apart\n");
   process.stdout.write(profileRoundTrip(N));
+  console.log();
+  process.stdout.write(floorRoundTrip(N));
   console.log();
   await entryPaths();
   if (process.argv.includes("--hooks")) {
