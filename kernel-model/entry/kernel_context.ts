@@ -42,6 +42,12 @@ export class KernelContext {
     this.template = this.cpu.saveContext(this.template);
   }
 
+  /** The CPU back in the saved CPL 0 state (where a new task's ret_from_fork starts). */
+  restoreTemplate(): void {
+    if (!this.template) throw new Error("the kernel context was not saved yet");
+    this.cpu.restoreContext(this.template);
+  }
+
   /** Reads the interrupted user state; the caller edits the values in place before enter(). */
   capture(): BigUint64Array {
     return this.user.read();
