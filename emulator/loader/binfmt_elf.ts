@@ -25,7 +25,12 @@ function protOf(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
-export function loadElfImage(mm: MmStruct, img: ElfImage, name: string): LoadedImage {
+/**
+ * Maps the image into `mm`. With `fileId` (the file's identity) and the address space's page
+ * cache, a page that holds nothing but one segment's file bytes is the page cache's frame,
+ * shared (elf_map maps the file; only the pages the bss starts in are private copies).
+ */
+export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?: string): LoadedImage {
   const loads = img.segments.filter((s) => s.type === PT_LOAD);
   const bias = img.type === ET_DYN ? (img.bits === 64 ? ELF_ET_DYN_BASE_64 : ELF_ET_DYN_BASE_32) - pageDown(loads[0].vaddr) : 0n;
 
@@ -43,9 +48,30 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string): LoadedI
     mm.mapRegion(sorted[i][0], sorted[j][0] + PAGE - sorted[i][0], sorted[i][1], name);
     i = j + 1;
   }
-  // File contents; the rest of each segment (bss) stays zero from the fresh frames.
+  // File pages through the page cache, where a page is one segment's file bytes and nothing else.
+  const cached = new Set<bigint>();
+  if (fileId && mm.pageCache) {
+    for (const a of pages.keys()) {
+      const inside = loads.filter((s) => bias + s.vaddr < a + PAGE && bias + s.vaddr + BigInt(s.memsz) > a);
+      if (inside.length !== 1) continue;
+      const s = inside[0];
+      const fileStart = bias + s.vaddr, fileEnd = fileStart + BigInt(s.filesz);
+      if (a < fileStart || a + PAGE > fileEnd) continue;
+      const off = BigInt(s.offset) + (a - fileStart);
+      if (off % PAGE) continue;
+      const pa = mm.pageCache.get(fileId, Number(off / PAGE), (page) => img.bytes.copy(page, 0, Number(off), Number(off + PAGE)));
+      mm.mapSharedPage(a, pa);
+      cached.add(a);
+    }
+  }
+  // The other file contents; the rest of each segment (bss) stays zero from the fresh frames.
   for (const s of loads) {
-    if (s.filesz) mm.poke(bias + s.vaddr, img.bytes.subarray(s.offset, s.offset + s.filesz));
+    for (let off = 0; off < s.filesz; ) {
+      const va = bias + s.vaddr + BigInt(off);
+      const n = Math.min(s.filesz - off, Number(pageDown(va) + PAGE - va));
+      if (!cached.has(pageDown(va))) mm.poke(va, img.bytes.subarray(s.offset + off, s.offset + off + n));
+      off += n;
+    }
   }
 
   const endOfImage = sorted.length ? sorted[sorted.length - 1][0] + PAGE : 0n;
