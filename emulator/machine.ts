@@ -5,18 +5,20 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
-import { E, Errno } from "../kernel-model/errno.js";
+import { Errno } from "../kernel-model/errno.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
+import { nprocLimitFor } from "../kernel-model/limits.js";
+import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
@@ -32,7 +34,7 @@ import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
-import { ExecFormatError, checkElf, elfSymbols, parseElf, type ElfImage } from "./loader/elf.js";
+import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -58,6 +60,8 @@ export interface MachineOptions {
    * bound: when frames run out, the allocating process gets ENOMEM or the OOM killer's SIGKILL.
    */
   physMemory?: number;
+  /** Processes at once (default DEFAULT_MAX_PROCS): fork past it gets EAGAIN; RLIMIT_NPROC starts at half. */
+  maxProcs?: number;
   /** Print one line per unimplemented syscall name (default true). */
   warnUnimplemented?: boolean;
   /** Map the vDSO and announce it in the auxv (default true). Without it, i386 libcs fall back to int $0x80. */
@@ -82,9 +86,12 @@ const STACK_SIZE = 8n << 20n;
  * watchdog thread of Unicorn's stops it). Deterministic runs have no such limit: preemption there
  * happens only at syscall exits, by the virtual clock, so the interleaving is the same every time
  * (an instruction-counted run would do too, but Unicorn flushes its translations for each one,
- * measured 4x slower on a shell script).
+ * measured 4x slower on a shell script). A last resort against a process that never enters the
+ * kernel, not a time slice: a stop from the watchdog can make Unicorn skip the hooks of the
+ * instruction it lands on, a syscall among them (emulator/cpu/ENGINE.md); processes that make
+ * syscalls are preempted at their exits long before it fires.
  */
-const TIME_SLICE_US = 20_000;
+const TIME_SLICE_US = 500_000;
 
 const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -130,16 +137,7 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    let bytes: Buffer;
-    try {
-      if (statSync(path).isDirectory()) throw new ExecFormatError(`${path}: is a directory`);
-      bytes = readFileSync(path);
-    } catch (e) {
-      if (e instanceof ExecFormatError) throw e;
-      const err = e as NodeJS.ErrnoException;
-      throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
-    }
-    const image = await parseElf(bytes, path);
+    const image = await parseElf(readElfFile(path, path), path);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
     const physMemory = opts.physMemory ?? DEFAULT_PHYS_MEMORY;
@@ -163,7 +161,7 @@ export class Machine implements ProcessFactory {
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
-      warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit,
+      warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
     });
     const cred: Cred = deterministic
       ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
@@ -184,6 +182,8 @@ export class Machine implements ProcessFactory {
     const task = new Task(kstate, abi, linux.newMm(), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
+    const nproc = nprocLimitFor(kstate.maxThreads);
+    task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
     const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe, hostExe);
@@ -216,16 +216,12 @@ export class Machine implements ProcessFactory {
   /** execve's loader: synchronous (a syscall is in progress); the symbols follow when elfinfo has read them. */
   exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void {
     let bytes: Buffer;
-    try {
-      bytes = readFileSync(file.hostPath);
-    } catch {
-      throw new Errno(E.EACCES);
-    }
     let image: ElfImage;
     try {
+      bytes = readElfFile(file.hostPath, file.guestPath);
       image = checkElf(bytes, file.guestPath);
     } catch (e) {
-      if (e instanceof ExecFormatError) throw new Errno(E.ENOEXEC, e.message);
+      if (e instanceof ExecFormatError) throw new Errno(e.errno, e.message);
       throw e;
     }
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
@@ -237,7 +233,7 @@ export class Machine implements ProcessFactory {
       loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath, file.hostPath);
     } catch (e) {
       linux.mmput(mm);
-      throw e;
+      throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
     }
     // past the point of no return
     task.exe = file;
@@ -254,7 +250,7 @@ export class Machine implements ProcessFactory {
     }
     linux.symbolsLoaded();
     const bias = loaded.bias;
-    elfSymbols(bytes, file.guestPath).then((syms) => {
+    elfSymbols(bytes).then((syms) => {
       for (const s of syms) mm.symbols.add(s.name, bias + s.value, s.size);
       linux.symbolsLoaded();
     }, () => { /* no symbols: names are a convenience */ });

@@ -4,6 +4,7 @@
 import { createHash, randomFillSync } from "node:crypto";
 import type { Vfs } from "./fs/vfs.js";
 import { HookRegistry, type HookPoint } from "./hooks.js";
+import { DEFAULT_MAX_PROCS, type LimitReached } from "./limits.js";
 import type { LinuxKernel } from "./linux.js";
 import { Scheduler } from "./sched/scheduler.js";
 import type { Task } from "./sched/task.js";
@@ -59,6 +60,8 @@ export interface KernelConfig {
   warnUnimplemented: boolean;
   /** Each process's commit bound in bytes (--memory): past it, mmap/brk fail with ENOMEM. */
   memoryLimit?: number;
+  /** Processes at once (max_threads; default DEFAULT_MAX_PROCS). */
+  maxThreads?: number;
 }
 
 /** Virtual time starts here in deterministic mode: 2023-11-14T22:13:20Z. */
@@ -108,6 +111,19 @@ export class KernelState implements Kernel {
 
   warn(message: string): void {
     this.config.warn(message);
+  }
+
+  /** max_threads: copy_process refuses a task past it, whoever asks. */
+  get maxThreads(): number {
+    return this.config.maxThreads ?? DEFAULT_MAX_PROCS;
+  }
+
+  private readonly limitsTold = new Set<string>();
+  /** A bound of the run was hit: say which, once per bound (the guest got its errno either way). */
+  noteLimit(e: LimitReached): void {
+    if (this.limitsTold.has(e.bound)) return;
+    this.limitsTold.add(e.bound);
+    this.warn(`sysgate: ${e.explanation} (said once)`);
   }
 
   tableFor(abi: Abi): { table: SyscallTable; dispatcher: SyscallDispatcher } {

@@ -98,8 +98,9 @@ export class StepSession {
     this.undo = new UndoRing<UiState>(machine);
   }
 
-  static async create(machine: Machine): Promise<StepSession> {
-    return new StepSession(machine, await Disassembler.create());
+  /** `disasm`: a disassembler being made already (the CLI starts Capstone while the machine boots). */
+  static async create(machine: Machine, disasm: Promise<Disassembler> = Disassembler.create()): Promise<StepSession> {
+    return new StepSession(machine, await disasm);
   }
 
   /** The machine starts in the kernel's boot code: walk it to the program's first instruction. */

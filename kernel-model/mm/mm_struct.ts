@@ -8,6 +8,7 @@
 // and not as a page fault that finds no frame.
 
 import { E, Errno } from "../errno.js";
+import { LimitReached } from "../limits.js";
 import type { UserMemory } from "../syscalls/types.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
@@ -98,7 +99,8 @@ export class MmStruct implements UserMemory {
    */
   enoughMemory(pages: number, released = 0): void {
     if (pages > 0 && this.committedPages - released + pages > this.commitLimit) {
-      throw new Errno(E.ENOMEM, `commit limit: ${this.committedPages - released + pages} pages > ${this.commitLimit}`);
+      throw new LimitReached(E.ENOMEM, "memory", `a process reached its memory bound (--memory, ${this.commitLimit >> 8} MiB ` +
+        `for the program; it asked for ${(this.committedPages - released + pages) >> 8} MiB): ENOMEM to the guest`);
     }
   }
 

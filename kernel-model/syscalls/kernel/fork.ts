@@ -6,6 +6,7 @@
 
 import { unsupported } from "../support.js";
 import { E } from "../../errno.js";
+import { copyProcessLimits } from "../../limits.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -30,6 +31,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
     }
     return -E.ENOSYS;
   }
+  copyProcessLimits(k, parent); // RLIMIT_NPROC and max_threads, before anything is made
   const machine = parent.machine;
   const mm = machine.newMm();
   parent.mm.dupInto(mm);
