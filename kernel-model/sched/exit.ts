@@ -3,6 +3,7 @@
 // will not wait), tell the parent with its exit signal, and wake whoever waits.
 
 import type { KernelState } from "../kernel.js";
+import { futexWake } from "../syscalls/kernel/futex.js";
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
 
@@ -14,9 +15,12 @@ export function doExit(task: Task, status: number, k: KernelState): void {
   if (task.state === "zombie" || task.state === "dead") return;
   const sched = k.sched;
   task.files.closeAll();
-  // mm_release: CLONE_CHILD_CLEARTID's word is cleared (and its futex woken: nobody waits here)
+  // mm_release: CLONE_CHILD_CLEARTID's word is cleared and one sleeper on it woken (pthread_join)
   if (task.clearChildTid) {
-    try { task.mm.write(task.clearChildTid, Buffer.alloc(4) /* the tid word is 32-bit on both ABIs */); } catch { /* unmapped: ignore */ }
+    try {
+      task.mm.write(task.clearChildTid, Buffer.alloc(4) /* the tid word is 32-bit on both ABIs */);
+      futexWake(task.mm, task.clearChildTid, 1);
+    } catch { /* unmapped: ignore */ }
   }
   task.exitStatus = status;
   // vfork: the parent may run again
