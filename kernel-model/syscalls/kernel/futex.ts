@@ -47,7 +47,9 @@ const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1;
 interface FutexQ {
   readonly task: Task;
   mm: MmStruct;
+  /** The word it sleeps on now (a requeue moves it) and the one its call named. */
   uaddr: bigint;
+  readonly waitedOn: bigint;
   readonly bitset: number;
   /** Woken by futex_wake and friends (taken off the queue). */
   woken: boolean;
@@ -147,7 +149,7 @@ function futexWait(ctx: SyscallContext, uaddr: bigint, val: number, bitset: numb
   if (bitset === 0) throw new Errno(E.EINVAL);
   checkAddr(ctx, uaddr);
   const q = sleeping.get(task);
-  if (q && (q.mm !== task.mm || q.uaddr !== uaddr)) unqueue(q); // left over from a call that did not come back
+  if (q && (q.mm !== task.mm || q.waitedOn !== uaddr)) unqueue(q); // left over from a call that did not come back
   else if (q) {
     // the call runs again: woken, timed out, interrupted, or a spurious run
     if (q.woken) {
@@ -170,7 +172,7 @@ function futexWait(ctx: SyscallContext, uaddr: bigint, val: number, bitset: numb
   const d = deadline();
   if (d !== undefined && task.kernel.monotonicNs() >= d) throw new Errno(E.ETIMEDOUT);
   if (nextSignal(task)) throw new WouldBlock([task.signalWait], "futex"); // not queued: the signal goes first
-  const nq: FutexQ = { task, mm: task.mm, uaddr, bitset, woken: false, deadline: d, wq: new WaitQueue() };
+  const nq: FutexQ = { task, mm: task.mm, uaddr, waitedOn: uaddr, bitset, woken: false, deadline: d, wq: new WaitQueue() };
   bucket(task.mm, uaddr, true)!.push(nq);
   sleeping.set(task, nq);
   throw new WouldBlock([nq.wq], "futex", d);
