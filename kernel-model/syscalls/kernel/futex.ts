@@ -21,6 +21,7 @@ import type { MmStruct } from "../../mm/mm_struct.js";
 import { nextSignal } from "../../sched/signal.js";
 import type { Task } from "../../sched/task.js";
 import { WaitQueue, WouldBlock } from "../../sched/wait.js";
+import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { clockNs, readTimespec } from "./time.js";
@@ -291,9 +292,11 @@ function doFutex(ctx: SyscallContext, a: readonly bigint[], wide: boolean): numb
   }
 }
 
+const MISSING = "the priority-inheritance operations (FUTEX_LOCK_PI, UNLOCK_PI, TRYLOCK_PI, *_REQUEUE_PI) answer ENOSYS";
+
 export const futexFamily: SyscallFamily = {
   // x86-64's futex and i386's futex_time64
-  sys_futex: (ctx, a) => doFutex(ctx, a, true),
+  sys_futex: partial(MISSING, (ctx, a) => doFutex(ctx, a, true)),
   // i386's futex: struct old_timespec32
-  sys_futex_time32: (ctx, a) => doFutex(ctx, a, false),
+  sys_futex_time32: partial(MISSING, (ctx, a) => doFutex(ctx, a, false)),
 };

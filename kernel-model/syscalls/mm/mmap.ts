@@ -6,6 +6,7 @@ import {
   pageDown, pageUp,
 } from "../../mm/mm_struct.js";
 import { PAGE_SIZE } from "../../mm/phys.js";
+import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, ulong } from "../types.js";
 
@@ -131,7 +132,8 @@ export const mmapFamily: SyscallFamily = {
     mm.moveRegion(old, oldLen, to, newLen);
     return to;
   },
-  sys_madvise: (ctx, a) => doMadvise(ctx, a[0], ulong(ctx, a[1]), int(a[2])),
+  sys_madvise: partial("only MADV_DONTNEED acts, on anonymous memory; the other advice is accepted and ignored",
+    (ctx, a) => doMadvise(ctx, a[0], ulong(ctx, a[1]), int(a[2]))),
   sys_msync: () => 0,
   sys_mlock: () => 0,
   sys_munlock: () => 0,
