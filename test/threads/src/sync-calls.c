@@ -5,7 +5,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -224,6 +226,82 @@ static void scheduling(void) {
   show("getrlimit STACK", getrlimit(RLIMIT_STACK, &rl));
 }
 
+static char altstack[65536];
+static volatile int on_alt, got_code, got_pid_ok, handled;
+
+static void onstack_handler(int sig) {
+  char here;
+  (void)sig;
+  on_alt = &here >= altstack && &here < altstack + sizeof altstack;
+}
+
+static void info_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig; (void)uc;
+  got_code = si->si_code;
+  got_pid_ok = si->si_pid == getpid();
+}
+
+static void count_handler(int sig) { (void)sig; handled++; }
+
+static void signals(void) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  /* unknown flag bits are dropped from what is stored (the SA_UNSUPPORTED probe of Linux 5.11) */
+  sa.sa_handler = count_handler;
+  sa.sa_flags = SA_RESTART | 0x400;
+  show("sigaction with an unknown flag", sigaction(SIGUSR1, &sa, NULL));
+  sigaction(SIGUSR1, NULL, &old);
+  printf("  flags kept: restart %d, unknown %d\n", !!(old.sa_flags & SA_RESTART), !!(old.sa_flags & 0x400));
+  show("sigaction SIGKILL", sigaction(SIGKILL, &sa, NULL));
+  show("sigaction signal 0", sigaction(0, &sa, NULL));
+  show("rt_sigaction bad sigsetsize", syscall(SYS_rt_sigaction, SIGUSR1, NULL, &old, 4));
+  /* SA_ONSTACK: the handler runs on the alternate stack */
+  stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+  show("sigaltstack", sigaltstack(&ss, NULL));
+  sa.sa_handler = onstack_handler;
+  sa.sa_flags = SA_ONSTACK;
+  sigaction(SIGUSR2, &sa, NULL);
+  raise(SIGUSR2);
+  printf("SA_ONSTACK handler on the alternate stack: %d\n", on_alt);
+  sa.sa_flags = 0;
+  sigaction(SIGUSR2, &sa, NULL);
+  on_alt = -1;
+  raise(SIGUSR2);
+  printf("handler without SA_ONSTACK on the alternate stack: %d\n", on_alt);
+  /* SA_SIGINFO: raise() is tgkill, so si_code is SI_TKILL and si_pid the caller */
+  sa.sa_sigaction = info_handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGUSR2, &sa, NULL);
+  raise(SIGUSR2);
+  printf("SA_SIGINFO: si_code %d, si_pid is ours %d\n", got_code, got_pid_ok);
+  /* thread-directed signals: the thread must be in the group named */
+  show("tgkill our own thread, signal 0", syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0));
+  show("tgkill a thread of another group", syscall(SYS_tgkill, getpid() + 1, syscall(SYS_gettid), 0));
+  show("tgkill tid 0", syscall(SYS_tgkill, getpid(), 0, 0));
+  show("tkill tid -1", syscall(SYS_tkill, -1, 0));
+  show("tkill ourselves, signal 0", syscall(SYS_tkill, syscall(SYS_gettid), 0));
+  /* a signal pending when epoll_pwait unblocks it ends the wait with EINTR, SA_RESTART or not */
+  sigset_t block, none;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &block, NULL);
+  raise(SIGUSR1);
+  int ep = epoll_create1(0);
+  struct epoll_event out;
+  sigemptyset(&none);
+  show("epoll_pwait with a pending signal (SA_RESTART)", epoll_pwait(ep, &out, 1, -1, &none));
+  printf("  handled %d\n", handled);
+  sa.sa_handler = count_handler;
+  sa.sa_flags = 0;
+  sigaction(SIGUSR1, &sa, NULL);
+  raise(SIGUSR1);
+  struct timespec ts = {5, 0};
+  show("ppoll with a pending signal", ppoll(NULL, 0, &ts, &none));
+  printf("  handled %d\n", handled);
+  sigprocmask(SIG_UNBLOCK, &block, NULL);
+  close(ep);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   futexes();
@@ -232,5 +310,6 @@ int main(void) {
   pipes();
   memory();
   scheduling();
+  signals();
   return 0;
 }
