@@ -132,7 +132,7 @@ static void epolls(void) {
   if (pid == 0) { usleep(2000); write(c[1], "x", 1); _exit(0); }
   sigset_t none;
   sigemptyset(&none);
-  n = epoll_pwait(ep3, out, 8, 5000, &none);
+  n = epoll_pwait(ep3, out, 8, 60000, &none); /* long: a loaded machine may be slow to start the child */
   show("epoll_pwait woken by a child", n);
   for (int i = 0; i < n; i++) printf("  data %u\n", out[i].data.u32);
   waitpid(pid, NULL, 0);
