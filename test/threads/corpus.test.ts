@@ -1,9 +1,8 @@
 // The threads corpus run natively and through sysgate (`sysgate run`): the same output and the
 // same status, or the test fails. sync-calls.c waits and wakes without threads (futex, epoll,
-// eventfd, non-blocking pipes, madvise and friends, with a forked child as the waker) and runs
-// today. The threaded programs (pthreads.c, goroutines.go, threads.rs) are built and checked
-// natively; their runs through sysgate wait for clone(CLONE_VM|CLONE_THREAD), which needs every
-// task of a run to share one engine and one physical memory.
+// eventfd, non-blocking pipes, madvise and friends, with a forked child as the waker); the
+// threaded programs (pthreads.c, goroutines.go, threads.rs) are first checked natively, then
+// run through sysgate.
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { ROOT, ensureDist, sysgate } from "../run/cli.js";
@@ -55,11 +54,22 @@ describe("the threaded programs build and run natively (the oracle for the runs 
   });
 });
 
-describe("the threaded programs through sysgate", () => {
-  const why = "waits for clone(CLONE_VM|CLONE_THREAD): threads need the one-engine model (issue 9)";
+describe("the threaded programs through sysgate: the native output and status", () => {
   for (const abi of ABIS) {
-    it.todo(`pthreads.c (${abi}) matches the native run: ${why}`);
-    it.todo(`goroutines.go (${abi}) matches the native run (Go starts threads before main): ${why}`);
+    it(`pthreads.c (${abi}): mutex, condition variable, TLS, join, a cancelled thread`, (ctx) => {
+      sameAsNative(program(buildC("pthreads.c", abi, ["-pthread"]), (why) => ctx.skip(why)));
+    });
+    it(`goroutines.go (${abi}): Go's threads, channels, time.Sleep, os/exec, a recovered panic`, (ctx) => {
+      sameAsNative(program(buildGo("goroutines.go", abi), (why) => ctx.skip(why)), [HELLO]);
+    });
   }
-  it.todo(`threads.rs (x86_64) matches the native run: ${why}`);
+  it("threads.rs (x86_64): std::thread, Arc<Mutex>, mpsc", (ctx) => {
+    sameAsNative(program(buildRust("threads.rs"), (why) => ctx.skip(why)));
+  });
+  it("pthreads.c (x86_64) in deterministic mode: the same output twice", (ctx) => {
+    const p = program(buildC("pthreads.c", "x86_64", ["-pthread"]), (why) => ctx.skip(why));
+    const runs = [0, 1].map(() => sysgate(["run", "--deterministic", p], { timeout: 120_000 }));
+    expect(runs[0].status).toBe(0);
+    expect(runs[1]).toEqual(runs[0]);
+  });
 });
