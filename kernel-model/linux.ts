@@ -604,6 +604,7 @@ export abstract class LinuxKernel {
       this.checkPause();
       return;
     }
+    this.task.waitingIn = b.why;
     this.kernel.sched.block(this.task, b.queues, b.deadline);
     this.stop();
   }

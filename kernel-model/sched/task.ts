@@ -100,6 +100,8 @@ export class Task {
   altStack = { sp: 0n, flags: 2 /* SS_DISABLE */, size: 0n };
   /** The deadline of a timed sleep in progress, kept across its re-executions (restart_block). */
   sleepDeadline: bigint | undefined;
+  /** What a blocked task sleeps in (the syscall's reason), for the deadlock report. */
+  waitingIn: string | undefined;
   /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */
