@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
-import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
+import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
+import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
@@ -59,6 +60,18 @@ export interface MachineOptions {
   stdin?: Buffer | string;
   /** Keep the guest's stdout/stderr in memory (Machine.stdout / .stderr) instead of writing them out. */
   captureOutput?: boolean;
+  /**
+   * The kernel 32-bit programs run on: "x86_64" (default) runs them in compatibility mode under the
+   * 64-bit kernel (IA32 emulation, as every x86-64 Linux does); "i386" boots the native 32-bit
+   * kernel for them (which cannot run 64-bit programs).
+   */
+  kernel?: "x86_64" | "i386";
+  /**
+   * The CPU vendor (default "intel", as the machines sysgate is measured on): under the x86-64
+   * kernel a 32-bit program's fast syscall is SYSENTER on Intel and SYSCALL on AMD, the other one
+   * being #UD, and the compat vDSO's __kernel_vsyscall is patched to match.
+   */
+  cpu?: CpuVendor;
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -127,6 +140,7 @@ export class Machine implements ProcessFactory {
       throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
     }
     const image = await parseElf(bytes, path);
+    if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
     const deterministic = opts.deterministic ?? true;
@@ -145,7 +159,7 @@ export class Machine implements ProcessFactory {
     });
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
-      vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
+      vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true,
     });
     const cred: Cred = deterministic
@@ -179,13 +193,19 @@ export class Machine implements ProcessFactory {
 
   // ---- ProcessFactory: what fork and execve need from the emulator ----------------------------
 
-  /** A fresh machine: RAM, a CPU engine, the kernel model booted on it. */
+  /** The native i386 kernel runs this ABI's tasks (--kernel i386), rather than the x86-64 one. */
+  private nativeI386(abi: Abi): boolean {
+    return abi === "i386" && this.opts.kernel === "i386";
+  }
+
+  /** A fresh machine: RAM, a CPU engine, the kernel model booted on it (a 32-bit task: compat mode unless --kernel i386). */
   newMachine(abi: Abi): LinuxKernel {
     const size = Math.ceil((this.memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE;
     const ram = allocGuestRam(size);
     const phys = new PhysMem(size, undefined, ram.mem);
-    const cpu = new X86Cpu(abi === "x86_64" ? 64 : 32, phys.mem);
-    const linux = abi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate) : new LinuxI386(cpu, phys, this.kstate);
+    const native32 = this.nativeI386(abi);
+    const cpu = new X86Cpu(native32 ? 32 : 64, phys.mem);
+    const linux = native32 ? new LinuxI386(cpu, phys, this.kstate) : new LinuxX86_64(cpu, phys, this.kstate, abi, this.opts.cpu ?? "intel");
     this.engines.set(linux, cpu);
     this.rams.set(linux, ram);
     return linux;
@@ -206,6 +226,7 @@ export class Machine implements ProcessFactory {
       if (e instanceof ExecFormatError) throw new Errno(E.ENOEXEC, e.message);
       throw e;
     }
+    if (image.bits === 64 && this.opts.kernel === "i386") throw new Errno(E.ENOEXEC, `${file.guestPath}: a 64-bit program on the i386 kernel`);
     const linux = this.newMachine(image.bits === 64 ? "x86_64" : "i386");
     const oldMm = task.mm;
     task.mm = linux.newMm();
@@ -242,10 +263,13 @@ export class Machine implements ProcessFactory {
   private loadInto(linux: LinuxKernel, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string): bigint {
     const is64 = image.bits === 64;
     const mm = task.mm;
-    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, this.kstate);
+    // __kernel_vsyscall's fast entry (Linux's alternatives): SYSENTER on the native i386 kernel
+    // (X86_FEATURE_SEP), the vendor's one under IA32 emulation (SYSENTER32 / SYSCALL32)
+    const fast = is64 ? undefined : this.nativeI386(linux.abi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
+    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, this.kstate, undefined, fast);
     const loaded = loadElfImage(mm, image, guestExe);
     setupBrk(mm, loaded);
-    const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
+    const stackTop = is64 ? STACK_TOP_64 : this.nativeI386(linux.abi) ? STACK_TOP_32 : IA32_PAGE_OFFSET;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
     const random = Buffer.alloc(16);
     this.kstate.getRandomBytes(random);

@@ -393,7 +393,7 @@ export abstract class LinuxKernel {
         let frame: bigint;
         try {
           frame = setupFrame(task, o.sig, o.info, o.action, {
-            bits: this.cpu.bits, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
+            bits: this.abi === "x86_64" ? 64 : 32, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
             vdsoSigreturn: this.vdso && this.abi === "i386"
               ? { sigreturn: this.vdso.sym("__kernel_sigreturn"), rtSigreturn: this.vdso.sym("__kernel_rt_sigreturn") } : undefined,
             cr2: fault?.cr2, trapno: fault?.trapno, errorCode: fault?.errorCode,

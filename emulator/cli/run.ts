@@ -32,6 +32,18 @@ export function parseRunArgs(argv: string[]): RunArgs {
         break;
       }
       case "--no-vdso": options.vdso = false; break; // no AT_SYSINFO(_EHDR): i386 libcs use int $0x80
+      case "--kernel": {
+        const v = value(a);
+        if (v !== "x86_64" && v !== "i386") throw new UsageError(`--kernel takes x86_64 or i386, not '${v}'`);
+        options.kernel = v;
+        break;
+      }
+      case "--cpu": {
+        const v = value(a);
+        if (v !== "intel" && v !== "amd") throw new UsageError(`--cpu takes intel or amd, not '${v}'`);
+        options.cpu = v;
+        break;
+      }
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
       default: throw new UsageError(`unknown option '${a}' for run (try 'sysgate help')`);
     }

@@ -9,7 +9,7 @@
 
 import { type MmStruct, PROT_EXEC, PROT_READ } from "../mm/mm_struct.js";
 import { PAGE_SIZE } from "../mm/phys.js";
-import { vdsoImage, type VdsoImage } from "./vdso_image.js";
+import { vdsoImage, type FastEntry, type VdsoImage } from "./vdso_image.js";
 import { VVAR_SIZE, writeVvar } from "./vvar.js";
 
 export interface TimeSource {
@@ -29,8 +29,9 @@ export class VdsoMapping {
   private readonly page: Buffer;
   private written = -UPDATE_NS;
 
-  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, copyOf?: VdsoMapping) {
-    this.image = copyOf?.image ?? vdsoImage(abi);
+  /** `fast`: the i386 image's __kernel_vsyscall entry (default SYSENTER, as on the native i386 kernel). */
+  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, copyOf?: VdsoMapping, fast?: FastEntry) {
+    this.image = copyOf?.image ?? vdsoImage(abi, abi === "i386" ? fast ?? "sysenter" : undefined);
     if (copyOf) {
       // fork: the pages were copied with the address space; only the vvar frame is new
       this.base = copyOf.base;

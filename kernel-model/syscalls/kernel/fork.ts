@@ -41,6 +41,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   child.sid = parent.sid;
   child.blocked = parent.blocked;
   child.umask = parent.umask;
+  child.personality = parent.personality;
   child.exe = parent.exe;
   child.altStack = { ...parent.altStack };
   for (const [s, act] of parent.sigactions) child.sigactions.set(s, { ...act });
