@@ -7,6 +7,7 @@
 
 import { syscallTableFor } from "../tables/syscall_tbl.js";
 import type { SyscallEvent } from "../hooks.js";
+import { supportOf, type Support } from "./support.js";
 import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
 
 export interface SyscallSlot {
@@ -18,6 +19,8 @@ export interface SyscallSlot {
   readonly compat: string | null;
   /** The service routine, or undefined: the slot answers -ENOSYS. */
   readonly impl: SyscallImpl | undefined;
+  /** What the routine declared (support.ts); undefined where nothing is registered. */
+  readonly support: Support | undefined;
   /** Hooks on this syscall alone (interception point 6): only this slot pays for them. */
   readonly hooks: ((e: SyscallEvent) => void)[];
 }
@@ -38,7 +41,8 @@ export class SyscallTable {
     this.compat = opts.compat ?? false;
     for (const row of syscallTableFor(abi)) {
       const entry = this.compat && row.compat ? row.compat : row.entry;
-      const slot = { nr: row.nr, name: row.name, entry, compat: row.compat, impl: entry ? implementations[entry] : undefined,
+      const impl = entry ? implementations[entry] : undefined;
+      const slot = { nr: row.nr, name: row.name, entry, compat: row.compat, impl, support: supportOf(impl),
         hooks: opts.hooksFrom?.slot(row.nr)?.hooks ?? [] };
       slots.set(row.nr, slot);
       this.byName.set(row.name, slot);
