@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Machine } from "../../emulator/machine.js";
+import { benchCompat } from "./compat.js";
 import { benchHooks } from "./hooks.js";
 import { stepLatency } from "./step_latency.js";
 
@@ -122,6 +123,8 @@ function busybox(): void {
 }
 
 await entryPaths();
+console.log();
+process.stdout.write(await benchCompat(ROOT, N / 2, REPEAT));
 console.log("\nsyscalls per second by kind of hook (x86-64 getppid loop)\n");
 process.stdout.write(await benchHooks(N / 2));
 if (!process.argv.includes("--no-busybox")) busybox();
