@@ -135,6 +135,8 @@ export class StepSession {
 
   private kernelOf(t: Task): LinuxX86_64 | LinuxI386 { return t.machine as LinuxX86_64 | LinuxI386; }
   get bits(): 64 | 32 { return this.view.machine.cpu.bits; }
+  /** The ABI of the task in view (i386 on a 64-bit CPU: IA32 emulation). */
+  get abi(): "x86_64" | "i386" { return this.view.machine.abi; }
   get ip(): bigint { return ipOf(this.view.machine); }
   get sp(): bigint { return this.view.machine.cpu.get(this.bits === 64 ? "rsp" : "esp"); }
   cpl(): number { return Number(this.view.machine.cpu.get("cs") & 3n); }
@@ -148,8 +150,9 @@ export class StepSession {
   private newRecord(pid: number, mechanism: SyscallRecord["mechanism"], nr: number, name: string | undefined): SyscallRecord {
     const t = this.task(pid)!;
     const cpu = t.machine.cpu;
-    const regs = cpu.bits === 64 ? ARG_REGS_64 : ARG_REGS_32;
-    const r: SyscallRecord = { index: this.records.length, pid, prefixed: this.multiProcess, mechanism, nr, name, args: regs.map((x) => cpu.get(x)),
+    // the task's ABI, not the CPU's mode: a 32-bit task under the x86-64 kernel passes EBX, ECX, ...
+    const regs = t.machine.abi === "x86_64" ? ARG_REGS_64 : ARG_REGS_32;
+    const r: SyscallRecord = { index: this.records.length, pid, prefixed: this.multiProcess, mechanism, nr, name, args: regs.map((x) => cpu.get(x) & (t.machine.abi === "x86_64" ? ~0n : 0xffffffffn)),
       instructions: [], stage: "instruction", seen: [], done: false };
     if (mechanism !== "vdso") r.call = beginCall(nr, name, r.args, t.mm, { abi: t.machine.abi });
     const prev = this.lastByPid.get(pid);
@@ -601,7 +604,8 @@ export class StepSession {
 
   entryPath(): { record: SyscallRecord | undefined; stages: StageView[] } {
     const r = this.current;
-    return { record: r, stages: r ? entryPath(r, r.pid === this.viewPid ? this.bits : (this.task(r.pid)?.machine.cpu.bits ?? this.bits)) : [] };
+    const m = r && this.task(r.pid)?.machine;
+    return { record: r, stages: r ? entryPath(r, r.pid === this.viewPid ? this.bits : (m?.cpu.bits ?? this.bits), m ? m.abi === "i386" && m.cpu.bits === 64 : false) : [] };
   }
 
   disassembly(lines: number): DisasmLine[] {

@@ -222,6 +222,17 @@ describe.skipIf(!HAVE_BUSYBOX)("a 32-bit glibc program under IA32 emulation (bus
     }
   });
 
+  it("sysgate trace says what strace says of a 32-bit tracee under a 64-bit kernel; not on the native i386 kernel", () => {
+    const hello = join(BIN32, "hello-int80");
+    const trace = (opts: string[]) => spawnSync(process.execPath, [CLI, "trace", "--deterministic", ...opts, hello], { encoding: "utf8" }).stderr.split("\n");
+    expect(trace([])[1]).toBe("[ Process PID=1000 runs in 32 bit mode. ]");
+    expect(trace(["--kernel", "i386"]).some((l) => l.includes("32 bit mode"))).toBe(false);
+    if (hasTool("strace")) {
+      const s = spawnSync("strace", [hello], { encoding: "utf8" });
+      if (s.status === 0) expect(s.stderr.split("\n")[1]).toMatch(/^\[ Process PID=\d+ runs in 32 bit mode\. \]$/);
+    }
+  });
+
   it("--kernel i386 cannot run a 64-bit program: one clear error", () => {
     const s = spawnSync(process.execPath, [CLI, "run", "--kernel", "i386", join(ROOT, "samples", "bin", "x86_64", "hello-syscall")], { encoding: "utf8" });
     expect(s.status).not.toBe(0);
