@@ -15,7 +15,7 @@ import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
-import type { Abi, SyscallArgs } from "./syscalls/types.js";
+import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
 
 const X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
 
@@ -37,7 +37,7 @@ export class LinuxX86_64 extends LinuxKernel {
     this.ia32 = new Ia32Emulation(this, {
       kctx: this.kctx, msrs: this.boot.msrs, enteredKernel: () => this.enteredKernel(), tick: () => this.kernel.tick(),
       checkPause: () => this.checkPause(), stop: () => this.stop(), cpuState: () => this.cpuState(),
-      syscall: (regs, nr, args, mechanism) => this.syscall(regs, nr, args, mechanism), trap: (s, fn) => this.trap(s, fn),
+      syscall: (regs, nr, args, mechanism) => this.compatSyscall(regs, nr, args, mechanism), trap: (s, fn) => this.trap(s, fn),
     }, vendor);
     cpu.onInstruction("syscall", () => {
       if (this.compat) return this.ia32.syscall(); // a compat task's SYSCALL: IA32_CSTAR, not LSTAR
@@ -69,9 +69,30 @@ export class LinuxX86_64 extends LinuxKernel {
 
   protected get userSelectors() { return { cs: this.compat ? L.__USER32_CS : L.__USER_CS, ss: L.__USER_DS }; }
 
-  /** A compat task dispatches through ia32_sys_call_table. */
-  override get table() { return this.kernel.tableFor(this.compat ? "ia32" : this.abi).table; }
-  override get dispatcher() { return this.kernel.tableFor(this.compat ? "ia32" : this.abi).dispatcher; }
+  /**
+   * TS_COMPAT: set while a syscall that came through a compat entry runs. A 64-bit task may use
+   * `int $0x80` too, and then gets the 32-bit ABI (in_ia32_syscall()): ia32_sys_call_table, i386
+   * layouts.
+   */
+  private tsCompat = false;
+
+  private compatSyscall(...a: Parameters<LinuxKernel["syscall"]>): void {
+    this.tsCompat = true;
+    try {
+      this.syscall(...a);
+    } finally {
+      this.tsCompat = false;
+    }
+  }
+
+  /** A compat task (or a compat entry) dispatches through ia32_sys_call_table. */
+  override get table() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : this.abi).table; }
+  override get dispatcher() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : this.abi).dispatcher; }
+
+  protected override context(regs: PtRegs): SyscallContext {
+    const c = super.context(regs);
+    return this.tsCompat && !this.compat ? { ...c, abi: "i386" } : c;
+  }
 
   /** pt_regs; for a compat task with its DS/ES/FS/GS, which the i386 signal frames save. */
   override ptRegs(va: bigint): PtRegs {

@@ -15,7 +15,7 @@ import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import * as L from "../../kernel-model/boot/layout_64.js";
 import { MSR } from "../../kernel-model/cpu.js";
 import { LinuxX86_64 } from "../../kernel-model/linux_x86_64.js";
-import { HAVE_NASM, hasTool } from "../cpu/nasm.js";
+import { HAVE_NASM, hasTool, nasmElf64 } from "../cpu/nasm.js";
 import { CLI, ROOT, ensureDist } from "../run/cli.js";
 
 const BIN32 = join(ROOT, "samples", "bin", "i386");
@@ -68,6 +68,25 @@ _start:
 	int	0x80
 `;
 
+// a 64-bit program using int $0x80: the 32-bit ABI (i386 write = 4, exit = 1), as on Linux
+const INT80_FROM_64 = `
+bits 64
+global _start
+section .text
+_start:
+	mov	eax, 4
+	mov	ebx, 1
+	mov	ecx, msg
+	mov	edx, len
+	int	0x80
+	mov	eax, 1
+	mov	ebx, 5
+	int	0x80
+section .data
+msg:	db "int 0x80 from 64-bit code", 10
+len	equ $ - msg
+`;
+
 const canBuild = HAVE_NASM && hasTool("ld");
 
 describe.skipIf(!canBuild)("int $0x80 from compatibility mode: vector 128 of the 64-bit IDT, entry_INT80_compat, iretq", () => {
@@ -77,6 +96,7 @@ describe.skipIf(!canBuild)("int $0x80 from compatibility mode: vector 128 of the
     nasmElf32(INT80, join(dir, "int80"));
     nasmElf32(RAW("syscall"), join(dir, "raw-syscall"));
     nasmElf32(RAW("sysenter"), join(dir, "raw-sysenter"));
+    nasmElf64(INT80_FROM_64, join(dir, "int80-64"));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -105,6 +125,21 @@ describe.skipIf(!canBuild)("int $0x80 from compatibility mode: vector 128 of the
       expect(at[0].rsp).toBe(k.boot.stackTop - 40n); // TSS.RSP0, five 8-byte words
       expect(back).toEqual([{ cs: BigInt(L.__USER32_CS), ss: BigInt(L.__USER_DS), rsp, rax: BigInt(m.task.pid) }]);
       expect(k.lastSyscall?.slot?.name).toBe("exit");
+    } finally {
+      m.close();
+    }
+  });
+
+  it("a 64-bit program's int $0x80 takes the same gate and the 32-bit ABI (ia32_sys_call_table), as natively", async () => {
+    const exe = join(dir, "int80-64");
+    const m = await Machine.create(exe, { env: [], deterministic: true, warnUnimplemented: false, captureOutput: true });
+    const stubs: string[] = [];
+    m.hooks.on("entry_stub", (e) => stubs.push(e.stub));
+    try {
+      const st = m.run();
+      const n = spawnSync(exe, { encoding: "utf8" });
+      expect({ out: m.stdout.toString(), code: st.code }).toEqual({ out: n.stdout, code: n.status });
+      expect(stubs).toEqual(["entry_INT80_compat", "entry_INT80_compat"]);
     } finally {
       m.close();
     }
