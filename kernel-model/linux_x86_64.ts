@@ -1,6 +1,6 @@
 // The x86-64 kernel model: boot (setup_64), the SYSCALL path into entry_SYSCALL_64 and
-// do_syscall_64, and the first switch to user mode. A 32-bit task runs on it in compatibility
-// mode (IA32 emulation, entry/common_compat.ts): its machine has the i386 ABI.
+// do_syscall_64, and the first switch to user mode. 32-bit tasks run on the same CPU in
+// compatibility mode (IA32 emulation, entry/common_compat.ts): a task's ABI says which it is.
 
 import { MSR, type Cpu } from "./cpu.js";
 import * as L from "./boot/layout_64.js";
@@ -8,12 +8,13 @@ import { startKernel64, type Boot64 } from "./boot/setup_64.js";
 import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
 import { CompatPtRegs, Ia32Emulation } from "./entry/common_compat.js";
 import type { InterruptDelivery } from "./entry/interrupt.js";
-import type { PtRegs } from "./entry/pt_regs.js";
 import type { CpuVendor } from "./entry/syscall_compat.js";
 import type { KernelState } from "./kernel.js";
 import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
+import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
+import type { Task } from "./sched/task.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
 
@@ -28,9 +29,9 @@ export class LinuxX86_64 extends LinuxKernel {
   /** IA32 emulation: the compat entry paths (int $0x80, SYSENTER, SYSCALL from compatibility mode). */
   readonly ia32: Ia32Emulation;
 
-  /** `abi` i386: the task is a 32-bit program in compatibility mode. */
-  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState, abi: Abi = "x86_64", vendor: CpuVendor = "intel") {
-    super(cpu, phys, kernel, abi);
+  /** `vendor`: which 32-bit fast entry the CPU has (SYSENTER on Intel, SYSCALL on AMD). */
+  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState, vendor: CpuVendor = "intel") {
+    super(cpu, phys, kernel, "x86_64");
     this.boot = startKernel64(cpu, phys);
     this.syscallInsn = new SyscallInsn64(this.kctx, this.boot.msrs);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
@@ -64,8 +65,8 @@ export class LinuxX86_64 extends LinuxKernel {
 
   protected readonly argFields = ["di", "si", "dx", "r10", "r8", "r9"] as const;
 
-  /** A 32-bit task in compatibility mode (IA32 emulation). */
-  get compat(): boolean { return this.abi === "i386"; }
+  /** The current task is a 32-bit one, in compatibility mode (IA32 emulation). */
+  get compat(): boolean { return this.current?.abi === "i386"; }
 
   protected get userSelectors() { return { cs: this.compat ? L.__USER32_CS : L.__USER_CS, ss: L.__USER_DS }; }
 
@@ -86,12 +87,13 @@ export class LinuxX86_64 extends LinuxKernel {
   }
 
   /** A compat task (or a compat entry) dispatches through ia32_sys_call_table. */
-  override get table() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : this.abi).table; }
-  override get dispatcher() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : this.abi).dispatcher; }
+  override get table() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : "x86_64").table; }
+  override get dispatcher() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : "x86_64").dispatcher; }
 
+  /** A compat task, or a compat entry from a 64-bit one, has the i386 ABI (struct layouts, long size). */
   protected override context(regs: PtRegs): SyscallContext {
     const c = super.context(regs);
-    return this.tsCompat && !this.compat ? { ...c, abi: "i386" } : c;
+    return this.tsCompat || this.compat ? { ...c, abi: "i386" } : c;
   }
 
   /** pt_regs; for a compat task with its DS/ES/FS/GS, which the i386 signal frames save. */
@@ -147,28 +149,74 @@ export class LinuxX86_64 extends LinuxKernel {
     return { ip: b.readBigUInt64LE(pa), cs, cpl: cs & 3, flags: b.readBigUInt64LE(pa + 16), sp: b.readBigUInt64LE(pa + 24), ss: Number(b.readBigUInt64LE(pa + 32)) };
   }
   protected get dataBlock() { return this.boot.gdt; }
+  protected get swapper() { return this.boot.swapper; }
+  protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }
+  protected readonly stackArea = { base: L.VMALLOC_START, threadSize: L.THREAD_SIZE };
+  protected readonly userPgdEntries = 256;
   get entryPoint(): bigint { return this.text.sym("startup_64"); }
 
+  /** load_sp0 and pcpu_hot.top_of_stack: where interrupts and entry_SYSCALL_64 put the next kernel frame. */
+  protected loadSp0(top: bigint): void {
+    const m = this.phys.mem;
+    m.writeBigUInt64LE(top, this.boot.tss.pa + 4);
+    m.writeBigUInt64LE(top, this.boot.percpu.pa + L.PER_CPU_TOP_OF_STACK);
+  }
+
+  /**
+   * 64-bit TLS lives in the FS/GS bases, which the saved context carries; a compat task's TLS
+   * descriptors (set_thread_area) go into GDT entries 12..14, as __switch_to's load_TLS does.
+   */
+  protected loadTls(task: Task): void {
+    for (let i = L.GDT_ENTRY_TLS_MIN; i < L.GDT_ENTRY_TLS_MIN + L.GDT_ENTRY_TLS_ENTRIES; i++) {
+      const pa = this.boot.gdt.pa + i * 8;
+      const d = task.tls.get(i);
+      if (d) d.copy(this.phys.mem, pa);
+      else this.phys.mem.fill(0, pa, pa + 8);
+    }
+  }
+
+  /** start_thread: a new program starts with clean registers (rdx = 0: no atexit function), no FS/GS bases. */
+  protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
+    for (const f of ["r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di"] as const) regs.set(f, 0n);
+    regs.set("ip", ip);
+    regs.set("sp", sp);
+    regs.set("cs", BigInt(this.userSelectors.cs)); // __USER32_CS for a 32-bit program: compatibility mode
+    regs.set("ss", BigInt(L.__USER_DS));
+    regs.set("flags", 0x202n);
+    if (this.compat) for (const s of ["ds", "es", "fs", "gs"] as const) regs.set(s, 0n); // no TLS selector yet
+    this.cpu.set("fs_base", 0n);
+    this.cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n); // the user's GS base while the kernel runs after swapgs
+  }
+
   /** A fresh user address space whose kernel half (PML4 entries 256..511) is the swapper's (clone_pgd_range). */
-  newMm(): MmStruct {
-    if (this.compat) return this.makeMm({ taskSize: L.IA32_PAGE_OFFSET, mmapBase: L.MMAP_BASE_COMPAT, mmapMin: 0x10000n, paging: "4-level" }, this.boot.swapper, 256, 256);
+  newMm(abi: Abi = "x86_64"): MmStruct {
+    if (abi === "i386") return this.makeMm({ taskSize: L.IA32_PAGE_OFFSET, mmapBase: L.MMAP_BASE_COMPAT, mmapMin: 0x10000n, paging: "4-level" }, this.boot.swapper, 256, 256);
     return this.makeMm({ taskSize: L.TASK_SIZE_64, mmapBase: L.MMAP_BASE_64, mmapMin: 0x10000n }, this.boot.swapper, 256, 256);
   }
 
+  /**
+   * The boot's first switch to user mode, and ret_from_fork for every later task: an iretq frame
+   * on the task's kernel stack, from the program's entry or the parent's registers.
+   */
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const first = this.firstUser!;
-    // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
-    // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
-    cpu.set("gs_base", 0n);
-    cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
-    this.kctx.saveTemplate();
+    const th = this.task.thread;
+    const first = th.first!;
+    th.first = undefined;
+    if (!this.booted) {
+      // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
+      // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
+      cpu.set("gs_base", 0n);
+      cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
+      this.kctx.saveTemplate();
+      this.templateSaved();
+    }
     cpu.set("gs_base", this.boot.percpu.va);
     const f = first.fork;
-    // after the boot path's swapgs the user GS base is the one live
+    // after the swapgs that follows, the user GS base is the one live
     cpu.wrmsr(MSR.KERNEL_GS_BASE, f ? f.gsBase : 0n);
     // The iretq frame (SDM: RIP, CS, RFLAGS, RSP, SS from the lowest address up).
-    const frame = this.boot.stackTop - 40n;
+    const frame = th.stack.top - 40n;
     const b = Buffer.alloc(40);
     b.writeBigUInt64LE(f ? f.regs.ip : first.ip, 0);
     b.writeBigUInt64LE(BigInt(this.userSelectors.cs), 8);
@@ -188,6 +236,8 @@ export class LinuxX86_64 extends LinuxKernel {
     } else {
       // start_thread: a new program starts with clean registers (rdx = 0: no atexit function)
       for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
+      cpu.set("fs_base", 0n);
+      cpu.xrstor(this.initXstate);
     }
     cpu.set("rsp", frame);
   }

@@ -40,3 +40,9 @@ export const GDT_ENTRY_TLS_ENTRIES = 3;
 export const IA32_PAGE_OFFSET = 0xffffe000n;
 /** mmap_base of a compat task: IA32_PAGE_OFFSET - the 128 MiB minimum gap (mm/util.c), no randomization. */
 export const MMAP_BASE_COMPAT = IA32_PAGE_OFFSET - 0x8000000n;
+/**
+ * Kernel stacks are mapped here, one per task (VMAP_STACK's area: VMALLOC_START of 4-level
+ * paging). The boot creates its page tables so that every address space, which copies the kernel's
+ * top-level entries when it is made, sees every stack.
+ */
+export const VMALLOC_START = 0xffffc90000000000n;
