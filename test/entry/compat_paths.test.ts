@@ -268,6 +268,23 @@ describe.skipIf(!HAVE_BUSYBOX)("a 32-bit glibc program under IA32 emulation (bus
     }
   });
 
+  it("a 64-bit shell runs the 32-bit program on the same CPU: exec changes the task's mode, not its kernel", async () => {
+    const bb64 = join(ROOT, ".cache", "corpus", "amd64", "busybox");
+    if (!existsSync(bb64)) return;
+    const script = `${BUSYBOX32} uname -m; ${BUSYBOX32} linux32 uname -m; echo done`;
+    const m = await Machine.create(bb64, { argv: ["busybox", "sh", "-c", script], env: [], deterministic: true, warnUnimplemented: false, captureOutput: true });
+    try {
+      const kernels = new Set<unknown>();
+      m.hooks.on("syscall_entry", (e) => { const t = m.kstate.sched.tasks.get(e.pid); if (t) kernels.add(t.machine); });
+      const st = m.run();
+      const n = spawnSync(bb64, ["sh", "-c", script], { encoding: "utf8" });
+      expect({ out: m.stdout.toString(), code: st.code }).toEqual({ out: n.stdout, code: n.status });
+      expect(kernels.size).toBe(1); // one x86-64 kernel, one engine, both ABIs
+    } finally {
+      m.close();
+    }
+  });
+
   it("--kernel i386 cannot run a 64-bit program: one clear error", () => {
     const s = spawnSync(process.execPath, [CLI, "run", "--kernel", "i386", join(ROOT, "samples", "bin", "x86_64", "hello-syscall")], { encoding: "utf8" });
     expect(s.status).not.toBe(0);
