@@ -183,7 +183,16 @@ export class LinuxX86_64 extends LinuxKernel {
     regs.set("cs", BigInt(this.userSelectors.cs)); // __USER32_CS for a 32-bit program: compatibility mode
     regs.set("ss", BigInt(L.__USER_DS));
     regs.set("flags", 0x202n);
-    if (this.compat) for (const s of ["ds", "es", "fs", "gs"] as const) regs.set(s, 0n); // no TLS selector yet
+    // start_thread_common: DS/ES __USER_DS for a compat program (0 for a 64-bit one), FS and GS
+    // null, so no TLS selector of the old program outlives its descriptors; GS through
+    // load_gs_index, which leaves the kernel's own GS base alone
+    const ds = BigInt(this.compat ? L.__USER_DS : 0);
+    const kernelGs = this.cpu.get("gs_base");
+    this.cpu.set("ds", ds);
+    this.cpu.set("es", ds);
+    this.cpu.set("fs", 0n);
+    this.cpu.set("gs", 0n);
+    this.cpu.set("gs_base", kernelGs);
     this.cpu.set("fs_base", 0n);
     this.cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n); // the user's GS base while the kernel runs after swapgs
   }
@@ -238,6 +247,8 @@ export class LinuxX86_64 extends LinuxKernel {
       for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
       cpu.set("fs_base", 0n);
       cpu.xrstor(this.initXstate);
+      // compat_start_thread: DS/ES are __USER_DS for a 32-bit program (null ones are 64-bit mode's)
+      for (const r of ["ds", "es"] as const) cpu.set(r, BigInt(this.compat ? L.__USER_DS : 0));
     }
     cpu.set("rsp", frame);
   }
