@@ -76,7 +76,10 @@ export const mmapFamily: SyscallFamily = {
   },
   sys_munmap: (ctx, a) => {
     const addr = a[0], len = ulong(ctx, a[1]);
-    if (addr & (PAGE - 1n) || len === 0n) return -E.EINVAL;
+    // do_vmi_munmap: the range must lie below TASK_SIZE (a huge length would otherwise take the
+    // stack and the vDSO with it)
+    const taskSize = ctx.task.mm.layout.taskSize;
+    if (addr & (PAGE - 1n) || len === 0n || addr > taskSize || len > taskSize - addr) return -E.EINVAL;
     ctx.task.mm.unmapRegion(addr, len);
     return 0;
   },
