@@ -18,8 +18,11 @@ usage:
   sysgate help                           this text
 
 run options:
-  --root DIR           DIR is the guest's / (read-write); default: the host's / read-only
-                       with the current directory read-write
+  --root DIR           DIR is the guest's / (read-write); default: the host's / seen through
+                       a scratch layer that takes the guest's writes and goes with the run,
+                       an empty private /tmp, the current directory read-write
+  --bind HOST[:GUEST][:ro]  grant the host path HOST at GUEST (default: the same path),
+                       read-write unless :ro
   --memory SIZE        bound on guest memory, e.g. 512M, 2G (default 1G)
   --deterministic      virtual clock, seeded randomness, fixed pid/uid (same run every time)
   --seed N             seed for --deterministic (implies it)

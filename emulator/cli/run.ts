@@ -4,6 +4,9 @@
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
 import { Machine, type MachineOptions } from "../machine.js";
 import { UsageError, parseSize } from "./usage.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Bind } from "../../kernel-model/fs/vfs.js";
 
 export interface RunArgs { path: string; args: string[]; options: MachineOptions }
 
@@ -22,6 +25,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     if (!a.startsWith("-") || a === "-") break;
     switch (a) {
       case "--root": options.root = value(a); break;
+      case "--bind": (options.binds ??= []).push(parseBind(value(a))); break;
       case "--memory": options.memoryLimit = parseSize(value(a)); break;
       case "--deterministic": options.deterministic = true; break;
       case "--seed": {
@@ -39,6 +43,19 @@ export function parseRunArgs(argv: string[]): RunArgs {
   if (i >= argv.length) throw new UsageError("run: which program? usage: sysgate run [options] ELF [args...]");
   const path = argv[i];
   return { path, args: argv.slice(i + 1), options: { ...options, argv: [path, ...argv.slice(i + 1)] } };
+}
+
+/** `--bind HOST[:GUEST][:ro|:rw]`: HOST granted at GUEST (default: the same path), read-write unless :ro. */
+function parseBind(text: string): Bind {
+  const parts = text.split(":");
+  let writable = true;
+  if (parts.length > 1 && (parts[parts.length - 1] === "ro" || parts[parts.length - 1] === "rw")) writable = parts.pop() === "rw";
+  if (parts.length > 2 || parts[0] === "") throw new UsageError(`--bind takes HOST[:GUEST][:ro], not '${text}'`);
+  const hostPath = parts[0];
+  const guestPath = parts[1] ?? resolve(hostPath);
+  if (!guestPath.startsWith("/")) throw new UsageError(`--bind: the guest path must be absolute, not '${guestPath}'`);
+  if (!existsSync(hostPath)) throw new UsageError(`--bind: ${hostPath}: no such file or directory`);
+  return { hostPath, guestPath, writable };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

@@ -24,7 +24,7 @@ export async function stepCommand(argv: string[]): Promise<number> {
     else if (!argv[i].startsWith("-")) { rest.push(...argv.slice(i)); break; }
     else {
       rest.push(argv[i]);
-      if (/^--(root|memory|seed)$/.test(argv[i]) && i + 1 < argv.length) rest.push(argv[++i]); // their values
+      if (/^--(root|bind|memory|seed)$/.test(argv[i]) && i + 1 < argv.length) rest.push(argv[++i]); // their values
     }
   }
   if (!rest.some((a) => !a.startsWith("-"))) throw new UsageError("step: which program? usage: sysgate step [options] ELF [args...]");

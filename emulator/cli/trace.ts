@@ -22,7 +22,7 @@ export interface TraceArgs {
   runArgv: string[];
 }
 
-const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--seed"]);
+const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "--seed"]);
 
 /** Trace options and run options may come in any order before the ELF. */
 export function parseTraceArgs(argv: string[]): TraceArgs {

@@ -26,30 +26,40 @@ import {
 } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
-import { HostFile } from "./host_file.js";
+import { HostFile, readHostDir } from "./host_file.js";
 import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
 import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
 import { ModelDirFile } from "./model_dir.js";
+import { Overlay } from "./overlay.js";
 
 /** struct vfsmount, reduced: a host directory grafted at a guest path. */
 export interface Mount {
   readonly guestPath: string;
   readonly hostPath: string;
   readonly writable: boolean;
+  /** The host tree is only the lower layer: writes land in this run's scratch layer. */
+  readonly overlay?: Overlay;
 }
 
+/** A host file or directory granted to the guest at a guest path (`--bind HOST:GUEST[:ro]`). */
+export interface Bind { hostPath: string; guestPath: string; writable: boolean }
+
 export type VfsOptions = (
+  /** The host's / under a scratch overlay, a private /tmp, the cwd granted read-write. */
   | { mode: "host"; cwd: string }
   | { mode: "root"; root: string }
 ) & {
   /** The guest program, for /proc/self/exe. */
   exe: { hostPath: string; guestPath: string };
   getRandomBytes: (buf: Buffer) => void;
+  /** More host paths granted to the guest; the innermost mount wins, as the last mount does on Linux. */
+  binds?: readonly Bind[];
 };
 
 /** What the walk finds at a guest path (the dentry and its inode, reduced to what the model needs). */
 export type Inode =
-  | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats }
+  /** `lower`: a host file under an overlay not copied up yet (the host's own: never written). */
+  | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats; lower?: boolean }
   | { kind: "memdev"; dev: MemDevice }
   | { kind: "modeldir"; ino: bigint; children: () => DirEntry[] }
   /** A symlink the model serves; `jump` makes it a magic link (nd_jump_link) like /proc/<pid>/exe. */
@@ -138,22 +148,40 @@ export class Vfs {
 
   constructor(opts: VfsOptions) {
     const real = (p: string): string => asBytes(fs.realpathSync.native(p));
+    const mounts: Mount[] = [];
+    const binds = (opts.binds ?? []).map((b) => ({ guestPath: nodePath.posix.resolve("/", asBytes(b.guestPath)), hostPath: real(b.hostPath), writable: b.writable }));
     if (opts.mode === "host") {
       const cwd = real(opts.cwd);
-      const mounts: Mount[] = [{ guestPath: "/", hostPath: "/", writable: false }];
-      if (cwd === "/") mounts[0] = { guestPath: "/", hostPath: "/", writable: true };
-      else mounts.unshift({ guestPath: cwd, hostPath: cwd, writable: true });
-      this.mounts = mounts;
+      // The host's / is only read; what the guest writes elsewhere lands in a scratch layer that
+      // goes with the run, and its /tmp starts empty (README: "What the guest sees of the host's files").
+      if (cwd === "/") mounts.push({ guestPath: "/", hostPath: "/", writable: true });
+      else {
+        const overlay = new Overlay("/", ["/tmp"], [cwd, ...binds.map((b) => b.guestPath)]);
+        mounts.push({ guestPath: "/", hostPath: "/", writable: true, overlay });
+        mounts.push({ guestPath: cwd, hostPath: cwd, writable: true });
+      }
       this.initialCwd = cwd;
     } else {
-      this.mounts = [{ guestPath: "/", hostPath: real(opts.root), writable: true }];
+      mounts.push({ guestPath: "/", hostPath: real(opts.root), writable: true });
       this.initialCwd = "/";
     }
+    for (const b of binds) {
+      const i = mounts.findIndex((m) => m.guestPath === b.guestPath);
+      if (i >= 0) mounts.splice(i, 1);
+      mounts.push(b);
+    }
+    // Longest guest path first: mountFor's first match is then the innermost mount.
+    this.mounts = mounts.sort((a, b) => b.guestPath.length - a.guestPath.length);
     this.exe = { hostPath: asBytes(nodePath.resolve(opts.exe.hostPath)), guestPath: asBytes(opts.exe.guestPath) };
     this.getRandomBytes = opts.getRandomBytes;
   }
 
   // ---- the walk -------------------------------------------------------------------------
+
+  /** The run is over: its scratch layer goes. */
+  dispose(): void {
+    for (const m of this.mounts) m.overlay?.dispose();
+  }
 
   /** The mount a canonical guest path lies on. */
   mountFor(path: string): Mount {
@@ -161,10 +189,39 @@ export class Vfs {
     throw new Error(`no mount for ${path}`); // "/" is always mounted
   }
 
-  private hostPathOf(path: string, m: Mount): string {
+  /** The path below the mount point ("/" for the mount point itself). */
+  private relOf(path: string, m: Mount): string {
     const rest = m.guestPath === "/" ? path : path.slice(m.guestPath.length);
-    if (m.hostPath === "/") return rest === "" ? "/" : rest;
+    return rest === "" ? "/" : rest;
+  }
+
+  private hostPathOf(path: string, m: Mount): string {
+    const rest = this.relOf(path, m);
+    if (m.hostPath === "/") return rest;
     return rest === "/" ? m.hostPath : m.hostPath + rest;
+  }
+
+  /** Where a new name at `path` goes on the host: in the scratch layer under an overlay. */
+  private createPath(path: string, m: Mount, dir: boolean): string {
+    return m.overlay ? m.overlay.prepareCreate(this.relOf(path, m), dir) : this.hostPathOf(path, m);
+  }
+
+  /** A dentry whose inode may be written: a lower file under an overlay is copied up first. */
+  private copyUp(d: Dentry, access?: "write" | "owner"): Dentry {
+    const inode = d.inode;
+    if (inode.kind !== "host" || !inode.lower || !inode.mount.overlay) return d;
+    // The permission check is the lower inode's (ovl_permission), not the copy's, which is ours.
+    if (access === "write") hostCall(() => fs.accessSync(hb(inode.hostPath), fs.constants.W_OK));
+    const uid = process.getuid?.();
+    if (access === "owner" && uid !== undefined && uid !== 0 && BigInt(uid) !== inode.st.uid) throw new Errno(E.EPERM);
+    const hostPath = inode.mount.overlay.copyUp(this.relOf(d.path, inode.mount));
+    return { path: d.path, inode: { kind: "host", hostPath, mount: inode.mount, st: fs.lstatSync(hb(hostPath), { bigint: true }) } };
+  }
+
+  /** Names of the mounts whose mount points sit in the directory `path` (they show there even if the host has no such name). */
+  private mountpointsIn(path: string): string[] {
+    return this.mounts.filter((m) => m.guestPath !== "/" && m.guestPath !== path && parentOf(m.guestPath) === path)
+      .map((m) => m.guestPath.slice(m.guestPath.lastIndexOf("/") + 1));
   }
 
   /** The node the model serves at `path` instead of the mount, or undefined for the mount's. */
@@ -219,8 +276,13 @@ export class Vfs {
     const model = this.modelNode(path, pid);
     if (model) return model;
     const mount = this.mountFor(path);
-    const hostPath = this.hostPathOf(path, mount);
     try {
+      if (mount.overlay) {
+        const found = mount.overlay.lookup(this.relOf(path, mount));
+        if (!found) throw new Errno(E.ENOENT);
+        return { path, inode: { kind: "host", hostPath: found.hostPath, mount, st: found.st, lower: found.lower } };
+      }
+      const hostPath = this.hostPathOf(path, mount);
       const st = fs.lstatSync(hb(hostPath), { bigint: true });
       return { path, inode: { kind: "host", hostPath, mount, st } };
     } catch (err) {
@@ -373,7 +435,7 @@ export class Vfs {
     // lookup_open → vfs_create: a new regular file on a writable host mount.
     const target = join(p.parent.path, p.last);
     const mount = this.wantWrite(target);
-    const hostPath = this.hostPathOf(target, mount);
+    const hostPath = this.createPath(target, mount, false);
     const hostFd = hostCall(() => fs.openSync(hb(hostPath), hostOpenFlags(flags) | fs.constants.O_CREAT | fs.constants.O_EXCL, mode & 0o7777));
     // The host's umask may have taken more bits away than the guest's did.
     try { fs.fchmodSync(hostFd, mode & 0o7777); } catch { /* a file system without modes */ }
@@ -408,7 +470,7 @@ export class Vfs {
         const type = Number(inode.st.mode) & S_IFMT;
         // Opening a host fifo would block the whole emulator; sockets cannot be opened at all.
         if (type === S_IFSOCK || type === S_IFIFO) throw new Errno(E.ENXIO);
-        return this.hostFile(d, flags, undefined, pid);
+        return this.hostFile(wantWrite && type === S_IFREG ? this.copyUp(d, "write") : d, flags, undefined, pid);
       }
     }
   }
@@ -426,7 +488,19 @@ export class Vfs {
       const parent = d.path === "/" ? d : this.lookupCanonical(parentOf(d.path), pid);
       return this.getattr(parent).ino;
     };
-    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno });
+    // A directory's listing: an overlay merges its layers; mount points show in their parent.
+    const overlay = inode.mount.overlay;
+    const mountpoints = dir ? this.mountpointsIn(d.path) : [];
+    const entries = dir && (overlay || mountpoints.length > 0) ? (): DirEntry[] => {
+      const list = overlay && d.path.startsWith(inode.mount.guestPath) ? overlay.list(this.relOf(d.path, inode.mount)) : readHostDir(inode.hostPath);
+      for (const name of mountpoints) {
+        if (list.some((e) => e.name === name)) continue;
+        const st = this.getattr(this.lookupCanonical(join(d.path, name), pid));
+        list.push({ name, ino: st.ino, type: DT_DIR });
+      }
+      return list;
+    } : undefined;
+    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno, entries });
   }
 
   /** vfs_mkdir; `mode` has the umask applied already. */
@@ -435,7 +509,7 @@ export class Vfs {
     if (p.lastType !== "norm") throw new Errno(E.EEXIST);
     if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
     const target = join(p.parent.path, p.last);
-    const hostPath = this.hostPathOf(target, this.wantWrite(target));
+    const hostPath = this.createPath(target, this.wantWrite(target), true);
     hostCall(() => fs.mkdirSync(hb(hostPath), { mode: mode & 0o1777 }));
     try { fs.chmodSync(hb(hostPath), mode & 0o1777); } catch { /* a file system without modes */ }
   }
@@ -449,7 +523,18 @@ export class Vfs {
     const d = this.lookupOne(p.parent.path, p.last, nd.pid);
     if (isDir(d)) throw new Errno(E.EISDIR);
     if (p.trailingSlash) throw new Errno(E.ENOTDIR);
-    hostCall(() => fs.unlinkSync(hb(this.hostPathOf(target, mount))));
+    this.removeName(d, mount, () => fs.unlinkSync(hb(this.hostPathOf(target, mount))));
+  }
+
+  /** Removes a name: on an overlay, the upper file goes and a lower one gets a whiteout (ovl_do_remove). */
+  private removeName(d: Dentry, mount: Mount, remove: () => void): void {
+    const inode = d.inode;
+    if (!mount.overlay || inode.kind !== "host") return hostCall(remove);
+    if (!inode.lower) {
+      const hostPath = inode.hostPath;
+      hostCall(() => (isDir(d) ? fs.rmdirSync(hb(hostPath)) : fs.unlinkSync(hb(hostPath))));
+    }
+    mount.overlay.removed(this.relOf(d.path, mount));
   }
 
   /** do_rmdir: vfs_rmdir. */
@@ -463,7 +548,9 @@ export class Vfs {
     const d = this.lookupOne(p.parent.path, p.last, nd.pid);
     if (!isDir(d)) throw new Errno(E.ENOTDIR);
     if (this.mounts.some((m) => m.guestPath === target)) throw new Errno(E.EBUSY);
-    hostCall(() => fs.rmdirSync(hb(this.hostPathOf(target, mount))));
+    // A merged directory is empty when the guest sees nothing in it, whatever either layer holds.
+    if (mount.overlay && mount.overlay.list(this.relOf(target, mount)).length > 0) throw new Errno(E.ENOTEMPTY);
+    this.removeName(d, mount, () => fs.rmdirSync(hb(this.hostPathOf(target, mount))));
   }
 
   /** do_renameat2: RENAME_NOREPLACE is honoured; RENAME_EXCHANGE and RENAME_WHITEOUT are EINVAL. */
@@ -482,8 +569,24 @@ export class Vfs {
     this.wantWrite(to);
     const src = this.lookupOne(po.parent.path, po.last, oldNd.pid);
     if (!isDir(src) && (po.trailingSlash || pn.trailingSlash)) throw new Errno(E.ENOTDIR);
-    if (flags & RENAME_NOREPLACE && this.lookupMaybe(pn.parent.path, pn.last, newNd.pid)) throw new Errno(E.EEXIST);
-    hostCall(() => fs.renameSync(hb(this.hostPathOf(from, mount)), hb(this.hostPathOf(to, mount))));
+    const dst = this.lookupMaybe(pn.parent.path, pn.last, newNd.pid);
+    if (flags & RENAME_NOREPLACE && dst) throw new Errno(E.EEXIST);
+    const overlay = mount.overlay;
+    if (!overlay) {
+      hostCall(() => fs.renameSync(hb(this.hostPathOf(from, mount)), hb(this.hostPathOf(to, mount))));
+      return;
+    }
+    // ovl_rename: a directory with lower entries cannot move without redirects (EXDEV: mv copies);
+    // a lower file is copied up first; the old name gets a whiteout if the lower layer has it.
+    if (from === to) return;
+    const fromRel = this.relOf(from, mount);
+    if (isDir(src) && (src.inode.kind !== "host" || src.inode.lower || overlay.list(fromRel).length > 0)) throw new Errno(E.EXDEV);
+    if (dst && isDir(dst) && overlay.list(this.relOf(to, mount)).length > 0) throw new Errno(E.ENOTEMPTY);
+    const upperFrom = overlay.copyUp(fromRel);
+    if (dst?.inode.kind === "host" && dst.inode.lower && isDir(dst) !== isDir(src)) throw new Errno(isDir(src) ? E.ENOTDIR : E.EISDIR);
+    const upperTo = overlay.prepareCreate(this.relOf(to, mount), isDir(src));
+    hostCall(() => fs.renameSync(hb(upperFrom), hb(upperTo)));
+    overlay.removed(fromRel);
   }
 
   /** do_symlinkat: vfs_symlink. The text is stored as given; walks read it in the guest namespace. */
@@ -494,7 +597,7 @@ export class Vfs {
     // filename_create: a trailing slash on a name that does not exist yet is not a directory.
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     const to = join(p.parent.path, p.last);
-    const hostPath = this.hostPathOf(to, this.wantWrite(to));
+    const hostPath = this.createPath(to, this.wantWrite(to), false);
     hostCall(() => fs.symlinkSync(hb(target), hb(hostPath)));
   }
 
@@ -509,9 +612,11 @@ export class Vfs {
     // Hard links never cross a mount, and the model's own nodes live on none of the host's.
     if (src.inode.kind !== "host" || src.inode.mount !== mount) throw new Errno(E.EXDEV);
     if (isDir(src)) throw new Errno(E.EPERM);
-    const from = src.inode.hostPath;
+    const up = this.copyUp(src);
+    if (up.inode.kind !== "host") throw new Errno(E.EXDEV);
+    const from = up.inode.hostPath;
     // The host's link(2) does not follow a final symlink, as Linux without AT_SYMLINK_FOLLOW.
-    hostCall(() => fs.linkSync(hb(from), hb(this.hostPathOf(to, mount))));
+    hostCall(() => fs.linkSync(hb(from), hb(this.createPath(to, mount, false))));
   }
 
   /** The dentry an open host file stands for (fd-based calls: fchmod, fchown, fstatfs, linkat AT_EMPTY_PATH). */
@@ -519,14 +624,16 @@ export class Vfs {
     if (!(file instanceof HostFile) || file.path === undefined) return undefined;
     const hostPath = file.hostPath;
     const st = hostCall(() => fs.lstatSync(hb(hostPath), { bigint: true }));
-    return { path: file.path, inode: { kind: "host", hostPath, mount: this.mountFor(file.path), st } };
+    const mount = this.mountFor(file.path);
+    return { path: file.path, inode: { kind: "host", hostPath, mount, st, lower: mount.overlay ? !mount.overlay.isUpper(hostPath) : undefined } };
   }
 
   /** A host inode whose attributes may change: the model's own nodes are EPERM, read-only mounts EROFS. */
   private setattrTarget(d: Dentry): { hostPath: string; link: boolean } {
-    const inode = d.inode;
+    let inode = d.inode;
     if (inode.kind !== "host") throw new Errno(E.EPERM);
     if (!inode.mount.writable || this.isExeMount(inode.mount)) throw new Errno(E.EROFS);
+    inode = this.copyUp(d, "owner").inode as typeof inode;
     return { hostPath: inode.hostPath, link: isSymlink(d) };
   }
 
@@ -591,15 +698,17 @@ export class Vfs {
     if (length < 0n) throw new Errno(E.EINVAL);
     if (this.isExeMount(d.inode.mount)) throw new Errno(E.ETXTBSY);
     if (!d.inode.mount.writable) throw new Errno(E.EROFS);
-    const hostPath = d.inode.hostPath;
+    const up = this.copyUp(d, "write").inode;
+    const hostPath = up.kind === "host" ? up.hostPath : d.inode.hostPath;
     hostCall(() => fs.truncateSync(hb(hostPath), Number(length)));
   }
 
   /** vfs_utimes: times in nanoseconds, undefined leaves that time as it is (UTIME_OMIT). */
   utimes(d: Dentry, atimeNs: bigint | undefined, mtimeNs: bigint | undefined): void {
-    const inode = d.inode;
+    if (d.inode.kind !== "host") throw new Errno(E.EPERM);
+    if (!d.inode.mount.writable) throw new Errno(E.EROFS);
+    const inode = this.copyUp(d, "write").inode;
     if (inode.kind !== "host") throw new Errno(E.EPERM);
-    if (!inode.mount.writable) throw new Errno(E.EROFS);
     const toSec = (ns: bigint): number => Number(ns) / 1e9;
     const at = atimeNs ?? inode.st.atimeNs;
     const mt = mtimeNs ?? inode.st.mtimeNs;

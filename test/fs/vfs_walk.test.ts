@@ -111,7 +111,8 @@ describe("path walk in host mode", () => {
     fs.mkdirSync(path.join(base, "ro"));
     fs.writeFileSync(path.join(base, "ro/file"), "read only\n");
     fs.symlinkSync("../ro/file", path.join(base, "rw/link"));
-    vfs = new Vfs({ mode: "host", cwd: path.join(base, "rw"), exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {} });
+    vfs = new Vfs({ mode: "host", cwd: path.join(base, "rw"), exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {},
+      binds: [{ hostPath: path.join(base, "ro"), guestPath: path.join(base, "ro"), writable: false }] });
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
