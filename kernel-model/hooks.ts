@@ -1,7 +1,7 @@
-// The interception points of DESIGN.md section 3, in the order a syscall meets them, each with a
-// typed event. A hook may observe; at the generic entry and the service routine it may rewrite
-// arguments or skip the routine with a chosen result; at the exit it may rewrite the result; at
-// any point it may pause the machine. A hook on one syscall lives in that syscall's table slot,
+// The interception points (ARCHITECTURE.md, "Interception points"), in the order a syscall
+// meets them, each with a typed event. A hook may observe; at the generic entry and the service
+// routine it may rewrite arguments or skip the routine with a chosen result; at the exit it may
+// rewrite the result; at any point it may pause the machine. A hook on one syscall lives in that syscall's table slot,
 // so the others never see it; a hook on the generic entry runs for every syscall, as in Linux.
 
 /** How the syscall entered the kernel (or did not: the vDSO). */
