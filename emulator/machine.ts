@@ -145,7 +145,6 @@ export class Machine implements ProcessFactory {
     let kstate!: KernelState;
     const vfs = new Vfs({
       ...(opts.root ? { mode: "root" as const, root: opts.root } : { mode: "host" as const, cwd: opts.cwd ?? process.cwd() }),
-      exe: { hostPath: hostExe, guestPath: guestExe },
       getRandomBytes: (b) => kstate.getRandomBytes(b),
       binds: opts.binds,
     });

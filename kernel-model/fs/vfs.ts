@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
 import {
-  DT_CHR, DT_DIR, DT_LNK, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
+  DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
   MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
   O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, RENAME_EXCHANGE,
   RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
@@ -31,6 +31,12 @@ import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
 import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
 import { ModelDirFile } from "./model_dir.js";
 import { Overlay } from "./overlay.js";
+import { procLookup, procRootEntries, PROC_ROOT_INO } from "./proc/root.js";
+import type { ProcBaseEnv } from "./proc/base.js";
+import { fsName, type MountLine } from "./proc/mounts.js";
+import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
+import type { ProcSource } from "./proc/task_view.js";
+import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
 
 /** struct vfsmount, reduced: a host directory grafted at a guest path. */
 export interface Mount {
@@ -49,8 +55,6 @@ export type VfsOptions = (
   | { mode: "host"; cwd: string }
   | { mode: "root"; root: string }
 ) & {
-  /** The guest program, for /proc/self/exe. */
-  exe: { hostPath: string; guestPath: string };
   getRandomBytes: (buf: Buffer) => void;
   /** More host paths granted to the guest; the innermost mount wins, as the last mount does on Linux. */
   binds?: readonly Bind[];
@@ -61,9 +65,11 @@ export type Inode =
   /** `lower`: a host file under an overlay not copied up yet (the host's own: never written). */
   | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats; lower?: boolean }
   | { kind: "memdev"; dev: MemDevice }
-  | { kind: "modeldir"; ino: bigint; children: () => DirEntry[] }
+  | { kind: "modeldir"; ino: bigint; owner?: ProcOwner; children: () => DirEntry[] }
+  /** A text file the model serves (/proc/meminfo, /proc/<pid>/maps): made when opened. */
+  | { kind: "modelfile"; ino: bigint; mode: number; owner?: ProcOwner; content: () => Buffer }
   /** A symlink the model serves; `jump` makes it a magic link (nd_jump_link) like /proc/<pid>/exe. */
-  | { kind: "modellink"; ino: bigint; target: string; jump?: () => Dentry };
+  | { kind: "modellink"; ino: bigint; owner?: ProcOwner; target: string; jump?: () => Dentry };
 
 export interface Dentry {
   /** The canonical guest path: absolute, no ".", "..", or symlinks in it. */
@@ -77,10 +83,8 @@ export interface Kstatfs {
   fsid: [number, number]; namelen: bigint; frsize: bigint; flags: bigint;
 }
 
-/** f_type magics (include/uapi/linux/magic.h) and f_flags bits (include/linux/statfs.h). */
-export const PROC_SUPER_MAGIC = 0x9fa0n;
-export const TMPFS_MAGIC = 0x01021994n;
-export const EXT4_SUPER_MAGIC = 0xef53n;
+export { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
+/** f_flags bits (include/linux/statfs.h). */
 export const ST_RDONLY = 0x1;
 export const ST_NOSUID = 0x2;
 export const ST_NODEV = 0x4;
@@ -107,11 +111,7 @@ export interface ParentLookup {
   trailingSlash: boolean;
 }
 
-const PROC_ROOT_INO = 1n;
-const PROC_SELF_INO = 0xfffffffbn;
 const DEV_ROOT_INO = 1n;
-const procPidIno = (pid: number): bigint => 0x10000n + BigInt(pid);
-const procExeIno = (pid: number): bigint => 0x20000n + BigInt(pid);
 
 /** Host paths are handed over as bytes: latin1 chars are the bytes of the guest path. */
 const hb = (p: string): Buffer => Buffer.from(p, "latin1");
@@ -128,6 +128,7 @@ const fileType = (d: Dentry): number => {
     case "host": return Number(d.inode.st.mode) & S_IFMT;
     case "memdev": return 0o020000;
     case "modeldir": return S_IFDIR;
+    case "modelfile": return S_IFREG;
     case "modellink": return S_IFLNK;
   }
 };
@@ -139,11 +140,8 @@ export class Vfs {
   readonly mounts: readonly Mount[];
   /** The guest directory a new process starts in. */
   readonly initialCwd: string;
-  private readonly exe: { hostPath: string; guestPath: string };
   /** One read-only pseudo mount per program image, so writes to a running program give ETXTBSY. */
   private readonly exeMounts = new Map<string, Mount>();
-  /** The program each process runs (set by the kernel once there are several); default: `exe`. */
-  exeOf: ((pid: number) => { hostPath: string; guestPath: string } | undefined) | undefined;
   private readonly getRandomBytes: (buf: Buffer) => void;
 
   constructor(opts: VfsOptions) {
@@ -172,7 +170,6 @@ export class Vfs {
     }
     // Longest guest path first: mountFor's first match is then the innermost mount.
     this.mounts = mounts.sort((a, b) => b.guestPath.length - a.guestPath.length);
-    this.exe = { hostPath: asBytes(nodePath.resolve(opts.exe.hostPath)), guestPath: asBytes(opts.exe.guestPath) };
     this.getRandomBytes = opts.getRandomBytes;
   }
 
@@ -230,33 +227,78 @@ export class Vfs {
       const dev = MEM_DEVICES.find((d) => path === `/dev/${d.name}`);
       return dev && { path, inode: { kind: "memdev", dev } };
     }
+    if (path === "/proc") return { path, inode: { kind: "modeldir", ino: PROC_ROOT_INO, children: () => this.procRootChildren(pid) } };
     if (!path.startsWith("/proc/")) return undefined;
-    if (path === "/proc/self") return { path, inode: { kind: "modellink", ino: PROC_SELF_INO, target: String(pid) } };
-    const m = /^\/proc\/(thread-self|\d+)(\/.*)?$/.exec(path);
-    if (!m) return undefined;
-    if (m[1] === "thread-self") throw new Errno(E.ENOENT); // threads are not modelled
-    const target = Number(m[1]);
-    const other = this.exeOf?.(target);
-    const exe = other ? { hostPath: asBytes(nodePath.resolve(other.hostPath)), guestPath: asBytes(other.guestPath) }
-      : target === pid ? this.exe : undefined;
-    if (!exe) throw new Errno(E.ENOENT);
-    pid = target;
-    if (m[2] === undefined) {
-      return {
-        path,
-        inode: {
-          kind: "modeldir", ino: procPidIno(pid),
-          children: () => [{ name: "exe", ino: procExeIno(pid), type: DT_LNK }],
-        },
-      };
+    const node = procLookup(this.procEnv, path, pid);
+    if (node === "enoent") throw new Errno(E.ENOENT);
+    if (node === undefined) return undefined;
+    switch (node.kind) {
+      case "dir": return { path, inode: { kind: "modeldir", ino: node.ino, owner: node.owner, children: node.children } };
+      case "file": return { path, inode: { kind: "modelfile", ino: node.ino, mode: node.mode, owner: node.owner, content: node.content } };
+      case "link": {
+        const jump = node.jump;
+        return {
+          path,
+          inode: {
+            kind: "modellink", ino: node.ino, owner: node.owner, target: node.target,
+            jump: jump && ((): Dentry => {
+              const to = jump();
+              if ("path" in to) return this.lookupCanonical(to.path, pid);
+              return this.exeDentry({ hostPath: asBytes(nodePath.resolve(to.exe.hostPath)), guestPath: to.exe.guestPath });
+            }),
+          },
+        };
+      }
     }
-    if (m[2] === "/exe") {
-      return {
-        path,
-        inode: { kind: "modellink", ino: procExeIno(pid), target: exe.guestPath, jump: () => this.exeDentry(exe) },
-      };
+  }
+
+  /** /proc's entries: the model's, then the host's /proc names that are not processes (cpuinfo, sys, ...). */
+  private procRootChildren(pid: number): DirEntry[] {
+    const out = procRootEntries(this.procEnv);
+    const names = new Set(out.map((e) => e.name));
+    const mount = this.mountFor("/proc");
+    const host = mount.overlay ? mount.overlay.lookup(this.relOf("/proc", mount)) : { hostPath: this.hostPathOf("/proc", mount) };
+    if (host && fs.statSync(hb(host.hostPath), { throwIfNoEntry: false })?.isDirectory()) {
+      try {
+        for (const e of readHostDir(host.hostPath)) if (!/^\d+$/.test(e.name) && !names.has(e.name)) out.push(e);
+      } catch { /* an unreadable host /proc: the model's entries alone */ }
     }
-    throw new Errno(E.ENOENT);
+    void pid;
+    return out;
+  }
+
+  /** What procfs reads: the kernel's tasks (set by the kernel; none until then), the mounts, the mapped files. */
+  proc: ProcSource = {
+    tasks: () => [], task: () => undefined, monotonicNs: () => 0n, realtimeNs: () => 0n, memory: () => ({ total: 0, used: 0 }),
+  };
+
+  private readonly procEnv: ProcBaseEnv = {
+    source: { tasks: () => this.proc.tasks(), task: (p) => this.proc.task(p), monotonicNs: () => this.proc.monotonicNs(),
+      realtimeNs: () => this.proc.realtimeNs(), memory: () => this.proc.memory() },
+    mounts: () => this.mountLines(),
+    fileId: (guestPath) => {
+      try {
+        const st = this.getattr(this.lookupCanonical(guestPath, 0));
+        return { major: st.devMajor, minor: st.devMinor, ino: st.ino };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+
+  /** The mount table as /proc/mounts shows it, outermost first. */
+  private mountLines(): MountLine[] {
+    const lines: MountLine[] = [];
+    for (const m of [...this.mounts].reverse()) {
+      const ro = !m.writable;
+      let type = "ext4";
+      try {
+        type = m.overlay ? "overlay" : fsName(this.statfs(this.lookupCanonical(m.guestPath, 0)).type);
+      } catch { /* a mount point that is gone: keep the default name */ }
+      lines.push({ device: m.overlay ? "overlay" : m.hostPath, dir: m.guestPath, type, options: `${ro ? "ro" : "rw"},relatime` });
+    }
+    lines.push({ device: "proc", dir: "/proc", type: "proc", options: "rw,nosuid,nodev,noexec,relatime" });
+    return lines;
   }
 
   /** The guest program itself, wherever it lives on the host: what /proc/<pid>/exe jumps to. */
@@ -293,10 +335,9 @@ export class Vfs {
   }
 
   private pseudoRoot(path: "/proc" | "/dev", pid: number): Dentry {
-    const children = (): DirEntry[] => path === "/dev"
-      ? MEM_DEVICES.map((d) => ({ name: d.name, ino: BigInt(d.minor), type: DT_CHR }))
-      : [{ name: "self", ino: PROC_SELF_INO, type: DT_LNK }, { name: String(pid), ino: procPidIno(pid), type: DT_DIR }];
-    return { path, inode: { kind: "modeldir", ino: path === "/dev" ? DEV_ROOT_INO : PROC_ROOT_INO, children } };
+    if (path === "/proc") return this.modelNode(path, pid)!;
+    const children = (): DirEntry[] => MEM_DEVICES.map((d) => ({ name: d.name, ino: BigInt(d.minor), type: DT_CHR }));
+    return { path, inode: { kind: "modeldir", ino: DEV_ROOT_INO, children } };
   }
 
   /** lookup_one: the child `name` of the directory at canonical path `dir`. */
@@ -388,8 +429,9 @@ export class Vfs {
     switch (inode.kind) {
       case "host": return kstatFromHost(inode.st);
       case "memdev": return memDeviceStat(inode.dev);
-      case "modeldir": return modelKstat({ ino: inode.ino, mode: S_IFDIR | 0o555, nlink: 2 });
-      case "modellink": return modelKstat({ ino: inode.ino, mode: S_IFLNK | 0o777 });
+      case "modeldir": return { ...modelKstat({ ino: inode.ino, mode: S_IFDIR | 0o555, nlink: 2 }), uid: inode.owner?.uid ?? 0, gid: inode.owner?.gid ?? 0 };
+      case "modelfile": return procFileKstat(inode.ino, inode.mode, inode.owner);
+      case "modellink": return { ...modelKstat({ ino: inode.ino, mode: S_IFLNK | 0o777 }), uid: inode.owner?.uid ?? 0, gid: inode.owner?.gid ?? 0 };
     }
   }
 
@@ -462,6 +504,9 @@ export class Vfs {
         return new ModelDirFile(d.path, fileFlags(flags), accessFmode(acc), this.getattr(d), parent, inode.children);
       }
       case "modellink": throw new Errno(E.ELOOP);
+      case "modelfile":
+        if (wantWrite) throw new Errno(E.EACCES);
+        return new ProcFile(d.path, fileFlags(flags), accessFmode(acc), this.getattr(d), inode.content);
       case "host": {
         if (wantWrite) {
           if (this.isExeMount(inode.mount)) throw new Errno(E.ETXTBSY);
@@ -678,7 +723,7 @@ export class Vfs {
     const inode = d.inode;
     switch (inode.kind) {
       case "memdev": if (mode & X_OK) throw new Errno(E.EACCES); return;
-      case "modeldir": if (mode & W_OK) throw new Errno(E.EACCES); return;
+      case "modeldir": case "modelfile": if (mode & W_OK) throw new Errno(E.EACCES); return;
       case "modellink": return;
       case "host": {
         const type = Number(inode.st.mode) & S_IFMT;

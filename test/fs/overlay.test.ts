@@ -89,13 +89,14 @@ describe.skipIf(!HAVE_BUSYBOX)("writes outside the granted paths land in a scrat
 
 describe.skipIf(!HAVE_BUSYBOX)("/tmp is private and writable", () => {
   it("starts empty, takes a temporary file, and never shows on the host", () => {
-    const e = emulated("ls -A /tmp; f=$(mktemp) && echo hi > $f && cat $f && echo $f > /tmp/name && ls /tmp | wc -l");
+    const probe = `/tmp/sysgate-overlay-probe-${process.pid}`;
+    const e = emulated(`ls -A /tmp; f=$(mktemp) && echo hi > $f && cat $f && echo $f > ${probe} && ls /tmp | wc -l`);
     expect(e.stderr).toBe("");
     expect(e.status).toBe(0);
     const lines = e.stdout.split("\n");
     expect(lines[0]).toBe("hi"); // nothing listed before it: the host's /tmp entries do not show
     expect(lines[1]).toBe("2");
-    expect(fs.existsSync("/tmp/name")).toBe(false);
+    expect(fs.existsSync(probe)).toBe(false);
   });
 });
 
