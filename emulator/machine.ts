@@ -38,7 +38,7 @@ export interface MachineOptions {
   env?: string[];
   /**
    * The host directory that is the guest's "/" (read-write); default: the host's "/" under a
-   * per-run scratch overlay (the host is only read), a private /tmp, and cwd read-write.
+   * per-run scratch overlay (the host is only read), and cwd read-write.
    */
   root?: string;
   /** More host paths granted to the guest (`--bind HOST:GUEST[:ro]`). */

@@ -19,8 +19,8 @@ usage:
 
 run options:
   --root DIR           DIR is the guest's / (read-write); default: the host's / seen through
-                       a scratch layer that takes the guest's writes and goes with the run,
-                       an empty private /tmp, the current directory read-write
+                       a scratch layer that takes the guest's writes (in /tmp too) and goes
+                       with the run; the current directory read-write
   --bind HOST[:GUEST][:ro]  grant the host path HOST at GUEST (default: the same path),
                        read-write unless :ro
   --memory SIZE        bound on guest memory, e.g. 512M, 2G (default 1G)

@@ -37,17 +37,15 @@ export class Overlay {
   /** Lower names removed in this run (whiteouts). */
   private readonly whiteouts = new Set<string>();
   /** Upper directories that hide whatever the lower layer has below them. */
-  private readonly opaque: Set<string>;
+  private readonly opaque = new Set<string>();
   /** The way to the mount points of other mounts inside this one: always shown (a mount point exists). */
   private readonly pinned = new Set<string>();
 
   /**
-   * `lowerRoot`: the host directory seen read-only. `opaqueDirs`: directories that start empty
-   * and writable (a private /tmp): their lower contents never show, except the directories that
-   * lead to `mountpoints` (the cwd of a run started in /tmp/x stays reachable as /tmp/x).
+   * `lowerRoot`: the host directory seen read-only. `mountpoints`: where other mounts sit in this
+   * one; the way to them stays, even through a directory the guest removed and made again.
    */
-  constructor(readonly lowerRoot: string, opaqueDirs: readonly string[] = [], mountpoints: readonly string[] = []) {
-    this.opaque = new Set(opaqueDirs);
+  constructor(readonly lowerRoot: string, mountpoints: readonly string[] = []) {
     for (const m of mountpoints) for (const a of [...ancestors(m), m]) this.pinned.add(a);
   }
 

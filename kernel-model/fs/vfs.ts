@@ -150,11 +150,12 @@ export class Vfs {
     const binds = (opts.binds ?? []).map((b) => ({ guestPath: nodePath.posix.resolve("/", asBytes(b.guestPath)), hostPath: real(b.hostPath), writable: b.writable }));
     if (opts.mode === "host") {
       const cwd = real(opts.cwd);
-      // The host's / is only read; what the guest writes elsewhere lands in a scratch layer that
-      // goes with the run, and its /tmp starts empty (README: "What the guest sees of the host's files").
+      // The host's / is only read; what the guest writes outside the cwd and the binds (a file
+      // in /tmp...) lands in a scratch layer that goes with the run (README: "What the guest sees
+      // of the host's files").
       if (cwd === "/") mounts.push({ guestPath: "/", hostPath: "/", writable: true });
       else {
-        const overlay = new Overlay("/", ["/tmp"], [cwd, ...binds.map((b) => b.guestPath)]);
+        const overlay = new Overlay("/", [cwd, ...binds.map((b) => b.guestPath)]);
         mounts.push({ guestPath: "/", hostPath: "/", writable: true, overlay });
         mounts.push({ guestPath: cwd, hostPath: cwd, writable: true });
       }

@@ -2,7 +2,6 @@
 // calls them: readiness of pipes, regular files and stdio, the sleep (WouldBlock on the pipes'
 // queues), timeouts (0: at once; finite with no other process able to run: the virtual clock
 // moves by it), signal masks and EINTR, and the ABI layouts (fd_set of longs, timeval/timespec).
-import * as os from "node:os";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,8 +17,7 @@ import { machine, tmpdir } from "../fs/helpers.js";
 
 /** A task whose kernel has a scheduler and a virtual clock (what select.ts asks of it). */
 function setup(abi: Abi) {
-  // the host's temporary directory granted (`--bind /tmp`): the test files live there, outside the cwd
-  const m = machine(abi, { mode: "host", cwd: tmpdir("sysgate-select-"), getRandomBytes: () => {}, binds: [{ hostPath: os.tmpdir(), guestPath: os.tmpdir(), writable: true }] });
+  const m = machine(abi, { mode: "host", cwd: tmpdir("sysgate-select-"), exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {} });
   const sched = new Scheduler(100);
   let clock = 0n;
   Object.assign(m.task.kernel, { sched, deterministic: true, monotonicNs: () => clock });
