@@ -40,6 +40,8 @@ trace options (and the run options above):
                        (strace shows the address after it: +2)
   -s N                 strings and buffers cut after N bytes (default 32); file names never are
   -f                   accepted for strace's sake: every process is always followed
+  --vdso               also the calls the vDSO served without entering the kernel, with
+                       their results (strace cannot see those)
   --json               every event of every interception point (and signal/process events),
                        one JSON object per line, bigints as "0x..." strings
   --watch SYM[,SYM]    also report calls of these program functions (the function point)

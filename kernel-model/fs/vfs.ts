@@ -181,6 +181,12 @@ export class Vfs {
     for (const m of this.mounts) m.overlay?.dispose();
   }
 
+  /** statx's view of a path's mount: an id (its place in the table, as mnt_id numbers mounts) and whether the path is its root. */
+  mountInfo(path: string): { id: number; root: boolean } {
+    const m = this.mountFor(path);
+    return { id: 21 + [...this.mounts].reverse().indexOf(m), root: m.guestPath === path };
+  }
+
   /** The mount a canonical guest path lies on. */
   mountFor(path: string): Mount {
     for (const m of this.mounts) if (within(path, m.guestPath)) return m;
