@@ -90,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
       // ink draws nothing but the last frame when CI or CONTINUOUS_INTEGRATION is set (it reads
       // them once, at import); someone at a terminal wants the live UI whatever the environment.
       if (process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "false";
+      // React and ink in production mode (the bundle fixes this at build time; a tsc-only build reads it here)
+      process.env.NODE_ENV ??= "production";
       return (await import("./step.js")).stepCommand(rest);
     case "table":
       return tableCommand(rest);
