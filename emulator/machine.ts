@@ -16,7 +16,7 @@ import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
-import { Vfs } from "../kernel-model/fs/vfs.js";
+import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
 import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
@@ -42,8 +42,13 @@ export interface MachineOptions {
   argv?: string[];
   /** Environment strings KEY=VALUE; defaults to sysgate's own environment. */
   env?: string[];
-  /** The host directory that is the guest's "/" (read-write); default: host "/" read-only + cwd read-write. */
+  /**
+   * The host directory that is the guest's "/" (read-write); default: the host's "/" under a
+   * per-run scratch overlay (the host is only read), and cwd read-write.
+   */
   root?: string;
+  /** More host paths granted to the guest (`--bind HOST:GUEST[:ro]`). */
+  binds?: Bind[];
   /** The working directory (host mode); default process.cwd(). */
   cwd?: string;
   /**
@@ -169,8 +174,8 @@ export class Machine implements ProcessFactory {
     let kstate!: KernelState;
     const vfs = new Vfs({
       ...(opts.root ? { mode: "root" as const, root: opts.root } : { mode: "host" as const, cwd: opts.cwd ?? process.cwd() }),
-      exe: { hostPath: hostExe, guestPath: guestExe },
       getRandomBytes: (b) => kstate.getRandomBytes(b),
+      binds: opts.binds,
     });
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
@@ -500,5 +505,6 @@ export class Machine implements ProcessFactory {
     for (const ram of this.rams.values()) ram.unmap();
     this.rams.clear();
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+    this.kstate.vfs.dispose(); // the run's scratch layer
   }
 }

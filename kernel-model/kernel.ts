@@ -3,6 +3,7 @@
 
 import { createHash, randomFillSync } from "node:crypto";
 import type { Vfs } from "./fs/vfs.js";
+import { procSource } from "./fs/proc/task_view.js";
 import { HookRegistry, type HookPoint } from "./hooks.js";
 import { DEFAULT_MAX_PROCS, type LimitReached } from "./limits.js";
 import type { LinuxKernel } from "./linux.js";
@@ -102,10 +103,7 @@ export class KernelState implements Kernel {
     this.vfs = config.vfs;
     this.sched = new Scheduler(config.firstPid);
     this.hooks.onFirst = (point: HookPoint) => { for (const m of this.machines) m.installHookTraps(point); };
-    this.vfs.exeOf = (pid) => {
-      const t = this.sched.tasks.get(pid);
-      return t && t.state !== "dead" ? t.exe : undefined;
-    };
+    this.vfs.proc = procSource(this);
     this.utsname = {
       sysname: "Linux", nodename: "sysgate", release: "6.1.0-sysgate",
       version: "#1 SMP PREEMPT_DYNAMIC sysgate", machine: config.machine, domainname: "(none)",

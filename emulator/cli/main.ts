@@ -26,7 +26,11 @@ usage:
 run options:
   --root DIR           DIR is the guest's / (read-write), as after chroot: the program's path
                        is looked up inside DIR (a path that exists only on the host is not
-                       found); default: the host's / read-only, the current directory read-write
+                       found); default: the host's / seen through a scratch layer that
+                       takes the guest's writes (in /tmp too) and goes with the run; the
+                       current directory read-write
+  --bind HOST[:GUEST][:ro]  grant the host path HOST at GUEST (default: the same path),
+                       read-write unless :ro
   --env NAME=VALUE     set a variable in the guest's environment (repeatable); --env NAME
                        copies NAME from sysgate's environment
   --clear-env          start the guest's environment empty (then --env adds to it)
@@ -69,6 +73,8 @@ trace options (and the run options above):
                        (strace shows the address after it: +2)
   -s N                 strings and buffers cut after N bytes (default 32); file names never are
   -f                   accepted for strace's sake: every process is always followed
+  --vdso               also the calls the vDSO served without entering the kernel, with
+                       their results (strace cannot see those)
   --json               every event of every interception point (and signal/process events),
                        one JSON object per line, bigints as "0x..." strings
   --watch SYM[,SYM]    also report calls of these program functions (the function point)
@@ -89,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       // ink draws nothing but the last frame when CI or CONTINUOUS_INTEGRATION is set (it reads
       // them once, at import); someone at a terminal wants the live UI whatever the environment.
       if (process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "false";
+      // React and ink in production mode (the bundle fixes this at build time; a tsc-only build reads it here)
+      process.env.NODE_ENV ??= "production";
       return (await import("./step.js")).stepCommand(rest);
     case "table":
       return tableCommand(rest);

@@ -6,6 +6,9 @@ import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
 import { guestEnvironment } from "./environment.js";
 import { checkRoot, resolveInRoot } from "./root_path.js";
 import { UsageError, parseCount, parseSize } from "./usage.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Bind } from "../../kernel-model/fs/vfs.js";
 
 export interface RunArgs {
   /** The program's host path (under --root: looked up inside DIR). */
@@ -17,7 +20,7 @@ export interface RunArgs {
 }
 
 /** Options of run that take a value (trace and step pass them through with it). */
-export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--phys-memory", "--seed", "--env", "--max-procs", "--kernel", "--cpu"]);
+export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "--phys-memory", "--seed", "--env", "--max-procs", "--kernel", "--cpu"]);
 
 /** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
 const MIN_MEMORY = 16 << 20;
@@ -39,6 +42,7 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
     if (!a.startsWith("-") || a === "-") break;
     switch (a) {
       case "--root": rootArg = value(a); options.root = checkRoot(rootArg); env.jailed = true; break;
+      case "--bind": (options.binds ??= []).push(parseBind(value(a), command)); break;
       case "--memory": {
         const v = value(a);
         options.memoryLimit = parseSize(v);
@@ -89,6 +93,19 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   const path = rootArg !== undefined ? resolveInRoot(rootArg, shown) : shown;
   options.env = guestEnvironment(env);
   return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)] } };
+}
+
+/** `--bind HOST[:GUEST][:ro|:rw]`: HOST granted at GUEST (default: the same path), read-write unless :ro. */
+function parseBind(text: string, command: string): Bind {
+  const parts = text.split(":");
+  let writable = true;
+  if (parts.length > 1 && (parts[parts.length - 1] === "ro" || parts[parts.length - 1] === "rw")) writable = parts.pop() === "rw";
+  if (parts.length > 2 || parts[0] === "") throw new UsageError(`${command}: --bind takes HOST[:GUEST][:ro], not '${text}'`);
+  const hostPath = parts[0];
+  const guestPath = parts[1] ?? resolve(hostPath);
+  if (!guestPath.startsWith("/")) throw new UsageError(`${command}: --bind: the guest path must be absolute, not '${guestPath}'`);
+  if (!existsSync(hostPath)) throw new UsageError(`${command}: --bind: ${hostPath}: no such file or directory`);
+  return { hostPath, guestPath, writable };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

@@ -16,6 +16,8 @@ export interface TraceArgs {
   ip: boolean;
   strlen?: number;
   json: boolean;
+  /** --vdso: also the calls the vDSO served (no kernel entry). */
+  vdso: boolean;
   /** Program functions to watch (--watch SYM): `function` events. */
   watch: string[];
   /** What is left for parseRunArgs: sysgate's run options, the ELF and its arguments. */
@@ -24,7 +26,7 @@ export interface TraceArgs {
 
 /** Trace options and run options may come in any order before the ELF. */
 export function parseTraceArgs(argv: string[]): TraceArgs {
-  const t: TraceArgs = { summary: false, ip: false, json: false, watch: [], runArgv: [] };
+  const t: TraceArgs = { summary: false, ip: false, json: false, vdso: false, watch: [], runArgv: [] };
   let i = 0;
   const value = (name: string) => {
     if (i + 1 >= argv.length) throw new UsageError(`trace: ${name} needs a value`);
@@ -44,6 +46,7 @@ export function parseTraceArgs(argv: string[]): TraceArgs {
       if (!/^\d+$/.test(v)) throw new UsageError(`trace: -s takes a number, not '${v}'`);
       t.strlen = Number(v);
     } else if (a === "--json") t.json = true;
+    else if (a === "--vdso") t.vdso = true;
     else if (a === "--watch") t.watch.push(...value(a).split(",").filter(Boolean));
     else if (RUN_OPTIONS_WITH_VALUE.has(a)) t.runArgv.push(a, value(a));
     else t.runArgv.push(a); // parseRunArgs says whether it knows it
@@ -74,7 +77,8 @@ export async function traceCommand(argv: string[]): Promise<number> {
   try {
     let filter: ((name: string) => boolean) | undefined;
     if (t.expr) {
-      const known = [...machine.kstate.tableFor(machine.task.abi).table.slots.values()].map((s) => s.name);
+      // names of either ABI, as strace accepts (a 64-bit program may exec a 32-bit one)
+      const known = (["x86_64", "i386"] as const).flatMap((abi) => [...machine.kstate.tableFor(abi).table.slots.values()].map((s) => s.name));
       try {
         filter = parseTraceExpr(t.expr, [...known, "execve"]);
       } catch (e) {
@@ -86,7 +90,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     const write = (s: string) => { writeSync(fd, s); };
     const deterministic = options.deterministic ?? false;
     const tracer = new SyscallTracer(traceTargetOf(machine.kstate), {
-      write, strlen: t.strlen, filter, ip: t.ip, summary: t.summary, json: t.json,
+      write, strlen: t.strlen, filter, ip: t.ip, summary: t.summary, json: t.json, vdso: t.vdso,
       // on the virtual clock, -c is as reproducible as the rest of the run
       now: deterministic ? () => machine.kstate.monotonicNs() : undefined,
     }).attach();

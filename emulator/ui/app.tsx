@@ -2,7 +2,7 @@
 // to the session's actions, and keeps the UI responsive while the guest runs by running it in
 // slices between renders.
 
-import { Box, Text, useApp, useInput, useStdout } from "ink";
+import { Box, Text, useApp, useInput, useStdout, type Key } from "ink";
 import { useEffect, useReducer, useRef, useState } from "react";
 import { mechanismTitle } from "./entry_path.js";
 import { fit } from "./format.js";
@@ -34,8 +34,9 @@ export function App(props: AppProps) {
   // UI state lives in a ref, not in useState: ink re-subscribes the input handler in an effect
   // after each frame, so a key typed right after a frame reaches the previous handler, which
   // must not see stale state (measured: the second of two quick keys was lost).
-  const ui = useRef<{ prompt?: { kind: PromptKind; text: string }; filter: string; help: boolean; inspector: Inspector | "auto"; memAddr?: bigint }>(
-    { filter: "", help: false, inspector: "auto" }).current;
+  const ui = useRef<{ prompt?: { kind: PromptKind; text: string }; filter: string; help: boolean; inspector: Inspector | "auto"; memAddr?: bigint;
+    queue: { input: string; key: Key }[] }>(
+    { filter: "", help: false, inspector: "auto", queue: [] }).current;
   const setPrompt = (p: typeof ui.prompt) => { ui.prompt = p; redraw(); };
   const setFilter = (f: string) => { ui.filter = f; redraw(); };
   const setHelp = (h: boolean) => { ui.help = h; redraw(); };
@@ -57,13 +58,21 @@ export function App(props: AppProps) {
     const stopped = session.slice(props.sliceMs ?? 30);
     redraw();
     if (!stopped) runTimer.current = setTimeout(pump, 0);
+    // keys typed while the guest ran, in order, until one of them runs it again
+    else while (ui.queue.length > 0 && !session.running) { const k = ui.queue.shift()!; handleKey(k.input, k.key); }
   };
   const startRun = (mode: RunMode) => {
     if (session.start(mode)) runTimer.current = setTimeout(pump, 0);
     redraw();
   };
 
+  // Keys typed faster than a frame arrive as one chunk ("nnn"): outside a prompt each is a key.
   useInput((input, key) => {
+    if (ui.prompt || input.length <= 1 || key.ctrl || key.meta || /[\r\n\x1b]/.test(input)) handleKey(input, key);
+    else for (const ch of input) handleKey(ch, key);
+  });
+
+  function handleKey(input: string, key: Key): void {
     const { prompt, filter, help, inspector } = ui;
     if (prompt) {
       // pasted text arrives as one input, Enter included
@@ -95,6 +104,8 @@ export function App(props: AppProps) {
     if (input === "?") { setHelp(!help); return; }
     if (session.running) {
       if (input === "p") { session.pause(); redraw(); }
+      // anything else waits for the run to stop (a bounded queue: a held-down key cannot pile up)
+      else if (ui.queue.length < 64) ui.queue.push({ input, key });
       return;
     }
     switch (input) {
@@ -119,7 +130,7 @@ export function App(props: AppProps) {
         return;
     }
     redraw();
-  });
+  }
 
   const { prompt, filter, help, inspector, memAddr } = ui;
   const cols = props.cols ?? size.cols, rows = props.rows ?? size.rows;
@@ -136,8 +147,7 @@ export function App(props: AppProps) {
   const head = ` sysgate step ${props.name} (${kind})${pid ? ` │${pid}` : ""} │ ${state} │ ${session.message}`;
 
   let right;
-  if (help) right = <Help width={lay.right} height={lay.disasm + 1 + (lay.split ? lay.registers + 1 : 0) + lay.inspector} />;
-  else {
+  if (!help) {
     const shown = inspector === "auto" ? autoInspector(session, lay.split) : inspector;
     const inspH = lay.inspector;
     const pane = (() => {
@@ -161,18 +171,21 @@ export function App(props: AppProps) {
     );
   }
   const out = lay.output ? session.output() : undefined;
+  // The list's lines only, not the records behind them: props are plain data (React's development
+  // build logs changed props with JSON.stringify, and a record's raw arguments are BigInts).
+  const listLines = session.syscallLines(filter).map(({ index, key, text, marker }) => ({ index, key, text, marker }));
   return (
     <Box flexDirection="column" width={lay.cols} height={lay.rows}>
       <Text inverse color={session.exit ? "red" : session.running ? "green" : "blue"}>{fit(head, lay.cols)}</Text>
-      <Box flexDirection="row" height={lay.rows - 2}>
+      {help ? <Help width={lay.cols} height={lay.rows - 3} /> : <Box flexDirection="row" height={lay.rows - 2}>
         <Box flexDirection="column" width={lay.left}>
-          <SyscallList lines={session.syscallLines(filter)} selected={session.current?.index} width={lay.left} height={lay.syscalls} filter={filter} breakpoints={[...session.breakpoints]} />
+          <SyscallList lines={listLines} selected={session.current?.index} width={lay.left} height={lay.syscalls} filter={filter} breakpoints={[...session.breakpoints]} />
           <EntryPath title={title} stages={ep.stages} width={lay.left} height={lay.entry} />
           {out && <Output stdout={out.stdout} stderr={out.stderr} width={lay.left} height={lay.output} />}
         </Box>
         <Box width={1} />
         <Box flexDirection="column" width={lay.right}>{right}</Box>
-      </Box>
+      </Box>}
       <StatusBar width={lay.cols} running={session.running} prompt={prompt && { label: PROMPT_LABEL[prompt.kind], text: prompt.text }} />
     </Box>
   );

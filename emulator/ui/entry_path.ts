@@ -4,6 +4,8 @@
 import type { CpuState, Mechanism } from "../../kernel-model/hooks.js";
 import type { PendingCall } from "../../kernel-model/trace/format.js";
 import { hex } from "./format.js";
+import { ERRNO_NAME } from "../../kernel-model/errno.js";
+import { describeSyscall } from "../../kernel-model/trace/syscalls.js";
 
 export const STAGES = ["instruction", "transition", "entry_stub", "generic", "service", "exit", "signal", "return", "user"] as const;
 export type Stage = (typeof STAGES)[number] | "vdso";
@@ -22,7 +24,7 @@ export interface SignalStage {
   action: "handler" | "fatal" | "sigreturn";
   /** `SIGUSR1`, or `rt_sigreturn`. */
   name: string;
-  /** The siginfo as the trace line shows it: `{si_signo=SIGUSR1, si_code=SI_USER, si_pid=1000}`. */
+  /** The siginfo as the trace line shows it: `{si_signo=SIGUSR1, si_code=SI_USER, si_pid=1000, si_uid=1000}`. */
   info?: string;
   handler?: bigint;
   frame?: bigint;
@@ -130,7 +132,7 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32, compat = false): Stag
     detail: r.ptRegs !== undefined ? [`pt_regs at ${hex(r.ptRegs)}, nr ${r.nr}`] : [], state: state("generic") });
   out.push({ id: "service", label: "service", title: r.seen.includes("generic") ? (r.entryPoint ?? "sys_ni_syscall (-ENOSYS)") : `sys_${r.name ?? "?"}`,
     detail: [], state: state("service") });
-  out.push({ id: "exit", label: "exit", title: r.result !== undefined ? `regs->ax = ${BigInt.asIntN(bits, r.result)}` : "regs->ax = result",
+  out.push({ id: "exit", label: "exit", title: r.result !== undefined ? `regs->ax = ${axText(r, bits)}` : "regs->ax = result",
     detail: [], state: state("exit") });
   const sg = r.signal;
   if (sg) out.push({ id: "signal", label: "signal", title: signalTitle(sg), detail: signalDetail(sg, bits), state: state("signal") });
@@ -139,6 +141,13 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32, compat = false): Stag
   out.push({ id: "return", label: "return", title: ret, detail: r.ret ? cpuLines(r.ret, bits) : [], state: state("return") });
   out.push({ id: "user", label: "user", title: "back in user mode", detail: [], state: r.done ? "current" : "pending" });
   return out;
+}
+
+/** The result as the syscall list shows it (hex for addresses, -errno with its name for failures). */
+function axText(r: SyscallRecord, bits: 64 | 32): string {
+  const v = BigInt.asIntN(bits, r.result!);
+  if (v < 0n && v >= -4095n) return `${v} (-${ERRNO_NAME[Number(-v)] ?? `E${-v}`})`;
+  return describeSyscall(r.name ?? "")?.ret === "x" ? `0x${BigInt.asUintN(bits, r.result!).toString(16)}` : String(v);
 }
 
 function signalTitle(s: SignalStage): string {

@@ -497,7 +497,7 @@ export class StepSession {
           // stopped on the return instruction: execute it to land in user mode
           this.noteRefire();
           if (this.drive(1)) this.message = `back in user mode at ${this.where()}`;
-        } else this.message = `${this.hit} at ${this.where()}`;
+        } else this.message = `${this.hit.startsWith("stage:") ? this.currentStageText() : this.hit} at ${this.where()}`;
         break;
       }
       if (performance.now() - t0 > budgetMs) return false;
@@ -509,6 +509,12 @@ export class StepSession {
   /** Runs a mode to its stop synchronously (tests, and keys that must not return early). */
   run(mode: RunMode): void {
     if (this.start(mode)) while (!this.slice(1000));
+  }
+
+  /** The stage the entry path marks ▶, as the header names it (`stage: CPU`): the event that stopped the walk may be an earlier one. */
+  private currentStageText(): string {
+    const cur = this.entryPath().stages.find((s) => s.state === "current");
+    return cur ? `stage: ${cur.label}` : this.hit ?? "stage";
   }
 
   /** `r`: back to the state before the last action (only an action of the first process alone). */

@@ -22,6 +22,28 @@ export interface HostFileInit {
   seekable: boolean;
   /** The inode number of the guest parent, for the ".." entry (the guest root is its own parent). */
   parentIno: () => bigint;
+  /** A directory's entries other than "." and "..", when they are not just the host directory's (an overlay). */
+  entries?: () => DirEntry[];
+}
+
+/**
+ * A host directory's entries in the order the host's readdir gives them, which is the order
+ * Linux's getdents returns (fs.readdirSync would sort them: libuv's scandir does).
+ */
+export function readHostDir(hostPath: string): DirEntry[] {
+  const dirPath = Buffer.from(hostPath, "latin1");
+  const dir = hostCall(() => fs.opendirSync(dirPath, { encoding: "buffer" as BufferEncoding, bufferSize: 128 }));
+  const out: DirEntry[] = [];
+  try {
+    for (let e = dir.readSync(); e !== null; e = dir.readSync()) {
+      const raw = e.name as unknown as Buffer;
+      const st = fs.lstatSync(Buffer.concat([dirPath, Buffer.from("/"), raw]), { bigint: true, throwIfNoEntry: false });
+      if (st) out.push({ name: raw.toString("latin1"), ino: st.ino, type: modeToDtype(Number(st.mode)) });
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return out;
 }
 
 export class HostFile extends FileBase {
@@ -30,6 +52,7 @@ export class HostFile extends FileBase {
   private readonly hostFd: number;
   private readonly seekable: boolean;
   private readonly parentIno: () => bigint;
+  private readonly entries: () => DirEntry[];
   private listing: DirEntry[] | undefined;
 
   constructor(init: HostFileInit) {
@@ -39,6 +62,7 @@ export class HostFile extends FileBase {
     this.isDir = init.isDir;
     this.seekable = init.seekable;
     this.parentIno = init.parentIno;
+    this.entries = init.entries ?? (() => readHostDir(this.hostPath));
   }
 
   override read(dst: Buffer): number {
@@ -106,16 +130,10 @@ export class HostFile extends FileBase {
   }
 
   private list(): DirEntry[] {
-    const self = this.stat().ino;
-    const out: DirEntry[] = [
-      { name: ".", ino: self, type: DT_DIR },
+    return [
+      { name: ".", ino: this.stat().ino, type: DT_DIR },
       { name: "..", ino: this.parentIno(), type: DT_DIR },
+      ...this.entries(),
     ];
-    const dir = Buffer.from(this.hostPath, "latin1");
-    for (const raw of hostCall(() => fs.readdirSync(dir, { encoding: "buffer" }))) {
-      const st = fs.lstatSync(Buffer.concat([dir, Buffer.from("/"), raw]), { bigint: true, throwIfNoEntry: false });
-      if (st) out.push({ name: raw.toString("latin1"), ino: st.ino, type: modeToDtype(Number(st.mode)) });
-    }
-    return out;
   }
 }

@@ -40,6 +40,9 @@ export const STATX_SIZE = 0x200;
 export const STATX_BLOCKS = 0x400;
 export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
+export const STATX_MNT_ID = 0x1000;
+/** stx_attributes: the file is the root of a mount (include/uapi/linux/stat.h). */
+export const STATX_ATTR_MOUNT_ROOT = 0x2000n;
 
 /** glibc's dev_t encoding, which Node hands over, split into major and minor (gnu_dev_major/minor). */
 export function splitHostDev(dev: bigint): { major: number; minor: number } {

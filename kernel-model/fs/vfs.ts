@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
 import {
-  DT_CHR, DT_DIR, DT_LNK, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
+  DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
   MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
   O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, RENAME_EXCHANGE,
   RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
@@ -26,10 +26,17 @@ import {
 } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
-import { HostFile } from "./host_file.js";
+import { HostFile, readHostDir } from "./host_file.js";
 import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
 import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
 import { ModelDirFile } from "./model_dir.js";
+import { Overlay } from "./overlay.js";
+import { procLookup, procRootEntries, PROC_ROOT_INO } from "./proc/root.js";
+import type { ProcBaseEnv } from "./proc/base.js";
+import { fsName, type MountLine } from "./proc/mounts.js";
+import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
+import type { ProcSource } from "./proc/task_view.js";
+import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
 
 const S_ISUID = 0o4000, S_ISGID = 0o2000;
 /**
@@ -45,24 +52,33 @@ export interface Mount {
   readonly guestPath: string;
   readonly hostPath: string;
   readonly writable: boolean;
+  /** The host tree is only the lower layer: writes land in this run's scratch layer. */
+  readonly overlay?: Overlay;
 }
 
+/** A host file or directory granted to the guest at a guest path (`--bind HOST:GUEST[:ro]`). */
+export interface Bind { hostPath: string; guestPath: string; writable: boolean }
+
 export type VfsOptions = (
+  /** The host's / under a scratch overlay, a private /tmp, the cwd granted read-write. */
   | { mode: "host"; cwd: string }
   | { mode: "root"; root: string }
 ) & {
-  /** The guest program, for /proc/self/exe. */
-  exe: { hostPath: string; guestPath: string };
   getRandomBytes: (buf: Buffer) => void;
+  /** More host paths granted to the guest; the innermost mount wins, as the last mount does on Linux. */
+  binds?: readonly Bind[];
 };
 
 /** What the walk finds at a guest path (the dentry and its inode, reduced to what the model needs). */
 export type Inode =
-  | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats }
+  /** `lower`: a host file under an overlay not copied up yet (the host's own: never written). */
+  | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats; lower?: boolean }
   | { kind: "memdev"; dev: MemDevice }
-  | { kind: "modeldir"; ino: bigint; children: () => DirEntry[] }
+  | { kind: "modeldir"; ino: bigint; owner?: ProcOwner; children: () => DirEntry[] }
+  /** A text file the model serves (/proc/meminfo, /proc/<pid>/maps): made when opened. */
+  | { kind: "modelfile"; ino: bigint; mode: number; owner?: ProcOwner; content: () => Buffer }
   /** A symlink the model serves; `jump` makes it a magic link (nd_jump_link) like /proc/<pid>/exe. */
-  | { kind: "modellink"; ino: bigint; target: string; jump?: () => Dentry };
+  | { kind: "modellink"; ino: bigint; owner?: ProcOwner; target: string; jump?: () => Dentry };
 
 export interface Dentry {
   /** The canonical guest path: absolute, no ".", "..", or symlinks in it. */
@@ -76,10 +92,8 @@ export interface Kstatfs {
   fsid: [number, number]; namelen: bigint; frsize: bigint; flags: bigint;
 }
 
-/** f_type magics (include/uapi/linux/magic.h) and f_flags bits (include/linux/statfs.h). */
-export const PROC_SUPER_MAGIC = 0x9fa0n;
-export const TMPFS_MAGIC = 0x01021994n;
-export const EXT4_SUPER_MAGIC = 0xef53n;
+export { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
+/** f_flags bits (include/linux/statfs.h). */
 export const ST_RDONLY = 0x1;
 export const ST_NOSUID = 0x2;
 export const ST_NODEV = 0x4;
@@ -106,11 +120,7 @@ export interface ParentLookup {
   trailingSlash: boolean;
 }
 
-const PROC_ROOT_INO = 1n;
-const PROC_SELF_INO = 0xfffffffbn;
 const DEV_ROOT_INO = 1n;
-const procPidIno = (pid: number): bigint => 0x10000n + BigInt(pid);
-const procExeIno = (pid: number): bigint => 0x20000n + BigInt(pid);
 
 /** Host paths are handed over as bytes: latin1 chars are the bytes of the guest path. */
 const hb = (p: string): Buffer => Buffer.from(p, "latin1");
@@ -127,6 +137,7 @@ const fileType = (d: Dentry): number => {
     case "host": return Number(d.inode.st.mode) & S_IFMT;
     case "memdev": return 0o020000;
     case "modeldir": return S_IFDIR;
+    case "modelfile": return S_IFREG;
     case "modellink": return S_IFLNK;
   }
 };
@@ -138,31 +149,52 @@ export class Vfs {
   readonly mounts: readonly Mount[];
   /** The guest directory a new process starts in. */
   readonly initialCwd: string;
-  private readonly exe: { hostPath: string; guestPath: string };
   /** One read-only pseudo mount per program image, so writes to a running program give ETXTBSY. */
   private readonly exeMounts = new Map<string, Mount>();
-  /** The program each process runs (set by the kernel once there are several); default: `exe`. */
-  exeOf: ((pid: number) => { hostPath: string; guestPath: string } | undefined) | undefined;
   private readonly getRandomBytes: (buf: Buffer) => void;
 
   constructor(opts: VfsOptions) {
     const real = (p: string): string => asBytes(fs.realpathSync.native(p));
+    const mounts: Mount[] = [];
+    const binds = (opts.binds ?? []).map((b) => ({ guestPath: nodePath.posix.resolve("/", asBytes(b.guestPath)), hostPath: real(b.hostPath), writable: b.writable }));
     if (opts.mode === "host") {
       const cwd = real(opts.cwd);
-      const mounts: Mount[] = [{ guestPath: "/", hostPath: "/", writable: false }];
-      if (cwd === "/") mounts[0] = { guestPath: "/", hostPath: "/", writable: true };
-      else mounts.unshift({ guestPath: cwd, hostPath: cwd, writable: true });
-      this.mounts = mounts;
+      // The host's / is only read; what the guest writes outside the cwd and the binds (a file
+      // in /tmp...) lands in a scratch layer that goes with the run (README: "What the guest sees
+      // of the host's files").
+      if (cwd === "/") mounts.push({ guestPath: "/", hostPath: "/", writable: true });
+      else {
+        const overlay = new Overlay("/", [cwd, ...binds.map((b) => b.guestPath)]);
+        mounts.push({ guestPath: "/", hostPath: "/", writable: true, overlay });
+        mounts.push({ guestPath: cwd, hostPath: cwd, writable: true });
+      }
       this.initialCwd = cwd;
     } else {
-      this.mounts = [{ guestPath: "/", hostPath: real(opts.root), writable: true }];
+      mounts.push({ guestPath: "/", hostPath: real(opts.root), writable: true });
       this.initialCwd = "/";
     }
-    this.exe = { hostPath: asBytes(nodePath.resolve(opts.exe.hostPath)), guestPath: asBytes(opts.exe.guestPath) };
+    for (const b of binds) {
+      const i = mounts.findIndex((m) => m.guestPath === b.guestPath);
+      if (i >= 0) mounts.splice(i, 1);
+      mounts.push(b);
+    }
+    // Longest guest path first: mountFor's first match is then the innermost mount.
+    this.mounts = mounts.sort((a, b) => b.guestPath.length - a.guestPath.length);
     this.getRandomBytes = opts.getRandomBytes;
   }
 
   // ---- the walk -------------------------------------------------------------------------
+
+  /** The run is over: its scratch layer goes. */
+  dispose(): void {
+    for (const m of this.mounts) m.overlay?.dispose();
+  }
+
+  /** statx's view of a path's mount: an id (its place in the table, as mnt_id numbers mounts) and whether the path is its root. */
+  mountInfo(path: string): { id: number; root: boolean } {
+    const m = this.mountFor(path);
+    return { id: 21 + [...this.mounts].reverse().indexOf(m), root: m.guestPath === path };
+  }
 
   /** The mount a canonical guest path lies on. */
   mountFor(path: string): Mount {
@@ -170,10 +202,39 @@ export class Vfs {
     throw new Error(`no mount for ${path}`); // "/" is always mounted
   }
 
-  private hostPathOf(path: string, m: Mount): string {
+  /** The path below the mount point ("/" for the mount point itself). */
+  private relOf(path: string, m: Mount): string {
     const rest = m.guestPath === "/" ? path : path.slice(m.guestPath.length);
-    if (m.hostPath === "/") return rest === "" ? "/" : rest;
+    return rest === "" ? "/" : rest;
+  }
+
+  private hostPathOf(path: string, m: Mount): string {
+    const rest = this.relOf(path, m);
+    if (m.hostPath === "/") return rest;
     return rest === "/" ? m.hostPath : m.hostPath + rest;
+  }
+
+  /** Where a new name at `path` goes on the host: in the scratch layer under an overlay. */
+  private createPath(path: string, m: Mount, dir: boolean): string {
+    return m.overlay ? m.overlay.prepareCreate(this.relOf(path, m), dir) : this.hostPathOf(path, m);
+  }
+
+  /** A dentry whose inode may be written: a lower file under an overlay is copied up first. */
+  private copyUp(d: Dentry, access?: "write" | "owner"): Dentry {
+    const inode = d.inode;
+    if (inode.kind !== "host" || !inode.lower || !inode.mount.overlay) return d;
+    // The permission check is the lower inode's (ovl_permission), not the copy's, which is ours.
+    if (access === "write") hostCall(() => fs.accessSync(hb(inode.hostPath), fs.constants.W_OK));
+    const uid = process.getuid?.();
+    if (access === "owner" && uid !== undefined && uid !== 0 && BigInt(uid) !== inode.st.uid) throw new Errno(E.EPERM);
+    const hostPath = inode.mount.overlay.copyUp(this.relOf(d.path, inode.mount));
+    return { path: d.path, inode: { kind: "host", hostPath, mount: inode.mount, st: fs.lstatSync(hb(hostPath), { bigint: true }) } };
+  }
+
+  /** Names of the mounts whose mount points sit in the directory `path` (they show there even if the host has no such name). */
+  private mountpointsIn(path: string): string[] {
+    return this.mounts.filter((m) => m.guestPath !== "/" && m.guestPath !== path && parentOf(m.guestPath) === path)
+      .map((m) => m.guestPath.slice(m.guestPath.lastIndexOf("/") + 1));
   }
 
   /** The node the model serves at `path` instead of the mount, or undefined for the mount's. */
@@ -182,33 +243,78 @@ export class Vfs {
       const dev = MEM_DEVICES.find((d) => path === `/dev/${d.name}`);
       return dev && { path, inode: { kind: "memdev", dev } };
     }
+    if (path === "/proc") return { path, inode: { kind: "modeldir", ino: PROC_ROOT_INO, children: () => this.procRootChildren(pid) } };
     if (!path.startsWith("/proc/")) return undefined;
-    if (path === "/proc/self") return { path, inode: { kind: "modellink", ino: PROC_SELF_INO, target: String(pid) } };
-    const m = /^\/proc\/(thread-self|\d+)(\/.*)?$/.exec(path);
-    if (!m) return undefined;
-    if (m[1] === "thread-self") throw new Errno(E.ENOENT); // threads are not modelled
-    const target = Number(m[1]);
-    const other = this.exeOf?.(target);
-    const exe = other ? { hostPath: asBytes(nodePath.resolve(other.hostPath)), guestPath: asBytes(other.guestPath) }
-      : target === pid ? this.exe : undefined;
-    if (!exe) throw new Errno(E.ENOENT);
-    pid = target;
-    if (m[2] === undefined) {
-      return {
-        path,
-        inode: {
-          kind: "modeldir", ino: procPidIno(pid),
-          children: () => [{ name: "exe", ino: procExeIno(pid), type: DT_LNK }],
-        },
-      };
+    const node = procLookup(this.procEnv, path, pid);
+    if (node === "enoent") throw new Errno(E.ENOENT);
+    if (node === undefined) return undefined;
+    switch (node.kind) {
+      case "dir": return { path, inode: { kind: "modeldir", ino: node.ino, owner: node.owner, children: node.children } };
+      case "file": return { path, inode: { kind: "modelfile", ino: node.ino, mode: node.mode, owner: node.owner, content: node.content } };
+      case "link": {
+        const jump = node.jump;
+        return {
+          path,
+          inode: {
+            kind: "modellink", ino: node.ino, owner: node.owner, target: node.target,
+            jump: jump && ((): Dentry => {
+              const to = jump();
+              if ("path" in to) return this.lookupCanonical(to.path, pid);
+              return this.exeDentry({ hostPath: asBytes(nodePath.resolve(to.exe.hostPath)), guestPath: to.exe.guestPath });
+            }),
+          },
+        };
+      }
     }
-    if (m[2] === "/exe") {
-      return {
-        path,
-        inode: { kind: "modellink", ino: procExeIno(pid), target: exe.guestPath, jump: () => this.exeDentry(exe) },
-      };
+  }
+
+  /** /proc's entries: the model's, then the host's /proc names that are not processes (cpuinfo, sys, ...). */
+  private procRootChildren(pid: number): DirEntry[] {
+    const out = procRootEntries(this.procEnv);
+    const names = new Set(out.map((e) => e.name));
+    const mount = this.mountFor("/proc");
+    const host = mount.overlay ? mount.overlay.lookup(this.relOf("/proc", mount)) : { hostPath: this.hostPathOf("/proc", mount) };
+    if (host && fs.statSync(hb(host.hostPath), { throwIfNoEntry: false })?.isDirectory()) {
+      try {
+        for (const e of readHostDir(host.hostPath)) if (!/^\d+$/.test(e.name) && !names.has(e.name)) out.push(e);
+      } catch { /* an unreadable host /proc: the model's entries alone */ }
     }
-    throw new Errno(E.ENOENT);
+    void pid;
+    return out;
+  }
+
+  /** What procfs reads: the kernel's tasks (set by the kernel; none until then), the mounts, the mapped files. */
+  proc: ProcSource = {
+    tasks: () => [], task: () => undefined, monotonicNs: () => 0n, realtimeNs: () => 0n, memory: () => ({ total: 0, used: 0 }),
+  };
+
+  private readonly procEnv: ProcBaseEnv = {
+    source: { tasks: () => this.proc.tasks(), task: (p) => this.proc.task(p), monotonicNs: () => this.proc.monotonicNs(),
+      realtimeNs: () => this.proc.realtimeNs(), memory: () => this.proc.memory() },
+    mounts: () => this.mountLines(),
+    fileId: (guestPath) => {
+      try {
+        const st = this.getattr(this.lookupCanonical(guestPath, 0));
+        return { major: st.devMajor, minor: st.devMinor, ino: st.ino };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+
+  /** The mount table as /proc/mounts shows it, outermost first. */
+  private mountLines(): MountLine[] {
+    const lines: MountLine[] = [];
+    for (const m of [...this.mounts].reverse()) {
+      const ro = !m.writable;
+      let type = "ext4";
+      try {
+        type = m.overlay ? "overlay" : fsName(this.statfs(this.lookupCanonical(m.guestPath, 0)).type);
+      } catch { /* a mount point that is gone: keep the default name */ }
+      lines.push({ device: m.overlay ? "overlay" : m.hostPath, dir: m.guestPath, type, options: `${ro ? "ro" : "rw"},relatime` });
+    }
+    lines.push({ device: "proc", dir: "/proc", type: "proc", options: "rw,nosuid,nodev,noexec,relatime" });
+    return lines;
   }
 
   /** The guest program itself, wherever it lives on the host: what /proc/<pid>/exe jumps to. */
@@ -228,8 +334,13 @@ export class Vfs {
     const model = this.modelNode(path, pid);
     if (model) return model;
     const mount = this.mountFor(path);
-    const hostPath = this.hostPathOf(path, mount);
     try {
+      if (mount.overlay) {
+        const found = mount.overlay.lookup(this.relOf(path, mount));
+        if (!found) throw new Errno(E.ENOENT);
+        return { path, inode: { kind: "host", hostPath: found.hostPath, mount, st: found.st, lower: found.lower } };
+      }
+      const hostPath = this.hostPathOf(path, mount);
       const st = fs.lstatSync(hb(hostPath), { bigint: true });
       return { path, inode: { kind: "host", hostPath, mount, st } };
     } catch (err) {
@@ -240,10 +351,9 @@ export class Vfs {
   }
 
   private pseudoRoot(path: "/proc" | "/dev", pid: number): Dentry {
-    const children = (): DirEntry[] => path === "/dev"
-      ? MEM_DEVICES.map((d) => ({ name: d.name, ino: BigInt(d.minor), type: DT_CHR }))
-      : [{ name: "self", ino: PROC_SELF_INO, type: DT_LNK }, { name: String(pid), ino: procPidIno(pid), type: DT_DIR }];
-    return { path, inode: { kind: "modeldir", ino: path === "/dev" ? DEV_ROOT_INO : PROC_ROOT_INO, children } };
+    if (path === "/proc") return this.modelNode(path, pid)!;
+    const children = (): DirEntry[] => MEM_DEVICES.map((d) => ({ name: d.name, ino: BigInt(d.minor), type: DT_CHR }));
+    return { path, inode: { kind: "modeldir", ino: DEV_ROOT_INO, children } };
   }
 
   /** lookup_one: the child `name` of the directory at canonical path `dir`. */
@@ -335,8 +445,9 @@ export class Vfs {
     switch (inode.kind) {
       case "host": return kstatFromHost(inode.st);
       case "memdev": return memDeviceStat(inode.dev);
-      case "modeldir": return modelKstat({ ino: inode.ino, mode: S_IFDIR | 0o555, nlink: 2 });
-      case "modellink": return modelKstat({ ino: inode.ino, mode: S_IFLNK | 0o777 });
+      case "modeldir": return { ...modelKstat({ ino: inode.ino, mode: S_IFDIR | 0o555, nlink: 2 }), uid: inode.owner?.uid ?? 0, gid: inode.owner?.gid ?? 0 };
+      case "modelfile": return procFileKstat(inode.ino, inode.mode, inode.owner);
+      case "modellink": return { ...modelKstat({ ino: inode.ino, mode: S_IFLNK | 0o777 }), uid: inode.owner?.uid ?? 0, gid: inode.owner?.gid ?? 0 };
     }
   }
 
@@ -382,7 +493,7 @@ export class Vfs {
     // lookup_open → vfs_create: a new regular file on a writable host mount.
     const target = join(p.parent.path, p.last);
     const mount = this.wantWrite(target);
-    const hostPath = this.hostPathOf(target, mount);
+    const hostPath = this.createPath(target, mount, false);
     const hostFd = hostCall(() => fs.openSync(hb(hostPath), hostOpenFlags(flags) | fs.constants.O_CREAT | fs.constants.O_EXCL, hostMode(mode)));
     // The host's umask may have taken more bits away than the guest's did.
     try { fs.fchmodSync(hostFd, hostMode(mode)); } catch { /* a file system without modes */ }
@@ -409,6 +520,9 @@ export class Vfs {
         return new ModelDirFile(d.path, fileFlags(flags), accessFmode(acc), this.getattr(d), parent, inode.children);
       }
       case "modellink": throw new Errno(E.ELOOP);
+      case "modelfile":
+        if (wantWrite) throw new Errno(E.EACCES);
+        return new ProcFile(d.path, fileFlags(flags), accessFmode(acc), this.getattr(d), inode.content);
       case "host": {
         if (wantWrite) {
           if (this.isExeMount(inode.mount)) throw new Errno(E.ETXTBSY);
@@ -417,7 +531,7 @@ export class Vfs {
         const type = Number(inode.st.mode) & S_IFMT;
         // Opening a host fifo would block the whole emulator; sockets cannot be opened at all.
         if (type === S_IFSOCK || type === S_IFIFO) throw new Errno(E.ENXIO);
-        return this.hostFile(d, flags, undefined, pid);
+        return this.hostFile(wantWrite && type === S_IFREG ? this.copyUp(d, "write") : d, flags, undefined, pid);
       }
     }
   }
@@ -435,7 +549,19 @@ export class Vfs {
       const parent = d.path === "/" ? d : this.lookupCanonical(parentOf(d.path), pid);
       return this.getattr(parent).ino;
     };
-    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno });
+    // A directory's listing: an overlay merges its layers; mount points show in their parent.
+    const overlay = inode.mount.overlay;
+    const mountpoints = dir ? this.mountpointsIn(d.path) : [];
+    const entries = dir && (overlay || mountpoints.length > 0) ? (): DirEntry[] => {
+      const list = overlay && d.path.startsWith(inode.mount.guestPath) ? overlay.list(this.relOf(d.path, inode.mount)) : readHostDir(inode.hostPath);
+      for (const name of mountpoints) {
+        if (list.some((e) => e.name === name)) continue;
+        const st = this.getattr(this.lookupCanonical(join(d.path, name), pid));
+        list.push({ name, ino: st.ino, type: DT_DIR });
+      }
+      return list;
+    } : undefined;
+    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno, entries });
   }
 
   /** vfs_mkdir; `mode` has the umask applied already. */
@@ -444,7 +570,7 @@ export class Vfs {
     if (p.lastType !== "norm") throw new Errno(E.EEXIST);
     if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
     const target = join(p.parent.path, p.last);
-    const hostPath = this.hostPathOf(target, this.wantWrite(target));
+    const hostPath = this.createPath(target, this.wantWrite(target), true);
     hostCall(() => fs.mkdirSync(hb(hostPath), { mode: hostMode(mode) }));
     try { fs.chmodSync(hb(hostPath), hostMode(mode)); } catch { /* a file system without modes */ }
   }
@@ -458,7 +584,18 @@ export class Vfs {
     const d = this.lookupOne(p.parent.path, p.last, nd.pid);
     if (isDir(d)) throw new Errno(E.EISDIR);
     if (p.trailingSlash) throw new Errno(E.ENOTDIR);
-    hostCall(() => fs.unlinkSync(hb(this.hostPathOf(target, mount))));
+    this.removeName(d, mount, () => fs.unlinkSync(hb(this.hostPathOf(target, mount))));
+  }
+
+  /** Removes a name: on an overlay, the upper file goes and a lower one gets a whiteout (ovl_do_remove). */
+  private removeName(d: Dentry, mount: Mount, remove: () => void): void {
+    const inode = d.inode;
+    if (!mount.overlay || inode.kind !== "host") return hostCall(remove);
+    if (!inode.lower) {
+      const hostPath = inode.hostPath;
+      hostCall(() => (isDir(d) ? fs.rmdirSync(hb(hostPath)) : fs.unlinkSync(hb(hostPath))));
+    }
+    mount.overlay.removed(this.relOf(d.path, mount));
   }
 
   /** do_rmdir: vfs_rmdir. */
@@ -472,7 +609,9 @@ export class Vfs {
     const d = this.lookupOne(p.parent.path, p.last, nd.pid);
     if (!isDir(d)) throw new Errno(E.ENOTDIR);
     if (this.mounts.some((m) => m.guestPath === target)) throw new Errno(E.EBUSY);
-    hostCall(() => fs.rmdirSync(hb(this.hostPathOf(target, mount))));
+    // A merged directory is empty when the guest sees nothing in it, whatever either layer holds.
+    if (mount.overlay && mount.overlay.list(this.relOf(target, mount)).length > 0) throw new Errno(E.ENOTEMPTY);
+    this.removeName(d, mount, () => fs.rmdirSync(hb(this.hostPathOf(target, mount))));
   }
 
   /** do_renameat2: RENAME_NOREPLACE is honoured; RENAME_EXCHANGE and RENAME_WHITEOUT are EINVAL. */
@@ -491,8 +630,24 @@ export class Vfs {
     this.wantWrite(to);
     const src = this.lookupOne(po.parent.path, po.last, oldNd.pid);
     if (!isDir(src) && (po.trailingSlash || pn.trailingSlash)) throw new Errno(E.ENOTDIR);
-    if (flags & RENAME_NOREPLACE && this.lookupMaybe(pn.parent.path, pn.last, newNd.pid)) throw new Errno(E.EEXIST);
-    hostCall(() => fs.renameSync(hb(this.hostPathOf(from, mount)), hb(this.hostPathOf(to, mount))));
+    const dst = this.lookupMaybe(pn.parent.path, pn.last, newNd.pid);
+    if (flags & RENAME_NOREPLACE && dst) throw new Errno(E.EEXIST);
+    const overlay = mount.overlay;
+    if (!overlay) {
+      hostCall(() => fs.renameSync(hb(this.hostPathOf(from, mount)), hb(this.hostPathOf(to, mount))));
+      return;
+    }
+    // ovl_rename: a directory with lower entries cannot move without redirects (EXDEV: mv copies);
+    // a lower file is copied up first; the old name gets a whiteout if the lower layer has it.
+    if (from === to) return;
+    const fromRel = this.relOf(from, mount);
+    if (isDir(src) && (src.inode.kind !== "host" || src.inode.lower || overlay.list(fromRel).length > 0)) throw new Errno(E.EXDEV);
+    if (dst && isDir(dst) && overlay.list(this.relOf(to, mount)).length > 0) throw new Errno(E.ENOTEMPTY);
+    const upperFrom = overlay.copyUp(fromRel);
+    if (dst?.inode.kind === "host" && dst.inode.lower && isDir(dst) !== isDir(src)) throw new Errno(isDir(src) ? E.ENOTDIR : E.EISDIR);
+    const upperTo = overlay.prepareCreate(this.relOf(to, mount), isDir(src));
+    hostCall(() => fs.renameSync(hb(upperFrom), hb(upperTo)));
+    overlay.removed(fromRel);
   }
 
   /** do_symlinkat: vfs_symlink. The text is stored as given; walks read it in the guest namespace. */
@@ -503,7 +658,7 @@ export class Vfs {
     // filename_create: a trailing slash on a name that does not exist yet is not a directory.
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     const to = join(p.parent.path, p.last);
-    const hostPath = this.hostPathOf(to, this.wantWrite(to));
+    const hostPath = this.createPath(to, this.wantWrite(to), false);
     hostCall(() => fs.symlinkSync(hb(target), hb(hostPath)));
   }
 
@@ -518,9 +673,11 @@ export class Vfs {
     // Hard links never cross a mount, and the model's own nodes live on none of the host's.
     if (src.inode.kind !== "host" || src.inode.mount !== mount) throw new Errno(E.EXDEV);
     if (isDir(src)) throw new Errno(E.EPERM);
-    const from = src.inode.hostPath;
+    const up = this.copyUp(src);
+    if (up.inode.kind !== "host") throw new Errno(E.EXDEV);
+    const from = up.inode.hostPath;
     // The host's link(2) does not follow a final symlink, as Linux without AT_SYMLINK_FOLLOW.
-    hostCall(() => fs.linkSync(hb(from), hb(this.hostPathOf(to, mount))));
+    hostCall(() => fs.linkSync(hb(from), hb(this.createPath(to, mount, false))));
   }
 
   /** The dentry an open host file stands for (fd-based calls: fchmod, fchown, fstatfs, linkat AT_EMPTY_PATH). */
@@ -528,14 +685,16 @@ export class Vfs {
     if (!(file instanceof HostFile) || file.path === undefined) return undefined;
     const hostPath = file.hostPath;
     const st = hostCall(() => fs.lstatSync(hb(hostPath), { bigint: true }));
-    return { path: file.path, inode: { kind: "host", hostPath, mount: this.mountFor(file.path), st } };
+    const mount = this.mountFor(file.path);
+    return { path: file.path, inode: { kind: "host", hostPath, mount, st, lower: mount.overlay ? !mount.overlay.isUpper(hostPath) : undefined } };
   }
 
   /** A host inode whose attributes may change: the model's own nodes are EPERM, read-only mounts EROFS. */
   private setattrTarget(d: Dentry): { hostPath: string; link: boolean } {
-    const inode = d.inode;
+    let inode = d.inode;
     if (inode.kind !== "host") throw new Errno(E.EPERM);
     if (!inode.mount.writable || this.isExeMount(inode.mount)) throw new Errno(E.EROFS);
+    inode = this.copyUp(d, "owner").inode as typeof inode;
     return { hostPath: inode.hostPath, link: isSymlink(d) };
   }
 
@@ -580,7 +739,7 @@ export class Vfs {
     const inode = d.inode;
     switch (inode.kind) {
       case "memdev": if (mode & X_OK) throw new Errno(E.EACCES); return;
-      case "modeldir": if (mode & W_OK) throw new Errno(E.EACCES); return;
+      case "modeldir": case "modelfile": if (mode & W_OK) throw new Errno(E.EACCES); return;
       case "modellink": return;
       case "host": {
         const type = Number(inode.st.mode) & S_IFMT;
@@ -600,15 +759,17 @@ export class Vfs {
     if (length < 0n) throw new Errno(E.EINVAL);
     if (this.isExeMount(d.inode.mount)) throw new Errno(E.ETXTBSY);
     if (!d.inode.mount.writable) throw new Errno(E.EROFS);
-    const hostPath = d.inode.hostPath;
+    const up = this.copyUp(d, "write").inode;
+    const hostPath = up.kind === "host" ? up.hostPath : d.inode.hostPath;
     hostCall(() => fs.truncateSync(hb(hostPath), Number(length)));
   }
 
   /** vfs_utimes: times in nanoseconds, undefined leaves that time as it is (UTIME_OMIT). */
   utimes(d: Dentry, atimeNs: bigint | undefined, mtimeNs: bigint | undefined): void {
-    const inode = d.inode;
+    if (d.inode.kind !== "host") throw new Errno(E.EPERM);
+    if (!d.inode.mount.writable) throw new Errno(E.EROFS);
+    const inode = this.copyUp(d, "write").inode;
     if (inode.kind !== "host") throw new Errno(E.EPERM);
-    if (!inode.mount.writable) throw new Errno(E.EROFS);
     const toSec = (ns: bigint): number => Number(ns) / 1e9;
     const at = atimeNs ?? inode.st.atimeNs;
     const mt = mtimeNs ?? inode.st.mtimeNs;

@@ -7,14 +7,14 @@
 import { ERRNO_MESSAGE, ERRNO_NAME } from "../errno.js";
 import { DEFAULT_STRLEN, quoteBuffer, quoteCString } from "./escape.js";
 import {
-  formatRlimit32, formatRlimit64, formatSigaction, formatSigset, formatStat, formatStat64, formatStatx, formatTimespec,
+  formatRlimit32, formatRlimit64, formatSigaction, formatSigset, formatStat, formatStat64, formatStatx, formatTermios, formatTimespec,
   formatTimeval, formatUtsname, formatWinsize, STRUCT_SIZE, type TraceAbi,
 } from "./structs.js";
 import { describeSyscall, type SyscallDesc } from "./syscalls.js";
 import {
   ARCH_PRCTL, AT_FDCWD, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, PRCTL_OPTIONS, RLIMITS,
   SIGPROCMASK_HOW, STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode,
-  openFlags, prot, signalName, statxFlags, xlatFlags, xlatValue,
+  openFlags, PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue,
 } from "./xlat.js";
 
 /** Guest memory as the tracer reads it; read() throws when the range is not mapped. */
@@ -43,9 +43,11 @@ export interface PendingCall {
 }
 
 const OUTPUT_KINDS = new Set(["obuf", "obufx", "ostr", "stat", "stat64", "statx", "ts", "ts64", "tv", "uts", "rlim", "rlim64",
-  "sigset_out", "sa_out", "fds2", "loff", "plong", "winsize", "pstr", "llres"]);
+  "sigset_out", "sa_out", "fds2", "loff", "plong", "winsize", "pstr", "llres", "wstatus", "iov_out", "dents", "dents64", "termios_out"]);
 
-const baseKind = (k: string) => k.split(":")[0];
+const baseKind = (k: string) => k.split(/[:@]/)[0];
+/** The argument a kind at position `i` prints: its own, or argument N for `kind@N`. */
+const argIndex = (kind: string, i: number): number => (kind.includes("@") ? Number(kind.split("@")[1]) : i);
 const bits = (abi: TraceAbi) => (abi === "x86_64" ? 64 : 32);
 
 function hexOf(v: bigint, abi: TraceAbi): string {
@@ -117,6 +119,9 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
     case "ioctl": {
       const req = int(args[1]) >>> 0;
       if (req === 0x5413) return k(["fd", "ioctl", "winsize"]);
+      // TCGETS fills a struct termios; TCSETS, TCSETSW, TCSETSF pass one in
+      if (req === 0x5401) return k(["fd", "ioctl", "termios_out"]);
+      if (req >= 0x5402 && req <= 0x5404) return k(["fd", "ioctl", "termios_in"]);
       const known = ioctlRequest(req) && !ioctlRequest(req).startsWith("_IOC(");
       return k(["fd", "ioctl", known ? "p" : "x"]);
     }
@@ -138,7 +143,8 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
       return k(["p", "futexop", "d", "p", "p", "d"]);
     }
     case "_llseek":
-      return k(["fd", "lloff", "llres", "whence"]);
+      // fd, offset_high:offset_low, result, whence
+      return k(["fd", "lloff", "llres@3", "whence@4"]);
     case "clone":
       return k(["clone"]);
     default:
@@ -148,7 +154,8 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
 
 /** Renders one argument; `phase` says whether inputs or outputs are wanted now. */
 function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceMemory, o: Required<FormatOptions>, result?: bigint): string {
-  const [base, lenArg] = kind.split(":");
+  const [base, lenArg] = kind.split("@")[0].split(":");
+  i = argIndex(kind, i);
   const v = args[i] ?? 0n;
   const abi = o.abi;
   const lenOf = () => Number(BigInt.asUintN(bits(abi), args[Number(lenArg)] ?? 0n));
@@ -188,6 +195,15 @@ function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceM
       return s ? quoteCString(s.bytes, s.terminated, o.strlen) : ptrOf(v, abi);
     }
     case "oflags": return openFlags(int(v));
+    case "pflags": return xlatFlags(int(v), PIPE_FLAGS);
+    case "wopts": return xlatFlags(int(v), WAIT_OPTIONS);
+    case "wstatus": return result === 0n ? ptrOf(v, abi) : struct(4, (b) => `[${formatWaitStatus(b.readInt32LE(0))}]`);
+    case "iov_in": return formatIovec(mem, v, lenOf(), abi, o.strlen, undefined);
+    case "iov_out": return formatIovec(mem, v, lenOf(), abi, o.strlen, Number(result ?? 0n));
+    case "dents": case "dents64": return `${ptrOf(v, abi)} /* ${countDirents(mem, v, Number(result ?? 0n), base === "dents64" ? "x86_64" : abi)} entries */`;
+    case "argv": return formatArgv(mem, v, abi, o.strlen);
+    case "udesc": return struct(16, formatUserDesc);
+    case "envp": return formatEnvp(mem, v, abi);
     case "mode": return octalMode(int(v));
     case "prot": return prot(int(v));
     case "mflags": return mmapFlags(int(v));
@@ -222,6 +238,7 @@ function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceM
     case "rlim": case "rlim_in": return abi === "x86_64" ? struct(16, (b) => formatRlimit64(b)) : struct(8, formatRlimit32);
     case "rlim64": case "rlim64_in": return struct(16, (b) => formatRlimit64(b));
     case "winsize": return struct(STRUCT_SIZE.winsize, formatWinsize);
+    case "termios_in": case "termios_out": return struct(36, formatTermios);
     case "sigset_in": case "sigset_out": {
       const n = lenOf();
       return n > 0 && n <= 128 ? struct(n, formatSigset) : ptrOf(v, abi);
@@ -289,10 +306,138 @@ export function formatCall(call: PendingCall, result: bigint | undefined, mem: T
   const failed = result === undefined || isError(result, o.abi);
   const parts = call.parts.map((p, i) => {
     if (p !== undefined) return p;
-    return failed ? ptrOf(call.args[i] ?? 0n, o.abi) : renderArg(call.kinds[i], i, call.args, mem, full, result);
+    return failed ? ptrOf(call.args[argIndex(call.kinds[i], i)] ?? 0n, o.abi) : renderArg(call.kinds[i], i, call.args, mem, full, result);
   });
   const name = call.name ?? `syscall_0x${call.nr.toString(16)}`;
   return `${name}(${parts.join(", ")})`;
+}
+
+/** The arguments strace prints when a call is cut by another process's line: the inputs before the first output. */
+export function formatCallHead(call: PendingCall): string {
+  const first = call.parts.findIndex((p) => p === undefined);
+  const shown = first < 0 ? call.parts : call.parts.slice(0, first);
+  const name = call.name ?? `syscall_0x${call.nr.toString(16)}`;
+  // `wait4(22849, ` then ` <unfinished ...>`: strace leaves the separator of the next argument
+  return `${name}(${shown.join(", ")}${first > 0 ? ", " : ""}`;
+}
+
+/** What strace prints after `<... name resumed>`: the arguments from the first output on, and `)`. */
+export function formatCallTail(call: PendingCall, result: bigint | undefined, mem: TraceMemory, o: FormatOptions): string {
+  const full = formatCall(call, result, mem, o);
+  const first = call.parts.findIndex((p) => p === undefined);
+  if (first < 0) return ")";
+  const inner = full.slice(full.indexOf("(") + 1, -1);
+  const all = splitTop(inner);
+  return `${all.slice(first).join(", ")})`;
+}
+
+/** Splits a rendered argument list at its top-level commas (not inside quotes, [], {}). */
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0, quote = false, start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === '"') quote = false;
+    } else if (c === '"') quote = true;
+    else if (c === "[" || c === "{" || c === "(") depth++;
+    else if (c === "]" || c === "}" || c === ")") depth--;
+    else if (c === "," && depth === 0 && s[i + 1] === " ") {
+      out.push(s.slice(start, i));
+      start = i + 2;
+      i++;
+    }
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
+/** struct user_desc (set_thread_area): the descriptor fields, the bit field spelled out. */
+function formatUserDesc(b: Buffer): string {
+  const f = b.readUInt32LE(12);
+  return `{entry_number=${b.readInt32LE(0)}, base_addr=0x${b.readUInt32LE(4).toString(16)}, limit=0x${b.readUInt32LE(8).toString(16)}, ` +
+    `seg_32bit=${f & 1}, contents=${(f >> 1) & 3}, read_exec_only=${(f >> 3) & 1}, limit_in_pages=${(f >> 4) & 1}, ` +
+    `seg_not_present=${(f >> 5) & 1}, useable=${(f >> 6) & 1}}`;
+}
+
+/** What strace adds after a result: set_thread_area's chosen entry. */
+export function resultSuffix(call: PendingCall, result: bigint | undefined, mem: TraceMemory, abi: TraceAbi): string {
+  if (call.name !== "set_thread_area" || result === undefined || isError(result, abi)) return "";
+  const b = tryRead(mem, call.args[0], 4);
+  return b ? ` (entry_number=${b.readInt32LE(0)})` : "";
+}
+
+/** The wait status word as strace decodes it (printstatus). */
+export function formatWaitStatus(s: number): string {
+  const sig = s & 0x7f;
+  if (sig === 0) return `{WIFEXITED(s) && WEXITSTATUS(s) == ${(s >> 8) & 0xff}}`;
+  if (sig === 0x7f) return `{WIFSTOPPED(s) && WSTOPSIG(s) == ${signalName((s >> 8) & 0xff)}}`;
+  if (s === 0xffff) return "{WIFCONTINUED(s)}";
+  return `{WIFSIGNALED(s) && WTERMSIG(s) == ${signalName(sig)}${s & 0x80 ? " && WCOREDUMP(s)" : ""}}`;
+}
+
+/** struct iovec[n]: each base as a string (for readv, only the `filled` bytes the call read). */
+function formatIovec(mem: TraceMemory, addr: bigint, n: number, abi: TraceAbi, strlen: number, filled: number | undefined): string {
+  const w = abi === "x86_64" ? 8 : 4;
+  const raw = n > 0 && n <= 1024 ? tryRead(mem, addr, n * 2 * w) : undefined;
+  if (!raw) return ptrOf(addr, abi);
+  const items: string[] = [];
+  let left = filled ?? Infinity;
+  for (let i = 0; i < n; i++) {
+    if (i >= 32) { items.push("..."); break; } // strace's default abbreviation of long arrays
+    const base = w === 8 ? raw.readBigUInt64LE(i * 16) : BigInt(raw.readUInt32LE(i * 8));
+    const len = w === 8 ? Number(raw.readBigUInt64LE(i * 16 + 8)) : raw.readUInt32LE(i * 8 + 4);
+    const shown = Math.max(0, Math.min(len, left));
+    left -= shown;
+    const b = tryRead(mem, base, Math.min(shown, strlen));
+    const text = shown === 0 ? '""' : b ? quoteBuffer(b, shown, strlen) : ptrOf(base, abi);
+    items.push(`{iov_base=${text}, iov_len=${len}}`);
+  }
+  return `[${items.join(", ")}]`;
+}
+
+/** How many linux_dirent(64) records `len` bytes at `addr` hold (strace's non-verbose getdents). */
+function countDirents(mem: TraceMemory, addr: bigint, len: number, layout: TraceAbi): number {
+  const b = len > 0 ? tryRead(mem, addr, len) : undefined;
+  if (!b) return 0;
+  // d_reclen follows d_ino and d_off: 8 + 8 in linux_dirent64 (layout "x86_64") and the 64-bit linux_dirent, 4 + 4 in the 32-bit one
+  const at = layout === "x86_64" ? 16 : 8;
+  let n = 0;
+  for (let off = 0; off + at + 2 <= b.length; n++) {
+    const reclen = b.readUInt16LE(off + at);
+    if (reclen === 0) break;
+    off += reclen;
+  }
+  return n;
+}
+
+/** execve's argv: the strings, as strace quotes them. */
+function formatArgv(mem: TraceMemory, addr: bigint, abi: TraceAbi, strlen: number): string {
+  const w = abi === "x86_64" ? 8 : 4;
+  const items: string[] = [];
+  for (let i = 0; ; i++) {
+    const p = tryRead(mem, addr + BigInt(i * w), w);
+    if (!p) return items.length ? `[${items.join(", ")}, ...]` : ptrOf(addr, abi);
+    const ptr = w === 8 ? p.readBigUInt64LE(0) : BigInt(p.readUInt32LE(0));
+    if (ptr === 0n) break;
+    if (i >= 32) { items.push("..."); break; }
+    const s = readCString(mem, ptr, strlen + 1);
+    items.push(s ? quoteCString(s.bytes, s.terminated, strlen) : ptrOf(ptr, abi));
+  }
+  return `[${items.join(", ")}]`;
+}
+
+/** execve's envp: the pointer, then how many strings in a comment, as strace shows it. */
+function formatEnvp(mem: TraceMemory, addr: bigint, abi: TraceAbi): string {
+  const w = abi === "x86_64" ? 8 : 4;
+  let n = 0;
+  for (;; n++) {
+    const p = tryRead(mem, addr + BigInt(n * w), w);
+    if (!p) return ptrOf(addr, abi);
+    if ((w === 8 ? p.readBigUInt64LE(0) : BigInt(p.readUInt32LE(0))) === 0n) break;
+  }
+  return `${ptrOf(addr, abi)} /* ${n} ${n === 1 ? "var" : "vars"} */`;
 }
 
 /** A whole line: `prefix` (the -i address), the call, padded so `=` sits at column 40. */

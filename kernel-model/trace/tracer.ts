@@ -6,18 +6,24 @@
 
 import type { HookEvents, HookPoint, HookRegistry, SyscallEvent } from "../hooks.js";
 import type { KernelState } from "../kernel.js";
-import { beginCall, formatCall, formatExecve, formatResult, ipPrefix, isError, traceLine, type PendingCall, type TraceMemory } from "./format.js";
-import type { TraceAbi } from "./structs.js";
+import {
+  beginCall, formatCall, formatCallHead, formatCallTail, formatExecve, formatResult, ipPrefix, isError, resultSuffix, traceLine,
+  type PendingCall, type TraceMemory,
+} from "./format.js";
+import { formatSigset, formatTimespec, formatTimeval, type TraceAbi } from "./structs.js";
 import { SyscallSummary } from "./summary.js";
 import { CLOCKS, signalName, xlatValue } from "./xlat.js";
 
 /** What the tracer needs of a run: its hooks, each task's memory and ABI, the syscall tables. */
 export interface TraceTarget {
   hooks: Pick<HookRegistry, "on">;
-  task(pid: number): { mem: TraceMemory; abi: TraceAbi } | undefined;
+  task(pid: number): TraceTask | undefined;
   /** Adds a hook to every slot of every table (the `service` point lives in the slots). */
   onEverySyscall(fn: (e: SyscallEvent) => void): void;
 }
+
+/** What the tracer reads of a task: its memory, ABI, parent and user (for siginfo's si_pid/si_uid). */
+export interface TraceTask { mem: TraceMemory; abi: TraceAbi; ppid?: number; uid?: number; exitSignal?: number }
 
 /** The TraceTarget of a booted kernel (Machine.kstate). */
 export function traceTargetOf(k: KernelState): TraceTarget {
@@ -25,7 +31,8 @@ export function traceTargetOf(k: KernelState): TraceTarget {
     hooks: k.hooks,
     task(pid) {
       const t = k.sched.tasks.get(pid);
-      return t ? { mem: t.mm, abi: t.abi } : undefined; // the task's own: a 32-bit task may run on the x86-64 kernel
+      // the task's own ABI: a 32-bit task may run on the x86-64 kernel
+      return t ? { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal } : undefined;
     },
     onEverySyscall(fn) {
       for (const abi of ["x86_64", "i386"] as const) for (const slot of k.tableFor(abi).table.slots.values()) slot.hooks.push(fn);
@@ -48,6 +55,8 @@ export interface TracerOptions {
   json?: boolean;
   /** The clock for -c, in nanoseconds (default: the host's monotonic clock). */
   now?: () => bigint;
+  /** --vdso: also the calls the vDSO served in user mode, with their results (strace cannot see them). */
+  vdso?: boolean;
 }
 
 /** JSON for an event: bigints as "0x..." strings, functions (pause, skip) left out. */
@@ -87,8 +96,13 @@ export class SyscallTracer {
   private readonly pending = new Map<number, Pending>();
   private readonly pids = new Set<number>();
   private readonly lastIp = new Map<number, bigint>();
+  /** The user stack pointer at each task's last kernel entry (rt_sigreturn's frame is there). */
+  private readonly userSp = new Map<number, bigint>();
+  /** A vDSO call per task whose line waits for its results (the task's next event comes after its return). */
+  private readonly pendingVdso = new Map<number, HookEvents["vdso"]>();
+  /** SIGCHLD a parent will see when it next returns to user mode, as strace -f shows even an ignored one. */
+  private readonly pendingChld = new Map<number, { child: number; status: number }>();
   private lastPid: number | undefined;
-  private lastVdso: { seq: number; address: bigint } | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   readonly counts = new SyscallSummary();
   private readonly now: () => bigint;
@@ -105,8 +119,9 @@ export class SyscallTracer {
       return this;
     }
     if (this.o.ip) on("instruction", (e) => { if (!this.lastIp.has(e.pid)) this.lastIp.set(e.pid, e.address); });
+    on("transition", (e) => this.userSp.set(e.pid, e.before.sp));
     on("syscall_entry", (e) => this.entry(e));
-    on("syscall_exit", (e) => this.exit(e.pid, e.result));
+    on("syscall_exit", (e) => { this.exit(e.pid, e.result); this.flushChld(e.pid); });
     on("vdso", (e) => this.vdso(e));
     on("signal", (e) => this.signal(e));
     on("process", (e) => this.process(e));
@@ -143,9 +158,8 @@ export class SyscallTracer {
     // another process's syscall still open: strace closes its line as <unfinished ...>
     for (const [p, pend] of this.pending) {
       if (p === pid || pend.unfinished || this.o.summary || !this.wanted(pend.call.name)) continue;
-      const mem = this.target.task(p)?.mem;
-      const head = formatCall({ ...pend.call, parts: pend.call.parts.map((x) => x ?? "...") }, undefined, mem ?? { read: () => { throw new Error(); } }, { abi: pend.abi, strlen: this.o.strlen });
-      this.o.write(`${this.pidPrefix(p)}${this.o.ip ? ipPrefix(pend.ip, pend.abi) : ""}${head.slice(0, -1)} <unfinished ...>\n`);
+      // strace shows the inputs read so far; the rest comes after `<... name resumed>`
+      this.o.write(`${this.pidPrefix(p)}${this.o.ip ? ipPrefix(pend.ip, pend.abi) : ""}${formatCallHead(pend.call)} <unfinished ...>\n`);
       pend.unfinished = true;
     }
     this.lastPid = pid;
@@ -154,6 +168,7 @@ export class SyscallTracer {
 
   private entry(e: SyscallEvent): void {
     this.pids.add(e.pid);
+    this.flushVdso(e.pid);
     const t = this.target.task(e.pid);
     if (!t) return;
     const ip = this.lastIp.get(e.pid);
@@ -161,6 +176,7 @@ export class SyscallTracer {
     const old = this.pending.get(e.pid);
     if (old && old.call.nr === e.nr) return; // a blocked call restarting: still the same call
     const call = beginCall(e.nr, e.name, e.args, t.mem, { abi: t.abi, strlen: this.o.strlen });
+    if (e.name === "rt_sigreturn" || e.name === "sigreturn") call.parts = [this.sigreturnMask(e.name, e.pid, t)];
     if (call.ret === "?") {
       // exit/exit_group never come back: strace prints them whole at once
       // (strace -c does not count them either: they have no exit to time)
@@ -182,46 +198,109 @@ export class SyscallTracer {
     if (!this.wanted(p.call.name)) return;
     const mem = this.target.task(pid)?.mem ?? { read: () => { throw new Error("gone"); } };
     const opts = { abi: p.abi, strlen: this.o.strlen };
-    const res = formatResult(p.call, result, p.abi);
+    const res = formatResult(p.call, result, p.abi) + resultSuffix(p.call, result, mem, p.abi);
     const prefix = this.o.ip ? ipPrefix(p.ip, p.abi) : "";
     if (p.unfinished) {
-      const full = formatCall(p.call, result, mem, opts);
-      this.line(pid, traceLine(prefix, `<... ${name} resumed>${full.slice(full.indexOf("(") + 1)}`, res));
+      this.line(pid, traceLine(prefix, `<... ${name} resumed>${formatCallTail(p.call, result, mem, opts)}`, res));
     } else {
       this.line(pid, traceLine(prefix, formatCall(p.call, result, mem, opts), res));
     }
   }
 
-  /** vDSO functions: shown with their first argument when it is a clock, and no result. */
+  /**
+   * vDSO functions never enter the kernel, so strace cannot see them and by default neither does
+   * this trace. With --vdso each call gets a line once it has returned (the task's next event),
+   * with what it wrote and returned, marked as served in user mode.
+   */
   private vdso(e: HookEvents["vdso"]): void {
-    // one function exported under two names (clock_gettime, __vdso_clock_gettime) fires twice
-    if (this.lastVdso && this.lastVdso.address === e.address && this.lastVdso.seq === e.seq - 1) {
-      this.lastVdso = { seq: e.seq, address: e.address };
-      return;
-    }
-    this.lastVdso = { seq: e.seq, address: e.address };
+    this.flushVdso(e.pid);
+    if (!this.o.vdso || this.o.summary || !this.wanted(e.function.replace(/^__vdso_|^__kernel_/, ""))) return;
+    this.pendingVdso.set(e.pid, e);
+  }
+
+  private flushVdso(pid: number): void {
+    const e = this.pendingVdso.get(pid);
+    if (!e) return;
+    this.pendingVdso.delete(pid);
     const name = e.function.replace(/^__vdso_|^__kernel_/, "");
-    if (this.o.summary || !this.wanted(name)) return;
     const t = this.target.task(e.pid);
     const abi = t?.abi ?? "x86_64";
     const hex = (v: bigint) => (v === 0n ? "NULL" : "0x" + v.toString(16));
-    let args: string;
-    if (name === "clock_gettime" || name === "clock_getres" || name === "clock_gettime64") args = `${xlatValue(Number(BigInt.asIntN(32, e.args[0])), CLOCKS, "CLOCK")}, ${hex(e.args[1])}`;
-    else if (name === "gettimeofday") args = `${hex(e.args[0])}, ${hex(e.args[1])}`;
-    else if (name === "time") args = hex(e.args[0]);
-    else if (name === "getcpu") args = `${hex(e.args[0])}, ${hex(e.args[1])}, ${hex(e.args[2])}`;
-    else args = "...";
-    this.line(e.pid, traceLine(this.o.ip ? ipPrefix(e.address, abi) : "", `${name}(${args})`, "? <vdso: no kernel entry>"));
+    const read = (addr: bigint, len: number, fmt: (b: Buffer) => string): string => {
+      if (addr === 0n || !t) return hex(addr);
+      try { return fmt(t.mem.read(addr, len)); } catch { return hex(addr); }
+    };
+    const ts64 = name === "clock_gettime64" || abi === "x86_64";
+    let args: string, result = "0";
+    if (name === "clock_gettime" || name === "clock_getres" || name === "clock_gettime64") {
+      args = `${xlatValue(Number(BigInt.asIntN(32, e.args[0])), CLOCKS, "CLOCK")}, ${read(e.args[1], ts64 ? 16 : 8, (b) => formatTimespec(b, ts64 ? "x86_64" : "i386"))}`;
+    } else if (name === "gettimeofday") {
+      args = `${read(e.args[0], abi === "x86_64" ? 16 : 8, (b) => formatTimeval(b, abi))}, ${hex(e.args[1])}`;
+    } else if (name === "time") {
+      args = hex(e.args[0]);
+      result = read(e.args[0], abi === "x86_64" ? 8 : 4, (b) => String(abi === "x86_64" ? b.readBigInt64LE(0) : b.readInt32LE(0)));
+      if (e.args[0] === 0n) result = "?";
+      else args = `[${result}]`;
+    } else if (name === "getcpu") {
+      args = `[${read(e.args[0], 4, (b) => String(b.readUInt32LE(0)))}], ${hex(e.args[1])}, ${hex(e.args[2])}`;
+    } else {
+      args = "...";
+      result = "?";
+    }
+    this.line(e.pid, traceLine(this.o.ip ? ipPrefix(e.address, abi) : "", `${name}(${args})`, `${result} <vdso: no kernel entry>`));
+  }
+
+  /** rt_sigreturn's argument as strace shows it: the mask the frame on the user stack restores. */
+  private sigreturnMask(name: string, pid: number, t: TraceTask): string {
+    const sp = this.userSp.get(pid);
+    if (sp === undefined) return "";
+    // x86-64: rsp = &frame->uc (ret popped pretcode); uc_sigmask follows uc_flags, uc_link,
+    // uc_stack and the 256-byte sigcontext. i386 rt: esp = &frame->sig; then pinfo, puc, a
+    // 128-byte siginfo, and uc_sigmask 108 bytes into ucontext_ia32. i386 sigreturn: esp =
+    // &frame->sc (the restorer popped sig too), sc.oldmask 80 bytes in.
+    const at = t.abi === "x86_64" ? sp + 296n : name === "rt_sigreturn" ? sp + 12n + 128n + 108n : sp + 80n;
+    try {
+      const mask = t.mem.read(at, name === "sigreturn" ? 4 : 8);
+      return `{mask=${formatSigset(name === "sigreturn" ? Buffer.concat([mask, Buffer.alloc(4)]) : mask)}}`;
+    } catch {
+      return "";
+    }
+  }
+
+  /** A pending SIGCHLD line for `pid`, now that it returns to user mode. */
+  private flushChld(pid: number): void {
+    const c = this.pendingChld.get(pid);
+    if (!c) return;
+    this.pendingChld.delete(pid);
+    this.line(pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(pid)?.abi ?? "x86_64") : ""}--- SIGCHLD {${this.chldFields(c.child, c.status)}} ---`);
+  }
+
+  private chldFields(child: number, status: number): string {
+    const sig = status & 0x7f;
+    const code = sig === 0 ? "CLD_EXITED" : status & 0x80 ? "CLD_DUMPED" : "CLD_KILLED";
+    const st = sig === 0 ? String((status >> 8) & 0xff) : signalName(sig);
+    const uid = this.target.task(child)?.uid ?? 0;
+    return `si_signo=SIGCHLD, si_code=${code}, si_pid=${child}, si_uid=${uid}, si_status=${st}, si_utime=0, si_stime=0`;
   }
 
   private signal(e: HookEvents["signal"]): void {
+    this.flushVdso(e.pid);
     if (e.action === "sigreturn" || this.o.summary) return;
+    const chld = this.pendingChld.get(e.pid);
+    if (e.sig === 17 && chld) {
+      // the real delivery of the SIGCHLD the tracer was holding: one line, with the child's fields
+      this.pendingChld.delete(e.pid);
+      this.line(e.pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(e.pid)?.abi ?? "x86_64") : ""}--- SIGCHLD {${this.chldFields(chld.child, chld.status)}} ---`);
+      return;
+    }
     const fault = [4, 5, 7, 8, 11].includes(e.sig);
     // the kernel's fatal-signal event carries no siginfo: then only the signal is shown
     const fields = [`si_signo=${signalName(e.sig)}`];
     if (e.code !== undefined) fields.push(`si_code=${siCode(e.sig, e.code)}`);
     if (fault && e.addr !== undefined) fields.push(`si_addr=${e.addr === 0n ? "NULL" : "0x" + e.addr.toString(16)}`);
-    else if (e.senderPid !== undefined) fields.push(`si_pid=${e.senderPid}`);
+    else if (e.senderPid !== undefined) {
+      fields.push(`si_pid=${e.senderPid}`, `si_uid=${this.target.task(e.senderPid)?.uid ?? this.target.task(e.pid)?.uid ?? 0}`);
+    }
     this.line(e.pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(e.pid)?.abi ?? "x86_64") : ""}--- ${signalName(e.sig)} {${fields.join(", ")}} ---`);
   }
 
@@ -236,9 +315,13 @@ export class SyscallTracer {
       if (p) this.exit(e.pid, 0n);
       return;
     }
+    this.flushVdso(e.pid);
     this.pending.delete(e.pid);
     if (this.o.summary) return;
     const status = e.status ?? 0;
+    // the parent is told (do_notify_parent); strace -f shows it when the parent next runs
+    const t = this.target.task(e.pid);
+    if (t?.ppid !== undefined && (t.exitSignal ?? 17) === 17 && this.pids.has(t.ppid)) this.pendingChld.set(t.ppid, { child: e.pid, status });
     const sig = status & 0x7f;
     const abi = this.target.task(e.pid)?.abi ?? "x86_64";
     // no "(core dumped)": sysgate writes no core file

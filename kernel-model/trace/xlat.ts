@@ -227,3 +227,18 @@ export function statMode(mode: number): string {
   parts.push(octalMode(mode & 0o777));
   return parts.join("|");
 }
+
+/** pipe2 and dup3 flags (strace prints 0 when none is set, not O_RDONLY). */
+export const PIPE_FLAGS: Xlat = [["O_NONBLOCK", 0o4000], ["O_DIRECT", 0o40000], ["O_CLOEXEC", 0o2000000]];
+
+/** wait4 / waitpid options (include/uapi/linux/wait.h). */
+export const WAIT_OPTIONS: Xlat = [
+  ["WNOHANG", 1], ["WUNTRACED", 2], ["WCONTINUED", 8], ["__WNOTHREAD", 0x20000000], ["__WALL", 0x40000000], ["__WCLONE", 0x80000000],
+];
+
+/** stx_attributes (include/uapi/linux/stat.h), in strace's order. */
+export const STATX_ATTRS: Xlat = [
+  ["STATX_ATTR_COMPRESSED", 0x4], ["STATX_ATTR_IMMUTABLE", 0x10], ["STATX_ATTR_APPEND", 0x20], ["STATX_ATTR_NODUMP", 0x40],
+  ["STATX_ATTR_ENCRYPTED", 0x800], ["STATX_ATTR_AUTOMOUNT", 0x1000], ["STATX_ATTR_MOUNT_ROOT", 0x2000], ["STATX_ATTR_VERITY", 0x100000],
+  ["STATX_ATTR_DAX", 0x200000],
+];

@@ -9,6 +9,7 @@ import { Errno, E } from "../../kernel-model/errno.js";
 import { FilesStruct } from "../../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../../kernel-model/fs/fs_struct.js";
 import { Vfs, type VfsOptions } from "../../kernel-model/fs/vfs.js";
+import { procTask } from "../../kernel-model/fs/proc/task_view.js";
 import type { Kernel } from "../../kernel-model/kernel.js";
 import { Task } from "../../kernel-model/sched/task.js";
 import { fsSyscalls } from "../../kernel-model/syscalls/fs/index.js";
@@ -65,7 +66,8 @@ export interface TestMachine {
   sys(name: string, ...args: (number | bigint)[]): bigint;
 }
 
-export function machine(abi: Abi, opts: VfsOptions, pid = 100): TestMachine {
+/** `exe`: the program the task runs, for /proc/<pid>/exe. */
+export function machine(abi: Abi, opts: Omit<VfsOptions, "getRandomBytes"> & { exe?: { hostPath: string; guestPath: string }; getRandomBytes?: unknown }, pid = 100): TestMachine {
   // A fixed "entropy source", wired into the Vfs as the kernel would wire its own.
   const getRandomBytes = (b: Buffer): void => { for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 1) & 0xff; };
   const vfs = new Vfs({ ...opts, getRandomBytes });
@@ -79,6 +81,10 @@ export function machine(abi: Abi, opts: VfsOptions, pid = 100): TestMachine {
   };
   const cred = { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, fsuid: 0, fsgid: 0 };
   const task = new Task(kernel, abi, {} as never, FilesStruct.withStdio(), new FsStruct(vfs.initialCwd), cred, { pid, ppid: 1 }, "test");
+  if (opts.exe) task.exe = opts.exe;
+  // procfs sees this one task (no mm: the test machine has no address space).
+  const view = () => ({ ...procTask(task), mm: undefined });
+  vfs.proc = { tasks: () => [view()], task: (p) => (p === task.tgid ? view() : undefined), monotonicNs: () => 0n, realtimeNs: () => 0n, memory: () => ({ total: 0, used: 0 }) };
   const mem = new FakeMemory();
   const ctx: SyscallContext = { abi, task, mem, exit: () => { throw new Error("exit"); } };
   const width = abi === "x86_64" ? 64 : 32;

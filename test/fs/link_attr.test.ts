@@ -12,7 +12,8 @@ import { AT_FDCWD, machine, tmpdir, type TestMachine } from "./helpers.js";
 
 let dir: string;
 const setup = (abi: "x86_64" | "i386"): TestMachine =>
-  machine(abi, { mode: "host", cwd: dir, exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {} });
+  // /etc granted read-only, as `--bind /etc:/etc:ro` would: writes there are EROFS, not the scratch layer's
+  machine(abi, { mode: "host", cwd: dir, exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {}, binds: [{ hostPath: "/etc", guestPath: "/etc", writable: false }] });
 let m: TestMachine;
 const s = (p: string): bigint => m.mem.str(p);
 const open = (p: string, flags: number, mode = 0o644): number => Number(m.sys("sys_openat", AT_FDCWD, s(p), flags, mode));

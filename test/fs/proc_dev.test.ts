@@ -51,10 +51,10 @@ describe("/proc/self/exe and the model's devices (--root mode, program outside t
     expect(m.sys("sys_open", m.mem.str("/proc/self/exe"), O_WRONLY, 0)).toBe(BigInt(-E.ETXTBSY));
   });
 
-  it("hides other processes and thread-self", () => {
+  it("hides every process that is not the guest's; thread-self is the one thread", () => {
     expect(readlink("/proc/1/exe")).toBe(BigInt(-E.ENOENT));
-    expect(readlink("/proc/thread-self")).toBe(BigInt(-E.ENOENT));
-    expect(readlink("/proc/self/maps")).toBe(BigInt(-E.ENOENT));
+    expect(readlink("/proc/thread-self")).toBe("4242/task/4242");
+    expect(readlink("/proc/self/maps")).toBe(BigInt(-E.EINVAL)); // a file, not a link
   });
 
   it("/dev/null reads nothing and swallows writes", () => {
@@ -97,8 +97,8 @@ describe("/proc/self/exe and the model's devices (--root mode, program outside t
       f.fput();
       return list;
     };
-    expect(names("/proc")).toEqual([".", "..", "self", "4242"]);
-    expect(names("/proc/self")).toEqual([".", "..", "exe"]);
+    expect(names("/proc")).toEqual([".", "..", "self", "thread-self", "mounts", "meminfo", "uptime", "loadavg", "stat", "4242"]);
+    expect(names("/proc/self")).toEqual([".", "..", "task", "fd", "fdinfo", "environ", "status", "cmdline", "stat", "statm", "maps", "mounts", "comm", "cwd", "root", "exe"]);
     expect(names("/dev")).toEqual([".", "..", "null", "zero", "random", "urandom"]);
   });
 

@@ -18,7 +18,8 @@ const setup = (abi: "x86_64" | "i386" = "x86_64"): void => {
   dir = path.join(base, `t${n++}`);
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, "ten"), "0123456789");
-  m = machine(abi, { mode: "host", cwd: dir, exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {} });
+  // /etc granted read-only (`--bind /etc:/etc:ro`): writes there are EROFS, not the scratch layer's
+  m = machine(abi, { mode: "host", cwd: dir, exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {}, binds: [{ hostPath: "/etc", guestPath: "/etc", writable: false }] });
 };
 beforeEach(() => setup());
 const open = (p: string, flags: number, mode = 0o644): bigint => m.sys("sys_openat", AT_FDCWD, m.mem.str(p), flags, mode);

@@ -41,7 +41,7 @@ describe("path walk in --root mode", () => {
     fs.symlinkSync("loop1", path.join(root, "loop2"));
     // chain: c0 -> c1 -> ... -> cN -> file
     for (let i = 0; i < 41; i++) fs.symlinkSync(i === 40 ? "file" : `c${i + 1}`, path.join(root, `c${i}`));
-    vfs = new Vfs({ mode: "root", root, exe: { hostPath: path.join(root, "file"), guestPath: "/file" }, getRandomBytes: () => {} });
+    vfs = new Vfs({ mode: "root", root, getRandomBytes: () => {} });
   });
   afterAll(() => fs.rmSync(path.dirname(root), { recursive: true, force: true }));
 
@@ -111,7 +111,8 @@ describe("path walk in host mode", () => {
     fs.mkdirSync(path.join(base, "ro"));
     fs.writeFileSync(path.join(base, "ro/file"), "read only\n");
     fs.symlinkSync("../ro/file", path.join(base, "rw/link"));
-    vfs = new Vfs({ mode: "host", cwd: path.join(base, "rw"), exe: { hostPath: "/bin/sh", guestPath: "/bin/sh" }, getRandomBytes: () => {} });
+    vfs = new Vfs({ mode: "host", cwd: path.join(base, "rw"), getRandomBytes: () => {},
+      binds: [{ hostPath: path.join(base, "ro"), guestPath: path.join(base, "ro"), writable: false }] });
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 

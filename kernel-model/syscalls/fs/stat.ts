@@ -4,7 +4,7 @@
 
 import { E, Errno } from "../../errno.js";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from "../../fs/fcntl.js";
-import { STATX_BASIC_STATS, STATX_BTIME, type Kstat } from "../../fs/kstat.js";
+import { STATX_ATTR_MOUNT_ROOT, STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, type Kstat } from "../../fs/kstat.js";
 import { isSymlink } from "../../fs/vfs.js";
 import { int, type Abi, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";
@@ -94,13 +94,15 @@ export function cpNewStat64(st: Kstat): Buffer {
 }
 
 /** cp_statx: struct statx (256 bytes, the same in both ABIs). */
-export function cpStatx(st: Kstat, requestMask: number): Buffer {
+export function cpStatx(st: Kstat, requestMask: number, mount?: { id: number; root: boolean }): Buffer {
   const b = Buffer.alloc(STATX_SIZE);
-  // The basic stats are always reported; btime only when asked for and known (as ext4 does).
-  const mask = STATX_BASIC_STATS | (requestMask & st.resultMask & STATX_BTIME);
+  // The basic stats are always reported; btime only when asked for and known (as ext4 does);
+  // the mount id whenever the file's mount is known (vfs_getattr_nosec sets STATX_MNT_ID).
+  const mask = STATX_BASIC_STATS | (requestMask & st.resultMask & STATX_BTIME) | (mount ? STATX_MNT_ID : 0);
   b.writeUInt32LE(mask, 0);
   b.writeUInt32LE(st.blksize, 4);
-  b.writeBigUInt64LE(0n, 8); // stx_attributes
+  // STATX_ATTR_MOUNT_ROOT: the file is the root of its mount; the bit is always in the mask.
+  b.writeBigUInt64LE(mount?.root ? STATX_ATTR_MOUNT_ROOT : 0n, 8); // stx_attributes
   b.writeUInt32LE(st.nlink, 16);
   b.writeUInt32LE(st.uid, 20);
   b.writeUInt32LE(st.gid, 24);
@@ -108,7 +110,7 @@ export function cpStatx(st: Kstat, requestMask: number): Buffer {
   b.writeBigUInt64LE(st.ino, 32);
   b.writeBigUInt64LE(BigInt.asUintN(64, st.size), 40);
   b.writeBigUInt64LE(st.blocks, 48);
-  b.writeBigUInt64LE(0n, 56); // stx_attributes_mask
+  b.writeBigUInt64LE(mount ? STATX_ATTR_MOUNT_ROOT : 0n, 56); // stx_attributes_mask
   const ts = (off: number, t: { sec: bigint; nsec: number }): void => {
     b.writeBigInt64LE(t.sec, off);
     b.writeUInt32LE(t.nsec, off + 8);
@@ -121,18 +123,28 @@ export function cpStatx(st: Kstat, requestMask: number): Buffer {
   b.writeUInt32LE(st.rdevMinor, 132);
   b.writeUInt32LE(st.devMajor, 136);
   b.writeUInt32LE(st.devMinor, 140);
+  if (mount) b.writeBigUInt64LE(BigInt(mount.id), 144); // stx_mnt_id
   return b;
 }
 
 /** vfs_statx / vfs_fstatat: the kstat that a (dirfd, path, flags) triple names. */
 function statAt(ctx: SyscallContext, dfd: number, pathAddr: bigint, flags: number): Kstat {
+  return statPathAt(ctx, dfd, pathAddr, flags).st;
+}
+
+/** statAt, and the guest path of what it found when there is one (statx reports its mount). */
+function statPathAt(ctx: SyscallContext, dfd: number, pathAddr: bigint, flags: number): { st: Kstat; path: string | undefined } {
   const path = getname(ctx, pathAddr, (flags & AT_EMPTY_PATH) !== 0);
   if (path === "") {
     // AT_EMPTY_PATH: the file dirfd refers to, or the cwd for AT_FDCWD.
-    if (dfd !== AT_FDCWD) return fdget(ctx, dfd).stat();
+    if (dfd !== AT_FDCWD) {
+      const file = fdget(ctx, dfd);
+      return { st: file.stat(), path: file.path };
+    }
   }
   const nd = nameidata(ctx, dfd, path);
-  return vfsOf(ctx).stat(nd, path === "" ? "." : path, !(flags & AT_SYMLINK_NOFOLLOW));
+  const d = vfsOf(ctx).walk(nd, path === "" ? "." : path, !(flags & AT_SYMLINK_NOFOLLOW));
+  return { st: vfsOf(ctx).getattr(d), path: d.path };
 }
 
 const FSTATAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH;
@@ -179,7 +191,8 @@ export const statSyscalls: SyscallFamily = {
     if (flags & ~(FSTATAT_FLAGS | AT_STATX_SYNC_TYPE)) throw new Errno(E.EINVAL);
     if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) throw new Errno(E.EINVAL);
     if (mask & 0x80000000) throw new Errno(E.EINVAL); // STATX__RESERVED
-    ctx.mem.write(a[4], cpStatx(statAt(ctx, int(a[0]), a[1], flags), mask));
+    const { st, path } = statPathAt(ctx, int(a[0]), a[1], flags);
+    ctx.mem.write(a[4], cpStatx(st, mask, path === undefined ? undefined : vfsOf(ctx).mountInfo(path)));
     return 0;
   },
   sys_readlink: (ctx, a) => readlinkat(ctx, AT_FDCWD, a[0], a[1], int(a[2])),

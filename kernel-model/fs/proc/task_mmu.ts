@@ -1,0 +1,52 @@
+// /proc/<pid>/maps and /proc/<pid>/statm (fs/proc/task_mmu.c): the process's VMAs as Linux prints them.
+
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mm/mm_struct.js";
+import type { ProcMm } from "./task_view.js";
+
+/** A mapped file's device and inode, for its maps line; undefined when it cannot be found. */
+export type FileId = (guestPath: string) => { major: number; minor: number; ino: bigint } | undefined;
+
+const hex = (v: bigint | number, width: number): string => v.toString(16).padStart(width, "0");
+
+/**
+ * show_map_vma: `start-end perms offset major:minor inode`, padded to 25 + 6 * sizeof(void *) - 1
+ * columns (72: the kernel is 64-bit even for an i386 task) before the name; no padding without one.
+ * The model keeps no file offset per VMA: a file's offset is taken as its distance from the
+ * file's lowest mapping, which is what binfmt_elf gives the PT_LOAD segments of a program.
+ */
+export function showMaps(mm: ProcMm, fileId: FileId): string {
+  let out = "";
+  const vmas = [...mm.vmas].sort((a, b) => (a.start < b.start ? -1 : 1));
+  const firstOf = new Map<string, bigint>();
+  for (const v of vmas) if (v.name.startsWith("/") && !firstOf.has(v.name)) firstOf.set(v.name, v.start);
+  for (const v of vmas) {
+    const perms = `${v.prot & PROT_READ ? "r" : "-"}${v.prot & PROT_WRITE ? "w" : "-"}${v.prot & PROT_EXEC ? "x" : "-"}p`;
+    const id = v.name.startsWith("/") ? fileId(v.name) : undefined;
+    const offset = id ? v.start - firstOf.get(v.name)! : 0n;
+    let line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${hex(id?.major ?? 0, 2)}:${hex(id?.minor ?? 0, 2)} ${id?.ino ?? 0} `;
+    if (v.name !== "") line = line.padEnd(72) + " " + v.name;
+    out += line + "\n";
+  }
+  return out;
+}
+
+const PAGE = 4096n;
+
+/** Pages of the whole address space, of the program's text, and of data + stack (task_statm). */
+export function vmSizes(mm: ProcMm): { size: bigint; text: bigint; data: bigint; stack: bigint; exe: bigint } {
+  let size = 0n, text = 0n, data = 0n, stack = 0n;
+  for (const v of mm.vmas) {
+    const pages = (v.end - v.start) / PAGE;
+    size += pages;
+    if (v.name === "[stack]") stack += pages;
+    else if (v.prot & PROT_EXEC && v.name.startsWith("/")) text += pages;
+    else if (v.prot & PROT_WRITE) data += pages;
+  }
+  return { size, text, data: data + stack, stack, exe: text };
+}
+
+/** task_statm: `size resident shared text lib data dt`, in pages. */
+export function showStatm(mm: ProcMm): string {
+  const s = vmSizes(mm);
+  return `${s.size} ${mm.residentPages} 0 ${s.text} 0 ${s.data} 0\n`;
+}
