@@ -16,10 +16,11 @@ import { Machine } from "../../emulator/machine.js";
 import { ROOT, compare, which, type BenchContext, type Row } from "./compare.js";
 import { benchHooks } from "./hooks.js";
 import { profileRoundTrip } from "./profile.js";
+import { PROCESS_ROWS } from "./rows_processes.js";
 import { SPEED_ROWS } from "./rows_speed.js";
 import { stepLatency } from "./step_latency.js";
 
-const ROWS: Row[] = [...SPEED_ROWS];
+const ROWS: Row[] = [...SPEED_ROWS, ...PROCESS_ROWS];
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
