@@ -400,7 +400,10 @@ export class Machine implements ProcessFactory {
       }
       if (!t) {
         // every process sleeps and nothing can wake them: say so and end the run
-        this.kstate.warn("sysgate: deadlock: every process is waiting and nothing can wake one");
+        // what each sleeper waits in, as a hung-task report would show it
+        const states = sched.live().filter((x) => x.state === "blocked")
+          .map((x) => `\n  tid ${x.pid} of process ${x.tgid} (${x.comm}): sleeping in ${x.waitingIn ?? "a wait"}`);
+        this.kstate.warn(`sysgate: deadlock: every process is waiting and nothing can wake one:${states.join("")}`);
         this.task.lastFault = "deadlock: every process waits";
         for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
         continue;

@@ -23,7 +23,7 @@ import { PageCache } from "./mm/filemap.js";
 import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
-import { doExit, waitStatusKilled } from "./sched/exit.js";
+import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
 import {
   SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, nextSignal, sendSignal, setupFrame, signalName,
 } from "./sched/signal.js";
@@ -622,6 +622,7 @@ export abstract class LinuxKernel {
       this.checkPause();
       return;
     }
+    this.task.waitingIn = b.why;
     this.kernel.sched.block(this.task, b.queues, b.deadline);
     this.stop();
   }
@@ -659,7 +660,9 @@ export abstract class LinuxKernel {
         // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
         // with a plain core_pattern and the usual `ulimit -c 0`
         const coreLimit = (task.rlimits.get(RLIMIT_CORE) ?? defaultRlimit(RLIMIT_CORE))[0];
-        this.exitTask(waitStatusKilled(o.sig, o.core && coreLimit > 0n));
+        const status = waitStatusKilled(o.sig, o.core && coreLimit > 0n);
+        zapOtherThreads(task, status, this.kernel); // a fatal signal ends the whole thread group
+        this.exitTask(status);
         return;
       }
       if (o.kind === "handler") {
