@@ -25,7 +25,7 @@ export function traceTargetOf(k: KernelState): TraceTarget {
     hooks: k.hooks,
     task(pid) {
       const t = k.sched.tasks.get(pid);
-      return t ? { mem: t.mm, abi: t.machine?.abi ?? t.abi } : undefined;
+      return t ? { mem: t.mm, abi: t.abi } : undefined; // the task's own: a 32-bit task may run on the x86-64 kernel
     },
     onEverySyscall(fn) {
       for (const abi of ["x86_64", "i386"] as const) for (const slot of k.tableFor(abi).table.slots.values()) slot.hooks.push(fn);
