@@ -30,6 +30,7 @@ import { waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
+import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
@@ -120,8 +121,10 @@ export class Machine implements ProcessFactory {
   private readonly kernels = new Map<Abi, LinuxKernel>();
   private readonly engines = new Map<LinuxKernel, X86Cpu>();
   private readonly rams = new Map<LinuxKernel, GuestRam>();
-  /** The ELF image each task runs now. */
+  /** The ELF image the first task runs now. */
   private readonly images = new Map<Task, ElfImage>();
+  /** Symbol tables by program file, load bias and vDSO place. */
+  private readonly symbolTables = new Map<string, SymbolTable>();
   private current: Task | undefined;
   private tmp: string | undefined;
   private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
@@ -267,7 +270,7 @@ export class Machine implements ProcessFactory {
     }
     // past the point of no return
     task.exe = file;
-    this.images.set(task, image);
+    if (task === this.task) this.images.set(task, image); // (an image holds the whole file)
     if (linux === old) {
       // the same CPU, maybe another mode: a 64-bit program exec'ing a 32-bit one stays on the
       // x86-64 kernel and returns to compatibility mode (start_thread chooses CS by the ABI)
@@ -284,14 +287,16 @@ export class Machine implements ProcessFactory {
     }
     linux.symbolsLoaded();
     const bias = loaded.bias;
-    elfSymbols(bytes).then((syms) => {
-      for (const s of syms) mm.symbols.add(s.name, bias + s.value, s.size);
-      linux.symbolsLoaded();
-    }, () => { /* no symbols: names are a convenience */ });
+    if (loaded.newSymbols) {
+      elfSymbols(bytes).then((syms) => {
+        for (const s of syms) mm.symbols.add(s.name, bias + s.value, s.size);
+        linux.symbolsLoaded();
+      }, () => { /* no symbols: names are a convenience */ });
+    }
   }
 
   /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
-  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string, hostExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined } {
+  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string, hostExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined; newSymbols: boolean } {
     const is64 = image.bits === 64;
     // the vDSO's frames of this ABI on this kernel; __kernel_vsyscall's fast entry is Linux's
     // alternative: SYSENTER on the native i386 kernel (X86_FEATURE_SEP), the vendor's one under
@@ -301,7 +306,8 @@ export class Machine implements ProcessFactory {
     const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
     const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
     const st = statSync(hostExe);
-    const loaded = loadElfImage(mm, image, guestExe, `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`);
+    const fileId = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    const loaded = loadElfImage(mm, image, guestExe, fileId);
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
@@ -336,8 +342,16 @@ export class Machine implements ProcessFactory {
     });
     mm.arg = { start: tables.argvStart, end: tables.envEnd };
     mm.startStack = tables.sp;
-    for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
-    return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso };
+    // one symbol table per program image and layout, shared by every address space that runs it
+    const key = `${linux.abi}:${fileId}:${loaded.bias}:${vdso?.base}`;
+    const known = this.symbolTables.get(key);
+    if (known) mm.symbols = known;
+    else {
+      for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
+      if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
+      this.symbolTables.set(key, mm.symbols);
+    }
+    return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso, newSymbols: !known };
   }
 
   // ---- the first process's view (what a test or the UI inspects) -------------------------------

@@ -365,7 +365,6 @@ export abstract class LinuxKernel {
   startTask(task: Task, first: FirstUser, vdso?: VdsoMapping): void {
     task.machine = this;
     task.vdso = vdso;
-    if (vdso) for (const [name, off] of vdso.image.symbols) task.mm.symbols.add(name, vdso.base + BigInt(off));
     task.thread = { pc: this.booted ? this.retFromFork : this.entryPoint, first, stack: this.allocStack() };
     if (!this.current) this.switchTo(task);
     for (const p of HOOK_POINTS) if (this.hooks.has(p)) this.installHookTraps(p);
@@ -451,7 +450,6 @@ export abstract class LinuxKernel {
     const old = task.mm;
     task.mm = mm;
     task.vdso = vdso;
-    if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
     this.switchMm(mm);
     this.mmput(old);
     task.tls.clear();

@@ -18,10 +18,11 @@ import { floorRoundTrip } from "./floor.js";
 import { benchCompat } from "./compat.js";
 import { benchHooks } from "./hooks.js";
 import { profileRoundTrip } from "./profile.js";
+import { PROCESS_ROWS } from "./rows_processes.js";
 import { SPEED_ROWS } from "./rows_speed.js";
 import { stepLatency } from "./step_latency.js";
 
-const ROWS: Row[] = [...SPEED_ROWS];
+const ROWS: Row[] = [...SPEED_ROWS, ...PROCESS_ROWS];
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
