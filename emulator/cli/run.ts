@@ -2,15 +2,17 @@
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
+import type { ExitState } from "../../kernel-model/linux.js";
 import { Machine, type MachineOptions } from "../machine.js";
 import { UsageError, parseSize } from "./usage.js";
 
-export interface RunArgs { path: string; args: string[]; options: MachineOptions }
+export interface RunArgs { path: string; args: string[]; options: MachineOptions; gdb?: { port?: number; path?: string } }
 
 /** Options come before the ELF; everything after it belongs to the guest. */
 export function parseRunArgs(argv: string[]): RunArgs {
   // the command line runs on the host's clock unless asked (the library defaults to deterministic)
   const options: MachineOptions = { deterministic: false };
+  let gdb: RunArgs["gdb"];
   let i = 0;
   const value = (name: string) => {
     if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
@@ -33,19 +35,31 @@ export function parseRunArgs(argv: string[]): RunArgs {
       }
       case "--no-vdso": options.vdso = false; break; // no AT_SYSINFO(_EHDR): i386 libcs use int $0x80
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
+      case "-g": {
+        const v = value(a);
+        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`-g takes a TCP port (0-65535), not '${v}'`);
+        gdb = { port: Number(v) };
+        break;
+      }
+      case "--gdb-unix": gdb = { path: value(a) }; break;
       default: throw new UsageError(`unknown option '${a}' for run (try 'sysgate help')`);
     }
   }
   if (i >= argv.length) throw new UsageError("run: which program? usage: sysgate run [options] ELF [args...]");
   const path = argv[i];
-  return { path, args: argv.slice(i + 1), options: { ...options, argv: [path, ...argv.slice(i + 1)] } };
+  return { path, args: argv.slice(i + 1), options: { ...options, argv: [path, ...argv.slice(i + 1)] }, gdb };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { path, options } = parseRunArgs(argv);
+  const { path, options, gdb } = parseRunArgs(argv);
   const machine = await Machine.create(path, options);
   try {
-    const st = machine.runToEnd();
+    let st: ExitState;
+    if (gdb) {
+      const end = await (await import("../gdb/server.js")).serveGdb(machine, gdb, (l) => process.stderr.write(l + "\n"));
+      if (end.note) process.stderr.write(`sysgate: ${end.note}\n`);
+      st = end.state;
+    } else st = machine.runToEnd();
     if (st.signal !== undefined) {
       const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
       process.stderr.write(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);

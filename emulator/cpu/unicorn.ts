@@ -190,6 +190,10 @@ export class Unicorn {
   stop(): void {
     this.a.uc_emu_stop(this.uc);
   }
+  /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as Unicorn's watchdog does. */
+  get address(): bigint {
+    return BigInt(koffi.address(this.uc));
+  }
   strerror(code: number): string {
     return this.a.uc_strerror(code) as string;
   }
