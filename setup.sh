@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 log() { echo "setup: $*" >&2; }
 
-want=(nasm gcc gcc-multilib binutils strace tmux)
+want=(nasm gcc gcc-multilib binutils strace tmux gdb)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

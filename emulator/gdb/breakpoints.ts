@@ -13,16 +13,20 @@ import type { LinuxKernel } from "../../kernel-model/linux.js";
 export class CodeHooks {
   private readonly installed = new WeakMap<LinuxKernel, Set<bigint>>();
 
-  constructor(private readonly onHit: (k: LinuxKernel, addr: bigint) => void) {}
+  constructor(
+    private readonly onHit: (k: LinuxKernel, addr: bigint) => void,
+    /** Drops the translations of the instruction at the address, so the hook applies to it now. */
+    private readonly retranslate: (k: LinuxKernel, addr: bigint) => void,
+  ) {}
 
-  /** Call only while that machine's CPU is not running (a new hook needs a translation flush). */
+  /** Call only while that machine's CPU is not running. */
   ensure(k: LinuxKernel, addr: bigint): void {
     let set = this.installed.get(k);
     if (!set) this.installed.set(k, (set = new Set()));
     if (set.has(addr)) return;
     set.add(addr);
     k.cpu.onExecute(addr, () => this.onHit(k, addr));
-    k.cpu.flushCode(); // hooks apply to code translated from now on
+    this.retranslate(k, addr); // hooks apply to code translated from now on
   }
 }
 

@@ -3,7 +3,7 @@
 // disagree. The names and the feature each register belongs to are the ones gdb's i386 and
 // amd64 code looks for ("i386 Features" in the GDB manual): org.gnu.gdb.i386.core (general,
 // segment and x87 registers), .sse (XMM, MXCSR), .linux (orig_rax / orig_eax), .segments
-// (fs_base, gs_base). Values are little-endian, as the target is.
+// (fs_base, gs_base; x86-64 only). Values are little-endian, as the target is.
 
 /** How the stub reads and writes one task's registers (target.ts implements it). */
 export interface RegisterFile {
@@ -45,8 +45,12 @@ function table(bits: 64 | 32): RegDef[] {
   for (let i = 0; i < (bits === 64 ? 16 : 8); i++) regs.push({ name: `xmm${i}`, bitsize: 128, type: "vec128", feature: "sse", kind: "fp" });
   regs.push({ name: "mxcsr", bitsize: 32, type: "i386_mxcsr", feature: "sse", group: "vector", kind: "fp" });
   regs.push({ name: bits === 64 ? "orig_rax" : "orig_eax", bitsize: w, type: "int", feature: "linux", kind: "gpr" });
-  regs.push({ name: "fs_base", bitsize: w, type: "int", feature: "segments", kind: "gpr" });
-  regs.push({ name: "gs_base", bitsize: w, type: "int", feature: "segments", kind: "gpr" });
+  // i386 has no base registers to show: Linux's i386 description has no segments feature (gdb
+  // 13 asserts on one), and the TLS base is in the GDT entry the selector names
+  if (bits === 64) {
+    regs.push({ name: "fs_base", bitsize: w, type: "int", feature: "segments", kind: "gpr" });
+    regs.push({ name: "gs_base", bitsize: w, type: "int", feature: "segments", kind: "gpr" });
+  }
   return regs;
 }
 

@@ -103,6 +103,10 @@ export async function serveGdb(machine: Machine, listen: GdbListen, log: (line: 
       }
     }
     const o = stub.outcome;
+    if (!o && !target.tasks().length) {
+      // gdb followed a child to its end and left: the processes it detached from run on
+      return { state: target.runToEnd() };
+    }
     if (!o) {
       // gdb went away while the program was alive: it is killed, as when gdb quits
       return { state: target.kill(), note: "gdb closed the connection: the program was killed" };

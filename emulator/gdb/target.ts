@@ -40,8 +40,6 @@ export interface EventOptions {
 
 const SIGINT = 2;
 const SIGKILL = 9;
-/** Bound on the boot code a new machine runs before its first user instruction. */
-const BOOT_STEPS = 10_000;
 
 /** Machine's run-loop state the adapter must steer: whose turn it is, and where each CPU resumes. */
 interface MachineInternals {
@@ -67,11 +65,18 @@ export class Target {
   private waitingFor: Task | undefined;
   private readonly vforkChildren = new Map<number, number>();
   private pauseLocal = false;
+  /**
+   * Machines that ran freely since their translations were last flushed. Unicorn counts the
+   * instructions of a single step only in blocks translated while counting, so a step after a
+   * free run first drops the old translations (TB flush), or it would run on past the step.
+   */
+  private readonly ranFree = new Set<LinuxKernel>();
   private exitState: ExitState | undefined;
 
   constructor(readonly machine: Machine, private readonly interrupted: () => boolean) {
     this.bits = machine.kernel.cpu.bits;
-    this.hooks = new CodeHooks((k, a) => this.onCode(k, a));
+    // a whole TB flush costs 0.4-4 s with 1 GiB of guest RAM: drop the blocks of that one instruction
+    this.hooks = new CodeHooks((k, a) => this.onCode(k, a), (k, a) => (k.cpu as X86Cpu).uc.removeCache(a, a + 1n));
     this.attached.add(machine.task.pid);
     // A pause is asked for by our hooks, or by gdb's interrupt byte from the connection thread.
     const reg = machine.hooks;
@@ -278,6 +283,7 @@ export class Target {
     if (this.exitState) return this.rootEnded(this.exitState);
     this.armSkips();
     for (;;) {
+      for (const t of this.machine.kstate.sched.live()) this.ranFree.add(t.machine);
       const r = this.machine.run();
       if (!r.paused) return this.rootEnded(r);
       if (this.stops.length) return this.finish(this.stops.shift()!);
@@ -303,6 +309,7 @@ export class Target {
     }
     this.switchTo(t);
     this.armSkips();
+    if (this.ranFree.delete(t.machine)) t.machine.cpu.flushCode();
     const r = this.machine.step(1);
     if (!r.paused) return this.rootEnded(r);
     if (this.stops.length) return this.finish(this.stops.shift()!);
@@ -327,15 +334,29 @@ export class Target {
     for (const t of this.tasks()) this.skip.set(t.machine, this.pcOf(t.machine));
   }
 
+  /**
+   * Runs a new machine's boot code (startup, the first switch to user mode) until the task's
+   * first user instruction, as one free run: single-stepping the boot (Unicorn's instruction
+   * count) left the machine's saved kernel context such that a later free run could hang (seen
+   * with glibc programs), so the steps are kept for user code and the kernel entry paths.
+   */
   private bootToUser(t: Task): void {
+    const k = t.machine;
+    const first = (k as unknown as { firstUser?: { ip: bigint; fork?: { regs: Record<string, bigint> } } }).firstUser;
+    const ip = first?.fork ? first.fork.regs.ip : first?.ip;
+    const cpl = () => Number(k.cpu.get("cs") & 3n);
+    if (ip === undefined || k.done || (this.internals.pcs.has(k) && cpl() === 3)) return;
     const save = this.internals.current;
+    this.arrival.set(k, ip);
+    this.hooks.ensure(k, ip);
     this.switchTo(t);
-    const cpl = () => Number(t.machine.cpu.get("cs") & 3n);
-    for (let i = 0; i < BOOT_STEPS && cpl() !== 3 && !t.machine.done; i++) {
-      const r = this.machine.step(1);
+    for (let i = 0; i < 16 && this.arrival.has(k) && !k.done; i++) {
+      for (const x of this.machine.kstate.sched.live()) this.ranFree.add(x.machine);
+      const r = this.machine.run();
       if (!r.paused) { this.exitState = r; break; }
     }
-    if (save && save !== t) this.switchTo(save);
+    this.arrival.delete(k);
+    if (save && save !== t && this.task(save.pid)) this.switchTo(save);
   }
 
   /** A stop that may need the new machine of a forked or exec'ed task brought to its first user instruction. */
@@ -351,10 +372,7 @@ export class Target {
       }
     } else if (s.kind === "exec") {
       const t = this.task(s.tid);
-      if (t) {
-        this.bootToUser(t);
-        this.prepare(t.machine);
-      }
+      if (t) this.prepare(t.machine);
     }
     return s;
   }
@@ -443,9 +461,12 @@ export class Target {
       this.breakpoints.clear(t.tgid); // a new address space: gdb inserts its breakpoints again
       if (this.events.exec) {
         this.stops.push({ kind: "exec", tid: pid, path: this.execFile(pid) ?? program ?? "" });
-        // the new machine stops at its first instruction; finish() boots it to the program's entry
-        this.arrival.set(k, k.entryPoint);
-        this.hooks.ensure(k, k.entryPoint);
+        // the new machine boots and stops at the program's first instruction
+        const first = (k as unknown as { firstUser?: { ip: bigint } }).firstUser;
+        if (first) {
+          this.arrival.set(k, first.ip);
+          this.hooks.ensure(k, first.ip);
+        }
         this.pauseLocal = true;
       }
       return;

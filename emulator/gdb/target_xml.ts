@@ -33,7 +33,7 @@ const VEC128 = [
 /** target.xml for a 64-bit (amd64) or 32-bit (i386) Linux process. */
 export function targetXml(bits: 64 | 32): string {
   const regs = regsFor(bits);
-  const features = (Object.keys(FEATURE_NAMES) as Feature[]).map((f) => {
+  const features = (Object.keys(FEATURE_NAMES) as Feature[]).filter((f) => regs.some((r) => r.feature === f)).map((f) => {
     const types = f === "core" ? flags("i386_eflags", EFLAGS) : f === "sse" ? VEC128 + flags("i386_mxcsr", MXCSR) : "";
     const body = regs.filter((r) => r.feature === f).map((r) =>
       `<reg name="${r.name}" bitsize="${r.bitsize}" type="${r.type}" regnum="${regs.indexOf(r)}"${r.group ? ` group="${r.group}"` : ""}/>`).join("");
