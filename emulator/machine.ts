@@ -41,7 +41,7 @@ export interface MachineOptions {
   /** The working directory (host mode); default process.cwd(). */
   cwd?: string;
   /**
-   * Virtual clock, seeded randomness, fixed pid/uid (DESIGN.md section 4). On by default: a test
+   * Virtual clock, seeded randomness, fixed pid/uid (ARCHITECTURE.md, "Determinism"). On by default: a test
    * of a hook should give the same answer every time. The command line turns it off unless
    * --deterministic or --seed is given.
    */

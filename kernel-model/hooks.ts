@@ -1,8 +1,11 @@
-// The interception points of DESIGN.md section 3, in the order a syscall meets them, each with a
-// typed event. A hook may observe; at the generic entry and the service routine it may rewrite
-// arguments or skip the routine with a chosen result; at the exit it may rewrite the result; at
-// any point it may pause the machine. A hook on one syscall lives in that syscall's table slot,
-// so the others never see it; a hook on the generic entry runs for every syscall, as in Linux.
+// The interception points (ARCHITECTURE.md, "Interception points"), in the order a syscall
+// meets them, each with a typed event. A hook may observe; at the generic entry and the service
+// routine it may rewrite arguments or skip the routine with a chosen result; at the exit it may
+// rewrite the result; at any point it may pause the machine. A hook on one syscall lives in that
+// syscall's table slot, so the others never see it; a hook on the generic entry runs for every
+// syscall, as in Linux.
+
+import type { Support } from "./syscalls/support.js";
 
 /** How the syscall entered the kernel (or did not: the vDSO). */
 export type Mechanism = "syscall" | "int80" | "sysenter" | "vdso";
@@ -99,6 +102,8 @@ export interface SyscallExitEvent extends Base {
   skipped: boolean;
   /** Whether the slot had no implementation (-ENOSYS). */
   implemented: boolean;
+  /** The slot's declared support status (supported, partial with a note, or an error and why). */
+  support: Support | undefined;
 }
 
 /** 8. The return instruction is about to take the CPU back to CPL 3. */

@@ -45,7 +45,7 @@ export interface Kernel {
 /** The run-wide choices a Kernel is made with. */
 export interface KernelConfig {
   vfs: Vfs;
-  /** Deterministic mode: virtual clock and seeded entropy (DESIGN.md section 4). */
+  /** Deterministic mode: virtual clock and seeded entropy (ARCHITECTURE.md, "Determinism"). */
   deterministic: boolean;
   seed: bigint;
   machine: "x86_64" | "i686";

@@ -302,6 +302,7 @@ export abstract class LinuxKernel {
       const e = this.hooks.emit("syscall_exit", {
         point: "syscall_exit", mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
         args: [...callArgs], result: BigInt.asIntN(64, outcome.result), skipped: skipped !== undefined, implemented: !!slot?.impl,
+        support: slot?.support,
       });
       outcome.result = e.result;
     }

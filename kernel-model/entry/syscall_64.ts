@@ -1,5 +1,5 @@
 // The SYSCALL instruction, carried out by the model because Unicorn only calls a hook for it
-// (DESIGN.md section 1). SDM vol. 2B, SYSCALL, "Operation" (IA-32e mode):
+// (ARCHITECTURE.md, "Facts about the engine"). SDM vol. 2B, SYSCALL, "Operation" (IA-32e mode):
 //   RCX <- RIP (the next instruction); R11 <- RFLAGS; RFLAGS <- RFLAGS AND NOT(IA32_FMASK);
 //   CS.Selector <- IA32_STAR[47:32] (CPL 0); SS.Selector <- IA32_STAR[47:32] + 8;
 //   RIP <- IA32_LSTAR. RSP is not changed: entry_SYSCALL_64 switches stacks itself.

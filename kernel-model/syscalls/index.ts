@@ -20,12 +20,14 @@ import { sysFamily } from "./kernel/sys.js";
 import { taskStateFamily } from "./kernel/task_state.js";
 import { timeFamily } from "./kernel/time.js";
 import { mmapFamily } from "./mm/mmap.js";
+import { unsupportedSyscalls } from "./unsupported.js";
 import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
   resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
+  unsupported: unsupportedSyscalls,
 };
 
 function merge(): SyscallFamily {

@@ -4,6 +4,7 @@
 // registers and 0 in rax/eax (ret_from_fork). Threads (CLONE_VM without CLONE_VFORK) would need
 // two engines sharing RAM, which this model does not do: they get -ENOSYS and a message.
 
+import { unsupported } from "../support.js";
 import { E } from "../../errno.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
@@ -88,6 +89,5 @@ export const forkFamily: SyscallFamily = {
   sys_clone: (ctx, a) => kernelClone(ctx, ctx.abi === "x86_64"
     ? { flags: Number(a[0] & 0xffffffffn), stack: a[1], parentTid: a[2], childTid: a[3], tls: a[4] }
     : { flags: Number(a[0] & 0xffffffffn), stack: a[1], parentTid: a[2], tls: a[3], childTid: a[4] }),
-  // clone3 answers ENOSYS as on kernels before 5.3: libcs then fall back to clone
-  sys_clone3: () => -E.ENOSYS,
+  sys_clone3: unsupported(E.ENOSYS, "clone3 is not modelled, as on kernels before 5.3: libcs fall back to clone"),
 };
