@@ -6,6 +6,8 @@
 // "Object Files": ELF header, one PT_LOAD, sections .text .symtab .strtab .shstrtab).
 
 import { writeFileSync } from "node:fs";
+import * as L64 from "../../kernel-model/boot/layout_64.js";
+import * as L32 from "../../kernel-model/boot/layout_32.js";
 import { kernelText, type KernelText } from "../../kernel-model/entry/kernel_text.js";
 import { UsageError } from "../cli/usage.js";
 
@@ -13,7 +15,25 @@ const EM_386 = 3, EM_X86_64 = 62;
 const ET_EXEC = 2, PT_LOAD = 1, PF_X = 1, PF_R = 4;
 const SHT_PROGBITS = 1, SHT_SYMTAB = 2, SHT_STRTAB = 3;
 const SHF_ALLOC = 2, SHF_EXECINSTR = 4;
-const STB_LOCAL = 0, STB_GLOBAL = 1, STT_FUNC = 2, STT_NOTYPE = 0;
+const STB_LOCAL = 0, STB_GLOBAL = 1, STT_NOTYPE = 0, STT_OBJECT = 1, STT_FUNC = 2;
+const SHN_ABS = 0xfff1;
+
+/**
+ * The kernel data the model lays out page by page from KERNEL_DATA_START (boot/setup_64.ts,
+ * setup_32.ts: GDT, IDT, TSS, per-CPU area, a guard page, the stack), under Linux's names, so
+ * that `x/2gx (long)&idt_table + 128*16` shows the gate of vector 128. test/gdb/kernel_elf.test.ts
+ * checks these against a booted model.
+ */
+export function kernelDataSymbols(abi: 64 | 32): { name: string; page: number; size: number }[] {
+  const stack = abi === 64 ? { page: 5, size: L64.THREAD_SIZE } : { page: 4, size: L32.THREAD_SIZE };
+  return [
+    { name: "gdt_page", page: 0, size: 4096 },
+    { name: "idt_table", page: 1, size: 4096 },
+    { name: "cpu_tss_rw", page: 2, size: 4096 },
+    ...(abi === 64 ? [{ name: "pcpu_hot", page: 3, size: 4096 }] : []),
+    { name: "init_stack", ...stack },
+  ];
+}
 const TEXT_OFFSET = 0x1000;
 
 class Strtab {
@@ -29,7 +49,7 @@ class Strtab {
   bytes(): Buffer { return Buffer.concat(this.parts); }
 }
 
-interface SymOut { name: string; value: bigint; size: bigint; bind: number; type: number }
+interface SymOut { name: string; value: bigint; size: bigint; bind: number; type: number; shndx?: number }
 
 /** The symbols of a kernel text: labels inside a function (`a.b`) are local, nasm's macro-local `..@` labels left out. */
 function symbolsOf(text: KernelText): SymOut[] {
@@ -48,7 +68,10 @@ function symbolsOf(text: KernelText): SymOut[] {
 export function buildKernelElf(abi: 64 | 32): Buffer {
   const text = kernelText(abi === 64 ? "entry_64" : "entry_32");
   const is64 = abi === 64;
-  const syms = symbolsOf(text);
+  const dataStart = is64 ? L64.KERNEL_DATA_START : L32.KERNEL_DATA_START;
+  const syms = [...symbolsOf(text), ...kernelDataSymbols(abi).map((d) => ({
+    name: d.name, value: dataStart + BigInt(d.page * 4096), size: BigInt(d.size), bind: STB_GLOBAL, type: STT_OBJECT, shndx: SHN_ABS,
+  }))];
   const strtab = new Strtab();
   const shstr = new Strtab();
   const names = { text: shstr.add(".text"), symtab: shstr.add(".symtab"), strtab: shstr.add(".strtab"), shstrtab: shstr.add(".shstrtab") };
@@ -58,11 +81,11 @@ export function buildKernelElf(abi: 64 | 32): Buffer {
   syms.forEach((s, i) => {
     const o = (i + 1) * symSize, name = strtab.add(s.name), info = (s.bind << 4) | s.type;
     if (is64) {
-      symtab.writeUInt32LE(name, o); symtab[o + 4] = info; symtab[o + 5] = 0; symtab.writeUInt16LE(1, o + 6);
+      symtab.writeUInt32LE(name, o); symtab[o + 4] = info; symtab[o + 5] = 0; symtab.writeUInt16LE(s.shndx ?? 1, o + 6);
       symtab.writeBigUInt64LE(s.value, o + 8); symtab.writeBigUInt64LE(s.size, o + 16);
     } else {
       symtab.writeUInt32LE(name, o); symtab.writeUInt32LE(Number(s.value), o + 4); symtab.writeUInt32LE(Number(s.size), o + 8);
-      symtab[o + 12] = info; symtab[o + 13] = 0; symtab.writeUInt16LE(1, o + 14);
+      symtab[o + 12] = info; symtab[o + 13] = 0; symtab.writeUInt16LE(s.shndx ?? 1, o + 14);
     }
   });
   const firstGlobal = 1 + syms.filter((s) => s.bind === STB_LOCAL).length;
