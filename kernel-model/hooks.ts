@@ -151,6 +151,34 @@ export interface ProcessEvent extends Base {
   status?: number;
 }
 
+/**
+ * Not an interception point: schedule() gave the CPU to another task (context_switch: switch_mm
+ * loads the next address space's page-table root into CR3, __switch_to its registers). `pid`
+ * is the next task.
+ */
+export interface ContextSwitchEvent extends Base {
+  point: "context_switch";
+  prev: number;
+  next: number;
+  /** CR3 before and after (the page-table roots of the two address spaces). */
+  prevCr3: bigint;
+  nextCr3: bigint;
+  /** Which kernel's CPU switched. */
+  kernel: "x86_64" | "i386";
+}
+
+/**
+ * Not an interception point: a write to a copy-on-write page faulted and do_wp_page gave the
+ * task a page of its own (a copy in a new frame, or the old frame reused when it was the last user).
+ */
+export interface CowFaultEvent extends Base {
+  point: "cow_fault";
+  address: bigint;
+  oldFrame: number;
+  newFrame: number;
+  reused: boolean;
+}
+
 export interface HookEvents {
   function: FunctionEvent;
   instruction: InstructionEvent;
@@ -163,11 +191,13 @@ export interface HookEvents {
   vdso: VdsoEvent;
   signal: SignalEvent;
   process: ProcessEvent;
+  context_switch: ContextSwitchEvent;
+  cow_fault: CowFaultEvent;
 }
 export type HookPoint = keyof HookEvents;
 export const HOOK_POINTS: readonly HookPoint[] = [
   "function", "instruction", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "return", "vdso",
-  "signal", "process",
+  "signal", "process", "context_switch", "cow_fault",
 ];
 
 export type Handler<P extends HookPoint> = (e: HookEvents[P]) => void;

@@ -3,19 +3,38 @@
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
 import type { ExitState } from "../../kernel-model/linux.js";
-import { Machine, type MachineOptions } from "../machine.js";
-import { UsageError, parseSize } from "./usage.js";
+import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
+import { guestEnvironment } from "./environment.js";
+import { checkRoot, resolveInRoot } from "./root_path.js";
+import { UsageError, parseCount, parseSize } from "./usage.js";
 
-export interface RunArgs { path: string; args: string[]; options: MachineOptions; gdb?: { port?: number; path?: string } }
+export interface RunArgs {
+  /** The program's host path (under --root: looked up inside DIR). */
+  path: string;
+  /** The program as the user typed it: argv[0], and what the trace shows. */
+  shown: string;
+  args: string[];
+  options: MachineOptions;
+  /** -g PORT / --gdb-unix PATH: wait for gdb there (emulator/gdb). */
+  gdb?: { port?: number; path?: string };
+}
 
-/** Options come before the ELF; everything after it belongs to the guest. */
-export function parseRunArgs(argv: string[]): RunArgs {
+/** Options of run that take a value (trace and step pass them through with it). */
+export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--phys-memory", "--seed", "--env", "--max-procs", "-g", "--gdb-unix"]);
+
+/** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
+const MIN_MEMORY = 16 << 20;
+
+/** Options come before the ELF; everything after it belongs to the guest. `command` names the command in messages. */
+export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   // the command line runs on the host's clock unless asked (the library defaults to deterministic)
   const options: MachineOptions = { deterministic: false };
+  const env = { jailed: false, clear: false, set: [] as string[] };
+  let rootArg: string | undefined;
   let gdb: RunArgs["gdb"];
   let i = 0;
   const value = (name: string) => {
-    if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
+    if (i + 1 >= argv.length) throw new UsageError(`${command}: ${name} needs a value`);
     return argv[++i];
   };
   for (; i < argv.length; i++) {
@@ -23,12 +42,31 @@ export function parseRunArgs(argv: string[]): RunArgs {
     if (a === "--") { i++; break; }
     if (!a.startsWith("-") || a === "-") break;
     switch (a) {
-      case "--root": options.root = value(a); break;
-      case "--memory": options.memoryLimit = parseSize(value(a)); break;
+      case "--root": rootArg = value(a); options.root = checkRoot(rootArg); env.jailed = true; break;
+      case "--memory": {
+        const v = value(a);
+        options.memoryLimit = parseSize(v);
+        if (options.memoryLimit < MIN_MEMORY) throw new UsageError(`${command}: --memory ${v} is too small: at least 16M`);
+        break;
+      }
+      case "--max-procs": options.maxProcs = parseCount(`${command}: ${a}`, value(a), 2); break;
+      case "--env": {
+        const v = value(a);
+        if (v === "" || v.startsWith("=")) throw new UsageError(`${command}: --env takes NAME=VALUE or NAME, not '${v}'`);
+        env.set.push(v);
+        break;
+      }
+      case "--clear-env": env.clear = true; break;
+      case "--phys-memory": {
+        const v = parseSize(value(a));
+        if (v < 16 << 20 || v > MAX_PHYS_MEMORY) throw new UsageError(`${command}: --phys-memory must be between 16M and ${MAX_PHYS_MEMORY / 2 ** 30}G`);
+        options.physMemory = v;
+        break;
+      }
       case "--deterministic": options.deterministic = true; break;
       case "--seed": {
         const v = value(a);
-        if (!/^\d+$/.test(v)) throw new UsageError(`--seed takes a whole number, not '${v}'`);
+        if (!/^\d+$/.test(v)) throw new UsageError(`${command}: --seed takes a whole number, not '${v}'`);
         options.seed = BigInt(v);
         options.deterministic = true;
         break;
@@ -37,17 +75,19 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
       case "-g": {
         const v = value(a);
-        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`-g takes a TCP port (0-65535), not '${v}'`);
+        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`${command}: -g takes a TCP port (0-65535), not '${v}'`);
         gdb = { port: Number(v) };
         break;
       }
       case "--gdb-unix": gdb = { path: value(a) }; break;
-      default: throw new UsageError(`unknown option '${a}' for run (try 'sysgate help')`);
+      default: throw new UsageError(`${command}: unknown option '${a}' (try 'sysgate help')`);
     }
   }
-  if (i >= argv.length) throw new UsageError("run: which program? usage: sysgate run [options] ELF [args...]");
-  const path = argv[i];
-  return { path, args: argv.slice(i + 1), options: { ...options, argv: [path, ...argv.slice(i + 1)] }, gdb };
+  if (i >= argv.length) throw new UsageError(`${command}: which program? usage: sysgate ${command} [options] ELF [args...]`);
+  const shown = argv[i];
+  const path = rootArg !== undefined ? resolveInRoot(rootArg, shown) : shown;
+  options.env = guestEnvironment(env);
+  return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)] }, gdb };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@
 // worker thread (connection_worker.ts); this thread runs the machine and the stub, waiting for
 // packets synchronously between runs.
 
+import { existsSync } from "node:fs";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { ExitState } from "../../kernel-model/linux.js";
 import { UsageError } from "../cli/usage.js";
@@ -33,7 +34,7 @@ class Channel {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const cfg: WorkerConfig & { port: MessagePort } = { ctrl: this.ctrl.buffer as SharedArrayBuffer, listen, unicornPath: unicornInfo().path, port: port2 };
-    this.worker = new Worker(new URL("./connection_worker.js", import.meta.url), { workerData: cfg, transferList: [port2] });
+    this.worker = new Worker(workerFile(), { workerData: cfg, transferList: [port2] });
     this.worker.unref();
   }
 
@@ -117,6 +118,18 @@ export async function serveGdb(machine: Machine, listen: GdbListen, log: (line: 
   } finally {
     await ch.close();
   }
+}
+
+/**
+ * The worker's module as tsc emitted it (dist/emulator/gdb/): beside this file, or, when this
+ * code runs from the bundled command line (dist/emulator/cli/chunks/), two folders up.
+ */
+function workerFile(): URL {
+  for (const rel of ["./connection_worker.js", "../../gdb/connection_worker.js", "../gdb/connection_worker.js"]) {
+    const u = new URL(rel, import.meta.url);
+    if (existsSync(u)) return u;
+  }
+  throw new Error("emulator/gdb/connection_worker.js not found next to the build");
 }
 
 const where = (l: GdbListen) => l.path ?? `127.0.0.1:${l.port}`;

@@ -1,8 +1,9 @@
 // The one place where the gdb stub meets the emulator: everything it needs from a run (the
 // tasks, a task's registers and address space, one instruction of a task, running until
 // something gdb wants to hear about, the fork/exec/exit/syscall events) is here, written
-// against today's Machine, where each process has its own CPU engine and RAM. The protocol side
-// (stub.ts) knows none of that.
+// against today's Machine, where the tasks of an ABI share one kernel, one CPU engine and one
+// physical memory, each task with its page-table root and saved CPU state (its thread). The
+// protocol side (stub.ts) knows none of that.
 //
 // Stepping uses Machine.step(1), the same single step `sysgate step` takes: a `syscall`,
 // `sysenter` or `int $0x80` is one instruction that lands on the first instruction of the
@@ -39,13 +40,15 @@ export interface EventOptions {
 }
 
 const SIGINT = 2;
+const AT_ENTRY = 9n;
 const SIGKILL = 9;
 
-/** Machine's run-loop state the adapter must steer: whose turn it is, and where each CPU resumes. */
+/** Machine's run-loop state the adapter must steer: whose turn it is. */
 interface MachineInternals {
   current: Task | undefined;
-  pcs: Map<LinuxKernel, bigint>;
 }
+
+const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
 
 export class Target {
   readonly bits: 64 | 32;
@@ -55,10 +58,12 @@ export class Target {
   private readonly breakpoints = new BreakpointTable();
   private readonly hooks: CodeHooks;
   private readonly stops: Stop[] = [];
-  /** Per machine: the address a resume starts from, whose breakpoint must not fire at once. */
-  private readonly skip = new Map<LinuxKernel, bigint>();
-  /** Per machine: stop before this address is executed (a new program's first boot instruction). */
-  private readonly arrival = new Map<LinuxKernel, bigint>();
+  /** Per task: the address a resume starts from, whose breakpoint must not fire at once. */
+  private readonly skip = new Map<Task, bigint>();
+  /** Per task: stop before this address is executed (its first user instruction). */
+  private readonly arrival = new Map<Task, bigint>();
+  /** Exec'ed tasks still to be run to their new program's entry (AT_ENTRY). */
+  private readonly execEntry = new Map<Task, bigint>();
   /** The syscall-entry call sites and their return addresses, per kernel text. */
   private readonly syscallSites = new WeakMap<LinuxKernel, { calls: Set<bigint>; returns: Set<bigint> }>();
   /** A stepped task that sleeps: the run pauses as soon as it is woken. */
@@ -92,7 +97,7 @@ export class Target {
       wake(t);
       if (t === this.waitingFor && t.state === "runnable") this.pauseLocal = true;
     };
-    this.prepare(machine.task.machine);
+    this.prepare(machine.task.machine, machine.task);
   }
 
   private get internals(): MachineInternals {
@@ -106,7 +111,7 @@ export class Target {
 
   task(tid: number): Task | undefined {
     const t = this.machine.kstate.sched.tasks.get(tid);
-    return t && (t.state === "runnable" || t.state === "blocked") ? t : undefined;
+    return t && alive(t) ? t : undefined;
   }
 
   /** The live tasks gdb is attached to, first process first. */
@@ -132,7 +137,9 @@ export class Target {
     const k = t.machine;
     const cpu = k.cpu as X86Cpu;
     const bits = cpu.bits;
-    const internals = this.internals;
+    // the CPU holds the registers of its current task; another task's are in its saved context,
+    // which context_switch puts back (the run loop switches to whichever task it runs next)
+    const on = () => k.switchTo(t);
     const nx = bits === 64 ? 16 : 8;
     // the x87/SSE state as X86Cpu.xsave lays it out: 16-byte slots, XMMs, ST0-7, MXCSR, FPCW, FPSW, FPTAG
     const slot = (name: string): number | undefined => {
@@ -150,26 +157,30 @@ export class Target {
     return {
       bits,
       get: (name) => {
+        on();
         if (name === "eflags") return cpu.get(bits === 64 ? "rflags" : "eflags");
         if (name === "orig_rax" || name === "orig_eax") return orig();
         if (name === "fs_base" || name === "gs_base") return segBase(name === "fs_base" ? "fs" : "gs");
         return cpu.get(name as Parameters<X86Cpu["get"]>[0]);
       },
       set: (name, value) => {
+        on();
         if (name === "orig_rax" || name === "orig_eax") return; // only meaningful inside a syscall stop
         if (bits === 32 && (name === "fs_base" || name === "gs_base")) return; // i386 bases come from the GDT
         if (name === "eflags") return cpu.set(bits === 64 ? "rflags" : "eflags", value);
         if (/^(cs|ss|ds|es|fs|gs)$/.test(name)) return; // a selector write cannot change CPL or load a descriptor here
         cpu.set(name as Parameters<X86Cpu["set"]>[0], BigInt.asUintN(bits, value));
-        if (name === ip) internals.pcs.set(k, BigInt.asUintN(bits, value));
+        if (name === ip) t.thread.pc = BigInt.asUintN(bits, value);
       },
       fp: (name) => {
+        on();
         const s = slot(name);
         const buf = Buffer.alloc(cpu.xstateSize);
         cpu.xsave(buf);
         return s === undefined ? Buffer.alloc(4) : buf.subarray(s * 16, s * 16 + 16);
       },
       setFp: (name, value) => {
+        on();
         const s = slot(name);
         if (s === undefined) return;
         const buf = Buffer.alloc(cpu.xstateSize);
@@ -207,7 +218,8 @@ export class Target {
       readUser: (a, n) => mm.peek(a, n),
       writeUser: (a, d) => {
         mm.poke(a, d);
-        k.cpu.flushCode(); // the bytes may be code that already ran
+        k.switchTo(t);
+        (k.cpu as X86Cpu).uc.removeCache(a, a + BigInt(d.length)); // the bytes may be code that already ran
       },
       lookup: (va) => mm.pgd.lookup(va),
       phys: k.phys.mem,
@@ -246,6 +258,7 @@ export class Target {
     const t = this.task(tid);
     if (!t) return false;
     this.breakpoints.insert(t.tgid, addr);
+    t.machine.switchTo(t); // the translations to drop are those of this address space
     this.hooks.ensure(t.machine, addr);
     return true;
   }
@@ -324,42 +337,41 @@ export class Target {
     m.current = t;
   }
 
-  private pcOf(k: LinuxKernel): bigint {
-    return this.internals.pcs.get(k) ?? k.entryPoint;
-  }
-
   /** Where each attached task resumes, a breakpoint there must let it through once. */
   private armSkips(): void {
     this.skip.clear();
-    for (const t of this.tasks()) this.skip.set(t.machine, this.pcOf(t.machine));
+    for (const t of this.tasks()) this.skip.set(t, t.thread.pc);
   }
 
   /**
-   * Runs a new machine's boot code (startup, the first switch to user mode) until the task's
-   * first user instruction, as one free run: single-stepping the boot (Unicorn's instruction
-   * count) left the machine's saved kernel context such that a later free run could hang (seen
-   * with glibc programs), so the steps are kept for user code and the kernel entry paths.
+   * Runs `t` alone until it is about to execute `ip` (its first user instruction), as free runs:
+   * single-stepping a task's way to user mode (Unicorn's instruction count through the boot or
+   * ret_from_fork) left glibc programs hanging in the next free run, so steps are kept for user
+   * code and the entry paths gdb walks.
    */
-  private bootToUser(t: Task): void {
-    const k = t.machine;
-    const first = (k as unknown as { firstUser?: { ip: bigint; fork?: { regs: Record<string, bigint> } } }).firstUser;
-    const ip = first?.fork ? first.fork.regs.ip : first?.ip;
-    const cpl = () => Number(k.cpu.get("cs") & 3n);
-    if (ip === undefined || k.done || (this.internals.pcs.has(k) && cpl() === 3)) return;
+  private runTo(t: Task, ip: bigint): void {
     const save = this.internals.current;
-    this.arrival.set(k, ip);
-    this.hooks.ensure(k, ip);
+    this.arrival.set(t, ip);
+    t.machine.switchTo(t);
+    this.hooks.ensure(t.machine, ip);
     this.switchTo(t);
-    for (let i = 0; i < 16 && this.arrival.has(k) && !k.done; i++) {
+    for (let i = 0; i < 16 && this.arrival.has(t) && alive(t); i++) {
       for (const x of this.machine.kstate.sched.live()) this.ranFree.add(x.machine);
       const r = this.machine.run();
       if (!r.paused) { this.exitState = r; break; }
     }
-    this.arrival.delete(k);
+    this.arrival.delete(t);
     if (save && save !== t && this.task(save.pid)) this.switchTo(save);
   }
 
-  /** A stop that may need the new machine of a forked or exec'ed task brought to its first user instruction. */
+  /** A task that has not reached user mode yet (the boot, or a fork's child) is run to its first user instruction. */
+  private bootToUser(t: Task): void {
+    const first = t.thread.first;
+    if (!first || !alive(t)) return;
+    this.runTo(t, first.fork ? first.fork.regs.ip : first.ip);
+  }
+
+  /** A stop that may need a forked or exec'ed task brought to its first user instruction. */
   private finish(s: Stop): Stop {
     if (s.kind === "fork") {
       const child = this.task(s.child);
@@ -367,12 +379,17 @@ export class Target {
         s.vfork = child.vforkParent?.pid === s.tid;
         if (s.vfork) this.vforkChildren.set(child.pid, s.tid);
         this.bootToUser(child);
-        if (!this.task(s.tid)) return s;
-        this.switchTo(this.task(s.tid)!);
+        const parent = this.task(s.tid);
+        if (parent) this.switchTo(parent);
       }
     } else if (s.kind === "exec") {
       const t = this.task(s.tid);
-      if (t) this.prepare(t.machine);
+      const entry = t && this.execEntry.get(t);
+      if (t && entry !== undefined) {
+        this.execEntry.delete(t);
+        this.runTo(t, entry);
+        this.prepare(t.machine, t);
+      }
     }
     return s;
   }
@@ -380,11 +397,11 @@ export class Target {
   // ---- events -------------------------------------------------------------------------------
 
   /** Hooks a machine needs whatever gdb asks: the syscall-stop sites of its kernel text. */
-  private prepare(k: LinuxKernel): void {
-    const sites = findSyscallCalls(k);
+  private prepare(k: LinuxKernel, t: Task): void {
+    const sites = this.syscallSites.get(k) ?? findSyscallCalls(k);
     this.syscallSites.set(k, sites);
     if (this.events.syscalls) for (const a of [...sites.calls, ...sites.returns]) this.hooks.ensure(k, a);
-    for (const a of this.breakpoints.of(k.task.tgid)) this.hooks.ensure(k, a);
+    for (const a of this.breakpoints.of(t.tgid)) this.hooks.ensure(k, a);
   }
 
   /** QCatchSyscalls: undefined stops catching, an empty set catches every syscall. */
@@ -406,19 +423,19 @@ export class Target {
 
   /** Every code hook of the stub lands here, before the instruction at `addr` runs. */
   private onCode(k: LinuxKernel, addr: bigint): void {
-    if (k.done) return;
-    if (this.arrival.get(k) === addr) {
-      this.arrival.delete(k);
+    const t = k.current; // the task whose instruction this is
+    if (!t || !alive(t)) return;
+    if (this.arrival.get(t) === addr) {
+      this.arrival.delete(t);
       this.pauseLocal = true;
       k.cpu.stop();
       return;
     }
-    if (this.skip.get(k) === addr) {
-      this.skip.delete(k);
+    if (this.skip.get(t) === addr) {
+      this.skip.delete(t);
       return;
     }
-    this.skip.delete(k); // the task has moved on from where it resumed
-    const t = k.task;
+    this.skip.delete(t); // the task has moved on from where it resumed
     if (!this.attached.has(t.tgid)) return;
     if (this.breakpoints.has(t.tgid, addr)) {
       this.stopHere(k, { kind: "trap", tid: t.pid, breakpoint: true });
@@ -437,17 +454,30 @@ export class Target {
     this.stopHere(k, { kind: entry ? "syscall_entry" : "syscall_return", tid: t.pid, nr });
   }
 
+  /** AT_ENTRY of a task's auxiliary vector: where its program starts. */
+  private entryOf(tid: number): bigint | undefined {
+    const a = this.auxv(tid);
+    if (!a) return undefined;
+    const w = this.task(tid)!.machine.cpu.bits / 8;
+    for (let o = 0; o + 2 * w <= a.length; o += 2 * w) {
+      const key = w === 8 ? a.readBigUInt64LE(o) : BigInt(a.readUInt32LE(o));
+      const val = w === 8 ? a.readBigUInt64LE(o + w) : BigInt(a.readUInt32LE(o + w));
+      if (key === AT_ENTRY) return val;
+    }
+    return undefined;
+  }
+
+  /** fork, exec and exit of a task, from inside the kernel (the CPU is running: no translation flush here). */
   private onProcess(pid: number, action: "fork" | "exec" | "exit", child?: number, program?: string, status?: number): void {
     const t = this.machine.kstate.sched.tasks.get(pid);
     if (!t) return;
-    const k = t.machine;
     if (action === "fork" && child !== undefined && this.attached.has(t.tgid)) {
       const c = this.machine.kstate.sched.tasks.get(child);
       if (!c) return;
       if (!this.events.fork && !this.events.vfork) return; // gdb cannot follow it: the child runs free
+      // the child shares the parent's kernel and code frames: the parent's hooks are its hooks
       this.attached.add(c.pid);
       this.breakpoints.inherit(t.tgid, c.pid);
-      this.prepare(c.machine);
       this.stops.push({ kind: "fork", tid: pid, child, vfork: false });
       this.pauseLocal = true;
       return;
@@ -461,12 +491,9 @@ export class Target {
       this.breakpoints.clear(t.tgid); // a new address space: gdb inserts its breakpoints again
       if (this.events.exec) {
         this.stops.push({ kind: "exec", tid: pid, path: this.execFile(pid) ?? program ?? "" });
-        // the new machine boots and stops at the program's first instruction
-        const first = (k as unknown as { firstUser?: { ip: bigint } }).firstUser;
-        if (first) {
-          this.arrival.set(k, first.ip);
-          this.hooks.ensure(k, first.ip);
-        }
+        // once the CPU has stopped, finish() runs the task to its new program's first instruction
+        const entry = this.entryOf(pid);
+        if (entry !== undefined) this.execEntry.set(t, entry);
         this.pauseLocal = true;
       }
       return;
@@ -503,7 +530,7 @@ export class Target {
   /** k / vKill, or gdb gone: SIGKILL to every task; the run ends with the first one's death. */
   kill(pid?: number): ExitState {
     const live = this.machine.kstate.sched.live().filter((t) => pid === undefined || t.tgid === pid);
-    for (const t of live) if (!t.machine.done) t.machine.exitTask(waitStatusKilled(SIGKILL, false));
+    for (const t of live) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
     if (pid !== undefined && pid !== this.firstPid) {
       this.attached.delete(pid);
       return { signal: SIGKILL };
@@ -514,7 +541,7 @@ export class Target {
 
   /** The Unicorn handles of every engine (the connection thread stops them on an interrupt). */
   engineHandles(): bigint[] {
-    return this.machine.kstate.sched.live().map((t) => (t.machine.cpu as X86Cpu).uc.address);
+    return [...new Set(this.machine.kstate.sched.live().map((t) => t.machine))].map((k) => (k.cpu as X86Cpu).uc.address);
   }
 }
 

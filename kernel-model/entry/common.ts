@@ -4,6 +4,7 @@
 // differ only in where the arguments are.
 
 import { E, ERRNO_NAME, Errno } from "../errno.js";
+import { LimitReached } from "../limits.js";
 import type { SyscallSlot, SyscallTable } from "../syscalls/table.js";
 import type { SyscallArgs, SyscallContext } from "../syscalls/types.js";
 
@@ -33,6 +34,7 @@ export class SyscallDispatcher {
         result = BigInt(slot.impl(ctx, args));
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
+        if (e instanceof LimitReached) ctx.task.kernel.noteLimit(e);
         result = BigInt(-e.errno);
       }
     }
