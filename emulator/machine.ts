@@ -5,7 +5,7 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
@@ -186,7 +186,7 @@ export class Machine implements ProcessFactory {
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe);
+    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe, hostExe);
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -230,7 +230,7 @@ export class Machine implements ProcessFactory {
     const mm = linux.newMm();
     let loaded: ReturnType<Machine["loadInto"]>;
     try {
-      loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath);
+      loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath, file.hostPath);
     } catch (e) {
       linux.mmput(mm);
       throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
@@ -257,10 +257,11 @@ export class Machine implements ProcessFactory {
   }
 
   /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
-  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined } {
+  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string, hostExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined } {
     const is64 = image.bits === 64;
     const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.vdsoPages ??= new VdsoPages(linux.phys, linux.abi), this.kstate);
-    const loaded = loadElfImage(mm, image, guestExe);
+    const st = statSync(hostExe);
+    const loaded = loadElfImage(mm, image, guestExe, `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`);
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
@@ -385,7 +386,10 @@ export class Machine implements ProcessFactory {
       }
       if (!t) {
         // every process sleeps and nothing can wake them: say so and end the run
-        this.kstate.warn("sysgate: deadlock: every process is waiting and nothing can wake one");
+        // what each sleeper waits in, as a hung-task report would show it
+        const states = sched.live().filter((x) => x.state === "blocked")
+          .map((x) => `\n  tid ${x.pid} of process ${x.tgid} (${x.comm}): sleeping in ${x.waitingIn ?? "a wait"}`);
+        this.kstate.warn(`sysgate: deadlock: every process is waiting and nothing can wake one:${states.join("")}`);
         this.task.lastFault = "deadlock: every process waits";
         for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
         continue;

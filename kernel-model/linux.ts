@@ -19,10 +19,11 @@ import { SIGSEGV, TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
 import { E } from "./errno.js";
 import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
 import type { KernelState } from "./kernel.js";
+import { PageCache } from "./mm/filemap.js";
 import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
-import { doExit, waitStatusKilled } from "./sched/exit.js";
+import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
 import {
   SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, nextSignal, sendSignal, setupFrame, signalName,
 } from "./sched/signal.js";
@@ -58,6 +59,8 @@ export interface FirstUser {
 export abstract class LinuxKernel {
   /** The CPL 0 state every kernel entry starts from, saved at the first switch to user mode. */
   protected readonly kctx: KernelContext;
+  /** File pages shared by the address spaces of this kernel. */
+  readonly pageCache: PageCache;
   /** The vDSO's frames on this kernel (made with the first address space that maps it). */
   vdsoPages: VdsoPages | undefined;
   protected interrupts!: InterruptDeliverer;
@@ -67,6 +70,8 @@ export abstract class LinuxKernel {
   lastSyscall: SyscallOutcome | undefined;
   /** The task whose state is in the CPU now (`current`). */
   current: Task | undefined;
+  /** The task that had the CPU before it ended or left (the `prev` of the next context switch). */
+  private lastTask: Task | undefined;
   /** The kernel text's names; each address space adds its program's and the vDSO's (mm.symbols). */
   readonly kernelSymbols = new SymbolTable();
   private readonly watched = new Map<bigint, Set<string>>();
@@ -115,6 +120,8 @@ export abstract class LinuxKernel {
     this.initXstate = Buffer.alloc(cpu.xstateSize);
     cpu.xsave(this.initXstate);
     phys.onCodeReclaim = () => this.requestTbFlush();
+    this.pageCache = new PageCache(phys);
+    phys.onShrink = () => this.pageCache.shrink() > 0;
   }
 
   /** Names for addresses in the current address space (kernel text, program, vDSO). */
@@ -276,12 +283,16 @@ export abstract class LinuxKernel {
   /** mm_alloc + pgd_alloc: an address space whose top-level entries [first, first+count) are the kernel's. */
   protected makeMm(layout: ConstructorParameters<typeof MmStruct>[1], swapper: PageTables, first: number, count: number): MmStruct {
     const mm = new MmStruct(this.phys, layout);
+    mm.pageCache = this.pageCache;
     mm.pgd.shareTopLevel(swapper, first, count);
     mm.commitLimit = Math.min(mm.commitLimit, this.kernel.commitLimitPages);
     for (const s of this.kernelSymbols.all()) mm.symbols.add(s.name, s.address, s.size);
     // Permissions (PROT_EXEC included) are checked when the CPU fills its TLB, so a TLB flush is
     // enough here; frames whose code changes under the CPU are the allocator's business (PhysMem).
     mm.onTlbFlush = () => this.cpu.flushTlb();
+    mm.onCowFault = (e) => {
+      if (this.hooks.has("cow_fault")) this.hooks.emit("cow_fault", { point: "cow_fault", pid: this.current?.pid ?? 0, ...e });
+    };
     return mm;
   }
 
@@ -373,6 +384,8 @@ export abstract class LinuxKernel {
   switchTo(next: Task): void {
     const prev = this.current;
     if (prev === next) return;
+    const prevCr3 = this.cpu.get("cr3");
+    const prevPid = (prev ?? this.lastTask)?.pid;
     if (prev && !this.gone(prev)) {
       prev.thread.ctx = this.cpu.saveContext(prev.thread.ctx ?? this.spareContexts.pop());
       prev.thread.trapDone = this.trapDone;
@@ -386,9 +399,10 @@ export abstract class LinuxKernel {
     this.switchMm(next.mm);
     this.loadTls(next);
     if (!th.ctx) this.cpu.set(this.cpu.bits === 64 ? "rsp" : "esp", th.stack.top);
-    if (prev && this.hooks.has("context_switch")) {
-      this.hooks.emit("context_switch", { point: "context_switch", pid: next.pid, prev: prev.pid, next: next.pid,
-        prevCr3: BigInt(prev.mm.pgd.root), nextCr3: BigInt(next.mm.pgd.root), kernel: this.abi });
+    // (the first task on this CPU has no predecessor; a task that ended is one, as in Linux)
+    if (prevPid !== undefined && this.hooks.has("context_switch")) {
+      this.hooks.emit("context_switch", { point: "context_switch", pid: next.pid, prev: prevPid, next: next.pid,
+        prevCr3, nextCr3: BigInt(next.mm.pgd.root), kernel: this.abi });
     }
   }
 
@@ -460,10 +474,16 @@ export abstract class LinuxKernel {
       this.departed = undefined;
       this.releaseThread(d.thread);
       this.mmput(d.mm);
-      if (this.current === d.task) this.current = undefined;
+      if (this.current === d.task) {
+        this.current = undefined;
+        this.lastTask = d.task;
+      }
     }
     if (task.machine === this && !this.gone(task)) return true;
-    if (this.current === task) this.current = undefined;
+    if (this.current === task) {
+      this.current = undefined;
+      this.lastTask = task;
+    }
     if (task.machine === this) this.reap(task);
     return false;
   }
@@ -604,6 +624,7 @@ export abstract class LinuxKernel {
       this.checkPause();
       return;
     }
+    this.task.waitingIn = b.why;
     this.kernel.sched.block(this.task, b.queues, b.deadline);
     this.stop();
   }
@@ -641,7 +662,9 @@ export abstract class LinuxKernel {
         // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
         // with a plain core_pattern and the usual `ulimit -c 0`
         const coreLimit = (task.rlimits.get(RLIMIT_CORE) ?? defaultRlimit(RLIMIT_CORE))[0];
-        this.exitTask(waitStatusKilled(o.sig, o.core && coreLimit > 0n));
+        const status = waitStatusKilled(o.sig, o.core && coreLimit > 0n);
+        zapOtherThreads(task, status, this.kernel); // a fatal signal ends the whole thread group
+        this.exitTask(status);
         return;
       }
       if (o.kind === "handler") {

@@ -50,9 +50,9 @@ limits (what the guest may take from the host; the first time one is hit, sysgat
                        image, stack, heap and mmaps; past it the guest gets ENOMEM
   --max-procs N        processes at once in the run (default ${DEFAULT_MAX_PROCS}): fork/clone past it
                        get EAGAIN; RLIMIT_NPROC starts at half of it (Linux: max_threads / 2)
-  --phys-memory SIZE   the machine's physical memory, all processes together (default 2G, at
-                       most 4G; only pages in use cost host memory): past it ENOMEM, or the OOM
-                       killer's SIGKILL for a page fault that finds no free frame
+  --phys-memory SIZE   the machine's physical memory in total, all processes together (default
+                       2G, at most 4G; only pages in use cost host memory): past it ENOMEM, or
+                       the OOM killer's SIGKILL for a page fault that finds no free frame
   argument size        execve's argv + envp strings: a quarter of RLIMIT_STACK (8M: 2M), each
                        string at most 128K (MAX_ARG_STRLEN); E2BIG past either
 

@@ -114,9 +114,9 @@ export class Target {
     return t && alive(t) ? t : undefined;
   }
 
-  /** The live tasks gdb is attached to, first process first. */
+  /** The live tasks (threads included) of the processes gdb is attached to, in pid order. */
   tasks(): Task[] {
-    return [...this.attached].map((p) => this.task(p)).filter((t): t is Task => !!t);
+    return [...this.machine.kstate.sched.tasks.values()].filter((t) => alive(t) && this.attached.has(t.tgid)).sort((x, y) => x.pid - y.pid);
   }
 
   isAttached(pid: number): boolean { return this.attached.has(pid); }
@@ -124,7 +124,7 @@ export class Target {
   /** The task the CPU ran last (where an interrupt is reported). */
   currentTid(): number {
     const c = this.machine.kstate.sched.current;
-    return c && this.attached.has(c.pid) && this.task(c.pid) ? c.pid : this.tasks()[0]?.pid ?? this.firstPid;
+    return c && this.attached.has(c.tgid) && this.task(c.pid) ? c.pid : this.tasks()[0]?.pid ?? this.firstPid;
   }
 
   get ended(): ExitState | undefined { return this.exitState; }
@@ -473,7 +473,7 @@ export class Target {
     if (!t) return;
     if (action === "fork" && child !== undefined && this.attached.has(t.tgid)) {
       const c = this.machine.kstate.sched.tasks.get(child);
-      if (!c) return;
+      if (!c || c.tgid === t.tgid) return; // a new thread: gdb finds it in the thread list at the next stop
       if (!this.events.fork && !this.events.vfork) return; // gdb cannot follow it: the child runs free
       // the child shares the parent's kernel and code frames: the parent's hooks are its hooks
       this.attached.add(c.pid);
@@ -498,7 +498,8 @@ export class Target {
       }
       return;
     }
-    if (action === "exit" && status !== undefined && pid !== this.firstPid && this.attached.has(t.tgid)) {
+    // a process ends with its thread-group leader (a thread's end is not a process exit)
+    if (action === "exit" && status !== undefined && pid !== this.firstPid && t.pid === t.tgid && this.attached.has(t.tgid)) {
       this.attached.delete(t.tgid);
       this.stops.push(status & 0x7f ? { kind: "killed", pid, sig: status & 0x7f } : { kind: "exited", pid, code: (status >> 8) & 0xff });
       this.pauseLocal = true;

@@ -56,7 +56,12 @@ function imageAreas(loads: readonly { start: bigint; end: bigint; prot: number }
   return areas;
 }
 
-export function loadElfImage(mm: MmStruct, img: ElfImage, name: string): LoadedImage {
+/**
+ * Maps the image into `mm`. With `fileId` (the file's identity) and the address space's page
+ * cache, a page that holds nothing but one segment's file bytes is the page cache's frame,
+ * shared (elf_map maps the file; only the pages the bss starts in are private copies).
+ */
+export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?: string): LoadedImage {
   const loads = img.segments.filter((s) => s.type === PT_LOAD);
   const taskSize = mm.layout.taskSize;
   // The static-pie's bias places its first page at ELF_ET_DYN_BASE; total_mapping_size must fit.
@@ -94,9 +99,30 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string): LoadedI
   if (entry < 0n || entry >= taskSize) throw new ExecFormatError(`${name}: entry point ${hex(entry)} is outside the user address space`);
 
   for (const a of areas) mm.mapRegion(a.start, a.end - a.start, a.prot, name);
-  // File contents; the rest of each segment (bss) stays zero from the fresh frames.
+  // File pages through the page cache, where a page is one segment's file bytes and nothing else
+  // (page by page over the file's bytes only, which are in memory already).
+  const cached = new Set<bigint>();
+  if (fileId && mm.pageCache) {
+    for (const s of loads) {
+      const fileStart = bias + s.vaddr, fileEnd = fileStart + BigInt(s.filesz);
+      for (let a = pageUp(fileStart); a + PAGE <= fileEnd; a += PAGE) {
+        if (loads.some((o) => o !== s && bias + o.vaddr < a + PAGE && bias + o.vaddr + BigInt(o.memsz) > a)) continue;
+        const off = BigInt(s.offset) + (a - fileStart);
+        if (off % PAGE) continue;
+        const pa = mm.pageCache.get(fileId, Number(off / PAGE), (page) => img.bytes.copy(page, 0, Number(off), Number(off + PAGE)));
+        mm.mapSharedPage(a, pa);
+        cached.add(a);
+      }
+    }
+  }
+  // The other file contents; the rest of each segment (bss) stays zero from the fresh frames.
   for (const s of loads) {
-    if (s.filesz) mm.poke(bias + s.vaddr, img.bytes.subarray(s.offset, s.offset + s.filesz));
+    for (let off = 0; off < s.filesz; ) {
+      const va = bias + s.vaddr + BigInt(off);
+      const n = Math.min(s.filesz - off, Number(pageDown(va) + PAGE - va));
+      if (!cached.has(pageDown(va))) mm.poke(va, img.bytes.subarray(s.offset + off, s.offset + off + n));
+      off += n;
+    }
   }
 
   const endOfImage = areas[areas.length - 1].end;

@@ -8,6 +8,13 @@ import {
   FMODE_LSEEK, FMODE_READ, FMODE_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
 } from "./fcntl.js";
 import type { Kstat } from "./kstat.js";
+import type { WaitQueue } from "../sched/wait.js";
+
+/**
+ * What f_op->poll reports: the POLL* bits the file is ready for, and the wait queues whoever
+ * waits for a change sleeps on (poll_wait). poll, select and epoll all ask through it.
+ */
+export interface PollResult { mask: number; queues: WaitQueue[] }
 
 /** One directory entry as iterate_shared hands it to filldir (name, inode number, DT_*). */
 export interface DirEntry { name: string; ino: bigint; type: number }
@@ -47,6 +54,11 @@ export interface File {
   iterateDir(pos: bigint): readonly DirEntry[];
   /** f_op->unlocked_ioctl for the commands the file itself knows; ENOTTY otherwise. */
   ioctl(ctx: SyscallContext, cmd: number, arg: bigint): number;
+  /**
+   * f_op->poll, for files that can make a reader or writer wait (pipes, eventfd, epoll). Files
+   * without one are always ready (DEFAULT_POLLMASK) and cannot be added to an epoll set (EPERM).
+   */
+  poll?(): PollResult;
   /** do_truncate through an open file (ftruncate). */
   truncate(length: bigint): void;
   fsync(): void;

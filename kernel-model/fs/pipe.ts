@@ -6,7 +6,8 @@
 import { E, Errno } from "../errno.js";
 import { WaitQueue, WouldBlock } from "../sched/wait.js";
 import { FMODE_READ, FMODE_WRITE, O_NONBLOCK, O_RDONLY, O_WRONLY, S_IFIFO } from "./fcntl.js";
-import { FileBase } from "./file.js";
+import { FileBase, type PollResult } from "./file.js";
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from "./poll.js";
 import { modelKstat, type Kstat } from "./kstat.js";
 
 /** PIPE_DEF_BUFFERS * PAGE_SIZE */
@@ -82,11 +83,14 @@ export class PipeFile extends FileBase {
     return n;
   }
 
-  /** What poll() sees (pipe_poll). */
-  pollMask(): number {
-    const POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10;
-    if (this.end === "read") return (this.pipe.size > 0 ? POLLIN : 0) | (this.pipe.writers === 0 ? POLLHUP : 0);
-    return (this.pipe.size < PIPE_SIZE ? POLLOUT : 0) | (this.pipe.readers === 0 ? POLLERR : 0);
+  /** pipe_poll: readable with data (or no writer left: HUP), writable with room (no reader: ERR). */
+  poll(): PollResult {
+    if (this.end === "read") {
+      const mask = (this.pipe.size > 0 ? POLLIN | POLLRDNORM : 0) | (this.pipe.writers === 0 ? POLLHUP : 0);
+      return { mask, queues: [this.pipe.rdWait] };
+    }
+    const mask = (this.pipe.size < PIPE_SIZE ? POLLOUT | POLLWRNORM : 0) | (this.pipe.readers === 0 ? POLLERR : 0);
+    return { mask, queues: [this.pipe.wrWait] };
   }
 
   override stat(): Kstat {

@@ -13,6 +13,7 @@ import type { UserMemory } from "../syscalls/types.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
 import { SymbolTable } from "../symbols.js";
+import type { PageCache } from "./filemap.js";
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
@@ -32,7 +33,7 @@ export interface Vma {
   accounted?: boolean;
   /** What /proc/<pid>/maps would show: a path, [heap], [stack], [vdso], [vvar] or "". */
   name: string;
-  /** The kernel's own pages mapped into the process (the vDSO and vvar): fork shares them, never copies. */
+  /** The kernel's own pages mapped into the process (the vDSO and vvar). */
   special?: boolean;
 }
 
@@ -68,6 +69,8 @@ export class MmStruct implements UserMemory {
   arg = { start: 0n, end: 0n };
   env = { start: 0n, end: 0n };
   startStack = 0n;
+  /** The page cache of this physical memory (file pages mapped privately share its frames). */
+  pageCache: PageCache | undefined;
   /** mm_users: tasks using this address space. */
   users = 1;
   /** Names for addresses: the kernel's, the program's and the vDSO's (what exec loaded here). */
@@ -239,7 +242,7 @@ export class MmStruct implements UserMemory {
           if (pa !== undefined) this.pgd.map(a, pa, { write: false, user: false, exec: false });
         } else {
           const cur = this.pgd.lookup(a);
-          if (cur) this.pgd.map(a, cur.pa, this.pteFlags(prot));
+          if (cur) this.pgd.map(a, cur.pa, this.ptePerm(prot, cur.pa));
         }
       }
     }
@@ -248,6 +251,47 @@ export class MmStruct implements UserMemory {
 
   private pteFlags(prot: number) {
     return { write: (prot & PROT_WRITE) !== 0, user: prot !== 0, exec: (prot & PROT_EXEC) !== 0 };
+  }
+
+  /** The PTE bits for a present frame: a frame others share stays read-only (the write fault copies it). */
+  private ptePerm(prot: number, pa: number) {
+    const f = this.pteFlags(prot);
+    if (f.write && this.phys.pageCount(pa) > 1) f.write = false;
+    return f;
+  }
+
+  /**
+   * Maps page `addr` of an existing area to `pa`, a frame the caller holds a reference for (a
+   * page-cache page): read-only while others share it.
+   */
+  mapSharedPage(addr: bigint, pa: number): void {
+    const v = this.findVma(addr);
+    if (!v) throw new Error(`no area at 0x${addr.toString(16)}`);
+    const old = this.pgd.unmap(addr);
+    if (old !== undefined) this.phys.putPage(old);
+    this.pgd.map(addr, pa, this.ptePerm(v.prot, pa));
+  }
+
+  /** Reports each copy-on-write fault (the kernel turns it into a hook event). */
+  onCowFault: (e: { address: bigint; oldFrame: number; newFrame: number; reused: boolean }) => void = () => {};
+
+  /**
+   * do_wp_page: a write to a present, read-only page of a writable private area. The last user
+   * of the frame gets it back writable (wp_page_reuse); otherwise the page is copied into a new
+   * frame (wp_page_copy) and the old frame loses a user.
+   */
+  private doWpPage(page: bigint, pa: number, prot: number): number {
+    let frame = pa;
+    const reused = this.phys.pageCount(pa) === 1;
+    if (!reused) {
+      frame = this.phys.allocFrame();
+      this.phys.mem.copy(this.phys.mem, frame, pa, pa + PAGE_SIZE);
+    }
+    this.pgd.map(page, frame, this.pteFlags(prot));
+    if (!reused) this.phys.putPage(pa);
+    this.onTlbFlush(false);
+    this.onCowFault({ address: page, oldFrame: pa, newFrame: frame, reused });
+    return frame;
   }
 
   /**
@@ -261,8 +305,19 @@ export class MmStruct implements UserMemory {
     if (errorCode & PF_WRITE && !(v.prot & PROT_WRITE)) return false;
     if (errorCode & PF_INSTR && !(v.prot & PROT_EXEC)) return false;
     if (!(v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return false;
-    if (errorCode & PF_PROT) return false; // present but not allowed: a protection fault
     const page = pageDown(addr);
+    if (errorCode & PF_PROT) {
+      // present but not allowed: copy-on-write when the area is writable, else a protection fault
+      const pte = this.pgd.lookup(page);
+      if (!(errorCode & PF_WRITE) || !pte || !pte.user || pte.write) return false;
+      try {
+        this.doWpPage(page, pte.pa, v.prot);
+      } catch (e) {
+        if (e instanceof Errno && e.errno === E.ENOMEM) throw new OutOfMemory(addr);
+        throw e;
+      }
+      return true;
+    }
     if (this.pgd.lookup(page)) return false;
     let pa: number;
     try {
@@ -297,7 +352,7 @@ export class MmStruct implements UserMemory {
     this.unmapRegion(from, oldLen);
     this.mapRegion(to, newLen, prot, name, accounted);
     for (const [off, pa] of moved) {
-      if (off < newLen) this.pgd.map(to + off, pa, prot === 0 ? { write: false, user: false, exec: false } : this.pteFlags(prot));
+      if (off < newLen) this.pgd.map(to + off, pa, prot === 0 ? { write: false, user: false, exec: false } : this.ptePerm(prot, pa));
       else this.phys.putPage(pa);
     }
     this.onTlbFlush((prot & PROT_EXEC) !== 0);
@@ -334,7 +389,14 @@ export class MmStruct implements UserMemory {
         pte = this.pgd.lookup(page)!;
       }
     }
-    if (write && !pte.write && !force) throw new Errno(E.EFAULT);
+    if (write && !pte.write) {
+      const v = this.findVma(addr);
+      if (!v) throw new Errno(E.EFAULT);
+      // copy_to_user into a copy-on-write page breaks the sharing first, as the user's write would;
+      // a debugger's or the loader's write into a frame others share gets a private copy too
+      if (v.prot & PROT_WRITE || (force && this.phys.pageCount(pte.pa) > 1)) return this.doWpPage(page, pte.pa, v.prot) + Number(addr - page);
+      if (!force) throw new Errno(E.EFAULT);
+    }
     return pte.pa + Number(addr - page);
   }
 
@@ -395,9 +457,10 @@ export class MmStruct implements UserMemory {
   readU64(addr: bigint): bigint { return this.read(addr, 8).readBigUInt64LE(0); }
 
   /**
-   * dup_mmap for fork: the same areas, break and stack in `child` (an address space on the same
-   * physical memory), every populated page copied now with its protection; the kernel's special
-   * pages (vDSO, vvar) are shared.
+   * dup_mmap + copy_page_range for fork: the same areas, break and stack in `child` (an address
+   * space on the same physical memory), and the same frames: nothing is copied. Each frame gains
+   * a user; a private writable page becomes read-only in both address spaces, so the first
+   * write of either faults into do_wp_page, which copies it then.
    */
   dupInto(child: MmStruct): void {
     for (const v of this.vmas) child.vmas.push({ ...v });
@@ -408,18 +471,20 @@ export class MmStruct implements UserMemory {
     child.startStack = this.startStack;
     child.committedPages = this.committedPages;
     child.symbols = this.symbols;
-    const mem = this.phys.mem;
+    let protectedAny = false;
     for (const v of this.vmas) {
       this.pgd.forEachPresent(v.start, v.end, (a, pte) => {
-        let pa = pte.pa;
-        if (v.special) this.phys.getPage(pa);
-        else {
-          pa = child.phys.allocFrame();
-          mem.copy(mem, pa, pte.pa, pte.pa + PAGE_SIZE);
+        this.phys.getPage(pte.pa);
+        let f = { write: pte.write, user: pte.user, exec: pte.exec };
+        if (pte.write) {
+          f = { ...f, write: false }; // wrprotect in the parent and the child
+          this.pgd.map(a, pte.pa, f);
+          protectedAny = true;
         }
-        child.pgd.map(a, pa, { write: pte.write, user: pte.user, exec: pte.exec });
+        child.pgd.map(a, pte.pa, f);
       });
     }
+    if (protectedAny) this.onTlbFlush(false); // the parent's writable entries became read-only
   }
 
   /**

@@ -33,6 +33,8 @@ export class PhysMem {
   private readonly codeFree: number[] = [];
   /** Called when free memory runs low while frames wait for a translation flush. */
   onCodeReclaim: () => void = () => {};
+  /** Called when no frame is free: frees what it can (the page cache's unmapped pages); true if it did. */
+  onShrink: () => boolean = () => false;
 
   /**
    * `size` bytes of guest RAM (zeroed, committed by the host only when touched: `mem` if the
@@ -59,6 +61,7 @@ export class PhysMem {
   allocFrame(): number {
     if (this.codeFree.length && this.free.length + (this.mem.length - this.next) / PAGE_SIZE < this.lowWater) this.onCodeReclaim();
     let pa = this.free.pop();
+    if (pa === undefined && this.next + PAGE_SIZE > this.mem.length && this.onShrink()) pa = this.free.pop();
     if (pa === undefined) {
       if (this.next + PAGE_SIZE > this.mem.length) throw new Errno(E.ENOMEM, "out of physical memory");
       pa = this.next;

@@ -3,6 +3,7 @@
 // will not wait), tell the parent with its exit signal, and wake whoever waits.
 
 import type { KernelState } from "../kernel.js";
+import { futexWake } from "../syscalls/kernel/futex.js";
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
 
@@ -10,13 +11,41 @@ import type { Task } from "./task.js";
 export const waitStatusKilled = (sig: number, core: boolean): number => (sig & 0x7f) | (core ? 0x80 : 0);
 export const waitStatusExited = (code: number): number => (code & 0xff) << 8;
 
+const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
+
+/**
+ * The thread group's leader (the task whose tid is the tgid). Children belong to the whole group
+ * in Linux (any thread may wait for them); here they hang on the leader.
+ */
+export function groupLeader(task: Task): Task {
+  const leader = task.kernel.sched.tasks.get(task.tgid);
+  return leader && leader.state !== "dead" ? leader : task;
+}
+
+/** The live threads of `task`'s thread group, `task` included if it is alive. */
+export function threadGroup(task: Task, k: KernelState): Task[] {
+  return [...k.sched.tasks.values()].filter((t) => t.tgid === task.tgid && alive(t));
+}
+
+/**
+ * zap_other_threads for exit_group and for a fatal signal: every other thread of the group ends
+ * with the same status (Linux sends them SIGKILL; they leave the kernel at once here).
+ */
+export function zapOtherThreads(task: Task, status: number, k: KernelState): void {
+  for (const t of threadGroup(task, k)) if (t !== task) t.machine.exitTask(status, t);
+}
+
 export function doExit(task: Task, status: number, k: KernelState): void {
   if (task.state === "zombie" || task.state === "dead") return;
   const sched = k.sched;
-  task.files.closeAll();
-  // mm_release: CLONE_CHILD_CLEARTID's word is cleared (and its futex woken: nobody waits here)
+  // exit_files: the fd table closes with its last user (threads made with CLONE_FILES share it)
+  if (![...sched.tasks.values()].some((t) => t !== task && t.files === task.files && alive(t))) task.files.closeAll();
+  // mm_release: CLONE_CHILD_CLEARTID's word is cleared and one sleeper on it woken (pthread_join)
   if (task.clearChildTid) {
-    try { task.mm.write(task.clearChildTid, Buffer.alloc(4) /* the tid word is 32-bit on both ABIs */); } catch { /* unmapped: ignore */ }
+    try {
+      task.mm.write(task.clearChildTid, Buffer.alloc(4) /* the tid word is 32-bit on both ABIs */);
+      futexWake(task.mm, task.clearChildTid, 1);
+    } catch { /* unmapped: ignore */ }
   }
   task.exitStatus = status;
   // vfork: the parent may run again

@@ -58,10 +58,10 @@ export class Task {
   rseq = { addr: 0n, len: 0, sig: 0 };
   /** rt_sigprocmask state: the blocked set, 64 bits. */
   blocked = 0n;
-  /** rt_sigaction state, indexed by signal number (1..64): raw struct k_sigaction fields. */
-  readonly sigactions = new Map<number, { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }>();
-  /** prlimit64 values, by RLIMIT_* resource number: [cur, max]. */
-  readonly rlimits = new Map<number, [bigint, bigint]>();
+  /** rt_sigaction state, indexed by signal number (1..64): raw struct k_sigaction fields (sighand_struct: one map for threads made with CLONE_SIGHAND). */
+  sigactions = new Map<number, { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }>();
+  /** prlimit64 values, by RLIMIT_* resource number: [cur, max] (signal_struct: one map per thread group). */
+  rlimits = new Map<number, [bigint, bigint]>();
   /** i386 TLS descriptors from set_thread_area (GDT entries 6..8). */
   readonly tls = new Map<number, Buffer>();
   umask = 0o022;
@@ -100,6 +100,8 @@ export class Task {
   altStack = { sp: 0n, flags: 2 /* SS_DISABLE */, size: 0n };
   /** The deadline of a timed sleep in progress, kept across its re-executions (restart_block). */
   sleepDeadline: bigint | undefined;
+  /** What a blocked task sleeps in (the syscall's reason), for the deadlock report. */
+  waitingIn: string | undefined;
   /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */

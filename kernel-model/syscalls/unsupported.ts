@@ -81,10 +81,8 @@ export const unsupportedSyscalls: SyscallFamily = {
     timer_gettime32 timer_settime timer_settime32 timerfd_create timerfd_gettime
     timerfd_gettime32 timerfd_settime timerfd_settime32 signalfd signalfd4 rt_sigtimedwait
     rt_sigtimedwait_time32`),
-  ...declare(E.ENOSYS, "epoll and eventfd are not modelled yet", `
-    epoll_create epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2`),
   ...declare(E.ENOSYS, "the old i386 signal calls are not modelled yet (libcs use the rt_sig* calls)", `
     sigaction signal sigpending sigprocmask sigsuspend sgetmask ssetmask`),
   ...declare(E.ENOSYS, "not modelled yet", `
-    futex_time32 mknod mknodat sched_setaffinity waitpid`),
+    mknod mknodat sched_setaffinity waitpid`),
 };

@@ -5,6 +5,8 @@ import type { SyscallFamily } from "../types.js";
 import { adviseSyscalls } from "./advise.js";
 import { attrSyscalls } from "./attr.js";
 import { dPathSyscalls } from "./d_path.js";
+import { eventfdSyscalls } from "./eventfd.js";
+import { eventpollSyscalls } from "./eventpoll.js";
 import { fcntlCompat, fcntlSyscalls } from "./fcntl.js";
 import { fileSyscalls } from "./file.js";
 import { ioctlCompat, ioctlSyscalls } from "./ioctl.js";
@@ -38,4 +40,6 @@ export const fsSyscalls: SyscallFamily = {
   ...attrSyscalls,
   ...statfsSyscalls,
   ...adviseSyscalls,
+  ...eventpollSyscalls,
+  ...eventfdSyscalls,
 };

@@ -8,18 +8,19 @@
 // with a finite timeout also until its deadline (a timer of the scheduler's).
 
 import { E, Errno } from "../../errno.js";
-import type { File } from "../../fs/file.js";
-import { PipeFile } from "../../fs/pipe.js";
+import type { File, PollResult } from "../../fs/file.js";
+import {
+  DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
+} from "../../fs/poll.js";
 import { SIG_DFL, SIG_IGN, nextSignal } from "../../sched/signal.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { readTimespec } from "../kernel/time.js";
 
-export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20,
-  POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
-/** What a file without a poll method reports. */
-export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+export {
+  DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
+} from "../../fs/poll.js";
 const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 const POLLEX_SET = POLLPRI;
@@ -28,26 +29,18 @@ const POLLEX_SET = POLLPRI;
 const NR_OPEN = 1 << 20;
 
 /** vfs_poll: the file's readiness, and the queues a sleeper on it waits on. */
-export function vfsPoll(file: File): { mask: number; queues: WaitQueue[] } {
-  if (file instanceof PipeFile) {
-    let mask = file.pollMask();
-    // pipe_poll reports the "normal data" bits alongside
-    if (mask & POLLIN) mask |= POLLRDNORM;
-    if (mask & POLLOUT) mask |= POLLWRNORM;
-    return { mask, queues: [file.end === "read" ? file.pipe.rdWait : file.pipe.wrWait] };
-  }
-  const custom = (file as { pollMask?: () => number }).pollMask;
-  return { mask: custom ? custom.call(file) : DEFAULT_POLLMASK, queues: [] };
+export function vfsPoll(file: File): PollResult {
+  return file.poll ? file.poll() : { mask: DEFAULT_POLLMASK, queues: [] };
 }
 
 /** A timeout in nanoseconds; undefined = wait forever. */
-type Timeout = bigint | undefined;
+export type Timeout = bigint | undefined;
 
 /**
  * What to do when nothing is ready: returns normally when the timeout has expired (the caller
  * then reports 0), throws WouldBlock to sleep, or Errno(EINTR) for a signal with a handler.
  */
-function waitOrTimeout(ctx: SyscallContext, timeout: Timeout, queues: WaitQueue[], why: string): void {
+export function waitOrTimeout(ctx: SyscallContext, timeout: Timeout, queues: WaitQueue[], why: string): void {
   if (timeout === 0n) return;
   const task = ctx.task;
   const k = task.kernel;
@@ -109,7 +102,7 @@ function writeZeroTime(ctx: SyscallContext, addr: bigint, bytes: number): void {
  * set_user_sigmask: ppoll and pselect6 run with the caller's temporary mask; the old one is
  * put back on return, or after the handler's frame saved it when a signal interrupted the call.
  */
-function withSigmask(ctx: SyscallContext, maskAddr: bigint, size: bigint, body: () => number): number {
+export function withSigmask(ctx: SyscallContext, maskAddr: bigint, size: bigint, body: () => number): number {
   if (!maskAddr) return body();
   if (size !== 8n) return -E.EINVAL;
   const t = ctx.task;

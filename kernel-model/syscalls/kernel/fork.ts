@@ -1,12 +1,14 @@
-// kernel/fork.c: fork, vfork and clone with fork-like flags. The child runs on the parent's
-// kernel (one CPU, one physical memory) with a copy of the parent's address space (dup_mmap),
-// its own kernel stack, its files and signal handlers, and leaves the kernel with the parent's
-// registers and 0 in rax/eax (ret_from_fork). Threads (CLONE_VM without CLONE_VFORK) are not
-// modelled yet: they get -ENOSYS and a message.
+// kernel/fork.c: fork, vfork and clone. The child runs on the parent's kernel (one CPU, one
+// physical memory) with its own kernel stack, and leaves the kernel with the parent's registers
+// and 0 in rax/eax (ret_from_fork). What it shares with the parent, clone's flags say: the address
+// space (CLONE_VM: the same mm, else a copy, dup_mmap), the fd table (CLONE_FILES), cwd and root
+// (CLONE_FS), the signal handlers (CLONE_SIGHAND), and with CLONE_THREAD the thread group: the
+// same tgid (getpid), the group's limits and parent, and no exit signal of its own.
 
 import { unsupported } from "../support.js";
 import { E } from "../../errno.js";
 import { copyProcessLimits } from "../../limits.js";
+import { groupLeader } from "../../sched/exit.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -16,25 +18,24 @@ export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGH
   CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 const SIGCHLD = 17;
 
-let warnedThreads = false;
-
 export interface CloneArgs { flags: number; stack: bigint; parentTid: bigint; childTid: bigint; tls: bigint }
 
 /** kernel_clone */
 export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   const parent = ctx.task;
   const k = parent.kernel;
-  if ((a.flags & CLONE_VM && !(a.flags & CLONE_VFORK)) || a.flags & CLONE_THREAD) {
-    if (!warnedThreads) {
-      warnedThreads = true;
-      k.warn("sysgate: clone(CLONE_VM|CLONE_THREAD): threads are not supported: returning -ENOSYS");
-    }
-    return -E.ENOSYS;
-  }
+  // copy_process: the sharing flags must nest (a thread shares handlers, shared handlers need a shared mm)
+  if (a.flags & CLONE_THREAD && !(a.flags & CLONE_SIGHAND)) return -E.EINVAL;
+  if (a.flags & CLONE_SIGHAND && !(a.flags & CLONE_VM)) return -E.EINVAL;
+  const thread = (a.flags & CLONE_THREAD) !== 0;
   copyProcessLimits(k, parent); // RLIMIT_NPROC and max_threads, before anything is made
   const machine = parent.machine;
-  const mm = machine.newMm();
-  parent.mm.dupInto(mm);
+  let mm = parent.mm;
+  if (a.flags & CLONE_VM) mm.users++;
+  else {
+    mm = machine.newMm();
+    parent.mm.dupInto(mm);
+  }
   const child = new Task(k, parent.abi, mm,
     a.flags & CLONE_FILES ? parent.files : parent.files.copy(),
     a.flags & CLONE_FS ? parent.fs : parent.fs.copy(),
@@ -44,14 +45,24 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   child.blocked = parent.blocked;
   child.umask = parent.umask;
   child.exe = parent.exe;
-  child.altStack = { ...parent.altStack };
-  for (const [s, act] of parent.sigactions) child.sigactions.set(s, { ...act });
-  for (const [r, lim] of parent.rlimits) child.rlimits.set(r, [lim[0], lim[1]]);
+  // a new thread of a shared mm starts without the alternate signal stack (its stack is another's)
+  if (!(a.flags & CLONE_VM) || a.flags & CLONE_VFORK) child.altStack = { ...parent.altStack };
+  if (a.flags & CLONE_SIGHAND) child.sigactions = parent.sigactions;
+  else for (const [s, act] of parent.sigactions) child.sigactions.set(s, { ...act });
+  if (thread) child.rlimits = parent.rlimits;
+  else for (const [r, lim] of parent.rlimits) child.rlimits.set(r, [lim[0], lim[1]]);
   for (const [i, d] of parent.tls) child.tls.set(i, Buffer.from(d));
-  const realParent = a.flags & CLONE_PARENT && parent.parent ? parent.parent : parent;
-  child.parent = realParent;
-  realParent.children.add(child);
-  child.exitSignal = a.flags & 0xff;
+  if (thread) {
+    // the thread group: one tgid; the group's parent is the leader's, and only the group's end tells it
+    child.tgid = parent.tgid;
+    child.ppid = parent.ppid;
+    child.exitSignal = 0;
+  } else {
+    const realParent = a.flags & CLONE_PARENT && parent.parent ? parent.parent : groupLeader(parent);
+    child.parent = realParent;
+    realParent.children.add(child);
+    child.exitSignal = a.flags & 0xff;
+  }
 
   const regs = ctx.regs.toObject();
   regs.ax = 0n;
@@ -73,7 +84,8 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   if (a.flags & CLONE_PARENT_SETTID) ctx.mem.write(a.parentTid, tid);
   if (a.flags & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tid);
   if (a.flags & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
-  machine.startTask(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.vdso?.cloneFor(mm));
+  const vdso = a.flags & CLONE_VM ? parent.vdso : parent.vdso?.cloneFor(mm);
+  machine.startTask(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, vdso);
   k.sched.add(child);
   if (k.hooks.has("process")) k.hooks.emit("process", { point: "process", pid: parent.pid, action: "fork", child: child.pid });
   if (a.flags & CLONE_VFORK) {

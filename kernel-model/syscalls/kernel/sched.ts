@@ -1,11 +1,17 @@
 // kernel/sched/: the scheduling calls a single-CPU guest can answer.
 
 import { E } from "../../errno.js";
+import { Scheduler } from "../../sched/scheduler.js";
 import type { SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 
 export const schedFamily: SyscallFamily = {
-  sys_sched_yield: () => 0,
+  /** yield_task_fair: the caller's slice ends now, so the way out of the kernel schedules another task. */
+  sys_sched_yield: (ctx) => {
+    const sched = ctx.task.kernel.sched;
+    sched.sliceStart = ctx.task.kernel.monotonicNs() - Scheduler.SLICE_NS;
+    return 0;
+  },
   sys_sched_getaffinity: (ctx, a) => {
     const pid = int(a[0]);
     if (pid !== 0 && pid !== ctx.task.pid) return -E.ESRCH;

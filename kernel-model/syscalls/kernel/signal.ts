@@ -3,7 +3,10 @@
 // Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
-import { SI_TKILL, SI_USER, _NSIG, restoreFrame, sendSignal } from "../../sched/signal.js";
+import {
+  SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
+  restoreFrame, sendSignal,
+} from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
@@ -11,6 +14,9 @@ import { int } from "../types.js";
 const SIGKILL = 9, SIGSTOP = 19;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
+const SA_EXPOSE_TAGBITS = 0x800n;
+const UAPI_SA_FLAGS = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
+  SA_EXPOSE_TAGBITS | SA_RESTORER;
 
 /**
  * struct sigaction as the kernel reads it: x86-64 {handler, flags(8), restorer, mask(8)};
@@ -46,7 +52,9 @@ export const signalFamily: SyscallFamily = {
     if (act && (sig === SIGKILL || sig === SIGSTOP)) return -E.EINVAL;
     const old = ctx.task.sigactions.get(sig) ?? { handler: 0n, flags: 0n, restorer: 0n, mask: 0n };
     if (a[2] !== 0n) writeSigaction(ctx, a[2], old);
-    if (act) ctx.task.sigactions.set(sig, { ...act, mask: act.mask & ~UNBLOCKABLE });
+    // do_sigaction keeps only the flags it knows (UAPI_SA_FLAGS): a program probes for a flag by
+    // setting it and reading the action back (SA_UNSUPPORTED)
+    if (act) ctx.task.sigactions.set(sig, { ...act, flags: act.flags & UAPI_SA_FLAGS, mask: act.mask & ~UNBLOCKABLE });
     return 0;
   },
   sys_rt_sigprocmask: (ctx, a) => {
@@ -117,8 +125,15 @@ export const signalFamily: SyscallFamily = {
     throw new WouldBlock([t.signalWait], "pause");
   },
   sys_kill: (ctx, a) => doKill(ctx, int(a[0]), int(a[1])),
-  sys_tkill: (ctx, a) => sendTo(ctx, int(a[0]), int(a[1]), SI_TKILL),
-  sys_tgkill: (ctx, a) => (int(a[0]) <= 0 ? -E.EINVAL : sendTo(ctx, int(a[1]), int(a[2]), SI_TKILL)),
+  sys_tkill: (ctx, a) => (int(a[0]) <= 0 ? -E.EINVAL : sendTo(ctx, int(a[0]), int(a[1]), SI_TKILL)),
+  // do_tkill: the thread must belong to the thread group named (ESRCH otherwise)
+  sys_tgkill: (ctx, a) => {
+    const tgid = int(a[0]), tid = int(a[1]);
+    if (tgid <= 0 || tid <= 0) return -E.EINVAL;
+    const target = ctx.task.kernel.sched.tasks.get(tid);
+    if (target && target.tgid !== tgid) return -E.ESRCH;
+    return sendTo(ctx, tid, int(a[2]), SI_TKILL);
+  },
   sys_rt_sigreturn: (ctx) => sigreturn(ctx, true),
   sys_sigreturn: (ctx) => sigreturn(ctx, false),
 };

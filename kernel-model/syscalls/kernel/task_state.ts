@@ -1,12 +1,10 @@
 // Per-thread registrations glibc and musl make at start-up: set_tid_address (kernel/fork.c),
-// set_robust_list (kernel/futex/syscalls.c), rseq (kernel/rseq.c), and the futex calls a single
-// thread can make.
+// set_robust_list (kernel/futex/syscalls.c), rseq (kernel/rseq.c). futex itself is in futex.ts.
 
 import { E } from "../../errno.js";
 import type { SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_CMD_MASK = ~(128 | 256);
 const RSEQ_FLAG_UNREGISTER = 1;
 
 export const taskStateFamily: SyscallFamily = {
@@ -46,15 +44,5 @@ export const taskStateFamily: SyscallFamily = {
     ids.writeInt32LE(0, 4);
     ctx.mem.write(addr, ids);
     return 0;
-  },
-  sys_futex: (ctx, a) => {
-    const op = int(a[1]) & FUTEX_CMD_MASK;
-    if (op === FUTEX_WAKE) return 0; // nobody else is waiting in a single-threaded guest
-    if (op === FUTEX_WAIT) {
-      const cur = ctx.mem.read(a[0], 4).readUInt32LE(0);
-      // the value changed: EAGAIN as Linux; otherwise this thread would sleep forever
-      return cur !== uint(a[2]) ? -E.EAGAIN : -E.EDEADLK;
-    }
-    return -E.ENOSYS;
   },
 };

@@ -3,6 +3,7 @@
 // (or returns 0 with WNOHANG); with no matching child at all, ECHILD.
 
 import { E } from "../../errno.js";
+import { groupLeader } from "../../sched/exit.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -20,7 +21,7 @@ function matches(t: Task, sel: { type: number; id: number }): boolean {
 
 /** do_wait: the reaped child, or 0 (WNOHANG), or a negative errno. */
 function doWait(ctx: SyscallContext, sel: { type: number; id: number }, options: number, report: (z: Task) => void): number {
-  const task = ctx.task;
+  const task = groupLeader(ctx.task); // any thread waits for the group's children
   const candidates = [...task.children].filter((c) => matches(c, sel));
   if (!candidates.length) return -E.ECHILD;
   const zombie = candidates.find((c) => c.state === "zombie");

@@ -6,6 +6,7 @@ import {
   pageDown, pageUp,
 } from "../../mm/mm_struct.js";
 import { PAGE_SIZE } from "../../mm/phys.js";
+import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, ulong } from "../types.js";
 
@@ -75,7 +76,10 @@ export const mmapFamily: SyscallFamily = {
   },
   sys_munmap: (ctx, a) => {
     const addr = a[0], len = ulong(ctx, a[1]);
-    if (addr & (PAGE - 1n) || len === 0n) return -E.EINVAL;
+    // do_vmi_munmap: the range must lie below TASK_SIZE (a huge length would otherwise take the
+    // stack and the vDSO with it)
+    const taskSize = ctx.task.mm.layout.taskSize;
+    if (addr & (PAGE - 1n) || len === 0n || addr > taskSize || len > taskSize - addr) return -E.EINVAL;
     ctx.task.mm.unmapRegion(addr, len);
     return 0;
   },
@@ -131,11 +135,56 @@ export const mmapFamily: SyscallFamily = {
     mm.moveRegion(old, oldLen, to, newLen);
     return to;
   },
-  sys_madvise: () => 0,
+  sys_madvise: partial("only MADV_DONTNEED acts, on anonymous memory; the other advice is accepted and ignored",
+    (ctx, a) => doMadvise(ctx, a[0], ulong(ctx, a[1]), int(a[2]))),
   sys_msync: () => 0,
   sys_mlock: () => 0,
   sys_munlock: () => 0,
 };
+
+// include/uapi/asm-generic/mman-common.h: the advice values of Linux 6.1
+export const MADV_NORMAL = 0, MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_COLLAPSE = 25;
+
+/**
+ * madvise: every advice is a hint the model may ignore except MADV_DONTNEED, which drops the pages
+ * of private anonymous memory so that the next touch finds a zero page (what allocators and Go's
+ * scavenger rely on). Private file pages are kept: the model read them from the file at mmap time
+ * and cannot read them again, and the copy it keeps is what Linux would read back unless the
+ * program wrote to it; the vDSO's pages stay too. MADV_REMOVE needs a shared mapping, which the model has not.
+ */
+const ANONYMOUS_AREAS = new Set(["", "[heap]", "[stack]"]);
+
+function doMadvise(ctx: SyscallContext, start: bigint, len: bigint, advice: number): number {
+  const valid = (advice >= MADV_NORMAL && advice <= 4) || (advice >= MADV_FREE && advice <= MADV_COLLAPSE);
+  if (!valid || advice === MADV_REMOVE) return -E.EINVAL;
+  if (start & (PAGE - 1n)) return -E.EINVAL;
+  const end = pageUp(start + len);
+  if (end < start) return -E.EINVAL;
+  if (end === start) return 0;
+  const mm = ctx.task.mm;
+  // like Linux, the advice applies to the mapped parts and a hole in the range is ENOMEM
+  let hole = false;
+  let dropped = false;
+  for (let addr = start; addr < end; ) {
+    const v = mm.findVma(addr);
+    if (!v) {
+      hole = true;
+      const next = mm.vmas.find((x) => x.start > addr);
+      addr = next ? next.start : end;
+      continue;
+    }
+    const stop = v.end < end ? v.end : end;
+    if (advice === MADV_DONTNEED && ANONYMOUS_AREAS.has(v.name)) {
+      for (let p = addr; p < stop; p += PAGE) {
+        const pa = mm.pgd.unmap(p);
+        if (pa !== undefined) { mm.phys.freeFrame(pa); dropped = true; }
+      }
+    }
+    addr = stop;
+  }
+  if (dropped) mm.onTlbFlush(false);
+  return hole ? -E.ENOMEM : 0;
+}
 
 /** Keeps the heap one area, as the kernel's vma merging would. */
 function mergeHeap(ctx: SyscallContext): void {
