@@ -20,6 +20,8 @@ usage:
                                          each one's entry path, registers, code, pt_regs, memory
   sysgate trace [options] ELF [args...]  strace's view of the run: one line per syscall on stderr
   sysgate table --abi 64|32              print the syscall dispatch table
+  sysgate kernel-elf --abi 64|32 -o FILE the kernel entry text and its symbols as an ELF file,
+                                         for gdb's add-symbol-file (see "Debugging with gdb")
   sysgate help                           this text
   sysgate --version                      sysgate's version
 
@@ -46,6 +48,9 @@ run options:
   --cpu intel|amd      the CPU vendor (default intel): a 32-bit program's fast syscall under
                        the x86-64 kernel is SYSENTER on Intel, SYSCALL on AMD (the other: #UD)
   -q, --quiet          no warning for unimplemented syscalls
+  -g PORT              (run, trace) wait for gdb on 127.0.0.1:PORT before the first instruction
+                       (in gdb: target remote localhost:PORT; see "Debugging with gdb")
+  --gdb-unix PATH      (run, trace) the same on a unix socket file
   --stdin FILE         (step only) the guest's standard input; default: empty
   --                   end of options (the ELF comes next)
 
@@ -100,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./step.js")).stepCommand(rest);
     case "table":
       return tableCommand(rest);
+    case "kernel-elf":
+      return (await import("../gdb/kernel_elf.js")).kernelElfCommand(rest);
     case "trace":
       return (await import("./trace.js")).traceCommand(rest);
     case undefined:

@@ -2,6 +2,7 @@
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
+import type { ExitState } from "../../kernel-model/linux.js";
 import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
 import { guestEnvironment } from "./environment.js";
 import { checkRoot, resolveInRoot } from "./root_path.js";
@@ -17,10 +18,12 @@ export interface RunArgs {
   shown: string;
   args: string[];
   options: MachineOptions;
+  /** -g PORT / --gdb-unix PATH: wait for gdb there (emulator/gdb). */
+  gdb?: { port?: number; path?: string };
 }
 
 /** Options of run that take a value (trace and step pass them through with it). */
-export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "--phys-memory", "--seed", "--env", "--max-procs", "--kernel", "--cpu"]);
+export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "--phys-memory", "--seed", "--env", "--max-procs", "--kernel", "--cpu", "-g", "--gdb-unix"]);
 
 /** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
 const MIN_MEMORY = 16 << 20;
@@ -31,6 +34,7 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   const options: MachineOptions = { deterministic: false };
   const env = { jailed: false, clear: false, set: [] as string[] };
   let rootArg: string | undefined;
+  let gdb: RunArgs["gdb"];
   let i = 0;
   const value = (name: string) => {
     if (i + 1 >= argv.length) throw new UsageError(`${command}: ${name} needs a value`);
@@ -85,6 +89,13 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
         break;
       }
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
+      case "-g": {
+        const v = value(a);
+        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`${command}: -g takes a TCP port (0-65535), not '${v}'`);
+        gdb = { port: Number(v) };
+        break;
+      }
+      case "--gdb-unix": gdb = { path: value(a) }; break;
       default: throw new UsageError(`${command}: unknown option '${a}' (try 'sysgate help')`);
     }
   }
@@ -92,7 +103,7 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   const shown = argv[i];
   const path = rootArg !== undefined ? resolveInRoot(rootArg, shown) : shown;
   options.env = guestEnvironment(env);
-  return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)] } };
+  return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)] }, gdb };
 }
 
 /** `--bind HOST[:GUEST][:ro|:rw]`: HOST granted at GUEST (default: the same path), read-write unless :ro. */
@@ -109,10 +120,15 @@ function parseBind(text: string, command: string): Bind {
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { path, options } = parseRunArgs(argv);
+  const { path, options, gdb } = parseRunArgs(argv);
   const machine = await Machine.create(path, options);
   try {
-    const st = machine.runToEnd();
+    let st: ExitState;
+    if (gdb) {
+      const end = await (await import("../gdb/server.js")).serveGdb(machine, gdb, (l) => process.stderr.write(l + "\n"));
+      if (end.note) process.stderr.write(`sysgate: ${end.note}\n`);
+      st = end.state;
+    } else st = machine.runToEnd();
     if (st.signal !== undefined) {
       const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
       process.stderr.write(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);

@@ -33,7 +33,8 @@ export async function stepCommand(argv: string[]): Promise<number> {
       if (RUN_OPTIONS_WITH_VALUE.has(argv[i]) && i + 1 < argv.length) rest.push(argv[++i]); // their values
     }
   }
-  const { path, shown, options } = parseRunArgs(rest, "step");
+  const { path, shown, options, gdb } = parseRunArgs(rest, "step");
+  if (gdb) throw new UsageError("step: -g/--gdb-unix is for run and trace (the step UI and gdb would both drive the program)");
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError("step needs a terminal (stdin and stdout)");
   // Capstone compiles its WebAssembly on background threads: start it before the boot, not after
   const disasm = Disassembler.create();

@@ -57,7 +57,7 @@ export function parseTraceArgs(argv: string[]): TraceArgs {
 
 export async function traceCommand(argv: string[]): Promise<number> {
   const t = parseTraceArgs(argv);
-  const { path, shown, options } = parseRunArgs(t.runArgv, "trace");
+  const { path, shown, options, gdb } = parseRunArgs(t.runArgv, "trace");
   // -o first: a file that cannot be written is the user's typo, found before the program starts
   let fd = 2;
   if (t.output !== undefined) {
@@ -107,7 +107,13 @@ export async function traceCommand(argv: string[]): Promise<number> {
     tracer.execve(task.pid, task.abi, shown, argvShown, envp, envCount);
     // as strace says of a 32-bit tracee under a 64-bit kernel (IA32 emulation); a native i386 kernel has no other mode
     if (!t.json && !t.summary && task.abi === "i386" && machine.cpu.bits === 64) write(`[ Process PID=${task.pid} runs in 32 bit mode. ]\n`);
-    const st = machine.runToEnd();
+    // -g: the trace goes on while gdb drives the run (emulator/gdb)
+    let st;
+    if (gdb) {
+      const end = await (await import("../gdb/server.js")).serveGdb(machine, gdb, (l) => process.stderr.write(l + "\n"));
+      if (end.note) process.stderr.write(`sysgate: ${end.note}\n`);
+      st = end.state;
+    } else st = machine.runToEnd();
     if (t.summary) write(tracer.summary());
     return st.signal !== undefined ? 128 + st.signal : st.code ?? 0;
   } finally {

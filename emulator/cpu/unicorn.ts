@@ -19,7 +19,7 @@ interface Api {
   uc_mem_map_ptr: Fn;
   uc_emu_start: Fn; uc_emu_stop: Fn;
   uc_hook_add: Fn;
-  uc_ctl0: Fn; uc_ctl_int: Fn;
+  uc_ctl0: Fn; uc_ctl_int: Fn; uc_ctl_range: Fn;
   uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
   trampolines: { code: unknown; intr: unknown; insn: unknown };
 }
@@ -106,6 +106,7 @@ function bind(): Api {
       uc_hook_add: lib.func("int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, uintptr_t user, uint64_t begin, uint64_t end, ...)"),
       uc_ctl0: lib.func("uc_ctl", "int", ["void *", "int"]),
       uc_ctl_int: lib.func("uc_ctl", "int", ["void *", "int", "int"]),
+      uc_ctl_range: lib.func("uc_ctl", "int", ["void *", "int", "uint64_t", "uint64_t"]),
       uc_context_alloc: lib.func("int uc_context_alloc(void *uc, _Out_ void **ctx)"),
       uc_context_save: lib.func("int uc_context_save(void *uc, void *ctx)"),
       uc_context_restore: lib.func("int uc_context_restore(void *uc, void *ctx)"),
@@ -214,6 +215,10 @@ export class Unicorn {
   stop(): void {
     this.a.uc_emu_stop(this.uc);
   }
+  /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as Unicorn's watchdog does. */
+  get address(): bigint {
+    return BigInt(koffi.address(this.uc));
+  }
   strerror(code: number): string {
     return this.a.uc_strerror(code) as string;
   }
@@ -249,6 +254,14 @@ export class Unicorn {
   /** Drops every translated block: needed after code bytes change under the engine. */
   flushTb(): void {
     this.check(this.a.uc_ctl0(this.uc, ctlWrite(UC.UC_CTL_TB_FLUSH, 0)), "uc_ctl(TB_FLUSH)");
+  }
+  /**
+   * Drops the translated blocks that hold code in [begin, end) of the current address space
+   * (UC_CTL_TB_REMOVE_CACHE): a new code hook there applies at once, without TB_FLUSH's cost
+   * (0.4-4 s with a 1 GiB guest RAM, measured).
+   */
+  removeCache(begin: bigint, end: bigint): void {
+    this.check(this.a.uc_ctl_range(this.uc, ctlWrite(UC.UC_CTL_TB_REMOVE_CACHE, 2), begin, end), "uc_ctl(TB_REMOVE_CACHE)");
   }
   /** Drops the software TLB (and TBs): needed after a page-table entry is changed or removed. */
   flushTlb(): void {
