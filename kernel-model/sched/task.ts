@@ -12,7 +12,11 @@ import { WaitQueue } from "./wait.js";
 export type TaskState = "runnable" | "blocked" | "zombie" | "dead";
 
 /** What a signal carries (the kernel_siginfo fields the model fills). */
-export interface SigInfo { signo: number; code: number; pid: number; uid: number; addr?: bigint; status?: number }
+export interface SigInfo {
+  signo: number; code: number; pid: number; uid: number; addr?: bigint; status?: number;
+  /** A POSIX timer's signal (SI_TIMER): si_tid, si_overrun, si_value. */
+  timer?: { id: number; overrun: number; value: bigint };
+}
 
 export interface Cred {
   uid: number; gid: number; euid: number; egid: number;

@@ -8,6 +8,7 @@ import { credFamily } from "./kernel/cred.js";
 import { execFamily } from "./kernel/exec.js";
 import { exitFamily } from "./kernel/exit.js";
 import { forkFamily } from "./kernel/fork.js";
+import { itimerFamily } from "./kernel/itimer.js";
 import { waitFamily } from "./kernel/wait.js";
 import { pipeSyscalls } from "./fs/pipe.js";
 import { randomFamily } from "./kernel/random.js";
@@ -25,7 +26,7 @@ import type { SyscallFamily } from "./types.js";
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
-  resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
+  itimer: itimerFamily, resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
 };
 
 function merge(): SyscallFamily {
