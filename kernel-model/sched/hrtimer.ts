@@ -6,8 +6,21 @@
 
 import type { Task } from "./task.js";
 
-/** HRTIMER_NORESTART / HRTIMER_RESTART: a function returns the next expiry to stay armed. */
-export type HrtimerFn = (now: bigint) => bigint | undefined;
+/**
+ * Runs when the timer expires (`expired` is when it was due, `now` when it ran). HRTIMER_RESTART /
+ * HRTIMER_NORESTART: it returns its next expiry to stay armed, or undefined.
+ */
+export type HrtimerFn = (now: bigint, expired: bigint) => bigint | undefined;
+
+/**
+ * hrtimer_forward: a periodic timer's next expiry after `now`, kept in phase with the first one,
+ * and how many periods it was late beyond the one that fired (the overruns).
+ */
+export function hrtimerForward(expired: bigint, now: bigint, interval: bigint): { next: bigint; overruns: number } {
+  if (now < expired + interval) return { next: expired + interval, overruns: 0 };
+  const late = (now - expired) / interval;
+  return { next: expired + (late + 1n) * interval, overruns: Number(late) };
+}
 
 export class Hrtimer {
   /** The armed expiry (CLOCK_MONOTONIC ns), undefined while inactive. */
@@ -51,8 +64,9 @@ export class HrtimerBase {
         if (t.expires! <= now && (!due || t.expires! < due.expires!)) due = t;
       }
       if (!due) return;
+      const expired = due.expires!;
       this.cancel(due);
-      const next = due.fn(now);
+      const next = due.fn(now, expired);
       if (next !== undefined) this.start(due, next > now ? next : now + 1n);
     }
   }

@@ -53,6 +53,7 @@ export function sendSignal(task: Task, sig: number, info: SigInfo, wake: (t: Tas
   if (ignored(task, sig) && sig !== SIGKILL) return;
   task.pending |= sigmask(sig);
   if (!task.pendingInfo.has(sig)) task.pendingInfo.set(sig, info);
+  task.signalfdWqh.wake(); // signalfd_notify
   if (task.state === "blocked" && (sig === SIGKILL || !(task.blocked & sigmask(sig)))) wake(task);
 }
 

@@ -78,6 +78,8 @@ export class Task {
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */
   readonly signalWait = new WaitQueue();
+  /** sighand->signalfd_wqh: readers and pollers of a signalfd, woken by every signal sent (even a blocked one). */
+  readonly signalfdWqh = new WaitQueue();
   /** x87/SSE state saved at each signal delivery, restored by (rt_)sigreturn. */
   readonly savedXstate: Buffer[] = [];
 

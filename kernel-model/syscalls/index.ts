@@ -8,7 +8,10 @@ import { credFamily } from "./kernel/cred.js";
 import { execFamily } from "./kernel/exec.js";
 import { exitFamily } from "./kernel/exit.js";
 import { forkFamily } from "./kernel/fork.js";
-import { itimerFamily } from "./kernel/itimer.js";
+import { itimerCompat, itimerFamily } from "./kernel/itimer.js";
+import { posixTimersCompat, posixTimersFamily } from "./kernel/posix_timers.js";
+import { signalfdCompat, signalfdSyscalls } from "./fs/signalfd.js";
+import { timerfdSyscalls } from "./fs/timerfd.js";
 import { waitFamily } from "./kernel/wait.js";
 import { pipeSyscalls } from "./fs/pipe.js";
 import { randomFamily } from "./kernel/random.js";
@@ -26,7 +29,8 @@ import type { SyscallFamily } from "./types.js";
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
-  itimer: itimerFamily, resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
+  itimer: { ...itimerFamily, ...itimerCompat }, posixTimers: { ...posixTimersFamily, ...posixTimersCompat }, timerfd: timerfdSyscalls, signalfd: { ...signalfdSyscalls, ...signalfdCompat },
+  resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
 };
 
 function merge(): SyscallFamily {

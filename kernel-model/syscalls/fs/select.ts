@@ -11,6 +11,7 @@ import { E, Errno } from "../../errno.js";
 import type { File } from "../../fs/file.js";
 import { PipeFile } from "../../fs/pipe.js";
 import { SIG_DFL, SIG_IGN, nextSignal } from "../../sched/signal.js";
+import type { Task } from "../../sched/task.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
@@ -28,7 +29,7 @@ const POLLEX_SET = POLLPRI;
 const NR_OPEN = 1 << 20;
 
 /** vfs_poll: the file's readiness, and the queues a sleeper on it waits on. */
-export function vfsPoll(file: File): { mask: number; queues: WaitQueue[] } {
+export function vfsPoll(file: File, task?: Task): { mask: number; queues: WaitQueue[] } {
   if (file instanceof PipeFile) {
     let mask = file.pollMask();
     // pipe_poll reports the "normal data" bits alongside
@@ -36,8 +37,9 @@ export function vfsPoll(file: File): { mask: number; queues: WaitQueue[] } {
     if (mask & POLLOUT) mask |= POLLWRNORM;
     return { mask, queues: [file.end === "read" ? file.pipe.rdWait : file.pipe.wrWait] };
   }
-  const custom = (file as { pollMask?: () => number }).pollMask;
-  return { mask: custom ? custom.call(file) : DEFAULT_POLLMASK, queues: [] };
+  // other files that can say "not ready" (timerfd, signalfd: the latter asks about the poller)
+  const f = file as { pollMask?: (task?: Task) => number; pollQueues?: (task?: Task) => WaitQueue[] };
+  return { mask: f.pollMask ? f.pollMask(task) : DEFAULT_POLLMASK, queues: f.pollQueues?.(task) ?? [] };
 }
 
 /** A timeout in nanoseconds; undefined = wait forever. */
@@ -87,7 +89,7 @@ function doPoll(ctx: SyscallContext, ufds: bigint, nfds: number, timeout: Timeou
       const file = ctx.task.files.get(fd);
       if (!file) revents = POLLNVAL;
       else {
-        const p = vfsPoll(file);
+        const p = vfsPoll(file, ctx.task);
         // POLLERR and POLLHUP are reported whether asked for or not
         revents = p.mask & (events | POLLERR | POLLHUP);
         queues.push(...p.queues);
@@ -166,7 +168,7 @@ function coreSysSelect(ctx: SyscallContext, n: number, inp: bigint, outp: bigint
     if (!asked.some(Boolean)) continue;
     const file = ctx.task.files.get(fd);
     if (!file) return -E.EBADF;
-    const p = vfsPoll(file);
+    const p = vfsPoll(file, ctx.task);
     queues.push(...p.queues);
     for (let i = 0; i < 3; i++) {
       if (asked[i] && p.mask & want[i]) {

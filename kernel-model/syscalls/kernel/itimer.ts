@@ -5,7 +5,7 @@
 // (sched/hrtimer.ts); a fork's child starts with none, an execve keeps them.
 
 import { E, Errno } from "../../errno.js";
-import { Hrtimer } from "../../sched/hrtimer.js";
+import { Hrtimer, hrtimerForward } from "../../sched/hrtimer.js";
 import { SIGALRM, SI_KERNEL, sendSignal } from "../../sched/signal.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -29,9 +29,9 @@ function itimersOf(task: Task): Itimer[] {
       const it: Itimer = {
         interval: 0n,
         // it_real_fn / the CPU-timer expiry: the signal goes to the process, then the interval re-arms
-        timer: new Hrtimer((now) => {
+        timer: new Hrtimer((now, expired) => {
           sendSignal(leader, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (t) => leader.kernel.sched.wake(t));
-          return it.interval ? now + it.interval : undefined;
+          return it.interval ? hrtimerForward(expired, now, it.interval).next : undefined;
         }, leader),
       };
       return it;
@@ -114,4 +114,10 @@ export const itimerFamily: SyscallFamily = {
     if ((!secs && usec) || usec >= 500_000n) secs++;
     return secs;
   },
+};
+
+/** The compat column's names (the layouts follow the task's ABI already). */
+export const itimerCompat: SyscallFamily = {
+  compat_sys_getitimer: itimerFamily.sys_getitimer,
+  compat_sys_setitimer: itimerFamily.sys_setitimer,
 };
