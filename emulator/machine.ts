@@ -30,6 +30,7 @@ import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, type ElfImage } from "./loader/elf.js";
+import type { HostSignals } from "./host_signals.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -88,6 +89,8 @@ export class Machine implements ProcessFactory {
   private tmp: string | undefined;
   private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
   private finished: ExitState | undefined;
+  /** Set by runWithHost (host_signals.ts): the loop hands back control for the host's signals and waits. */
+  host: HostSignals | undefined;
 
   private constructor(kstate: KernelState, private readonly opts: MachineOptions, private readonly memoryLimit: number, task?: Task) {
     this.kstate = kstate;
@@ -366,8 +369,16 @@ export class Machine implements ProcessFactory {
       if (!t || t.state !== "runnable") t = this.current = sched.pickNext();
       const deadline = sched.nextDeadline();
       if (!t && deadline !== undefined) {
+        if (this.host && !this.kstate.deterministic) {
+          this.host.sleep(deadline - this.kstate.monotonicNs()); // waited for where a host signal can end it
+          return { paused: true };
+        }
         this.idleUntil(deadline); // everyone sleeps, some until a deadline: the clock gets there
         continue;
+      }
+      if (!t && this.host?.canWake(sched)) {
+        this.host.sleep(undefined); // only the outside world can wake someone now: wait for it
+        return { paused: true };
       }
       if (!t) {
         // every process sleeps and nothing can wake them: say so and end the run
@@ -383,7 +394,12 @@ export class Machine implements ProcessFactory {
       const pc = this.pcs.get(m) ?? m.entryPoint;
       // Preemption at syscall exits needs no limit here; the timeout only stops a process that
       // makes no syscalls while others wait or a timer is due.
-      const timed = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined);
+      // With the host attached, a process alone on the CPU is stopped now and then too, so that
+      // Node sees the host's signals (host_signals.ts); a deterministic run is stopped only when it
+      // is alone, where the stop cannot change the interleaving.
+      const timed = !count && (this.kstate.deterministic
+        ? this.host !== undefined && sched.runnableCount === 0
+        : sched.runnableCount > 0 || deadline !== undefined || this.host !== undefined);
       const rc = cpu.run(pc, count, timed ? TIME_SLICE_US : 0);
       if (m.done) {
         // exited, killed or exec'ed onto a new machine
@@ -412,6 +428,7 @@ export class Machine implements ProcessFactory {
         return { paused: true };
       }
       if (count) return { paused: true }; // a step always ends after its instructions
+      if (this.host?.due()) return { paused: true };
     }
   }
 

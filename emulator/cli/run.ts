@@ -2,6 +2,8 @@
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
+import { SIGINT, SIGPIPE } from "../../kernel-model/sched/signal.js";
+import { runWithHost } from "../host_signals.js";
 import { Machine, type MachineOptions } from "../machine.js";
 import { UsageError, parseSize } from "./usage.js";
 
@@ -45,7 +47,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { path, options } = parseRunArgs(argv);
   const machine = await Machine.create(path, options);
   try {
-    const st = machine.runToEnd();
+    const st = await runWithHost(machine);
+    // bash says nothing when a job dies of SIGINT (the user pressed Ctrl-C) or SIGPIPE
+    if (st.signal !== undefined && (st.signal === SIGINT || st.signal === SIGPIPE) && !st.detail) return 128 + st.signal;
     if (st.signal !== undefined) {
       const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
       process.stderr.write(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);

@@ -5,6 +5,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parseTraceExpr, TraceExprError } from "../../kernel-model/trace/filter.js";
 import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
+import { runWithHost } from "../host_signals.js";
 import { Machine } from "../machine.js";
 import { parseRunArgs } from "./run.js";
 import { UsageError } from "./usage.js";
@@ -90,7 +91,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     const envCount = options.env?.length ?? Object.keys(process.env).length;
     const envp = task.mm.startStack + w * BigInt(argvShown.length + 2);
     tracer.execve(task.pid, machine.kernel.abi, path, argvShown, envp, envCount);
-    const st = machine.runToEnd();
+    const st = await runWithHost(machine);
     if (t.summary) write(tracer.summary());
     return st.signal !== undefined ? 128 + st.signal : st.code ?? 0;
   } finally {
