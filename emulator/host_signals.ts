@@ -114,8 +114,13 @@ export interface HostDriven {
   run(): ExitState | { paused: true };
 }
 
-/** Runs to the end with the host's signals forwarded to the guest (the command line's run). */
-export async function runWithHost(machine: HostDriven): Promise<ExitState> {
+/**
+ * Runs to the end with the host's signals forwarded to the guest (the command line's run). A
+ * deterministic run takes nothing from the outside (its result would depend on when a signal
+ * came): it runs as the library's runToEnd, and Ctrl-C ends sysgate itself.
+ */
+export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState }): Promise<ExitState> {
+  if (machine.kstate.deterministic) return machine.runToEnd();
   const host = new HostSignals();
   host.install();
   machine.host = host;

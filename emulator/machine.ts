@@ -369,7 +369,7 @@ export class Machine implements ProcessFactory {
       if (!t || t.state !== "runnable") t = this.current = sched.pickNext();
       const deadline = sched.nextDeadline();
       if (!t && deadline !== undefined) {
-        if (this.host && !this.kstate.deterministic) {
+        if (this.host) {
           this.host.sleep(deadline - this.kstate.monotonicNs()); // waited for where a host signal can end it
           return { paused: true };
         }
@@ -395,12 +395,14 @@ export class Machine implements ProcessFactory {
       // Preemption at syscall exits needs no limit here; the timeout only stops a process that
       // makes no syscalls while others wait or a timer is due.
       // With the host attached, a process alone on the CPU is stopped now and then too, so that
-      // Node sees the host's signals (host_signals.ts); a deterministic run is stopped only when it
-      // is alone, where the stop cannot change the interleaving.
-      const timed = !count && (this.kstate.deterministic
-        ? this.host !== undefined && sched.runnableCount === 0
-        : sched.runnableCount > 0 || deadline !== undefined || this.host !== undefined);
-      const rc = cpu.run(pc, count, timed ? TIME_SLICE_US : 0);
+      // Node sees the host's signals (host_signals.ts).
+      const timed = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined || this.host !== undefined);
+      // A machine's first run goes through its boot path, whose trap (boot_user_switch) the
+      // watchdog of a timed run could make Unicorn pass over (a pending stop request skips code
+      // hooks, ENGINE.md): that run is not timed and stops right after the trap instead.
+      const boot = !this.pcs.has(m);
+      m.stopAfterBoot = boot && timed;
+      const rc = cpu.run(pc, count, timed && !boot ? TIME_SLICE_US : 0);
       if (m.done) {
         // exited, killed or exec'ed onto a new machine
         if (t.machine === m) this.current = undefined;

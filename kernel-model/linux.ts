@@ -71,6 +71,8 @@ export abstract class LinuxKernel {
   private readonly trapsInstalled = new Set<HookPoint>();
   /** The detail of the last fatal fault, for the shell-like message. */
   lastFault: string | undefined;
+  /** Set by the run loop: stop once the boot trap has run (the runs after it are timed). */
+  stopAfterBoot = false;
 
   abstract readonly text: KernelText;
   /** The first page of the physically contiguous kernel data block (GDT first). */
@@ -99,7 +101,10 @@ export abstract class LinuxKernel {
   protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
     this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), idt, tss);
     for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.symbols.add(name, addr);
-    this.trap("boot_user_switch", () => this.switchToUser());
+    this.trap("boot_user_switch", () => {
+      this.switchToUser();
+      if (this.stopAfterBoot) this.stop();
+    });
     for (const t of IDT_TRAPS) this.trap(t.handler, () => this.do_trap(t));
     this.cpu.onInterrupt((v) => this.onInterrupt(v));
     this.kernel.machines.add(this);
