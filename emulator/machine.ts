@@ -30,6 +30,7 @@ import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, type ElfImage } from "./loader/elf.js";
+import { hostName, hostStdioWasClosed, hostUmask } from "./host_process.js";
 import type { HostSignals } from "./host_signals.js";
 
 export interface MachineOptions {
@@ -149,6 +150,7 @@ export class Machine implements ProcessFactory {
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
+      nodename: deterministic ? undefined : hostName(),
       warnUnimplemented: opts.warnUnimplemented ?? true,
     });
     const cred: Cred = deterministic
@@ -160,7 +162,8 @@ export class Machine implements ProcessFactory {
     const files = new FilesStruct();
     const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
     const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
-    files.installAt(0, stdin, false);
+    // a shell's `prog <&-`: fd 0 stays closed, so a read fails with EBADF as it would natively
+    if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
     files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
     files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
 
@@ -170,6 +173,7 @@ export class Machine implements ProcessFactory {
     const task = new Task(kstate, abi, linux.newMm(), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
+    if (!deterministic) task.umask = hostUmask(); // inherited, as by any child of the user's shell
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
     m.loadInto(linux, task, image, argv, env, Buffer.from(shownAs), guestExe);

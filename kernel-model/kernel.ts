@@ -53,6 +53,8 @@ export interface KernelConfig {
   /** The first task's pid (the scheduler counts up from it). */
   firstPid: number;
   warnUnimplemented: boolean;
+  /** The host name uname reports (default "sysgate": what deterministic runs use). */
+  nodename?: string;
 }
 
 /** Virtual time starts here in deterministic mode: 2023-11-14T22:13:20Z. */
@@ -91,7 +93,7 @@ export class KernelState implements Kernel {
       return t && t.state !== "dead" ? t.exe : undefined;
     };
     this.utsname = {
-      sysname: "Linux", nodename: "sysgate", release: "6.1.0-sysgate",
+      sysname: "Linux", nodename: config.nodename ?? "sysgate", release: "6.1.0-sysgate",
       version: "#1 SMP PREEMPT_DYNAMIC sysgate", machine: config.machine, domainname: "(none)",
     };
   }

@@ -14,7 +14,7 @@ import { PageTables } from "./pgtable.js";
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
-export const MAP_GROWSDOWN = 0x100, MAP_FIXED_NOREPLACE = 0x100000;
+export const MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000, MAP_FIXED_NOREPLACE = 0x100000;
 /** #PF error code bits (arch/x86/include/asm/trap_pf.h). */
 export const PF_PROT = 1, PF_WRITE = 2, PF_USER = 4, PF_INSTR = 16;
 
@@ -191,9 +191,12 @@ export class MmStruct implements UserMemory {
     for (const v of gone) {
       hadExec ||= (v.prot & PROT_EXEC) !== 0;
       if (v.accounted) this.committedPages -= Number((v.end - v.start) / PAGE);
-      for (let a = v.start; a < v.end; a += PAGE) {
+      for (let a = v.start; a < v.end; ) {
+        const hole = this.pgd.holeSpan(a); // a huge sparse area (MAP_NORESERVE) is walked by its tables
+        if (hole) { a = (a & ~(hole - 1n)) + hole; continue; }
         const pa = this.pgd.unmap(a);
         if (pa !== undefined) this.phys.freeFrame(pa);
+        a += PAGE;
       }
     }
     for (let i = this.vmas.length - 1; i >= 0; i--) if (gone.has(this.vmas[i])) this.vmas.splice(i, 1);

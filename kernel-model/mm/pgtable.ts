@@ -79,6 +79,21 @@ export class PageTables {
     return lo & ~0xfff;
   }
 
+  /**
+   * The size of the region around `va` that a missing table leaves unmapped (aligned to that
+   * size), or 0n when the walk reaches a page table: lets a walk over a sparse area skip holes.
+   */
+  holeSpan(va: bigint): bigint {
+    const m = this.phys.mem;
+    let table = this.root;
+    for (let level = this.levels - 1; level > 0; level--) {
+      const lo = m.readUInt32LE(table + this.index(va, level) * 8);
+      if (!(lo & _PAGE_PRESENT)) return 1n << BigInt(12 + 9 * level);
+      table = lo & ~0xfff;
+    }
+    return 0n;
+  }
+
   /** The frame and flags mapped at `va`, as the CPU's walk would find them. */
   lookup(va: bigint): { pa: number; write: boolean; user: boolean; exec: boolean } | undefined {
     const ea = this.pteAddr(va, false);

@@ -18,8 +18,9 @@ import { randomFamily } from "./kernel/random.js";
 import { personalityFamily } from "./kernel/personality.js";
 import { resourceFamily } from "./kernel/resource.js";
 import { schedPolicyFamily } from "./kernel/sched_policy.js";
-import { schedFamily } from "./kernel/sched.js";
+import { schedCompat, schedFamily } from "./kernel/sched.js";
 import { signalFamily } from "./kernel/signal.js";
+import { signalOldCompat, signalOldFamily } from "./kernel/signal_old.js";
 import { sysFamily } from "./kernel/sys.js";
 import { taskStateFamily } from "./kernel/task_state.js";
 import { timeFamily } from "./kernel/time.js";
@@ -28,9 +29,9 @@ import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
-  task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
+  task: taskStateFamily, random: randomFamily, sched: { ...schedFamily, ...schedCompat }, arch: archPrctlFamily, tls: tlsFamily,
   itimer: { ...itimerFamily, ...itimerCompat }, posixTimers: { ...posixTimersFamily, ...posixTimersCompat }, timerfd: timerfdSyscalls, signalfd: { ...signalfdSyscalls, ...signalfdCompat },
-  resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
+  signalOld: { ...signalOldFamily, ...signalOldCompat }, resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
 };
 
 function merge(): SyscallFamily {

@@ -57,4 +57,6 @@ export const taskStateFamily: SyscallFamily = {
     }
     return -E.ENOSYS;
   },
+  // i386's futex entry (the time32 one; futex_time64 is sys_futex): the same operations, a 32-bit timespec
+  sys_futex_time32: (ctx, a) => taskStateFamily.sys_futex(ctx, a),
 };
