@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 log() { echo "setup: $*" >&2; }
 
+# Every Debian package here is optional: sysgate runs without them, the tests that need one skip.
 want=(nasm gcc gcc-multilib binutils strace tmux)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -19,9 +20,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
       log "need root to install ${missing[*]} (no sudo): some tests will skip"
     else
-      log "installing ${missing[*]}"
-      $SUDO apt-get update -q >&2 || log "warning: apt-get update reported errors"
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}" >&2
+      # Another apt (unattended-upgrades on a fresh machine) may hold the dpkg lock: wait for it.
+      apt=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -q)
+      log "installing ${missing[*]} (waiting up to 10 minutes if another apt holds the lock)"
+      "${apt[@]}" update >&2 || log "warning: apt-get update reported errors"
+      if ! "${apt[@]}" install -y "${missing[@]}" >&2; then
+        # one by one, so that a package this release lacks does not keep out the others
+        for p in "${missing[@]}"; do
+          "${apt[@]}" install -y "$p" >&2 || log "warning: could not install $p: the tests that need it will skip"
+        done
+      fi
     fi
   fi
 fi

@@ -7,7 +7,7 @@
 //
 // Node runs a signal listener only when its event loop turns, and the run loop is synchronous,
 // so a run with the host attached goes in slices: the run loop hands control back every
-// SLICE_MS, and whenever it has nothing to run (every process sleeps, until a deadline or for
+// SLICE_MS (at a syscall exit, or by Unicorn's watchdog for a process that makes none), and whenever it has nothing to run (every process sleeps, until a deadline or for
 // ever) it says so and returns instead of waiting itself; runWithHost then waits here, where a
 // signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
 // if no host signal could wake any of them.
@@ -79,7 +79,7 @@ export class HostSignals {
         const fatal = !(t.blocked & sigmask(sig)) && (t.sigactions.get(sig)?.handler ?? SIG_DFL) === SIG_DFL
           && ["term", "core"].includes(defaultAction(sig));
         sendSignal(t, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (x) => sched.wake(x));
-        if (fatal && !t.machine.done) t.machine.exitTask(waitStatusKilled(sig, false));
+        if (fatal && (t.state === "runnable" || t.state === "blocked")) t.machine.exitTask(waitStatusKilled(sig, false), t);
       }
     }
   }
@@ -124,6 +124,8 @@ export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState 
   const host = new HostSignals();
   host.install();
   machine.host = host;
+  // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
+  machine.kstate.sched.hostDue = () => host.due();
   try {
     for (;;) {
       host.deliver(machine.kstate);
@@ -133,6 +135,7 @@ export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState 
     }
   } finally {
     machine.host = undefined;
+    machine.kstate.sched.hostDue = undefined;
     host.uninstall();
   }
 }

@@ -1,37 +1,42 @@
-// A machine: the run of one program and every process it starts. Each process has its own CPU
-// engine and RAM with a booted kernel model on it (fork copies, execve replaces); the process
-// table, the file system, the clocks and the hooks are shared. run() drives the processes until
-// the first one exits (or a hook pauses the run); step() runs single instructions.
+// A machine: the run of one program and every process it starts. A booted kernel per ABI (the
+// x86-64 one on a 64-bit CPU engine, the i386 one on a 32-bit engine), each made when a task
+// first needs it, with one physical memory; every task of that ABI runs on that kernel's CPU, in
+// its own address space. The process table, the file system, the clocks and the hooks are
+// machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
+// step() runs single instructions.
 
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
-import { E, Errno } from "../kernel-model/errno.js";
+import { Errno } from "../kernel-model/errno.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
+import { nprocLimitFor } from "../kernel-model/limits.js";
+import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
-import { KERNEL_RESERVE, PROT_READ, PROT_WRITE } from "../kernel-model/mm/mm_struct.js";
-import { PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
+import { PROT_READ, PROT_WRITE, type MmStruct } from "../kernel-model/mm/mm_struct.js";
+import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
+import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
-import { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
+import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
 import { UC } from "./cpu/unicorn.js";
+import { hostName, hostStdioWasClosed, hostUmask } from "./host_process.js";
+import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
 import { AT, createElfTables } from "./loader/create_elf_tables.js";
-import { ExecFormatError, checkElf, elfSymbols, parseElf, type ElfImage } from "./loader/elf.js";
-import { hostName, hostStdioWasClosed, hostUmask } from "./host_process.js";
-import type { HostSignals } from "./host_signals.js";
+import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -43,14 +48,22 @@ export interface MachineOptions {
   /** The working directory (host mode); default process.cwd(). */
   cwd?: string;
   /**
-   * Virtual clock, seeded randomness, fixed pid/uid (DESIGN.md section 4). On by default: a test
+   * Virtual clock, seeded randomness, fixed pid/uid (ARCHITECTURE.md, "Determinism"). On by default: a test
    * of a hook should give the same answer every time. The command line turns it off unless
    * --deterministic or --seed is given.
    */
   deterministic?: boolean;
   seed?: bigint;
-  /** Bound on each process's RAM in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
+  /** Bound on each process's committed memory in bytes (default 1 GiB): past it, allocations fail with ENOMEM. */
   memoryLimit?: number;
+  /**
+   * Physical memory of each kernel in bytes (default 2 GiB, at most 4 GiB), reserved from the host
+   * without committing it: pages cost host memory once the guest uses them. The machine-wide
+   * bound: when frames run out, the allocating process gets ENOMEM or the OOM killer's SIGKILL.
+   */
+  physMemory?: number;
+  /** Processes at once (default DEFAULT_MAX_PROCS): fork past it gets EAGAIN; RLIMIT_NPROC starts at half. */
+  maxProcs?: number;
   /** Print one line per unimplemented syscall name (default true). */
   warnUnimplemented?: boolean;
   /** Map the vDSO and announce it in the auxv (default true). Without it, i386 libcs fall back to int $0x80. */
@@ -67,25 +80,32 @@ export interface MachineOptions {
 export type RunResult = (ExitState & { paused?: false }) | { paused: true };
 
 export const DEFAULT_MEMORY_LIMIT = 1 << 30;
+export const DEFAULT_PHYS_MEMORY = 2 ** 31;
+export { MAX_PHYS_MEMORY };
 const STACK_SIZE = 8n << 20n;
 /**
  * The longest a process runs without a syscall while others wait, in host microseconds (a
  * watchdog thread of Unicorn's stops it). Deterministic runs have no such limit: preemption there
  * happens only at syscall exits, by the virtual clock, so the interleaving is the same every time
  * (an instruction-counted run would do too, but Unicorn flushes its translations for each one,
- * measured 4x slower on a shell script).
+ * measured 4x slower on a shell script). A last resort against a process that never enters the
+ * kernel, not a time slice: a stop from the watchdog can make Unicorn skip the hooks of the
+ * instruction it lands on, a syscall among them (emulator/cpu/ENGINE.md); processes that make
+ * syscalls are preempted at their exits long before it fires.
  */
-const TIME_SLICE_US = 20_000;
+const TIME_SLICE_US = 500_000;
+
 const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
 export class Machine implements ProcessFactory {
   readonly kstate: KernelState;
   /** The first process: its end is the run's end. */
   readonly task: Task;
+  private readonly kernels = new Map<Abi, LinuxKernel>();
   private readonly engines = new Map<LinuxKernel, X86Cpu>();
   private readonly rams = new Map<LinuxKernel, GuestRam>();
-  private readonly images = new Map<LinuxKernel, ElfImage>();
-  private readonly pcs = new Map<LinuxKernel, bigint>();
+  /** The ELF image each task runs now. */
+  private readonly images = new Map<Task, ElfImage>();
   private current: Task | undefined;
   private tmp: string | undefined;
   private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
@@ -93,7 +113,7 @@ export class Machine implements ProcessFactory {
   /** Set by runWithHost (host_signals.ts): the loop hands back control for the host's signals and waits. */
   host: HostSignals | undefined;
 
-  private constructor(kstate: KernelState, private readonly opts: MachineOptions, private readonly memoryLimit: number, task?: Task) {
+  private constructor(kstate: KernelState, private readonly opts: MachineOptions, private readonly physMemory: number, task?: Task) {
     this.kstate = kstate;
     kstate.processes = this;
     this.task = task!;
@@ -121,18 +141,13 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    let bytes: Buffer;
-    try {
-      if (statSync(path).isDirectory()) throw new ExecFormatError(`${path}: is a directory`);
-      bytes = readFileSync(path);
-    } catch (e) {
-      if (e instanceof ExecFormatError) throw e;
-      const err = e as NodeJS.ErrnoException;
-      throw new ExecFormatError(`${path}: cannot read: ${err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.message}`);
-    }
-    const image = await parseElf(bytes, path);
+    const image = await parseElf(readElfFile(path, path), path);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
+    const physMemory = opts.physMemory ?? DEFAULT_PHYS_MEMORY;
+    if (!Number.isInteger(physMemory) || physMemory < 16 << 20 || physMemory > MAX_PHYS_MEMORY) {
+      throw new ExecFormatError(`physical memory must be between 16 MiB and ${MAX_PHYS_MEMORY / 2 ** 30} GiB`);
+    }
     const deterministic = opts.deterministic ?? true;
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
@@ -150,8 +165,8 @@ export class Machine implements ProcessFactory {
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
+      warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
       nodename: deterministic ? undefined : hostName(),
-      warnUnimplemented: opts.warnUnimplemented ?? true,
     });
     const cred: Cred = deterministic
       ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
@@ -167,16 +182,21 @@ export class Machine implements ProcessFactory {
     files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
     files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
 
-    const m = new Machine(kstate, opts, memoryLimit);
+    const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
-    const linux = m.newMachine(abi);
+    const linux = m.kernelFor(abi);
     const task = new Task(kstate, abi, linux.newMm(), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
     if (!deterministic) task.umask = hostUmask(); // inherited, as by any child of the user's shell
+    const nproc = nprocLimitFor(kstate.maxThreads);
+    task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    m.loadInto(linux, task, image, argv, env, Buffer.from(shownAs), guestExe);
+    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe);
+    linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
+    linux.symbolsLoaded();
+    m.images.set(task, image);
     kstate.sched.add(task);
     (m as { task: Task }).task = task;
     m.output = out;
@@ -186,70 +206,67 @@ export class Machine implements ProcessFactory {
 
   // ---- ProcessFactory: what fork and execve need from the emulator ----------------------------
 
-  /** A fresh machine: RAM, a CPU engine, the kernel model booted on it. */
-  newMachine(abi: Abi): LinuxKernel {
-    const size = Math.ceil((this.memoryLimit + KERNEL_RESERVE) / PAGE_SIZE) * PAGE_SIZE;
-    const ram = allocGuestRam(size);
-    const phys = new PhysMem(size, undefined, ram.mem);
+  /** The kernel of an ABI: physical memory, a CPU engine and the kernel model booted on it, made on first use. */
+  kernelFor(abi: Abi): LinuxKernel {
+    let linux = this.kernels.get(abi);
+    if (linux) return linux;
+    const ram = allocGuestRam(this.physMemory);
+    const phys = new PhysMem(this.physMemory, undefined, ram.mem);
     const cpu = new X86Cpu(abi === "x86_64" ? 64 : 32, phys.mem);
-    const linux = abi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate) : new LinuxI386(cpu, phys, this.kstate);
+    linux = abi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate) : new LinuxI386(cpu, phys, this.kstate);
+    this.kernels.set(abi, linux);
     this.engines.set(linux, cpu);
     this.rams.set(linux, ram);
     return linux;
   }
 
   /** execve's loader: synchronous (a syscall is in progress); the symbols follow when elfinfo has read them. */
-  exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer): LinuxKernel {
+  exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void {
     let bytes: Buffer;
-    try {
-      bytes = readFileSync(file.hostPath);
-    } catch {
-      throw new Errno(E.EACCES);
-    }
     let image: ElfImage;
     try {
+      bytes = readElfFile(file.hostPath, file.guestPath);
       image = checkElf(bytes, file.guestPath);
     } catch (e) {
-      if (e instanceof ExecFormatError) throw new Errno(E.ENOEXEC, e.message);
+      if (e instanceof ExecFormatError) throw new Errno(e.errno, e.message);
       throw e;
     }
-    const linux = this.newMachine(image.bits === 64 ? "x86_64" : "i386");
-    const oldMm = task.mm;
-    task.mm = linux.newMm();
-    let bias: bigint;
+    const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
+    const old = task.machine;
+    const linux = this.kernelFor(abi);
+    const mm = linux.newMm();
+    let loaded: ReturnType<Machine["loadInto"]>;
     try {
-      bias = this.loadInto(linux, task, image, argv, envp, execfn, file.guestPath);
+      loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath);
     } catch (e) {
-      task.mm = oldMm;
-      this.retire(linux);
-      throw e;
+      linux.mmput(mm);
+      throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
     }
+    // past the point of no return
     task.exe = file;
-    elfSymbols(bytes, file.guestPath).then((syms) => {
-      for (const s of syms) linux.symbols.add(s.name, bias + s.value, s.size);
+    this.images.set(task, image);
+    if (linux === old) linux.execMm(regs, mm, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
+    else {
+      // the other ABI: the task moves to that kernel's CPU and starts there as a new program
+      const oldMm = task.mm;
+      task.mm = mm;
+      task.abi = abi;
+      task.tls.clear();
+      old.leave(task, oldMm);
+      linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
+    }
+    linux.symbolsLoaded();
+    const bias = loaded.bias;
+    elfSymbols(bytes).then((syms) => {
+      for (const s of syms) mm.symbols.add(s.name, bias + s.value, s.size);
       linux.symbolsLoaded();
     }, () => { /* no symbols: names are a convenience */ });
-    return linux;
   }
 
-  /** A machine no task uses any more: its engine is closed (the first process's is kept for inspection). */
-  retire(machine: LinuxKernel): void {
-    this.kstate.machines.delete(machine);
-    if (machine === this.task.machine) return;
-    this.engines.get(machine)?.close();
-    this.engines.delete(machine);
-    // the pages go back to the host now; the mapping itself lives until close(), so a late look
-    // at a dead process's memory reads zeros instead of crashing sysgate
-    this.rams.get(machine)?.discard();
-    this.images.delete(machine);
-    this.pcs.delete(machine);
-  }
-
-  /** load_elf_binary + create_elf_tables into `linux` for `task`. */
-  private loadInto(linux: LinuxKernel, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string): bigint {
+  /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
+  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined } {
     const is64 = image.bits === 64;
-    const mm = task.mm;
-    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.abi, this.kstate);
+    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.vdsoPages ??= new VdsoPages(linux.phys, linux.abi), this.kstate);
     const loaded = loadElfImage(mm, image, guestExe);
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
@@ -285,16 +302,13 @@ export class Machine implements ProcessFactory {
     });
     mm.arg = { start: tables.argvStart, end: tables.envEnd };
     mm.startStack = tables.sp;
-    for (const sym of image.symbols) linux.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
-    this.images.set(linux, image);
-    linux.exec(task, { ip: loaded.entry, sp: tables.sp }, vdso);
-    linux.symbolsLoaded();
-    return loaded.bias;
+    for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
+    return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso };
   }
 
   // ---- the first process's view (what a test or the UI inspects) -------------------------------
 
-  /** The machine the first process runs on now. */
+  /** The kernel the first process runs on now. */
   get kernel(): LinuxX86_64 | LinuxI386 {
     return this.task.machine as LinuxX86_64 | LinuxI386;
   }
@@ -302,10 +316,10 @@ export class Machine implements ProcessFactory {
     return this.engines.get(this.task.machine)!;
   }
   get image(): ElfImage {
-    return this.images.get(this.task.machine)!;
+    return this.images.get(this.task)!;
   }
   get vdso(): VdsoMapping | undefined {
-    return this.task.machine.vdso;
+    return this.task.vdso;
   }
   /** The hook registry of the interception points (see kernel-model/hooks.ts). */
   get hooks() {
@@ -355,11 +369,11 @@ export class Machine implements ProcessFactory {
   private rootEnded(): ExitState | undefined {
     const t = this.task;
     if (t.state !== "zombie" && t.state !== "dead") return undefined;
-    this.finished ??= exitStateOf(t.exitStatus, t.machine.lastFault);
+    this.finished ??= exitStateOf(t.exitStatus, t.lastFault);
     return this.finished;
   }
 
-  /** The scheduler loop: pick a process, run its CPU until it stops, see why. */
+  /** The scheduler loop: pick a task, switch the CPU of its kernel to it, run it until it stops, see why. */
   private drive(count: number): RunResult {
     const sched = this.kstate.sched;
     for (;;) {
@@ -387,45 +401,43 @@ export class Machine implements ProcessFactory {
       if (!t) {
         // every process sleeps and nothing can wake them: say so and end the run
         this.kstate.warn("sysgate: deadlock: every process is waiting and nothing can wake one");
-        this.task.machine.lastFault = "deadlock: every process waits";
-        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false));
+        this.task.lastFault = "deadlock: every process waits";
+        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
         continue;
       }
       if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
       sched.current = t;
-      const m = t.machine;
-      const cpu = this.engines.get(m)!;
-      const pc = this.pcs.get(m) ?? m.entryPoint;
+      const k = t.machine;
+      const cpu = this.engines.get(k)!;
+      k.switchTo(t); // context_switch, when another task had this CPU
+      k.flushPendingCode();
+      k.beginRun();
       // Preemption at syscall exits needs no limit here; the timeout only stops a process that
-      // makes no syscalls while others wait or a timer is due.
-      // With the host attached, a process alone on the CPU is stopped now and then too, so that
-      // Node sees the host's signals (host_signals.ts).
-      const timed = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined || this.host !== undefined);
-      // A machine's first run goes through its boot path, whose trap (boot_user_switch) the
-      // watchdog of a timed run could make Unicorn pass over (a pending stop request skips code
-      // hooks, ENGINE.md): that run is not timed and stops right after the trap instead.
-      const boot = !this.pcs.has(m);
-      m.stopAfterBoot = boot && timed;
-      const rc = cpu.run(pc, count, timed && !boot ? TIME_SLICE_US : 0);
-      if (m.done) {
-        // exited, killed or exec'ed onto a new machine
-        if (t.machine === m) this.current = undefined;
-        this.retire(m);
+      // makes no syscalls while others wait or a timer is due. Never on a task's way to its first
+      // user instruction: a stop request that arrives inside a translated block makes Unicorn skip
+      // the code hooks left in that block, and the boot's switch to user mode is one of them.
+      // With the host attached (host_signals.ts) the watchdog also ends the run of a process alone
+      // that makes no syscall, so that Node sees the host's signals now and then.
+      const timed = !count && !this.kstate.deterministic && !t.thread.first && (sched.runnableCount > 0 || deadline !== undefined || this.host !== undefined);
+      const rc = cpu.run(t.thread.pc, count, timed ? TIME_SLICE_US : 0);
+      if (!k.settle(t)) {
+        // exited, killed, or exec'ed onto the other kernel
+        if (t.state !== "runnable") this.current = undefined;
         if (count) return { paused: true };
         continue;
       }
-      const ip = cpu.get(m.cpu.bits === 64 ? "rip" : "eip");
-      if (rc === UC.UC_ERR_INSN_INVALID) m.raise(6); // #UD, delivered through the IDT like the rest
+      const ip = cpu.get(k.cpu.bits === 64 ? "rip" : "eip");
+      if (rc === UC.UC_ERR_INSN_INVALID) k.raise(6); // #UD, delivered through the IDT like the rest
       else if (rc !== UC.UC_ERR_OK) {
-        m.lastFault = `${cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`;
-        m.exitTask(waitStatusKilled(11, false));
+        t.lastFault = `${cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`;
+        k.exitTask(waitStatusKilled(11, false));
+        k.settle(t);
         this.current = undefined;
-        this.retire(m);
         continue;
       }
-      this.pcs.set(m, m.resume()); // an exception to deliver, a pause, a sleep or the end of a slice
+      t.thread.pc = k.resume(); // an exception to deliver, a pause, a sleep or the end of a slice
       if (t.state !== "runnable") this.current = undefined;
-      else if (sched.runnableCount > 0 && !count) {
+      else if (sched.runnableCount > 0 && !count && k.preemptible) {
         sched.requeue(t);
         this.current = undefined;
       }
@@ -448,16 +460,12 @@ export class Machine implements ProcessFactory {
 
   /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */
   private endAll(): void {
-    for (const t of this.kstate.sched.live()) {
-      if (t.machine.done) continue;
-      t.machine.exitTask(waitStatusKilled(9, false));
-      this.retire(t.machine);
-    }
+    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(9, false), t);
   }
 
   /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */
   resumeAt(ip: bigint): void {
-    this.pcs.set(this.task.machine, ip);
+    this.task.thread.pc = ip;
   }
 
   /** Guest memory at a user address (no permission checks: a debugger's view). */

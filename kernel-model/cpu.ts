@@ -15,8 +15,12 @@ export interface TableReg { selector: number; base: bigint; limit: number; flags
 export interface RegBatch {
   /** The values, in the order the batch was made with; read() fills them, write() sends them. */
   readonly values: BigUint64Array;
+  /** The batch's storage: the 8-byte values, then the x87/SSE state if the batch carries it. */
+  readonly raw: Buffer;
   read(): BigUint64Array;
   write(): void;
+  /** A batch over the same storage without the registers at these indexes (ones only ever read). */
+  without(skip: readonly number[]): RegBatch;
 }
 
 export interface CpuContext { readonly __cpuContext: true }
@@ -27,7 +31,11 @@ export interface Cpu {
   readonly phys: Buffer;
   get(reg: Reg): bigint;
   set(reg: Reg, value: bigint | number): void;
-  batch(regs: readonly Reg[]): RegBatch;
+  /**
+   * Registers moved together, one engine call each way; with `xstate`, the x87/SSE state that
+   * xsave() moves comes after them in the same call.
+   */
+  batch(regs: readonly Reg[], opts?: { xstate?: boolean }): RegBatch;
   rdmsr(msr: number): bigint;
   wrmsr(msr: number, value: bigint): void;
   getTable(reg: "gdtr" | "idtr" | "tr" | "ldtr"): TableReg;

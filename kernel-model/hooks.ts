@@ -1,8 +1,11 @@
-// The interception points of DESIGN.md section 3, in the order a syscall meets them, each with a
-// typed event. A hook may observe; at the generic entry and the service routine it may rewrite
-// arguments or skip the routine with a chosen result; at the exit it may rewrite the result; at
-// any point it may pause the machine. A hook on one syscall lives in that syscall's table slot,
-// so the others never see it; a hook on the generic entry runs for every syscall, as in Linux.
+// The interception points (ARCHITECTURE.md, "Interception points"), in the order a syscall
+// meets them, each with a typed event. A hook may observe; at the generic entry and the service
+// routine it may rewrite arguments or skip the routine with a chosen result; at the exit it may
+// rewrite the result; at any point it may pause the machine. A hook on one syscall lives in that
+// syscall's table slot, so the others never see it; a hook on the generic entry runs for every
+// syscall, as in Linux.
+
+import type { Support } from "./syscalls/support.js";
 
 /** How the syscall entered the kernel (or did not: the vDSO). */
 export type Mechanism = "syscall" | "int80" | "sysenter" | "vdso";
@@ -99,6 +102,8 @@ export interface SyscallExitEvent extends Base {
   skipped: boolean;
   /** Whether the slot had no implementation (-ENOSYS). */
   implemented: boolean;
+  /** The slot's declared support status (supported, partial with a note, or an error and why). */
+  support: Support | undefined;
 }
 
 /** 8. The return instruction is about to take the CPU back to CPL 3. */
@@ -146,6 +151,34 @@ export interface ProcessEvent extends Base {
   status?: number;
 }
 
+/**
+ * Not an interception point: schedule() gave the CPU to another task (context_switch: switch_mm
+ * loads the next address space's page-table root into CR3, __switch_to its registers). `pid`
+ * is the next task.
+ */
+export interface ContextSwitchEvent extends Base {
+  point: "context_switch";
+  prev: number;
+  next: number;
+  /** CR3 before and after (the page-table roots of the two address spaces). */
+  prevCr3: bigint;
+  nextCr3: bigint;
+  /** Which kernel's CPU switched. */
+  kernel: "x86_64" | "i386";
+}
+
+/**
+ * Not an interception point: a write to a copy-on-write page faulted and do_wp_page gave the
+ * task a page of its own (a copy in a new frame, or the old frame reused when it was the last user).
+ */
+export interface CowFaultEvent extends Base {
+  point: "cow_fault";
+  address: bigint;
+  oldFrame: number;
+  newFrame: number;
+  reused: boolean;
+}
+
 export interface HookEvents {
   function: FunctionEvent;
   instruction: InstructionEvent;
@@ -158,11 +191,13 @@ export interface HookEvents {
   vdso: VdsoEvent;
   signal: SignalEvent;
   process: ProcessEvent;
+  context_switch: ContextSwitchEvent;
+  cow_fault: CowFaultEvent;
 }
 export type HookPoint = keyof HookEvents;
 export const HOOK_POINTS: readonly HookPoint[] = [
   "function", "instruction", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "return", "vdso",
-  "signal", "process",
+  "signal", "process", "context_switch", "cow_fault",
 ];
 
 export type Handler<P extends HookPoint> = (e: HookEvents[P]) => void;

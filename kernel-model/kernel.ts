@@ -4,6 +4,7 @@
 import { createHash, randomFillSync } from "node:crypto";
 import type { Vfs } from "./fs/vfs.js";
 import { HookRegistry, type HookPoint } from "./hooks.js";
+import { DEFAULT_MAX_PROCS, type LimitReached } from "./limits.js";
 import type { LinuxKernel } from "./linux.js";
 import { Scheduler } from "./sched/scheduler.js";
 import type { Task } from "./sched/task.js";
@@ -11,18 +12,22 @@ import { allSyscalls } from "./syscalls/index.js";
 import { SyscallTable } from "./syscalls/table.js";
 import type { Abi } from "./syscalls/types.js";
 import { SyscallDispatcher } from "./entry/common.js";
+import type { PtRegs } from "./entry/pt_regs.js";
+import { PAGE_SIZE } from "./mm/phys.js";
 
 /**
- * What only the emulator can do for the kernel model: make machines (a CPU engine with RAM and
- * a booted kernel) and load programs into them. fork and execve ask for these.
+ * What only the emulator can do for the kernel model: boot a kernel on a CPU engine with
+ * physical memory, and load programs. fork and execve ask for these.
  */
 export interface ProcessFactory {
-  /** A fresh machine for a task of this ABI, booted, with no program loaded. */
-  newMachine(abi: Abi): LinuxKernel;
-  /** execve's load_elf_binary: the program in a new machine set up for `task`; throws Errno. */
-  exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer): LinuxKernel;
-  /** A machine nothing runs on any more: its engine can go. */
-  retire(machine: LinuxKernel): void;
+  /** The kernel that runs tasks of this ABI, booted on first use. */
+  kernelFor(abi: Abi): LinuxKernel;
+  /**
+   * execve's load_elf_binary for `task` (in a syscall whose pt_regs are `regs`): the program in a
+   * new address space, on the same kernel (exec_mmap) or on the other ABI's; throws Errno, and
+   * then the old program goes on.
+   */
+  exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void;
 }
 
 export interface Utsname {
@@ -45,7 +50,7 @@ export interface Kernel {
 /** The run-wide choices a Kernel is made with. */
 export interface KernelConfig {
   vfs: Vfs;
-  /** Deterministic mode: virtual clock and seeded entropy (DESIGN.md section 4). */
+  /** Deterministic mode: virtual clock and seeded entropy (ARCHITECTURE.md, "Determinism"). */
   deterministic: boolean;
   seed: bigint;
   machine: "x86_64" | "i686";
@@ -55,6 +60,10 @@ export interface KernelConfig {
   warnUnimplemented: boolean;
   /** The host name uname reports (default "sysgate": what deterministic runs use). */
   nodename?: string;
+  /** Each process's commit bound in bytes (--memory): past it, mmap/brk fail with ENOMEM. */
+  memoryLimit?: number;
+  /** Processes at once (max_threads; default DEFAULT_MAX_PROCS). */
+  maxThreads?: number;
 }
 
 /** Virtual time starts here in deterministic mode: 2023-11-14T22:13:20Z. */
@@ -79,8 +88,12 @@ export class KernelState implements Kernel {
   private readonly tables = new Map<Abi, { table: SyscallTable; dispatcher: SyscallDispatcher }>();
   /** Set by the emulator. */
   processes!: ProcessFactory;
-  /** Every machine a task runs on now (for hook traps that must exist on all of them). */
+  /** The booted kernels (for hook traps that must exist on all of them). */
   readonly machines = new Set<LinuxKernel>();
+  /** CommitLimit of each address space, in pages. */
+  get commitLimitPages(): number {
+    return Math.floor((this.config.memoryLimit ?? Number.MAX_SAFE_INTEGER) / PAGE_SIZE);
+  }
   /** Program functions hooked by name. */
   readonly watchedFunctions = new Set<string>();
 
@@ -100,6 +113,19 @@ export class KernelState implements Kernel {
 
   warn(message: string): void {
     this.config.warn(message);
+  }
+
+  /** max_threads: copy_process refuses a task past it, whoever asks. */
+  get maxThreads(): number {
+    return this.config.maxThreads ?? DEFAULT_MAX_PROCS;
+  }
+
+  private readonly limitsTold = new Set<string>();
+  /** A bound of the run was hit: say which, once per bound (the guest got its errno either way). */
+  noteLimit(e: LimitReached): void {
+    if (this.limitsTold.has(e.bound)) return;
+    this.limitsTold.add(e.bound);
+    this.warn(`sysgate: ${e.explanation} (said once)`);
   }
 
   tableFor(abi: Abi): { table: SyscallTable; dispatcher: SyscallDispatcher } {

@@ -1,11 +1,14 @@
-// What every booted kernel model does on its one CPU, whatever the architecture: run its task,
+// What every booted kernel model does on its one CPU, whatever the architecture: run the
+// current task, switch to another one (schedule → context_switch → switch_mm → __switch_to),
 // hand exceptions to the IDT (Unicorn reports them to a hook instead), run the exception
 // handlers, dispatch syscalls through the table, deliver signals on the way back to user mode,
 // put a task to sleep and end it. linux_x86_64.ts and linux_i386.ts add the boot and the
-// syscall entry paths of each architecture. Each process has its own machine (CPU and RAM);
-// the process table, the hooks and the dispatch tables are shared (KernelState).
+// syscall entry paths of each architecture. A kernel is one CPU engine and one physical memory
+// that every task of its kind runs on, each task with its own address space (page-table root)
+// and kernel stack; the process table, the hooks and the dispatch tables are machine-wide
+// (KernelState).
 
-import type { Cpu } from "./cpu.js";
+import type { Cpu, CpuContext } from "./cpu.js";
 import type { SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
@@ -18,17 +21,17 @@ import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type Syscal
 import type { KernelState } from "./kernel.js";
 import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
-import type { PhysMem } from "./mm/phys.js";
+import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled } from "./sched/exit.js";
 import {
   SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, nextSignal, sendSignal, setupFrame, signalName,
 } from "./sched/signal.js";
-import type { Task } from "./sched/task.js";
+import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
 import { defaultRlimit } from "./syscalls/kernel/sys.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
-import type { VdsoMapping } from "./vdso/vdso_mapping.js";
+import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
 
 const RLIMIT_CORE = 4;
 
@@ -53,26 +56,35 @@ export interface FirstUser {
 }
 
 export abstract class LinuxKernel {
-  /** Set when the task left this machine (exit, death or execve): the run loop stops using it. */
-  done = false;
   /** The CPL 0 state every kernel entry starts from, saved at the first switch to user mode. */
   protected readonly kctx: KernelContext;
+  /** The vDSO's frames on this kernel (made with the first address space that maps it). */
+  vdsoPages: VdsoPages | undefined;
   protected interrupts!: InterruptDeliverer;
   /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
   private pending: { vector: number; cr2: bigint } | undefined;
   lastInterrupt: InterruptDelivery | undefined;
   lastSyscall: SyscallOutcome | undefined;
-  protected firstUser: FirstUser | undefined;
-  private task_: Task | undefined;
-  /** Names for addresses: kernel text here, the program and the vDSO added by exec(). */
-  readonly symbols = new SymbolTable();
-  vdso: VdsoMapping | undefined;
-  private readonly watched = new Set<string>();
+  /** The task whose state is in the CPU now (`current`). */
+  current: Task | undefined;
+  /** The kernel text's names; each address space adds its program's and the vDSO's (mm.symbols). */
+  readonly kernelSymbols = new SymbolTable();
+  private readonly watched = new Map<bigint, Set<string>>();
   private readonly trapsInstalled = new Set<HookPoint>();
-  /** The detail of the last fatal fault, for the shell-like message. */
-  lastFault: string | undefined;
-  /** Set by the run loop: stop once the boot trap has run (the runs after it are timed). */
-  stopAfterBoot = false;
+  /** The template context has been saved: the kernel has booted on this CPU. */
+  protected booted = false;
+  /** The page-table root and kernel stack the template context holds (what a kernel entry's context restore loads). */
+  private templateKey = "";
+  /** Translated code must go before the CPU runs again (frames that held code were freed or changed). */
+  private tbFlushPending = false;
+  /** A task that left this kernel (execve to the other ABI): its thread and old mm go once the CPU stopped. */
+  private departed: { task: Task; thread: ThreadState; mm: MmStruct } | undefined;
+  private readonly spareContexts: CpuContext[] = [];
+  private scratch: CpuContext | undefined;
+  private readonly freeStacks: KernelStack[] = [];
+  private stackSlots = 0;
+  /** x87/SSE state after reset: what a new program starts with (fpu__clear). */
+  protected readonly initXstate: Buffer;
 
   abstract readonly text: KernelText;
   /** The first page of the physically contiguous kernel data block (GDT first). */
@@ -80,6 +92,15 @@ export abstract class LinuxKernel {
   abstract readonly entryPoint: bigint;
   abstract newMm(): MmStruct;
   protected abstract switchToUser(): void;
+  /** Where kernel stacks are mapped (a vmalloc-like area the boot prepared in every page table) and their size. */
+  protected abstract readonly stackArea: { base: bigint; threadSize: number };
+  /** __switch_to's architecture part: the stack pointers the CPU and the entry code use, TLS. */
+  protected abstract loadSp0(top: bigint): void;
+  protected abstract loadTls(task: Task): void;
+  /** start_thread: pt_regs and the CPU's user state for a new program's first instruction. */
+  protected abstract startThread(regs: PtRegs, ip: bigint, sp: bigint): void;
+  /** Top-level page-table entries that belong to user space (the rest is the shared kernel half). */
+  protected abstract readonly userPgdEntries: number;
   /** The argument registers' pt_regs fields, in order. */
   protected abstract readonly argFields: readonly ("di" | "si" | "dx" | "r10" | "r8" | "r9" | "bx" | "cx" | "bp")[];
   /** The first argument registers of a user-mode function call (SysV ABIs). */
@@ -91,6 +112,17 @@ export abstract class LinuxKernel {
 
   constructor(readonly cpu: Cpu, readonly phys: PhysMem, readonly kernel: KernelState, readonly abi: Abi) {
     this.kctx = new KernelContext(cpu);
+    this.initXstate = Buffer.alloc(cpu.xstateSize);
+    cpu.xsave(this.initXstate);
+    phys.onCodeReclaim = () => this.requestTbFlush();
+  }
+
+  /** Names for addresses in the current address space (kernel text, program, vDSO). */
+  get symbols(): SymbolTable {
+    return this.current?.mm.symbols ?? this.kernelSymbols;
+  }
+  get vdso(): VdsoMapping | undefined {
+    return this.current?.vdso;
   }
 
   get hooks() { return this.kernel.hooks; }
@@ -100,17 +132,14 @@ export abstract class LinuxKernel {
   /** Hooks shared by both architectures; subclasses call this once their text is known. */
   protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
     this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), idt, tss);
-    for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.symbols.add(name, addr);
-    this.trap("boot_user_switch", () => {
-      this.switchToUser();
-      if (this.stopAfterBoot) this.stop();
-    });
+    for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.kernelSymbols.add(name, addr);
+    this.trap("boot_user_switch", () => this.switchToUser());
     for (const t of IDT_TRAPS) this.trap(t.handler, () => this.do_trap(t));
     this.cpu.onInterrupt((v) => this.onInterrupt(v));
     this.kernel.machines.add(this);
   }
 
-  /** The trap whose hook ran last, until the next entry from user mode (see trap()). */
+  /** The trap whose hook ran last, until the next entry from user mode (see trap()); part of a task's saved state. */
   private trapDone: bigint | undefined;
 
   /**
@@ -139,7 +168,24 @@ export abstract class LinuxKernel {
 
   /** Stops the CPU after the current hook (a sleep, an exit, a pause, a pending exception). */
   protected stop(): void {
+    this.stopped = true;
     this.cpu.stop();
+  }
+
+  /**
+   * The model stopped the CPU (a trap asked for it): the task is at a point where the kernel may
+   * schedule. A stop that comes from the time-slice watchdog can land anywhere, also in the
+   * middle of an entry stub (between saving the user RSP in the per-CPU area and pushing it);
+   * like an interrupt with IF clear, it must not lead to another task on this CPU.
+   */
+  private stopped = false;
+  /** Before each run of the CPU. */
+  beginRun(): void {
+    this.stopped = false;
+  }
+  /** May the run loop give this CPU to another task now? */
+  get preemptible(): boolean {
+    return this.stopped || (this.cpu.get("cs") & 3n) === 3n;
   }
 
   /**
@@ -147,7 +193,7 @@ export abstract class LinuxKernel {
    * the vDSO functions each cost a call into JS per execution, so they are set up on demand.
    */
   installHookTraps(point: HookPoint): void {
-    if (this.trapsInstalled.has(point) || !this.task_) return;
+    if (this.trapsInstalled.has(point) || !this.current) return;
     this.trapsInstalled.add(point);
     const traps = this.hookTraps(point);
     for (const [addr, fn] of traps) this.cpu.onExecute(addr, fn);
@@ -177,22 +223,31 @@ export abstract class LinuxKernel {
   }
 
   private applyWatch(name: string, strict: boolean): void {
-    if (this.watched.has(name)) return;
     const sym = this.symbols.get(name);
     if (!sym) {
       if (strict) throw new Error(`no function '${name}' in the program's symbol table`);
       return;
     }
-    this.watched.add(name);
+    const names = this.watched.get(sym.address);
+    if (names) {
+      names.add(name);
+      return;
+    }
+    this.watched.set(sym.address, new Set([name]));
+    // one trap per address for every address space: it reports the watched names the running
+    // program has at that address
     this.cpu.onExecute(sym.address, () => {
       if (!this.hooks.has("function")) return;
-      const sp = this.cpu.get(this.cpu.bits === 64 ? "rsp" : "esp");
-      const returnAddress = this.cpu.bits === 64 ? this.task.mm.readU64(sp) : BigInt(this.task.mm.readU32(sp));
-      this.hooks.emit("function", { point: "function", pid: this.task.pid, symbol: name, address: sym.address,
-        args: this.userArgs(), returnAddress });
+      for (const n of this.watched.get(sym.address)!) {
+        if (this.symbols.get(n)?.address !== sym.address) continue;
+        const sp = this.cpu.get(this.cpu.bits === 64 ? "rsp" : "esp");
+        const returnAddress = this.cpu.bits === 64 ? this.task.mm.readU64(sp) : BigInt(this.task.mm.readU32(sp));
+        this.hooks.emit("function", { point: "function", pid: this.task.pid, symbol: n, address: sym.address,
+          args: this.userArgs(), returnAddress });
+      }
       this.checkPause();
     });
-    this.cpu.flushCode();
+    this.requestTbFlush(); // hooks apply to code translated from now on
   }
 
   /** Symbols arrived (possibly late, for an exec'ed program): apply the function hooks asked for. */
@@ -214,35 +269,226 @@ export abstract class LinuxKernel {
   }
 
   get task(): Task {
-    if (!this.task_) throw new Error("no task: call exec() first");
-    return this.task_;
-  }
-
-  /** Makes `task` run on this machine and arranges its first return to user mode (start_thread). */
-  exec(task: Task, first: FirstUser, vdso?: VdsoMapping): void {
-    this.task_ = task;
-    task.machine = this;
-    this.vdso = vdso;
-    if (vdso) for (const [name, off] of vdso.image.symbols) this.symbols.add(name, vdso.base + BigInt(off));
-    this.cpu.set("cr3", task.mm.pgd.root);
-    this.firstUser = first;
-    for (const p of HOOK_POINTS) if (this.hooks.has(p)) this.installHookTraps(p);
+    if (!this.current) throw new Error("no task: start one first");
+    return this.current;
   }
 
   /** mm_alloc + pgd_alloc: an address space whose top-level entries [first, first+count) are the kernel's. */
   protected makeMm(layout: ConstructorParameters<typeof MmStruct>[1], swapper: PageTables, first: number, count: number): MmStruct {
     const mm = new MmStruct(this.phys, layout);
     mm.pgd.shareTopLevel(swapper, first, count);
-    mm.onTlbFlush = (codeChanged) => {
-      this.cpu.flushTlb();
-      if (codeChanged) this.cpu.flushCode();
-    };
+    mm.commitLimit = Math.min(mm.commitLimit, this.kernel.commitLimitPages);
+    for (const s of this.kernelSymbols.all()) mm.symbols.add(s.name, s.address, s.size);
+    // Permissions (PROT_EXEC included) are checked when the CPU fills its TLB, so a TLB flush is
+    // enough here; frames whose code changes under the CPU are the allocator's business (PhysMem).
+    mm.onTlbFlush = () => this.cpu.flushTlb();
     return mm;
   }
 
-  /** A kernel data address in guest RAM (the data block is physically contiguous). */
+  /** mmput: the last user of an address space lets go of it. */
+  mmput(mm: MmStruct): void {
+    if (--mm.users > 0) return;
+    mm.release(this.userPgdEntries);
+  }
+
+  /**
+   * Translated code must be dropped (frames that held code are to be reused, a hook was added).
+   * Unicorn cannot flush while it runs (a flush from inside a hook crashed node): the CPU stops,
+   * the run loop flushes (flushPendingCode) and resumes.
+   */
+  requestTbFlush(): void {
+    this.tbFlushPending = true;
+    this.stop();
+  }
+
+  /** Called by the run loop with the CPU stopped, before it runs again. */
+  flushPendingCode(): void {
+    if (!this.tbFlushPending) return;
+    this.tbFlushPending = false;
+    this.cpu.flushCode();
+    this.phys.reclaimCode();
+  }
+
+  // ---- tasks on this CPU: copy_thread, context_switch, exec_mmap, finish_task_switch ----------
+
+  /** A kernel stack from the stack area (alloc_thread_stack_node): contiguous frames below a guard page. */
+  private allocStack(): KernelStack {
+    const reused = this.freeStacks.pop();
+    if (reused) return reused;
+    if (!this.bootStackUsed) {
+      // the first task runs on the stack the boot set up (init's)
+      this.bootStackUsed = true;
+      return this.bootStack;
+    }
+    const { base, threadSize } = this.stackArea;
+    const pages = threadSize / PAGE_SIZE;
+    const slot = BigInt(this.stackSlots++) * BigInt(threadSize + PAGE_SIZE);
+    const va = base + slot + BigInt(PAGE_SIZE); // the page below stays unmapped: an overflow faults
+    const pa = this.phys.allocContiguous(pages);
+    this.stackPa.push(pa);
+    for (let i = 0; i < pages; i++) {
+      this.swapper.map(va + BigInt(i * PAGE_SIZE), pa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
+    }
+    return { va, pa, top: va + BigInt(threadSize) };
+  }
+  private bootStackUsed = false;
+  /** The kernel stack of the boot, in the kernel data block. */
+  protected abstract readonly bootStack: KernelStack;
+  /** Physical address of each stack slot's first page. */
+  private readonly stackPa: number[] = [];
+  /** init_mm's page tables (the kernel half every address space shares). */
+  protected abstract readonly swapper: PageTables;
+
+  /**
+   * A task starts running on this kernel (fork's copy_thread, or a program exec'd from the other
+   * ABI): a kernel stack of its own, and its first return to user mode arranged: the boot path
+   * for the first task, ret_from_fork for the others.
+   */
+  startTask(task: Task, first: FirstUser, vdso?: VdsoMapping): void {
+    task.machine = this;
+    task.vdso = vdso;
+    if (vdso) for (const [name, off] of vdso.image.symbols) task.mm.symbols.add(name, vdso.base + BigInt(off));
+    task.thread = { pc: this.booted ? this.retFromFork : this.entryPoint, first, stack: this.allocStack() };
+    if (!this.current) this.switchTo(task);
+    for (const p of HOOK_POINTS) if (this.hooks.has(p)) this.installHookTraps(p);
+  }
+
+  /** Where a new task's first return to user mode begins (the boot's switch to user mode, past the boot). */
+  private get retFromFork(): bigint {
+    return this.text.sym("boot_user_switch");
+  }
+
+  /** Has `task` left this CPU (exit, death, or exec to the other kernel)? */
+  private gone(task: Task): boolean {
+    return task.machine !== this || task.state === "zombie" || task.state === "dead";
+  }
+
+  /**
+   * context_switch(prev, next), called by the run loop with the CPU stopped: the outgoing task's
+   * CPU state (registers, RIP/RFLAGS, segment bases, KERNEL_GS_BASE, x87/SSE) is saved with
+   * the trap bookkeeping, then switch_mm loads the incoming address space (an explicit CR3
+   * write: restoring a context with another CR3 does not flush the TLB) and __switch_to its
+   * kernel stack, TLS and saved state.
+   */
+  switchTo(next: Task): void {
+    const prev = this.current;
+    if (prev === next) return;
+    if (prev && !this.gone(prev)) {
+      prev.thread.ctx = this.cpu.saveContext(prev.thread.ctx ?? this.spareContexts.pop());
+      prev.thread.trapDone = this.trapDone;
+    }
+    this.current = next;
+    const th = next.thread;
+    if (th.ctx) this.cpu.restoreContext(th.ctx);
+    else if (this.booted) this.kctx.restoreTemplate(); // ret_from_fork starts from the kernel's CPU state
+    this.trapDone = th.trapDone;
+    this.loadSp0(th.stack.top);
+    this.switchMm(next.mm);
+    this.loadTls(next);
+    if (!th.ctx) this.cpu.set(this.cpu.bits === 64 ? "rsp" : "esp", th.stack.top);
+    if (prev && this.hooks.has("context_switch")) {
+      this.hooks.emit("context_switch", { point: "context_switch", pid: next.pid, prev: prev.pid, next: next.pid,
+        prevCr3: BigInt(prev.mm.pgd.root), nextCr3: BigInt(next.mm.pgd.root), kernel: this.abi });
+    }
+  }
+
+  /**
+   * switch_mm: CR3 ← the address space's root. The template context every kernel entry starts
+   * from holds a CR3 too; it follows, or the next entry would walk the previous tables.
+   */
+  private switchMm(mm: MmStruct): void {
+    const root = mm.pgd.root;
+    const key = `${root}:${this.current?.thread.stack.top}`;
+    if (this.booted && this.templateKey !== key) {
+      this.scratch = this.cpu.saveContext(this.scratch);
+      this.kctx.restoreTemplate();
+      this.cpu.set("cr3", root);
+      this.templateFixup();
+      this.kctx.saveTemplate();
+      this.cpu.restoreContext(this.scratch);
+      this.templateKey = key;
+    }
+    this.cpu.set("cr3", root);
+  }
+
+  /** Per-task CPU state the template must carry besides CR3 (i386: IA32_SYSENTER_ESP). */
+  protected templateFixup(): void {}
+
+  /** The boot's first switch to user mode saved the kernel's CPU state: from now on new tasks use ret_from_fork. */
+  protected templateSaved(): void {
+    this.booted = true;
+    this.templateKey = `${this.task.mm.pgd.root}:${this.task.thread.stack.top}`;
+  }
+
+  /**
+   * exec_mmap + start_thread inside execve, on this same CPU: the task's address space is
+   * replaced (CR3 now, the old one put), and pt_regs say where the new program starts, with
+   * clean registers, segment bases, TLS and x87/SSE state; the return path uses IRET.
+   */
+  execMm(regs: PtRegs, mm: MmStruct, first: { ip: bigint; sp: bigint }, vdso?: VdsoMapping): void {
+    const task = this.task;
+    const old = task.mm;
+    task.mm = mm;
+    task.vdso = vdso;
+    if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
+    this.switchMm(mm);
+    this.mmput(old);
+    task.tls.clear();
+    this.loadTls(task);
+    this.cpu.xrstor(this.initXstate);
+    this.startThread(regs, first.ip, first.sp);
+    this.execed = true;
+  }
+
+  /** Set by execMm: the syscall in progress returns into a new program. */
+  private execed = false;
+
+  /** The task moves to the other kernel (execve of the other ABI): this CPU lets go of it once stopped. */
+  leave(task: Task, oldMm: MmStruct): void {
+    this.departed = { task, thread: task.thread, mm: oldMm };
+    this.stop();
+  }
+
+  /**
+   * finish_task_switch for a task that will not run here again: the run loop calls this after the
+   * CPU stopped. Returns false when `task` is gone (exit, or exec to the other kernel): its
+   * kernel stack and saved context go back, and its address space if it died.
+   */
+  settle(task: Task): boolean {
+    const d = this.departed;
+    if (d) {
+      this.departed = undefined;
+      this.releaseThread(d.thread);
+      this.mmput(d.mm);
+      if (this.current === d.task) this.current = undefined;
+    }
+    if (task.machine === this && !this.gone(task)) return true;
+    if (this.current === task) this.current = undefined;
+    if (task.machine === this) this.reap(task);
+    return false;
+  }
+
+  private releaseThread(th: ThreadState): void {
+    if (th.ctx) this.spareContexts.push(th.ctx);
+    th.ctx = undefined;
+    this.freeStacks.push(th.stack);
+  }
+
+  /** The resources of a task that ended on this kernel: its stack, saved context and (exit_mm) address space. */
+  private reap(task: Task): void {
+    if (task.thread.released) return;
+    task.thread.released = true;
+    this.releaseThread(task.thread);
+    this.mmput(task.mm);
+  }
+
+  /** A kernel data address in guest RAM (the data block and each kernel stack are physically contiguous). */
   kernelPa(va: bigint): number {
-    return this.dataBlock.pa + Number(va - this.dataBlock.va);
+    const { base, threadSize } = this.stackArea;
+    const slotSize = BigInt(threadSize + PAGE_SIZE);
+    const slot = va >= base ? (va - base) / slotSize : -1n;
+    if (slot < 0n || slot >= BigInt(this.stackPa.length)) return this.dataBlock.pa + Number(va - this.dataBlock.va);
+    return this.stackPa[Number(slot)] + Number(va - base - slot * slotSize - BigInt(PAGE_SIZE));
   }
 
   /** pt_regs at the address a stub passed (RDI on x86-64, EAX on i386). */
@@ -301,12 +547,17 @@ export abstract class LinuxKernel {
       return;
     }
     this.lastSyscall = outcome;
-    if (this.done) return; // exit or execve: this machine is finished with the task
+    if (this.gone(this.task)) return; // exit, or execve onto the other kernel: nothing returns here
+    if (this.execed) {
+      this.execed = false;
+      return; // execve: pt_regs already hold the new program's start (start_thread)
+    }
     this.task.sleepDeadline = undefined; // a timed sleep that was restarted is over
     if (this.hooks.has("syscall_exit")) {
       const e = this.hooks.emit("syscall_exit", {
         point: "syscall_exit", mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
         args: [...callArgs], result: BigInt.asIntN(64, outcome.result), skipped: skipped !== undefined, implemented: !!slot?.impl,
+        support: slot?.support,
       });
       outcome.result = e.result;
     }
@@ -373,6 +624,7 @@ export abstract class LinuxKernel {
    */
   protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }): void {
     const task = this.task;
+    if (this.gone(task)) return;
     if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return;
     for (;;) {
       const o = getSignal(task);
@@ -405,7 +657,7 @@ export abstract class LinuxKernel {
           }, xstate);
         } catch {
           // force_sigsegv: the frame did not fit on the user stack
-          this.lastFault = `cannot write the ${signalName(o.sig)} frame on the user stack`;
+          this.task.lastFault = `cannot write the ${signalName(o.sig)} frame on the user stack`;
           this.exitTask(waitStatusKilled(SIGSEGV, true));
           return;
         }
@@ -419,31 +671,18 @@ export abstract class LinuxKernel {
     }
   }
 
-  /** How the task on this machine ended, once it has (for callers that look at one machine). */
-  get exited(): ExitState | undefined {
-    const t = this.task_;
-    if (!t || (t.state !== "zombie" && t.state !== "dead") || t.machine !== this) return undefined;
-    return exitStateOf(t.exitStatus, this.lastFault);
-  }
-
-  /** do_exit for this machine's task, with the wait status word. */
-  exitTask(status: number): void {
-    this.done = true;
-    this.stop();
-    doExit(this.task, status, this.kernel);
-    if (this.hooks.has("process")) this.hooks.emit("process", { point: "process", pid: this.task.pid, action: "exit", status });
-  }
-
-  /** The task moved to another machine (execve): this one is finished. */
-  leave(): void {
-    this.done = true;
-    this.stop();
+  /** do_exit for `task` (the current one unless said), with the wait status word. */
+  exitTask(status: number, task: Task = this.task): void {
+    if (task === this.current) this.stop();
+    doExit(task, status, this.kernel);
+    if (this.hooks.has("process")) this.hooks.emit("process", { point: "process", pid: task.pid, action: "exit", status });
+    if (task !== this.current && task.machine === this) this.reap(task);
   }
 
   /** force_sig for a fault: delivered at once on the exception's return path. */
   private forceSig(sig: number, detail: string, regs: PtRegs, fault: { cr2?: bigint; trapno: number; errorCode: bigint; code: number }): void {
     const task = this.task;
-    this.lastFault = detail;
+    this.task.lastFault = detail;
     // a fault signal that is blocked or ignored kills, as force_sig_info does
     const act = task.sigactions.get(sig);
     if (task.blocked & (1n << BigInt(sig - 1)) || act?.handler === 1n) {
@@ -462,7 +701,8 @@ export abstract class LinuxKernel {
     const cpu = this.cpu;
     if ((cpu.get("cs") & 3n) === 0n) {
       const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
-      this.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`} in kernel mode at ip 0x${ip.toString(16)}`;
+      const cr2 = vector === X86_TRAP.PF ? ` (address 0x${cpu.get("cr2").toString(16)})` : "";
+      this.task.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`}${cr2} in kernel mode at ip 0x${ip.toString(16)}`;
       this.exitTask(waitStatusKilled(SIGSEGV, false));
       return;
     }
@@ -526,7 +766,7 @@ export abstract class LinuxKernel {
         fixed = user && this.task.mm.handleFault(addr, ec);
       } catch (e) {
         if (!(e instanceof OutOfMemory)) throw e;
-        this.lastFault = `out of memory (the --memory bound) at address 0x${addr.toString(16)}`;
+        this.task.lastFault = `out of memory (the --memory bound) at address 0x${addr.toString(16)}`;
         this.exitTask(waitStatusKilled(9, false)); // the OOM killer's SIGKILL
         return;
       }

@@ -10,7 +10,9 @@ import type { InterruptDelivery } from "./entry/interrupt.js";
 import { SysenterInsn32, type SysenterTransition } from "./entry/sysenter_32.js";
 import type { KernelState } from "./kernel.js";
 import { LinuxKernel } from "./linux.js";
+import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
+import type { Task } from "./sched/task.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { SyscallArgs } from "./syscalls/types.js";
 import { E } from "./errno.js";
@@ -60,33 +62,78 @@ export class LinuxI386 extends LinuxKernel {
 
   get text() { return this.boot.text; }
   protected get dataBlock() { return this.boot.gdt; }
+  protected get swapper() { return this.boot.swapper; }
+  protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }
+  protected readonly stackArea = { base: L.VMALLOC_START, threadSize: L.THREAD_SIZE };
+  protected readonly userPgdEntries = 3;
   get entryPoint(): bigint { return this.text.sym("startup_32"); }
+
+  /** load_sp0: TSS.esp0 for interrupts, and the stack SYSENTER loads (IA32_SYSENTER_ESP, as the model keeps it). */
+  protected loadSp0(top: bigint): void {
+    this.phys.mem.writeUInt32LE(Number(top), this.boot.tss.pa + 4);
+    this.boot.msrs.sysenterEsp = top;
+    this.cpu.wrmsr(MSR.IA32_SYSENTER_ESP, top);
+  }
+
+  protected override templateFixup(): void {
+    this.cpu.wrmsr(MSR.IA32_SYSENTER_ESP, this.boot.msrs.sysenterEsp);
+  }
+
+  /** load_TLS: the task's set_thread_area descriptors into GDT entries 6..8 (empty ones cleared). */
+  protected loadTls(task: Task): void {
+    for (let i = L.GDT_ENTRY_TLS_MIN; i < L.GDT_ENTRY_TLS_MIN + L.GDT_ENTRY_TLS_ENTRIES; i++) {
+      const pa = this.boot.gdt.pa + i * 8;
+      const d = task.tls.get(i);
+      if (d) d.copy(this.phys.mem, pa);
+      else this.phys.mem.fill(0, pa, pa + 8);
+    }
+  }
+
+  /** start_thread: clean registers, the flat user data segment in DS/ES, no TLS selector. */
+  protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
+    for (const f of ["bx", "cx", "dx", "si", "di", "bp", "ax", "fs", "gs"] as const) regs.set(f, 0n);
+    regs.set("ds", BigInt(L.__USER_DS));
+    regs.set("es", BigInt(L.__USER_DS));
+    regs.set("ip", ip);
+    regs.set("sp", sp);
+    regs.set("cs", BigInt(L.__USER_CS));
+    regs.set("ss", BigInt(L.__USER_DS));
+    regs.set("flags", 0x202n);
+  }
 
   /** The user half below PAGE_OFFSET; PDPT entry 3 (3..4 GiB) is the kernel's. */
   newMm(): MmStruct {
     return this.makeMm({ taskSize: L.TASK_SIZE_32, mmapBase: L.MMAP_BASE_32, mmapMin: 0x10000n }, this.boot.swapper, 3, 1);
   }
 
+  /** The boot's first switch to user mode, and ret_from_fork for every later task (see LinuxX86_64). */
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const first = this.firstUser!;
-    this.kctx.saveTemplate();
+    const th = this.task.thread;
+    const first = th.first!;
+    th.first = undefined;
+    if (!this.booted) {
+      this.kctx.saveTemplate();
+      this.templateSaved();
+    }
     const f = first.fork;
     // The iret frame to CPL 3: EIP, CS, EFLAGS, ESP, SS.
-    const frame = this.boot.stackTop - 20n;
+    const frame = th.stack.top - 20n;
     const b = Buffer.alloc(20);
     [f ? f.regs.ip : first.ip, BigInt(L.__USER_CS), f ? f.regs.flags | 0x200n : 0x202n, f ? f.regs.sp : first.sp, BigInt(L.__USER_DS)]
       .forEach((v, i) => b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
     b.copy(this.phys.mem, this.kernelPa(frame));
     if (f) {
-      // ret_from_fork: the parent's registers, its TLS descriptors in this GDT, its segments
-      for (const [idx, desc] of this.task.tls) desc.copy(this.phys.mem, this.boot.gdt.pa + idx * 8);
+      // ret_from_fork: the parent's registers and segments (its TLS descriptors are in the GDT: __switch_to)
       const map: [Parameters<Cpu["set"]>[0], string][] = [["eax", "ax"], ["ebx", "bx"], ["ecx", "cx"], ["edx", "dx"],
         ["esi", "si"], ["edi", "di"], ["ebp", "bp"], ["gs", "gs"], ["fs", "fs"]];
       for (const [r, field] of map) cpu.set(r, f.regs[field] & 0xffffffffn);
       cpu.xrstor(f.xstate);
     } else {
       for (const r of ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"] as const) cpu.set(r, 0n);
+      cpu.set("fs", 0n);
+      cpu.set("gs", 0n);
+      cpu.xrstor(this.initXstate);
     }
     cpu.set("esp", frame);
   }

@@ -8,6 +8,7 @@ import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
 import type { KernelState } from "./kernel.js";
 import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
+import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { SyscallArgs } from "./syscalls/types.js";
@@ -91,27 +92,62 @@ export class LinuxX86_64 extends LinuxKernel {
     return { ip: b.readBigUInt64LE(pa), cs, cpl: cs & 3, flags: b.readBigUInt64LE(pa + 16), sp: b.readBigUInt64LE(pa + 24), ss: Number(b.readBigUInt64LE(pa + 32)) };
   }
   protected get dataBlock() { return this.boot.gdt; }
+  protected get swapper() { return this.boot.swapper; }
+  protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }
+  protected readonly stackArea = { base: L.VMALLOC_START, threadSize: L.THREAD_SIZE };
+  protected readonly userPgdEntries = 256;
   get entryPoint(): bigint { return this.text.sym("startup_64"); }
+
+  /** load_sp0 and pcpu_hot.top_of_stack: where interrupts and entry_SYSCALL_64 put the next kernel frame. */
+  protected loadSp0(top: bigint): void {
+    const m = this.phys.mem;
+    m.writeBigUInt64LE(top, this.boot.tss.pa + 4);
+    m.writeBigUInt64LE(top, this.boot.percpu.pa + L.PER_CPU_TOP_OF_STACK);
+  }
+
+  /** 64-bit TLS lives in the FS/GS bases, which the saved context carries. */
+  protected loadTls(): void {}
+
+  /** start_thread: a new program starts with clean registers (rdx = 0: no atexit function), no FS/GS bases. */
+  protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
+    for (const f of ["r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di"] as const) regs.set(f, 0n);
+    regs.set("ip", ip);
+    regs.set("sp", sp);
+    regs.set("cs", BigInt(L.__USER_CS));
+    regs.set("ss", BigInt(L.__USER_DS));
+    regs.set("flags", 0x202n);
+    this.cpu.set("fs_base", 0n);
+    this.cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n); // the user's GS base while the kernel runs after swapgs
+  }
 
   /** A fresh user address space whose kernel half (PML4 entries 256..511) is the swapper's (clone_pgd_range). */
   newMm(): MmStruct {
     return this.makeMm({ taskSize: L.TASK_SIZE_64, mmapBase: L.MMAP_BASE_64, mmapMin: 0x10000n }, this.boot.swapper, 256, 256);
   }
 
+  /**
+   * The boot's first switch to user mode, and ret_from_fork for every later task: an iretq frame
+   * on the task's kernel stack, from the program's entry or the parent's registers.
+   */
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const first = this.firstUser!;
-    // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
-    // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
-    cpu.set("gs_base", 0n);
-    cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
-    this.kctx.saveTemplate();
+    const th = this.task.thread;
+    const first = th.first!;
+    th.first = undefined;
+    if (!this.booted) {
+      // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
+      // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
+      cpu.set("gs_base", 0n);
+      cpu.wrmsr(MSR.KERNEL_GS_BASE, this.boot.percpu.va);
+      this.kctx.saveTemplate();
+      this.templateSaved();
+    }
     cpu.set("gs_base", this.boot.percpu.va);
     const f = first.fork;
-    // after the boot path's swapgs the user GS base is the one live
+    // after the swapgs that follows, the user GS base is the one live
     cpu.wrmsr(MSR.KERNEL_GS_BASE, f ? f.gsBase : 0n);
     // The iretq frame (SDM: RIP, CS, RFLAGS, RSP, SS from the lowest address up).
-    const frame = this.boot.stackTop - 40n;
+    const frame = th.stack.top - 40n;
     const b = Buffer.alloc(40);
     b.writeBigUInt64LE(f ? f.regs.ip : first.ip, 0);
     b.writeBigUInt64LE(BigInt(L.__USER_CS), 8);
@@ -130,6 +166,8 @@ export class LinuxX86_64 extends LinuxKernel {
     } else {
       // start_thread: a new program starts with clean registers (rdx = 0: no atexit function)
       for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
+      cpu.set("fs_base", 0n);
+      cpu.xrstor(this.initXstate);
     }
     cpu.set("rsp", frame);
   }

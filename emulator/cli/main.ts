@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // sysgate's command line: `sysgate run`, `sysgate step`, `sysgate trace`, `sysgate table`.
 
+import { readFileSync } from "node:fs";
+import { E, Errno } from "../../kernel-model/errno.js";
+import { DEFAULT_MAX_PROCS } from "../../kernel-model/limits.js";
 import { UnicornNotFound } from "../cpu/unicorn_library.js";
+import { DEFAULT_MEMORY_LIMIT } from "../machine.js";
+import { JAIL_PATH } from "./environment.js";
 import { ExecFormatError } from "../loader/elf.js";
 import { runCommand } from "./run.js";
 import { tableCommand } from "./table.js";
 import { UsageError } from "./usage.js";
 
-const HELP = `sysgate: run static x86-64 and i386 Linux programs on Unicorn, every syscall through the kernel's entry path
+const HELP = () => `sysgate: run static x86-64 and i386 Linux programs on Unicorn, every syscall through the kernel's entry path
 
 usage:
   sysgate run [options] ELF [args...]    run a static program; its exit status is sysgate's
@@ -16,17 +21,39 @@ usage:
   sysgate trace [options] ELF [args...]  strace's view of the run: one line per syscall on stderr
   sysgate table --abi 64|32              print the syscall dispatch table
   sysgate help                           this text
+  sysgate --version                      sysgate's version
 
 run options:
-  --root DIR           DIR is the guest's / (read-write); default: the host's / read-only
-                       with the current directory read-write
-  --memory SIZE        bound on guest memory, e.g. 512M, 2G (default 1G)
+  --root DIR           DIR is the guest's / (read-write), as after chroot: the program's path
+                       is looked up inside DIR (a path that exists only on the host is not
+                       found); default: the host's / read-only, the current directory read-write
+  --env NAME=VALUE     set a variable in the guest's environment (repeatable); --env NAME
+                       copies NAME from sysgate's environment
+  --clear-env          start the guest's environment empty (then --env adds to it)
+                       environment by default: sysgate's own; with --root only TERM, COLORTERM,
+                       LANG, LANGUAGE, LC_*, TZ pass, with PATH=${JAIL_PATH}
+                       and HOME=/ (the host's tokens and keys stay out of the jail)
   --deterministic      virtual clock, seeded randomness, fixed pid/uid (same run every time)
   --seed N             seed for --deterministic (implies it)
   --no-vdso            no vDSO and no AT_SYSINFO: i386 libcs fall back to int $0x80
   -q, --quiet          no warning for unimplemented syscalls
   --stdin FILE         (step only) the guest's standard input; default: empty
   --                   end of options (the ELF comes next)
+
+limits (what the guest may take from the host; the first time one is hit, sysgate says which):
+  --memory SIZE        memory of each process, e.g. 512M, 2G (default ${DEFAULT_MEMORY_LIMIT >> 20}M, at least 16M):
+                       image, stack, heap and mmaps; past it the guest gets ENOMEM
+  --max-procs N        processes at once in the run (default ${DEFAULT_MAX_PROCS}): fork/clone past it
+                       get EAGAIN; RLIMIT_NPROC starts at half of it (Linux: max_threads / 2)
+  --phys-memory SIZE   the machine's physical memory, all processes together (default 2G, at
+                       most 4G; only pages in use cost host memory): past it ENOMEM, or the OOM
+                       killer's SIGKILL for a page fault that finds no free frame
+  argument size        execve's argv + envp strings: a quarter of RLIMIT_STACK (8M: 2M), each
+                       string at most 128K (MAX_ARG_STRLEN); E2BIG past either
+
+exit status: the program's own; 128+N when it dies of signal N; 2 for a usage error; 127 when
+  the program is not found; 126 when it is found but cannot run (not an ELF, dynamically linked,
+  a header Linux would refuse)
 
 trace options (and the run options above):
   -e trace=SET         only these syscalls: names, %file %desc %process %memory %signal
@@ -46,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // `sysgate run --help` (before the ELF: after it, the flag belongs to the guest)
   if (cmd && rest[0] !== undefined && (rest[0] === "-h" || rest[0] === "--help")) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP());
     return 0;
   }
   switch (cmd) {
@@ -66,11 +93,24 @@ async function main(argv: string[]): Promise<number> {
     case "help":
     case "-h":
     case "--help":
-      process.stdout.write(HELP);
+      process.stdout.write(HELP());
       return cmd === undefined ? 2 : 0;
+    case "--version":
+    case "version":
+      process.stdout.write(`sysgate ${version()}\n`);
+      return 0;
     default:
       process.stderr.write(`sysgate: unknown command '${cmd}' (try 'sysgate help')\n`);
       return 2;
+  }
+}
+
+/** The version in package.json (dist/emulator/cli/main.js → the package root). */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "(unknown version)";
   }
 }
 
@@ -79,9 +119,17 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof ExecFormatError || e instanceof UnicornNotFound || e instanceof UsageError) {
+    if (e instanceof UsageError) {
       process.stderr.write(`sysgate: ${e.message}\n`);
-      process.exitCode = e instanceof UsageError ? 2 : 126;
+      process.exitCode = 2;
+    } else if (e instanceof ExecFormatError || e instanceof UnicornNotFound) {
+      // as a shell: 127 when the program is not there, 126 when it is but cannot be run
+      process.stderr.write(`sysgate: ${e.message}\n`);
+      process.exitCode = e instanceof ExecFormatError && e.errno === E.ENOENT ? 127 : 126;
+    } else if (e instanceof Errno) {
+      // the kernel model refused to start the program (its memory, say): one line all the same
+      process.stderr.write(`sysgate: cannot start the program: ${e.message}\n`);
+      process.exitCode = 126;
     } else {
       process.stderr.write(`sysgate: internal error: ${(e as Error)?.stack ?? e}\n`);
       process.exitCode = 70;

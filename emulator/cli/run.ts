@@ -4,18 +4,35 @@
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
 import { SIGINT, SIGPIPE } from "../../kernel-model/sched/signal.js";
 import { runWithHost } from "../host_signals.js";
-import { Machine, type MachineOptions } from "../machine.js";
-import { UsageError, parseSize } from "./usage.js";
+import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
+import { guestEnvironment } from "./environment.js";
+import { checkRoot, resolveInRoot } from "./root_path.js";
+import { UsageError, parseCount, parseSize } from "./usage.js";
 
-export interface RunArgs { path: string; args: string[]; options: MachineOptions }
+export interface RunArgs {
+  /** The program's host path (under --root: looked up inside DIR). */
+  path: string;
+  /** The program as the user typed it: argv[0], and what the trace shows. */
+  shown: string;
+  args: string[];
+  options: MachineOptions;
+}
 
-/** Options come before the ELF; everything after it belongs to the guest. */
-export function parseRunArgs(argv: string[]): RunArgs {
+/** Options of run that take a value (trace and step pass them through with it). */
+export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--phys-memory", "--seed", "--env", "--max-procs"]);
+
+/** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
+const MIN_MEMORY = 16 << 20;
+
+/** Options come before the ELF; everything after it belongs to the guest. `command` names the command in messages. */
+export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   // the command line runs on the host's clock unless asked (the library defaults to deterministic)
   const options: MachineOptions = { deterministic: false };
+  const env = { jailed: false, clear: false, set: [] as string[] };
+  let rootArg: string | undefined;
   let i = 0;
   const value = (name: string) => {
-    if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
+    if (i + 1 >= argv.length) throw new UsageError(`${command}: ${name} needs a value`);
     return argv[++i];
   };
   for (; i < argv.length; i++) {
@@ -23,24 +40,45 @@ export function parseRunArgs(argv: string[]): RunArgs {
     if (a === "--") { i++; break; }
     if (!a.startsWith("-") || a === "-") break;
     switch (a) {
-      case "--root": options.root = value(a); break;
-      case "--memory": options.memoryLimit = parseSize(value(a)); break;
+      case "--root": rootArg = value(a); options.root = checkRoot(rootArg); env.jailed = true; break;
+      case "--memory": {
+        const v = value(a);
+        options.memoryLimit = parseSize(v);
+        if (options.memoryLimit < MIN_MEMORY) throw new UsageError(`${command}: --memory ${v} is too small: at least 16M`);
+        break;
+      }
+      case "--max-procs": options.maxProcs = parseCount(`${command}: ${a}`, value(a), 2); break;
+      case "--env": {
+        const v = value(a);
+        if (v === "" || v.startsWith("=")) throw new UsageError(`${command}: --env takes NAME=VALUE or NAME, not '${v}'`);
+        env.set.push(v);
+        break;
+      }
+      case "--clear-env": env.clear = true; break;
+      case "--phys-memory": {
+        const v = parseSize(value(a));
+        if (v < 16 << 20 || v > MAX_PHYS_MEMORY) throw new UsageError(`${command}: --phys-memory must be between 16M and ${MAX_PHYS_MEMORY / 2 ** 30}G`);
+        options.physMemory = v;
+        break;
+      }
       case "--deterministic": options.deterministic = true; break;
       case "--seed": {
         const v = value(a);
-        if (!/^\d+$/.test(v)) throw new UsageError(`--seed takes a whole number, not '${v}'`);
+        if (!/^\d+$/.test(v)) throw new UsageError(`${command}: --seed takes a whole number, not '${v}'`);
         options.seed = BigInt(v);
         options.deterministic = true;
         break;
       }
       case "--no-vdso": options.vdso = false; break; // no AT_SYSINFO(_EHDR): i386 libcs use int $0x80
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
-      default: throw new UsageError(`unknown option '${a}' for run (try 'sysgate help')`);
+      default: throw new UsageError(`${command}: unknown option '${a}' (try 'sysgate help')`);
     }
   }
-  if (i >= argv.length) throw new UsageError("run: which program? usage: sysgate run [options] ELF [args...]");
-  const path = argv[i];
-  return { path, args: argv.slice(i + 1), options: { ...options, argv: [path, ...argv.slice(i + 1)] } };
+  if (i >= argv.length) throw new UsageError(`${command}: which program? usage: sysgate ${command} [options] ELF [args...]`);
+  const shown = argv[i];
+  const path = rootArg !== undefined ? resolveInRoot(rootArg, shown) : shown;
+  options.env = guestEnvironment(env);
+  return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)] } };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

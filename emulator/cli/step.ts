@@ -8,8 +8,9 @@ import { createElement } from "react";
 import { render } from "ink";
 import { Machine } from "../machine.js";
 import { App } from "../ui/app.js";
+import { Disassembler } from "../ui/disasm.js";
 import { StepSession } from "../ui/session.js";
-import { parseRunArgs } from "./run.js";
+import { RUN_OPTIONS_WITH_VALUE, parseRunArgs } from "./run.js";
 import { UsageError } from "./usage.js";
 
 export async function stepCommand(argv: string[]): Promise<number> {
@@ -18,20 +19,27 @@ export async function stepCommand(argv: string[]): Promise<number> {
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--stdin") {
-      if (i + 1 >= argv.length) throw new UsageError("--stdin needs a file");
-      stdin = readFileSync(argv[++i]);
+      if (i + 1 >= argv.length) throw new UsageError("step: --stdin needs a file");
+      const file = argv[++i];
+      try {
+        stdin = readFileSync(file);
+      } catch (e) {
+        throw new UsageError(`step: --stdin ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+      }
     } else if (argv[i] === "--") { rest.push(...argv.slice(i)); break; }
     else if (!argv[i].startsWith("-")) { rest.push(...argv.slice(i)); break; }
     else {
       rest.push(argv[i]);
-      if (/^--(root|memory|seed)$/.test(argv[i]) && i + 1 < argv.length) rest.push(argv[++i]); // their values
+      if (RUN_OPTIONS_WITH_VALUE.has(argv[i]) && i + 1 < argv.length) rest.push(argv[++i]); // their values
     }
   }
-  if (!rest.some((a) => !a.startsWith("-"))) throw new UsageError("step: which program? usage: sysgate step [options] ELF [args...]");
-  const { path, options } = parseRunArgs(rest);
+  const { path, shown, options } = parseRunArgs(rest, "step");
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError("step needs a terminal (stdin and stdout)");
+  // Capstone compiles its WebAssembly on background threads: start it before the boot, not after
+  const disasm = Disassembler.create();
+  disasm.catch(() => {}); // a failure surfaces where the session awaits it, not as an unhandled rejection
   const machine = await Machine.create(path, { ...options, captureOutput: true, stdin, warn: () => {} });
-  const session = await StepSession.create(machine);
+  const session = await StepSession.create(machine, disasm);
   // SYSGATE_STEP_METRICS=FILE: one line per frame, ink's render time and the last action's time in the model
   const metricsFile = process.env.SYSGATE_STEP_METRICS;
   const metrics = metricsFile
@@ -41,7 +49,7 @@ export async function stepCommand(argv: string[]): Promise<number> {
   process.stdout.write("\x1b[?1049h\x1b[H");
   try {
     // 60 fps cap: ink's default 30 adds up to 33 ms to a step (incrementalRendering left stale lines)
-    const app = render(createElement(App, { session, name: basename(path) }),
+    const app = render(createElement(App, { session, name: basename(shown) }),
       { exitOnCtrlC: false, patchConsole: true, maxFps: 60, onRender: metrics });
     await app.waitUntilExit();
   } finally {

@@ -1,31 +1,52 @@
-// `sysgate table --abi 64|32`: every slot of a dispatch table, as built at start-up from the
-// kernel's .tbl file: number, name, entry point, and whether sysgate implements it.
+// `sysgate table --abi 64|32 [--json]`: every slot of a dispatch table, as built at start-up from
+// the kernel's .tbl file: number, name, entry point, and the support status its routine declared
+// (kernel-model/syscalls/support.ts).
 
-import { SyscallTable } from "../../kernel-model/syscalls/table.js";
+import { SyscallTable, type SyscallSlot } from "../../kernel-model/syscalls/table.js";
 import { allSyscalls } from "../../kernel-model/syscalls/index.js";
+import { ERRNO_NAME } from "../../kernel-model/errno.js";
 import { kernelVersion } from "../../kernel-model/tables/syscall_tbl.js";
 import { UsageError } from "./usage.js";
 
+const USAGE = "usage: sysgate table --abi 64|32 [--json]";
+
+/** One word for the status column: supported, partial, error, or none (no routine registered). */
+function statusOf(s: SyscallSlot): { status: string; errno?: string; note?: string } {
+  if (!s.entry) return { status: "reserved" };
+  const d = s.support;
+  if (!d) return { status: "none", errno: "ENOSYS", note: "no routine registered" };
+  if (d.status === "partial") return { status: "partial", note: d.note };
+  if (d.status === "error") return { status: "error", errno: ERRNO_NAME[d.errno] ?? String(d.errno), note: d.note };
+  return { status: "supported" };
+}
+
 export function tableCommand(argv: string[]): number {
   let abi: "x86_64" | "i386" | undefined;
+  let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === "--json") { json = true; continue; }
     const v = a === "--abi" ? argv[++i] : a.startsWith("--abi=") ? a.slice(6) : undefined;
-    if (v === undefined) throw new UsageError(`table: unknown argument '${a}' (usage: sysgate table --abi 64|32)`);
+    if (v === undefined) throw new UsageError(`table: unknown argument '${a}' (${USAGE})`);
     if (v === "64" || v === "x86_64") abi = "x86_64";
     else if (v === "32" || v === "i386") abi = "i386";
     else throw new UsageError(`table: --abi takes 64 or 32, not '${v}'`);
   }
-  if (!abi) throw new UsageError("table: which table? usage: sysgate table --abi 64|32");
+  if (!abi) throw new UsageError(`table: which table? ${USAGE}`);
   const table = new SyscallTable(abi, allSyscalls);
-  const rows = [...table.slots.values()];
-  const out: string[] = [`# ${abi} syscall table (${kernelVersion()})`, `# nr\tname\tentry point\timplemented`];
-  let implemented = 0;
-  for (const s of rows) {
-    if (s.impl) implemented++;
-    out.push(`${s.nr}\t${s.name}\t${s.entry ?? "-"}\t${s.impl ? "yes" : "no"}`);
+  const rows = [...table.slots.values()].map((s) => ({ nr: s.nr, name: s.name, entry: s.entry, ...statusOf(s) }));
+  if (json) {
+    process.stdout.write(JSON.stringify({ abi, kernel: kernelVersion(), slots: rows }, null, 1) + "\n");
+    return 0;
   }
-  out.push(`# ${rows.length} slots, ${implemented} implemented`);
+  const out: string[] = [`# ${abi} syscall table (${kernelVersion()})`, `# nr\tname\tentry point\tstatus\tnote`];
+  const count = new Map<string, number>();
+  for (const r of rows) {
+    count.set(r.status, (count.get(r.status) ?? 0) + 1);
+    const status = r.errno && r.status !== "none" ? `${r.status} ${r.errno}` : r.status;
+    out.push(`${r.nr}\t${r.name}\t${r.entry ?? "-"}\t${status}${r.note ? `\t${r.note}` : ""}`);
+  }
+  out.push(`# ${rows.length} slots: ${[...count].map(([k, n]) => `${n} ${k}`).join(", ")}`);
   process.stdout.write(out.join("\n") + "\n");
   return 0;
 }

@@ -7,7 +7,7 @@ import { parseTraceExpr, TraceExprError } from "../../kernel-model/trace/filter.
 import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
 import { runWithHost } from "../host_signals.js";
 import { Machine } from "../machine.js";
-import { parseRunArgs } from "./run.js";
+import { RUN_OPTIONS_WITH_VALUE, parseRunArgs } from "./run.js";
 import { UsageError } from "./usage.js";
 
 export interface TraceArgs {
@@ -23,14 +23,12 @@ export interface TraceArgs {
   runArgv: string[];
 }
 
-const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--memory", "--seed"]);
-
 /** Trace options and run options may come in any order before the ELF. */
 export function parseTraceArgs(argv: string[]): TraceArgs {
   const t: TraceArgs = { summary: false, ip: false, json: false, watch: [], runArgv: [] };
   let i = 0;
   const value = (name: string) => {
-    if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
+    if (i + 1 >= argv.length) throw new UsageError(`trace: ${name} needs a value`);
     return argv[++i];
   };
   for (; i < argv.length; i++) {
@@ -44,7 +42,7 @@ export function parseTraceArgs(argv: string[]): TraceArgs {
     else if (a === "-f" || a === "-ff") continue; // every process is followed anyway
     else if (a === "-s" || (a.startsWith("-s") && /^\d+$/.test(a.slice(2)))) {
       const v = a === "-s" ? value(a) : a.slice(2);
-      if (!/^\d+$/.test(v)) throw new UsageError(`-s takes a number, not '${v}'`);
+      if (!/^\d+$/.test(v)) throw new UsageError(`trace: -s takes a number, not '${v}'`);
       t.strlen = Number(v);
     } else if (a === "--json") t.json = true;
     else if (a === "--watch") t.watch.push(...value(a).split(",").filter(Boolean));
@@ -57,9 +55,23 @@ export function parseTraceArgs(argv: string[]): TraceArgs {
 
 export async function traceCommand(argv: string[]): Promise<number> {
   const t = parseTraceArgs(argv);
-  const { path, options } = parseRunArgs(t.runArgv);
-  const machine = await Machine.create(path, options);
+  const { path, shown, options } = parseRunArgs(t.runArgv, "trace");
+  // -o first: a file that cannot be written is the user's typo, found before the program starts
   let fd = 2;
+  if (t.output !== undefined) {
+    try {
+      fd = openSync(t.output, "w");
+    } catch (e) {
+      throw new UsageError(`trace: -o ${t.output}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (e as Error).message}`);
+    }
+  }
+  let machine: Machine;
+  try {
+    machine = await Machine.create(path, options);
+  } catch (e) {
+    if (fd !== 2) closeSync(fd);
+    throw e;
+  }
   try {
     let filter: ((name: string) => boolean) | undefined;
     if (t.expr) {
@@ -71,7 +83,6 @@ export async function traceCommand(argv: string[]): Promise<number> {
         throw e;
       }
     }
-    if (t.output) fd = openSync(t.output, "w");
     // Lines are written as they come, so they interleave with the guest's own stderr as in strace.
     const write = (s: string) => { writeSync(fd, s); };
     const deterministic = options.deterministic ?? false;
@@ -87,10 +98,10 @@ export async function traceCommand(argv: string[]): Promise<number> {
     // The execve strace sees first: here the Machine did its work before the first instruction.
     const task = machine.task;
     const w = machine.kernel.abi === "x86_64" ? 8n : 4n;
-    const argvShown = options.argv ?? [path];
+    const argvShown = options.argv ?? [shown];
     const envCount = options.env?.length ?? Object.keys(process.env).length;
     const envp = task.mm.startStack + w * BigInt(argvShown.length + 2);
-    tracer.execve(task.pid, machine.kernel.abi, path, argvShown, envp, envCount);
+    tracer.execve(task.pid, machine.kernel.abi, shown, argvShown, envp, envCount);
     const st = await runWithHost(machine);
     if (t.summary) write(tracer.summary());
     return st.signal !== undefined ? 128 + st.signal : st.code ?? 0;

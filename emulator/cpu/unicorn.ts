@@ -25,10 +25,26 @@ interface Api {
 }
 
 /** The JS function of each hook, by the id passed to Unicorn as its user_data. */
-const hookFns = new Map<number, (...args: never[]) => unknown>();
+const hookFns = new Map<number, (a: never, b: never) => unknown>();
 let nextHookId = 1;
 
 let api: Api | undefined;
+
+/**
+ * Engine calls (JS → C) and hook callbacks (C → JS) by name, counted only when the environment
+ * has SYSGATE_ENGINE_CALLS=1 when the engine is first loaded (`npm run bench` profiles with it);
+ * otherwise the functions are koffi's own, with nothing in between.
+ */
+export const engineCalls: Record<string, number> = {};
+const counting = process.env.SYSGATE_ENGINE_CALLS === "1";
+function counted<F extends (...a: never[]) => unknown>(name: string, fn: F): F {
+  if (!counting) return fn;
+  engineCalls[name] = 0;
+  return ((...a: never[]) => {
+    engineCalls[name]++;
+    return fn(...a);
+  }) as F;
+}
 
 function bind(): Api {
   if (api) return api;
@@ -63,13 +79,15 @@ function bind(): Api {
     // One trampoline per kind, registered here, once: koffi.register() called from inside a
     // callback (a hook added while the guest runs) yields a trampoline that fails with
     // "Maximum call stack size exceeded" when it fires (measured).
-    const call = (user: number | bigint, ...args: unknown[]) => (hookFns.get(Number(user)) as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+    // Fixed arities, no rest arguments: two of these run on every syscall.
+    type Hook2 = (a: unknown, b: unknown) => unknown;
+    const fnOf = (user: number | bigint) => hookFns.get(typeof user === "number" ? user : Number(user)) as Hook2 | undefined;
     const trampolines = {
-      code: koffi.register((_uc: unknown, address: number | bigint, size: number, user: number) => call(user, address, size), koffi.pointer(HookCode)),
-      intr: koffi.register((_uc: unknown, intno: number, user: number) => call(user, intno), koffi.pointer(HookIntr)),
-      insn: koffi.register((_uc: unknown, user: number) => call(user), koffi.pointer(HookInsn)),
+      code: koffi.register(counted("hook UC_HOOK_CODE", (_uc: unknown, address: number | bigint, size: number, user: number) => fnOf(user)?.(address, size)), koffi.pointer(HookCode)),
+      intr: koffi.register(counted("hook UC_HOOK_INTR", (_uc: unknown, intno: number, user: number) => fnOf(user)?.(intno, undefined)), koffi.pointer(HookIntr)),
+      insn: koffi.register(counted("hook UC_HOOK_INSN", (_uc: unknown, user: number) => fnOf(user)?.(undefined, undefined)), koffi.pointer(HookInsn)),
     };
-    api = {
+    const a: Api = {
       version, path,
       uc_open: lib.func("int uc_open(int arch, int mode, _Out_ void **uc)"),
       uc_close: lib.func("int uc_close(void *uc)"),
@@ -94,6 +112,8 @@ function bind(): Api {
       uc_context_free: lib.func("int uc_context_free(void *ctx)"),
       trampolines,
     };
+    if (counting) for (const [k, v] of Object.entries(a)) if (k.startsWith("uc_")) (a as unknown as Record<string, Fn>)[k] = counted(k, v as Fn);
+    api = a;
     return api;
   }
   throw new UnicornNotFound(`${HOW_TO_GET_UNICORN}\nTried:\n  ${tried.join("\n  ")}`);
@@ -147,13 +167,17 @@ export class Unicorn {
     return Number(this.readBig(reg));
   }
   write(reg: Reg, value: bigint | number): void {
-    this.one[0] = BigInt.asUintN(64, BigInt(value));
+    // a BigUint64Array store wraps a negative value modulo 2^64 by itself
+    this.one[0] = typeof value === "bigint" ? value : BigInt(value);
     this.check(this.a.uc_reg_write(this.uc, reg, this.one), "uc_reg_write");
   }
 
-  /** A batch of registers read or written with one engine call each way (uc_reg_*_batch). */
-  batch(regs: readonly Reg[], slot = 8): RegBatch {
-    return new RegBatch(this.a, this.uc, regs, slot);
+  /**
+   * A batch of registers read or written with one engine call each way (uc_reg_*_batch): `regs`
+   * in 8-byte slots, then `wide` in slots of `wideSize` bytes.
+   */
+  batch(regs: readonly Reg[], wide: readonly Reg[] = [], wideSize = 16): RegBatch {
+    return new RegBatch(this.a, this.uc, regs, wide, wideSize);
   }
 
   readMsr(msr: number): bigint {
@@ -194,7 +218,7 @@ export class Unicorn {
     return this.a.uc_strerror(code) as string;
   }
 
-  private addHook(type: number, trampoline: unknown, fn: (...args: never[]) => unknown,
+  private addHook(type: number, trampoline: unknown, fn: (a: never, b: never) => unknown,
     begin: bigint, end: bigint, extra?: number): number {
     const id = nextHookId++;
     hookFns.set(id, fn);
@@ -206,18 +230,20 @@ export class Unicorn {
     this.check(rc, "uc_hook_add");
     return hh[0];
   }
-  /** UC_HOOK_CODE over [begin, end] (inclusive): keep ranges narrow, each call costs ~0.3 us. */
-  hookCode(begin: bigint, end: bigint, fn: (address: bigint, size: number) => void): number {
-    return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.code, (address: number | bigint, size: number) =>
-      fn(BigInt(address), size), begin, end);
+  /**
+   * UC_HOOK_CODE over [begin, end] (inclusive): keep ranges narrow, each call costs ~0.3 us. The
+   * address comes as koffi gives it (a Number below 2^53, else a BigInt).
+   */
+  hookCode(begin: bigint, end: bigint, fn: (address: number | bigint, size: number) => void): number {
+    return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.code, fn, begin, end);
   }
   /** UC_HOOK_INTR: interrupts and CPU exceptions (Unicorn delivers none through the IDT itself). */
   hookIntr(fn: (intno: number) => void): number {
-    return this.addHook(UC.UC_HOOK_INTR, this.a.trampolines.intr, (intno: number) => fn(intno), 1n, 0n);
+    return this.addHook(UC.UC_HOOK_INTR, this.a.trampolines.intr, fn, 1n, 0n);
   }
   /** UC_HOOK_INSN for `syscall` / `sysenter`: the hook replaces the instruction's effect. */
   hookInsn(insn: number, fn: () => void): number {
-    return this.addHook(UC.UC_HOOK_INSN, this.a.trampolines.insn, () => fn(), 1n, 0n, insn);
+    return this.addHook(UC.UC_HOOK_INSN, this.a.trampolines.insn, fn, 1n, 0n, insn);
   }
 
   /** Drops every translated block: needed after code bytes change under the engine. */
@@ -259,25 +285,36 @@ export class UnicornContext {
 }
 
 /**
- * Several registers moved with one FFI call. Values live in a pinned buffer of `slot` bytes per
- * register; `ptrs` holds the pointer to each slot, as uc_reg_read_batch wants (void **vals).
+ * Several registers moved with one FFI call. Each register has a slot in one pinned buffer (8
+ * bytes, or `wide` bytes for the registers listed after the 8-byte ones: XMM and x87 registers);
+ * `ptrs` holds each slot's address, as uc_reg_read_batch wants (void **vals).
  */
 export class RegBatch {
-  /** The raw slots; `values` views them as 64-bit numbers when slot = 8. */
+  /** The raw slots; `values` views the 8-byte ones as 64-bit numbers. */
   readonly raw: Buffer;
   readonly values: BigUint64Array;
   private readonly ids: Int32Array;
   private readonly ptrs: BigUint64Array;
-  constructor(private readonly a: Api, private readonly uc: unknown, regs: readonly Reg[], slot = 8) {
-    this.ids = Int32Array.from(regs);
-    this.raw = Buffer.alloc(regs.length * slot);
-    this.values = new BigUint64Array(this.raw.buffer, this.raw.byteOffset, (regs.length * slot) / 8);
-    this.ptrs = new BigUint64Array(regs.length);
+  /** Byte offset of each register's slot in `raw`. */
+  private readonly offsets: number[];
+  /** Bytes of 8-byte slots, zeroed before a read: narrow registers (segment selectors) fill only their low bytes. */
+  private readonly narrowEnd: number;
+  constructor(private readonly a: Api, private readonly uc: unknown, regs: readonly Reg[], wide: readonly Reg[] = [], wideSize = 16,
+    shared?: { raw: Buffer; slots: number[] }) {
+    const n8 = regs.length;
+    this.ids = Int32Array.from([...regs, ...wide]);
+    this.raw = shared?.raw ?? Buffer.alloc(n8 * 8 + wide.length * wideSize);
+    this.values = new BigUint64Array(this.raw.buffer, this.raw.byteOffset, shared ? this.raw.length >> 3 : n8);
+    this.ptrs = new BigUint64Array(this.ids.length);
     const base = koffi.address(this.raw) as bigint;
-    for (let i = 0; i < regs.length; i++) this.ptrs[i] = base + BigInt(i * slot);
+    const offsets = shared?.slots ?? this.ids.map((_, i) => (i < n8 ? i * 8 : n8 * 8 + (i - n8) * wideSize));
+    for (let i = 0; i < this.ids.length; i++) this.ptrs[i] = base + BigInt(offsets[i]);
+    this.offsets = Array.from(offsets);
+    // the wide slots (x87/SSE) are never looked at in JS, only written back as they were read
+    this.narrowEnd = shared ? this.raw.length : n8 * 8;
   }
   read(): BigUint64Array {
-    this.raw.fill(0); // narrow registers (segment selectors) fill only their low bytes
+    this.raw.fill(0, 0, this.narrowEnd);
     const rc = this.a.uc_reg_read_batch(this.uc, this.ids, this.ptrs, this.ids.length);
     if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, "uc_reg_read_batch");
     return this.values;
@@ -285,5 +322,10 @@ export class RegBatch {
   write(): void {
     const rc = this.a.uc_reg_write_batch(this.uc, this.ids, this.ptrs, this.ids.length);
     if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, "uc_reg_write_batch");
+  }
+  /** A batch over the same slots without the registers at `skip` (say, ones only ever read). */
+  without(skip: readonly number[]): RegBatch {
+    const keep = [...this.ids.keys()].filter((i) => !skip.includes(i));
+    return new RegBatch(this.a, this.uc, keep.map((i) => this.ids[i]), [], 0, { raw: this.raw, slots: keep.map((i) => this.offsets[i]) });
   }
 }

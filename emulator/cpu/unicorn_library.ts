@@ -1,5 +1,6 @@
-// Finds a libunicorn.so.2 of version >= 2.1 (DESIGN.md section 1): an explicit path, the project's
-// cache filled by `npm install` (fetch-unicorn.sh), then the system's library.
+// Finds a libunicorn.so.2 of version >= 2.1 (ARCHITECTURE.md, "Facts about the engine"): an
+// explicit path, the project's cache filled by `npm install` (fetch-unicorn.sh), then the
+// system's library.
 
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";

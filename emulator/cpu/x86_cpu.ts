@@ -16,6 +16,8 @@ const REG_IDS: Record<Reg, number> = {
   fs: UC.UC_X86_REG_FS, gs: UC.UC_X86_REG_GS, fs_base: UC.UC_X86_REG_FS_BASE, gs_base: UC.UC_X86_REG_GS_BASE,
   cr0: UC.UC_X86_REG_CR0, cr2: UC.UC_X86_REG_CR2, cr3: UC.UC_X86_REG_CR3, cr4: UC.UC_X86_REG_CR4,
 };
+/** Bytes per x87/SSE register in a batch (the widest, XMM and the 80-bit ST registers, fit). */
+const XSTATE_SLOT = 16;
 const TABLE_IDS = { gdtr: UC.UC_X86_REG_GDTR, idtr: UC.UC_X86_REG_IDTR, tr: UC.UC_X86_REG_TR, ldtr: UC.UC_X86_REG_LDTR };
 
 class Ctx extends UnicornContext implements CpuContext {
@@ -29,13 +31,16 @@ export class X86Cpu implements Cpu {
 
   private readonly xstate: ReturnType<Unicorn["batch"]>;
   readonly xstateSize: number;
+  /** The registers xsave() moves: XMM, x87, their control and status words (16-byte slots). */
+  private readonly xstateRegs: number[];
 
   constructor(readonly bits: 64 | 32, readonly phys: Buffer) {
     this.uc = new Unicorn(bits === 64 ? "64" : "32");
     this.uc.mapHostMemory(0n, phys);
     const xmm = Array.from({ length: bits === 64 ? 16 : 8 }, (_, i) => UC[`UC_X86_REG_XMM${i}` as keyof typeof UC] as number);
     const st = Array.from({ length: 8 }, (_, i) => UC[`UC_X86_REG_ST${i}` as keyof typeof UC] as number);
-    this.xstate = this.uc.batch([...xmm, ...st, UC.UC_X86_REG_MXCSR, UC.UC_X86_REG_FPCW, UC.UC_X86_REG_FPSW, UC.UC_X86_REG_FPTAG], 16);
+    this.xstateRegs = [...xmm, ...st, UC.UC_X86_REG_MXCSR, UC.UC_X86_REG_FPCW, UC.UC_X86_REG_FPSW, UC.UC_X86_REG_FPTAG];
+    this.xstate = this.uc.batch([], this.xstateRegs, XSTATE_SLOT);
     this.xstateSize = this.xstate.raw.length;
   }
 
@@ -60,7 +65,9 @@ export class X86Cpu implements Cpu {
     }
     this.uc.write(REG_IDS[reg], value);
   }
-  batch(regs: readonly Reg[]): RegBatch { return this.uc.batch(regs.map((r) => REG_IDS[r])); }
+  batch(regs: readonly Reg[], opts?: { xstate?: boolean }): RegBatch {
+    return this.uc.batch(regs.map((r) => REG_IDS[r]), opts?.xstate ? this.xstateRegs : [], XSTATE_SLOT);
+  }
   rdmsr(msr: number): bigint { return this.uc.readMsr(msr); }
   wrmsr(msr: number, value: bigint): void { this.uc.writeMsr(msr, value); }
   getTable(reg: keyof typeof TABLE_IDS): TableReg { return this.uc.readMmr(TABLE_IDS[reg]); }
@@ -73,14 +80,26 @@ export class X86Cpu implements Cpu {
   }
   restoreContext(ctx: CpuContext): void { this.uc.contextRestore(ctx as Ctx); }
   flushTlb(): void { this.uc.flushTlb(); }
-  flushCode(): void { this.uc.flushTb(); }
+  /**
+   * A TB flush costs Unicorn 110-170 ms whatever there is to drop (measured on 2.1.1), and hooks
+   * set up before a CPU first runs (a tracer's, the stepping UI's, those of every exec'ed
+   * process) asked for one each: before the first run there is no translated code to drop.
+   */
+  flushCode(): void {
+    if (this.translated) this.uc.flushTb();
+  }
+  /** Whether the engine has run, and so may hold translated code. */
+  private translated = false;
   stop(): void { this.uc.stop(); }
 
-  /** Every hook body runs inside this: an exception stops the CPU instead of being lost in koffi. */
-  private guard<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
-    return (...a: A) => {
+  /**
+   * Every hook body runs inside this: an exception stops the CPU instead of being lost in koffi.
+   * One argument at most and no rest parameters: two hooks run on every syscall.
+   */
+  private guard<A>(fn: (a: A) => void): (a: A) => void {
+    return (a: A) => {
       try {
-        fn(...a);
+        fn(a);
       } catch (e) {
         this.hookError ??= e;
         this.uc.stop();
@@ -88,10 +107,10 @@ export class X86Cpu implements Cpu {
     };
   }
   onExecute(address: bigint, fn: () => void): void {
-    this.uc.hookCode(address, address, this.guard(() => fn()));
+    this.uc.hookCode(address, address, this.guard(fn));
   }
   onInstruction(insn: "syscall" | "sysenter", fn: () => void): void {
-    this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard(fn));
+    this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard<void>(fn));
   }
   onInterrupt(fn: (vector: number) => void): void {
     this.uc.hookIntr(this.guard(fn));
@@ -103,6 +122,7 @@ export class X86Cpu implements Cpu {
    */
   run(pc: bigint, count = 0, timeoutUs = 0): number {
     this.hookError = undefined;
+    this.translated = true;
     const rc = this.uc.start(pc, 0n, count, timeoutUs);
     if (this.hookError !== undefined) {
       const e = this.hookError;

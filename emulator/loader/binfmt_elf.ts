@@ -1,10 +1,11 @@
-// load_elf_binary (fs/binfmt_elf.c) for static executables: map the PT_LOAD segments with their
-// permissions, zero the bss, place the break after the image, then build the initial stack
-// (create_elf_tables.ts).
+// load_elf_binary (fs/binfmt_elf.c) for static executables: check every PT_LOAD against the address
+// space, map the segments with their permissions, zero the bss, place the break after the image,
+// then build the initial stack (create_elf_tables.ts).
 
 import { MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
-import { ET_DYN, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, type ElfImage } from "./elf.js";
+import { RLIMIT_STACK, defaultRlimit } from "../../kernel-model/syscalls/kernel/sys.js";
+import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, imageTooLarge, type ElfImage } from "./elf.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 
@@ -25,30 +26,80 @@ function protOf(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+/** One run of pages with one protection: what one mmap of the image leaves. */
+interface Area { start: bigint; end: bigint; prot: number }
+
+/**
+ * The areas the PT_LOAD segments make, page aligned. Pages shared by two segments get both
+ * permissions (as two overlapping mmaps of the same file would leave them readable for both).
+ * Computed from the segment boundaries, never page by page: a segment may be gigabytes long.
+ */
+function imageAreas(loads: readonly { start: bigint; end: bigint; prot: number }[]): Area[] {
+  const cuts = [...new Set(loads.flatMap((s) => [s.start, s.end]))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const areas: Area[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [start, end] = [cuts[i], cuts[i + 1]];
+    let prot = 0, covered = false;
+    for (const s of loads) {
+      if (s.start < end && s.end > start) {
+        prot |= s.prot;
+        covered = true;
+      }
+    }
+    if (!covered) continue;
+    const last = areas[areas.length - 1];
+    if (last && last.end === start && last.prot === prot) last.end = end;
+    else areas.push({ start, end, prot });
+  }
+  return areas;
+}
+
 export function loadElfImage(mm: MmStruct, img: ElfImage, name: string): LoadedImage {
   const loads = img.segments.filter((s) => s.type === PT_LOAD);
+  const taskSize = mm.layout.taskSize;
+  // The static-pie's bias places its first page at ELF_ET_DYN_BASE; total_mapping_size must fit.
   const bias = img.type === ET_DYN ? (img.bits === 64 ? ELF_ET_DYN_BASE_64 : ELF_ET_DYN_BASE_32) - pageDown(loads[0].vaddr) : 0n;
 
-  // Pages shared by two segments get both permissions (as two overlapping mmaps would leave them).
-  const pages = new Map<bigint, number>();
-  for (const s of loads) {
-    for (let a = pageDown(bias + s.vaddr); a < pageUp(bias + s.vaddr + BigInt(s.memsz)); a += PAGE) {
-      pages.set(a, (pages.get(a) ?? 0) | protOf(s.flags));
+  // load_elf_binary's checks for each PT_LOAD ("set_brk can never work. Avoid overflows."): the
+  // segment inside the user half (BAD_ADDR, TASK_SIZE - p_memsz < k), with nothing allocated yet.
+  // The stack and the mmap area sit above mmap_base: a segment there would map over them.
+  const ranges = loads.map((s, i) => {
+    const k = bias + s.vaddr;
+    const memsz = BigInt(s.memsz);
+    if (k < 0n || k >= taskSize || memsz > taskSize || taskSize - memsz < k) {
+      throw new ExecFormatError(`${name}: PT_LOAD segment ${i} (${hex(k)}, ${hex(memsz)} bytes) does not fit below the ` +
+        `user address limit ${hex(taskSize)}`);
     }
+    if (k + memsz > mm.layout.mmapBase) {
+      throw new ExecFormatError(`${name}: PT_LOAD segment ${i} (${hex(k)}-${hex(k + memsz)}) reaches the stack and mmap area ` +
+        `(above ${hex(mm.layout.mmapBase)})`);
+    }
+    if (k < mm.layout.mmapMin && memsz > 0n) {
+      throw new ExecFormatError(`${name}: PT_LOAD segment ${i} at ${hex(k)} is below mmap_min_addr (${hex(mm.layout.mmapMin)})`);
+    }
+    return { start: pageDown(k), end: pageUp(k + memsz), prot: protOf(s.flags) };
+  });
+  const areas = imageAreas(ranges);
+  if (!areas.length) throw new ExecFormatError(`${name}: every PT_LOAD segment is empty: nothing to load`);
+  // The image and the stack that follows it (RLIMIT_STACK's size) must fit in the memory bound.
+  const pages = areas.reduce((n, a) => n + Number((a.end - a.start) / PAGE), 0);
+  const stackPages = Number(defaultRlimit(RLIMIT_STACK)[0] / PAGE);
+  if (pages + stackPages > mm.commitLimit) throw imageTooLarge(name, pages + stackPages, mm.commitLimit);
+  for (const a of areas) {
+    if (!mm.isFree(a.start, a.end)) throw new ExecFormatError(`${name}: PT_LOAD segments at ${hex(a.start)}-${hex(a.end)} overlap a mapping already made (the vDSO)`);
   }
-  const sorted = [...pages].sort((x, y) => (x[0] < y[0] ? -1 : 1));
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1][0] === sorted[j][0] + PAGE && sorted[j + 1][1] === sorted[i][1]) j++;
-    mm.mapRegion(sorted[i][0], sorted[j][0] + PAGE - sorted[i][0], sorted[i][1], name);
-    i = j + 1;
-  }
+  const entry = bias + img.entry;
+  if (entry < 0n || entry >= taskSize) throw new ExecFormatError(`${name}: entry point ${hex(entry)} is outside the user address space`);
+
+  for (const a of areas) mm.mapRegion(a.start, a.end - a.start, a.prot, name);
   // File contents; the rest of each segment (bss) stays zero from the fresh frames.
   for (const s of loads) {
     if (s.filesz) mm.poke(bias + s.vaddr, img.bytes.subarray(s.offset, s.offset + s.filesz));
   }
 
-  const endOfImage = sorted.length ? sorted[sorted.length - 1][0] + PAGE : 0n;
+  const endOfImage = areas[areas.length - 1].end;
   const phdrSeg = img.segments.find((s) => s.type === PT_PHDR);
   let phdr: bigint;
   if (phdrSeg) phdr = bias + phdrSeg.vaddr;
@@ -57,7 +108,7 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string): LoadedI
     const seg = loads.find((s) => img.phoff >= s.offset && img.phoff < s.offset + s.filesz) ?? loads[0];
     phdr = bias + seg.vaddr + BigInt(img.phoff - seg.offset);
   }
-  return { bias, entry: bias + img.entry, phdr, endOfImage };
+  return { bias, entry, phdr, endOfImage };
 }
 
 /** The break starts on the page after the image (mm->start_brk = ELF_PAGEALIGN(elf_brk)). */

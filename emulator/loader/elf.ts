@@ -1,15 +1,24 @@
 // Reading and checking an ELF executable before anything is mapped (fs/binfmt_elf.c's checks in
 // load_elf_binary, with messages a person can act on). Parsing is elfinfo's.
 
+import { readFileSync, statSync } from "node:fs";
 import { open } from "elfinfo";
+import { E } from "../../kernel-model/errno.js";
 
 export const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_TLS = 7, PT_GNU_STACK = 0x6474e551;
 export const ET_EXEC = 2, ET_DYN = 3;
 export const EM_386 = 3, EM_X86_64 = 62;
 export const PF_X = 1, PF_W = 2, PF_R = 4;
 
-/** The file cannot be run: one line that says why (execve's ENOEXEC, with the reason). */
-export class ExecFormatError extends Error {}
+/**
+ * The file cannot be run: one line that says why. `errno` is what a guest's execve gets (ENOEXEC
+ * unless the loader says otherwise, e.g. ENOMEM for an image larger than the memory bound).
+ */
+export class ExecFormatError extends Error {
+  constructor(message: string, readonly errno: number = E.ENOEXEC) {
+    super(message);
+  }
+}
 
 export interface ElfSegment { type: number; flags: number; offset: number; vaddr: bigint; filesz: number; memsz: number; align: number }
 
@@ -29,9 +38,52 @@ export interface ElfImage {
   readonly bytes: Buffer;
 }
 
+/** sizeof(struct elf64_phdr) / sizeof(struct elf32_phdr): load_elf_phdrs accepts no other e_phentsize. */
+const PHENT64 = 56, PHENT32 = 32;
+/** load_elf_phdrs refuses program header tables larger than this (ELF_MIN_ALIGN-independent cap). */
+const MAX_PHDRS_SIZE = 65536;
 /**
- * The checks of load_elf_binary and the program headers, read directly and synchronously (execve
- * runs inside a syscall). The symbol table is left empty: elfSymbols() reads it with elfinfo.
+ * The largest program file read into memory. Linux reads only the headers and maps the rest; the
+ * loader here keeps the whole file in a host buffer, so an absurdly large file is refused with a
+ * message instead of an allocation failure of the host.
+ */
+export const MAX_ELF_FILE = 1 << 30;
+
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+/**
+ * The program file's bytes, after the checks execve makes on the file itself (do_open_execat: a
+ * regular file; execve's callers check the execute permission, the command line does not need it,
+ * as qemu-user does not) and a size the host can hold. `shown` names it in messages.
+ */
+export function readElfFile(hostPath: string, shown: string): Buffer {
+  let size: number;
+  try {
+    const st = statSync(hostPath);
+    if (st.isDirectory()) throw new ExecFormatError(`${shown}: is a directory`, E.EACCES);
+    if (!st.isFile()) throw new ExecFormatError(`${shown}: not a regular file`, E.EACCES);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof ExecFormatError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new ExecFormatError(`${shown}: no such file`, E.ENOENT);
+    if (err.code === "EACCES") throw new ExecFormatError(`${shown}: permission denied`, E.EACCES);
+    throw new ExecFormatError(`${shown}: cannot read: ${err.message}`, E.EACCES);
+  }
+  if (size > MAX_ELF_FILE) throw new ExecFormatError(`${shown}: ${size} bytes: larger than the ${MAX_ELF_FILE >> 20} MiB a program file may have here`, E.ENOMEM);
+  try {
+    return readFileSync(hostPath);
+  } catch (e) {
+    throw new ExecFormatError(`${shown}: cannot read: ${(e as Error).message}`, E.EACCES);
+  }
+}
+
+/**
+ * The checks of load_elf_binary and load_elf_phdrs, on the raw headers, before anything is
+ * allocated: magic, e_type, elf_check_arch, e_phentsize and the size of the table, every PT_LOAD
+ * inside the file, p_filesz <= p_memsz, PT_LOADs in ascending order and not overlapping. The
+ * checks that need the address space (TASK_SIZE, the memory bound) are in binfmt_elf.ts.
+ * The symbol table is left empty: elfSymbols() reads it.
  */
 export function checkElf(bytes: Buffer, name: string): ElfImage {
   if (bytes.length < 4 || bytes.readUInt32BE(0) !== 0x7f454c46) {
@@ -51,59 +103,90 @@ export function checkElf(bytes: Buffer, name: string): ElfImage {
   if (type !== ET_EXEC && type !== ET_DYN) {
     throw new ExecFormatError(`${name}: not an executable (ELF type ${type === 1 ? "REL, an object file" : type === 4 ? "CORE, a core dump" : type})`);
   }
-  const phoff = Number(cls === 2 ? bytes.readBigUInt64LE(32) : BigInt(bytes.readUInt32LE(28)));
+  const phoff = cls === 2 ? bytes.readBigUInt64LE(32) : BigInt(bytes.readUInt32LE(28));
   const phentsize = bytes.readUInt16LE(cls === 2 ? 54 : 42);
   const phnum = bytes.readUInt16LE(cls === 2 ? 56 : 44);
+  const wantPhent = cls === 2 ? PHENT64 : PHENT32;
+  if (phentsize !== wantPhent) throw new ExecFormatError(`${name}: not a valid ELF file (program header size ${phentsize}, ${wantPhent} expected)`);
   if (phnum === 0) throw new ExecFormatError(`${name}: no program headers: nothing to load`);
-  const minPhent = cls === 2 ? 56 : 32;
-  if (phentsize < minPhent) throw new ExecFormatError(`${name}: not a valid ELF file (program header size ${phentsize}, at least ${minPhent} expected)`);
-  if (phoff + phentsize * phnum > bytes.length) {
-    throw new ExecFormatError(`${name}: truncated ELF file (program headers end at byte ${phoff + phentsize * phnum}, the file has ${bytes.length})`);
+  if (phnum * phentsize > MAX_PHDRS_SIZE) {
+    throw new ExecFormatError(`${name}: not a valid ELF file (${phnum} program headers, ${phnum * phentsize} bytes: more than the ${MAX_PHDRS_SIZE} Linux reads)`);
   }
-
-  // Bounds first, from the raw program headers: elfinfo rejects a segment past the end of the file
-  // with a generic "Invalid offsets", which tells a person nothing about what went wrong.
-  for (let i = 0; i < phnum; i++) {
-    const ph = phoff + i * phentsize;
-    const pType = bytes.readUInt32LE(ph);
-    if (pType !== PT_LOAD && pType !== PT_INTERP) continue;
-    const offset = cls === 2 ? Number(bytes.readBigUInt64LE(ph + 8)) : bytes.readUInt32LE(ph + 4);
-    const filesz = cls === 2 ? Number(bytes.readBigUInt64LE(ph + 32)) : bytes.readUInt32LE(ph + 16);
-    if (offset + filesz > bytes.length) {
-      const what = pType === PT_LOAD ? "a PT_LOAD segment" : "the PT_INTERP path";
-      throw new ExecFormatError(`${name}: truncated ELF file (${what} ends at byte ${offset + filesz}, the file has ${bytes.length})`);
-    }
+  if (phoff + BigInt(phentsize * phnum) > BigInt(bytes.length)) {
+    throw new ExecFormatError(`${name}: truncated ELF file (program headers end at byte ${phoff + BigInt(phentsize * phnum)}, the file has ${bytes.length})`);
   }
 
   const segments: ElfSegment[] = [];
+  let prevEnd: bigint | undefined;
   for (let i = 0; i < phnum; i++) {
-    const ph = phoff + i * phentsize;
-    segments.push(cls === 2
-      ? { type: bytes.readUInt32LE(ph), flags: bytes.readUInt32LE(ph + 4), offset: Number(bytes.readBigUInt64LE(ph + 8)),
-          vaddr: bytes.readBigUInt64LE(ph + 16), filesz: Number(bytes.readBigUInt64LE(ph + 32)),
-          memsz: Number(bytes.readBigUInt64LE(ph + 40)), align: Number(bytes.readBigUInt64LE(ph + 48)) }
-      : { type: bytes.readUInt32LE(ph), offset: bytes.readUInt32LE(ph + 4), vaddr: BigInt(bytes.readUInt32LE(ph + 8)),
-          filesz: bytes.readUInt32LE(ph + 16), memsz: bytes.readUInt32LE(ph + 20), flags: bytes.readUInt32LE(ph + 24),
-          align: bytes.readUInt32LE(ph + 28) });
+    const ph = Number(phoff) + i * phentsize;
+    const pType = bytes.readUInt32LE(ph);
+    const r = cls === 2
+      ? { flags: bytes.readUInt32LE(ph + 4), offset: bytes.readBigUInt64LE(ph + 8), vaddr: bytes.readBigUInt64LE(ph + 16),
+          filesz: bytes.readBigUInt64LE(ph + 32), memsz: bytes.readBigUInt64LE(ph + 40), align: bytes.readBigUInt64LE(ph + 48) }
+      : { offset: BigInt(bytes.readUInt32LE(ph + 4)), vaddr: BigInt(bytes.readUInt32LE(ph + 8)), filesz: BigInt(bytes.readUInt32LE(ph + 16)),
+          memsz: BigInt(bytes.readUInt32LE(ph + 20)), flags: bytes.readUInt32LE(ph + 24), align: BigInt(bytes.readUInt32LE(ph + 28)) };
+    if (pType === PT_LOAD || pType === PT_INTERP) {
+      // Bounds from the raw header: a segment past the end of the file is a truncated file.
+      if (r.offset + r.filesz > BigInt(bytes.length)) {
+        const what = pType === PT_LOAD ? `PT_LOAD segment ${i}` : "the PT_INTERP path";
+        throw new ExecFormatError(`${name}: truncated ELF file (${what} ends at byte ${r.offset + r.filesz}, the file has ${bytes.length})`);
+      }
+    }
+    if (pType === PT_LOAD) {
+      // load_elf_binary: "set_brk can never work" when the file part is larger than the memory part
+      if (r.filesz > r.memsz) {
+        throw new ExecFormatError(`${name}: not a valid ELF file (PT_LOAD segment ${i}: p_filesz ${hex(r.filesz)} > p_memsz ${hex(r.memsz)})`);
+      }
+      // elf_map mmaps the file from p_offset - ELF_PAGEOFFSET(p_vaddr): it must be page aligned
+      if (r.filesz > 0n && (r.offset - r.vaddr) % 4096n !== 0n) {
+        throw new ExecFormatError(`${name}: not a valid ELF file (PT_LOAD segment ${i}: p_offset ${hex(r.offset)} and p_vaddr ${hex(r.vaddr)} differ within a page)`);
+      }
+      // the ELF specification: loadable segments sorted by p_vaddr; overlapping ones would map over each other
+      if (prevEnd !== undefined && r.vaddr < prevEnd) {
+        throw new ExecFormatError(`${name}: not a valid ELF file (PT_LOAD segment ${i} at ${hex(r.vaddr)} overlaps or precedes the one before it, which ends at ${hex(prevEnd)})`);
+      }
+      prevEnd = r.vaddr + r.memsz;
+    }
+    // Sizes stay exact in a Number once they fit in the file (filesz) or passed the checks above;
+    // memsz may be absurd here and is checked against TASK_SIZE in binfmt_elf.ts.
+    segments.push({ type: pType, flags: r.flags, offset: Number(r.offset), vaddr: r.vaddr, filesz: Number(r.filesz),
+      memsz: Number(r.memsz), align: Number(r.align) });
   }
-  if (segments.some((s) => s.type === PT_INTERP)) {
-    const interp = segments.find((s) => s.type === PT_INTERP)!;
-    const path = bytes.subarray(interp.offset, interp.offset + interp.filesz).toString("latin1").replace(/\0.*$/, "");
-    throw new ExecFormatError(`${name}: dynamically linked (needs the interpreter ${path}); sysgate runs statically ` +
+  const interp = segments.find((s) => s.type === PT_INTERP);
+  if (interp) {
+    const path = bytes.subarray(interp.offset, interp.offset + Math.min(interp.filesz, 4096)).toString("latin1").replace(/\0[^]*$/, "");
+    throw new ExecFormatError(`${name}: dynamically linked (needs the interpreter ${JSON.stringify(path).slice(1, -1)}); sysgate runs statically ` +
       `linked programs only, because it has no dynamic loader or shared libraries of the guest's to map (build with -static or -static-pie)`);
   }
   if (!segments.some((s) => s.type === PT_LOAD)) throw new ExecFormatError(`${name}: no PT_LOAD segment: nothing to load`);
   const entry = cls === 2 ? bytes.readBigUInt64LE(24) : BigInt(bytes.readUInt32LE(24));
   return {
     bits: cls === 2 ? 64 : 32, machine: machine === EM_X86_64 ? "x86_64" : "i386", type,
-    entry, phoff, phentsize, phnum, segments, symbols: [], bytes,
+    entry, phoff: Number(phoff), phentsize, phnum, segments, symbols: [], bytes,
   };
 }
 
-/** The STT_FUNC and STT_OBJECT symbols of .symtab (a static binary's only symbol table), via elfinfo. */
-export async function elfSymbols(bytes: Buffer, name: string): Promise<ElfSymbol[]> {
-  const parsed = await open(bytes);
-  if (!parsed.success || !parsed.elf) throw new ExecFormatError(`${name}: not a valid ELF file (${parsed.errors.join("; ")})`);
+/** An image whose pages exceed the memory bound: execve's mmap would fail with ENOMEM. */
+export function imageTooLarge(name: string, pages: number, limitPages: number): ExecFormatError {
+  return new ExecFormatError(`${name}: the program's segments need ${Math.ceil(pages / 256)} MiB of memory, ` +
+    `more than the memory bound of ${Math.floor(limitPages / 256)} MiB (--memory)`, E.ENOMEM);
+}
+
+/**
+ * The STT_FUNC and STT_OBJECT symbols of .symtab (a static binary's only symbol table), via elfinfo.
+ * Symbols are a convenience (hooks and the UI name addresses with them) and Linux never reads the
+ * section headers: a section table that is absent, cut or absurd gives no symbols, not an error.
+ */
+export async function elfSymbols(bytes: Buffer): Promise<ElfSymbol[]> {
+  if (!sectionTableSane(bytes)) return [];
+  let parsed: Awaited<ReturnType<typeof open>>;
+  try {
+    parsed = await open(bytes);
+  } catch {
+    return [];
+  }
+  if (!parsed.success || !parsed.elf) return [];
   const symbols: ElfSymbol[] = [];
   for (const sec of parsed.elf.sections) {
     if (sec.name !== ".symtab" || !("symbols" in sec)) continue;
@@ -116,10 +199,33 @@ export async function elfSymbols(bytes: Buffer, name: string): Promise<ElfSymbol
   return symbols;
 }
 
+/** sizeof(Elf64_Shdr) / sizeof(Elf32_Shdr). */
+const SHENT64 = 64, SHENT32 = 40;
+
+/** The section header table and every section it lists lie inside the file (what elfinfo assumes). */
+function sectionTableSane(bytes: Buffer): boolean {
+  const is64 = bytes[4] === 2;
+  const shoff = is64 ? bytes.readBigUInt64LE(40) : BigInt(bytes.readUInt32LE(32));
+  const shentsize = bytes.readUInt16LE(is64 ? 58 : 46);
+  const shnum = bytes.readUInt16LE(is64 ? 60 : 48);
+  const shstrndx = bytes.readUInt16LE(is64 ? 62 : 50);
+  if (shnum === 0 || shentsize !== (is64 ? SHENT64 : SHENT32) || shstrndx >= shnum) return false;
+  if (shoff + BigInt(shnum * shentsize) > BigInt(bytes.length)) return false;
+  for (let i = 0; i < shnum; i++) {
+    const sh = Number(shoff) + i * shentsize;
+    const type = bytes.readUInt32LE(sh + 4);
+    if (type === 8 /* SHT_NOBITS */ || type === 0 /* SHT_NULL */) continue;
+    const offset = is64 ? bytes.readBigUInt64LE(sh + 24) : BigInt(bytes.readUInt32LE(sh + 16));
+    const size = is64 ? bytes.readBigUInt64LE(sh + 32) : BigInt(bytes.readUInt32LE(sh + 20));
+    if (offset + size > BigInt(bytes.length)) return false;
+  }
+  return true;
+}
+
 /** checkElf plus the symbols: the whole image, for the first program of a machine. */
 export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
   const image = checkElf(bytes, name);
-  return { ...image, symbols: await elfSymbols(bytes, name) };
+  return { ...image, symbols: await elfSymbols(bytes) };
 }
 
 const MACHINE_NAMES: Record<number, string> = { 40: "ARM", 183: "AArch64", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 243: "RISC-V", 22: "S/390", 2: "SPARC" };

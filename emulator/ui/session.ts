@@ -98,8 +98,9 @@ export class StepSession {
     this.undo = new UndoRing<UiState>(machine);
   }
 
-  static async create(machine: Machine): Promise<StepSession> {
-    return new StepSession(machine, await Disassembler.create());
+  /** `disasm`: a disassembler being made already (the CLI starts Capstone while the machine boots). */
+  static async create(machine: Machine, disasm: Promise<Disassembler> = Disassembler.create()): Promise<StepSession> {
+    return new StepSession(machine, await disasm);
   }
 
   /** The machine starts in the kernel's boot code: walk it to the program's first instruction. */
@@ -119,7 +120,7 @@ export class StepSession {
 
   /** A process whose machine can still be read (an ended child's engine is closed; the first process's is kept). */
   private usable(t: Task | undefined): t is Task {
-    return !!t && (t === this.machine.task || !t.machine.done);
+    return !!t && (t === this.machine.task || !(t.state === "zombie" || t.state === "dead"));
   }
 
   /** The process the panels show: the focus if it still runs, else the one the scheduler has, else the first. */
@@ -374,7 +375,7 @@ export class StepSession {
   private end(): void {
     for (const r of this.lastByPid.values()) {
       const t = this.task(r.pid);
-      if (!r.done && r.stage === "return" && this.usable(t) && !t.machine.done && (t.machine.cpu.get("cs") & 3n) === 3n) {
+      if (!r.done && r.stage === "return" && this.usable(t) && !(t.state === "zombie" || t.state === "dead") && (t.machine.cpu.get("cs") & 3n) === 3n) {
         r.done = true;
         this.mark(r, "user");
       }
@@ -399,7 +400,7 @@ export class StepSession {
   /** Remembers the trap events at the IP the stopped process is on: resuming fires them again. */
   private noteRefire(): void {
     const t = this.machine.kstate.sched.current;
-    if (!this.usable(t) || t.machine.done) { this.refire = undefined; return; }
+    if (!this.usable(t) || (t.state === "zombie" || t.state === "dead")) { this.refire = undefined; return; }
     const ip = ipOf(t.machine);
     const points = this.trapEvents.filter((e) => e.pid === t.pid && e.address === ip).map((e) => e.point);
     this.refire = points.length ? { pid: t.pid, ip, points } : undefined;

@@ -27,3 +27,6 @@ export const TASK_SIZE_32 = PAGE_OFFSET;
 export const STACK_TOP_32 = TASK_SIZE_32;
 /** mmap_base = TASK_SIZE - 128 MiB gap (mm/util.c), no randomization. */
 export const MMAP_BASE_32 = 0xb8000000n;
+
+/** Kernel stacks are mapped here, one per task (in the vmalloc area below the top of the 4 GiB). */
+export const VMALLOC_START = 0xf0000000n;

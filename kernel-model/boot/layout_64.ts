@@ -31,3 +31,10 @@ export const TASK_SIZE_64 = 0x7ffffffff000n;
 export const STACK_TOP_64 = TASK_SIZE_64;
 /** mmap_base = STACK_TOP - gap (128 MiB minimum gap in mm/util.c) - the guard page. */
 export const MMAP_BASE_64 = 0x7ffff7fff000n;
+
+/**
+ * Kernel stacks are mapped here, one per task (VMAP_STACK's area: VMALLOC_START of 4-level
+ * paging). The boot creates its page tables so that every address space, which copies the kernel's
+ * top-level entries when it is made, sees every stack.
+ */
+export const VMALLOC_START = 0xffffc90000000000n;

@@ -25,6 +25,7 @@ export interface Boot32 {
   readonly tss: KernelArea;
   readonly stack: KernelArea;
   readonly stackTop: bigint;
+  /** What enable_sep_cpu() wrote; SYSENTER_ESP follows the current task's kernel stack (load_sp0). */
   readonly msrs: { sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint };
 }
 

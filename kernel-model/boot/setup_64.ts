@@ -42,6 +42,7 @@ export interface Boot64 {
 export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
   const text = kernelText("entry_64");
   const swapper = new PageTables(phys, "4-level");
+  swapper.populate(L.VMALLOC_START); // the kernel stacks' top-level entry exists before any mm copies the kernel half
 
   // Kernel text, then one contiguous block of data: GDT, IDT, TSS, per-CPU area, a guard page
   // and the stack (the user gets #PF touching any of it: supervisor pages).

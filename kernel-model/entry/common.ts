@@ -3,7 +3,8 @@
 // result in regs->ax. Its callers, do_syscall_64 / do_int80_syscall_32 / do_fast_syscall_32,
 // differ only in where the arguments are.
 
-import { E, Errno } from "../errno.js";
+import { E, ERRNO_NAME, Errno } from "../errno.js";
+import { LimitReached } from "../limits.js";
 import type { SyscallSlot, SyscallTable } from "../syscalls/table.js";
 import type { SyscallArgs, SyscallContext } from "../syscalls/types.js";
 
@@ -28,21 +29,30 @@ export class SyscallDispatcher {
       this.noteUnimplemented(nr, slot);
       result = BigInt(-E.ENOSYS);
     } else {
+      if (slot.support!.status !== "supported") this.noteUnimplemented(nr, slot);
       try {
         result = BigInt(slot.impl(ctx, args));
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
+        if (e instanceof LimitReached) ctx.task.kernel.noteLimit(e);
         result = BigInt(-e.errno);
       }
     }
     return { nr, slot, args, result };
   }
 
-  /** sys_ni_syscall, saying once per name that the guest asked for something not modelled. */
+  /**
+   * Says once per name that the guest asked for something not modelled, or only partly: the
+   * note declared with the routine (support.ts), or sys_ni_syscall's answer for an empty slot.
+   */
   private noteUnimplemented(nr: number, slot: SyscallSlot | undefined): void {
     const name = slot?.name ?? `syscall_${nr}`;
     if (!this.warnUnimplemented || this.warned.has(name)) return;
     this.warned.add(name);
-    this.warn(`sysgate: ${name} (${this.table.abi} #${nr}${slot?.entry ? `, ${slot.entry}` : ""}) is not implemented: returning -ENOSYS`);
+    const what = `sysgate: ${name} (${this.table.abi} #${nr}${slot?.entry ? `, ${slot.entry}` : ""})`;
+    const s = slot?.support;
+    if (s?.status === "partial") this.warn(`${what} is partly supported: ${s.note}`);
+    else if (s?.status === "error") this.warn(`${what} is not supported: ${s.note}; returning -${ERRNO_NAME[s.errno] ?? s.errno}`);
+    else this.warn(`${what} is not implemented: returning -ENOSYS`);
   }
 }

@@ -19,17 +19,20 @@ export const U32 = { eax: 0, ebx: 1, ecx: 2, edx: 3, esi: 4, edi: 5, ebp: 6, esp
 
 export class KernelContext {
   private template: CpuContext | undefined;
+  /**
+   * The user's registers and x87/SSE state, read with one engine call; `writeBack` writes the same
+   * storage back but for CS and SS (two calls per entry instead of four: the engine calls are
+   * most of what an entry costs).
+   */
   private readonly user;
   private readonly writeBack;
-  private readonly xstate: Buffer;
   /** Where the fields every entry needs are in the captured values. */
   readonly idx: { ip: number; sp: number; flags: number; cs: number; ss: number };
 
   constructor(private readonly cpu: Cpu) {
     const regs = cpu.bits === 64 ? USER_STATE_64 : USER_STATE_32;
-    this.user = cpu.batch(regs);
-    this.writeBack = cpu.batch(regs.slice(0, regs.length - 2));
-    this.xstate = Buffer.alloc(cpu.xstateSize);
+    this.user = cpu.batch(regs, { xstate: true });
+    this.writeBack = this.user.without([regs.length - 2, regs.length - 1]);
     const u = cpu.bits === 64 ? U64 : U32;
     this.idx = { ip: u.ip, sp: cpu.bits === 64 ? U64.rsp : U32.esp, flags: u.flags, cs: u.cs, ss: u.ss };
   }
@@ -39,19 +42,22 @@ export class KernelContext {
     this.template = this.cpu.saveContext(this.template);
   }
 
-  /** Reads the interrupted user state; the caller edits the values before enter(). */
-  capture(): BigUint64Array {
-    const v = this.user.read();
-    this.cpu.xsave(this.xstate);
-    return v;
+  /** The CPU back in the saved CPL 0 state (where a new task's ret_from_fork starts). */
+  restoreTemplate(): void {
+    if (!this.template) throw new Error("the kernel context was not saved yet");
+    this.cpu.restoreContext(this.template);
   }
 
-  /** CPL 0 with the captured (and edited) registers put back. */
+  /** Reads the interrupted user state; the caller edits the values in place before enter(). */
+  capture(): BigUint64Array {
+    return this.user.read();
+  }
+
+  /** CPL 0 with the captured (and edited) registers and the x87/SSE state put back. */
   enter(values: BigUint64Array): void {
     if (!this.template) throw new Error("kernel entry before the kernel context was saved");
     this.cpu.restoreContext(this.template);
-    this.writeBack.values.set(values.subarray(0, this.writeBack.values.length));
+    if (values !== this.user.values) this.user.values.set(values.subarray(0, this.user.values.length));
     this.writeBack.write();
-    this.cpu.xrstor(this.xstate);
   }
 }

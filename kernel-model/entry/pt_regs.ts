@@ -18,16 +18,49 @@ export const PT_REGS_32_SIZE = PT_REGS_32.length * 4;
 const OFF32 = Object.fromEntries(PT_REGS_32.map((f, i) => [f, i * 4])) as Record<PtRegs32Field, number>;
 export const ptRegs32Offset = (f: PtRegs32Field): number => OFF32[f];
 
+/**
+ * Guest RAM seen as 64-bit and 32-bit words, made once per RAM buffer. Every syscall reads its
+ * number and arguments from pt_regs: an indexed typed-array load is one BigInt, where
+ * Buffer.readBigUInt64LE builds each value from two halves with several BigInt operations.
+ */
+const wordViews = new WeakMap<Buffer, { q: BigUint64Array | undefined; d: Uint32Array | undefined }>();
+function wordsOf(mem: Buffer) {
+  let w = wordViews.get(mem);
+  if (!w) {
+    w = {
+      q: mem.byteOffset % 8 === 0 ? new BigUint64Array(mem.buffer, mem.byteOffset, mem.length >> 3) : undefined,
+      d: mem.byteOffset % 4 === 0 ? new Uint32Array(mem.buffer, mem.byteOffset, mem.length >> 2) : undefined,
+    };
+    wordViews.set(mem, w);
+  }
+  return w;
+}
+
 /** A pt_regs frame in guest physical memory. */
 export class PtRegs {
-  constructor(private readonly mem: Buffer, readonly pa: number, readonly va: bigint, readonly bits: 64 | 32) {}
+  /** The frame's first word in the 64-bit (x86-64) or 32-bit (i386) view, when the frame is aligned for it. */
+  private readonly q: BigUint64Array | undefined;
+  private readonly d: Uint32Array | undefined;
+  private readonly at: number;
+
+  constructor(private readonly mem: Buffer, readonly pa: number, readonly va: bigint, readonly bits: 64 | 32) {
+    const w = wordsOf(mem);
+    this.q = bits === 64 && pa % 8 === 0 ? w.q : undefined;
+    this.d = bits === 32 && pa % 4 === 0 ? w.d : undefined;
+    this.at = bits === 64 ? pa / 8 : pa / 4;
+  }
   get(f: PtRegs64Field | PtRegs32Field): bigint {
+    if (this.q) return this.q[this.at + OFF64[f as PtRegs64Field] / 8];
+    if (this.d) return BigInt(this.d[this.at + OFF32[f as PtRegs32Field] / 4]);
     return this.bits === 64
       ? this.mem.readBigUInt64LE(this.pa + ptRegs64Offset(f as PtRegs64Field))
       : BigInt(this.mem.readUInt32LE(this.pa + ptRegs32Offset(f as PtRegs32Field)));
   }
   set(f: PtRegs64Field | PtRegs32Field, v: bigint): void {
-    if (this.bits === 64) this.mem.writeBigUInt64LE(BigInt.asUintN(64, v), this.pa + ptRegs64Offset(f as PtRegs64Field));
+    // a BigUint64Array store wraps modulo 2^64 by itself (ToBigUint64)
+    if (this.q) this.q[this.at + OFF64[f as PtRegs64Field] / 8] = v;
+    else if (this.d) this.d[this.at + OFF32[f as PtRegs32Field] / 4] = Number(BigInt.asUintN(32, v));
+    else if (this.bits === 64) this.mem.writeBigUInt64LE(BigInt.asUintN(64, v), this.pa + ptRegs64Offset(f as PtRegs64Field));
     else this.mem.writeUInt32LE(Number(BigInt.asUintN(32, v)), this.pa + ptRegs32Offset(f as PtRegs32Field));
   }
   /** Every field, for tracing and the terminal UI. */

@@ -31,6 +31,15 @@ import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
 import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
 import { ModelDirFile } from "./model_dir.js";
 
+const S_ISUID = 0o4000, S_ISGID = 0o2000;
+/**
+ * The mode bits a guest may put on a host file: the permissions and the sticky bit, never
+ * S_ISUID or S_ISGID. sysgate often runs as root, and a guest's `chmod 4755` would otherwise leave
+ * a set-user-ID-root program on the host (the guest sees the bits gone, as on a nosuid file system
+ * that also refused to store them).
+ */
+export const hostMode = (mode: number): number => mode & 0o7777 & ~(S_ISUID | S_ISGID);
+
 /** struct vfsmount, reduced: a host directory grafted at a guest path. */
 export interface Mount {
   readonly guestPath: string;
@@ -374,9 +383,9 @@ export class Vfs {
     const target = join(p.parent.path, p.last);
     const mount = this.wantWrite(target);
     const hostPath = this.hostPathOf(target, mount);
-    const hostFd = hostCall(() => fs.openSync(hb(hostPath), hostOpenFlags(flags) | fs.constants.O_CREAT | fs.constants.O_EXCL, mode & 0o7777));
+    const hostFd = hostCall(() => fs.openSync(hb(hostPath), hostOpenFlags(flags) | fs.constants.O_CREAT | fs.constants.O_EXCL, hostMode(mode)));
     // The host's umask may have taken more bits away than the guest's did.
-    try { fs.fchmodSync(hostFd, mode & 0o7777); } catch { /* a file system without modes */ }
+    try { fs.fchmodSync(hostFd, hostMode(mode)); } catch { /* a file system without modes */ }
     return this.hostFile({ path: target, inode: { kind: "host", hostPath, mount, st: fs.fstatSync(hostFd, { bigint: true }) } }, flags, hostFd, nd.pid);
   }
 
@@ -436,8 +445,8 @@ export class Vfs {
     if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
     const target = join(p.parent.path, p.last);
     const hostPath = this.hostPathOf(target, this.wantWrite(target));
-    hostCall(() => fs.mkdirSync(hb(hostPath), { mode: mode & 0o1777 }));
-    try { fs.chmodSync(hb(hostPath), mode & 0o1777); } catch { /* a file system without modes */ }
+    hostCall(() => fs.mkdirSync(hb(hostPath), { mode: hostMode(mode) }));
+    try { fs.chmodSync(hb(hostPath), hostMode(mode)); } catch { /* a file system without modes */ }
   }
 
   /** do_unlinkat without AT_REMOVEDIR: vfs_unlink. */
@@ -534,7 +543,7 @@ export class Vfs {
   chmod(d: Dentry, mode: number): void {
     const t = this.setattrTarget(d);
     if (t.link) throw new Errno(E.EOPNOTSUPP);
-    hostCall(() => fs.chmodSync(hb(t.hostPath), mode & 0o7777));
+    hostCall(() => fs.chmodSync(hb(t.hostPath), hostMode(mode)));
   }
 
   /** chown_common: -1 leaves that id as it is; the host decides who may (EPERM when not root). */

@@ -8,9 +8,11 @@
 // and not as a page fault that finds no frame.
 
 import { E, Errno } from "../errno.js";
+import { LimitReached } from "../limits.js";
 import type { UserMemory } from "../syscalls/types.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
+import { SymbolTable } from "../symbols.js";
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
@@ -30,6 +32,8 @@ export interface Vma {
   accounted?: boolean;
   /** What /proc/<pid>/maps would show: a path, [heap], [stack], [vdso], [vvar] or "". */
   name: string;
+  /** The kernel's own pages mapped into the process (the vDSO and vvar): fork shares them, never copies. */
+  special?: boolean;
 }
 
 /** RAM that machine.ts adds to the guest's bound for the kernel's own frames (page tables, stacks). */
@@ -64,6 +68,10 @@ export class MmStruct implements UserMemory {
   arg = { start: 0n, end: 0n };
   env = { start: 0n, end: 0n };
   startStack = 0n;
+  /** mm_users: tasks using this address space. */
+  users = 1;
+  /** Names for addresses: the kernel's, the program's and the vDSO's (what exec loaded here). */
+  symbols = new SymbolTable();
   /** Called after entries are removed or restricted, and after code pages changed. */
   onTlbFlush: (codeChanged: boolean) => void = () => {};
   /** Pages charged by accounted areas (this process's share of /proc/meminfo's Committed_AS). */
@@ -88,7 +96,8 @@ export class MmStruct implements UserMemory {
    */
   enoughMemory(pages: number, released = 0): void {
     if (pages > 0 && this.committedPages - released + pages > this.commitLimit) {
-      throw new Errno(E.ENOMEM, `commit limit: ${this.committedPages - released + pages} pages > ${this.commitLimit}`);
+      throw new LimitReached(E.ENOMEM, "memory", `a process reached its memory bound (--memory, ${this.commitLimit >> 8} MiB ` +
+        `for the program; it asked for ${(this.committedPages - released + pages) >> 8} MiB): ENOMEM to the guest`);
     }
   }
 
@@ -191,13 +200,9 @@ export class MmStruct implements UserMemory {
     for (const v of gone) {
       hadExec ||= (v.prot & PROT_EXEC) !== 0;
       if (v.accounted) this.committedPages -= Number((v.end - v.start) / PAGE);
-      for (let a = v.start; a < v.end; ) {
-        const hole = this.pgd.holeSpan(a); // a huge sparse area (MAP_NORESERVE) is walked by its tables
-        if (hole) { a = (a & ~(hole - 1n)) + hole; continue; }
-        const pa = this.pgd.unmap(a);
-        if (pa !== undefined) this.phys.freeFrame(pa);
-        a += PAGE;
-      }
+      const present: bigint[] = [];
+      this.pgd.forEachPresent(v.start, v.end, (a) => present.push(a));
+      for (const a of present) this.phys.putPage(this.pgd.unmap(a)!);
     }
     for (let i = this.vmas.length - 1; i >= 0; i--) if (gone.has(this.vmas[i])) this.vmas.splice(i, 1);
     this.onTlbFlush(hadExec);
@@ -293,7 +298,7 @@ export class MmStruct implements UserMemory {
     this.mapRegion(to, newLen, prot, name, accounted);
     for (const [off, pa] of moved) {
       if (off < newLen) this.pgd.map(to + off, pa, prot === 0 ? { write: false, user: false, exec: false } : this.pteFlags(prot));
-      else this.phys.freeFrame(pa);
+      else this.phys.putPage(pa);
     }
     this.onTlbFlush((prot & PROT_EXEC) !== 0);
   }
@@ -390,8 +395,9 @@ export class MmStruct implements UserMemory {
   readU64(addr: bigint): bigint { return this.read(addr, 8).readBigUInt64LE(0); }
 
   /**
-   * dup_mmap for fork: the same areas, break and stack in `child` (another machine's RAM), every
-   * populated page copied now (the model has no copy-on-write), with its protection.
+   * dup_mmap for fork: the same areas, break and stack in `child` (an address space on the same
+   * physical memory), every populated page copied now with its protection; the kernel's special
+   * pages (vDSO, vvar) are shared.
    */
   dupInto(child: MmStruct): void {
     for (const v of this.vmas) child.vmas.push({ ...v });
@@ -401,21 +407,37 @@ export class MmStruct implements UserMemory {
     child.env = { ...this.env };
     child.startStack = this.startStack;
     child.committedPages = this.committedPages;
+    child.symbols = this.symbols;
+    const mem = this.phys.mem;
     for (const v of this.vmas) {
-      for (let a = v.start; a < v.end; a += PAGE) {
-        const pte = this.pgd.lookup(a);
-        if (!pte) continue;
-        const pa = child.phys.allocFrame();
-        this.phys.mem.copy(child.phys.mem, pa, pte.pa, pte.pa + PAGE_SIZE);
+      this.pgd.forEachPresent(v.start, v.end, (a, pte) => {
+        let pa = pte.pa;
+        if (v.special) this.phys.getPage(pa);
+        else {
+          pa = child.phys.allocFrame();
+          mem.copy(mem, pa, pte.pa, pte.pa + PAGE_SIZE);
+        }
         child.pgd.map(a, pa, { write: pte.write, user: pte.user, exec: pte.exec });
-      }
+      });
     }
+  }
+
+  /**
+   * exit_mmap + pgd_free: every frame is put and the page tables of the user half go back
+   * (`userEntries` top-level entries; the kernel half is shared and stays). The address space is
+   * unusable afterwards.
+   */
+  release(userEntries: number): void {
+    for (const v of this.vmas) this.pgd.forEachPresent(v.start, v.end, (_a, pte) => this.phys.putPage(pte.pa));
+    this.vmas.length = 0;
+    this.committedPages = 0;
+    this.pgd.destroy(userEntries);
   }
 
   /** Pages currently backed by frames (for the memory bound and for tests). */
   residentPages(): number {
     let n = 0;
-    for (const v of this.vmas) for (let a = v.start; a < v.end; a += PAGE) if (this.pgd.lookup(a)) n++;
+    for (const v of this.vmas) this.pgd.forEachPresent(v.start, v.end, () => { n++; });
     return n;
   }
 }

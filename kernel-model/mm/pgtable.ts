@@ -53,7 +53,7 @@ export class PageTables {
         m.writeUInt32LE(lo >>> 0, ea);
         m.writeUInt32LE(0, ea + 4);
       }
-      table = lo & ~0xfff;
+      table = (lo & ~0xfff) >>> 0;
     }
     return table + this.index(va, 0) * 8;
   }
@@ -66,6 +66,7 @@ export class PageTables {
     if (f.global) lo |= _PAGE_GLOBAL;
     this.phys.mem.writeUInt32LE(lo >>> 0, ea);
     this.phys.mem.writeUInt32LE(f.exec ? 0 : _PAGE_NX_HI >>> 0, ea + 4);
+    if (f.exec && f.user) this.phys.markCode(pa);
   }
 
   /** Clears the PTE; returns the frame it mapped. The caller flushes the TLB. */
@@ -76,22 +77,7 @@ export class PageTables {
     if (!(lo & _PAGE_PRESENT)) return undefined;
     this.phys.mem.writeUInt32LE(0, ea);
     this.phys.mem.writeUInt32LE(0, ea + 4);
-    return lo & ~0xfff;
-  }
-
-  /**
-   * The size of the region around `va` that a missing table leaves unmapped (aligned to that
-   * size), or 0n when the walk reaches a page table: lets a walk over a sparse area skip holes.
-   */
-  holeSpan(va: bigint): bigint {
-    const m = this.phys.mem;
-    let table = this.root;
-    for (let level = this.levels - 1; level > 0; level--) {
-      const lo = m.readUInt32LE(table + this.index(va, level) * 8);
-      if (!(lo & _PAGE_PRESENT)) return 1n << BigInt(12 + 9 * level);
-      table = lo & ~0xfff;
-    }
-    return 0n;
+    return (lo & ~0xfff) >>> 0;
   }
 
   /** The frame and flags mapped at `va`, as the CPU's walk would find them. */
@@ -110,6 +96,57 @@ export class PageTables {
     if (!cur) return false;
     this.map(va, cur.pa, f);
     return true;
+  }
+
+  /** Creates the tables down to the last level for `va` (the kernel's areas that every mm shares). */
+  populate(va: bigint): void {
+    this.pteAddr(va, true);
+  }
+
+  /**
+   * Every present leaf entry in [start, end), skipping tables that do not exist (what
+   * copy_page_range and zap_page_range walk).
+   */
+  forEachPresent(start: bigint, end: bigint, fn: (va: bigint, pte: { pa: number; write: boolean; user: boolean; exec: boolean }) => void): void {
+    const m = this.phys.mem;
+    const walk = (table: number, level: number, base: bigint): void => {
+      const span = 1n << BigInt(12 + 9 * level);
+      const n = level === 2 && this.levels === 3 ? 4 : 512;
+      let i = start > base ? Math.min(n, Number((start - base) / span)) : 0;
+      for (; i < n; i++) {
+        const va = base + span * BigInt(i);
+        if (va >= end) return;
+        const ea = table + i * 8;
+        const lo = m.readUInt32LE(ea);
+        if (!(lo & _PAGE_PRESENT)) continue;
+        const next = (lo & ~0xfff) >>> 0;
+        if (level > 0) walk(next, level - 1, va);
+        else if (va >= start) {
+          const hi = m.readUInt32LE(ea + 4);
+          fn(va, { pa: next, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) });
+        }
+      }
+    };
+    walk(this.root, this.levels - 1, 0n);
+  }
+
+  /**
+   * free_pgtables + pgd_free: gives back the table frames below the top-level entries
+   * [0, userEntries) (the leaf frames were put by the caller) and the top level itself.
+   */
+  destroy(userEntries: number): void {
+    const m = this.phys.mem;
+    const free = (table: number, level: number, entries: number): void => {
+      for (let i = 0; i < entries; i++) {
+        const lo = m.readUInt32LE(table + i * 8);
+        if (!(lo & _PAGE_PRESENT)) continue;
+        const next = (lo & ~0xfff) >>> 0;
+        if (level > 1) free(next, level - 1, 512);
+        this.phys.putPage(next);
+      }
+    };
+    free(this.root, this.levels - 1, userEntries);
+    this.phys.putPage(this.root);
   }
 
   /** Makes a copy of the kernel part of another address space's top level (clone_pgd_range). */

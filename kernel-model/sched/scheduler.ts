@@ -20,8 +20,11 @@ export class Scheduler {
 
   /** need_resched on the way back to user mode: the slice is used up and someone else is waiting. */
   shouldPreempt(now: bigint): boolean {
-    return now - this.sliceStart >= Scheduler.SLICE_NS && this.runnableCount > 0;
+    return (now - this.sliceStart >= Scheduler.SLICE_NS && this.runnableCount > 0) || (this.hostDue?.() ?? false);
   }
+
+  /** Set while the run takes signals from the host: true when the run loop should hand control back to it. */
+  hostDue: (() => boolean) | undefined;
 
   constructor(firstPid: number) {
     this.nextPid = firstPid;

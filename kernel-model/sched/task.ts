@@ -6,7 +6,9 @@ import type { FilesStruct } from "../fs/files_struct.js";
 import type { FsStruct } from "../fs/fs_struct.js";
 import type { KernelState } from "../kernel.js";
 import type { Abi } from "../syscalls/types.js";
-import type { LinuxKernel } from "../linux.js";
+import type { CpuContext } from "../cpu.js";
+import type { FirstUser, LinuxKernel } from "../linux.js";
+import type { VdsoMapping } from "../vdso/vdso_mapping.js";
 import { WaitQueue } from "./wait.js";
 
 export type TaskState = "runnable" | "blocked" | "zombie" | "dead";
@@ -21,6 +23,28 @@ export interface SigInfo {
 export interface Cred {
   uid: number; gid: number; euid: number; egid: number;
   suid: number; sgid: number; fsuid: number; fsgid: number;
+}
+
+/** A kernel stack: THREAD_SIZE bytes, physically contiguous, mapped in the kernel half. */
+export interface KernelStack { va: bigint; pa: number; top: bigint }
+
+/**
+ * thread_struct and the kernel stack: what __switch_to saves and restores when the task gives up
+ * the CPU (the whole register file: GPRs, RIP/RFLAGS, FS/GS bases, KERNEL_GS_BASE, x87/SSE),
+ * and where it continues.
+ */
+export interface ThreadState {
+  /** The CPU state saved when the task was switched out (none before its first run). */
+  ctx?: CpuContext;
+  /** Where the CPU continues when the task runs next. */
+  pc: bigint;
+  /** The kernel trap that already ran at `pc` (resuming there must not run it twice). */
+  trapDone?: bigint;
+  stack: KernelStack;
+  /** How the task first returns to user mode (the boot path or ret_from_fork builds the frame from it). */
+  first?: FirstUser;
+  /** Its stack and context went back to the kernel. */
+  released?: boolean;
 }
 
 export class Task {
@@ -61,8 +85,14 @@ export class Task {
   /** A vfork parent sleeps here until the child execs or exits. */
   readonly vforkDone = new WaitQueue();
   vforkParent: Task | undefined;
-  /** The machine (CPU engine, RAM and booted kernel text) this task runs on. */
+  /** The kernel (CPU engine, physical memory, booted kernel text) this task runs on. */
   machine!: LinuxKernel;
+  /** Saved CPU state and kernel stack (set when the task starts on a kernel). */
+  thread!: ThreadState;
+  /** The vDSO mapped in its address space. */
+  vdso: VdsoMapping | undefined;
+  /** The detail of the fatal fault that ended it, for the shell-like message. */
+  lastFault: string | undefined;
   /** The program it runs, for /proc/<pid>/exe. */
   exe: { hostPath: string; guestPath: string } = { hostPath: "", guestPath: "" };
 
@@ -85,7 +115,8 @@ export class Task {
 
   constructor(
     readonly kernel: KernelState,
-    readonly abi: Abi,
+    /** The ABI of the program it runs (an execve may change it). */
+    public abi: Abi,
     public mm: MmStruct,
     public files: FilesStruct,
     public fs: FsStruct,

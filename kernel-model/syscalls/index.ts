@@ -25,6 +25,7 @@ import { sysFamily } from "./kernel/sys.js";
 import { taskStateFamily } from "./kernel/task_state.js";
 import { timeFamily } from "./kernel/time.js";
 import { mmapFamily } from "./mm/mmap.js";
+import { unsupportedSyscalls } from "./unsupported.js";
 import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
@@ -32,6 +33,7 @@ const families: Record<string, SyscallFamily> = {
   task: taskStateFamily, random: randomFamily, sched: { ...schedFamily, ...schedCompat }, arch: archPrctlFamily, tls: tlsFamily,
   itimer: { ...itimerFamily, ...itimerCompat }, posixTimers: { ...posixTimersFamily, ...posixTimersCompat }, timerfd: timerfdSyscalls, signalfd: { ...signalfdSyscalls, ...signalfdCompat },
   signalOld: { ...signalOldFamily, ...signalOldCompat }, resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
+  unsupported: unsupportedSyscalls,
 };
 
 function merge(): SyscallFamily {

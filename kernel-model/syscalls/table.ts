@@ -4,6 +4,7 @@
 
 import { syscallTableFor } from "../tables/syscall_tbl.js";
 import type { SyscallEvent } from "../hooks.js";
+import { supportOf, type Support } from "./support.js";
 import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
 
 export interface SyscallSlot {
@@ -13,6 +14,8 @@ export interface SyscallSlot {
   readonly entry: string | null;
   /** The service routine, or undefined: the slot answers -ENOSYS. */
   readonly impl: SyscallImpl | undefined;
+  /** What the routine declared (support.ts); undefined where nothing is registered. */
+  readonly support: Support | undefined;
   /** Hooks on this syscall alone (interception point 6): only this slot pays for them. */
   readonly hooks: ((e: SyscallEvent) => void)[];
 }
@@ -24,7 +27,8 @@ export class SyscallTable {
   constructor(readonly abi: Abi, implementations: SyscallFamily) {
     const slots = new Map<number, SyscallSlot>();
     for (const row of syscallTableFor(abi)) {
-      const slot = { nr: row.nr, name: row.name, entry: row.entry, impl: row.entry ? implementations[row.entry] : undefined, hooks: [] };
+      const impl = row.entry ? implementations[row.entry] : undefined;
+      const slot = { nr: row.nr, name: row.name, entry: row.entry, impl, support: supportOf(impl), hooks: [] };
       slots.set(row.nr, slot);
       this.byName.set(row.name, slot);
     }

@@ -8,9 +8,9 @@
 // the kernel.
 
 import { type MmStruct, PROT_EXEC, PROT_READ } from "../mm/mm_struct.js";
-import { PAGE_SIZE } from "../mm/phys.js";
+import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { vdsoImage, type VdsoImage } from "./vdso_image.js";
-import { VVAR_SIZE, writeVvar } from "./vvar.js";
+import { writeVvar } from "./vvar.js";
 
 export interface TimeSource {
   readonly deterministic: boolean;
@@ -21,6 +21,29 @@ export interface TimeSource {
 /** The vvar page is rewritten when its clocks would be this far behind. */
 const UPDATE_NS = 1_000_000n;
 
+/**
+ * The vDSO's frames, one set per kernel (vdso_image's pages and the vvar page): every address
+ * space maps these same frames, so the kernel updates one vvar page for all.
+ */
+export class VdsoPages {
+  readonly image: VdsoImage;
+  /** Physical address of each vvar page, then each page of the image. */
+  readonly vvarFrames: number[] = [];
+  readonly textFrames: number[] = [];
+  readonly vvarPage: Buffer;
+
+  constructor(readonly phys: PhysMem, abi: "x86_64" | "i386") {
+    this.image = vdsoImage(abi);
+    for (let i = 0; i < this.image.vvarSize / PAGE_SIZE; i++) this.vvarFrames.push(phys.allocFrame());
+    for (let off = 0; off < this.image.size; off += PAGE_SIZE) {
+      const pa = phys.allocFrame();
+      this.image.bytes.copy(phys.mem, pa, off, Math.min(off + PAGE_SIZE, this.image.bytes.length));
+      this.textFrames.push(pa);
+    }
+    this.vvarPage = phys.mem.subarray(this.vvarFrames[0], this.vvarFrames[0] + PAGE_SIZE);
+  }
+}
+
 export class VdsoMapping {
   readonly image: VdsoImage;
   /** vdso_base: the ELF header of the image (AT_SYSINFO_EHDR). */
@@ -29,35 +52,35 @@ export class VdsoMapping {
   private readonly page: Buffer;
   private written = -UPDATE_NS;
 
-  constructor(mm: MmStruct, abi: "x86_64" | "i386", private readonly time: TimeSource, copyOf?: VdsoMapping) {
-    this.image = copyOf?.image ?? vdsoImage(abi);
+  constructor(mm: MmStruct, private readonly pages: VdsoPages, private readonly time: TimeSource, copyOf?: VdsoMapping) {
+    this.image = pages.image;
+    this.page = pages.vvarPage;
     if (copyOf) {
-      // fork: the pages were copied with the address space; only the vvar frame is new
+      // fork: dup_mmap shared the special pages at the same place
       this.base = copyOf.base;
       this.vvar = copyOf.vvar;
-      this.page = VdsoMapping.framePage(mm, this.vvar); // already holds the parent's clocks
       return;
     }
     const total = BigInt(this.image.vvarSize + this.image.size);
     this.vvar = mm.getUnmappedArea(total);
     this.base = this.vvar + BigInt(this.image.vvarSize);
-    mm.mapRegion(this.vvar, BigInt(this.image.vvarSize), PROT_READ, "[vvar]");
-    mm.mapRegion(this.base, BigInt(this.image.size), PROT_READ | PROT_EXEC, "[vdso]");
-    mm.poke(this.base, this.image.bytes);
-    mm.poke(this.vvar, Buffer.alloc(VVAR_SIZE)); // populate the frame the page lives in
-    this.page = VdsoMapping.framePage(mm, this.vvar);
+    // map_vdso: special mappings of the kernel's frames, read-only for the user
+    const map = (start: bigint, frames: number[], prot: number, name: string) => {
+      mm.mapRegion(start, BigInt(frames.length * PAGE_SIZE), prot, name);
+      mm.findVma(start)!.special = true;
+      frames.forEach((pa, i) => {
+        pages.phys.getPage(pa);
+        mm.pgd.map(start + BigInt(i * PAGE_SIZE), pa, { write: false, user: true, exec: (prot & PROT_EXEC) !== 0 });
+      });
+    };
+    map(this.vvar, pages.vvarFrames, PROT_READ, "[vvar]");
+    map(this.base, pages.textFrames, PROT_READ | PROT_EXEC, "[vdso]");
     this.update(true);
-  }
-
-  private static framePage(mm: MmStruct, vvar: bigint): Buffer {
-    const pte = mm.pgd.lookup(vvar);
-    if (!pte) throw new Error("vvar page not populated");
-    return mm.phys.mem.subarray(pte.pa, pte.pa + PAGE_SIZE);
   }
 
   /** The same mapping in a forked copy of the address space. */
   cloneFor(mm: MmStruct): VdsoMapping {
-    return new VdsoMapping(mm, this.image.abi, this.time, this);
+    return new VdsoMapping(mm, this.pages, this.time, this);
   }
 
   /** Address of an exported vDSO function in the guest. */

@@ -32,3 +32,36 @@ export function stepLatency(root: string, steps = 20): string {
     tmux("kill-session", "-t", session);
   }
 }
+
+/**
+ * Seconds from starting `sysgate step` in tmux until its first frame is on the screen (the title
+ * line and the code panel), the best of `repeat`; a string when it cannot be measured.
+ */
+export function stepFirstFrame(root: string, repeat = 3): number | string {
+  if (spawnSync("tmux", ["-V"]).status !== 0) return "skipped (no tmux: apt-get install tmux)";
+  const cli = join(root, "dist", "emulator", "cli", "main.js");
+  let best = Infinity;
+  for (let i = 0; i < repeat; i++) {
+    const session = `sgframe${process.pid}_${i}`;
+    const t0 = process.hrtime.bigint();
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+      `${process.execPath} ${cli} step ${join(root, "samples/bin/x86_64/hello-glibc")}; sleep 30`);
+    try {
+      let s = Infinity;
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      while (process.hrtime.bigint() - t0 < 30_000_000_000n) {
+        Atomics.wait(pause, 0, 0, 5); // leave the CPU to the UI between looks
+        const screen = tmux("capture-pane", "-t", session, "-p").stdout;
+        if (screen.includes("sysgate step") && screen.includes("_start")) {
+          s = Number(process.hrtime.bigint() - t0) / 1e9;
+          break;
+        }
+      }
+      if (s === Infinity) return "no frame within 30 s";
+      best = Math.min(best, s);
+    } finally {
+      tmux("kill-session", "-t", session);
+    }
+  }
+  return best;
+}

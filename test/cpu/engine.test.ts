@@ -1,4 +1,4 @@
-// The engine behaviours the kernel model is built on (DESIGN.md section 1), each measured on the
+// The engine behaviours the kernel model is built on (ARCHITECTURE.md, "Facts about the engine"), each measured on the
 // Unicorn class directly with tiny nasm programs. If an engine update changes one of them, the
 // model's transitions (kernel-model/entry/*) are wrong and this file says which assumption broke.
 

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { E } from "../../kernel-model/errno.js";
-import { AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_WRONLY } from "../../kernel-model/fs/fcntl.js";
+import { AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CREAT, O_PATH, O_RDONLY, O_RDWR, O_WRONLY } from "../../kernel-model/fs/fcntl.js";
 import { pipeSyscalls } from "../../kernel-model/syscalls/fs/pipe.js";
 import { STATFS64_SIZE_I386 } from "../../kernel-model/syscalls/fs/statfs.js";
 import { AT_FDCWD, machine, tmpdir, type TestMachine } from "./helpers.js";
@@ -71,13 +71,29 @@ describe("chmod, chown", () => {
     expect(m.sys("sys_chmod", s("f"), 0o100600)).toBe(0n);
     expect(fs.statSync(host("f")).mode & 0o7777).toBe(0o600);
     const fd = open("f", O_RDONLY);
-    expect(m.sys("sys_fchmod", fd, 0o4755)).toBe(0n);
-    expect(fs.statSync(host("f")).mode & 0o7777).toBe(0o4755);
+    expect(m.sys("sys_fchmod", fd, 0o1755)).toBe(0n);
+    expect(fs.statSync(host("f")).mode & 0o7777).toBe(0o1755);
     expect(m.sys("sys_fchmodat", AT_FDCWD, s("f"), 0o640)).toBe(0n);
     expect(fs.statSync(host("f")).mode & 0o7777).toBe(0o640);
     expect(m.sys("sys_chmod", s("/etc/passwd"), 0o600)).toBe(BigInt(-E.EROFS));
     expect(m.sys("sys_chmod", s("nope"), 0o600)).toBe(BigInt(-E.ENOENT));
     expect(m.sys("sys_fchmod", 77, 0o600)).toBe(BigInt(-E.EBADF));
+  });
+
+  it("set-id bits never reach a host file: chmod, fchmod, fchmodat, open(O_CREAT) and mkdir modes", () => {
+    const fd = open("f", O_RDONLY);
+    const calls: [string, () => bigint, string][] = [
+      ["chmod 04755", () => m.sys("sys_chmod", s("f"), 0o4755), "f"],
+      ["fchmod 02755", () => m.sys("sys_fchmod", fd, 0o2755), "f"],
+      ["fchmodat 06777", () => m.sys("sys_fchmodat", AT_FDCWD, s("f"), 0o6777), "f"],
+      ["open O_CREAT 04755", () => m.sys("sys_openat", AT_FDCWD, s("suid-new"), O_CREAT | O_WRONLY, 0o4755), "suid-new"],
+      ["mkdir 02775", () => m.sys("sys_mkdirat", AT_FDCWD, s("sgid-dir"), 0o2775), "sgid-dir"],
+    ];
+    for (const [what, call, file] of calls) {
+      expect(call(), what).toBeGreaterThanOrEqual(0n);
+      expect(fs.statSync(host(file)).mode & 0o6000, what).toBe(0);
+    }
+    expect(fs.statSync(host("f")).mode & 0o777).toBe(0o777); // the permission bits still apply
   });
 
   it("fchmodat2: AT_SYMLINK_NOFOLLOW on a symlink is EOPNOTSUPP, unknown flags EINVAL, O_PATH fds EBADF for fchmod", () => {

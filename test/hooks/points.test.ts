@@ -1,4 +1,4 @@
-// One test per interception point (DESIGN.md section 3), each on a sample, checking what the
+// One test per interception point (ARCHITECTURE.md, "Interception points"), each on a sample, checking what the
 // event says and where it falls in the sequence.
 
 import { afterEach, describe, expect, it } from "vitest";

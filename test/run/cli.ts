@@ -23,7 +23,7 @@ function newestTs(dir: string): number {
 /** Builds dist with `tsc -p .` if it is missing or older than a source file. */
 export function ensureDist(): void {
   const stale = () => (existsSync(CLI) ? statSync(CLI).mtimeMs : 0) <
-    Math.max(newestTs(join(ROOT, "emulator")), newestTs(join(ROOT, "kernel-model")));
+    Math.max(newestTs(join(ROOT, "emulator")), newestTs(join(ROOT, "kernel-model")), newestTs(join(ROOT, "test", "fuzz")));
   if (!stale()) return;
   // vitest runs test files in parallel workers: one tsc at a time, the others wait for it
   const lock = join(tmpdir(), `sysgate-tsc-${ROOT.replace(/\W/g, "_")}.lock`);

@@ -59,7 +59,7 @@ describe.skipIf(!have)("step with processes and signals (busybox sh)", () => {
     expect(new Set(lines.map((l) => l.key)).size).toBe(lines.length);
   });
 
-  it("the panels follow the process whose event is current: a child's syscall on its own machine", async () => {
+  it("the panels follow the process whose event is current: a child's syscall on the one CPU", async () => {
     const s = await session();
     s.toggleBreakpoint("dup2");
     s.run("continue"); // the first dup2 is the echo child's (stdout to the pipe)
@@ -68,7 +68,9 @@ describe.skipIf(!have)("step with processes and signals (busybox sh)", () => {
     expect(s.current!.pid).toBe(1001);
     expect(s.syscallText(s.current!)).toBe("[pid  1001] dup2(4, 1) ...");
     const child = s.machine.kstate.sched.tasks.get(1001)!;
-    expect(child.machine).not.toBe(s.machine.kernel);
+    expect(child.machine).toBe(s.machine.kernel); // one CPU and kernel for every 64-bit process
+    expect(child.machine.current).toBe(child);
+    expect(child.machine.cpu.get("cr3")).toBe(BigInt(child.mm.pgd.root)); // its own address space
     expect(s.registers().find((r) => r.name === "rdi")!.value).toBe(child.machine.cpu.get("rdi"));
     s.run("out");
     expect(s.current!.ret!.after.cpl).toBe(3);

@@ -58,5 +58,4 @@ export const fcntlSyscalls: SyscallFamily = {
 
 export const fcntlCompat: SyscallFamily = {
   compat_sys_fcntl64: fcntl,
-  compat_sys_fcntl: fcntl,
 };

@@ -1,7 +1,7 @@
 // fs/exec.c: execve and execveat. The file is found through the guest's file system (so
 // /proc/self/exe and --root apply), the arguments and environment are copied out of the old
-// address space, and the emulator's loader builds the new program on a new machine of the
-// program's ABI (an i386 program may exec an x86-64 one): the task keeps its pid, files
+// address space, and the emulator's loader builds the new program in a new address space on the
+// kernel of the program's ABI (an i386 program may exec an x86-64 one): the task keeps its pid, files
 // (minus close-on-exec), cwd and ignored signals; handlers go back to their defaults.
 
 import { closeSync, openSync, readSync } from "node:fs";
@@ -11,23 +11,79 @@ import { isDir, type Dentry, type Inode } from "../../fs/vfs.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
+import { RLIMIT_STACK, defaultRlimit } from "./sys.js";
+import { LimitReached } from "../../limits.js";
 
 const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100, AT_FDCWD = -100;
-/** MAX_ARG_STRINGS is 0x7fffffff; this bounds what one exec copies to something sane. */
-const MAX_ARGS = 1 << 16;
-const MAX_ARG_STRLEN = 131072;
+const PAGE_SIZE = 4096;
+/** MAX_ARG_STRLEN: one argument or environment string, its NUL included, is at most 32 pages. */
+export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
+/** MAX_ARG_STRINGS: the most strings count() accepts in one array. */
+const MAX_ARG_STRINGS = 0x7fffffff;
+/** _STK_LIM (8 MiB) and ARG_MAX (32 pages): the bounds bprm_stack_limits puts around a quarter of the stack. */
+const _STK_LIM = 8 * 1024 * 1024;
+const ARG_MAX = 32 * PAGE_SIZE;
 
-function copyStrings(ctx: SyscallContext, addr: bigint): Buffer[] {
-  const out: Buffer[] = [];
+/** E2BIG, told once to the person running sysgate (a program's own mistake, but it looks like a hang otherwise). */
+const e2big = (why: string) => new LimitReached(E.E2BIG, "args", `execve: argument and environment size limit: ${why}: E2BIG to the guest`);
+
+/**
+ * count(): the pointers of argv or envp up to their NULL, a page at a time. Past `room` pointers
+ * the strings could not fit whatever they hold, so the walk stops there with E2BIG (Linux walks on
+ * to the NULL first; both end in E2BIG unless the array faults further on).
+ */
+function countPointers(ctx: SyscallContext, addr: bigint, room: number): bigint[] {
+  const out: bigint[] = [];
   if (!addr) return out;
   const w = ctx.abi === "x86_64" ? 8 : 4;
-  for (let i = 0; ; i++) {
-    if (i >= MAX_ARGS) throw new Errno(E.E2BIG);
-    const b = ctx.mem.read(addr + BigInt(i * w), w);
-    const p = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
-    if (!p) return out;
-    out.push(ctx.mem.readCString(p, MAX_ARG_STRLEN));
+  let a = addr;
+  for (;;) {
+    const n = Math.max(w, PAGE_SIZE - Number(a % BigInt(PAGE_SIZE))) & ~(w - 1);
+    const b = ctx.mem.read(a, n);
+    for (let off = 0; off + w <= n; off += w) {
+      const p = w === 8 ? b.readBigUInt64LE(off) : BigInt(b.readUInt32LE(off));
+      if (!p) return out;
+      if (out.length >= room || out.length >= MAX_ARG_STRINGS) throw e2big(`more than ${room} strings`);
+      out.push(p);
+    }
+    a += BigInt(n);
   }
+}
+
+/**
+ * bprm_stack_limits: the strings may take a quarter of the stack limit (at most 3/4 of _STK_LIM, at
+ * least ARG_MAX), less the pointers to them. E2BIG when even the pointers do not fit.
+ */
+function argumentSpace(ctx: SyscallContext, argc: number, envc: number): number {
+  const quarter = (ctx.task.rlimits.get(RLIMIT_STACK) ?? defaultRlimit(RLIMIT_STACK))[0] / 4n; // RLIM_INFINITY too
+  const cap = BigInt((_STK_LIM / 4) * 3);
+  const limit = Math.max(Number(quarter < cap ? quarter : cap), ARG_MAX);
+  const pointers = (Math.max(argc, 1) + envc) * (ctx.abi === "x86_64" ? 8 : 4);
+  if (limit <= pointers) throw e2big(`${argc + envc} pointers alone take ${pointers} bytes of ${limit}`);
+  return limit - pointers;
+}
+
+/**
+ * copy_strings: each string read with its length bounded by MAX_ARG_STRLEN and by the space left,
+ * so a guest's huge arguments cost the host no more than the limit (E2BIG past it; EFAULT for a
+ * bad pointer). `space` is shared by the file name, envp and argv, in that order as in Linux.
+ */
+function copyStrings(ctx: SyscallContext, ptrs: bigint[], space: { left: number }): Buffer[] {
+  const out: Buffer[] = new Array(ptrs.length);
+  for (let i = ptrs.length - 1; i >= 0; i--) {
+    let s: Buffer;
+    try {
+      s = ctx.mem.readCString(ptrs[i], Math.min(MAX_ARG_STRLEN - 1, space.left - 1));
+    } catch (e) {
+      if (e instanceof Errno && e.errno === E.ENAMETOOLONG) {
+        throw e2big(space.left > MAX_ARG_STRLEN ? `a string longer than MAX_ARG_STRLEN (${MAX_ARG_STRLEN} bytes)` : "the strings exceed a quarter of RLIMIT_STACK");
+      }
+      throw e;
+    }
+    space.left -= s.length + 1;
+    out[i] = s;
+  }
+  return out;
 }
 
 /** do_open_execat's checks: a regular file of the host with an execute bit (EACCES otherwise). */
@@ -58,11 +114,18 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
   const vfs = vfsOf(ctx);
   const nd = nameidata(ctx, dfd, path);
   let d = openExec(path === "" ? vfs.walk(nd, ".", true) : vfs.walk(nd, path, !(flags & AT_SYMLINK_NOFOLLOW)));
-  let argv = copyStrings(ctx, argvAddr);
-  const envp = copyStrings(ctx, envpAddr);
-  const task = ctx.task;
-  const old = task.machine;
+  // do_execveat_common: count both arrays, bound the strings (bprm_stack_limits), then copy the
+  // file name, the environment and the arguments into that space
+  const pointerRoom = Math.floor(_STK_LIM / (ctx.abi === "x86_64" ? 8 : 4));
+  const argvPtrs = countPointers(ctx, argvAddr, pointerRoom);
+  const envpPtrs = countPointers(ctx, envpAddr, pointerRoom);
+  const space = { left: argumentSpace(ctx, argvPtrs.length, envpPtrs.length) };
   const execfn = Buffer.from(path === "" ? `/dev/fd/${dfd}` : path, "latin1");
+  space.left -= execfn.length + 1;
+  if (space.left <= 0) throw e2big("the file name alone fills the space");
+  const envp = copyStrings(ctx, envpPtrs, space);
+  let argv = copyStrings(ctx, argvPtrs, space);
+  const task = ctx.task;
   // exec_binprm: a script names its interpreter (binfmt_script), which may be a script itself
   let filename: Buffer = execfn;
   for (let depth = 0; ; depth++) {
@@ -71,13 +134,12 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
     if (!script) break;
     argv = [script.name, ...(script.arg ? [script.arg] : []), filename, ...argv.slice(1)] as Buffer[];
     filename = script.name;
-    d = openExec(vfs.walk(nameidata(ctx, AT_FDCWD, script.name.toString("latin1")), script.name.toString("latin1"), true));
+    const name = script.name.toString("latin1");
+    d = openExec(vfs.walk(nameidata(ctx, AT_FDCWD, name), name, true));
   }
-  // load_elf_binary: what fails here (not an ELF, wrong machine...) leaves the old program running
-  task.kernel.processes.exec(task, { hostPath: d.inode.hostPath, guestPath: d.path }, argv, envp, execfn);
-  // past the point of no return: the old machine is done (the run loop closes it once its CPU
-  // has stopped), the task now runs the new one
-  old.leave();
+  // load_elf_binary: what fails here (not an ELF, wrong machine...) leaves the old program running;
+  // past the point of no return the task runs the new program (on this kernel, or the other ABI's)
+  task.kernel.processes.exec(task, { hostPath: d.inode.hostPath, guestPath: d.path }, argv, envp, execfn, ctx.regs);
   task.files.closeOnExec();
   for (const [sig, act] of task.sigactions) if (act.handler !== 1n) task.sigactions.delete(sig); // flush_signal_handlers
   task.altStack = { sp: 0n, flags: 2, size: 0n };

@@ -1,10 +1,12 @@
-// kernel/fork.c: fork, vfork and clone with fork-like flags. The child gets its own machine
-// (CPU and RAM) with a copy of the parent's address space (dup_mmap, copied eagerly rather than
-// copy-on-write), its files and signal handlers, and leaves the kernel with the parent's
-// registers and 0 in rax/eax (ret_from_fork). Threads (CLONE_VM without CLONE_VFORK) would need
-// two engines sharing RAM, which this model does not do: they get -ENOSYS and a message.
+// kernel/fork.c: fork, vfork and clone with fork-like flags. The child runs on the parent's
+// kernel (one CPU, one physical memory) with a copy of the parent's address space (dup_mmap),
+// its own kernel stack, its files and signal handlers, and leaves the kernel with the parent's
+// registers and 0 in rax/eax (ret_from_fork). Threads (CLONE_VM without CLONE_VFORK) are not
+// modelled yet: they get -ENOSYS and a message.
 
+import { unsupported } from "../support.js";
 import { E } from "../../errno.js";
+import { copyProcessLimits } from "../../limits.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -25,12 +27,12 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   if ((a.flags & CLONE_VM && !(a.flags & CLONE_VFORK)) || a.flags & CLONE_THREAD) {
     if (!warnedThreads) {
       warnedThreads = true;
-      k.warn("sysgate: clone(CLONE_VM|CLONE_THREAD): threads are not supported (each process is its own machine, " +
-        "and machines do not share memory): returning -ENOSYS");
+      k.warn("sysgate: clone(CLONE_VM|CLONE_THREAD): threads are not supported: returning -ENOSYS");
     }
     return -E.ENOSYS;
   }
-  const machine = k.processes.newMachine(parent.abi);
+  copyProcessLimits(k, parent); // RLIMIT_NPROC and max_threads, before anything is made
+  const machine = parent.machine;
   const mm = machine.newMm();
   parent.mm.dupInto(mm);
   const child = new Task(k, parent.abi, mm,
@@ -71,7 +73,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   if (a.flags & CLONE_PARENT_SETTID) ctx.mem.write(a.parentTid, tid);
   if (a.flags & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tid);
   if (a.flags & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
-  machine.exec(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.machine.vdso?.cloneFor(mm));
+  machine.startTask(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, parent.vdso?.cloneFor(mm));
   k.sched.add(child);
   if (k.hooks.has("process")) k.hooks.emit("process", { point: "process", pid: parent.pid, action: "fork", child: child.pid });
   if (a.flags & CLONE_VFORK) {
@@ -88,6 +90,5 @@ export const forkFamily: SyscallFamily = {
   sys_clone: (ctx, a) => kernelClone(ctx, ctx.abi === "x86_64"
     ? { flags: Number(a[0] & 0xffffffffn), stack: a[1], parentTid: a[2], childTid: a[3], tls: a[4] }
     : { flags: Number(a[0] & 0xffffffffn), stack: a[1], parentTid: a[2], tls: a[3], childTid: a[4] }),
-  // clone3 answers ENOSYS as on kernels before 5.3: libcs then fall back to clone
-  sys_clone3: () => -E.ENOSYS,
+  sys_clone3: unsupported(E.ENOSYS, "clone3 is not modelled, as on kernels before 5.3: libcs fall back to clone"),
 };

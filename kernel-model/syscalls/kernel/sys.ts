@@ -5,7 +5,7 @@ import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
-export const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_NLIMITS = 16;
+export const RLIMIT_STACK = 3, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_NLIMITS = 16;
 
 /** Defaults of a fresh Linux login (include/asm-generic/resource.h INIT_RLIMITS, with 8 MiB stack). */
 export function defaultRlimit(resource: number): [bigint, bigint] {
@@ -13,7 +13,7 @@ export function defaultRlimit(resource: number): [bigint, bigint] {
     case RLIMIT_STACK: return [8n * 1024n * 1024n, RLIM_INFINITY];
     case RLIMIT_NOFILE: return [1024n, 4096n];
     case 8 /* MEMLOCK */: return [8n * 1024n * 1024n, 8n * 1024n * 1024n];
-    case 6 /* NPROC */: return [63541n, 63541n];
+    case RLIMIT_NPROC: return [63541n, 63541n]; // a run sets its own (limits.ts nprocLimitFor)
     case 11 /* SIGPENDING */: return [63541n, 63541n];
     case 12 /* MSGQUEUE */: return [819200n, 819200n];
     case 13 /* NICE */: case 14 /* RTPRIO */: return [0n, 0n];
