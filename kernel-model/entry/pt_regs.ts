@@ -28,8 +28,8 @@ function wordsOf(mem: Buffer) {
   let w = wordViews.get(mem);
   if (!w) {
     w = {
-      q: mem.byteOffset % 8 === 0 ? new BigUint64Array(mem.buffer, mem.byteOffset, mem.length >> 3) : undefined,
-      d: mem.byteOffset % 4 === 0 ? new Uint32Array(mem.buffer, mem.byteOffset, mem.length >> 2) : undefined,
+      q: mem.byteOffset % 8 === 0 ? new BigUint64Array(mem.buffer, mem.byteOffset, Math.floor(mem.length / 8)) : undefined,
+      d: mem.byteOffset % 4 === 0 ? new Uint32Array(mem.buffer, mem.byteOffset, Math.floor(mem.length / 4)) : undefined,
     };
     wordViews.set(mem, w);
   }
