@@ -7,7 +7,8 @@
 //
 // Node runs a signal listener only when its event loop turns, and the run loop is synchronous,
 // so a run with the host attached goes in slices: the run loop hands control back every
-// SLICE_MS (at a syscall exit, or by Unicorn's watchdog for a process that makes none), and whenever it has nothing to run (every process sleeps, until a deadline or for
+// SLICE_MS (at a syscall exit: Unicorn's watchdog is no safe way to stop a process that makes
+// none, ENGINE.md), and whenever it has nothing to run (every process sleeps, until a deadline or for
 // ever) it says so and returns instead of waiting itself; runWithHost then waits here, where a
 // signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
 // if no host signal could wake any of them.
@@ -33,21 +34,29 @@ export class HostSignals {
   private lastYield = Date.now();
   private idle: Idle;
 
-  /** Starts catching the forwarded signals (sysgate no longer dies of them). */
-  install(): void {
+  /**
+   * Catches the forwarded signals in `which` (sysgate no longer dies of them) and lets the others
+   * take their default action on sysgate itself.
+   */
+  listen(which: (sig: number) => boolean): void {
     for (const [name, sig] of FORWARDED) {
-      const fn = () => {
-        this.queue.push(sig);
-        this.wakeUp?.();
-      };
-      this.listeners.set(name, fn);
-      process.on(name, fn);
+      const on = this.listeners.has(name);
+      if (which(sig) && !on) {
+        const fn = () => {
+          this.queue.push(sig);
+          this.wakeUp?.();
+        };
+        this.listeners.set(name, fn);
+        process.on(name, fn);
+      } else if (!which(sig) && on) {
+        process.off(name, this.listeners.get(name)!);
+        this.listeners.delete(name);
+      }
     }
   }
 
   uninstall(): void {
-    for (const [name, fn] of this.listeners) process.off(name, fn);
-    this.listeners.clear();
+    this.listen(() => false);
   }
 
   /** Asked by the run loop after each slice: time to let the event loop run? */
@@ -122,15 +131,21 @@ export interface HostDriven {
 export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState }): Promise<ExitState> {
   if (machine.kstate.deterministic) return machine.runToEnd();
   const host = new HostSignals();
-  host.install();
   machine.host = host;
   // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
   machine.kstate.sched.hostDue = () => host.due();
   try {
+    const sched = machine.kstate.sched;
     for (;;) {
       host.deliver(machine.kstate);
+      // While the guest runs, Node cannot run a listener: a signal no guest process catches or
+      // ignores takes its default action on sysgate then (the same end as the guest's, which a
+      // process busy in user mode could not be told of anyway); a caught one waits for the next
+      // hand-back. While the run waits (below), every one is caught and forwarded.
+      host.listen((sig) => sched.live().some((t) => (t.sigactions.get(sig)?.handler ?? SIG_DFL) !== SIG_DFL));
       const r = machine.run();
       if (!("paused" in r && r.paused)) return r as ExitState;
+      host.listen(() => true);
       await host.pause();
     }
   } finally {

@@ -416,9 +416,7 @@ export class Machine implements ProcessFactory {
       // makes no syscalls while others wait or a timer is due. Never on a task's way to its first
       // user instruction: a stop request that arrives inside a translated block makes Unicorn skip
       // the code hooks left in that block, and the boot's switch to user mode is one of them.
-      // With the host attached (host_signals.ts) the watchdog also ends the run of a process alone
-      // that makes no syscall, so that Node sees the host's signals now and then.
-      const timed = !count && !this.kstate.deterministic && !t.thread.first && (sched.runnableCount > 0 || deadline !== undefined || this.host !== undefined);
+      const timed = !count && !this.kstate.deterministic && !t.thread.first && (sched.runnableCount > 0 || deadline !== undefined);
       const rc = cpu.run(t.thread.pc, count, timed ? TIME_SLICE_US : 0);
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel

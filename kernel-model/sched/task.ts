@@ -69,6 +69,8 @@ export class Task {
   /** i386 TLS descriptors from set_thread_area (GDT entries 6..8). */
   readonly tls = new Map<number, Buffer>();
   umask = 0o022;
+  /** prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented here rather than to init. */
+  isChildSubreaper = false;
 
   // ---- process life (kernel/fork.c, kernel/exit.c) ----
   state: TaskState = "runnable";

@@ -12,6 +12,7 @@ import { itimerCompat, itimerFamily } from "./kernel/itimer.js";
 import { posixTimersCompat, posixTimersFamily } from "./kernel/posix_timers.js";
 import { signalfdCompat, signalfdSyscalls } from "./fs/signalfd.js";
 import { timerfdSyscalls } from "./fs/timerfd.js";
+import { mknodSyscalls } from "./fs/mknod.js";
 import { waitFamily } from "./kernel/wait.js";
 import { pipeSyscalls } from "./fs/pipe.js";
 import { randomFamily } from "./kernel/random.js";
@@ -31,7 +32,7 @@ import type { SyscallFamily } from "./types.js";
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
   task: taskStateFamily, random: randomFamily, sched: { ...schedFamily, ...schedCompat }, arch: archPrctlFamily, tls: tlsFamily,
-  itimer: { ...itimerFamily, ...itimerCompat }, posixTimers: { ...posixTimersFamily, ...posixTimersCompat }, timerfd: timerfdSyscalls, signalfd: { ...signalfdSyscalls, ...signalfdCompat },
+  itimer: { ...itimerFamily, ...itimerCompat }, posixTimers: { ...posixTimersFamily, ...posixTimersCompat }, timerfd: timerfdSyscalls, mknod: mknodSyscalls, signalfd: { ...signalfdSyscalls, ...signalfdCompat },
   signalOld: { ...signalOldFamily, ...signalOldCompat }, resource: resourceFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
   unsupported: unsupportedSyscalls,
 };

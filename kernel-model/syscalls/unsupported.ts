@@ -81,5 +81,5 @@ export const unsupportedSyscalls: SyscallFamily = {
   ...declare(E.ENOSYS, "epoll and eventfd are not modelled yet", `
     epoll_create epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2`),
   ...declare(E.ENOSYS, "not modelled yet", `
-    mknod mknodat waitpid`),
+    waitpid`),
 };

@@ -84,7 +84,9 @@ describe.skipIf(!native || !existsSync(BUSYBOX))("Ctrl-C and friends reach the g
       const n = await withSignals([exe], ["SIGINT"]);
       expect(n.signal).toBe("SIGINT");
       const s = await withSignals(run([exe]), ["SIGINT"]);
-      expect([s.stdout, s.code, s.stderr]).toEqual(["ready\n", 130, ""]);
+      // nothing in the guest catches SIGINT: sysgate itself may die of it, as the guest does
+      // (a shell reports 130 either way)
+      expect([s.stdout, s.code === 130 || s.signal === "SIGINT", s.stderr]).toEqual(["ready\n", true, ""]);
     }, 90_000);
   }
 
