@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 log() { echo "setup: $*" >&2; }
 
 # Every Debian package here is optional: sysgate runs without them, the tests that need one skip.
-want=(nasm gcc gcc-multilib binutils strace tmux)
+want=(nasm gcc gcc-multilib binutils strace tmux qemu-user musl-tools time)
 missing=()
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

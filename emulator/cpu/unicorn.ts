@@ -297,8 +297,6 @@ export class RegBatch {
   private readonly ptrs: BigUint64Array;
   /** Byte offset of each register's slot in `raw`. */
   private readonly offsets: number[];
-  /** Bytes of 8-byte slots, zeroed before a read: narrow registers (segment selectors) fill only their low bytes. */
-  private readonly narrowEnd: number;
   constructor(private readonly a: Api, private readonly uc: unknown, regs: readonly Reg[], wide: readonly Reg[] = [], wideSize = 16,
     shared?: { raw: Buffer; slots: number[] }) {
     const n8 = regs.length;
@@ -310,11 +308,11 @@ export class RegBatch {
     const offsets = shared?.slots ?? this.ids.map((_, i) => (i < n8 ? i * 8 : n8 * 8 + (i - n8) * wideSize));
     for (let i = 0; i < this.ids.length; i++) this.ptrs[i] = base + BigInt(offsets[i]);
     this.offsets = Array.from(offsets);
-    // the wide slots (x87/SSE) are never looked at in JS, only written back as they were read
-    this.narrowEnd = shared ? this.raw.length : n8 * 8;
   }
   read(): BigUint64Array {
-    this.raw.fill(0, 0, this.narrowEnd);
+    // the wide slots (x87/SSE) are never looked at in JS, only written back as they were read;
+    // TypedArray fill, not Buffer fill: no call into C++ on every syscall
+    this.values.fill(0n);
     const rc = this.a.uc_reg_read_batch(this.uc, this.ids, this.ptrs, this.ids.length);
     if (rc !== UC.UC_ERR_OK) throw new UnicornError(rc as number, "uc_reg_read_batch");
     return this.values;

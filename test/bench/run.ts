@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Machine } from "../../emulator/machine.js";
-import { ROOT, compare, which, type BenchContext, type Row } from "./compare.js";
+import { CLI, ROOT, compare, wall, which, type BenchContext, type Cell, type Row } from "./compare.js";
+import { floorRoundTrip } from "./floor.js";
 import { benchHooks } from "./hooks.js";
 import { profileRoundTrip } from "./profile.js";
 import { SPEED_ROWS } from "./rows_speed.js";
@@ -80,6 +81,22 @@ async function entryPaths(): Promise<void> {
   console.log(table(["entry path", "sample", "N", "start-up ms", "loop ms", "syscalls/s", "us/syscall"], rows));
 }
 
+/**
+ * Where a small program's start-up goes: node itself, loading the command line (`sysgate help`
+ * loads the bundle and answers), and a program whose first instruction leads straight to exit
+ * (samples/bin/x86_64/exit-code: the time to the guest's first instruction, plus one syscall).
+ */
+function startup(): void {
+  const cell = (c: Cell) => (typeof c === "object" ? `${(c.wall * 1e3).toFixed(1)} ms (${(c.cpu * 1e3).toFixed(0)} ms CPU)` : String(c));
+  const rows: [string, Cell][] = [
+    ["node -e 0", wall(process.execPath, ["-e", "0"], REPEAT)],
+    ["sysgate help (node + the command line)", wall(process.execPath, [CLI, "help"], REPEAT)],
+    ["sysgate run exit-code (to the first instruction, and exit)", wall(process.execPath, [CLI, "run", join(ROOT, "samples", "bin", "x86_64", "exit-code")], REPEAT)],
+  ];
+  console.log(`start-up, wall (CPU user+sys), best of ${REPEAT}\n`);
+  for (const [what, c] of rows) console.log(`  ${what.padEnd(60)} ${cell(c)}`);
+}
+
 const only = stringOption("--only");
 const dir = mkdtempSync(join(tmpdir(), "sysgate-bench-"));
 try {
@@ -91,8 +108,12 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 if (!process.argv.includes("--no-extra")) {
+  console.log();
+  startup();
   console.log("\none round trip taken apart\n");
   process.stdout.write(profileRoundTrip(N));
+  console.log();
+  process.stdout.write(floorRoundTrip(N));
   console.log();
   await entryPaths();
   if (process.argv.includes("--hooks")) {

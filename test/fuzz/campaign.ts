@@ -141,7 +141,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     writeFileSync(file, bytes, { mode: 0o755 });
     const args = childArgs(o, { ...u, to: r.i + 1 }, r.i).join(" ");
     const command = `node dist/test/fuzz/child.js ${args} 3>&1   # or: d=$(mktemp -d) && cp ${file} $d/prog && ` +
-      `node dist/emulator/cli/main.js run --deterministic --memory ${FUZZ_MEMORY >> 20}M --root $d $d/prog`;
+      `node dist/emulator/cli/main.js run --deterministic --memory ${FUZZ_MEMORY >> 20}M --root $d /prog`;
     const detail = (r.detail ?? "").slice(0, 2000);
     result.findings.push({ kind: u.kind === "elf" ? "elf" : `syscall ${u.abi}`, i: r.i, outcome: r.outcome, detail, file, command });
     appendFileSync(join(outDir, "findings.txt"), `${r.outcome} ${name}\n  ${command}\n  ${detail.split("\n").join("\n  ")}\n\n`);

@@ -2,7 +2,7 @@
 // sysgate, each case in a child process bounded in time and memory. Prints the counts per outcome;
 // host crashes and hangs are saved under .cache/fuzz with the command that reproduces each.
 //
-// Options: --seed N (default 1), --elfs N (1000), --programs N (per ABI, 250), --calls N (per
+// Options: --seed N (default 1), --elfs N (1000), --programs N (per ABI, 300), --calls N (per
 // program, 40), --jobs N (2), --batch N (25), --timeout-ms N (30000), --max-rss-mb N (1500).
 // Run it niced on a shared machine: nice -n 10 npm run fuzz
 
@@ -22,7 +22,7 @@ function option(name: string, fallback: number): number {
 const o: CampaignOptions = {
   seed: option("--seed", 1),
   elfs: option("--elfs", 1000),
-  programs: option("--programs", 250),
+  programs: option("--programs", 300),
   calls: option("--calls", 40),
   jobs: option("--jobs", 2),
   batch: option("--batch", 25),
