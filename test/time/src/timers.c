@@ -38,18 +38,22 @@ int main(void) {
   sev.sigev_value.sival_int = 42;
   timer_t t;
   printf("timer_create = %d\n", timer_create(CLOCK_MONOTONIC, &sev, &t));
-  struct itimerspec its = {{0, 0}, {0, 30000000}}, cur;
+  // SIGUSR1 stays blocked until sigsuspend waits for it: no expiry is lost before the wait
+  sigset_t usr1, none;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigemptyset(&none);
+  sigprocmask(SIG_BLOCK, &usr1, 0);
+  struct itimerspec its = {{0, 0}, {0, 300000000}}, cur; // long enough to read it back armed on a busy machine
   timer_settime(t, 0, &its, 0);
   timer_gettime(t, &cur);
-  printf("armed %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 30000000);
-  pause();
+  printf("armed %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 300000000);
+  sigsuspend(&none);
+  sigprocmask(SIG_UNBLOCK, &usr1, 0);
   printf("got %d, si_code %d (SI_TIMER %d), value %d\n", got, got_code, SI_TIMER, got_value);
   timer_gettime(t, &cur);
   printf("after expiry: %ld %ld\n", (long)cur.it_value.tv_sec, cur.it_value.tv_nsec);
 
-  sigset_t usr1;
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
   sigprocmask(SIG_BLOCK, &usr1, 0);
   struct itimerspec per = {{0, 10000000}, {0, 10000000}};
   timer_settime(t, 0, &per, 0);
