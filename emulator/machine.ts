@@ -32,6 +32,8 @@ import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
+import { hostName, hostStdioWasClosed, hostUmask } from "./host_process.js";
+import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
@@ -129,6 +131,8 @@ export class Machine implements ProcessFactory {
   private tmp: string | undefined;
   private output: readonly [MemoryOutputFile, MemoryOutputFile] | undefined;
   private finished: ExitState | undefined;
+  /** Set by runWithHost (host_signals.ts): the loop hands back control for the host's signals and waits. */
+  host: HostSignals | undefined;
 
   private constructor(kstate: KernelState, private readonly opts: MachineOptions, private readonly physMemory: number, task?: Task) {
     this.kstate = kstate;
@@ -184,6 +188,7 @@ export class Machine implements ProcessFactory {
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
+      nodename: deterministic ? undefined : hostName(),
     });
     const cred: Cred = deterministic
       ? { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, fsuid: 1000, fsgid: 1000 }
@@ -194,7 +199,8 @@ export class Machine implements ProcessFactory {
     const files = new FilesStruct();
     const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
     const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
-    files.installAt(0, stdin, false);
+    // a shell's `prog <&-`: fd 0 stays closed, so a read fails with EBADF as it would natively
+    if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
     files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
     files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
 
@@ -204,6 +210,7 @@ export class Machine implements ProcessFactory {
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
+    if (!deterministic) task.umask = hostUmask(); // inherited, as by any child of the user's shell
     const nproc = nprocLimitFor(kstate.maxThreads);
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
@@ -435,8 +442,16 @@ export class Machine implements ProcessFactory {
       if (!t || t.state !== "runnable") t = this.current = sched.pickNext();
       const deadline = sched.nextDeadline();
       if (!t && deadline !== undefined) {
+        if (this.host) {
+          this.host.sleep(deadline - this.kstate.monotonicNs()); // waited for where a host signal can end it
+          return { paused: true };
+        }
         this.idleUntil(deadline); // everyone sleeps, some until a deadline: the clock gets there
         continue;
+      }
+      if (!t && this.host?.canWake(sched)) {
+        this.host.sleep(undefined); // only the outside world can wake someone now: wait for it
+        return { paused: true };
       }
       if (!t) {
         // every process sleeps and nothing can wake them: say so and end the run
@@ -487,6 +502,7 @@ export class Machine implements ProcessFactory {
         return { paused: true };
       }
       if (count) return { paused: true }; // a step always ends after its instructions
+      if (this.host?.due()) return { paused: true };
     }
   }
 

@@ -59,6 +59,8 @@ export interface KernelConfig {
   /** The first task's pid (the scheduler counts up from it). */
   firstPid: number;
   warnUnimplemented: boolean;
+  /** The host name uname reports (default "sysgate": what deterministic runs use). */
+  nodename?: string;
   /** Each process's commit bound in bytes (--memory): past it, mmap/brk fail with ENOMEM. */
   memoryLimit?: number;
   /** Processes at once (max_threads; default DEFAULT_MAX_PROCS). */
@@ -105,7 +107,7 @@ export class KernelState implements Kernel {
     this.hooks.onFirst = (point: HookPoint) => { for (const m of this.machines) m.installHookTraps(point); };
     this.vfs.proc = procSource(this);
     this.utsname = {
-      sysname: "Linux", nodename: "sysgate", release: "6.1.0-sysgate",
+      sysname: "Linux", nodename: config.nodename ?? "sysgate", release: "6.1.0-sysgate",
       version: "#1 SMP PREEMPT_DYNAMIC sysgate", machine: config.machine, domainname: "(none)",
     };
   }

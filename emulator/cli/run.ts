@@ -3,6 +3,8 @@
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
 import type { ExitState } from "../../kernel-model/linux.js";
+import { SIGINT, SIGPIPE } from "../../kernel-model/sched/signal.js";
+import { runWithHost } from "../host_signals.js";
 import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
 import { guestEnvironment } from "./environment.js";
 import { checkRoot, resolveInRoot } from "./root_path.js";
@@ -128,7 +130,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       const end = await (await import("../gdb/server.js")).serveGdb(machine, gdb, (l) => process.stderr.write(l + "\n"));
       if (end.note) process.stderr.write(`sysgate: ${end.note}\n`);
       st = end.state;
-    } else st = machine.runToEnd();
+    } else st = await runWithHost(machine);
+    // bash says nothing when a job dies of SIGINT (the user pressed Ctrl-C) or SIGPIPE
+    if (st.signal !== undefined && (st.signal === SIGINT || st.signal === SIGPIPE) && !st.detail) return 128 + st.signal;
     if (st.signal !== undefined) {
       const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
       process.stderr.write(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);

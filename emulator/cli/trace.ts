@@ -5,6 +5,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parseTraceExpr, TraceExprError } from "../../kernel-model/trace/filter.js";
 import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
+import { runWithHost } from "../host_signals.js";
 import { Machine } from "../machine.js";
 import { RUN_OPTIONS_WITH_VALUE, parseRunArgs } from "./run.js";
 import { UsageError } from "./usage.js";
@@ -113,7 +114,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
       const end = await (await import("../gdb/server.js")).serveGdb(machine, gdb, (l) => process.stderr.write(l + "\n"));
       if (end.note) process.stderr.write(`sysgate: ${end.note}\n`);
       st = end.state;
-    } else st = machine.runToEnd();
+    } else st = await runWithHost(machine);
     if (t.summary) write(tracer.summary());
     return st.signal !== undefined ? 128 + st.signal : st.code ?? 0;
   } finally {

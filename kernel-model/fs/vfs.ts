@@ -14,6 +14,7 @@
 // and /proc/thread-self are ENOENT (never the host's processes). Everything else under /proc
 // and /dev comes from the mount below it (the host's, read-only, in host mode).
 
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
@@ -26,6 +27,7 @@ import {
 } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
+import { fifoOpen } from "./fifo.js";
 import { HostFile, readHostDir } from "./host_file.js";
 import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
 import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
@@ -529,8 +531,10 @@ export class Vfs {
           if (!inode.mount.writable) throw new Errno(E.EROFS);
         }
         const type = Number(inode.st.mode) & S_IFMT;
-        // Opening a host fifo would block the whole emulator; sockets cannot be opened at all.
-        if (type === S_IFSOCK || type === S_IFIFO) throw new Errno(E.ENXIO);
+        // A FIFO is a pipe of the model, keyed by the host inode (fifo.ts): opening the host's
+        // would block the whole emulator. Sockets cannot be opened at all.
+        if (type === S_IFIFO) return fifoOpen(pid, `${inode.st.dev}:${inode.st.ino}`, flags, () => this.getattr(d));
+        if (type === S_IFSOCK) throw new Errno(E.ENXIO);
         return this.hostFile(wantWrite && type === S_IFREG ? this.copyUp(d, "write") : d, flags, undefined, pid);
       }
     }
@@ -573,6 +577,28 @@ export class Vfs {
     const hostPath = this.createPath(target, this.wantWrite(target), true);
     hostCall(() => fs.mkdirSync(hb(hostPath), { mode: hostMode(mode) }));
     try { fs.chmodSync(hb(hostPath), hostMode(mode)); } catch { /* a file system without modes */ }
+  }
+
+  /**
+   * vfs_mknod for what an unprivileged process may make: a FIFO (made on the host with mkfifo(1):
+   * Node has no mknod) or an empty regular file; `mode` has the umask applied already.
+   */
+  mknod(nd: Nameidata, path: string, mode: number): void {
+    const type = mode & S_IFMT;
+    if (type !== 0 && type !== S_IFREG && type !== S_IFIFO) throw new Errno(E.EPERM); // devices, sockets: CAP_MKNOD
+    const p = this.lookupParent(nd, path);
+    if (p.lastType !== "norm") throw new Errno(E.EEXIST);
+    if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
+    const target = join(p.parent.path, p.last);
+    const hostPath = this.hostPathOf(target, this.wantWrite(target));
+    const perm = hostMode(mode & 0o7777);
+    if (type === S_IFIFO) {
+      const r = spawnSync("mkfifo", ["-m", perm.toString(8), "--", hostPath], { encoding: "utf8" });
+      if (r.status !== 0) throw new Errno(fs.existsSync(hostPath) ? E.EEXIST : E.EACCES, `mkfifo: ${r.stderr || r.error?.message}`);
+    } else {
+      fs.closeSync(hostCall(() => fs.openSync(hb(hostPath), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, perm)));
+      try { fs.chmodSync(hb(hostPath), perm); } catch { /* a file system without modes */ }
+    }
   }
 
   /** do_unlinkat without AT_REMOVEDIR: vfs_unlink. */

@@ -54,10 +54,12 @@ export function doExit(task: Task, status: number, k: KernelState): void {
     task.vforkParent = undefined;
     task.vforkDone.wake();
   }
-  // forget_original_parent: the children go to init (the first task), or are reaped if it is gone
-  const init = sched.init && sched.init !== task && sched.init.state !== "dead" && sched.init.state !== "zombie" ? sched.init : undefined;
+  // forget_original_parent: the children go to the nearest living subreaper among the ancestors
+  // (find_new_reaper), else to init (the first task, README "pid 1"), or are reaped if it is gone
+  const init = findNewReaper(task, sched.init);
   for (const c of task.children) {
     c.parent = init;
+    c.ppid = init?.tgid ?? 1; // with the run's init gone, the host's init stands for it
     if (init) {
       init.children.add(c);
       if (c.state === "zombie") init.childExit.wake();
@@ -85,4 +87,12 @@ export function doExit(task: Task, status: number, k: KernelState): void {
     sched.release(task);
   }
   parent.childExit.wake();
+}
+
+const living = (t: Task | undefined): t is Task => t !== undefined && t.state !== "dead" && t.state !== "zombie";
+
+/** find_new_reaper: a living ancestor that is a child subreaper, else init (when it lives). */
+function findNewReaper(task: Task, init: Task | undefined): Task | undefined {
+  for (let a = task.parent; a && a !== init; a = a.parent) if (a.isChildSubreaper && living(a)) return a;
+  return init !== task && living(init) ? init : undefined;
 }

@@ -2,6 +2,7 @@
 // Each task runs on its own machine (CPU engine and RAM); the emulator's loop asks pickNext()
 // which one to run, round-robin in a fixed order, so deterministic runs interleave the same way.
 
+import { HrtimerBase } from "./hrtimer.js";
 import type { Task } from "./task.js";
 import type { WaitQueue } from "./wait.js";
 
@@ -19,8 +20,11 @@ export class Scheduler {
 
   /** need_resched on the way back to user mode: the slice is used up and someone else is waiting. */
   shouldPreempt(now: bigint): boolean {
-    return now - this.sliceStart >= Scheduler.SLICE_NS && this.runnableCount > 0;
+    return (now - this.sliceStart >= Scheduler.SLICE_NS && this.runnableCount > 0) || (this.hostDue?.() ?? false);
   }
+
+  /** Set while the run takes signals from the host: true when the run loop should hand control back to it. */
+  hostDue: (() => boolean) | undefined;
 
   constructor(firstPid: number) {
     this.nextPid = firstPid;
@@ -78,14 +82,18 @@ export class Scheduler {
     this.runQueue.push(task);
   }
 
-  /** Wakes the sleepers whose deadline is `now` or earlier (the hrtimer interrupt). */
+  /** Timers that run a function (itimers, POSIX timers, timerfd): sched/hrtimer.ts. */
+  readonly hrtimers = new HrtimerBase();
+
+  /** Wakes the sleepers whose deadline is `now` or earlier and runs the due hrtimers (the hrtimer interrupt). */
   fireTimers(now: bigint): void {
     for (const [t, deadline] of [...this.timers]) if (deadline <= now) this.wake(t);
+    this.hrtimers.run(now);
   }
 
-  /** The earliest deadline of a sleeping task, if any. */
+  /** The earliest deadline of a sleeping task or an armed hrtimer, if any. */
   nextDeadline(): bigint | undefined {
-    let min: bigint | undefined;
+    let min = this.hrtimers.next();
     for (const d of this.timers.values()) if (min === undefined || d < min) min = d;
     return min;
   }

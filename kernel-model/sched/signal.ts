@@ -17,7 +17,7 @@ export const SA_NOCLDSTOP = 0x1n, SA_NOCLDWAIT = 0x2n, SA_SIGINFO = 0x4n, SA_RES
   SA_ONSTACK = 0x08000000n, SA_RESTART = 0x10000000n, SA_NODEFER = 0x40000000n, SA_RESETHAND = 0x80000000n;
 
 // si_code values (include/uapi/asm-generic/siginfo.h)
-export const SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_TIMER = -2, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
   SEGV_MAPERR = 1, SEGV_ACCERR = 2;
 
 export const sigmask = (sig: number): bigint => 1n << BigInt(sig - 1);
@@ -53,6 +53,7 @@ export function sendSignal(task: Task, sig: number, info: SigInfo, wake: (t: Tas
   if (ignored(task, sig) && sig !== SIGKILL) return;
   task.pending |= sigmask(sig);
   if (!task.pendingInfo.has(sig)) task.pendingInfo.set(sig, info);
+  task.signalfdWqh.wake(); // signalfd_notify
   if (task.state === "blocked" && (sig === SIGKILL || !(task.blocked & sigmask(sig)))) wake(task);
 }
 
@@ -123,7 +124,11 @@ function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
   b.writeInt32LE(info.signo, 0);
   b.writeInt32LE(info.code, 8);
   const u = bits === 64 ? 16 : 12; // the union is 8-aligned on x86-64
-  if (info.addr !== undefined) {
+  if (info.timer) {
+    b.writeInt32LE(info.timer.id, u);
+    b.writeInt32LE(info.timer.overrun, u + 4);
+    if (bits === 64) b.writeBigUInt64LE(info.timer.value, u + 8); else b.writeUInt32LE(Number(BigInt.asUintN(32, info.timer.value)), u + 8);
+  } else if (info.addr !== undefined) {
     if (bits === 64) b.writeBigUInt64LE(info.addr, u); else b.writeUInt32LE(Number(BigInt.asUintN(32, info.addr)), u);
   } else {
     b.writeInt32LE(info.pid, u);

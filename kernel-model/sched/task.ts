@@ -14,7 +14,11 @@ import { WaitQueue } from "./wait.js";
 export type TaskState = "runnable" | "blocked" | "zombie" | "dead";
 
 /** What a signal carries (the kernel_siginfo fields the model fills). */
-export interface SigInfo { signo: number; code: number; pid: number; uid: number; addr?: bigint; status?: number }
+export interface SigInfo {
+  signo: number; code: number; pid: number; uid: number; addr?: bigint; status?: number;
+  /** A POSIX timer's signal (SI_TIMER): si_tid, si_overrun, si_value. */
+  timer?: { id: number; overrun: number; value: bigint };
+}
 
 export interface Cred {
   uid: number; gid: number; euid: number; egid: number;
@@ -67,6 +71,8 @@ export class Task {
   umask = 0o022;
   /** personality(2): the execution domain (PER_LINUX32 makes uname say i686), kept by fork and exec. */
   personality = 0;
+  /** prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented here rather than to init. */
+  isChildSubreaper = false;
 
   // ---- process life (kernel/fork.c, kernel/exit.c) ----
   state: TaskState = "runnable";
@@ -108,6 +114,8 @@ export class Task {
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */
   readonly signalWait = new WaitQueue();
+  /** sighand->signalfd_wqh: readers and pollers of a signalfd, woken by every signal sent (even a blocked one). */
+  readonly signalfdWqh = new WaitQueue();
   /** x87/SSE state saved at each signal delivery, restored by (rt_)sigreturn. */
   readonly savedXstate: Buffer[] = [];
 

@@ -9,14 +9,20 @@ import { execFamily } from "./kernel/exec.js";
 import { exitFamily } from "./kernel/exit.js";
 import { forkFamily } from "./kernel/fork.js";
 import { futexFamily } from "./kernel/futex.js";
+import { itimerCompat, itimerFamily } from "./kernel/itimer.js";
+import { posixTimersCompat, posixTimersFamily } from "./kernel/posix_timers.js";
+import { signalfdCompat, signalfdSyscalls } from "./fs/signalfd.js";
+import { timerfdSyscalls } from "./fs/timerfd.js";
+import { mknodSyscalls } from "./fs/mknod.js";
 import { waitFamily } from "./kernel/wait.js";
 import { pipeSyscalls } from "./fs/pipe.js";
 import { randomFamily } from "./kernel/random.js";
 import { personalityFamily } from "./kernel/personality.js";
 import { resourceFamily } from "./kernel/resource.js";
 import { schedPolicyFamily } from "./kernel/sched_policy.js";
-import { schedFamily } from "./kernel/sched.js";
+import { schedCompat, schedFamily } from "./kernel/sched.js";
 import { signalFamily } from "./kernel/signal.js";
+import { signalOldCompat, signalOldFamily } from "./kernel/signal_old.js";
 import { sysFamily } from "./kernel/sys.js";
 import { taskStateFamily } from "./kernel/task_state.js";
 import { timeFamily } from "./kernel/time.js";
@@ -27,8 +33,9 @@ import type { SyscallFamily } from "./types.js";
 
 const families: Record<string, SyscallFamily> = {
   fs: fsSyscalls, pipe: pipeSyscalls, fork: forkFamily, cred: credFamily, exec: execFamily, wait: waitFamily, mm: mmapFamily, sys: sysFamily, exit: exitFamily, signal: signalFamily, time: timeFamily,
-  task: taskStateFamily, random: randomFamily, sched: schedFamily, arch: archPrctlFamily, tls: tlsFamily,
-  resource: resourceFamily, futex: futexFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
+  task: taskStateFamily, random: randomFamily, sched: { ...schedFamily, ...schedCompat }, arch: archPrctlFamily, tls: tlsFamily,
+  itimer: { ...itimerFamily, ...itimerCompat }, posixTimers: { ...posixTimersFamily, ...posixTimersCompat }, timerfd: timerfdSyscalls, mknod: mknodSyscalls, signalfd: { ...signalfdSyscalls, ...signalfdCompat },
+  signalOld: { ...signalOldFamily, ...signalOldCompat }, resource: resourceFamily, futex: futexFamily, schedPolicy: schedPolicyFamily, personality: personalityFamily,
   unsupported: unsupportedSyscalls,
 };
 

@@ -76,13 +76,8 @@ export const unsupportedSyscalls: SyscallFamily = {
     restart_syscall`),
   ...declare(E.ENOSYS, "not implemented by Linux either (sys_ni_syscall)", `
     ni_syscall`),
-  ...declare(E.ENOSYS, "interval timers, POSIX timers, timerfd and signalfd are not modelled yet", `
-    alarm getitimer setitimer timer_create timer_delete timer_getoverrun timer_gettime
-    timer_gettime32 timer_settime timer_settime32 timerfd_create timerfd_gettime
-    timerfd_gettime32 timerfd_settime timerfd_settime32 signalfd signalfd4 rt_sigtimedwait
-    rt_sigtimedwait_time32`),
-  ...declare(E.ENOSYS, "the old i386 signal calls are not modelled yet (libcs use the rt_sig* calls)", `
-    sigaction signal sigpending sigprocmask sigsuspend sgetmask ssetmask`),
+  ...declare(E.ENOSYS, "waiting for a signal with a timeout (sigtimedwait) is not modelled yet", `
+    rt_sigtimedwait rt_sigtimedwait_time32`),
   ...declare(E.ENOSYS, "not modelled yet", `
-    mknod mknodat sched_setaffinity waitpid`),
+    waitpid`),
 };

@@ -13,6 +13,7 @@ import {
   DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
 } from "../../fs/poll.js";
 import { SIG_DFL, SIG_IGN, nextSignal } from "../../sched/signal.js";
+import type { Task } from "../../sched/task.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
@@ -29,8 +30,11 @@ const POLLEX_SET = POLLPRI;
 const NR_OPEN = 1 << 20;
 
 /** vfs_poll: the file's readiness, and the queues a sleeper on it waits on. */
-export function vfsPoll(file: File): PollResult {
-  return file.poll ? file.poll() : { mask: DEFAULT_POLLMASK, queues: [] };
+export function vfsPoll(file: File, task?: Task): PollResult {
+  if (file.poll) return file.poll();
+  // files whose readiness depends on the poller (signalfd asks about the task's pending signals)
+  const f = file as { pollMask?: (task?: Task) => number; pollQueues?: (task?: Task) => WaitQueue[] };
+  return { mask: f.pollMask ? f.pollMask(task) : DEFAULT_POLLMASK, queues: f.pollQueues?.(task) ?? [] };
 }
 
 /** A timeout in nanoseconds; undefined = wait forever. */
@@ -80,7 +84,7 @@ function doPoll(ctx: SyscallContext, ufds: bigint, nfds: number, timeout: Timeou
       const file = ctx.task.files.get(fd);
       if (!file) revents = POLLNVAL;
       else {
-        const p = vfsPoll(file);
+        const p = vfsPoll(file, ctx.task);
         // POLLERR and POLLHUP are reported whether asked for or not
         revents = p.mask & (events | POLLERR | POLLHUP);
         queues.push(...p.queues);
@@ -159,7 +163,7 @@ function coreSysSelect(ctx: SyscallContext, n: number, inp: bigint, outp: bigint
     if (!asked.some(Boolean)) continue;
     const file = ctx.task.files.get(fd);
     if (!file) return -E.EBADF;
-    const p = vfsPoll(file);
+    const p = vfsPoll(file, ctx.task);
     queues.push(...p.queues);
     for (let i = 0; i < 3; i++) {
       if (asked[i] && p.mask & want[i]) {

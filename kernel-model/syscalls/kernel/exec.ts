@@ -4,15 +4,17 @@
 // kernel of the program's ABI (an i386 program may exec an x86-64 one): the task keeps its pid, files
 // (minus close-on-exec), cwd and ignored signals; handlers go back to their defaults.
 
+import { closeSync, openSync, readSync } from "node:fs";
 import { E, Errno } from "../../errno.js";
-import { isDir } from "../../fs/vfs.js";
+import { BINPRM_BUF_SIZE, loadScript } from "../../fs/binfmt_script.js";
+import { isDir, type Dentry, type Inode } from "../../fs/vfs.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
 import { RLIMIT_STACK, defaultRlimit } from "./sys.js";
 import { LimitReached } from "../../limits.js";
 
-const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100, AT_FDCWD = -100;
 const PAGE_SIZE = 4096;
 /** MAX_ARG_STRLEN: one argument or environment string, its NUL included, is at most 32 pages. */
 export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
@@ -84,17 +86,34 @@ function copyStrings(ctx: SyscallContext, ptrs: bigint[], space: { left: number 
   return out;
 }
 
+/** do_open_execat's checks: a regular file of the host with an execute bit (EACCES otherwise). */
+function openExec(d: Dentry): { path: string; inode: Extract<Inode, { kind: "host" }> } {
+  if (isDir(d)) throw new Errno(E.EACCES);
+  const inode = d.inode;
+  if (inode.kind !== "host") throw new Errno(E.EACCES); // devices and /proc nodes are not programs
+  const mode = Number(inode.st.mode);
+  if ((mode & 0o170000) !== 0o100000) throw new Errno(E.EACCES);
+  if (!(mode & 0o111)) throw new Errno(E.EACCES);
+  return { path: d.path, inode };
+}
+
+/** bprm->buf: the first bytes of the file, what the binary handlers look at. */
+function readHead(hostPath: string): Buffer {
+  const buf = Buffer.alloc(BINPRM_BUF_SIZE);
+  try {
+    const fd = openSync(hostPath, "r");
+    try { return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)); } finally { closeSync(fd); }
+  } catch {
+    throw new Errno(E.EACCES);
+  }
+}
+
 function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint, flags: number): number {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return -E.EINVAL;
   const path = getname(ctx, pathAddr, (flags & AT_EMPTY_PATH) !== 0);
   const vfs = vfsOf(ctx);
   const nd = nameidata(ctx, dfd, path);
-  const d = path === "" ? vfs.walk(nd, ".", true) : vfs.walk(nd, path, !(flags & AT_SYMLINK_NOFOLLOW));
-  if (isDir(d)) return -E.EACCES;
-  if (d.inode.kind !== "host") return -E.EACCES; // devices and /proc nodes are not programs
-  const mode = Number(d.inode.st.mode);
-  if ((mode & 0o170000) !== 0o100000) return -E.EACCES;
-  if (!(mode & 0o111)) return -E.EACCES;
+  let d = openExec(path === "" ? vfs.walk(nd, ".", true) : vfs.walk(nd, path, !(flags & AT_SYMLINK_NOFOLLOW)));
   // do_execveat_common: count both arrays, bound the strings (bprm_stack_limits), then copy the
   // file name, the environment and the arguments into that space
   const pointerRoom = Math.floor(_STK_LIM / (ctx.abi === "x86_64" ? 8 : 4));
@@ -105,8 +124,19 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
   space.left -= execfn.length + 1;
   if (space.left <= 0) throw e2big("the file name alone fills the space");
   const envp = copyStrings(ctx, envpPtrs, space);
-  const argv = copyStrings(ctx, argvPtrs, space);
+  let argv = copyStrings(ctx, argvPtrs, space);
   const task = ctx.task;
+  // exec_binprm: a script names its interpreter (binfmt_script), which may be a script itself
+  let filename: Buffer = execfn;
+  for (let depth = 0; ; depth++) {
+    if (depth > 5) return -E.ELOOP;
+    const script = loadScript(readHead(d.inode.hostPath));
+    if (!script) break;
+    argv = [script.name, ...(script.arg ? [script.arg] : []), filename, ...argv.slice(1)] as Buffer[];
+    filename = script.name;
+    const name = script.name.toString("latin1");
+    d = openExec(vfs.walk(nameidata(ctx, AT_FDCWD, name), name, true));
+  }
   // load_elf_binary: what fails here (not an ELF, wrong machine...) leaves the old program running;
   // past the point of no return the task runs the new program (on this kernel, or the other ABI's)
   task.kernel.processes.exec(task, { hostPath: d.inode.hostPath, guestPath: d.path }, argv, envp, execfn, ctx.regs);

@@ -2,7 +2,8 @@
 
 import { E } from "../../errno.js";
 import { Scheduler } from "../../sched/scheduler.js";
-import type { SyscallFamily } from "../types.js";
+import type { Task } from "../../sched/task.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 
 export const schedFamily: SyscallFamily = {
@@ -12,9 +13,19 @@ export const schedFamily: SyscallFamily = {
     sched.sliceStart = ctx.task.kernel.monotonicNs() - Scheduler.SLICE_NS;
     return 0;
   },
+  /**
+   * The machine has one CPU: a mask is accepted when it includes CPU 0 (EINVAL when it names
+   * only CPUs that do not exist), and every task stays on CPU 0, so getaffinity agrees with it.
+   */
+  sys_sched_setaffinity: (ctx, a) => {
+    if (!taskOf(ctx, int(a[0]))) return -E.ESRCH;
+    const len = uint(a[1]);
+    if (len === 0) return -E.EINVAL;
+    const first = ctx.mem.read(a[2], 1)[0]; // CPU 0 is bit 0 of the first byte
+    return first & 1 ? 0 : -E.EINVAL;
+  },
   sys_sched_getaffinity: (ctx, a) => {
-    const pid = int(a[0]);
-    if (pid !== 0 && pid !== ctx.task.pid) return -E.ESRCH;
+    if (!taskOf(ctx, int(a[0]))) return -E.ESRCH;
     const len = uint(a[1]);
     const w = ctx.abi === "x86_64" ? 8 : 4;
     if (len < w || len % w) return -E.EINVAL;
@@ -29,4 +40,16 @@ export const schedFamily: SyscallFamily = {
     if (a[1] !== 0n) ctx.mem.write(a[1], zero);
     return 0;
   },
+};
+
+/** find_process_by_pid: 0 is the caller. */
+function taskOf(ctx: SyscallContext, pid: number): Task | undefined {
+  if (pid === 0) return ctx.task;
+  const t = ctx.task.kernel.sched.tasks.get(pid);
+  return t && t.state !== "dead" && t.state !== "zombie" ? t : undefined;
+}
+
+export const schedCompat: SyscallFamily = {
+  compat_sys_sched_setaffinity: schedFamily.sys_sched_setaffinity,
+  compat_sys_sched_getaffinity: schedFamily.sys_sched_getaffinity,
 };

@@ -43,7 +43,7 @@ function putRlimit(ctx: SyscallContext, addr: bigint, [cur, max]: [bigint, bigin
 }
 
 /** prctl options (include/uapi/linux/prctl.h) that this model answers; others are EINVAL as in Linux. */
-export const PR_SET_NAME = 15, PR_GET_NAME = 16;
+export const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 /** TASK_COMM_LEN: task->comm holds 15 bytes and a NUL. */
 const TASK_COMM_LEN = 16;
 
@@ -132,6 +132,15 @@ export const sysFamily: SyscallFamily = {
         // strncpy_from_user of at most 15 bytes: a longer name is cut, not refused
         const name = readUpTo(ctx, a[1], TASK_COMM_LEN - 1);
         ctx.task.comm = name.toString("latin1");
+        return 0;
+      }
+      case PR_SET_CHILD_SUBREAPER:
+        ctx.task.isChildSubreaper = a[1] !== 0n; // init-like supervisors (tini -s) ask for this
+        return 0;
+      case PR_GET_CHILD_SUBREAPER: {
+        const out = Buffer.alloc(4);
+        out.writeInt32LE(ctx.task.isChildSubreaper ? 1 : 0);
+        ctx.mem.write(a[1], out);
         return 0;
       }
       case PR_GET_NAME: {

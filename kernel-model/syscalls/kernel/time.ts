@@ -6,7 +6,7 @@ import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 
-const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
+export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
   CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
   CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9, CLOCK_TAI = 11;
 
@@ -24,7 +24,7 @@ export function clockNs(ctx: SyscallContext, id: number): bigint | undefined {
 }
 
 /** struct timespec: {time_t tv_sec; long tv_nsec} with 64- or 32-bit fields. */
-function putTimespec(ctx: SyscallContext, addr: bigint, ns: bigint, wide: boolean): void {
+export function putTimespec(ctx: SyscallContext, addr: bigint, ns: bigint, wide: boolean): void {
   const b = Buffer.alloc(wide ? 16 : 8);
   if (wide) {
     b.writeBigInt64LE(ns / 1_000_000_000n, 0);

@@ -2,7 +2,7 @@
 
 import { E, Errno } from "../../errno.js";
 import {
-  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE,
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE,
   pageDown, pageUp,
 } from "../../mm/mm_struct.js";
 import { PAGE_SIZE } from "../../mm/phys.js";
@@ -39,7 +39,9 @@ export function doMmap(ctx: SyscallContext, addr: bigint, len: bigint, prot: num
   } else {
     start = mm.getUnmappedArea(size);
   }
-  mm.mapRegion(start, size, prot, file?.path ?? "");
+  // accountable_mapping: MAP_NORESERVE areas are not charged to the commit total, as under
+  // Linux's default overcommit heuristic (the model otherwise commits strictly, mm_struct.ts)
+  mm.mapRegion(start, size, prot, file?.path ?? "", (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE));
   if (file) {
     const data = Buffer.alloc(Number(len));
     let got = 0;

@@ -1,0 +1,156 @@
+// The outside world of a command-line run: signals sent to sysgate itself. Ctrl-C at a terminal
+// makes the tty send SIGINT to its foreground process group; the guest's processes are that
+// group from the user's point of view, so sysgate catches SIGINT (and SIGTERM, SIGHUP, SIGQUIT)
+// instead of dying of it, and sends it on to every guest process of the run (job control is not
+// modelled, so "every process" stands for the foreground group), with si_code SI_KERNEL as the
+// tty's does.
+//
+// Node runs a signal listener only when its event loop turns, and the run loop is synchronous,
+// so a run with the host attached goes in slices: the run loop hands control back every
+// SLICE_MS (at a syscall exit: Unicorn's watchdog is no safe way to stop a process that makes
+// none, ENGINE.md), and whenever it has nothing to run (every process sleeps, until a deadline or for
+// ever) it says so and returns instead of waiting itself; runWithHost then waits here, where a
+// signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
+// if no host signal could wake any of them.
+
+import type { ExitState } from "../kernel-model/linux.js";
+import type { KernelState } from "../kernel-model/kernel.js";
+import { waitStatusKilled } from "../kernel-model/sched/exit.js";
+import { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIG_DFL, SIG_IGN, SI_KERNEL, defaultAction, sendSignal, sigmask } from "../kernel-model/sched/signal.js";
+import type { Scheduler } from "../kernel-model/sched/scheduler.js";
+
+/** The signals a terminal or a supervisor sends to the foreground job, forwarded to the guest. */
+export const FORWARDED: readonly [NodeJS.Signals, number][] = [["SIGINT", SIGINT], ["SIGTERM", SIGTERM], ["SIGHUP", SIGHUP], ["SIGQUIT", SIGQUIT]];
+/** How long the run loop runs before it lets Node see signals (ms of host time). */
+const SLICE_MS = 20;
+
+/** What the run loop reported when it gave control back: keep going, or nothing to run for a while. */
+type Idle = { ns: bigint | undefined } | undefined;
+
+export class HostSignals {
+  private readonly queue: number[] = [];
+  private readonly listeners = new Map<NodeJS.Signals, () => void>();
+  private wakeUp: (() => void) | undefined;
+  private lastYield = Date.now();
+  private idle: Idle;
+
+  /**
+   * Catches the forwarded signals in `which` (sysgate no longer dies of them) and lets the others
+   * take their default action on sysgate itself.
+   */
+  listen(which: (sig: number) => boolean): void {
+    for (const [name, sig] of FORWARDED) {
+      const on = this.listeners.has(name);
+      if (which(sig) && !on) {
+        const fn = () => {
+          this.queue.push(sig);
+          this.wakeUp?.();
+        };
+        this.listeners.set(name, fn);
+        process.on(name, fn);
+      } else if (!which(sig) && on) {
+        process.off(name, this.listeners.get(name)!);
+        this.listeners.delete(name);
+      }
+    }
+  }
+
+  uninstall(): void {
+    this.listen(() => false);
+  }
+
+  /** Asked by the run loop after each slice: time to let the event loop run? */
+  due(): boolean {
+    return this.queue.length > 0 || Date.now() - this.lastYield >= SLICE_MS;
+  }
+
+  /** The run loop has nothing to run for `ns` of host time (undefined: until something from outside). */
+  sleep(ns: bigint | undefined): void {
+    this.idle = { ns };
+  }
+
+  /** Could a forwarded signal still wake a sleeping guest process (kill it or run its handler)? */
+  canWake(sched: Scheduler): boolean {
+    return sched.live().some((t) => FORWARDED.some(([, sig]) =>
+      !(t.blocked & sigmask(sig)) && t.sigactions.get(sig)?.handler !== SIG_IGN));
+  }
+
+  /**
+   * Sends what arrived to every live guest process (the tty's kill_pgrp). A signal that is fatal
+   * to a process kills it at once, as complete_signal's group-exit shortcut does: a process busy
+   * in user mode might not enter the kernel (where signals are delivered) for a long time.
+   */
+  deliver(kstate: KernelState): void {
+    const sched = kstate.sched;
+    while (this.queue.length) {
+      const sig = this.queue.shift()!;
+      for (const t of sched.live()) {
+        const fatal = !(t.blocked & sigmask(sig)) && (t.sigactions.get(sig)?.handler ?? SIG_DFL) === SIG_DFL
+          && ["term", "core"].includes(defaultAction(sig));
+        sendSignal(t, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (x) => sched.wake(x));
+        if (fatal && (t.state === "runnable" || t.state === "blocked")) t.machine.exitTask(waitStatusKilled(sig, false), t);
+      }
+    }
+  }
+
+  /** Between two slices: lets Node run its listeners, and waits as long as the run loop asked. */
+  async pause(): Promise<void> {
+    const idle = this.idle;
+    this.idle = undefined;
+    if (!idle || this.queue.length) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } else {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.wakeUp = undefined;
+          resolve();
+        };
+        this.wakeUp = done;
+        // without a deadline only a signal ends the wait; the long timer just keeps Node alive
+        const ms = idle.ns === undefined ? 2 ** 30 : Math.max(1, Math.ceil(Number(idle.ns) / 1e6));
+        const timer = setTimeout(done, ms);
+      });
+    }
+    this.lastYield = Date.now();
+  }
+}
+
+/** The part of a Machine runWithHost drives. */
+export interface HostDriven {
+  readonly kstate: KernelState;
+  host: HostSignals | undefined;
+  run(): ExitState | { paused: true };
+}
+
+/**
+ * Runs to the end with the host's signals forwarded to the guest (the command line's run). A
+ * deterministic run takes nothing from the outside (its result would depend on when a signal
+ * came): it runs as the library's runToEnd, and Ctrl-C ends sysgate itself.
+ */
+export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState }): Promise<ExitState> {
+  if (machine.kstate.deterministic) return machine.runToEnd();
+  const host = new HostSignals();
+  machine.host = host;
+  // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
+  machine.kstate.sched.hostDue = () => host.due();
+  try {
+    const sched = machine.kstate.sched;
+    for (;;) {
+      host.deliver(machine.kstate);
+      // While the guest runs, Node cannot run a listener: a signal no guest process catches or
+      // ignores takes its default action on sysgate then (the same end as the guest's, which a
+      // process busy in user mode could not be told of anyway); a caught one waits for the next
+      // hand-back. While the run waits (below), every one is caught and forwarded.
+      host.listen((sig) => sched.live().some((t) => (t.sigactions.get(sig)?.handler ?? SIG_DFL) !== SIG_DFL));
+      const r = machine.run();
+      if (!("paused" in r && r.paused)) return r as ExitState;
+      host.listen(() => true);
+      await host.pause();
+    }
+  } finally {
+    machine.host = undefined;
+    machine.kstate.sched.hostDue = undefined;
+    host.uninstall();
+  }
+}

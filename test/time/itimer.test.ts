@@ -1,0 +1,23 @@
+// alarm / setitimer / getitimer (kernel-model/syscalls/kernel/itimer.ts): a C program run natively
+// and under sysgate on both ABIs, on the host's clock and on the virtual one.
+import { describe, expect, it } from "vitest";
+import { beforeAll } from "vitest";
+import { ensureDist } from "../run/cli.js";
+import { canBuild, program, runNative, runSysgate, shellStatus } from "./build.js";
+
+beforeAll(() => ensureDist(), 600_000);
+
+for (const bits of [64, 32] as const) {
+  describe.skipIf(!canBuild[bits])(`itimers (${bits}-bit)`, () => {
+    for (const opts of [[], ["--deterministic"]]) {
+      it(`alarm, setitimer, getitimer as natively ${opts.join(" ")}`, () => {
+        const exe = program("itimer", bits);
+        const n = runNative([exe]);
+        expect(n.signal).toBe("SIGALRM");
+        expect(n.stdout).toContain("pause = -1, alarms 1");
+        const s = runSysgate([exe], opts);
+        expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
+      }, 120_000);
+    }
+  });
+}
