@@ -69,10 +69,16 @@ export class HostSignals {
     this.idle = { ns };
   }
 
-  /** Could a forwarded signal still wake a sleeping guest process (kill it or run its handler)? */
+  /**
+   * Could a forwarded signal still make a sleeping guest process go on (run its handler)? A signal
+   * whose default action would only kill it does not count: threads or processes that wait for
+   * each other forever are reported as a deadlock rather than left hanging until Ctrl-C.
+   */
   canWake(sched: Scheduler): boolean {
-    return sched.live().some((t) => FORWARDED.some(([, sig]) =>
-      !(t.blocked & sigmask(sig)) && t.sigactions.get(sig)?.handler !== SIG_IGN));
+    return sched.live().some((t) => FORWARDED.some(([, sig]) => {
+      const h = t.sigactions.get(sig)?.handler ?? SIG_DFL;
+      return !(t.blocked & sigmask(sig)) && h !== SIG_IGN && h !== SIG_DFL;
+    }));
   }
 
   /**

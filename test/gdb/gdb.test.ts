@@ -77,7 +77,8 @@ describe.skipIf(!HAVE_GDB)("gdb through sysgate -g", () => {
     expect(r.status).toBe(7);
   });
 
-  it("i386: int $0x80 steps into entry_INT80_32 through the IDT gate, iret comes back at CPL 3", async () => {
+  // the native 32-bit kernel (--kernel i386); a 32-bit task under the x86-64 kernel is a 64-bit target
+  it("i386 (--kernel i386): int $0x80 steps into entry_INT80_32 through the IDT gate, iret comes back at CPL 3", async () => {
     const k = kernelElf(32);
     const r = await gdbSession(sample("i386/hello-int80"), [], [
       `add-symbol-file ${k}`,
@@ -91,7 +92,7 @@ describe.skipIf(!HAVE_GDB)("gdb through sysgate -g", () => {
       `printf "BACK cs=%#x pc=%#x\\n", $cs, $pc`,
       "info registers",
       "continue",
-    ]);
+    ], { sysgateArgs: ["--kernel", "i386"] });
     const user = /USER cs=(0x\w+) pc=(0x\w+)/.exec(r.gdb);
     expect(user![1]).toBe("0x73"); // i386 __USER_CS
     expect(r.gdb).toContain("STUB cs=0x60"); // i386 __KERNEL_CS
@@ -107,7 +108,7 @@ describe.skipIf(!HAVE_GDB)("gdb through sysgate -g", () => {
     expect(r.status).toBe(0);
   });
 
-  it("i386: sysenter in __kernel_vsyscall steps into entry_SYSENTER_32, sysexit returns into the vDSO", async () => {
+  it("i386 (--kernel i386): sysenter in __kernel_vsyscall steps into entry_SYSENTER_32, sysexit returns into the vDSO", async () => {
     const k = kernelElf(32);
     const r = await gdbSession(sample("i386/hello-vsyscall"), [], [
       `add-symbol-file ${k}`,
@@ -119,7 +120,7 @@ describe.skipIf(!HAVE_GDB)("gdb through sysgate -g", () => {
       ...[`while ($cs & 3) == 0`, "  stepi", "end"],
       `printf "BACK cs=%#x\\n", $cs`,
       "continue",
-    ]);
+    ], { sysgateArgs: ["--kernel", "i386"] });
     expect(r.gdb).toContain("USER cs=0x73");
     expect(r.gdb).toContain("STUB cs=0x60");
     expect(r.gdb).toMatch(/<entry_SYSENTER_32>:/);

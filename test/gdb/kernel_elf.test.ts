@@ -37,7 +37,7 @@ describe.skipIf(!HAVE_READELF)("sysgate kernel-elf", () => {
         expect(syms.get(name)?.value, name).toBe(text.sym(name));
         expect(syms.get(name)?.type).toBe("FUNC");
       }
-      const m = await Machine.create(sample(abi === 64 ? "x86_64/hello-syscall" : "i386/hello-int80"), { captureOutput: true });
+      const m = await Machine.create(sample(abi === 64 ? "x86_64/hello-syscall" : "i386/hello-int80"), { captureOutput: true, kernel: abi === 64 ? "x86_64" : "i386" });
       try {
         const boot = m.kernel.boot;
         expect(syms.get("gdt_page")?.value).toBe(boot.gdt.va);

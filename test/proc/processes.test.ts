@@ -59,6 +59,12 @@ describe.skipIf(!native || !haveBusybox)("busybox sh: sysgate vs native", () => 
       });
     }
 
+    it(`more than a pipe's worth through cat's sendfile into a pipe (${bits}-bit)`, () => {
+      // cat sends the file with sendfile; the pipe fills after 64 KiB and the rest must wait, not vanish
+      const { n } = same([BUSYBOX[bits], "sh", "-c", `cat ${BUSYBOX[bits]} | wc -c; cat ${BUSYBOX[bits]} | sha256sum`]);
+      expect(Number(n.stdout.split("\n")[0])).toBeGreaterThan(1 << 17);
+    });
+
     it(`an orphan still running when the first process exits is killed (${bits}-bit)`, () => {
       const cmd = "(sleep 0.1; echo orphan) & exit 0";
       // natively the orphan outlives sh (reparented) and prints into the still-open pipe

@@ -173,8 +173,9 @@ function doSendfile(ctx: SyscallContext, args: readonly bigint[], offBytes: 4 | 
   const chunk = Buffer.alloc(Math.min(count, 1 << 16));
   while (done < count) {
     const want = Math.min(chunk.length, count - done);
-    let n: number;
+    let n = 0;
     let w = 0;
+    let failed: unknown;
     try {
       n = pos === undefined ? input.read(chunk.subarray(0, want)) : input.pread(chunk.subarray(0, want), pos + BigInt(done));
       if (n === 0) break;
@@ -184,16 +185,17 @@ function doSendfile(ctx: SyscallContext, args: readonly bigint[], offBytes: 4 | 
         w += k;
       }
     } catch (err) {
-      if (done > 0) break;
-      throw err;
+      failed = err; // a full pipe (WouldBlock) or a write error, possibly after part of the chunk
     }
+    // What was read but not written goes back, so that the next call (or the restarted one)
+    // reads it again: a full pipe must not swallow the rest of the chunk.
+    if (w < n && pos === undefined && input.fmode & FMODE_LSEEK) input.pos -= BigInt(n - w);
     done += w;
-    if (w < n) {
-      // Give back what was read but not written, so the next read finds it.
-      if (pos === undefined && input.fmode & FMODE_LSEEK) input.pos -= BigInt(n - w);
-      break;
+    if (failed !== undefined) {
+      if (done > 0) break;
+      throw failed;
     }
-    if (n < want) break;
+    if (w < n || n < want) break;
   }
   if (pos !== undefined) {
     const b = Buffer.alloc(offBytes);
