@@ -9,8 +9,9 @@ import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
-import { STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
-import { Errno } from "../kernel-model/errno.js";
+import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
+import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
+import { E, Errno } from "../kernel-model/errno.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
@@ -77,6 +78,18 @@ export interface MachineOptions {
   stdin?: Buffer | string;
   /** Keep the guest's stdout/stderr in memory (Machine.stdout / .stderr) instead of writing them out. */
   captureOutput?: boolean;
+  /**
+   * The kernel 32-bit programs run on: "x86_64" (default) runs them in compatibility mode under the
+   * 64-bit kernel (IA32 emulation, as every x86-64 Linux does), on the same CPU as the 64-bit
+   * programs; "i386" boots the native 32-bit kernel for them (which cannot run 64-bit programs).
+   */
+  kernel?: "x86_64" | "i386";
+  /**
+   * The CPU vendor (default "intel", as the machines sysgate is measured on): under the x86-64
+   * kernel a 32-bit program's fast syscall is SYSENTER on Intel and SYSCALL on AMD, the other one
+   * being #UD, and the compat vDSO's __kernel_vsyscall is patched to match.
+   */
+  cpu?: CpuVendor;
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -143,6 +156,7 @@ export class Machine implements ProcessFactory {
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
     const image = await parseElf(readElfFile(path, path), path);
+    if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
     const physMemory = opts.physMemory ?? DEFAULT_PHYS_MEMORY;
@@ -165,7 +179,7 @@ export class Machine implements ProcessFactory {
     });
     const pid = deterministic ? 1000 : process.pid;
     kstate = new KernelState({
-      vfs, deterministic, seed: opts.seed ?? 0n, machine: image.bits === 64 ? "x86_64" : "i686", warn, firstPid: pid,
+      vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
     });
     const cred: Cred = deterministic
@@ -184,7 +198,7 @@ export class Machine implements ProcessFactory {
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
-    const task = new Task(kstate, abi, linux.newMm(), files, new FsStruct(vfs.initialCwd), cred,
+    const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
     const nproc = nprocLimitFor(kstate.maxThreads);
@@ -204,15 +218,25 @@ export class Machine implements ProcessFactory {
 
   // ---- ProcessFactory: what fork and execve need from the emulator ----------------------------
 
-  /** The kernel of an ABI: physical memory, a CPU engine and the kernel model booted on it, made on first use. */
+  /** The native i386 kernel runs this ABI's tasks (--kernel i386), rather than the x86-64 one. */
+  private nativeI386(abi: Abi): boolean {
+    return abi === "i386" && this.opts.kernel === "i386";
+  }
+
+  /**
+   * The kernel that runs tasks of an ABI: physical memory, a CPU engine and the kernel model booted
+   * on it, made on first use. 32-bit tasks get the x86-64 kernel (compatibility mode) unless
+   * --kernel i386.
+   */
   kernelFor(abi: Abi): LinuxKernel {
-    let linux = this.kernels.get(abi);
+    const kabi: Abi = this.nativeI386(abi) ? "i386" : "x86_64";
+    let linux = this.kernels.get(kabi);
     if (linux) return linux;
     const ram = allocGuestRam(this.physMemory);
     const phys = new PhysMem(this.physMemory, undefined, ram.mem);
-    const cpu = new X86Cpu(abi === "x86_64" ? 64 : 32, phys.mem);
-    linux = abi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate) : new LinuxI386(cpu, phys, this.kstate);
-    this.kernels.set(abi, linux);
+    const cpu = new X86Cpu(kabi === "x86_64" ? 64 : 32, phys.mem);
+    linux = kabi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate, this.opts.cpu ?? "intel") : new LinuxI386(cpu, phys, this.kstate);
+    this.kernels.set(kabi, linux);
     this.engines.set(linux, cpu);
     this.rams.set(linux, ram);
     return linux;
@@ -230,9 +254,10 @@ export class Machine implements ProcessFactory {
       throw e;
     }
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
+    if (abi === "x86_64" && this.opts.kernel === "i386") throw new Errno(E.ENOEXEC, `${file.guestPath}: a 64-bit program on the i386 kernel`);
     const old = task.machine;
     const linux = this.kernelFor(abi);
-    const mm = linux.newMm();
+    const mm = linux.newMm(abi);
     let loaded: ReturnType<Machine["loadInto"]>;
     try {
       loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath, file.hostPath);
@@ -243,8 +268,12 @@ export class Machine implements ProcessFactory {
     // past the point of no return
     task.exe = file;
     this.images.set(task, image);
-    if (linux === old) linux.execMm(regs, mm, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
-    else {
+    if (linux === old) {
+      // the same CPU, maybe another mode: a 64-bit program exec'ing a 32-bit one stays on the
+      // x86-64 kernel and returns to compatibility mode (start_thread chooses CS by the ABI)
+      task.abi = abi;
+      linux.execMm(regs, mm, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
+    } else {
       // the other ABI: the task moves to that kernel's CPU and starts there as a new program
       const oldMm = task.mm;
       task.mm = mm;
@@ -264,11 +293,17 @@ export class Machine implements ProcessFactory {
   /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
   private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string, hostExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined } {
     const is64 = image.bits === 64;
-    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, linux.vdsoPages ??= new VdsoPages(linux.phys, linux.abi), this.kstate);
+    // the vDSO's frames of this ABI on this kernel; __kernel_vsyscall's fast entry is Linux's
+    // alternative: SYSENTER on the native i386 kernel (X86_FEATURE_SEP), the vendor's one under
+    // IA32 emulation (SYSENTER32 on Intel, SYSCALL32 on AMD)
+    const mmAbi: Abi = is64 ? "x86_64" : "i386";
+    const fast = is64 ? undefined : this.nativeI386(mmAbi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
+    const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
+    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
     const st = statSync(hostExe);
     const loaded = loadElfImage(mm, image, guestExe, `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`);
     setupBrk(mm, loaded);
-    const stackTop = is64 ? STACK_TOP_64 : STACK_TOP_32;
+    const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
     const random = Buffer.alloc(16);
     this.kstate.getRandomBytes(random);

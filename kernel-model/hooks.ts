@@ -70,6 +70,8 @@ export interface EntryStubEvent extends Base {
   mechanism: Exclude<Mechanism, "vdso">;
   stub: string;
   address: bigint;
+  /** Which kernel's text the stub is in: x86-64 (entry_*_64, entry_*_compat) or the native i386 one. */
+  kernel: "x86_64" | "i386";
 }
 
 /** 5 and 6: the generic entry (every syscall) and the service routine's slot (one syscall). */
@@ -110,7 +112,7 @@ export interface SyscallExitEvent extends Base {
 export interface ReturnEvent extends Base {
   point: "return";
   mechanism: Exclude<Mechanism, "vdso">;
-  instruction: "sysretq" | "iretq" | "iret" | "sysexit";
+  instruction: "sysretq" | "sysretl" | "iretq" | "iret" | "sysexit";
   address: bigint;
   before: CpuState;
   /** Where the instruction will go, read from the registers or the frame it pops. */

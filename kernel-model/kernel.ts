@@ -83,8 +83,11 @@ export class KernelState implements Kernel {
   readonly sched: Scheduler;
   /** The hooks of the interception points: one registry for every process of the run. */
   readonly hooks = new HookRegistry();
-  /** One dispatch table per ABI, so a hook on a syscall applies to every process of that ABI. */
-  private readonly tables = new Map<Abi, { table: SyscallTable; dispatcher: SyscallDispatcher }>();
+  /**
+   * One dispatch table per ABI, so a hook on a syscall applies to every process of that ABI;
+   * "ia32" is ia32_sys_call_table (i386 tasks under the x86-64 kernel), sharing the i386 hooks.
+   */
+  private readonly tables = new Map<Abi | "ia32", { table: SyscallTable; dispatcher: SyscallDispatcher }>();
   /** Set by the emulator. */
   processes!: ProcessFactory;
   /** The booted kernels (for hook traps that must exist on all of them). */
@@ -124,10 +127,12 @@ export class KernelState implements Kernel {
     this.warn(`sysgate: ${e.explanation} (said once)`);
   }
 
-  tableFor(abi: Abi): { table: SyscallTable; dispatcher: SyscallDispatcher } {
+  tableFor(abi: Abi | "ia32"): { table: SyscallTable; dispatcher: SyscallDispatcher } {
     let t = this.tables.get(abi);
     if (!t) {
-      const table = new SyscallTable(abi, allSyscalls);
+      const table = abi === "ia32"
+        ? new SyscallTable("i386", allSyscalls, { compat: true, hooksFrom: this.tableFor("i386").table })
+        : new SyscallTable(abi, allSyscalls);
       t = { table, dispatcher: new SyscallDispatcher(table, (m) => this.warn(m), this.config.warnUnimplemented) };
       this.tables.set(abi, t);
     }

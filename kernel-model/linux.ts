@@ -62,7 +62,13 @@ export abstract class LinuxKernel {
   /** File pages shared by the address spaces of this kernel. */
   readonly pageCache: PageCache;
   /** The vDSO's frames on this kernel (made with the first address space that maps it). */
-  vdsoPages: VdsoPages | undefined;
+  /** The vDSO's frames, one set per ABI this kernel runs (the x86-64 kernel: both, with IA32 emulation). */
+  private readonly vdsoPagesByAbi = new Map<Abi, VdsoPages>();
+  vdsoPagesFor(abi: Abi, make: () => VdsoPages): VdsoPages {
+    let p = this.vdsoPagesByAbi.get(abi);
+    if (!p) this.vdsoPagesByAbi.set(abi, (p = make()));
+    return p;
+  }
   protected interrupts!: InterruptDeliverer;
   /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
   private pending: { vector: number; cr2: bigint } | undefined;
@@ -95,7 +101,8 @@ export abstract class LinuxKernel {
   /** The first page of the physically contiguous kernel data block (GDT first). */
   protected abstract readonly dataBlock: KernelArea;
   abstract readonly entryPoint: bigint;
-  abstract newMm(): MmStruct;
+  /** A fresh address space for a task of `abi` (the x86-64 kernel lays out a 32-bit task's as IA32 emulation does). */
+  abstract newMm(abi?: Abi): MmStruct;
   protected abstract switchToUser(): void;
   /** Where kernel stacks are mapped (a vmalloc-like area the boot prepared in every page table) and their size. */
   protected abstract readonly stackArea: { base: bigint; threadSize: number };
@@ -673,8 +680,8 @@ export abstract class LinuxKernel {
         let frame: bigint;
         try {
           frame = setupFrame(task, o.sig, o.info, o.action, {
-            bits: this.cpu.bits, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
-            vdsoSigreturn: this.vdso && this.abi === "i386"
+            bits: task.abi === "x86_64" ? 64 : 32, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
+            vdsoSigreturn: this.vdso && task.abi === "i386"
               ? { sigreturn: this.vdso.sym("__kernel_sigreturn"), rtSigreturn: this.vdso.sym("__kernel_rt_sigreturn") } : undefined,
             cr2: fault?.cr2, trapno: fault?.trapno, errorCode: fault?.errorCode,
           }, xstate);

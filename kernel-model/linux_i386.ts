@@ -178,7 +178,7 @@ export class LinuxI386 extends LinuxKernel {
   protected override hookTraps(point: HookPoint): [bigint, () => void][] {
     const sym = (n: string) => this.text.sym(n);
     const stub = (name: string, mechanism: "int80" | "sysenter"): [bigint, () => void] => [sym(name), () => {
-      this.hooks.emit("entry_stub", { point: "entry_stub", mechanism, pid: this.task.pid, stub: name, address: sym(name) });
+      this.hooks.emit("entry_stub", { point: "entry_stub", mechanism, pid: this.task.pid, stub: name, address: sym(name), kernel: "i386" });
       this.checkPause();
     }];
     const ret = (label: string, instruction: "iret" | "sysexit", mechanism: "int80" | "sysenter", after: () => CpuState): [bigint, () => void] =>

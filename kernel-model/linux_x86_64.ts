@@ -1,17 +1,22 @@
 // The x86-64 kernel model: boot (setup_64), the SYSCALL path into entry_SYSCALL_64 and
-// do_syscall_64, and the first switch to user mode.
+// do_syscall_64, and the first switch to user mode. 32-bit tasks run on the same CPU in
+// compatibility mode (IA32 emulation, entry/common_compat.ts): a task's ABI says which it is.
 
 import { MSR, type Cpu } from "./cpu.js";
 import * as L from "./boot/layout_64.js";
 import { startKernel64, type Boot64 } from "./boot/setup_64.js";
 import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
+import { CompatPtRegs, Ia32Emulation } from "./entry/common_compat.js";
+import type { InterruptDelivery } from "./entry/interrupt.js";
+import type { CpuVendor } from "./entry/syscall_compat.js";
 import type { KernelState } from "./kernel.js";
 import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
+import type { Task } from "./sched/task.js";
 import type { PhysMem } from "./mm/phys.js";
-import type { SyscallArgs } from "./syscalls/types.js";
+import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
 
 const X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
 
@@ -21,12 +26,22 @@ export class LinuxX86_64 extends LinuxKernel {
   /** The last SYSCALL transition, for hooks and the UI. */
   lastTransition: SyscallTransition | undefined;
 
-  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
+  /** IA32 emulation: the compat entry paths (int $0x80, SYSENTER, SYSCALL from compatibility mode). */
+  readonly ia32: Ia32Emulation;
+
+  /** `vendor`: which 32-bit fast entry the CPU has (SYSENTER on Intel, SYSCALL on AMD). */
+  constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState, vendor: CpuVendor = "intel") {
     super(cpu, phys, kernel, "x86_64");
     this.boot = startKernel64(cpu, phys);
     this.syscallInsn = new SyscallInsn64(this.kctx, this.boot.msrs);
     this.installCommonHooks(this.boot.idt, this.boot.tss);
+    this.ia32 = new Ia32Emulation(this, {
+      kctx: this.kctx, msrs: this.boot.msrs, enteredKernel: () => this.enteredKernel(), tick: () => this.kernel.tick(),
+      checkPause: () => this.checkPause(), stop: () => this.stop(), cpuState: () => this.cpuState(),
+      syscall: (regs, nr, args, mechanism) => this.compatSyscall(regs, nr, args, mechanism), trap: (s, fn) => this.trap(s, fn),
+    }, vendor);
     cpu.onInstruction("syscall", () => {
+      if (this.compat) return this.ia32.syscall(); // a compat task's SYSCALL: IA32_CSTAR, not LSTAR
       this.enteredKernel();
       this.kernel.tick();
       if (this.hooks.has("instruction")) {
@@ -50,7 +65,44 @@ export class LinuxX86_64 extends LinuxKernel {
 
   protected readonly argFields = ["di", "si", "dx", "r10", "r8", "r9"] as const;
 
-  protected readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
+  /** The current task is a 32-bit one, in compatibility mode (IA32 emulation). */
+  get compat(): boolean { return this.current?.abi === "i386"; }
+
+  protected get userSelectors() { return { cs: this.compat ? L.__USER32_CS : L.__USER_CS, ss: L.__USER_DS }; }
+
+  /**
+   * TS_COMPAT: set while a syscall that came through a compat entry runs. A 64-bit task may use
+   * `int $0x80` too, and then gets the 32-bit ABI (in_ia32_syscall()): ia32_sys_call_table, i386
+   * layouts.
+   */
+  private tsCompat = false;
+
+  private compatSyscall(...a: Parameters<LinuxKernel["syscall"]>): void {
+    this.tsCompat = true;
+    try {
+      this.syscall(...a);
+    } finally {
+      this.tsCompat = false;
+    }
+  }
+
+  /** A compat task (or a compat entry) dispatches through ia32_sys_call_table. */
+  override get table() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : "x86_64").table; }
+  override get dispatcher() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : "x86_64").dispatcher; }
+
+  /** A compat task, or a compat entry from a 64-bit one, has the i386 ABI (struct layouts, long size). */
+  protected override context(regs: PtRegs): SyscallContext {
+    const c = super.context(regs);
+    return this.tsCompat || this.compat ? { ...c, abi: "i386" } : c;
+  }
+
+  /** pt_regs; for a compat task with its DS/ES/FS/GS, which the i386 signal frames save. */
+  override ptRegs(va: bigint): PtRegs {
+    return this.compat ? new CompatPtRegs(this.phys.mem, this.kernelPa(va), va, this.cpu) : super.ptRegs(va);
+  }
+
+  protected override onSoftwareInterrupt(vector: number): void { this.ia32.onSoftwareInterrupt(vector); }
+  protected override onDelivered(d: InterruptDelivery): void { this.ia32.onDelivered(d); }
 
   get text() { return this.boot.text; }
 
@@ -61,16 +113,18 @@ export class LinuxX86_64 extends LinuxKernel {
   protected override hookTraps(point: HookPoint): [bigint, () => void][] {
     const sym = (n: string) => this.text.sym(n);
     const emitReturn = (instruction: "sysretq" | "iretq", after: () => CpuState) => () => {
-      this.hooks.emit("return", { point: "return", mechanism: "syscall", instruction, pid: this.task.pid,
+      // the iretq is shared with the compat paths (swapgs_restore_regs_and_return_to_usermode)
+      const mechanism = this.compat && instruction === "iretq" ? this.ia32.mechanism ?? "int80" : "syscall";
+      this.hooks.emit("return", { point: "return", mechanism, instruction, pid: this.task.pid,
         address: sym(instruction === "sysretq" ? "entry_SYSRETQ" : "entry_IRETQ"), before: this.cpuState(), after: after() });
       this.checkPause();
     };
     switch (point) {
       case "entry_stub":
         return [[sym("entry_SYSCALL_64"), () => {
-          this.hooks.emit("entry_stub", { point: "entry_stub", mechanism: "syscall", pid: this.task.pid, stub: "entry_SYSCALL_64", address: sym("entry_SYSCALL_64") });
+          this.hooks.emit("entry_stub", { point: "entry_stub", mechanism: "syscall", pid: this.task.pid, stub: "entry_SYSCALL_64", address: sym("entry_SYSCALL_64"), kernel: "x86_64" });
           this.checkPause();
-        }]];
+        }], ...this.ia32.hookTraps(point)];
       case "return":
         return [
           // SYSRET: RIP from RCX, RFLAGS from R11, CS/SS from IA32_STAR[63:48] (+16 / +8, RPL 3)
@@ -79,7 +133,10 @@ export class LinuxX86_64 extends LinuxKernel {
             return { cpl: 3, cs: (base + 16) | 3, ss: (base + 8) | 3, ip: this.cpu.get("rcx"), flags: this.cpu.get("r11"), sp: this.cpu.get("rsp") };
           })],
           [sym("entry_IRETQ"), emitReturn("iretq", () => this.iretFrame())],
+          ...this.ia32.hookTraps(point),
         ];
+      case "instruction":
+        return this.ia32.hookTraps(point);
       default:
         return super.hookTraps(point);
     }
@@ -105,23 +162,44 @@ export class LinuxX86_64 extends LinuxKernel {
     m.writeBigUInt64LE(top, this.boot.percpu.pa + L.PER_CPU_TOP_OF_STACK);
   }
 
-  /** 64-bit TLS lives in the FS/GS bases, which the saved context carries. */
-  protected loadTls(): void {}
+  /**
+   * 64-bit TLS lives in the FS/GS bases, which the saved context carries; a compat task's TLS
+   * descriptors (set_thread_area) go into GDT entries 12..14, as __switch_to's load_TLS does.
+   */
+  protected loadTls(task: Task): void {
+    for (let i = L.GDT_ENTRY_TLS_MIN; i < L.GDT_ENTRY_TLS_MIN + L.GDT_ENTRY_TLS_ENTRIES; i++) {
+      const pa = this.boot.gdt.pa + i * 8;
+      const d = task.tls.get(i);
+      if (d) d.copy(this.phys.mem, pa);
+      else this.phys.mem.fill(0, pa, pa + 8);
+    }
+  }
 
   /** start_thread: a new program starts with clean registers (rdx = 0: no atexit function), no FS/GS bases. */
   protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
     for (const f of ["r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di"] as const) regs.set(f, 0n);
     regs.set("ip", ip);
     regs.set("sp", sp);
-    regs.set("cs", BigInt(L.__USER_CS));
+    regs.set("cs", BigInt(this.userSelectors.cs)); // __USER32_CS for a 32-bit program: compatibility mode
     regs.set("ss", BigInt(L.__USER_DS));
     regs.set("flags", 0x202n);
+    // start_thread_common: DS/ES __USER_DS for a compat program (0 for a 64-bit one), FS and GS
+    // null, so no TLS selector of the old program outlives its descriptors; GS through
+    // load_gs_index, which leaves the kernel's own GS base alone
+    const ds = BigInt(this.compat ? L.__USER_DS : 0);
+    const kernelGs = this.cpu.get("gs_base");
+    this.cpu.set("ds", ds);
+    this.cpu.set("es", ds);
+    this.cpu.set("fs", 0n);
+    this.cpu.set("gs", 0n);
+    this.cpu.set("gs_base", kernelGs);
     this.cpu.set("fs_base", 0n);
     this.cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n); // the user's GS base while the kernel runs after swapgs
   }
 
   /** A fresh user address space whose kernel half (PML4 entries 256..511) is the swapper's (clone_pgd_range). */
-  newMm(): MmStruct {
+  newMm(abi: Abi = "x86_64"): MmStruct {
+    if (abi === "i386") return this.makeMm({ taskSize: L.IA32_PAGE_OFFSET, mmapBase: L.MMAP_BASE_COMPAT, mmapMin: 0x10000n, paging: "4-level" }, this.boot.swapper, 256, 256);
     return this.makeMm({ taskSize: L.TASK_SIZE_64, mmapBase: L.MMAP_BASE_64, mmapMin: 0x10000n }, this.boot.swapper, 256, 256);
   }
 
@@ -150,7 +228,7 @@ export class LinuxX86_64 extends LinuxKernel {
     const frame = th.stack.top - 40n;
     const b = Buffer.alloc(40);
     b.writeBigUInt64LE(f ? f.regs.ip : first.ip, 0);
-    b.writeBigUInt64LE(BigInt(L.__USER_CS), 8);
+    b.writeBigUInt64LE(BigInt(this.userSelectors.cs), 8);
     b.writeBigUInt64LE(f ? f.regs.flags | 0x200n : 0x202n, 16); // IF set, as start_thread leaves it
     b.writeBigUInt64LE(f ? f.regs.sp : first.sp, 24);
     b.writeBigUInt64LE(BigInt(L.__USER_DS), 32);
@@ -163,13 +241,25 @@ export class LinuxX86_64 extends LinuxKernel {
       for (const [r, field] of map) cpu.set(r, f.regs[field]);
       cpu.set("fs_base", f.fsBase);
       cpu.xrstor(f.xstate);
+      if (this.compat) this.compatForkSegments(f.regs);
     } else {
       // start_thread: a new program starts with clean registers (rdx = 0: no atexit function)
       for (const r of ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const) cpu.set(r, 0n);
       cpu.set("fs_base", 0n);
       cpu.xrstor(this.initXstate);
+      // compat_start_thread: DS/ES are __USER_DS for a 32-bit program (null ones are 64-bit mode's)
+      for (const r of ["ds", "es"] as const) cpu.set(r, BigInt(this.compat ? L.__USER_DS : 0));
     }
     cpu.set("rsp", frame);
+  }
+
+  /** ret_from_fork of a compat task: its TLS descriptors in this GDT, its DS/ES/FS/GS (GS base via KERNEL_GS_BASE: swapgs follows). */
+  private compatForkSegments(regs: Record<string, bigint>): void {
+    for (const [idx, desc] of this.task.tls) desc.copy(this.phys.mem, this.boot.gdt.pa + idx * 8);
+    const percpu = this.cpu.get("gs_base");
+    for (const s of ["ds", "es", "fs", "gs"] as const) if (regs[s] !== undefined) this.cpu.set(s, regs[s]);
+    this.cpu.wrmsr(MSR.KERNEL_GS_BASE, this.cpu.get("gs_base"));
+    this.cpu.set("gs_base", percpu);
   }
 
   /** FS base, user GS base and x87/SSE state now (in a syscall: the user's), for fork. */

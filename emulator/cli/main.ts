@@ -40,6 +40,11 @@ run options:
   --deterministic      virtual clock, seeded randomness, fixed pid/uid (same run every time)
   --seed N             seed for --deterministic (implies it)
   --no-vdso            no vDSO and no AT_SYSINFO: i386 libcs fall back to int $0x80
+  --kernel x86_64|i386 the kernel i386 programs run on: x86_64 (default) runs them in
+                       compatibility mode (IA32 emulation); i386 boots the native 32-bit
+                       kernel (int $0x80, SYSENTER/SYSEXIT, PAE), which runs no 64-bit program
+  --cpu intel|amd      the CPU vendor (default intel): a 32-bit program's fast syscall under
+                       the x86-64 kernel is SYSENTER on Intel, SYSCALL on AMD (the other: #UD)
   -q, --quiet          no warning for unimplemented syscalls
   --stdin FILE         (step only) the guest's standard input; default: empty
   --                   end of options (the ELF comes next)

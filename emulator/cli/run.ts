@@ -20,7 +20,7 @@ export interface RunArgs {
 }
 
 /** Options of run that take a value (trace and step pass them through with it). */
-export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "--phys-memory", "--seed", "--env", "--max-procs"]);
+export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "--phys-memory", "--seed", "--env", "--max-procs", "--kernel", "--cpu"]);
 
 /** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
 const MIN_MEMORY = 16 << 20;
@@ -72,6 +72,18 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
         break;
       }
       case "--no-vdso": options.vdso = false; break; // no AT_SYSINFO(_EHDR): i386 libcs use int $0x80
+      case "--kernel": {
+        const v = value(a);
+        if (v !== "x86_64" && v !== "i386") throw new UsageError(`--kernel takes x86_64 or i386, not '${v}'`);
+        options.kernel = v;
+        break;
+      }
+      case "--cpu": {
+        const v = value(a);
+        if (v !== "intel" && v !== "amd") throw new UsageError(`--cpu takes intel or amd, not '${v}'`);
+        options.cpu = v;
+        break;
+      }
       case "-q": case "--quiet": options.warnUnimplemented = false; break;
       default: throw new UsageError(`${command}: unknown option '${a}' (try 'sysgate help')`);
     }

@@ -100,11 +100,13 @@ export async function traceCommand(argv: string[]): Promise<number> {
     }
     // The execve strace sees first: here the Machine did its work before the first instruction.
     const task = machine.task;
-    const w = machine.kernel.abi === "x86_64" ? 8n : 4n;
+    const w = machine.task.abi === "x86_64" ? 8n : 4n;
     const argvShown = options.argv ?? [shown];
     const envCount = options.env?.length ?? Object.keys(process.env).length;
     const envp = task.mm.startStack + w * BigInt(argvShown.length + 2);
-    tracer.execve(task.pid, machine.kernel.abi, shown, argvShown, envp, envCount);
+    tracer.execve(task.pid, task.abi, shown, argvShown, envp, envCount);
+    // as strace says of a 32-bit tracee under a 64-bit kernel (IA32 emulation); a native i386 kernel has no other mode
+    if (!t.json && !t.summary && task.abi === "i386" && machine.cpu.bits === 64) write(`[ Process PID=${task.pid} runs in 32 bit mode. ]\n`);
     const st = machine.runToEnd();
     if (t.summary) write(tracer.summary());
     return st.signal !== undefined ? 128 + st.signal : st.code ?? 0;

@@ -139,10 +139,12 @@ export function App(props: AppProps) {
   const kernel = session.cpl() === 0;
   const ep = session.entryPath();
   const pid = session.multiProcess ? ` pid ${session.viewPid}` : "";
-  const title = (ep.record ? mechanismTitle(ep.record.mechanism) : bits === 64 ? "SYSCALL (x86-64)" : "int $0x80 / SYSENTER (i386)") + pid;
+  const title = (ep.record ? mechanismTitle(ep.record.mechanism, bits === 64 && session.abi === "i386") : bits === 64 ? "SYSCALL (x86-64)" : "int $0x80 / SYSENTER (i386)") + pid;
   const state = session.running ? "running..." : session.exit ? "ended" : "paused";
   // with several processes, the panels describe one: its pid heads the screen
-  const head = ` sysgate step ${props.name} (${bits === 64 ? "x86-64" : "i386"})${pid ? ` │${pid}` : ""} │ ${state} │ ${session.message}`;
+  // which kernel: x86-64, i386 in compatibility mode under it (IA32 emulation), or the native i386 one
+  const kind = bits === 32 ? "i386" : session.abi === "i386" ? "i386 on x86-64, compat" : "x86-64";
+  const head = ` sysgate step ${props.name} (${kind})${pid ? ` │${pid}` : ""} │ ${state} │ ${session.message}`;
 
   let right;
   if (!help) {

@@ -77,7 +77,14 @@ const NAMES: Record<Exclude<Mechanism, "vdso">, { cpu: string; stub: string; gen
   sysenter: { cpu: "SYSENTER: EIP ← SYSENTER_EIP", stub: "entry_SYSENTER_32", generic: "do_fast_syscall_32", ret: "sysexit", head: "SYSENTER via vDSO (i386)" },
 };
 
-export const mechanismTitle = (m: Mechanism): string => (m === "vdso" ? "vDSO (no kernel entry)" : NAMES[m].head);
+/** The same paths of a 32-bit task under the x86-64 kernel (IA32 emulation: entry_64_compat). */
+const COMPAT_NAMES: typeof NAMES = {
+  syscall: { cpu: "SYSCALL: RIP ← IA32_CSTAR", stub: "entry_SYSCALL_compat", generic: "do_fast_syscall_32", ret: "sysretl", head: "SYSCALL via vDSO (i386, compat)" },
+  int80: { cpu: "INT 0x80: IDT vector 128", stub: "entry_INT80_compat", generic: "do_int80_syscall_32", ret: "iretq", head: "int $0x80 (i386, compat)" },
+  sysenter: { cpu: "SYSENTER: RIP ← SYSENTER_EIP", stub: "entry_SYSENTER_compat", generic: "do_SYSENTER_32", ret: "sysretl", head: "SYSENTER via vDSO (i386, compat)" },
+};
+
+export const mechanismTitle = (m: Mechanism, compat = false): string => (m === "vdso" ? "vDSO (no kernel entry)" : (compat ? COMPAT_NAMES : NAMES)[m].head);
 
 const w = (bits: 64 | 32) => (bits === 64 ? 16 : 8);
 
@@ -93,7 +100,7 @@ function cpuLines(t: { before: CpuState; after: CpuState }, bits: 64 | 32): stri
 }
 
 /** The stage list of a record (or of the path a machine of this kind would take when r is undefined). */
-export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
+export function entryPath(r: SyscallRecord, bits: 64 | 32, compat = false): StageView[] {
   const state = (id: Stage): StageView["state"] => (r.stage === id ? "current" : r.seen.includes(id) ? "done" : "pending");
   if (r.mechanism === "vdso") {
     return [{
@@ -101,7 +108,7 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
       detail: ["served in user mode (CPL 3) from the vvar page", "the kernel keeps up to date: no SYSCALL, no stub"],
     }];
   }
-  const n = NAMES[r.mechanism];
+  const n = (compat ? COMPAT_NAMES : NAMES)[r.mechanism];
   const t = r.transition;
   const out: StageView[] = [];
   const insn = r.instructions.map((i) => `${i.text} at ${i.fn ?? "0x" + hex(i.address)}`);
@@ -130,7 +137,7 @@ export function entryPath(r: SyscallRecord, bits: 64 | 32): StageView[] {
   const sg = r.signal;
   if (sg) out.push({ id: "signal", label: "signal", title: signalTitle(sg), detail: signalDetail(sg, bits), state: state("signal") });
   // a handler frame changed pt_regs: x86-64 leaves by iretq then, not sysretq
-  const ret = r.ret?.instruction ?? (sg?.action === "handler" && r.mechanism === "syscall" ? "iretq" : n.ret);
+  const ret = r.ret?.instruction ?? (sg?.action === "handler" && (r.mechanism === "syscall" || compat) ? "iretq" : n.ret);
   out.push({ id: "return", label: "return", title: ret, detail: r.ret ? cpuLines(r.ret, bits) : [], state: state("return") });
   out.push({ id: "user", label: "user", title: "back in user mode", detail: [], state: r.done ? "current" : "pending" });
   return out;

@@ -136,6 +136,8 @@ export class StepSession {
 
   private kernelOf(t: Task): LinuxX86_64 | LinuxI386 { return t.machine as LinuxX86_64 | LinuxI386; }
   get bits(): 64 | 32 { return this.view.machine.cpu.bits; }
+  /** The ABI of the task in view (i386 on a 64-bit CPU: IA32 emulation). */
+  get abi(): "x86_64" | "i386" { return this.view.abi; }
   get ip(): bigint { return ipOf(this.view.machine); }
   get sp(): bigint { return this.view.machine.cpu.get(this.bits === 64 ? "rsp" : "esp"); }
   cpl(): number { return Number(this.view.machine.cpu.get("cs") & 3n); }
@@ -149,10 +151,11 @@ export class StepSession {
   private newRecord(pid: number, mechanism: SyscallRecord["mechanism"], nr: number, name: string | undefined): SyscallRecord {
     const t = this.task(pid)!;
     const cpu = t.machine.cpu;
-    const regs = cpu.bits === 64 ? ARG_REGS_64 : ARG_REGS_32;
-    const r: SyscallRecord = { index: this.records.length, pid, prefixed: this.multiProcess, mechanism, nr, name, args: regs.map((x) => cpu.get(x)),
+    // the task's ABI, not the CPU's mode: a 32-bit task under the x86-64 kernel passes EBX, ECX, ...
+    const regs = t.abi === "x86_64" ? ARG_REGS_64 : ARG_REGS_32;
+    const r: SyscallRecord = { index: this.records.length, pid, prefixed: this.multiProcess, mechanism, nr, name, args: regs.map((x) => cpu.get(x) & (t.abi === "x86_64" ? ~0n : 0xffffffffn)),
       instructions: [], stage: "instruction", seen: [], done: false };
-    if (mechanism !== "vdso") r.call = beginCall(nr, name, r.args, t.mm, { abi: t.machine.abi });
+    if (mechanism !== "vdso") r.call = beginCall(nr, name, r.args, t.mm, { abi: t.abi });
     const prev = this.lastByPid.get(pid);
     if (prev && !prev.done) prev.done = true; // a vDSO call, or a syscall that never came back (exit)
     this.records.push(r);
@@ -253,7 +256,7 @@ export class StepSession {
         // inputs are read now, before the service routine can change them; a restarted call keeps its first reading
         if (t && !r.restarts) {
           r.args = [...ev.args];
-          r.call = beginCall(ev.nr, ev.name, ev.args, t.mm, { abi: t.machine.abi });
+          r.call = beginCall(ev.nr, ev.name, ev.args, t.mm, { abi: t.abi });
         }
         this.mark(r, "generic");
         this.mark(r, "service"); // the TypeScript routine runs inside the same trap, right after
@@ -274,7 +277,7 @@ export class StepSession {
   /** The strace line once the result is known (outputs such as read()'s buffer are read now). */
   private finishText(r: SyscallRecord, t: Task | undefined): void {
     if (!r.call || !t) return;
-    const abi = t.machine.abi;
+    const abi = t.abi;
     r.text = `${formatCall(r.call, r.result, t.mm, { abi })} = ${formatResult(r.call, r.result, abi)}`;
   }
 
@@ -600,7 +603,7 @@ export class StepSession {
     if (r.text !== undefined) return prefix + r.text;
     if (r.mechanism === "vdso" || !r.call) return `${prefix}${r.name ?? r.nr}(...)`;
     const t = this.task(r.pid);
-    const abi = t?.machine.abi ?? (this.bits === 64 ? "x86_64" : "i386");
+    const abi = t?.abi ?? (this.bits === 64 ? "x86_64" : "i386");
     // in progress: outputs not filled yet show as the pointers they are
     const head = formatCall(r.call, undefined, t?.mm ?? { read: () => { throw new Error("gone"); } }, { abi });
     return `${prefix}${head}${r.done ? " = ?" : " ..."}`;
@@ -608,7 +611,9 @@ export class StepSession {
 
   entryPath(): { record: SyscallRecord | undefined; stages: StageView[] } {
     const r = this.current;
-    return { record: r, stages: r ? entryPath(r, r.pid === this.viewPid ? this.bits : (this.task(r.pid)?.machine.cpu.bits ?? this.bits)) : [] };
+    const t = r && this.task(r.pid);
+    const m = t?.machine;
+    return { record: r, stages: r ? entryPath(r, r.pid === this.viewPid ? this.bits : (m?.cpu.bits ?? this.bits), t && m ? t.abi === "i386" && m.cpu.bits === 64 : false) : [] };
   }
 
   disassembly(lines: number): DisasmLine[] {

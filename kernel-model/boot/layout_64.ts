@@ -32,6 +32,14 @@ export const STACK_TOP_64 = TASK_SIZE_64;
 /** mmap_base = STACK_TOP - gap (128 MiB minimum gap in mm/util.c) - the guard page. */
 export const MMAP_BASE_64 = 0x7ffff7fff000n;
 
+// IA32 emulation: what a 32-bit task sees under this kernel (arch/x86/include/asm/page_64_types.h,
+// processor.h, segment.h). Its TLS entries are GDT 12..14 (selectors 0x63, 0x6b, 0x73), not 6..8.
+export const GDT_ENTRY_TLS_MIN = 12;
+export const GDT_ENTRY_TLS_ENTRIES = 3;
+/** IA32_PAGE_OFFSET: TASK_SIZE and STACK_TOP of a compat task; the last page below 4 GiB stays unmapped. */
+export const IA32_PAGE_OFFSET = 0xffffe000n;
+/** mmap_base of a compat task: IA32_PAGE_OFFSET - the 128 MiB minimum gap (mm/util.c), no randomization. */
+export const MMAP_BASE_COMPAT = IA32_PAGE_OFFSET - 0x8000000n;
 /**
  * Kernel stacks are mapped here, one per task (VMAP_STACK's area: VMALLOC_START of 4-level
  * paging). The boot creates its page tables so that every address space, which copies the kernel's

@@ -11,6 +11,7 @@ import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
 import { mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_64.js";
+import { IA32_SYSCALL_VECTOR } from "./setup_32.js";
 
 // X86_EFLAGS_* bits syscall_init() puts in IA32_FMASK: cleared on SYSCALL entry.
 const X86_EFLAGS_CF = 0x1, X86_EFLAGS_PF = 0x4, X86_EFLAGS_AF = 0x10, X86_EFLAGS_ZF = 0x40, X86_EFLAGS_SF = 0x80,
@@ -36,8 +37,11 @@ export interface Boot64 {
   readonly stack: KernelArea;
   /** Top of the kernel stack: TSS.rsp0 and pcpu_hot.top_of_stack. */
   readonly stackTop: bigint;
-  readonly msrs: { star: bigint; lstar: bigint; fmask: bigint; efer: bigint };
+  readonly msrs: { star: bigint; lstar: bigint; fmask: bigint; efer: bigint } & CompatMsrs;
 }
+
+/** What syscall_init() writes for IA32 emulation: the compat SYSCALL target and the SYSENTER MSRs. */
+export interface CompatMsrs { cstar: bigint; sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint }
 
 export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
   const text = kernelText("entry_64");
@@ -66,12 +70,15 @@ export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
   phys.mem.writeUInt16LE(TSS_SIZE, tss.pa + 0x66); // I/O map base past the limit: no I/O bitmap
 
   // IDT (idt_setup_traps & co.): the exception vectors to their entry stubs, all interrupt gates
-  // of DPL 0 except the ones user code may raise with INT n: #BP (int3) and #OF (into).
+  // of DPL 0 except the ones user code may raise with INT n: #BP (int3), #OF (into) and, for IA32
+  // emulation, vector 128 to entry_INT80_compat (SYSG(IA32_SYSCALL_VECTOR, entry_INT80_compat)).
   const unhandled = text.sym("asm_exc_unhandled");
   for (let v = 0; v < 256; v++) {
     const t = idtEntryFor(v);
-    const offset = t ? text.sym(t.stub) : unhandled;
-    put(idt, v * 16, gateDescriptor({ offset, selector: L.__KERNEL_CS, type: GATE_INTERRUPT, dpl: t?.dpl ?? 0, present: true }, true));
+    const int80 = v === IA32_SYSCALL_VECTOR;
+    const offset = int80 ? text.sym("entry_INT80_compat") : t ? text.sym(t.stub) : unhandled;
+    const dpl = int80 ? 3 : t?.dpl ?? 0;
+    put(idt, v * 16, gateDescriptor({ offset, selector: L.__KERNEL_CS, type: GATE_INTERRUPT, dpl, present: true }, true));
   }
 
   // per-CPU: the top of the kernel stack the SYSCALL entry loads.
@@ -84,6 +91,12 @@ export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
     lstar: text.sym("entry_SYSCALL_64"),
     fmask: SYSCALL_MASK_64,
     efer,
+    // CONFIG_IA32_EMULATION: SYSCALL from compatibility mode goes to IA32_CSTAR; SYSENTER to
+    // entry_SYSENTER_compat on the kernel stack (Linux: the per-CPU entry stack)
+    cstar: text.sym("entry_SYSCALL_compat"),
+    sysenterCs: BigInt(L.__KERNEL_CS),
+    sysenterEsp: stackTop,
+    sysenterEip: text.sym("entry_SYSENTER_compat"),
   };
   cpu.set("cr3", swapper.root);
   cpu.set("cr4", CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
@@ -94,6 +107,10 @@ export function startKernel64(cpu: Cpu, phys: PhysMem): Boot64 {
   cpu.wrmsr(MSR.STAR, msrs.star);
   cpu.wrmsr(MSR.LSTAR, msrs.lstar);
   cpu.wrmsr(MSR.SYSCALL_MASK, msrs.fmask);
+  cpu.wrmsr(MSR.CSTAR, msrs.cstar);
+  cpu.wrmsr(MSR.IA32_SYSENTER_CS, msrs.sysenterCs);
+  cpu.wrmsr(MSR.IA32_SYSENTER_ESP, msrs.sysenterEsp);
+  cpu.wrmsr(MSR.IA32_SYSENTER_EIP, msrs.sysenterEip);
   cpu.set("gs_base", percpu.va);
   cpu.wrmsr(MSR.KERNEL_GS_BASE, 0n);
   cpu.set("rsp", stackTop); // the boot stack: init's kernel stack, as head_64.S sets it up

@@ -16,6 +16,9 @@ export interface SyscallOutcome {
   result: bigint;
 }
 
+/** The answers a partial routine gives for the part it does not do. */
+const MISSING_PART = new Set<number>([E.ENOSYS, E.EINVAL, E.EOPNOTSUPP]);
+
 export class SyscallDispatcher {
   private readonly warned = new Set<string>();
 
@@ -29,7 +32,8 @@ export class SyscallDispatcher {
       this.noteUnimplemented(nr, slot);
       result = BigInt(-E.ENOSYS);
     } else {
-      if (slot.support!.status !== "supported") this.noteUnimplemented(nr, slot);
+      const support = slot.support!.status;
+      if (support === "error") this.noteUnimplemented(nr, slot);
       try {
         result = BigInt(slot.impl(ctx, args));
       } catch (e) {
@@ -37,6 +41,8 @@ export class SyscallDispatcher {
         if (e instanceof LimitReached) ctx.task.kernel.noteLimit(e);
         result = BigInt(-e.errno);
       }
+      // a partial routine is worth a word only when the guest met what is missing, not at every use
+      if (support === "partial" && MISSING_PART.has(Number(-result))) this.noteUnimplemented(nr, slot);
     }
     return { nr, slot, args, result };
   }
@@ -51,7 +57,7 @@ export class SyscallDispatcher {
     this.warned.add(name);
     const what = `sysgate: ${name} (${this.table.abi} #${nr}${slot?.entry ? `, ${slot.entry}` : ""})`;
     const s = slot?.support;
-    if (s?.status === "partial") this.warn(`${what} is partly supported: ${s.note}`);
+    if (s?.status === "partial") this.warn(`${what} is partly supported (${s.note}); this call met the missing part`);
     else if (s?.status === "error") this.warn(`${what} is not supported: ${s.note}; returning -${ERRNO_NAME[s.errno] ?? s.errno}`);
     else this.warn(`${what} is not implemented: returning -ENOSYS`);
   }

@@ -207,5 +207,7 @@ global %1
 trap do_syscall_64
 for_each_idt_vector trap_for
 
+%include "entry_64_compat.asm"
+
 global __entry_text_end
 __entry_text_end:

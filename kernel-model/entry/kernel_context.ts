@@ -7,10 +7,12 @@
 
 import { GPR64, type Cpu, type CpuContext, type Reg } from "../cpu.js";
 
-// x86-64: the GPRs, RIP, RFLAGS, FS/GS bases (what SYSCALL and interrupts leave alone), then
-// CS/SS, which are read but never written back: they come from the kernel template.
-const USER_STATE_64: readonly Reg[] = [...GPR64, "rip", "rflags", "fs_base", "gs_base", "cs", "ss"];
-export const U64 = { rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rbp: 6, rsp: 7, r11: 11, ip: 16, flags: 17, cs: 20, ss: 21 } as const;
+// x86-64: the GPRs, RIP, RFLAGS, the DS/ES/FS/GS selectors and the FS/GS bases (what SYSCALL and
+// interrupts leave alone: the 64-bit kernel runs with the user's selectors too, which a 32-bit
+// task's TLS in %gs needs), then CS/SS, which are read but never written back: they come from
+// the kernel template. The bases follow the selectors, since loading FS or GS reloads its base.
+const USER_STATE_64: readonly Reg[] = [...GPR64, "rip", "rflags", "ds", "es", "fs", "gs", "fs_base", "gs_base", "cs", "ss"];
+export const U64 = { rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rbp: 6, rsp: 7, r11: 11, ip: 16, flags: 17, cs: 24, ss: 25 } as const;
 
 // i386: Linux does not touch DS/ES/FS/GS on entry, so they are the user's in the kernel too.
 const USER_STATE_32: readonly Reg[] = ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",

@@ -57,6 +57,8 @@ export interface AddressLayout {
   mmapBase: bigint;
   /** Lowest address mmap hands out without MAP_FIXED (mmap_min_addr). */
   mmapMin: bigint;
+  /** The kernel's paging mode, when its user half is small (a 32-bit task on the x86-64 kernel: 4-level). */
+  paging?: "4-level" | "pae";
 }
 
 export class MmStruct implements UserMemory {
@@ -86,7 +88,7 @@ export class MmStruct implements UserMemory {
   commitLimit: number;
 
   constructor(readonly phys: PhysMem, readonly layout: AddressLayout, pgd?: PageTables) {
-    this.pgd = pgd ?? new PageTables(phys, layout.taskSize > 1n << 32n ? "4-level" : "pae");
+    this.pgd = pgd ?? new PageTables(phys, layout.paging ?? (layout.taskSize > 1n << 32n ? "4-level" : "pae"));
     const total = Math.floor(phys.size / PAGE_SIZE);
     // a machine always has more than twice the reserve; a small test machine keeps half for the kernel
     const reserve = Math.min(KERNEL_RESERVE / PAGE_SIZE, Math.floor(total / 2));

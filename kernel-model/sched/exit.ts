@@ -3,7 +3,7 @@
 // will not wait), tell the parent with its exit signal, and wake whoever waits.
 
 import type { KernelState } from "../kernel.js";
-import { futexWake } from "../syscalls/kernel/futex.js";
+import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
 
@@ -40,6 +40,7 @@ export function doExit(task: Task, status: number, k: KernelState): void {
   const sched = k.sched;
   // exit_files: the fd table closes with its last user (threads made with CLONE_FILES share it)
   if (![...sched.tasks.values()].some((t) => t !== task && t.files === task.files && alive(t))) task.files.closeAll();
+  exitRobustList(task); // futex_exit_release: locks the thread still holds are marked as its owner's death
   // mm_release: CLONE_CHILD_CLEARTID's word is cleared and one sleeper on it woken (pthread_join)
   if (task.clearChildTid) {
     try {

@@ -65,6 +65,8 @@ export class Task {
   /** i386 TLS descriptors from set_thread_area (GDT entries 6..8). */
   readonly tls = new Map<number, Buffer>();
   umask = 0o022;
+  /** personality(2): the execution domain (PER_LINUX32 makes uname say i686), kept by fork and exec. */
+  personality = 0;
 
   // ---- process life (kernel/fork.c, kernel/exit.c) ----
   state: TaskState = "runnable";

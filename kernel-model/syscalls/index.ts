@@ -21,6 +21,7 @@ import { sysFamily } from "./kernel/sys.js";
 import { taskStateFamily } from "./kernel/task_state.js";
 import { timeFamily } from "./kernel/time.js";
 import { mmapFamily } from "./mm/mmap.js";
+import { compatFamily } from "./compat.js";
 import { unsupportedSyscalls } from "./unsupported.js";
 import type { SyscallFamily } from "./types.js";
 
@@ -42,4 +43,6 @@ function merge(): SyscallFamily {
   return out;
 }
 
-export const allSyscalls: SyscallFamily = merge();
+const native = merge();
+/** The native routines plus the compat entries of ia32_sys_call_table that reuse them (compat.ts). */
+export const allSyscalls: SyscallFamily = { ...native, ...compatFamily(native) };

@@ -1,6 +1,9 @@
 // sys_call_table / ia32_sys_call_table: one slot per syscall number, built at start-up from the
 // kernel's .tbl file. A slot names its entry point and holds the TypeScript service routine
 // that implements it, if any (gVisor keeps the same kind of table with a support status).
+// syscall_32.tbl makes two tables, as Linux's syscall_32.c does: the native i386 kernel's
+// sys_call_table from its entry column, and the x86-64 kernel's ia32_sys_call_table, where a row
+// with a compat column (compat_sys_*) dispatches to that entry instead.
 
 import { syscallTableFor } from "../tables/syscall_tbl.js";
 import type { SyscallEvent } from "../hooks.js";
@@ -10,8 +13,10 @@ import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
 export interface SyscallSlot {
   readonly nr: number;
   readonly name: string;
-  /** The kernel entry point (`sys_write`, `sys_newfstatat`), null for a reserved number. */
+  /** The kernel entry point (`sys_write`, `compat_sys_ioctl` in ia32_sys_call_table), null for a reserved number. */
   readonly entry: string | null;
+  /** The row's compat column (syscall_32.tbl), whichever table this is; null where it has none. */
+  readonly compat: string | null;
   /** The service routine, or undefined: the slot answers -ENOSYS. */
   readonly impl: SyscallImpl | undefined;
   /** What the routine declared (support.ts); undefined where nothing is registered. */
@@ -22,13 +27,23 @@ export interface SyscallSlot {
 
 export class SyscallTable {
   readonly slots: ReadonlyMap<number, SyscallSlot>;
+  /** True for ia32_sys_call_table. */
+  readonly compat: boolean;
   private readonly byName = new Map<string, SyscallSlot>();
 
-  constructor(readonly abi: Abi, implementations: SyscallFamily) {
+  /**
+   * `compat`: ia32_sys_call_table (i386 rows, compat entries first). `hooksFrom`: a table of the
+   * same ABI whose per-syscall hooks this one shares, so a hook on an i386 syscall applies under
+   * either kernel.
+   */
+  constructor(readonly abi: Abi, implementations: SyscallFamily, opts: { compat?: boolean; hooksFrom?: SyscallTable } = {}) {
     const slots = new Map<number, SyscallSlot>();
+    this.compat = opts.compat ?? false;
     for (const row of syscallTableFor(abi)) {
-      const impl = row.entry ? implementations[row.entry] : undefined;
-      const slot = { nr: row.nr, name: row.name, entry: row.entry, impl, support: supportOf(impl), hooks: [] };
+      const entry = this.compat && row.compat ? row.compat : row.entry;
+      const impl = entry ? implementations[entry] : undefined;
+      const slot = { nr: row.nr, name: row.name, entry, compat: row.compat, impl, support: supportOf(impl),
+        hooks: opts.hooksFrom?.slot(row.nr)?.hooks ?? [] };
       slots.set(row.nr, slot);
       this.byName.set(row.name, slot);
     }

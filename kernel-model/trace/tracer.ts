@@ -31,7 +31,8 @@ export function traceTargetOf(k: KernelState): TraceTarget {
     hooks: k.hooks,
     task(pid) {
       const t = k.sched.tasks.get(pid);
-      return t ? { mem: t.mm, abi: t.machine?.abi ?? t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal } : undefined;
+      // the task's own ABI: a 32-bit task may run on the x86-64 kernel
+      return t ? { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal } : undefined;
     },
     onEverySyscall(fn) {
       for (const abi of ["x86_64", "i386"] as const) for (const slot of k.tableFor(abi).table.slots.values()) slot.hooks.push(fn);

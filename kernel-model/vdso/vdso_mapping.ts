@@ -9,7 +9,7 @@
 
 import { type MmStruct, PROT_EXEC, PROT_READ } from "../mm/mm_struct.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
-import { vdsoImage, type VdsoImage } from "./vdso_image.js";
+import { vdsoImage, type FastEntry, type VdsoImage } from "./vdso_image.js";
 import { writeVvar } from "./vvar.js";
 
 export interface TimeSource {
@@ -32,8 +32,9 @@ export class VdsoPages {
   readonly textFrames: number[] = [];
   readonly vvarPage: Buffer;
 
-  constructor(readonly phys: PhysMem, abi: "x86_64" | "i386") {
-    this.image = vdsoImage(abi);
+  /** `fast`: the i386 image's __kernel_vsyscall entry (default SYSENTER, as on the native i386 kernel). */
+  constructor(readonly phys: PhysMem, abi: "x86_64" | "i386", fast?: FastEntry) {
+    this.image = vdsoImage(abi, abi === "i386" ? fast ?? "sysenter" : undefined);
     for (let i = 0; i < this.image.vvarSize / PAGE_SIZE; i++) this.vvarFrames.push(phys.allocFrame());
     for (let off = 0; off < this.image.size; off += PAGE_SIZE) {
       const pa = phys.allocFrame();

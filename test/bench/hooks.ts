@@ -43,7 +43,7 @@ async function rate(path: string, n: number, setup: Setup): Promise<number> {
 
 /** A hook on one syscall's slot (what LinuxKernel.onSyscall did before the processes change). */
 function onSyscall(m: Machine, name: string, fn: () => void): void {
-  m.kstate.tableFor(m.kernel.abi).table.lookup(name)!.hooks.push(fn);
+  m.kstate.tableFor(m.task.abi).table.lookup(name)!.hooks.push(fn);
 }
 
 const LOOP_C = `#include <stdlib.h>

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { Machine } from "../../emulator/machine.js";
 import { CLI, ROOT, compare, wall, which, type BenchContext, type Cell, type Row } from "./compare.js";
 import { floorRoundTrip } from "./floor.js";
+import { benchCompat } from "./compat.js";
 import { benchHooks } from "./hooks.js";
 import { profileRoundTrip } from "./profile.js";
 import { SPEED_ROWS } from "./rows_speed.js";
@@ -116,6 +117,8 @@ if (!process.argv.includes("--no-extra")) {
   process.stdout.write(floorRoundTrip(N));
   console.log();
   await entryPaths();
+  console.log();
+  process.stdout.write(await benchCompat(ROOT, N / 2, REPEAT));
   if (process.argv.includes("--hooks")) {
     console.log("\nsyscalls per second by kind of hook (x86-64 getppid loop, separate runs)\n");
     process.stdout.write(await benchHooks(N / 2));

@@ -14,7 +14,10 @@ import { HAVE_NASM } from "../cpu/nasm.js";
 import { ROOT } from "../run/cli.js";
 
 const ENTRY = join(ROOT, "kernel-model", "entry");
-const SOURCES = readdirSync(ENTRY).filter((f) => f.endsWith(".asm")).map((f) => f.slice(0, -4));
+const ASM = readdirSync(ENTRY).filter((f) => f.endsWith(".asm"));
+/** Files another source %includes (entry_64_compat.asm is part of the x86-64 text) are no text of their own. */
+const INCLUDED = new Set(ASM.flatMap((f) => [...readFileSync(join(ENTRY, f), "utf8").matchAll(/^\s*%include\s+"([^"]+\.asm)"/gm)].map((m) => m[1])));
+const SOURCES = ASM.filter((f) => !INCLUDED.has(f)).map((f) => f.slice(0, -4));
 
 if (!HAVE_NASM) console.warn("entry_bytes: nasm is not installed (apt-get install nasm): the reassembly checks are skipped");
 

@@ -1,4 +1,4 @@
-// The i386 entry paths through the model, observed from hooks on the kernel text and from guest
+// The native i386 kernel's entry paths (--kernel i386) through the model, observed from hooks on the kernel text and from guest
 // memory: `int $0x80` (the IDT gate, the frame the delivery pushed, the TSS stack, CPL 0 and back
 // to 3 through iret), exceptions and INT n that the gate refuses, SYSENTER from the vDSO's
 // __kernel_vsyscall and SYSEXIT to its landing pad, glibc's choice between the two, and the vDSO
@@ -34,7 +34,8 @@ function nasmElf32(source: string, out: string): void {
 }
 
 async function machine(path: string, opts: MachineOptions = {}): Promise<Machine & { kernel: LinuxI386 }> {
-  const m = await Machine.create(path, { env: [], deterministic: true, warnUnimplemented: false, captureOutput: true, ...opts });
+  // the native 32-bit kernel (IA32 emulation, the default, is test/entry/compat_paths.test.ts)
+  const m = await Machine.create(path, { env: [], deterministic: true, warnUnimplemented: false, captureOutput: true, kernel: "i386", ...opts });
   if (!(m.kernel instanceof LinuxI386)) throw new Error(`${path} is not an i386 program`);
   return m as Machine & { kernel: LinuxI386 };
 }

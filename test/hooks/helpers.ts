@@ -16,7 +16,7 @@ export const HAVE_BUSYBOX = existsSync(BUSYBOX);
  * generic entry runs.
  */
 export function onSyscall(m: Machine, name: string, fn: (e: HookEvents["service"]) => void): void {
-  const slot = m.kstate.tableFor(m.kernel.abi).table.lookup(name);
+  const slot = m.kstate.tableFor(m.task.abi).table.lookup(name);
   if (!slot) throw new Error(`no syscall ${name}`);
   slot.hooks.push(fn);
 }
@@ -33,7 +33,7 @@ export type AnyEvent = HookEvents[HookPoint];
 export function record(m: Machine, points: readonly HookPoint[] = HOOK_POINTS): AnyEvent[] {
   const events: AnyEvent[] = [];
   for (const p of points) {
-    if (p === "service") for (const slot of m.kstate.tableFor(m.kernel.abi).table.slots.values()) slot.hooks.push((e) => events.push(e));
+    if (p === "service") for (const slot of m.kstate.tableFor(m.task.abi).table.slots.values()) slot.hooks.push((e) => events.push(e));
     else m.hooks.on(p, (e) => events.push(e));
   }
   return events;

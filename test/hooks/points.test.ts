@@ -24,20 +24,59 @@ describe("interception points", () => {
     expect(ret).toMatchObject({ instruction: "sysretq", before: { cpl: 0 }, after: { cpl: 3, ip: insn.address + 2n } });
   });
 
-  it("i386 int $0x80: the IDT gate 0x80 with DPL 3, entry_INT80_32, iret", async () => {
+  it("i386 int $0x80 under IA32 emulation: the 64-bit IDT's gate 0x80 (DPL 3), entry_INT80_compat, iretq", async () => {
     m = await machine("i386/hello-int80");
+    const events = record(m);
+    m.runToEnd();
+    const call = firstCall(events, "write") as any[];
+    expect(call.map((e) => e.point)).toEqual(["instruction", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "return"]);
+    expect(call[0]).toMatchObject({ instruction: "int $0x80", mechanism: "int80" });
+    expect(call[1].gate).toMatchObject({ vector: 0x80, dpl: 3 });
+    expect(call[1].before).toMatchObject({ cpl: 3, cs: 0x23 });
+    expect(call[2]).toMatchObject({ stub: "entry_INT80_compat", kernel: "x86_64" });
+    expect(call[3].entryPoint).toBe("sys_write");
+    expect(call[6]).toMatchObject({ instruction: "iretq", mechanism: "int80", after: { cpl: 3, cs: 0x23 } });
+  });
+
+  it("i386 sysenter under IA32 emulation (Intel): call __kernel_vsyscall, sysenter, entry_SYSENTER_compat, sysretl", async () => {
+    m = await machine("i386/hello-vsyscall");
+    const events = record(m);
+    m.runToEnd();
+    const call = firstCall(events, "write") as any[];
+    expect(call.map((e) => e.instruction ?? e.point)).toEqual(
+      ["call __kernel_vsyscall", "sysenter", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "sysretl"]);
+    expect(call[2].msrs.IA32_SYSENTER_EIP).toBe(call[2].after.ip);
+    expect(call[3]).toMatchObject({ stub: "entry_SYSENTER_compat", kernel: "x86_64" });
+    expect(call[7].after).toMatchObject({ cpl: 3, cs: 0x23, ss: 0x2b, ip: m.vdso!.base + BigInt(m.vdso!.image.sysenterReturn!) });
+  });
+
+  it("i386 syscall under IA32 emulation (AMD): call __kernel_vsyscall, syscall (IA32_CSTAR), entry_SYSCALL_compat, sysretl", async () => {
+    m = await machine("i386/hello-vsyscall", { cpu: "amd" });
+    const events = record(m);
+    m.runToEnd();
+    expect(m.stdout.toString()).toBe("hello from __kernel_vsyscall\n");
+    const call = firstCall(events, "write") as any[];
+    expect(call.map((e) => e.instruction ?? e.point)).toEqual(
+      ["call __kernel_vsyscall", "syscall", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "sysretl"]);
+    expect(call[2].msrs.IA32_CSTAR).toBe(call[2].after.ip);
+    expect(call[3]).toMatchObject({ stub: "entry_SYSCALL_compat", mechanism: "syscall", kernel: "x86_64" });
+    expect(call[7].after).toMatchObject({ cpl: 3, cs: 0x23, ip: m.vdso!.base + BigInt(m.vdso!.image.sysenterReturn!) });
+  });
+
+  it("i386 int $0x80 on the native i386 kernel (--kernel i386): the IDT gate 0x80 with DPL 3, entry_INT80_32, iret", async () => {
+    m = await machine("i386/hello-int80", { kernel: "i386" });
     const events = record(m);
     m.runToEnd();
     const call = firstCall(events, "write") as any[];
     expect(call.map((e) => e.point)).toEqual(["instruction", "transition", "entry_stub", "syscall_entry", "service", "syscall_exit", "return"]);
     expect(call[0].instruction).toBe("int $0x80");
     expect(call[1].gate).toMatchObject({ vector: 0x80, dpl: 3 });
-    expect(call[2].stub).toBe("entry_INT80_32");
+    expect(call[2]).toMatchObject({ stub: "entry_INT80_32", kernel: "i386" });
     expect(call[6]).toMatchObject({ instruction: "iret", after: { cpl: 3 } });
   });
 
-  it("i386 sysenter: call __kernel_vsyscall, sysenter (SYSENTER MSRs), entry_SYSENTER_32, sysexit", async () => {
-    m = await machine("i386/hello-vsyscall");
+  it("i386 sysenter on the native i386 kernel: call __kernel_vsyscall, sysenter (SYSENTER MSRs), entry_SYSENTER_32, sysexit", async () => {
+    m = await machine("i386/hello-vsyscall", { kernel: "i386" });
     const events = record(m);
     m.runToEnd();
     const call = firstCall(events, "write") as any[];

@@ -37,8 +37,9 @@ const BAD: Bad[] = [
     patch: (f) => { const p = loads(f).at(-1)!; setField(f, p, "memsz", p.filesz - 1n); } },
   { name: "a PT_LOAD in the kernel half", sample: "x86_64/hello-glibc", why: /does not fit below the user address limit/, errno: E.ENOEXEC,
     patch: (f) => { const p = loads(f).at(-1)!; setField(f, p, "vaddr", 0xffffffff81000000n + (p.vaddr & 0xfffn)); } },
-  { name: "an i386 PT_LOAD in the kernel half (above 3 GiB)", sample: "i386/hello-glibc-32", why: /does not fit below the user address limit/, errno: E.ENOEXEC,
-    patch: (f) => { const p = loads(f).at(-1)!; setField(f, p, "vaddr", 0xc1000000n + (p.vaddr & 0xfffn)); } },
+  // an i386 program runs under the x86-64 kernel (IA32 emulation), whose limit for it is IA32_PAGE_OFFSET
+  { name: "an i386 PT_LOAD above the compat user limit (0xffffe000)", sample: "i386/hello-glibc-32", why: /does not fit below the user address limit/, errno: E.ENOEXEC,
+    patch: (f) => { const p = loads(f).at(-1)!; setField(f, p, "vaddr", 0xfffff000n + (p.vaddr & 0xfffn)); } },
   { name: "p_memsz of 4 GiB", sample: "x86_64/hello-glibc", why: /memory bound/, errno: E.ENOMEM,
     patch: (f) => { setField(f, loads(f).at(-1)!, "memsz", 1n << 32n); } },
   { name: "p_memsz of 2^63", sample: "x86_64/hello-glibc", why: /does not fit below the user address limit/, errno: E.ENOEXEC,

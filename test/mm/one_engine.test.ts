@@ -32,7 +32,7 @@ describe.skipIf(!have)("copy-on-write fork", () => {
         if (e.action !== "fork" || shared) return;
         const parent = tasks.get(e.pid)!, child = tasks.get(e.child!)!;
         // the page under the parent's stack pointer: writable, present in both after fork
-        const sp = m.kernel.ptRegs(m.cpu.get(bits === 64 ? "rdi" : "eax")).get("sp");
+        const sp = m.kernel.ptRegs(m.cpu.get(m.cpu.bits === 64 ? "rdi" : "eax")).get("sp"); // the stub passes pt_regs in RDI on the x86-64 kernel, which runs both ABIs
         const p = parent.mm.pgd.lookup(pageDown(sp))!, c = child.mm.pgd.lookup(pageDown(sp))!;
         shared = { parent: p.pa, child: c.pa, count: m.kernel.phys.pageCount(p.pa) };
         expect(p.write || c.write).toBe(false); // write-protected in both

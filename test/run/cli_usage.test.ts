@@ -85,7 +85,7 @@ it("run --help lists the limits and their defaults", () => {
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/--memory SIZE +memory of each process.*\(default 1024M/);
   expect(r.stdout).toMatch(/--max-procs N +processes at once in the run \(default 256\)/);
-  expect(r.stdout).toMatch(/--phys-memory SIZE +the machine.s physical memory( in total)?, all processes together \(default\s+2G/);
+  expect(r.stdout).toMatch(/--phys-memory SIZE +the machine's physical memory in total, all processes together \(default\s+2G/);
   expect(r.stdout).toMatch(/argument size .*2M[^]*128K \(MAX_ARG_STRLEN\)/);
   expect(r.stdout).toMatch(/--root DIR .*\n.*looked up inside DIR/);
 });

@@ -1,6 +1,7 @@
 // Every i386 sample of samples/expected.json through the real command line: the same stdout and
 // exit status as natively (test/samples-native.test.ts checks the table on the host), with the
-// vDSO and, for the programs that pick their entry from AT_SYSINFO, without it (--no-vdso).
+// vDSO and, for the programs that pick their entry from AT_SYSINFO, without it (--no-vdso); under
+// IA32 emulation (the default, Intel and AMD) and on the native i386 kernel (--kernel i386).
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,16 @@ describe("i386 samples under sysgate behave as natively (samples/expected.json)"
     it(`${e.bin} ${e.args.join(" ")}`.trim(), () => check(e, []));
   }
 });
+
+// The default runs them under IA32 emulation with an Intel CPU (SYSENTER); the same programs on an
+// AMD CPU (SYSCALL from compatibility mode) and on the native i386 kernel must not differ either.
+for (const opts of [["--cpu", "amd"], ["--kernel", "i386"]]) {
+  describe(`${opts.join(" ")}: i386 samples behave as natively`, () => {
+    for (const e of i386) {
+      it(`${e.bin} ${e.args.join(" ")}`.trim(), () => check(e, opts));
+    }
+  });
+}
 
 describe("--no-vdso: no AT_SYSINFO, the programs fall back to int $0x80", () => {
   const byBin = (b: string) => i386.find((e) => e.bin === b)!;

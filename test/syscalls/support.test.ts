@@ -31,6 +31,18 @@ describe("support status per syscall", () => {
     expect(silent).toEqual([]);
   });
 
+  it("every ia32_sys_call_table row (IA32 emulation: compat entries first) has a routine or a declared error", () => {
+    const table = new SyscallTable("i386", allSyscalls, { compat: true });
+    const silent = [...table.slots.values()].filter((s) => s.entry && !s.support).map((s) => `${s.nr} ${s.name} (${s.entry})`);
+    expect(silent).toEqual([]);
+    // a row with a compat column dispatches to it, and the status says what the native row says
+    const native = new SyscallTable("i386", allSyscalls);
+    for (const s of table.slots.values()) {
+      if (s.compat) expect(s.entry).toBe(s.compat);
+      expect(s.support?.status, s.name).toBe(native.slot(s.nr)!.support?.status);
+    }
+  });
+
   it("a declared error answers its errno and carries its reason; a partial routine runs and carries its note", () => {
     const ctx = {} as Parameters<ReturnType<typeof unsupported>>[0];
     const args = [0n, 0n, 0n, 0n, 0n, 0n] as const;

@@ -59,6 +59,9 @@ describe("the threaded programs through sysgate: the native output and status", 
     it(`pthreads.c (${abi}): mutex, condition variable, TLS, join, a cancelled thread`, (ctx) => {
       sameAsNative(program(buildC("pthreads.c", abi, ["-pthread"]), (why) => ctx.skip(why)));
     });
+    it(`robust.c (${abi}): a robust mutex whose owner thread died answers EOWNERDEAD (the robust list walk at exit)`, (ctx) => {
+      sameAsNative(program(buildC("robust.c", abi, ["-pthread"]), (why) => ctx.skip(why)));
+    });
     it(`goroutines.go (${abi}): Go's threads, channels, time.Sleep, os/exec, a recovered panic`, (ctx) => {
       sameAsNative(program(buildGo("goroutines.go", abi), (why) => ctx.skip(why)), [HELLO]);
     });

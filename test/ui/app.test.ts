@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createElement } from "react";
 import { render } from "ink-testing-library";
-import { Machine } from "../../emulator/machine.js";
+import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import { App } from "../../emulator/ui/app.js";
 import { EntryPath, Memory, Output, PtRegsView, Registers, StatusBar, SyscallList } from "../../emulator/ui/panels.js";
 import { StepSession } from "../../emulator/ui/session.js";
@@ -13,15 +13,15 @@ import { plain, sample } from "./helpers.js";
 const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
 
-async function session(p: string): Promise<StepSession> {
-  const m = await Machine.create(sample(p), { captureOutput: true, deterministic: true, stdin: "" });
+async function session(p: string, opts: MachineOptions = {}): Promise<StepSession> {
+  const m = await Machine.create(sample(p), { captureOutput: true, deterministic: true, stdin: "", ...opts });
   const s = await StepSession.create(m);
   cleanups.push(() => { s.close(); m.close(); });
   return s;
 }
 
-async function app(p: string, cols = 100, rows = 30) {
-  const s = await session(p);
+async function app(p: string, cols = 100, rows = 30, opts: MachineOptions = {}) {
+  const s = await session(p, opts);
   const ui = render(createElement(App, { session: s, name: p, cols, rows }));
   cleanups.unshift(() => ui.unmount());
   const frame = () => plain(ui.lastFrame());
@@ -54,7 +54,7 @@ describe("panels", () => {
   });
 
   it("EntryPath gives detail lines to the current stage first and never wraps", async () => {
-    const s = await session("i386/hello-int80");
+    const s = await session("i386/hello-int80", { kernel: "i386" });
     s.run("syscall");
     const ep = s.entryPath();
     const f = plain(render(createElement(EntryPath, { title: "int $0x80 (i386)", stages: ep.stages, width: 36, height: 12 })).lastFrame());
@@ -138,7 +138,7 @@ describe("keys", () => {
   });
 
   it("Tab cycles the inspector at 80×24, every line within 80 columns", async () => {
-    const { press, frame } = await app("i386/hello-int80", 80, 24);
+    const { press, frame } = await app("i386/hello-int80", 80, 24, { kernel: "i386" });
     await press("n", "next syscall: write");
     expect(lines(frame()).length).toBeLessThanOrEqual(23);
     for (const l of lines(frame())) expect(l.length).toBeLessThanOrEqual(80);

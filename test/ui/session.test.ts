@@ -2,13 +2,13 @@
 // hooks reported, stops that never repeat a service routine, step back, breakpoints, filters.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { Machine } from "../../emulator/machine.js";
+import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import { StepSession } from "../../emulator/ui/session.js";
 import { sample } from "./helpers.js";
 
 const open: StepSession[] = [];
-async function session(p: string): Promise<StepSession> {
-  const m = await Machine.create(sample(p), { captureOutput: true, deterministic: true, stdin: "" });
+async function session(p: string, opts: MachineOptions = {}): Promise<StepSession> {
+  const m = await Machine.create(sample(p), { captureOutput: true, deterministic: true, stdin: "", ...opts });
   const s = await StepSession.create(m);
   open.push(s);
   return s;
@@ -52,8 +52,8 @@ describe("step session", () => {
     expect(s.machine.stdout.toString()).toBe("hello from syscall\n"); // once, though we stopped in the kernel 4 times
   });
 
-  it("i386 int $0x80: IDT vector 128, TSS stack, iret", async () => {
-    const s = await session("i386/hello-int80");
+  it("i386 int $0x80 (--kernel i386): IDT vector 128, TSS stack, iret", async () => {
+    const s = await session("i386/hello-int80", { kernel: "i386" });
     s.run("syscall");
     const r = s.current!;
     expect(r.mechanism).toBe("int80");
@@ -66,8 +66,8 @@ describe("step session", () => {
     expect(stagesSeen(s)).toEqual(["instruction", "transition", "entry_stub", "generic", "service", "exit", "return", "user"]);
   });
 
-  it("i386 sysenter through __kernel_vsyscall: both instructions, the SYSENTER MSRs, sysexit", async () => {
-    const s = await session("i386/hello-vsyscall");
+  it("i386 sysenter through __kernel_vsyscall (--kernel i386): both instructions, the SYSENTER MSRs, sysexit", async () => {
+    const s = await session("i386/hello-vsyscall", { kernel: "i386" });
     s.run("syscall");
     expect(s.where()).toBe("__kernel_vsyscall (CPL 3)");
     expect(s.current!.instructions.map((i) => i.text)).toEqual(["call __kernel_vsyscall"]);
@@ -81,6 +81,21 @@ describe("step session", () => {
     expect(s.records).toHaveLength(1); // re-fired traps on resume are not new syscalls
     s.run("continue");
     expect(s.syscallLines().map((l) => l.text)).toEqual(['write(1, "hello from __kernel_vsyscall\\n", 29) = 29', expect.stringMatching(/^exit\(0\) = [0?]$/), "+++ exited with 0 +++"]);
+  });
+
+  it("i386 under IA32 emulation: int $0x80 into entry_INT80_compat and iretq; the path names the compat stages", async () => {
+    const s = await session("i386/hello-int80");
+    s.run("syscall");
+    const r = s.current!;
+    expect(r.mechanism).toBe("int80");
+    expect(r.transition!.gateBytes).toHaveLength(16); // a 64-bit IDT gate
+    expect(s.where()).toBe("entry_INT80_compat (CPL 0)");
+    const titles = s.entryPath().stages.map((x) => x.title);
+    expect(titles).toContain("do_int80_syscall_32(regs)");
+    s.run("out");
+    expect(r.ret!.instruction).toBe("iretq");
+    expect(s.entryPath().stages.find((x) => x.id === "instruction")!.detail).toContain("nr 4 in RAX: write");
+    expect(r.args.slice(0, 3)).toEqual([1n, expect.any(BigInt), 20n]); // EBX, ECX, EDX: write(1, buf, 20)
   });
 
   it("marks the registers an instruction changed", async () => {

@@ -38,9 +38,10 @@ async function screenWith(want: string, timeout = 15000): Promise<string> {
   }
 }
 
-async function start(sample: string, ...args: string[]): Promise<void> {
+/** `before`: sysgate's options (before the ELF); `args`: the guest's. */
+async function start(sample: string, before: string[] = [], ...args: string[]): Promise<void> {
   const path = sample.startsWith(".") ? sample : join("samples", "bin", sample);
-  const r = tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, process.execPath, CLI, "step", ...args.slice(0, 1), path, ...args.slice(1));
+  const r = tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, process.execPath, CLI, "step", ...before, path, ...args);
   expect(r.status, r.stderr).toBe(0);
   await screenWith("paused");
 }
@@ -68,8 +69,20 @@ describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
     expect(tmux("capture-pane", "-p", "-t", name).stdout).not.toContain("Entry path"); // the alternate screen is gone
   });
 
-  it("i386: int $0x80 through IDT vector 128", async () => {
+  it("i386 under IA32 emulation (the default): int $0x80 into entry_INT80_compat, back by iretq", async () => {
     await start("i386/hello-int80");
+    keys("n");
+    const s = await screenWith("next syscall: write");
+    expect(s).toContain("i386 on x86-64, compat");
+    expect(s).toContain("INT 0x80: IDT vector 128");
+    expect(s).toContain("<entry_INT80_compat>");
+    keys("o");
+    const t = await screenWith("back in user mode");
+    expect(t).toContain("return  iretq");
+  });
+
+  it("i386 (--kernel i386): int $0x80 through IDT vector 128", async () => {
+    await start("i386/hello-int80", ["--kernel", "i386"]);
     keys("n");
     const s = await screenWith("next syscall: write");
     expect(s).toContain("INT 0x80: IDT vector 128");
@@ -81,7 +94,7 @@ describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
   });
 
   it("i386: sysenter from __kernel_vsyscall, the SYSENTER MSRs", async () => {
-    await start("i386/hello-vsyscall");
+    await start("i386/hello-vsyscall", ["--kernel", "i386"]);
     keys("n");
     await screenWith("next syscall: write at __kernel_vsyscall");
     keys("i");
@@ -92,7 +105,7 @@ describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
 
   const busybox = join(ROOT, ".cache/corpus/amd64/busybox");
   it.skipIf(!existsSync(busybox))("busybox sh: a child's syscall with its pid, then the SIGUSR1 handler frame on the way out of kill", async () => {
-    await start("./.cache/corpus/amd64/busybox", "--deterministic", "sh", "-c", 'echo a | cat; trap "echo t" USR1; kill -USR1 $$');
+    await start("./.cache/corpus/amd64/busybox", ["--deterministic"], "sh", "-c", 'echo a | cat; trap "echo t" USR1; kill -USR1 $$');
     keys("b");
     await screenWith("break on syscall");
     keys("write");

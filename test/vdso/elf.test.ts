@@ -132,15 +132,33 @@ describe.each(["x86_64", "i386"] as const)("vDSO image %s", (abi) => {
 });
 
 describe("i386 entry and trampolines", () => {
-  it("__kernel_vsyscall is Linux's sequence, SYSEXIT lands on the pops, int $0x80 sits between", () => {
-    const img = vdsoImage("i386");
+  it("__kernel_vsyscall is Linux's sequence, the fast entry patched in (SYSENTER), the pad after int $0x80", () => {
+    const img = vdsoImage("i386", "sysenter");
     const k = img.symbols.get("__kernel_vsyscall")!;
     expect(img.entry).toBe(k);
     // push %ecx; push %edx; push %ebp; mov %esp,%ebp; sysenter; int $0x80; pop %ebp; pop %edx; pop %ecx; ret
     expect([...img.bytes.subarray(k, k + 13)]).toEqual([0x51, 0x52, 0x55, 0x89, 0xe5, 0x0f, 0x34, 0xcd, 0x80, 0x5d, 0x5a, 0x59, 0xc3]);
+    expect(img.fastEntry).toBe("sysenter");
     expect(img.sysenter).toBe(k + 5);
     expect(img.int80Fallback).toBe(k + 7);
     expect(img.sysenterReturn).toBe(k + 9);
+  });
+
+  it("the SYSCALL32 alternative (AMD under the x86-64 kernel): the user's ECX goes to EBP, then syscall", () => {
+    const img = vdsoImage("i386", "syscall");
+    const k = img.symbols.get("__kernel_vsyscall")!;
+    // push %ecx; push %edx; push %ebp; mov %ecx,%ebp; syscall; int $0x80; pop %ebp; pop %edx; pop %ecx; ret
+    expect([...img.bytes.subarray(k, k + 13)]).toEqual([0x51, 0x52, 0x55, 0x89, 0xcd, 0x0f, 0x05, 0xcd, 0x80, 0x5d, 0x5a, 0x59, 0xc3]);
+    expect(img.sysenter).toBe(k + 5);
+    expect(img.sysenterReturn).toBe(k + 9);
+  });
+
+  it("unpatched (no fast entry: the committed image), the site is NOPs and int $0x80 makes the call", () => {
+    const img = vdsoImage("i386");
+    const k = img.symbols.get("__kernel_vsyscall")!;
+    expect([...img.bytes.subarray(k, k + 13)]).toEqual([0x51, 0x52, 0x55, 0x90, 0x90, 0x90, 0x90, 0xcd, 0x80, 0x5d, 0x5a, 0x59, 0xc3]);
+    expect(img.fastEntry).toBeUndefined();
+    expect(img.sysenter).toBeUndefined();
   });
 
   it("the sigreturn trampolines pop the signal number and call sigreturn(119) / rt_sigreturn(173)", () => {

@@ -3,7 +3,8 @@
 // the selector itself and the CPU reads the descriptor from the GDT.
 
 import { E } from "../../errno.js";
-import { GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN } from "../../boot/layout_32.js";
+import * as L32 from "../../boot/layout_32.js";
+import * as L64 from "../../boot/layout_64.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 
 interface UserDesc {
@@ -38,6 +39,12 @@ export function fillLdt(d: UserDesc): Buffer {
   return out;
 }
 
+/** The TLS slots of the GDT: 6..8 on i386, 12..14 for a 32-bit task under the x86-64 kernel. */
+const tlsEntries = (ctx: SyscallContext) => {
+  const L = ctx.cpu.bits === 64 ? L64 : L32;
+  return { GDT_ENTRY_TLS_MIN: L.GDT_ENTRY_TLS_MIN, GDT_ENTRY_TLS_ENTRIES: L.GDT_ENTRY_TLS_ENTRIES };
+};
+
 function gdtEntryPa(ctx: SyscallContext, entry: number): number {
   const gdtr = ctx.cpu.getTable("gdtr");
   const va = gdtr.base + BigInt(entry * 8);
@@ -49,6 +56,7 @@ function gdtEntryPa(ctx: SyscallContext, entry: number): number {
 export const tlsFamily: SyscallFamily = {
   sys_set_thread_area: (ctx, a) => {
     if (ctx.abi !== "i386") return -E.ENOSYS;
+    const { GDT_ENTRY_TLS_MIN, GDT_ENTRY_TLS_ENTRIES } = tlsEntries(ctx);
     const raw = ctx.mem.read(a[0], 16);
     const d = readUserDesc(raw);
     let idx = d.entry;
@@ -72,6 +80,7 @@ export const tlsFamily: SyscallFamily = {
   },
   sys_get_thread_area: (ctx, a) => {
     if (ctx.abi !== "i386") return -E.ENOSYS;
+    const { GDT_ENTRY_TLS_MIN, GDT_ENTRY_TLS_ENTRIES } = tlsEntries(ctx);
     const idx = ctx.mem.read(a[0], 4).readInt32LE(0);
     if (idx < GDT_ENTRY_TLS_MIN || idx >= GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES) return -E.EINVAL;
     const desc = ctx.task.tls.get(idx) ?? Buffer.alloc(8);

@@ -33,7 +33,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   let mm = parent.mm;
   if (a.flags & CLONE_VM) mm.users++;
   else {
-    mm = machine.newMm();
+    mm = machine.newMm(parent.abi);
     parent.mm.dupInto(mm);
   }
   const child = new Task(k, parent.abi, mm,
@@ -44,6 +44,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   child.sid = parent.sid;
   child.blocked = parent.blocked;
   child.umask = parent.umask;
+  child.personality = parent.personality;
   child.exe = parent.exe;
   // a new thread of a shared mm starts without the alternate signal stack (its stack is another's)
   if (!(a.flags & CLONE_VM) || a.flags & CLONE_VFORK) child.altStack = { ...parent.altStack };

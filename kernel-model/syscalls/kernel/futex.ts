@@ -120,6 +120,50 @@ export function futexWake(mm: MmStruct, uaddr: bigint, n: number, bitset = FUTEX
   return woken;
 }
 
+// the robust-futex word: the owner's tid, and two flag bits the kernel and the libc share
+export const FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
+/** ROBUST_LIST_LIMIT: a walk stops after this many entries (a list that loops). */
+const ROBUST_LIST_LIMIT = 2048;
+
+/**
+ * exit_robust_list: the locks on a dead thread's robust list (set_robust_list) that it still owns
+ * get FUTEX_OWNER_DIED, and one sleeper on each is woken, so the next locker sees EOWNERDEAD
+ * instead of waiting forever. struct robust_list_head {list; long futex_offset; list_op_pending},
+ * pointers of the task's ABI; bit 0 of an entry pointer marks a PI futex.
+ */
+export function exitRobustList(task: Task): void {
+  const { head } = task.robustList;
+  if (!head) return;
+  const w = task.abi === "x86_64" ? 8 : 4;
+  const mm = task.mm;
+  const ptr = (addr: bigint) => (w === 8 ? mm.read(addr, 8).readBigUInt64LE(0) : BigInt(mm.read(addr, 4).readUInt32LE(0)));
+  const handleDeath = (entry: bigint, offset: bigint, pending: boolean) => {
+    const uaddr = BigInt.asUintN(w * 8, (entry & ~1n) + offset);
+    if (uaddr & 3n) return;
+    const val = mm.read(uaddr, 4).readUInt32LE(0);
+    if ((val & FUTEX_TID_MASK) !== task.pid) {
+      // an operation that never took the lock: a sleeper may still wait for the word (Linux 5.6+)
+      if (pending && !(entry & 1n) && val === 0) futexWake(mm, uaddr, 1);
+      return;
+    }
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(((val & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0);
+    mm.write(uaddr, b);
+    if (!(entry & 1n)) futexWake(mm, uaddr, 1);
+  };
+  try {
+    const offset = w === 8 ? BigInt.asIntN(64, ptr(head + 8n)) : BigInt.asIntN(32, ptr(head + 4n));
+    const pending = ptr(head + BigInt(2 * w));
+    let entry = ptr(head);
+    for (let n = 0; entry !== head && n < ROBUST_LIST_LIMIT; n++) {
+      const next = ptr(entry & ~1n);
+      if (entry !== pending) handleDeath(entry, offset, false);
+      entry = next;
+    }
+    if (pending) handleDeath(pending, offset, true);
+  } catch { /* an unreadable list ends the walk, as the kernel's fetch_robust_entry does */ }
+}
+
 /** get_futex_key's checks: a 4-byte aligned user address (EINVAL), inside the user range (EFAULT). */
 function checkAddr(ctx: SyscallContext, uaddr: bigint): void {
   if (uaddr & 3n) throw new Errno(E.EINVAL);

@@ -140,7 +140,8 @@ export const signalFamily: SyscallFamily = {
 
 function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
   const t = ctx.task;
-  const sel = ctx.abi === "x86_64" ? { cs: 0x33, ss: 0x2b } : { cs: 0x73, ss: 0x7b };
+  // __USER_CS/__USER_DS; a 32-bit task under the x86-64 kernel returns to __USER32_CS
+  const sel = ctx.abi === "x86_64" ? { cs: 0x33, ss: 0x2b } : ctx.cpu.bits === 64 ? { cs: 0x23, ss: 0x2b } : { cs: 0x73, ss: 0x7b };
   try {
     const ax = restoreFrame(t, ctx.regs, ctx.abi === "x86_64" ? 64 : 32, rt, sel.cs, sel.ss);
     const xs = t.savedXstate.pop();

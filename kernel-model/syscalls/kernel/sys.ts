@@ -1,5 +1,6 @@
 // Identity, limits and system information (Linux kernel/sys.c, kernel/uid16.c).
 
+import { utsMachine } from "./personality.js";
 import { E, Errno } from "../../errno.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
@@ -92,7 +93,8 @@ export const sysFamily: SyscallFamily = {
   },
   sys_newuname: (ctx, a) => {
     const u = ctx.task.kernel.utsname;
-    ctx.mem.write(a[0], Buffer.concat([u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname].map(utsField)));
+    const machine = utsMachine(ctx.task, u.machine);
+    ctx.mem.write(a[0], Buffer.concat([u.sysname, u.nodename, u.release, u.version, machine, u.domainname].map(utsField)));
     return 0;
   },
   sys_prlimit64: (ctx, a) => {

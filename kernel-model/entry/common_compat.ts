@@ -1,0 +1,276 @@
+// IA32 emulation on the x86-64 kernel model: the "C" side of entry_64_compat.asm (Linux
+// arch/x86/entry/common.c: do_int80_syscall_32, do_SYSENTER_32, do_fast_syscall_32) and the
+// events of the three compat paths for hooks, traces and the terminal UI:
+//
+//   int $0x80  -> IDT vector 128 (DPL 3) -> entry_INT80_compat    -> do_int80_syscall_32 -> iretq
+//   sysenter   -> IA32_SYSENTER_*        -> entry_SYSENTER_compat -> do_SYSENTER_32      -> sysretl
+//   syscall    -> IA32_CSTAR             -> entry_SYSCALL_compat  -> do_fast_syscall_32  -> sysretl
+//
+// Every one of them dispatches through ia32_sys_call_table (syscall_32.tbl, compat column first),
+// with the 32-bit ABI's argument registers EBX ECX EDX ESI EDI EBP, each zero-extended.
+
+import { MSR, type Cpu } from "../cpu.js";
+import * as L from "../boot/layout_64.js";
+import { IA32_SYSCALL_VECTOR } from "../boot/setup_32.js";
+import type { CompatMsrs } from "../boot/setup_64.js";
+import { E } from "../errno.js";
+import type { CpuState, HookRegistry, Mechanism } from "../hooks.js";
+import type { Task } from "../sched/task.js";
+import type { SymbolTable } from "../symbols.js";
+import type { SyscallTable } from "../syscalls/table.js";
+import type { SyscallArgs } from "../syscalls/types.js";
+import type { VdsoMapping } from "../vdso/vdso_mapping.js";
+import type { InterruptDelivery } from "./interrupt.js";
+import type { KernelContext } from "./kernel_context.js";
+import type { KernelText } from "./kernel_text.js";
+import { PtRegs, type PtRegs32Field, type PtRegs64Field } from "./pt_regs.js";
+import { CompatInsns, type CompatTransition, type CpuVendor } from "./syscall_compat.js";
+
+const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
+const X86_TRAP_UD = 6;
+const SEGMENTS = new Set(["ds", "es", "fs", "gs"]);
+
+/**
+ * A compat task's pt_regs: the 64-bit frame the compat stubs build, plus the DS/ES/FS/GS
+ * selectors, which the i386 sigcontext saves and restores. The 64-bit kernel never puts those in
+ * pt_regs; it reads and loads them in the CPU (savesegment / loadsegment, and load_gs_index for
+ * GS, which must not disturb the kernel's own GS base while it runs).
+ */
+export class CompatPtRegs extends PtRegs {
+  constructor(mem: Buffer, pa: number, va: bigint, private readonly cpu: Cpu) {
+    super(mem, pa, va, 64);
+  }
+  override get(f: PtRegs64Field | PtRegs32Field): bigint {
+    return SEGMENTS.has(f) ? this.cpu.get(f as "gs") & 0xffffn : super.get(f);
+  }
+  override set(f: PtRegs64Field | PtRegs32Field, v: bigint): void {
+    if (!SEGMENTS.has(f)) return super.set(f, v);
+    if (f !== "gs") return this.cpu.set(f as "fs", v & 0xffffn);
+    // load_gs_index: the selector's base is the user's GS base, parked in KERNEL_GS_BASE while
+    // the kernel runs on its per-CPU base
+    const kernelBase = this.cpu.get("gs_base");
+    this.cpu.set("gs", v & 0xffffn);
+    this.cpu.wrmsr(MSR.KERNEL_GS_BASE, this.cpu.get("gs_base"));
+    this.cpu.set("gs_base", kernelBase);
+  }
+  override toObject(): Record<string, bigint> {
+    const o = super.toObject();
+    for (const s of SEGMENTS) o[s] = this.get(s as "gs");
+    return o;
+  }
+}
+
+/** What the compat entry needs of its x86-64 kernel (public members of LinuxX86_64). */
+export interface CompatKernel {
+  readonly cpu: Cpu;
+  readonly hooks: HookRegistry;
+  readonly text: KernelText;
+  readonly symbols: SymbolTable;
+  readonly vdso: VdsoMapping | undefined;
+  readonly task: Task;
+  /** ia32_sys_call_table (for the names in events). */
+  readonly table: SyscallTable;
+  ptRegs(va: bigint): PtRegs;
+  raise(vector: number): void;
+}
+
+/** The kernel's protected entry helpers, handed over by LinuxX86_64. */
+export interface CompatEntryOps {
+  kctx: KernelContext;
+  msrs: CompatMsrs & { star: bigint; fmask: bigint };
+  enteredKernel(): void;
+  tick(): void;
+  checkPause(): void;
+  stop(): void;
+  cpuState(): CpuState;
+  syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void;
+  trap(symbol: string, fn: () => void): void;
+}
+
+type EntryMechanism = Exclude<Mechanism, "vdso">;
+
+export class Ia32Emulation {
+  private readonly insns: CompatInsns;
+  /** The last SYSENTER/SYSCALL from compatibility mode, for hooks, tests and the UI. */
+  lastTransition: CompatTransition | undefined;
+  /** The last int $0x80 delivery through vector 128. */
+  lastInt80: InterruptDelivery | undefined;
+  /** How the syscall in progress entered (the shared iretq says which path it returns from). */
+  mechanism: EntryMechanism | undefined;
+
+  constructor(private readonly k: CompatKernel, private readonly ops: CompatEntryOps, readonly vendor: CpuVendor) {
+    this.insns = new CompatInsns(ops.kctx, ops.msrs);
+    ops.trap("do_int80_syscall_32", () => this.do_int80_syscall_32());
+    ops.trap("do_SYSENTER_32", () => this.do_SYSENTER_32());
+    ops.trap("do_fast_syscall_32", () => this.do_fast_syscall_32());
+    k.cpu.onInstruction("sysenter", () => this.sysenter());
+  }
+
+  /** int80_landing_pad in this task's vDSO: where both fast paths return (and restart through int $0x80). */
+  get landingPad(): bigint | undefined {
+    const v = this.k.vdso;
+    return v?.image.sysenterReturn !== undefined ? v.base + BigInt(v.image.sysenterReturn) : undefined;
+  }
+
+  /** The fast-entry instruction inside __kernel_vsyscall, if the vDSO has one. */
+  private vsyscallInsn(): bigint | undefined {
+    const v = this.k.vdso;
+    return v?.image.sysenter !== undefined ? v.base + BigInt(v.image.sysenter) : undefined;
+  }
+
+  private instructionEvent(mechanism: EntryMechanism, instruction: "syscall" | "sysenter" | "int $0x80", address: bigint): void {
+    if (!this.k.hooks.has("instruction")) return;
+    const nr = Number(BigInt.asIntN(32, this.k.cpu.get("rax")));
+    this.k.hooks.emit("instruction", { point: "instruction", mechanism, instruction, pid: this.k.task.pid,
+      address, function: this.k.symbols.describe(address), nr, name: this.k.table.slot(nr)?.name });
+  }
+
+  /** The engine's SYSENTER hook (Unicorn reads EIP as the block start here: the vDSO says where). */
+  private sysenter(): void {
+    const at = this.vsyscallInsn() ?? this.k.cpu.get("rip");
+    this.ops.enteredKernel();
+    if (this.vendor !== "intel") return this.undefinedOpcode(at);
+    this.ops.tick();
+    this.mechanism = "sysenter";
+    this.instructionEvent("sysenter", "sysenter", at);
+    this.transition(() => this.insns.sysenter(at));
+  }
+
+  /** SYSCALL from compatibility mode (LinuxX86_64's SYSCALL hook sends it here). */
+  syscall(): void {
+    const at = this.k.cpu.get("rip");
+    this.ops.enteredKernel();
+    if (this.vendor !== "amd") return this.undefinedOpcode(at);
+    this.ops.tick();
+    this.mechanism = "syscall";
+    this.instructionEvent("syscall", "syscall", at);
+    this.transition(() => this.insns.syscall());
+  }
+
+  private transition(run: () => CompatTransition): void {
+    const before = this.k.hooks.has("transition") ? this.ops.cpuState() : undefined;
+    const t = run();
+    this.lastTransition = t;
+    if (before) {
+      this.k.hooks.emit("transition", { point: "transition", mechanism: t.insn, pid: this.k.task.pid, before,
+        after: { ...this.ops.cpuState(), ip: t.target }, msrs: t.msrs });
+    }
+    this.ops.checkPause();
+  }
+
+  /** The instruction does not exist on this vendor's CPU outside 64-bit mode: #UD at its address. */
+  private undefinedOpcode(at: bigint): void {
+    this.k.raise(X86_TRAP_UD);
+    this.k.cpu.set("rip", at - 2n); // the engine adds the length after the hook
+    this.ops.stop();
+  }
+
+  /** `int $0x80` seen before its delivery through the IDT (interception point 2). */
+  onSoftwareInterrupt(vector: number): void {
+    if (vector !== IA32_SYSCALL_VECTOR) return;
+    this.mechanism = "int80";
+    this.instructionEvent("int80", "int $0x80", this.k.cpu.get("rip") - 2n);
+  }
+
+  /** The delivery through vector 128 (interception point 3). */
+  onDelivered(d: InterruptDelivery): void {
+    if (d.vector !== IA32_SYSCALL_VECTOR) return;
+    this.lastInt80 = d;
+    if (!this.k.hooks.has("transition")) return;
+    const before = { cpl: d.cplBefore, cs: d.userCs, ip: d.userIp, ss: d.userSs, sp: d.userSp, flags: d.flagsBefore };
+    this.k.hooks.emit("transition", { point: "transition", mechanism: "int80", pid: this.k.task.pid, before,
+      after: { ...this.ops.cpuState(), ip: d.gate.offset },
+      gate: { vector: d.vector, offset: d.gate.offset, selector: d.gate.selector, dpl: d.gate.dpl, type: d.gate.type, tssSp0: d.stackTop, frame: d.frame } });
+  }
+
+  /** The traps that exist only while someone listens (see LinuxKernel.installHookTraps). */
+  hookTraps(point: "entry_stub" | "return" | "instruction"): [bigint, () => void][] {
+    const sym = (n: string) => this.k.text.sym(n);
+    const emitStub = (stub: string, mechanism: EntryMechanism): [bigint, () => void] => [sym(stub), () => {
+      this.k.hooks.emit("entry_stub", { point: "entry_stub", mechanism, pid: this.k.task.pid, stub, address: sym(stub), kernel: "x86_64" });
+      this.ops.checkPause();
+    }];
+    switch (point) {
+      case "entry_stub":
+        return [emitStub("entry_INT80_compat", "int80"), emitStub("entry_SYSENTER_compat", "sysenter"), emitStub("entry_SYSCALL_compat", "syscall")];
+      case "return":
+        // SYSRETL: EIP from ECX, RFLAGS from R11, CS = IA32_STAR[63:48] | 3, SS = + 8 | 3
+        return [[sym("entry_SYSRETL_compat"), () => {
+          const base = Number((this.k.cpu.rdmsr(MSR.STAR) >> 48n) & 0xfffcn);
+          const c = this.k.cpu;
+          this.k.hooks.emit("return", { point: "return", mechanism: this.mechanism ?? "sysenter", instruction: "sysretl", pid: this.k.task.pid,
+            address: sym("entry_SYSRETL_compat"), before: this.ops.cpuState(),
+            after: { cpl: 3, cs: base | 3, ss: (base + 8) | 3, ip: c.get("rcx") & 0xffffffffn, flags: c.get("r11"), sp: c.get("rsp") } });
+          this.ops.checkPause();
+        }]];
+      case "instruction": {
+        const v = this.k.vdso;
+        if (!v || !v.image.symbols.has("__kernel_vsyscall")) return [];
+        const fast = this.vendor === "intel" ? "sysenter" : "syscall";
+        return [[v.sym("__kernel_vsyscall"), () => {
+          const caller = BigInt(this.k.task.mm.readU32(this.k.cpu.get("rsp") & 0xffffffffn)) - 2n; // `call *%gs:0x10`
+          const nr = Number(BigInt.asIntN(32, this.k.cpu.get("rax")));
+          this.k.hooks.emit("instruction", { point: "instruction", mechanism: fast, instruction: "call __kernel_vsyscall", pid: this.k.task.pid,
+            address: caller, function: this.k.symbols.describe(caller), nr, name: this.k.table.slot(nr)?.name });
+          this.ops.checkPause();
+        }]];
+      }
+    }
+  }
+
+  private regs(): PtRegs {
+    return this.k.ptRegs(this.k.cpu.get("rdi"));
+  }
+
+  /** The six arguments of the 32-bit ABI, each a u32 zero-extended (as the __ia32_sys_* wrappers take them). */
+  private static args(regs: PtRegs): SyscallArgs {
+    const u = (f: "bx" | "cx" | "dx" | "si" | "di" | "bp") => regs.get(f) & 0xffffffffn;
+    return [u("bx"), u("cx"), u("dx"), u("si"), u("di"), u("bp")];
+  }
+
+  private static nr(regs: PtRegs): number {
+    return Number(BigInt.asIntN(32, regs.get("orig_ax")));
+  }
+
+  /** do_int80_syscall_32: the number from orig_ax, the arguments from pt_regs; always IRET. */
+  private do_int80_syscall_32(): void {
+    const regs = this.regs();
+    this.mechanism = "int80";
+    this.ops.syscall(regs, Ia32Emulation.nr(regs), Ia32Emulation.args(regs), "int80");
+  }
+
+  /** do_SYSENTER_32: SYSENTER lost the user ESP, which the vDSO saved in EBP; and it cleared IF. */
+  private do_SYSENTER_32(): void {
+    const regs = this.regs();
+    regs.set("sp", regs.get("bp") & 0xffffffffn);
+    regs.set("flags", regs.get("flags") | X86_EFLAGS_IF);
+    this.fast(regs, "sysenter");
+  }
+
+  private do_fast_syscall_32(): void {
+    this.fast(this.regs(), "syscall");
+  }
+
+  /**
+   * do_fast_syscall_32 / __do_fast_syscall_32: both instructions lose EIP, so the return goes to
+   * the vDSO's landing pad; the sixth argument (EBP, which __kernel_vsyscall used to carry ESP or
+   * ECX) is the word it pushed on the user stack. Returns (in RAX) whether SYSRETL may be used.
+   */
+  private fast(regs: PtRegs, mechanism: "sysenter" | "syscall"): void {
+    this.mechanism = mechanism;
+    const landing = this.landingPad ?? 0n;
+    regs.set("ip", landing);
+    let ok = true;
+    try {
+      regs.set("bp", BigInt(this.k.task.mm.readU32(regs.get("sp") & 0xffffffffn)));
+    } catch {
+      regs.set("ax", BigInt(-E.EFAULT)); // user code screwed up: keep it simple, use IRET
+      ok = false;
+    }
+    if (ok) this.ops.syscall(regs, Ia32Emulation.nr(regs), Ia32Emulation.args(regs), mechanism);
+    // Opportunistic SYSRETL (no CX == IP check: the landing pad's pops put ECX right)
+    const sysretOk = ok && landing !== 0n && regs.get("cs") === BigInt(L.__USER32_CS) && regs.get("ss") === BigInt(L.__USER_DS) &&
+      regs.get("ip") === landing && (regs.get("flags") & (X86_EFLAGS_RF | X86_EFLAGS_TF)) === 0n;
+    this.k.cpu.set("rax", sysretOk ? 1n : 0n);
+  }
+}
