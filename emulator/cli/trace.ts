@@ -107,7 +107,8 @@ export async function traceCommand(argv: string[]): Promise<number> {
     const envp = task.mm.startStack + w * BigInt(argvShown.length + 2);
     tracer.execve(task.pid, task.abi, shown, argvShown, envp, envCount);
     // as strace says of a 32-bit tracee under a 64-bit kernel (IA32 emulation); a native i386 kernel has no other mode
-    if (!t.json && !t.summary && task.abi === "i386" && machine.cpu.bits === 64) write(`[ Process PID=${task.pid} runs in 32 bit mode. ]\n`);
+    // strace says it on its own stderr, not in the trace: with -o FILE the file does not have it
+    if (!t.json && !t.summary && task.abi === "i386" && machine.cpu.bits === 64) process.stderr.write(`[ Process PID=${task.pid} runs in 32 bit mode. ]\n`);
     // -g: the trace goes on while gdb drives the run (emulator/gdb)
     let st;
     if (gdb) {
