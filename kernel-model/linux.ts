@@ -8,6 +8,7 @@
 // and kernel stack; the process table, the hooks and the dispatch tables are machine-wide
 // (KernelState).
 
+import { GDT_ENTRY_TLS_ENTRIES } from "./boot/layout_32.js";
 import type { Cpu, CpuContext } from "./cpu.js";
 import type { SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
@@ -108,7 +109,18 @@ export abstract class LinuxKernel {
   protected abstract readonly stackArea: { base: bigint; threadSize: number };
   /** __switch_to's architecture part: the stack pointers the CPU and the entry code use, TLS. */
   protected abstract loadSp0(top: bigint): void;
-  protected abstract loadTls(task: Task): void;
+  /** Where the GDT keeps the TLS descriptors set_thread_area fills: its first entry and the GDT's physical address. */
+  protected abstract readonly tlsGdt: { first: number; pa: number };
+  /** load_TLS: the task's set_thread_area descriptors into the GDT's TLS entries (empty ones cleared). */
+  protected loadTls(task: Task): void {
+    const { first, pa } = this.tlsGdt;
+    for (let i = first; i < first + GDT_ENTRY_TLS_ENTRIES; i++) {
+      const at = pa + i * 8;
+      const d = task.tls.get(i);
+      if (d) d.copy(this.phys.mem, at);
+      else this.phys.mem.fill(0, at, at + 8);
+    }
+  }
   /** start_thread: pt_regs and the CPU's user state for a new program's first instruction. */
   protected abstract startThread(regs: PtRegs, ip: bigint, sp: bigint): void;
   /** Top-level page-table entries that belong to user space (the rest is the shared kernel half). */

@@ -12,7 +12,6 @@ import type { KernelState } from "./kernel.js";
 import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
-import type { Task } from "./sched/task.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { SyscallArgs } from "./syscalls/types.js";
 import { E } from "./errno.js";
@@ -79,15 +78,8 @@ export class LinuxI386 extends LinuxKernel {
     this.cpu.wrmsr(MSR.IA32_SYSENTER_ESP, this.boot.msrs.sysenterEsp);
   }
 
-  /** load_TLS: the task's set_thread_area descriptors into GDT entries 6..8 (empty ones cleared). */
-  protected loadTls(task: Task): void {
-    for (let i = L.GDT_ENTRY_TLS_MIN; i < L.GDT_ENTRY_TLS_MIN + L.GDT_ENTRY_TLS_ENTRIES; i++) {
-      const pa = this.boot.gdt.pa + i * 8;
-      const d = task.tls.get(i);
-      if (d) d.copy(this.phys.mem, pa);
-      else this.phys.mem.fill(0, pa, pa + 8);
-    }
-  }
+  /** The TLS descriptors are GDT entries 6..8. */
+  protected get tlsGdt() { return { first: L.GDT_ENTRY_TLS_MIN, pa: this.boot.gdt.pa }; }
 
   /** start_thread: clean registers, the flat user data segment in DS/ES, no TLS selector. */
   protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {

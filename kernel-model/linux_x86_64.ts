@@ -14,7 +14,6 @@ import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
-import type { Task } from "./sched/task.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
 
@@ -166,14 +165,7 @@ export class LinuxX86_64 extends LinuxKernel {
    * 64-bit TLS lives in the FS/GS bases, which the saved context carries; a compat task's TLS
    * descriptors (set_thread_area) go into GDT entries 12..14, as __switch_to's load_TLS does.
    */
-  protected loadTls(task: Task): void {
-    for (let i = L.GDT_ENTRY_TLS_MIN; i < L.GDT_ENTRY_TLS_MIN + L.GDT_ENTRY_TLS_ENTRIES; i++) {
-      const pa = this.boot.gdt.pa + i * 8;
-      const d = task.tls.get(i);
-      if (d) d.copy(this.phys.mem, pa);
-      else this.phys.mem.fill(0, pa, pa + 8);
-    }
-  }
+  protected get tlsGdt() { return { first: L.GDT_ENTRY_TLS_MIN, pa: this.boot.gdt.pa }; }
 
   /** start_thread: a new program starts with clean registers (rdx = 0: no atexit function), no FS/GS bases. */
   protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
