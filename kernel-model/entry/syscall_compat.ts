@@ -14,6 +14,7 @@
 // Both return with SYSRETL (the kernel text's entry_SYSRETL_compat), which the CPU executes.
 
 import { U64 as U, type KernelContext } from "./kernel_context.js";
+import { sysenterOperation } from "./sysenter_32.js";
 
 /** The CPU vendor the model plays (`--cpu`): it decides which 32-bit fast entry exists. */
 export type CpuVendor = "intel" | "amd";
@@ -37,8 +38,6 @@ export interface CompatTransition {
   flags: bigint;
 }
 
-const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
-
 export class CompatInsns {
   /** `msrs` are what syscall_init() wrote (not read back per entry: see SyscallInsn64). */
   constructor(private readonly kctx: KernelContext,
@@ -46,16 +45,10 @@ export class CompatInsns {
 
   /** SYSENTER inside the engine's hook; `at` is the instruction's address. */
   sysenter(at: bigint): CompatTransition {
-    const v = this.kctx.capture();
-    const userSp = v[U.rsp], userFlags = v[U.flags], userCs = Number(v[U.cs]);
     const { sysenterCs, sysenterEsp, sysenterEip } = this.msrs;
-    const flags = userFlags & ~(X86_EFLAGS_VM | X86_EFLAGS_IF | X86_EFLAGS_RF);
-    v[U.flags] = flags;
-    v[U.rsp] = sysenterEsp;
-    v[U.ip] = sysenterEip - 2n; // the engine adds the instruction's length after the hook returns
-    this.kctx.enter(v);
-    const cs = Number(sysenterCs & 0xfffcn);
-    return { insn: "sysenter", userIp: at, userSp, userFlags, userCs, target: sysenterEip, kernelCs: cs, kernelSs: cs + 8, flags,
+    const t = sysenterOperation(this.kctx, this.msrs);
+    return { insn: "sysenter", userIp: at, userSp: t.userSp, userFlags: t.userFlags, userCs: t.userCs, target: sysenterEip,
+      kernelCs: t.kernelCs, kernelSs: t.kernelSs, flags: t.flags,
       msrs: { IA32_SYSENTER_CS: sysenterCs, IA32_SYSENTER_ESP: sysenterEsp, IA32_SYSENTER_EIP: sysenterEip } };
   }
 

@@ -5,7 +5,7 @@
 //   and the user's stack are the kernel's business (Linux: the vDSO and EBP).
 
 import type { Cpu } from "../cpu.js";
-import { U32 as U, type KernelContext } from "./kernel_context.js";
+import type { KernelContext } from "./kernel_context.js";
 
 export interface SysenterTransition {
   /** Address of the `sysenter` instruction (inside __kernel_vsyscall). */
@@ -22,6 +22,26 @@ export interface SysenterTransition {
 
 const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
 
+/** The SYSENTER MSRs as enable_sep_cpu() / syscall_init() wrote them. */
+export interface SysenterMsrs { sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint }
+
+/**
+ * The operation itself, the same in protected and in compatibility mode (the kernel context's
+ * register layout says where IP, SP and FLAGS are): runs inside the engine's SYSENTER hook.
+ */
+export function sysenterOperation(kctx: KernelContext, msrs: SysenterMsrs) {
+  const v = kctx.capture();
+  const i = kctx.idx;
+  const userIp = v[i.ip], userSp = v[i.sp], userFlags = v[i.flags], userCs = Number(v[i.cs]);
+  const flags = userFlags & ~(X86_EFLAGS_VM | X86_EFLAGS_IF | X86_EFLAGS_RF);
+  v[i.flags] = flags;
+  v[i.sp] = msrs.sysenterEsp;
+  v[i.ip] = msrs.sysenterEip - 2n; // the engine adds the instruction's length after the hook returns
+  kctx.enter(v);
+  const cs = Number(msrs.sysenterCs & 0xfffcn);
+  return { userIp, userSp, userFlags, userCs, flags, kernelCs: cs, kernelSs: cs + 8 };
+}
+
 export class SysenterInsn32 {
   /**
    * `where` tells the address of the `sysenter` being executed when it is known (the vDSO's):
@@ -30,7 +50,7 @@ export class SysenterInsn32 {
    */
   constructor(private readonly cpu: Cpu, private readonly kctx: KernelContext, private readonly where: () => bigint | undefined,
     /** What enable_sep_cpu() wrote; not read back per entry (see SyscallInsn64). */
-    private readonly msrs: { sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint }) {}
+    private readonly msrs: SysenterMsrs) {}
 
   /** The address of the `sysenter` instruction the CPU is executing. */
   address(): bigint {
@@ -39,15 +59,9 @@ export class SysenterInsn32 {
 
   /** Runs inside the engine's SYSENTER hook. */
   execute(): SysenterTransition {
-    const v = this.kctx.capture();
-    const userEip = this.where() ?? v[U.ip], userEsp = v[U.esp], userEflags = v[U.flags];
-    const { sysenterCs, sysenterEsp, sysenterEip } = this.msrs;
-    const eflags = userEflags & ~(X86_EFLAGS_VM | X86_EFLAGS_IF | X86_EFLAGS_RF);
-    v[U.flags] = eflags;
-    v[U.esp] = sysenterEsp;
-    v[U.ip] = sysenterEip - 2n; // the engine adds the instruction's length after the hook returns
-    this.kctx.enter(v);
-    const cs = Number(sysenterCs & 0xfffcn);
-    return { userEip, userEsp, userEflags, sysenterCs, sysenterEsp, sysenterEip, kernelCs: cs, kernelSs: cs + 8, eflags };
+    const where = this.where();
+    const t = sysenterOperation(this.kctx, this.msrs);
+    return { userEip: where ?? t.userIp, userEsp: t.userSp, userEflags: t.userFlags, ...this.msrs,
+      kernelCs: t.kernelCs, kernelSs: t.kernelSs, eflags: t.flags };
   }
 }

@@ -35,3 +35,17 @@ export function nasmElf64(source: string, out: string): void {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A static i386 ELF executable from nasm source (`nasm -f elf32` + `ld -m elf_i386 -static`), written to `out`. */
+export function nasmElf32(source: string, out: string): void {
+  const dir = mkdtempSync(join(tmpdir(), "sysgate-nasm32-"));
+  try {
+    writeFileSync(join(dir, "t.asm"), source);
+    const a = spawnSync("nasm", ["-f", "elf32", "-o", join(dir, "t.o"), join(dir, "t.asm")], { encoding: "utf8" });
+    if (a.status !== 0) throw new Error(`nasm failed: ${a.stderr}`);
+    const l = spawnSync("ld", ["-m", "elf_i386", "-static", "-o", out, join(dir, "t.o")], { encoding: "utf8" });
+    if (l.status !== 0) throw new Error(`ld -m elf_i386 failed: ${l.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -7,7 +7,7 @@
 // machine's kernel is an x86-64 one, its CPU an Intel) are the oracle where they apply.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import * as L from "../../kernel-model/boot/layout_64.js";
 import { MSR } from "../../kernel-model/cpu.js";
 import { LinuxX86_64 } from "../../kernel-model/linux_x86_64.js";
-import { HAVE_NASM, hasTool, nasmElf64 } from "../cpu/nasm.js";
+import { HAVE_NASM, hasTool, nasmElf32, nasmElf64 } from "../cpu/nasm.js";
 import { CLI, ROOT, ensureDist } from "../run/cli.js";
 
 const BIN32 = join(ROOT, "samples", "bin", "i386");
@@ -28,19 +28,6 @@ async function machine(path: string, opts: MachineOptions = {}): Promise<Machine
   const m = await Machine.create(path, { env: [], deterministic: true, warnUnimplemented: false, captureOutput: true, ...opts });
   if (!(m.kernel instanceof LinuxX86_64) || !m.kernel.compat) throw new Error(`${path}: not a compat task on the x86-64 kernel`);
   return m as Machine & { kernel: LinuxX86_64 };
-}
-
-function nasmElf32(source: string, out: string): void {
-  const dir = mkdtempSync(join(tmpdir(), "sysgate-compat-"));
-  try {
-    writeFileSync(join(dir, "t.asm"), source);
-    const a = spawnSync("nasm", ["-f", "elf32", "-o", join(dir, "t.o"), join(dir, "t.asm")], { encoding: "utf8" });
-    if (a.status !== 0) throw new Error(`nasm failed: ${a.stderr}`);
-    const l = spawnSync("ld", ["-m", "elf_i386", "-static", "-o", out, join(dir, "t.o")], { encoding: "utf8" });
-    if (l.status !== 0) throw new Error(`ld -m elf_i386 failed: ${l.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 // getpid through int $0x80, then exit(0)

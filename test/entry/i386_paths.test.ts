@@ -4,34 +4,19 @@
 // __kernel_vsyscall and SYSEXIT to its landing pad, glibc's choice between the two, and the vDSO
 // clock functions that never enter the kernel.
 
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import { MSR } from "../../kernel-model/cpu.js";
 import { LinuxI386 } from "../../kernel-model/linux_i386.js";
-import { HAVE_NASM, hasTool } from "../cpu/nasm.js";
+import { HAVE_NASM, hasTool, nasmElf32 } from "../cpu/nasm.js";
 import { ROOT } from "../run/cli.js";
 
 const BIN32 = join(ROOT, "samples", "bin", "i386");
 const __USER_CS = 0x73, __USER_DS = 0x7b;
 const SIGTRAP = 5, SIGSEGV = 11;
-
-/** A static i386 ELF from nasm source (`nasm -f elf32` + `ld -m elf_i386 -static`). */
-function nasmElf32(source: string, out: string): void {
-  const dir = mkdtempSync(join(tmpdir(), "sysgate-nasm32-"));
-  try {
-    writeFileSync(join(dir, "t.asm"), source);
-    const a = spawnSync("nasm", ["-f", "elf32", "-o", join(dir, "t.o"), join(dir, "t.asm")], { encoding: "utf8" });
-    if (a.status !== 0) throw new Error(`nasm failed: ${a.stderr}`);
-    const l = spawnSync("ld", ["-m", "elf_i386", "-static", "-o", out, join(dir, "t.o")], { encoding: "utf8" });
-    if (l.status !== 0) throw new Error(`ld -m elf_i386 failed: ${l.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function machine(path: string, opts: MachineOptions = {}): Promise<Machine & { kernel: LinuxI386 }> {
   // the native 32-bit kernel (IA32 emulation, the default, is test/entry/compat_paths.test.ts)
