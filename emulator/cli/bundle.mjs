@@ -4,8 +4,12 @@
 // `sysgate step` and `sysgate trace` stay separate chunks loaded when asked for, and the npm
 // packages with files of their own to find (koffi's native addon, Capstone's .wasm) or with
 // many modules only the UI needs (ink, React) are loaded from node_modules as before.
+// Node's built-in modules are loaded with require(), not import: the ESM wrapper of a built-in
+// reads every export once, and node:fs's getters alone load the streams (several ms at each
+// start for nothing).
 
 import { build } from "esbuild";
+import { builtinModules } from "node:module";
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +17,21 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outdir = join(root, "dist", "emulator", "cli");
 rmSync(join(outdir, "chunks"), { recursive: true, force: true });
+
+const builtins = new Set(builtinModules);
+/** `import ... from "node:fs"` becomes a CommonJS module of one line, `require("node:fs")`. */
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (a) => {
+      const name = a.path.replace(/^node:/, "");
+      if (!builtins.has(name)) return undefined;
+      if (a.namespace === "builtin" || a.kind !== "import-statement") return { path: `node:${name}`, external: true };
+      return { path: name, namespace: "builtin" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => ({ contents: `module.exports = require("node:${a.path}");`, loader: "js" }));
+  },
+};
 await build({
   entryPoints: { main: join(root, "emulator", "cli", "main.ts") },
   outdir,
@@ -28,6 +47,7 @@ await build({
   define: { "process.env.NODE_ENV": "\"production\"" },
   sourcemap: true,
   logLevel: "warning",
-  // elfinfo is CommonJS: its bundled form calls require() for node built-ins
+  plugins: [builtinsByRequire],
+  // the built-ins above, and the CommonJS packages bundled (React), call require()
   banner: { js: "import { createRequire as __sgCreateRequire } from 'node:module'; const require = __sgCreateRequire(import.meta.url);" },
 });
