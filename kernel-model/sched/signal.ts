@@ -19,6 +19,7 @@ export const SA_NOCLDSTOP = 0x1n, SA_NOCLDWAIT = 0x2n, SA_SIGINFO = 0x4n, SA_RES
 // si_code values (include/uapi/asm-generic/siginfo.h)
 export const SI_USER = 0, SI_KERNEL = 0x80, SI_TIMER = -2, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
   SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+export const BUS_ADRERR = 2;
 
 export const sigmask = (sig: number): bigint => 1n << BigInt(sig - 1);
 const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);
