@@ -54,6 +54,11 @@ export interface MachineOptions {
    * per-run scratch overlay (the host is only read), and cwd read-write.
    */
   root?: string;
+  /**
+   * The program's path as the guest would have named it in execve (AT_EXECFN): by default the
+   * path as given, or under `root` its path inside the root.
+   */
+  execfn?: string;
   /** More host paths granted to the guest (`--bind HOST:GUEST[:ro]`). */
   binds?: Bind[];
   /** The working directory (host mode); default process.cwd(). */
@@ -228,7 +233,8 @@ export class Machine implements ProcessFactory {
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe, hostExe);
+    const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
+    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, execfn, guestExe, hostExe);
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);

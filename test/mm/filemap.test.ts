@@ -87,3 +87,20 @@ describe.each([64, 32] as const)("file mappings (%i-bit)", (bits) => {
     expect([s.stdout, status(s)]).toEqual([n.stdout, status(n)]);
   }, 60_000);
 });
+
+describe.each([64, 32] as const)("AT_EXECFN under --root (%i-bit)", (bits) => {
+  it.skipIf(!canBuild[bits])("is the program's path inside the root, as the guest would have exec'd it", () => {
+    const root = workDir(`root-${bits}`);
+    mkdirSync(join(root, "bin"));
+    const prog = join(root, "bin", "execfn");
+    spawnSync("cp", [program("execfn", bits), prog]);
+    const s = sysgate(["run", "-q", "--root", root, "/bin/execfn"]);
+    expect(s.stderr).toBe("");
+    expect(s.stdout).toBe("/bin/execfn\n");
+    // natively, where chroot is allowed
+    const n = spawnSync("chroot", [root, "/bin/execfn"], { encoding: "utf8" });
+    if (n.status === 0) expect(s.stdout).toBe(n.stdout);
+    // and without --root, the path as given
+    expect(sysgate(["run", "-q", prog]).stdout).toBe(`${prog}\n`);
+  }, 60_000);
+});
