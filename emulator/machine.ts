@@ -5,14 +5,18 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
 import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
+import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../kernel-model/fs/fcntl.js";
+import { O_LARGEFILE, O_RDONLY } from "../kernel-model/uapi/asm-generic/fcntl.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
+import { hostCall } from "../kernel-model/fs/host_errno.js";
+import { HostFile } from "../kernel-model/fs/host_file.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
@@ -25,6 +29,7 @@ import { AT } from "../kernel-model/uapi/linux/auxvec.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
+import { mappingKey } from "../kernel-model/mm/filemap.js";
 import { type MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
@@ -53,6 +58,11 @@ export interface MachineOptions {
    * per-run scratch overlay (the host is only read), and cwd read-write.
    */
   root?: string;
+  /**
+   * The program's path as the guest would have named it in execve (AT_EXECFN): by default the
+   * path as given, or under `root` its path inside the root.
+   */
+  execfn?: string;
   /** More host paths granted to the guest (`--bind HOST:GUEST[:ro]`). */
   binds?: Bind[];
   /** The working directory (host mode); default process.cwd(). */
@@ -96,6 +106,15 @@ export interface MachineOptions {
    * being #UD, and the compat vDSO's __kernel_vsyscall is patched to match.
    */
   cpu?: CpuVendor;
+}
+
+/** do_open_execat: the program's file open for reading, for the areas of its image to hold. */
+function openExecFile(hostPath: string, guestPath: string): HostFile {
+  const hostFd = hostCall(() => openSync(hostPath, "r"));
+  return new HostFile({
+    hostFd, hostPath, path: guestPath, flags: O_RDONLY | O_LARGEFILE, fmode: FMODE_READ | FMODE_LSEEK | FMODE_PREAD,
+    isDir: false, seekable: true, parentIno: () => 0n,
+  });
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -218,7 +237,8 @@ export class Machine implements ProcessFactory {
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe, hostExe);
+    const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
+    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, execfn, guestExe, hostExe);
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -309,9 +329,15 @@ export class Machine implements ProcessFactory {
     const fast = is64 ? undefined : this.nativeI386(mmAbi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
     const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
     const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
-    const st = statSync(hostExe);
-    const fileId = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    const loaded = loadElfImage(mm, image, guestExe, fileId);
+    // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
+    const exeFile = openExecFile(hostExe, guestExe);
+    const fileId = mappingKey(exeFile.stat());
+    let loaded: ReturnType<typeof loadElfImage>;
+    try {
+      loaded = loadElfImage(mm, image, guestExe, exeFile);
+    } finally {
+      exeFile.fput(); // the areas took their own references
+    }
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");

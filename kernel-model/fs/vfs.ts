@@ -283,7 +283,7 @@ export class Vfs {
     return out;
   }
 
-  /** What procfs reads: the kernel's tasks (set by the kernel; none until then), the mounts, the mapped files. */
+  /** What procfs reads: the kernel's tasks (set by the kernel; none until then) and the mounts. */
   proc: ProcSource = {
     tasks: () => [], task: () => undefined, monotonicNs: () => 0n, realtimeNs: () => 0n, memory: () => ({ total: 0, used: 0 }),
   };
@@ -292,14 +292,6 @@ export class Vfs {
     source: { tasks: () => this.proc.tasks(), task: (p) => this.proc.task(p), monotonicNs: () => this.proc.monotonicNs(),
       realtimeNs: () => this.proc.realtimeNs(), memory: () => this.proc.memory() },
     mounts: () => this.mountLines(),
-    fileId: (guestPath) => {
-      try {
-        const st = this.getattr(this.lookupCanonical(guestPath, 0));
-        return { major: st.devMajor, minor: st.devMinor, ino: st.ino };
-      } catch {
-        return undefined;
-      }
-    },
   };
 
   /** The mount table as /proc/mounts shows it, outermost first. */
