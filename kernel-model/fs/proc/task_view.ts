@@ -4,6 +4,7 @@
 
 import type { MmStruct, Vma } from "../../mm/mm_struct.js";
 import type { KernelState } from "../../kernel.js";
+import { INIT_CMDLINE } from "../../sched/init_task.js";
 import type { Cred, Task } from "../../sched/task.js";
 import type { File } from "../file.js";
 
@@ -115,6 +116,11 @@ function procMm(mm: MmStruct, abi: "x86_64" | "i386"): ProcMm {
   };
 }
 
+/** init's mm holds nothing (it runs no guest code): its command line is the one it would have been started with. */
+function initMm(mm: MmStruct): ProcMm {
+  return { ...procMm(mm, "x86_64"), cmdline: () => Buffer.from(INIT_CMDLINE), environ: () => Buffer.alloc(0) };
+}
+
 const SIG_IGN = 1n;
 
 export function procTask(t: Task): ProcTask {
@@ -129,7 +135,7 @@ export function procTask(t: Task): ProcTask {
     state: zombie ? "Z" : t.state === "blocked" ? "S" : "R",
     cred: t.cred, umask: t.umask, abi: t.abi, exe: t.exe, cwd: t.fs.pwd, root: t.fs.root,
     sigPending: t.pending, sigBlocked: t.blocked, sigIgnored: ignored, sigCaught: caught,
-    mm: zombie ? undefined : procMm(t.mm, t.abi),
+    mm: zombie ? undefined : t === t.kernel.sched.init ? initMm(t.mm) : procMm(t.mm, t.abi),
     fds: () => (zombie ? [] : t.files.openFds().map((fd) => [fd, t.files.get(fd)!, t.files.getCloexec(fd)])),
   };
 }

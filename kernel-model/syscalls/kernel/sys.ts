@@ -78,8 +78,9 @@ export const sysFamily: SyscallFamily = {
   },
   sys_getgroups: (ctx, a) => (int(a[0]) < 0 ? -E.EINVAL : 0),
   sys_getpgrp: (ctx) => ctx.task.pgid,
-  sys_getpgid: (ctx, a) => (int(a[0]) === 0 || int(a[0]) === ctx.task.tgid ? ctx.task.pgid : -E.ESRCH),
-  sys_getsid: (ctx, a) => (int(a[0]) === 0 || int(a[0]) === ctx.task.tgid ? ctx.task.sid : -E.ESRCH),
+  // any process's group and session, init's included (find_task_by_vpid; 0 is the caller)
+  sys_getpgid: (ctx, a) => (int(a[0]) === 0 ? ctx.task : ctx.task.kernel.sched.findByVpid(int(a[0])))?.pgid ?? -E.ESRCH,
+  sys_getsid: (ctx, a) => (int(a[0]) === 0 ? ctx.task : ctx.task.kernel.sched.findByVpid(int(a[0])))?.sid ?? -E.ESRCH,
   sys_setpgid: (ctx, a) => {
     const pid = int(a[0]) || ctx.task.tgid, pgid = int(a[1]) || pid;
     if (pid !== ctx.task.tgid) return -E.ESRCH;
