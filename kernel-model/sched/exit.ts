@@ -5,7 +5,7 @@
 
 import type { KernelState } from "../kernel.js";
 import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
-import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, sendSignal } from "./signal.js";
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, SI_USER, sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
 
 /** The wait status of a task killed by `sig` (the low 7 bits; 0x80 when it dumped core). */
@@ -80,7 +80,13 @@ function forgetOriginalParent(task: Task, k: KernelState): void {
   if (threadGroup(task, k).some((t) => t !== task)) return;
   const reaper = findNewReaper(task, k.sched.init);
   for (const holder of new Set([leader, task])) {
-    for (const c of holder.children) reparentLeader(c, reaper, k);
+    for (const c of holder.children) {
+      reparentLeader(c, reaper, k);
+      // PR_SET_PDEATHSIG: the child asked for a signal when its parent goes (from the parent, SI_USER)
+      for (const t of threadGroup(c, k)) {
+        if (t.pdeathSignal) sendSignal(t, t.pdeathSignal, { signo: t.pdeathSignal, code: SI_USER, pid: task.tgid, uid: task.cred.uid }, (x) => k.sched.wake(x));
+      }
+    }
     holder.children.clear();
   }
 }

@@ -87,6 +87,17 @@ describe.skipIf(!have)("/proc/<pid> of guest processes", () => {
     expect(s.stdout).toMatch(/^\/etc\/hostname\npos:\t0\nflags:\t0\d+\n0 1 2 5 $/);
   });
 
+  it("cwd, root, statm, mounts and task/ as natively", () => {
+    const cmd = "cd /tmp; readlink /proc/$$/cwd; readlink /proc/$$/root; wc -w < /proc/$$/statm; " +
+      "cmp /proc/$$/mounts /proc/mounts && echo mounts same; [ \"$(ls /proc/$$/task)\" = $$ ] && echo one thread; " +
+      "[ -d /proc/$$/task/$$/fd ] && echo task dir";
+    const n = spawnSync(BB[64], ["sh", "-c", cmd], { encoding: "utf8" });
+    expect(n.stdout).toBe("/tmp\n/\n7\nmounts same\none thread\ntask dir\n");
+    const s = run(64, "sh", "-c", cmd);
+    expect(s.stderr).toBe("");
+    expect(s.stdout).toBe(n.stdout);
+  });
+
   it("a pid that is no guest's is ENOENT (the host's processes do not show)", () => {
     const s = run(64, "cat", `/proc/${process.pid}/status`);
     expect(s.status).toBe(1);

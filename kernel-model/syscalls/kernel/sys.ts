@@ -2,6 +2,7 @@
 
 import { utsMachine } from "./personality.js";
 import { E, Errno } from "../../errno.js";
+import { _NSIG } from "../../sched/signal.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 
@@ -43,7 +44,8 @@ function putRlimit(ctx: SyscallContext, addr: bigint, [cur, max]: [bigint, bigin
 }
 
 /** prctl options (include/uapi/linux/prctl.h) that this model answers; others are EINVAL as in Linux. */
-export const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+export const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36,
+  PR_GET_CHILD_SUBREAPER = 37;
 /** TASK_COMM_LEN: task->comm holds 15 bytes and a NUL. */
 const TASK_COMM_LEN = 16;
 
@@ -133,6 +135,18 @@ export const sysFamily: SyscallFamily = {
         // strncpy_from_user of at most 15 bytes: a longer name is cut, not refused
         const name = readUpTo(ctx, a[1], TASK_COMM_LEN - 1);
         ctx.task.comm = name.toString("latin1");
+        return 0;
+      }
+      case PR_SET_PDEATHSIG: {
+        const sig = int(a[1]);
+        if (sig < 0 || sig > _NSIG) return -E.EINVAL; // valid_signal
+        ctx.task.pdeathSignal = sig;
+        return 0;
+      }
+      case PR_GET_PDEATHSIG: {
+        const out = Buffer.alloc(4);
+        out.writeInt32LE(ctx.task.pdeathSignal);
+        ctx.mem.write(a[1], out);
         return 0;
       }
       case PR_SET_CHILD_SUBREAPER:

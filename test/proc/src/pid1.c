@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static const char *err(int r) { return r < 0 ? strerror(errno) : "ok"; }
+
+static volatile sig_atomic_t pdeath_sig, pdeath_from;
+static void on_pdeath(int sig, siginfo_t *si, void *uc) { (void)uc; pdeath_from = si->si_pid; pdeath_sig = sig; }
 
 /** A field of /proc/1/status (its first column), or "" when it cannot be read. */
 static const char *status_field(const char *name, char *line, size_t len) {
@@ -102,5 +106,38 @@ int main(void) {
   }
   printf("orphan reaped by init: %d\n", reaped);
   printf("waitpid on the orphan from its grandparent: %s\n", err(waitpid(gpid, 0, WNOHANG)));
+
+  // PR_SET_PDEATHSIG: a child that asked for SIGUSR1 gets it from its parent when that one exits
+  int ready[2], result[2];
+  if (pipe(ready) < 0 || pipe(result) < 0) return 1;
+  pid_t mid = fork();
+  if (mid == 0) {
+    pid_t me = getpid();
+    if (fork() == 0) {
+      struct sigaction sa = {0};
+      sa.sa_sigaction = on_pdeath;
+      sa.sa_flags = SA_SIGINFO;
+      sigaction(SIGUSR1, &sa, 0);
+      int v = -1;
+      prctl(PR_SET_PDEATHSIG, SIGUSR1);
+      prctl(PR_GET_PDEATHSIG, &v);
+      write(ready[1], "r", 1);
+      for (int i = 0; i < 500 && !pdeath_sig; i++) usleep(10000);
+      char out[160];
+      int len = snprintf(out, sizeof out, "pdeath: PR_GET_PDEATHSIG %d, got signal %d, from the old parent %d, parent now 1 %d\n",
+                         v, (int)pdeath_sig, pdeath_from == me, getppid() == 1);
+      write(result[1], out, len);
+      _exit(0);
+    }
+    char c;
+    read(ready[0], &c, 1); // the child has asked: now go
+    _exit(0);
+  }
+  close(result[1]);
+  waitpid(mid, 0, 0);
+  char out[160] = "";
+  n = read(result[0], out, sizeof out - 1);
+  if (n > 0) { out[n] = 0; fputs(out, stdout); }
+  printf("PR_SET_PDEATHSIG of 65: %s\n", err(prctl(PR_SET_PDEATHSIG, 65)));
   return 0;
 }
