@@ -12,7 +12,8 @@ import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
 import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
-import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ, O_LARGEFILE, O_RDONLY } from "../kernel-model/fs/fcntl.js";
+import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../kernel-model/fs/fcntl.js";
+import { O_LARGEFILE, O_RDONLY } from "../kernel-model/uapi/asm-generic/fcntl.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { hostCall } from "../kernel-model/fs/host_errno.js";
 import { HostFile } from "../kernel-model/fs/host_file.js";
@@ -22,12 +23,14 @@ import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
-import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
+import { PROT_READ, PROT_WRITE } from "../kernel-model/uapi/asm-generic/mman-common.js";
+import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
+import { AT } from "../kernel-model/uapi/linux/auxvec.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
 import { mappingKey } from "../kernel-model/mm/filemap.js";
-import { PROT_READ, PROT_WRITE, type MmStruct } from "../kernel-model/mm/mm_struct.js";
+import { type MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
@@ -41,8 +44,9 @@ import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
-import { AT, createElfTables } from "./loader/create_elf_tables.js";
+import { createElfTables } from "./loader/create_elf_tables.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
+import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -479,7 +483,7 @@ export class Machine implements ProcessFactory {
           .map((x) => `\n  tid ${x.pid} of process ${x.tgid} (${x.comm}): sleeping in ${x.waitingIn ?? "a wait"}`);
         this.kstate.warn(`sysgate: deadlock: every process is waiting and nothing can wake one:${states.join("")}`);
         this.task.lastFault = "deadlock: every process waits";
-        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
+        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(SIGKILL, false), x);
         continue;
       }
       if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
@@ -505,7 +509,7 @@ export class Machine implements ProcessFactory {
       if (rc === UC.UC_ERR_INSN_INVALID) k.raise(6); // #UD, delivered through the IDT like the rest
       else if (rc !== UC.UC_ERR_OK) {
         t.lastFault = `${cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`;
-        k.exitTask(waitStatusKilled(11, false));
+        k.exitTask(waitStatusKilled(SIGSEGV, false));
         k.settle(t);
         this.current = undefined;
         continue;
@@ -535,7 +539,7 @@ export class Machine implements ProcessFactory {
 
   /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */
   private endAll(): void {
-    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(9, false), t);
+    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }
 
   /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */

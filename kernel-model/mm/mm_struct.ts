@@ -16,10 +16,8 @@ import { PageTables } from "./pgtable.js";
 import { SymbolTable } from "../symbols.js";
 import type { File } from "../fs/file.js";
 import { FAULT_AROUND_PAGES, Readahead, filemapPage, filePages, fileState, type FileState, type PageCache } from "./filemap.js";
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/asm-generic/mman-common.js";
 
-export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
-export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
-export const MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000, MAP_FIXED_NOREPLACE = 0x100000;
 /** #PF error code bits (arch/x86/include/asm/trap_pf.h). */
 export const PF_PROT = 1, PF_WRITE = 2, PF_USER = 4, PF_INSTR = 16;
 

@@ -2,7 +2,7 @@
 // serves guest processes only; the host's own never show.
 
 import * as fs from "node:fs";
-import { DT_DIR, DT_LNK, DT_REG, O_CLOEXEC, S_IFMT, S_IFIFO, S_IFSOCK } from "../fcntl.js";
+import { DT_DIR, DT_LNK, DT_REG } from "../fcntl.js";
 import type { DirEntry, File } from "../file.js";
 import { StdioFile } from "../stdio_file.js";
 import { showStat, showStatus } from "./array.js";
@@ -10,6 +10,8 @@ import { showMounts, type MountLine } from "./mounts.js";
 import type { ProcNode, ProcOwner } from "./proc_file.js";
 import { showMaps, showStatm } from "./task_mmu.js";
 import type { ProcSource, ProcTask } from "./task_view.js";
+import { O_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
+import { S_IFIFO, S_IFMT, S_IFSOCK } from "../../uapi/linux/stat.js";
 
 /** What /proc/<pid> needs besides the task: the mount table. */
 export interface ProcBaseEnv {
