@@ -30,7 +30,7 @@ import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js"
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
-import type { Abi } from "../kernel-model/syscalls/types.js";
+import { type Abi } from "../kernel-model/uapi/abi.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";

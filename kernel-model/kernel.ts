@@ -11,7 +11,7 @@ import { Scheduler } from "./sched/scheduler.js";
 import type { Task } from "./sched/task.js";
 import { allSyscalls } from "./syscalls/index.js";
 import { SyscallTable } from "./syscalls/table.js";
-import type { Abi } from "./syscalls/types.js";
+import { type Abi } from "./uapi/abi.js";
 import { SyscallDispatcher } from "./entry/common.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { PAGE_SIZE } from "./mm/phys.js";

@@ -30,12 +30,14 @@ import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
 import { defaultRlimit } from "./syscalls/kernel/sys.js";
-import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
+import type { KernelArea } from "./boot/kernel_image.js";
 import { SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
 import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
 import { SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
 import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
+import { type Abi } from "./uapi/abi.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -46,8 +48,6 @@ export interface ExitState {
   detail?: string;
 }
 
-/** The kernel data areas every architecture has, as the CPU sees them (va) and in RAM (pa). */
-export interface KernelArea { va: bigint; pa: number; size: number }
 
 /** How a task first returns to user mode on this machine: a new program, or a fork's copy. */
 export interface FirstUser {

@@ -15,8 +15,9 @@ import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
-import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "./uapi/asm/processor-flags.js";
+import { type Abi } from "./uapi/abi.js";
 
 
 export class LinuxX86_64 extends LinuxKernel {

@@ -8,7 +8,8 @@
 import { syscallTableFor } from "../tables/syscall_tbl.js";
 import type { SyscallEvent } from "../hooks.js";
 import { supportOf, type Support } from "./support.js";
-import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
+import type { SyscallFamily, SyscallImpl } from "./types.js";
+import { type Abi } from "../uapi/abi.js";
 
 export interface SyscallSlot {
   readonly nr: number;
