@@ -10,7 +10,7 @@
 
 import { GDT_ENTRY_TLS_ENTRIES } from "./boot/layout_32.js";
 import type { Cpu, CpuContext } from "./cpu.js";
-import type { SyscallOutcome } from "./entry/common.js";
+import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
 import { KernelContext } from "./entry/kernel_context.js";
@@ -29,7 +29,8 @@ import { getSignal, nextSignal, sendSignal, setupFrame, signalName } from "./sch
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
-import { defaultRlimit } from "./syscalls/kernel/sys.js";
+import { rlimitCur } from "./sched/rlimit.js";
+import type { SyscallTable } from "./syscalls/table.js";
 import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
 import type { KernelArea } from "./boot/kernel_image.js";
@@ -37,7 +38,7 @@ import { SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.
 import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
 import { SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
 import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
-import { type Abi } from "./uapi/abi.js";
+import type { Abi } from "./uapi/abi.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -152,8 +153,16 @@ export abstract class LinuxKernel {
   }
 
   get hooks() { return this.kernel.hooks; }
-  get table() { return this.kernel.tableFor(this.abi).table; }
-  get dispatcher() { return this.kernel.tableFor(this.abi).dispatcher; }
+  /** The dispatch table a syscall entering now goes through (entry/syscall_tables.ts). */
+  abstract get table(): SyscallTable;
+  /** The generic entry over `table` (one per table, so "not implemented" is said once per run). */
+  get dispatcher(): SyscallDispatcher {
+    const table = this.table;
+    let d = this.dispatchers.get(table);
+    if (!d) this.dispatchers.set(table, (d = new SyscallDispatcher(table, (m) => this.kernel.warn(m), this.kernel.config.warnUnimplemented)));
+    return d;
+  }
+  private readonly dispatchers = new Map<SyscallTable, SyscallDispatcher>();
 
   /** Hooks shared by both architectures; subclasses call this once their text is known. */
   protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
@@ -551,10 +560,12 @@ export abstract class LinuxKernel {
    * instruction to run again; signals are delivered on the way out.
    */
   protected syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void {
-    const slot = this.table.slot(nr);
+    const table = this.table;
+    const slot = table.slot(nr);
+    const own = this.hooks.serviceHooks(table.abi, nr);
     let skipped: bigint | undefined;
     let callArgs = args;
-    if (this.hooks.has("syscall_entry") || slot?.hooks.length) {
+    if (this.hooks.has("syscall_entry") || own?.length) {
       const mk = (point: "syscall_entry" | "service") => ({
         point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
         args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
@@ -566,9 +577,9 @@ export abstract class LinuxKernel {
         }
       };
       if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
-      if (skipped === undefined && slot?.hooks.length) {
+      if (skipped === undefined && own?.length) {
         const e = this.hooks.stamp<"service">(mk("service"));
-        for (const h of slot.hooks) h(e);
+        for (const h of own) h(e);
         apply(e);
       }
     }
@@ -612,13 +623,10 @@ export abstract class LinuxKernel {
 
   /** A hook on one syscall, by name or number (interception point 6), for every process of this ABI. */
   onSyscall(nameOrNr: string | number, fn: (e: SyscallEvent) => void): () => void {
-    const slot = this.table.lookup(String(nameOrNr));
+    const table = this.table;
+    const slot = table.lookup(String(nameOrNr));
     if (!slot) throw new Error(`no syscall '${nameOrNr}' in the ${this.abi} table`);
-    slot.hooks.push(fn);
-    return () => {
-      const i = slot.hooks.indexOf(fn);
-      if (i >= 0) slot.hooks.splice(i, 1);
-    };
+    return this.hooks.onService(table.abi, slot.nr, fn);
   }
 
   /**
@@ -678,7 +686,7 @@ export abstract class LinuxKernel {
         if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
         // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
         // with a plain core_pattern and the usual `ulimit -c 0`
-        const coreLimit = (task.rlimits.get(RLIMIT_CORE) ?? defaultRlimit(RLIMIT_CORE))[0];
+        const coreLimit = rlimitCur(task.rlimits, RLIMIT_CORE);
         const status = waitStatusKilled(o.sig, o.core && coreLimit > 0n);
         zapOtherThreads(task, status, this.kernel); // a fatal signal ends the whole thread group
         this.exitTask(status);

@@ -8,6 +8,7 @@ import * as L from "./boot/layout_32.js";
 import { IA32_SYSCALL_VECTOR, startKernel32, type Boot32 } from "./boot/setup_32.js";
 import type { InterruptDelivery } from "./entry/interrupt.js";
 import { SysenterInsn32, type SysenterTransition } from "./entry/sysenter_32.js";
+import { syscallTable } from "./entry/syscall_tables.js";
 import type { KernelState } from "./kernel.js";
 import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
@@ -60,6 +61,7 @@ export class LinuxI386 extends LinuxKernel {
   protected readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
 
   get text() { return this.boot.text; }
+  get table() { return syscallTable("i386"); }
   protected get dataBlock() { return this.boot.gdt; }
   protected get swapper() { return this.boot.swapper; }
   protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }

@@ -7,6 +7,7 @@ import * as L from "./boot/layout_64.js";
 import { startKernel64, type Boot64 } from "./boot/setup_64.js";
 import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
 import { CompatPtRegs, Ia32Emulation } from "./entry/common_compat.js";
+import { syscallTable } from "./entry/syscall_tables.js";
 import type { InterruptDelivery } from "./entry/interrupt.js";
 import type { CpuVendor } from "./entry/syscall_compat.js";
 import type { KernelState } from "./kernel.js";
@@ -17,7 +18,7 @@ import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "./uapi/asm/processor-flags.js";
-import { type Abi } from "./uapi/abi.js";
+import type { Abi } from "./uapi/abi.js";
 
 
 export class LinuxX86_64 extends LinuxKernel {
@@ -87,8 +88,7 @@ export class LinuxX86_64 extends LinuxKernel {
   }
 
   /** A compat task (or a compat entry) dispatches through ia32_sys_call_table. */
-  override get table() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : "x86_64").table; }
-  override get dispatcher() { return this.kernel.tableFor(this.compat || this.tsCompat ? "ia32" : "x86_64").dispatcher; }
+  get table() { return syscallTable(this.compat || this.tsCompat ? "ia32" : "x86_64"); }
 
   /** A compat task, or a compat entry from a 64-bit one, has the i386 ABI (struct layouts, long size). */
   protected override context(regs: PtRegs): SyscallContext {

@@ -8,7 +8,7 @@ import { STATX_ATTR_MOUNT_ROOT, STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, ty
 import { isSymlink } from "../../fs/vfs.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";
-import { type Abi } from "../../uapi/abi.js";
+import type { Abi } from "../../uapi/abi.js";
 
 export const STAT_SIZE_X86_64 = 144;
 export const STAT_SIZE_I386 = 64;

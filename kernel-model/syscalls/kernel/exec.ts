@@ -11,7 +11,7 @@ import { isDir, type Dentry, type Inode } from "../../fs/vfs.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
-import { defaultRlimit } from "./sys.js";
+import { rlimitCur } from "../../sched/rlimit.js";
 import { LimitReached } from "../../limits.js";
 import { RLIMIT_STACK } from "../../uapi/asm-generic/resource.js";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
@@ -57,7 +57,7 @@ function countPointers(ctx: SyscallContext, addr: bigint, room: number): bigint[
  * least ARG_MAX), less the pointers to them. E2BIG when even the pointers do not fit.
  */
 function argumentSpace(ctx: SyscallContext, argc: number, envc: number): number {
-  const quarter = (ctx.task.rlimits.get(RLIMIT_STACK) ?? defaultRlimit(RLIMIT_STACK))[0] / 4n; // RLIM_INFINITY too
+  const quarter = rlimitCur(ctx.task.rlimits, RLIMIT_STACK) / 4n; // RLIM_INFINITY too
   const cap = BigInt((_STK_LIM / 4) * 3);
   const limit = Math.max(Number(quarter < cap ? quarter : cap), ARG_MAX);
   const pointers = (Math.max(argc, 1) + envc) * abiLayout(ctx.abi).long;
