@@ -749,6 +749,7 @@ export abstract class LinuxKernel {
     const cpu = this.cpu;
     if ((cpu.get("cs") & 3n) === 0n) {
       const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
+      if (vector === X86_TRAP.DB && this.isSysenterSinglestep(ip)) return; // exc_debug_kernel: expected, ignored
       const cr2 = vector === X86_TRAP.PF ? ` (address 0x${cpu.get("cr2").toString(16)})` : "";
       this.task.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`}${cr2} in kernel mode at ip 0x${ip.toString(16)}`;
       this.exitTask(waitStatusKilled(SIGSEGV, false));
@@ -757,6 +758,18 @@ export abstract class LinuxKernel {
     this.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
     this.stop();
+  }
+
+  /**
+   * is_sysenter_singlestep (arch/x86/kernel/traps.c): SYSENTER leaves TF set, so a task that
+   * enters with TF single-steps entry_SYSENTER_compat until the stub clears the flag; those #DB
+   * traps in kernel mode are expected. The engine reports them to the interrupt hook with the
+   * next instruction's address, and carries on once the hook returns.
+   */
+  private isSysenterSinglestep(ip: bigint): boolean {
+    const start = this.text.symbols.get("entry_SYSENTER_compat");
+    const end = this.text.symbols.get("__end_entry_SYSENTER_compat");
+    return start !== undefined && end !== undefined && ip >= start && ip < end;
   }
 
   /** An INT n or exception seen before its delivery (i386 reports `int $0x80` here). */
