@@ -39,6 +39,7 @@ import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js"
 import { SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
 import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
 import type { Abi } from "./uapi/abi.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -459,6 +460,32 @@ export abstract class LinuxKernel {
   protected templateSaved(): void {
     this.booted = true;
     this.templateKey = `${this.task.mm.pgd.root}:${this.task.thread.stack.top}`;
+  }
+
+  /** How the current task first returns to user mode, taken once (the boot's switch or ret_from_fork). */
+  protected takeFirstUser(): FirstUser {
+    const th = this.task.thread;
+    const first = th.first!;
+    th.first = undefined;
+    return first;
+  }
+
+  /**
+   * The IRET frame of a task's first return to user mode, on top of its kernel stack: IP, CS,
+   * FLAGS, SP, SS from the lowest address up (SDM vol. 3A, 6.14), in words of the CPU's width,
+   * from the program's entry or the parent's registers, with IF set as start_thread leaves it.
+   * Returns the frame's address: the stack pointer the IRET runs with.
+   */
+  protected pushFirstIretFrame(first: FirstUser, cs: number, ss: number): bigint {
+    const f = first.fork;
+    const words = [f ? f.regs.ip : first.ip, BigInt(cs), f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED,
+      f ? f.regs.sp : first.sp, BigInt(ss)];
+    const w = this.cpu.bits === 64 ? 8 : 4;
+    const frame = this.task.thread.stack.top - BigInt(words.length * w);
+    const b = Buffer.alloc(words.length * w);
+    words.forEach((v, i) => (w === 8 ? b.writeBigUInt64LE(BigInt.asUintN(64, v), i * 8) : b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4)));
+    b.copy(this.phys.mem, this.kernelPa(frame));
+    return frame;
   }
 
   /**

@@ -103,20 +103,13 @@ export class LinuxI386 extends LinuxKernel {
   /** The boot's first switch to user mode, and ret_from_fork for every later task (see LinuxX86_64). */
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const th = this.task.thread;
-    const first = th.first!;
-    th.first = undefined;
+    const first = this.takeFirstUser();
     if (!this.booted) {
       this.kctx.saveTemplate();
       this.templateSaved();
     }
     const f = first.fork;
-    // The iret frame to CPL 3: EIP, CS, EFLAGS, ESP, SS.
-    const frame = th.stack.top - 20n;
-    const b = Buffer.alloc(20);
-    [f ? f.regs.ip : first.ip, BigInt(L.__USER_CS), f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED, f ? f.regs.sp : first.sp, BigInt(L.__USER_DS)]
-      .forEach((v, i) => b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
-    b.copy(this.phys.mem, this.kernelPa(frame));
+    const frame = this.pushFirstIretFrame(first, L.__USER_CS, L.__USER_DS);
     if (f) {
       // ret_from_fork: the parent's registers and segments (its TLS descriptors are in the GDT: __switch_to)
       const map: [Parameters<Cpu["set"]>[0], string][] = [["eax", "ax"], ["ebx", "bx"], ["ecx", "cx"], ["edx", "dx"],
