@@ -19,11 +19,13 @@ import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
-import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
+import { PROT_READ, PROT_WRITE } from "../kernel-model/uapi/asm-generic/mman-common.js";
+import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
+import { AT } from "../kernel-model/uapi/linux/auxvec.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
-import { PROT_READ, PROT_WRITE, type MmStruct } from "../kernel-model/mm/mm_struct.js";
+import { type MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
@@ -38,8 +40,9 @@ import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
-import { AT, createElfTables } from "./loader/create_elf_tables.js";
+import { createElfTables } from "./loader/create_elf_tables.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
+import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -163,7 +166,7 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    const image = await parseElf(readElfFile(path, path), path);
+    const image = parseElf(readElfFile(path, path), path);
     if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
@@ -256,7 +259,7 @@ export class Machine implements ProcessFactory {
     return linux;
   }
 
-  /** execve's loader: synchronous (a syscall is in progress); the symbols follow when elfinfo has read them. */
+  /** execve's loader: synchronous (a syscall is in progress). */
   exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void {
     let bytes: Buffer;
     let image: ElfImage;
@@ -296,14 +299,8 @@ export class Machine implements ProcessFactory {
       old.leave(task, oldMm);
       linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     }
+    if (loaded.newSymbols) for (const s of elfSymbols(bytes)) mm.symbols.add(s.name, loaded.bias + s.value, s.size);
     linux.symbolsLoaded();
-    const bias = loaded.bias;
-    if (loaded.newSymbols) {
-      elfSymbols(bytes).then((syms) => {
-        for (const s of syms) mm.symbols.add(s.name, bias + s.value, s.size);
-        linux.symbolsLoaded();
-      }, () => { /* no symbols: names are a convenience */ });
-    }
   }
 
   /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
@@ -464,7 +461,7 @@ export class Machine implements ProcessFactory {
           .map((x) => `\n  tid ${x.pid} of process ${x.tgid} (${x.comm}): sleeping in ${x.waitingIn ?? "a wait"}`);
         this.kstate.warn(`sysgate: deadlock: every process is waiting and nothing can wake one:${states.join("")}`);
         this.task.lastFault = "deadlock: every process waits";
-        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
+        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(SIGKILL, false), x);
         continue;
       }
       if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
@@ -490,7 +487,7 @@ export class Machine implements ProcessFactory {
       if (rc === UC.UC_ERR_INSN_INVALID) k.raise(6); // #UD, delivered through the IDT like the rest
       else if (rc !== UC.UC_ERR_OK) {
         t.lastFault = `${cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`;
-        k.exitTask(waitStatusKilled(11, false));
+        k.exitTask(waitStatusKilled(SIGSEGV, false));
         k.settle(t);
         this.current = undefined;
         continue;
@@ -523,7 +520,7 @@ export class Machine implements ProcessFactory {
    * in sysgate's memory and cannot outlive it, and the shell that started sysgate waits for it.
    */
   private endAll(): void {
-    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(9, false), t);
+    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }
 
   /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */

@@ -16,7 +16,7 @@ import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js
 import { KernelContext } from "./entry/kernel_context.js";
 import type { KernelText } from "./entry/kernel_text.js";
 import { PtRegs } from "./entry/pt_regs.js";
-import { SIGSEGV, TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
+import { TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
 import { E } from "./errno.js";
 import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
 import type { KernelState } from "./kernel.js";
@@ -25,17 +25,17 @@ import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
-import {
-  SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, nextSignal, sendSignal, setupFrame, signalName,
-} from "./sched/signal.js";
+import { getSignal, nextSignal, sendSignal, setupFrame, signalName } from "./sched/signal.js";
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
 import { defaultRlimit } from "./syscalls/kernel/sys.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
-
-const RLIMIT_CORE = 4;
+import { SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
+import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
+import { SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
+import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -807,7 +807,7 @@ export abstract class LinuxKernel {
       } catch (e) {
         if (!(e instanceof OutOfMemory)) throw e;
         this.task.lastFault = `out of memory (the --memory bound) at address 0x${addr.toString(16)}`;
-        this.exitTask(waitStatusKilled(9, false)); // the OOM killer's SIGKILL
+        this.exitTask(waitStatusKilled(SIGKILL, false)); // the OOM killer's SIGKILL
         return;
       }
       if (fixed) return; // the stub's iret retries the access

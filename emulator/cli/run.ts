@@ -3,7 +3,7 @@
 
 import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
 import type { ExitState } from "../../kernel-model/linux.js";
-import { SIGINT, SIGPIPE } from "../../kernel-model/sched/signal.js";
+import { SIGINT, SIGPIPE } from "../../kernel-model/uapi/asm/signal.js";
 import { runWithHost } from "../host_signals.js";
 import { MAX_PHYS_MEMORY, Machine, type MachineOptions } from "../machine.js";
 import { guestEnvironment } from "./environment.js";

@@ -2,10 +2,12 @@
 // space, map the segments with their permissions, zero the bss, place the break after the image,
 // then build the initial stack (create_elf_tables.ts).
 
-import { MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
+import { MmStruct, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
-import { RLIMIT_STACK, defaultRlimit } from "../../kernel-model/syscalls/kernel/sys.js";
+import { defaultRlimit } from "../../kernel-model/syscalls/kernel/sys.js";
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, imageTooLarge, type ElfImage } from "./elf.js";
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
+import { RLIMIT_STACK } from "../../kernel-model/uapi/asm-generic/resource.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 

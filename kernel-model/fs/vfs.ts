@@ -14,17 +14,11 @@
 // and /proc/thread-self are ENOENT (never the host's processes). Everything else under /proc
 // and /dev comes from the mount below it (the host's, read-only, in host mode).
 
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
-import {
-  DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
-  MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
-  O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, RENAME_EXCHANGE,
-  RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
-  S_IFSOCK, W_OK, X_OK, __O_TMPFILE,
-} from "./fcntl.js";
+import { DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, MAXSYMLINKS, R_OK, W_OK, X_OK } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { fifoOpen } from "./fifo.js";
@@ -39,6 +33,10 @@ import { fsName, type MountLine } from "./proc/mounts.js";
 import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
 import type { ProcSource } from "./proc/task_view.js";
 import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
+import { __O_TMPFILE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "../uapi/linux/fs.js";
+import { NAME_MAX } from "../uapi/linux/limits.js";
+import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
 
 const S_ISUID = 0o4000, S_ISGID = 0o2000;
 /**
@@ -597,6 +595,8 @@ export class Vfs {
     const hostPath = this.hostPathOf(target, this.wantWrite(target));
     const perm = hostMode(mode & 0o7777);
     if (type === S_IFIFO) {
+      // node:child_process loaded here only: its module cost every start of a program ~2-8 ms
+      const { spawnSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
       const r = spawnSync("mkfifo", ["-m", perm.toString(8), "--", hostPath], { encoding: "utf8" });
       if (r.status !== 0) throw new Errno(fs.existsSync(hostPath) ? E.EEXIST : E.EACCES, `mkfifo: ${r.stderr || r.error?.message}`);
     } else {

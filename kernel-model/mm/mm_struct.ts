@@ -14,10 +14,8 @@ import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
 import { SymbolTable } from "../symbols.js";
 import type { PageCache } from "./filemap.js";
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/asm-generic/mman-common.js";
 
-export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
-export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
-export const MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000, MAP_FIXED_NOREPLACE = 0x100000;
 /** #PF error code bits (arch/x86/include/asm/trap_pf.h). */
 export const PF_PROT = 1, PF_WRITE = 2, PF_USER = 4, PF_INSTR = 16;
 
@@ -475,16 +473,8 @@ export class MmStruct implements UserMemory {
     child.symbols = this.symbols;
     let protectedAny = false;
     for (const v of this.vmas) {
-      this.pgd.forEachPresent(v.start, v.end, (a, pte) => {
-        this.phys.getPage(pte.pa);
-        let f = { write: pte.write, user: pte.user, exec: pte.exec };
-        if (pte.write) {
-          f = { ...f, write: false }; // wrprotect in the parent and the child
-          this.pgd.map(a, pte.pa, f);
-          protectedAny = true;
-        }
-        child.pgd.map(a, pte.pa, f);
-      });
+      // the frames gain a user; writable entries are write-protected in the parent and the child
+      if (this.pgd.copyPageRange(child.pgd, v.start, v.end, (pa) => this.phys.getPage(pa))) protectedAny = true;
     }
     if (protectedAny) this.onTlbFlush(false); // the parent's writable entries became read-only
   }

@@ -5,14 +5,12 @@
 
 import { describe, expect, it } from "vitest";
 import { E, Errno } from "../../kernel-model/errno.js";
-import {
-  KERNEL_RESERVE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MmStruct, OutOfMemory, PF_USER, PF_WRITE,
-  PROT_EXEC, PROT_READ, PROT_WRITE,
-} from "../../kernel-model/mm/mm_struct.js";
+import { KERNEL_RESERVE, MmStruct, OutOfMemory, PF_USER, PF_WRITE } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE, PhysMem } from "../../kernel-model/mm/phys.js";
 import { mmapFamily } from "../../kernel-model/syscalls/mm/mmap.js";
 import type { Task } from "../../kernel-model/sched/task.js";
 import type { SyscallArgs, SyscallContext } from "../../kernel-model/syscalls/types.js";
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 const RW = PROT_READ | PROT_WRITE;

@@ -3,7 +3,7 @@
 
 import * as fs from "node:fs";
 import { E, Errno } from "../../errno.js";
-import { DT_DIR, DT_LNK, DT_REG, O_CLOEXEC, S_IFMT, S_IFIFO, S_IFSOCK } from "../fcntl.js";
+import { DT_DIR, DT_LNK, DT_REG } from "../fcntl.js";
 import type { DirEntry, File } from "../file.js";
 import { StdioFile } from "../stdio_file.js";
 import { showStat, showStatus } from "./array.js";
@@ -11,6 +11,8 @@ import { showMounts, type MountLine } from "./mounts.js";
 import type { ProcNode, ProcOwner } from "./proc_file.js";
 import { showMaps, showStatm, type FileId } from "./task_mmu.js";
 import type { ProcSource, ProcTask } from "./task_view.js";
+import { O_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
+import { S_IFIFO, S_IFMT, S_IFSOCK } from "../../uapi/linux/stat.js";
 
 /** What /proc/<pid> needs besides the task: the mount table and the files mapped. */
 export interface ProcBaseEnv {

@@ -1,6 +1,6 @@
 // /proc/<pid>/maps and /proc/<pid>/statm (fs/proc/task_mmu.c): the process's VMAs as Linux prints them.
 
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mm/mm_struct.js";
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../uapi/asm-generic/mman-common.js";
 import type { ProcMm } from "./task_view.js";
 
 /** A mapped file's device and inode, for its maps line; undefined when it cannot be found. */

@@ -1,17 +1,16 @@
 // mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c: the address-space syscalls.
 
 import { E, Errno } from "../../errno.js";
-import {
-  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE,
-  pageDown, pageUp,
-} from "../../mm/mm_struct.js";
+import { pageDown, pageUp } from "../../mm/mm_struct.js";
 import { PAGE_SIZE } from "../../mm/phys.js";
 import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, ulong } from "../types.js";
+import { MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_NORMAL, MADV_REMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../uapi/asm-generic/mman-common.js";
+import { MAP_NORESERVE } from "../../uapi/asm-generic/mman.js";
+import { MREMAP_FIXED, MREMAP_MAYMOVE } from "../../uapi/linux/mman.js";
 
 const PAGE = BigInt(PAGE_SIZE);
-const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 
 /** do_mmap: anonymous memory appears on first touch; private file mappings are read now. */
 export function doMmap(ctx: SyscallContext, addr: bigint, len: bigint, prot: number, flags: number, fd: number, off: bigint): bigint {
@@ -143,9 +142,6 @@ export const mmapFamily: SyscallFamily = {
   sys_mlock: () => 0,
   sys_munlock: () => 0,
 };
-
-// include/uapi/asm-generic/mman-common.h: the advice values of Linux 6.1
-export const MADV_NORMAL = 0, MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_COLLAPSE = 25;
 
 /**
  * madvise: every advice is a hint the model may ignore except MADV_DONTNEED, which drops the pages
