@@ -222,7 +222,7 @@ export class Machine implements ProcessFactory {
     kstate.sched.add(task);
     (m as { task: Task }).task = task;
     m.output = out;
-    kstate.onTick = () => { for (const k of kstate.machines) k.vdso?.update(); };
+    kstate.onTick = (now) => { for (const k of kstate.machines) k.vdso?.update(false, now); };
     return m;
   }
 

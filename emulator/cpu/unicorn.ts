@@ -21,7 +21,7 @@ interface Api {
   uc_hook_add: Fn;
   uc_ctl0: Fn; uc_ctl_int: Fn; uc_ctl_range: Fn;
   uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
-  trampolines: { code: unknown; intr: unknown; insn: unknown };
+  trampolines: { code: unknown; trap: unknown; intr: unknown; insn: unknown };
 }
 
 /** The JS function of each hook, by the id passed to Unicorn as its user_data. */
@@ -74,8 +74,14 @@ function bind(): Api {
     const MMR = koffi.struct({ selector: "uint16_t", base: "uint64_t", limit: "uint32_t", flags: "uint32_t" });
     // The user_data of every hook is an id into `hookFns` (uintptr_t, not a pointer).
     const HookCode = koffi.proto(`void sg_hook_code(void *uc, uint64_t address, uint32_t size, uintptr_t user)`);
+    // The same callback for a hook that looks at neither the engine nor the address, as the two
+    // callbacks of every syscall are declared too: koffi makes a JS object of a `void *` and a
+    // BigInt of a kernel-text address on each call. Those arguments are read as their low 16 bits,
+    // which JS holds without allocating (each integer argument has a register or stack slot of
+    // its own in the x86-64 calling conventions, so the ones after it are where they are).
+    const HookTrap = koffi.proto(`void sg_hook_trap(uint16_t uc_low, uint16_t address_low, uint32_t size, uintptr_t user)`);
     const HookIntr = koffi.proto(`void sg_hook_intr(void *uc, uint32_t intno, uintptr_t user)`);
-    const HookInsn = koffi.proto(`void sg_hook_insn(void *uc, uintptr_t user)`);
+    const HookInsn = koffi.proto(`void sg_hook_insn(uint16_t uc_low, uintptr_t user)`);
     // One trampoline per kind, registered here, once: koffi.register() called from inside a
     // callback (a hook added while the guest runs) yields a trampoline that fails with
     // "Maximum call stack size exceeded" when it fires (measured).
@@ -84,6 +90,7 @@ function bind(): Api {
     const fnOf = (user: number | bigint) => hookFns.get(typeof user === "number" ? user : Number(user)) as Hook2 | undefined;
     const trampolines = {
       code: koffi.register(counted("hook UC_HOOK_CODE", (_uc: unknown, address: number | bigint, size: number, user: number) => fnOf(user)?.(address, size)), koffi.pointer(HookCode)),
+      trap: koffi.register(counted("hook UC_HOOK_CODE", (_uc: unknown, _address: number, _size: number, user: number) => fnOf(user)?.(undefined, undefined)), koffi.pointer(HookTrap)),
       intr: koffi.register(counted("hook UC_HOOK_INTR", (_uc: unknown, intno: number, user: number) => fnOf(user)?.(intno, undefined)), koffi.pointer(HookIntr)),
       insn: koffi.register(counted("hook UC_HOOK_INSN", (_uc: unknown, user: number) => fnOf(user)?.(undefined, undefined)), koffi.pointer(HookInsn)),
     };
@@ -241,6 +248,10 @@ export class Unicorn {
    */
   hookCode(begin: bigint, end: bigint, fn: (address: number | bigint, size: number) => void): number {
     return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.code, fn, begin, end);
+  }
+  /** UC_HOOK_CODE on one address, for a callback that needs neither the address nor the size (a trap). */
+  hookTrap(address: bigint, fn: () => void): number {
+    return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.trap, fn, address, address);
   }
   /** UC_HOOK_INTR: interrupts and CPU exceptions (Unicorn delivers none through the IDT itself). */
   hookIntr(fn: (intno: number) => void): number {

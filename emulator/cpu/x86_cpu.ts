@@ -107,7 +107,7 @@ export class X86Cpu implements Cpu {
     };
   }
   onExecute(address: bigint, fn: () => void): void {
-    this.uc.hookCode(address, address, this.guard(fn));
+    this.uc.hookTrap(address, this.guard<void>(fn));
   }
   onInstruction(insn: "syscall" | "sysenter", fn: () => void): void {
     this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard<void>(fn));
