@@ -7,8 +7,8 @@
 //
 // Node runs a signal listener only when its event loop turns, and the run loop is synchronous,
 // so a run with the host attached goes in slices: the run loop hands control back every
-// SLICE_NS (at a syscall exit: Unicorn's watchdog is no safe way to stop a process that makes
-// none, ENGINE.md), and whenever it has nothing to run (every process sleeps, until a deadline or for
+// SLICE_NS (at a syscall exit, or at the end of a counted time slice while several tasks share the
+// CPU: machine.ts), and whenever it has nothing to run (every process sleeps, until a deadline or for
 // ever) it says so and returns instead of waiting itself; runWithHost then waits here, where a
 // signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
 // if no host signal could wake any of them.

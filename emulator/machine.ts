@@ -103,16 +103,22 @@ export const DEFAULT_PHYS_MEMORY = 2 ** 31;
 export { MAX_PHYS_MEMORY };
 const STACK_SIZE = 8n << 20n;
 /**
- * The longest a process runs without a syscall while others wait, in host microseconds (a
- * watchdog thread of Unicorn's stops it). Deterministic runs have no such limit: preemption there
- * happens only at syscall exits, by the virtual clock, so the interleaving is the same every time
- * (an instruction-counted run would do too, but Unicorn flushes its translations for each one,
- * measured 4x slower on a shell script). A last resort against a process that never enters the
- * kernel, not a time slice: a stop from the watchdog can make Unicorn skip the hooks of the
- * instruction it lands on, a syscall among them (emulator/cpu/ENGINE.md); processes that make
- * syscalls are preempted at their exits long before it fires.
+ * Time slices by instruction count (the scheduler tick of this model). While another task waits
+ * for the CPU, or a timer is due, a run ends after this many instructions: a thread that spins
+ * without entering the kernel cannot starve one that holds a lock, and the count makes the same
+ * interleaving every time (deterministic runs). Tasks that make syscalls are preempted at their
+ * exits long before. Counting costs the engine a call before each instruction (~8 ns; a tight loop
+ * ran 14x slower), so a run with nobody waiting is not counted; switching between the two kinds of
+ * translated code is a flush each way (emulator/cpu/x86_cpu.ts run()), hence UNCOUNTED_AFTER.
+ * Unicorn's timeout is not used: its watchdog thread can skip a code hook (ENGINE.md).
  */
-const TIME_SLICE_US = 500_000;
+const SLICE_INSNS = 1_000_000;
+/** What a used-up slice moves the virtual clock by: one instruction per nanosecond. */
+const SLICE_VIRTUAL_NS = BigInt(SLICE_INSNS);
+/** A counted run with no limit that matters (the code stays the counting kind). */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+/** Runs in a row with nobody waiting before a CPU goes back to uncounted code. */
+const UNCOUNTED_AFTER = 64;
 
 const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -463,19 +469,20 @@ export class Machine implements ProcessFactory {
         for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
         continue;
       }
-      if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
+      if (sched.current !== t) {
+        sched.sliceStart = this.kstate.monotonicNs();
+        sched.needResched = false;
+      }
       sched.current = t;
       const k = t.machine;
       const cpu = this.engines.get(k)!;
       k.switchTo(t); // context_switch, when another task had this CPU
       k.flushPendingCode();
       k.beginRun();
-      // Preemption at syscall exits needs no limit here; the timeout only stops a process that
-      // makes no syscalls while others wait or a timer is due. Never on a task's way to its first
-      // user instruction: a stop request that arrives inside a translated block makes Unicorn skip
-      // the code hooks left in that block, and the boot's switch to user mode is one of them.
-      const timed = !count && !this.kstate.deterministic && !t.thread.first && (sched.runnableCount > 0 || deadline !== undefined);
-      const rc = cpu.run(t.thread.pc, count, timed ? TIME_SLICE_US : 0);
+      const limit = count || this.sliceFor(cpu, sched.runnableCount > 0 || deadline !== undefined);
+      sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
+      const rc = cpu.run(t.thread.pc, limit);
+      sched.unlimitedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel
         if (t.state !== "runnable") this.current = undefined;
@@ -491,6 +498,11 @@ export class Machine implements ProcessFactory {
         this.current = undefined;
         continue;
       }
+      if (!count && limit === SLICE_INSNS && rc === UC.UC_ERR_OK && !k.stoppedByKernel) {
+        // the slice is used up: scheduler_tick's resched_curr (and the clock moves with the instructions)
+        if (this.kstate.deterministic) this.kstate.advance(SLICE_VIRTUAL_NS);
+        sched.needResched = true;
+      }
       t.thread.pc = k.resume(); // an exception to deliver, a pause, a sleep or the end of a slice
       if (t.state !== "runnable") this.current = undefined;
       else if (sched.runnableCount > 0 && !count && k.preemptible) {
@@ -504,6 +516,21 @@ export class Machine implements ProcessFactory {
       if (count) return { paused: true }; // a step always ends after its instructions
       if (this.host?.due()) return { paused: true };
     }
+  }
+
+  /** Runs in a row, per CPU, in which nobody waited for it (see UNCOUNTED_AFTER). */
+  private readonly quietRuns = new Map<X86Cpu, number>();
+
+  /** The instruction limit of the next run on `cpu`: a slice when someone waits (0: none). */
+  private sliceFor(cpu: X86Cpu, contended: boolean): number {
+    if (contended) {
+      this.quietRuns.set(cpu, 0);
+      return SLICE_INSNS;
+    }
+    if (!cpu.counting) return 0;
+    const quiet = (this.quietRuns.get(cpu) ?? 0) + 1;
+    this.quietRuns.set(cpu, quiet);
+    return quiet < UNCOUNTED_AFTER ? UNLIMITED : 0;
   }
 
   /** The idle loop: the virtual clock jumps to the deadline; the host's is waited for. */

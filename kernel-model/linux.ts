@@ -176,10 +176,11 @@ export abstract class LinuxKernel {
 
   /**
    * A "C function" of the kernel: a hook on one address of the kernel text. When the CPU is
-   * stopped at that address after the hook ran (by the model, a pause, or Unicorn's watchdog), the
-   * instruction there has not run yet, so resuming fires the hook again: that second call is passed
-   * over. Between two real visits of a trap the task always re-enters the kernel (a syscall
-   * instruction or an interrupt), which forgets the last trap.
+   * stopped at that address after the hook ran (by the model or a pause), the instruction there
+   * has not run yet, so resuming fires the hook again: that second call is passed over. A run
+   * whose instruction count runs out there stops before the hook (the engine's counting hook comes
+   * first), so the hook runs once, on the resume. Between two real visits of a trap the task
+   * always re-enters the kernel (a syscall instruction or an interrupt), which forgets the last trap.
    */
   protected trap(symbol: string, fn: () => void): void {
     const addr = this.text.sym(symbol);
@@ -206,14 +207,18 @@ export abstract class LinuxKernel {
 
   /**
    * The model stopped the CPU (a trap asked for it): the task is at a point where the kernel may
-   * schedule. A stop that comes from the time-slice watchdog can land anywhere, also in the
+   * schedule. A run whose instruction count ran out (a time slice) can stop anywhere, also in the
    * middle of an entry stub (between saving the user RSP in the per-CPU area and pushing it);
-   * like an interrupt with IF clear, it must not lead to another task on this CPU.
+   * like an interrupt with IF clear, that must not lead to another task on this CPU.
    */
   private stopped = false;
   /** Before each run of the CPU. */
   beginRun(): void {
     this.stopped = false;
+  }
+  /** Did the model stop the last run (rather than the run's instruction count)? */
+  get stoppedByKernel(): boolean {
+    return this.stopped;
   }
   /** May the run loop give this CPU to another task now? */
   get preemptible(): boolean {

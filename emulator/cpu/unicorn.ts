@@ -139,6 +139,9 @@ export class UnicornError extends Error {
   }
 }
 
+/** Bytes of translated code an engine keeps (see the constructor). */
+export const TCG_BUFFER_SIZE = 32 << 20;
+
 /** UC_CTL_WRITE(type, nr) from unicorn.h. */
 const ctlWrite = (type: number, nr: number) => (UC.UC_CTL_IO_WRITE << 30) | (nr << 26) | type;
 
@@ -160,6 +163,11 @@ export class Unicorn {
     const out: unknown[] = [null];
     this.check(this.a.uc_open(UC.UC_ARCH_X86, mode === "64" ? UC.UC_MODE_64 : UC.UC_MODE_32, out), "uc_open");
     this.uc = out[0];
+    // Before anything is translated: the size of the buffer that holds translated code. A flush
+    // (TB_FLUSH, or Unicorn's own when counting stops) costs in proportion to it, ~0.1 ms per
+    // MiB; Unicorn's default is 1 GiB (~110 ms a flush, and the first one ~1.3 s). A full buffer is
+    // flushed by the engine itself and refilled with the code that runs (ENGINE.md).
+    this.check(this.a.uc_ctl_int(this.uc, ctlWrite(UC.UC_CTL_TCG_BUFFER_SIZE, 1), TCG_BUFFER_SIZE), "uc_ctl(TCG_BUFFER_SIZE)");
   }
 
   private check(rc: unknown, what: string): void {
@@ -211,10 +219,12 @@ export class Unicorn {
     this.pinned.push(buf);
   }
 
-  /** Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the uc_err. */
   /**
-   * `count` limits the instructions (Unicorn then flushes its translations on every call: use it
-   * for single steps); `timeoutUs` limits the time (a watchdog thread stops the engine).
+   * Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the
+   * uc_err. A `count` makes Unicorn insert a counting hook before every instruction of the code it
+   * translates from then on (code translated before is not counted); a run without one removes
+   * that hook and flushes the translated code. `timeoutUs` limits the time (a watchdog thread
+   * stops the engine, and it can skip a code hook: ENGINE.md).
    */
   start(begin: bigint, until = 0n, count = 0, timeoutUs = 0): number {
     return this.a.uc_emu_start(this.uc, begin, until, timeoutUs, count) as number;
@@ -222,7 +232,7 @@ export class Unicorn {
   stop(): void {
     this.a.uc_emu_stop(this.uc);
   }
-  /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as Unicorn's watchdog does. */
+  /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as gdb's connection worker does. */
   get address(): bigint {
     return BigInt(koffi.address(this.uc));
   }

@@ -23,6 +23,11 @@ export class Scheduler {
    * loop's counted runs, the scheduler tick of this model); the way back to user mode schedules.
    */
   needResched = false;
+  /**
+   * The run loop runs the current task without an instruction limit (nobody waited and no timer
+   * was armed when it started): the first syscall exit after that changes ends the run.
+   */
+  unlimitedRun = false;
 
   /**
    * need_resched on the way back to user mode: the slice is used up and someone else is waiting.
@@ -30,6 +35,9 @@ export class Scheduler {
    * or the host waits for a hand-back: `now` is asked for only then.
    */
   shouldPreempt(now: () => bigint): boolean {
+    // the run has no instruction limit and now needs one: someone else became runnable or a timer
+    // was armed (check_preempt_wakeup, roughly); the next run is sliced
+    if (this.unlimitedRun && ((this.runQueue.length && this.runnableCount > 0) || this.timersArmed)) return true;
     if (this.runQueue.length && this.runnableCount > 0) {
       if (this.needResched) return true;
       if (now() - this.sliceStart >= Scheduler.SLICE_NS) return true;
