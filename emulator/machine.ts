@@ -103,14 +103,14 @@ export const DEFAULT_PHYS_MEMORY = 2 ** 31;
 export { MAX_PHYS_MEMORY };
 const STACK_SIZE = 8n << 20n;
 /**
- * Time slices by instruction count (the scheduler tick of this model). While another task waits
- * for the CPU, or a timer is due, a run ends after this many instructions: a thread that spins
- * without entering the kernel cannot starve one that holds a lock, and the count makes the same
- * interleaving every time (deterministic runs). Tasks that make syscalls are preempted at their
- * exits long before. Counting costs the engine a call before each instruction (~8 ns; a tight loop
- * ran 14x slower), so a run with nobody waiting is not counted; switching between the two kinds of
- * translated code is a flush each way (emulator/cpu/x86_cpu.ts run()), hence UNCOUNTED_AFTER.
- * Unicorn's timeout is not used: its watchdog thread can skip a code hook (ENGINE.md).
+ * Time slices by instruction count (the scheduler tick of this model). While another thread of
+ * the running task's process waits for the CPU or sleeps until a deadline, a run ends after this
+ * many instructions: a thread that spins without entering the kernel cannot starve one that holds
+ * a lock, and the count makes the same interleaving every time (deterministic runs). Counting
+ * costs the engine a call before each instruction (~8 ns; a tight loop ran 14x slower, a
+ * `head | tr` pipeline counted throughout 15x), so it is kept to threads: processes meet in
+ * syscalls and are preempted at their exits. Switching between counted and uncounted code is a
+ * flush each way (emulator/cpu/x86_cpu.ts run()), hence UNCOUNTED_AFTER.
  */
 const SLICE_INSNS = 1_000_000;
 /** What a used-up slice moves the virtual clock by: one instruction per nanosecond. */
@@ -119,6 +119,14 @@ const SLICE_VIRTUAL_NS = BigInt(SLICE_INSNS);
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 /** Runs in a row with nobody waiting before a CPU goes back to uncounted code. */
 const UNCOUNTED_AFTER = 64;
+/**
+ * The longest a process runs without a syscall while other processes wait or a timer is due, in
+ * host microseconds (host-clock runs only; Unicorn's watchdog thread stops it). A last resort
+ * against a process that never enters the kernel, not a time slice: a stop from the watchdog can
+ * make Unicorn skip the hooks of the instruction it lands on (emulator/cpu/ENGINE.md), and the
+ * watchdog is a thread per run. Threads get counted slices instead (above).
+ */
+const TIME_SLICE_US = 500_000;
 
 const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -479,9 +487,14 @@ export class Machine implements ProcessFactory {
       k.switchTo(t); // context_switch, when another task had this CPU
       k.flushPendingCode();
       k.beginRun();
-      const limit = count || this.sliceFor(cpu, sched.runnableCount > 0 || deadline !== undefined);
+      const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t));
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
-      const rc = cpu.run(t.thread.pc, limit);
+      // The watchdog never on a task's way to its first user instruction: a stop request that
+      // arrives inside a translated block makes Unicorn skip the code hooks left in that block,
+      // and the boot's switch to user mode is one of them.
+      const timed = sched.unlimitedRun && !count && !this.kstate.deterministic && !t.thread.first &&
+        (sched.runnableCount > 0 || deadline !== undefined);
+      const rc = cpu.run(t.thread.pc, limit, timed ? TIME_SLICE_US : 0);
       sched.unlimitedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel

@@ -24,8 +24,8 @@ export class Scheduler {
    */
   needResched = false;
   /**
-   * The run loop runs the current task without an instruction limit (nobody waited and no timer
-   * was armed when it started): the first syscall exit after that changes ends the run.
+   * The run loop runs the current task without an instruction limit (no thread of its process
+   * waited when it started): the first syscall exit after one does ends the run (sliceNeeded).
    */
   unlimitedRun = false;
 
@@ -37,12 +37,24 @@ export class Scheduler {
   shouldPreempt(now: () => bigint): boolean {
     // the run has no instruction limit and now needs one: someone else became runnable or a timer
     // was armed (check_preempt_wakeup, roughly); the next run is sliced
-    if (this.unlimitedRun && ((this.runQueue.length && this.runnableCount > 0) || this.timersArmed)) return true;
+    if (this.unlimitedRun && this.current !== undefined && this.sliceNeeded(this.current)) return true;
     if (this.runQueue.length && this.runnableCount > 0) {
       if (this.needResched) return true;
       if (now() - this.sliceStart >= Scheduler.SLICE_NS) return true;
     }
     return this.hostDue !== undefined && this.hostDue(now);
+  }
+
+  /**
+   * Does `task` need a time slice by instruction count? Another thread of its process waits to
+   * run, or sleeps until a deadline: threads synchronise through memory they share, so one can
+   * spin, never entering the kernel, on what another must do. (Processes meet in syscalls, and
+   * are preempted at their exits.)
+   */
+  sliceNeeded(task: Task): boolean {
+    for (const t of this.runQueue) if (t !== task && t.mm === task.mm && t.state === "runnable") return true;
+    for (const t of this.timers.keys()) if (t !== task && t.mm === task.mm) return true;
+    return false;
   }
 
   /** Set while the run takes signals from the host: true when the run loop should hand control back to it. */
