@@ -1,34 +1,32 @@
-// Guest RAM: one host allocation per kernel, reserved without committing memory (pages exist once
-// touched), seen from JS as a Buffer and mapped into the engine by its address.
+// Guest RAM: one zeroed host allocation per machine, committed by the host only where touched,
+// seen from JS as a Buffer whose address the engine maps as physical memory.
 //
-// V8 counts every ArrayBuffer's bytes as "external memory" and collects garbage when that grows:
-// a Buffer.alloc of 2 GiB, and just as much a koffi.view of an mmap'ed region, starts a full
-// mark-compact at once ("external memory pressure") and keeps the heap in a memory-reducing mode;
-// a run that makes machines one after another (a test file, the benchmark) pays that for each.
-// The bytes of a SharedArrayBuffer are not counted per isolate (measured: 4 GiB of it leave
-// process.memoryUsage().external where it was, and start no collection). Node allocates it with
-// calloc, which for this size is a fresh anonymous mapping: zero pages until touched. Where that
-// allocation is refused (strict overcommit, a small machine), an mmap with MAP_NORESERVE and a
-// koffi view of it are the fallback, then Buffer.alloc.
+// It is a SharedArrayBuffer. V8 counts the bytes of an ordinary ArrayBuffer, or of a view of
+// foreign memory (what a mapping made through koffi is), as "external memory": a gigabyte of it
+// forces a full, memory-reducing garbage collection the moment the buffer is made (12-35 ms of
+// every start, ~100 ms each for machines made one after another in one process, measured) and
+// makes later ones more frequent. A SharedArrayBuffer is not counted per isolate, costs nothing to
+// make, and its backing store never moves, as the engine needs. One page more than asked is
+// allocated so that the RAM starts on a page boundary (the allocator's header sits before it),
+// which madvise needs to give pages back. Where the host refuses the allocation (a strict
+// overcommit policy), an mmap with MAP_NORESERVE seen through koffi is the fallback.
 
 import koffi from "koffi";
 
-const PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000, MADV_DONTNEED = 4;
-const PAGE = 4096;
+const PAGE = 4096, MADV_DONTNEED = 4;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
 
 type Fn = (...a: unknown[]) => unknown;
-let libc: { mmap: Fn; munmap: Fn; madvise: Fn; addressOf: Fn } | null | undefined;
+let libc: { madvise: Fn; mmap: Fn; munmap: Fn } | null | undefined;
 
 function bind(): typeof libc {
   if (libc !== undefined) return libc;
   try {
     const lib = koffi.load(process.platform === "linux" ? "libc.so.6" : null);
     libc = {
+      madvise: lib.func("int madvise(void *addr, size_t len, int advice)"),
       mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)"),
       munmap: lib.func("int munmap(void *addr, size_t len)"),
-      madvise: lib.func("int madvise(void *addr, size_t len, int advice)"),
-      // memset(p, 0, 0) returns p: the address koffi passes for a typed array's bytes
-      addressOf: lib.func("uintptr_t memset(void *s, int c, size_t n)"),
     };
   } catch {
     libc = null;
@@ -38,38 +36,43 @@ function bind(): typeof libc {
 
 export interface GuestRam {
   readonly mem: Buffer;
-  /** Gives the pages back to the host; the memory stays (reads see zeros) until unmap(). */
+  /** Gives the pages back to the host; the buffer stays (reads see zeros). */
   discard(): void;
-  /** Ends the mapping: nothing may touch `mem` afterwards. */
+  /** The machine is done with it: its pages go back to the host, the rest with the buffer's collection. */
   unmap(): void;
 }
 
 export function allocGuestRam(size: number): GuestRam {
-  const c = bind();
-  if (!c) return { mem: Buffer.alloc(size), discard() {}, unmap() {} };
-  return sharedRam(c, size) ?? mappedRam(c, size) ?? { mem: Buffer.alloc(size), discard() {}, unmap() {} };
-}
-
-/** A SharedArrayBuffer, one page larger, so that guest page 0 can start on a host page boundary. */
-function sharedRam(c: NonNullable<typeof libc>, size: number): GuestRam | undefined {
   let sab: SharedArrayBuffer;
   try {
     sab = new SharedArrayBuffer(size + PAGE);
-  } catch {
-    return undefined; // RangeError: the host refused the allocation
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const mapped = mappedRam(size);
+    if (mapped) return mapped;
+    throw e;
   }
-  const at = BigInt(c.addressOf(new Uint8Array(sab, 0, 1), 0, 0) as number | bigint);
-  const mem = Buffer.from(sab, Number((BigInt(PAGE) - (at % BigInt(PAGE))) % BigInt(PAGE)), size);
+  const head = Number(koffi.address(new Uint8Array(sab, 0, 1)) % BigInt(PAGE));
+  const mem = Buffer.from(sab, head === 0 ? 0 : PAGE - head, size);
   let live = true;
-  const discard = () => { if (live) c.madvise(mem, size, MADV_DONTNEED); };
-  // the allocation itself goes with the last reference to it; its pages go now
-  return { mem, discard, unmap() { discard(); live = false; } };
+  const discard = () => {
+    if (live) bind()?.madvise(mem, size, MADV_DONTNEED);
+  };
+  return {
+    mem,
+    discard,
+    unmap() {
+      discard();
+      live = false;
+    },
+  };
 }
 
-/** An anonymous mapping seen through koffi.view (counted as external memory by V8). */
-function mappedRam(c: NonNullable<typeof libc>, size: number): GuestRam | undefined {
-  const p = c.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (!p || koffi.address(p) === 0xffffffffffffffffn) return undefined;
+/** An anonymous mapping reserved without commitment, seen through koffi.view (counted as external memory). */
+function mappedRam(size: number): GuestRam | undefined {
+  const c = bind();
+  const p = c?.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (!c || !p || koffi.address(p) === 0xffffffffffffffffn) return undefined;
   const mem = Buffer.from(koffi.view(p, size));
   let mapped = true;
   return {
