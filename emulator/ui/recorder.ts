@@ -14,7 +14,7 @@ import { beginCall, formatCall, formatResult } from "../../kernel-model/trace/fo
 import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
 import type { Machine } from "../machine.js";
 import type { Stage, SyscallRecord } from "./entry_path.js";
-import { readVirtual } from "./format.js";
+import { hex, readVirtual } from "./format.js";
 
 /** A line of the syscall list: a syscall (numbered by `index`) or a signal/process line (`marker`). */
 export interface ListLine { index: number; key: string; text: string; record?: SyscallRecord; marker?: boolean }
@@ -301,18 +301,18 @@ export class StepRecorder {
    */
   private onSwitch(ev: HookEvents["context_switch"]): void {
     this.pids.add(ev.next);
-    const cr3 = ev.prevCr3 === ev.nextCr3 ? `CR3 ${hx(ev.nextCr3)} kept (same mm)` : `CR3 ${hx(ev.prevCr3)} → ${hx(ev.nextCr3)}`;
-    this.marker(undefined, `=== context_switch: ${ev.prev} → ${ev.next}, ${cr3} ===`);
+    const cr3 = ev.prevCr3 === ev.nextCr3 ? `CR3 ${hex(ev.nextCr3)} kept (same mm)` : `CR3 ${hex(ev.prevCr3)} → ${hex(ev.nextCr3)}`;
+    this.marker(undefined, `=== context_switch ${ev.prev} → ${ev.next}: ${cr3} ===`);
   }
 
   /** do_wp_page: a write to a copy-on-write page, and the frame the writer got. */
   private onCow(ev: HookEvents["cow_fault"]): void {
-    const what = ev.reused ? `frame ${hx(ev.oldFrame)} reused (its last user)` : `frame ${hx(ev.oldFrame)} copied to ${hx(ev.newFrame)}`;
-    this.marker(ev.pid, `=== CoW fault at ${hx(ev.address)}: ${what} ===`);
+    // the frame the page had → the frame the writer has now (the same one when it was the last user)
+    const what = ev.reused ? `frame ${hex(ev.oldFrame)} kept (last user)` : `frame ${hex(ev.oldFrame)} → ${hex(ev.newFrame)}`;
+    this.marker(ev.pid, `=== CoW fault ${hex(ev.address)}: ${what} ===`);
   }
 }
 
-const hx = (v: bigint | number): string => "0x" + v.toString(16);
 const kernelOf = (k: LinuxKernel): LinuxX86_64 | LinuxI386 => k as LinuxX86_64 | LinuxI386;
 
 /** strace -f's prefix, as `sysgate trace` writes it. */
