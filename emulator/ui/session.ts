@@ -331,10 +331,11 @@ export class StepSession {
       return false;
     }
     if (!this.begin()) return false;
+    // the stage walk and `o` go on with the syscall of the task on view
+    if (mode === "stage" || mode === "out") this.giveCpuToView();
     // After the return instruction's event the next stage is user mode: one instruction away.
     const r = this.current;
     if (mode === "stage" && r && !r.done && r.stage === "return") {
-      this.giveCpuToView();
       if (this.drive(1)) this.message = `back in user mode at ${this.where()}`;
       this.end();
       return false;

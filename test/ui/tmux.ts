@@ -4,18 +4,24 @@
 import { spawnSync } from "node:child_process";
 import { CLI, ROOT } from "../run/cli.js";
 
-const tmux = (...args: string[]) => spawnSync("tmux", args, { encoding: "utf8" });
+// A tmux server of this test process's own: test files run in parallel, and a shared server exits
+// when one file kills the last session while another is starting one ("server exited unexpectedly").
+const SOCKET = `sysgate-test-${process.pid}`;
+const tmux = (...args: string[]) => spawnSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
 export const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 
 export class Terminal {
-  private readonly name = `sysgate-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly name = `step-${Math.random().toString(36).slice(2, 8)}`;
 
-  /** `sysgate step ARGS...` in a cols × rows terminal, once it shows its first stop. */
-  static async start(args: string[], cols = 100, rows = 30): Promise<Terminal> {
+  /**
+   * `sysgate step ARGS...` in a cols × rows terminal, once it shows its first stop. React's
+   * development build unless `production` (it logs changed props, and once died on a BigInt among them).
+   */
+  static async start(args: string[], cols = 100, rows = 30, production = false): Promise<Terminal> {
     const t = new Terminal();
-    // NODE_ENV=development: React's checks on, as a tsc-only build without the bundle would run them
+    const env = production ? [] : ["env", "NODE_ENV=development"];
     const r = tmux("new-session", "-d", "-s", t.name, "-x", String(cols), "-y", String(rows), "-c", ROOT,
-      "env", "NODE_ENV=development", process.execPath, CLI, "step", ...args);
+      ...env, process.execPath, CLI, "step", ...args);
     if (r.status !== 0) throw new Error(`tmux: ${r.stderr}`);
     await t.screenWith("paused");
     return t;
@@ -26,12 +32,17 @@ export class Terminal {
   }
 
   async screenWith(want: string | RegExp, timeout = 30000): Promise<string> {
+    return this.until((s) => (typeof want === "string" ? s.includes(want) : want.test(s)), `'${want}'`, timeout);
+  }
+
+  /** The screen once `ok` holds for it (the UI must not have died meanwhile). */
+  async until(ok: (screen: string) => boolean, what: string, timeout = 30000): Promise<string> {
     const t0 = Date.now();
     for (;;) {
       const s = this.screen();
       if (/TypeError|Error:/.test(s)) throw new Error(`the UI died:\n${s}`);
-      if (typeof want === "string" ? s.includes(want) : want.test(s)) return s;
-      if (Date.now() - t0 > timeout) throw new Error(`no '${want}' on the screen:\n${s}`);
+      if (ok(s)) return s;
+      if (Date.now() - t0 > timeout) throw new Error(`no ${what} on the screen:\n${s}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -50,14 +61,9 @@ export class Terminal {
   /** A prompt (b, /, m): its key, the text, Enter, and the prompt gone. */
   async prompt(k: string, label: string, text: string): Promise<string> {
     await this.key(k, label);
-    this.send("-l", text);
+    if (text) this.send("-l", text);
     this.send("Enter");
-    const t0 = Date.now();
-    while (this.screen().includes(label)) {
-      if (Date.now() - t0 > 10000) throw new Error(`the prompt '${label}' stayed open:\n${this.screen()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return this.screenWith(/│ (paused|ended) │/);
+    return this.until((s) => !s.includes(label) && /│ (paused|ended) │/.test(s), `the prompt '${label}' closed`);
   }
 
   close(): void {
