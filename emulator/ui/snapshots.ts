@@ -199,12 +199,14 @@ export class UndoRing<T> {
     try {
       // the task that had each CPU gets it back (switch_mm, the entry template, TSS, TLS), then memory
       for (const kr of rec.kernels) kr.kernel.restoreCpuOwner(kr.owner);
+      const code = new Set<LinuxKernel>();
       for (const kr of rec.kernels) {
         const mem = kr.kernel.phys.mem;
         const shadow = this.shadowOf(kr.kernel);
         for (const [pa, bytes] of kr.pages) {
           bytes.copy(mem, pa);
           bytes.copy(shadow, pa);
+          if (kr.kernel.phys.isCode(pa)) code.add(kr.kernel);
         }
       }
       // do_wp_page in reverse: the page tables map the shared frame again, the copy has no user
@@ -242,7 +244,9 @@ export class UndoRing<T> {
         cpu.restoreContext(kr.ctx);
         this.release(kr.kernel, kr.ctx);
         cpu.flushTlb(); // page tables may have been among the pages put back, and CR3 may differ
-        cpu.flushCode();
+        // translations follow physical frames: only bytes put back in a frame that held code can be stale
+        // (a translation flush costs Unicorn 100+ ms whatever it drops)
+        if (code.has(kr.kernel)) cpu.flushCode();
       }
     } finally {
       this.restoring = false;

@@ -4,14 +4,19 @@
 import { spawnSync } from "node:child_process";
 import { CLI, ROOT } from "../run/cli.js";
 
-// A tmux server of this test process's own: test files run in parallel, and a shared server exits
-// when one file kills the last session while another is starting one ("server exited unexpectedly").
-const SOCKET = `sysgate-test-${process.pid}`;
-const tmux = (...args: string[]) => spawnSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
 export const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 
 export class Terminal {
-  private readonly name = `step-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly name = "step";
+  /**
+   * Each terminal has a tmux server of its own: a server exits once its last session is killed,
+   * and a session started meanwhile on the same server fails ("server exited unexpectedly"), as
+   * happened between test files running in parallel and between one test and the next.
+   */
+  private readonly socket = `sysgate-test-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  private tmux(...args: string[]) {
+    return spawnSync("tmux", ["-L", this.socket, ...args], { encoding: "utf8" });
+  }
 
   /**
    * `sysgate step ARGS...` in a cols × rows terminal, once it shows its first stop. React's
@@ -20,7 +25,7 @@ export class Terminal {
   static async start(args: string[], cols = 100, rows = 30, production = false): Promise<Terminal> {
     const t = new Terminal();
     const env = production ? [] : ["env", "NODE_ENV=development"];
-    const r = tmux("new-session", "-d", "-s", t.name, "-x", String(cols), "-y", String(rows), "-c", ROOT,
+    const r = t.tmux("new-session", "-d", "-s", t.name, "-x", String(cols), "-y", String(rows), "-c", ROOT,
       ...env, process.execPath, CLI, "step", ...args);
     if (r.status !== 0) throw new Error(`tmux: ${r.stderr}`);
     await t.screenWith("paused");
@@ -28,7 +33,7 @@ export class Terminal {
   }
 
   screen(): string {
-    return tmux("capture-pane", "-p", "-t", this.name).stdout;
+    return this.tmux("capture-pane", "-p", "-t", this.name).stdout;
   }
 
   async screenWith(want: string | RegExp, timeout = 30000): Promise<string> {
@@ -48,7 +53,7 @@ export class Terminal {
   }
 
   send(...k: string[]): void {
-    tmux("send-keys", "-t", this.name, ...k);
+    this.tmux("send-keys", "-t", this.name, ...k);
   }
 
   /** Sends a key and waits until the header no longer says the guest runs (or shows `want`). */
@@ -67,7 +72,7 @@ export class Terminal {
   }
 
   close(): void {
-    tmux("kill-session", "-t", this.name);
+    this.tmux("kill-server");
   }
 }
 
