@@ -5,7 +5,8 @@
 import { E, Errno } from "./errno.js";
 import type { KernelState } from "./kernel.js";
 import type { Task } from "./sched/task.js";
-import { RLIMIT_NPROC, defaultRlimit } from "./syscalls/kernel/sys.js";
+import { defaultRlimit } from "./syscalls/kernel/sys.js";
+import { RLIMIT_NPROC } from "./uapi/asm-generic/resource.js";
 
 /**
  * Processes at once in one run (Linux's max_threads, which fork_init derives from RAM). Every

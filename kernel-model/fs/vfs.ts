@@ -18,13 +18,7 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
-import {
-  DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE,
-  MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
-  O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, RENAME_EXCHANGE,
-  RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
-  S_IFSOCK, W_OK, X_OK, __O_TMPFILE,
-} from "./fcntl.js";
+import { DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, MAXSYMLINKS, R_OK, W_OK, X_OK } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { fifoOpen } from "./fifo.js";
@@ -39,6 +33,10 @@ import { fsName, type MountLine } from "./proc/mounts.js";
 import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
 import type { ProcSource } from "./proc/task_view.js";
 import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
+import { __O_TMPFILE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "../uapi/linux/fs.js";
+import { NAME_MAX } from "../uapi/linux/limits.js";
+import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
 
 const S_ISUID = 0o4000, S_ISGID = 0o2000;
 /**
@@ -285,7 +283,7 @@ export class Vfs {
     return out;
   }
 
-  /** What procfs reads: the kernel's tasks (set by the kernel; none until then), the mounts, the mapped files. */
+  /** What procfs reads: the kernel's tasks (set by the kernel; none until then) and the mounts. */
   proc: ProcSource = {
     tasks: () => [], task: () => undefined, monotonicNs: () => 0n, realtimeNs: () => 0n, memory: () => ({ total: 0, used: 0 }),
   };
@@ -294,14 +292,6 @@ export class Vfs {
     source: { tasks: () => this.proc.tasks(), task: (p) => this.proc.task(p), monotonicNs: () => this.proc.monotonicNs(),
       realtimeNs: () => this.proc.realtimeNs(), memory: () => this.proc.memory() },
     mounts: () => this.mountLines(),
-    fileId: (guestPath) => {
-      try {
-        const st = this.getattr(this.lookupCanonical(guestPath, 0));
-        return { major: st.devMajor, minor: st.devMinor, ino: st.ino };
-      } catch {
-        return undefined;
-      }
-    },
   };
 
   /** The mount table as /proc/mounts shows it, outermost first. */

@@ -4,8 +4,11 @@
 
 import type { KernelState } from "../kernel.js";
 import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
-import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, sendSignal } from "./signal.js";
+import { sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED } from "../uapi/asm-generic/siginfo.js";
+import { SA_NOCLDWAIT, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
+import { SIGCHLD } from "../uapi/asm/signal.js";
 
 /** The wait status of a task killed by `sig` (the low 7 bits; 0x80 when it dumped core). */
 export const waitStatusKilled = (sig: number, core: boolean): number => (sig & 0x7f) | (core ? 0x80 : 0);

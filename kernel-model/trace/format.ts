@@ -11,11 +11,8 @@ import {
   formatTimeval, formatUtsname, formatWinsize, STRUCT_SIZE, type TraceAbi,
 } from "./structs.js";
 import { describeSyscall, type SyscallDesc } from "./syscalls.js";
-import {
-  ARCH_PRCTL, AT_FDCWD, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, PRCTL_OPTIONS, RLIMITS,
-  SIGPROCMASK_HOW, STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode,
-  openFlags, PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue,
-} from "./xlat.js";
+import { ARCH_PRCTL, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, PRCTL_OPTIONS, RLIMITS, SIGPROCMASK_HOW, STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode, openFlags, PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue } from "./xlat.js";
+import { AT_FDCWD } from "../uapi/linux/fcntl.js";
 
 /** Guest memory as the tracer reads it; read() throws when the range is not mapped. */
 export interface TraceMemory {

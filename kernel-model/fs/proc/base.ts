@@ -2,20 +2,21 @@
 // serves guest processes only; the host's own never show.
 
 import * as fs from "node:fs";
-import { DT_DIR, DT_LNK, DT_REG, O_CLOEXEC, S_IFMT, S_IFIFO, S_IFSOCK } from "../fcntl.js";
+import { DT_DIR, DT_LNK, DT_REG } from "../fcntl.js";
 import type { DirEntry, File } from "../file.js";
 import { StdioFile } from "../stdio_file.js";
 import { showStat, showStatus } from "./array.js";
 import { showMounts, type MountLine } from "./mounts.js";
 import type { ProcNode, ProcOwner } from "./proc_file.js";
-import { showMaps, showStatm, type FileId } from "./task_mmu.js";
+import { showMaps, showStatm } from "./task_mmu.js";
 import type { ProcSource, ProcTask } from "./task_view.js";
+import { O_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
+import { S_IFIFO, S_IFMT, S_IFSOCK } from "../../uapi/linux/stat.js";
 
-/** What /proc/<pid> needs besides the task: the mount table and the files mapped. */
+/** What /proc/<pid> needs besides the task: the mount table. */
 export interface ProcBaseEnv {
   source: ProcSource;
   mounts(): MountLine[];
-  fileId: FileId;
 }
 
 type Entry = { name: string; type: number; node: (t: ProcTask, owner: ProcOwner, ino: bigint) => ProcNode };
@@ -47,7 +48,7 @@ function baseEntries(env: ProcBaseEnv): Entry[] {
     { name: "cmdline", type: DT_REG, node: text(0o444, (t) => t.mm?.cmdline() ?? "") },
     { name: "stat", type: DT_REG, node: text(0o444, showStat) },
     { name: "statm", type: DT_REG, node: text(0o444, (t) => (t.mm ? showStatm(t.mm) : "0 0 0 0 0 0 0\n")) },
-    { name: "maps", type: DT_REG, node: text(0o444, (t) => (t.mm ? showMaps(t.mm, env.fileId) : "")) },
+    { name: "maps", type: DT_REG, node: text(0o444, (t) => (t.mm ? showMaps(t.mm) : "")) },
     { name: "mounts", type: DT_REG, node: text(0o444, () => showMounts(env.mounts())) },
     { name: "comm", type: DT_REG, node: text(0o644, (t) => `${t.comm}\n`) },
     { name: "cwd", type: DT_LNK, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.cwd, jump: () => ({ path: t.cwd }) }) },

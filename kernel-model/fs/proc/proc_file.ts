@@ -2,9 +2,10 @@
 // (as seq_file's first read does) and then read, pread and seeked like a short regular file.
 
 import { E, Errno } from "../../errno.js";
-import { FMODE_LSEEK, FMODE_PREAD, S_IFREG } from "../fcntl.js";
+import { FMODE_LSEEK, FMODE_PREAD } from "../fcntl.js";
 import { FileBase, genericLlseek, type DirEntry } from "../file.js";
 import { modelKstat, type Kstat } from "../kstat.js";
+import { S_IFREG } from "../../uapi/linux/stat.js";
 
 /** Who owns a /proc node: a process's own entries are its credentials' (task_dump_owner). */
 export interface ProcOwner { uid: number; gid: number }

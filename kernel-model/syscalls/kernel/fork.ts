@@ -12,11 +12,9 @@ import { groupLeader } from "../../sched/exit.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
+import { SIGCHLD } from "../../uapi/asm/signal.js";
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from "../../uapi/linux/sched.js";
 
-export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
-  CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
-  CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
-const SIGCHLD = 17;
 
 export interface CloneArgs { flags: number; stack: bigint; parentTid: bigint; childTid: bigint; tls: bigint }
 

@@ -3,16 +3,14 @@
 // Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
-import {
-  SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
-  restoreFrame, sendSignal,
-} from "../../sched/signal.js";
+import { restoreFrame, sendSignal } from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
+import { SI_TKILL, SI_USER } from "../../uapi/asm-generic/siginfo.js";
+import { SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK } from "../../uapi/asm-generic/signal-defs.js";
+import { _NSIG, SA_RESTORER, SIGKILL, SIGSTOP } from "../../uapi/asm/signal.js";
 
-const SIGKILL = 9, SIGSTOP = 19;
-const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
 const SA_EXPOSE_TAGBITS = 0x800n;
 const UAPI_SA_FLAGS = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |

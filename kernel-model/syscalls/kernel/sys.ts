@@ -4,27 +4,27 @@ import { utsMachine } from "./personality.js";
 import { E, Errno } from "../../errno.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
+import { RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RTPRIO, RLIMIT_SIGPENDING, RLIMIT_STACK } from "../../uapi/asm-generic/resource.js";
+import { RLIM64_INFINITY } from "../../uapi/linux/resource.js";
 
-const RLIM_INFINITY = 0xffffffffffffffffn;
-export const RLIMIT_STACK = 3, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_NLIMITS = 16;
 
 /** Defaults of a fresh Linux login (include/asm-generic/resource.h INIT_RLIMITS, with 8 MiB stack). */
 export function defaultRlimit(resource: number): [bigint, bigint] {
   switch (resource) {
-    case RLIMIT_STACK: return [8n * 1024n * 1024n, RLIM_INFINITY];
+    case RLIMIT_STACK: return [8n * 1024n * 1024n, RLIM64_INFINITY];
     case RLIMIT_NOFILE: return [1024n, 4096n];
-    case 8 /* MEMLOCK */: return [8n * 1024n * 1024n, 8n * 1024n * 1024n];
+    case RLIMIT_MEMLOCK: return [8n * 1024n * 1024n, 8n * 1024n * 1024n];
     case RLIMIT_NPROC: return [63541n, 63541n]; // a run sets its own (limits.ts nprocLimitFor)
-    case 11 /* SIGPENDING */: return [63541n, 63541n];
-    case 12 /* MSGQUEUE */: return [819200n, 819200n];
-    case 13 /* NICE */: case 14 /* RTPRIO */: return [0n, 0n];
-    case 4 /* CORE */: return [0n, RLIM_INFINITY];
-    default: return [RLIM_INFINITY, RLIM_INFINITY];
+    case RLIMIT_SIGPENDING: return [63541n, 63541n];
+    case RLIMIT_MSGQUEUE: return [819200n, 819200n];
+    case RLIMIT_NICE: case RLIMIT_RTPRIO: return [0n, 0n];
+    case RLIMIT_CORE: return [0n, RLIM64_INFINITY];
+    default: return [RLIM64_INFINITY, RLIM64_INFINITY];
   }
 }
 
 function getRlimit(ctx: SyscallContext, resource: number): [bigint, bigint] {
-  if (resource < 0 || resource >= RLIMIT_NLIMITS) throw new Errno(E.EINVAL);
+  if (resource < 0 || resource >= RLIM_NLIMITS) throw new Errno(E.EINVAL);
   return ctx.task.rlimits.get(resource) ?? defaultRlimit(resource);
 }
 
@@ -121,7 +121,7 @@ export const sysFamily: SyscallFamily = {
     const b = ctx.mem.read(a[1], ctx.abi === "x86_64" ? 16 : 8);
     const lim: [bigint, bigint] = ctx.abi === "x86_64"
       ? [b.readBigUInt64LE(0), b.readBigUInt64LE(8)]
-      : [BigInt(b.readUInt32LE(0)), BigInt(b.readUInt32LE(4))].map((v) => (v === 0xffffffffn ? RLIM_INFINITY : v)) as [bigint, bigint];
+      : [BigInt(b.readUInt32LE(0)), BigInt(b.readUInt32LE(4))].map((v) => (v === 0xffffffffn ? RLIM64_INFINITY : v)) as [bigint, bigint];
     ctx.task.rlimits.set(resource, lim);
     return 0;
   },
