@@ -589,6 +589,19 @@ export class Machine implements ProcessFactory {
     for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }
 
+  /** The task the run loop continues with, if it holds one (a debugger's step back records it). */
+  get continuing(): Task | undefined {
+    return this.current;
+  }
+
+  /**
+   * Makes `task` the one the run loop continues with (a debugger steps the task it shows, or puts
+   * back the one it recorded). The run queue is the caller's to keep right.
+   */
+  continueWith(task: Task | undefined): void {
+    this.current = task;
+  }
+
   /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */
   resumeAt(ip: bigint): void {
     this.task.thread.pc = ip;

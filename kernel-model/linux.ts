@@ -51,6 +51,9 @@ export interface ExitState {
 }
 
 
+/** What besides the registers says which task a CPU runs (LinuxKernel.cpuOwner). */
+export interface CpuOwner { readonly task: Task | undefined; readonly trapDone: bigint | undefined }
+
 /** How a task first returns to user mode on this machine: a new program, or a fork's copy. */
 export interface FirstUser {
   ip: bigint;
@@ -442,6 +445,27 @@ export abstract class LinuxKernel {
       this.hooks.emit("context_switch", { point: "context_switch", pid: next.pid, prev: prevPid, next: next.pid,
         prevCr3, nextCr3: BigInt(next.mm.pgd.root), kernel: this.abi });
     }
+  }
+
+  /**
+   * Where this CPU's current task is, besides its registers: the task and the trap that already
+   * ran at its IP. A debugger's step back takes this with the registers and puts both back.
+   */
+  cpuOwner(): CpuOwner {
+    return { task: this.current, trapDone: this.trapDone };
+  }
+
+  /**
+   * Puts a cpuOwner() back: a context switch to its task when another one has the CPU (CR3, the
+   * entry template, TSS, TLS follow), then its trap state. The caller restores the registers and
+   * the other tasks' saved state.
+   */
+  restoreCpuOwner(o: CpuOwner): void {
+    if (!o.task) {
+      if (this.current) this.lastTask = this.current;
+      this.current = undefined;
+    } else if (o.task !== this.current) this.switchTo(o.task);
+    this.trapDone = o.trapDone;
   }
 
   /**

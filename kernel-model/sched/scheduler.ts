@@ -6,6 +6,13 @@ import { HrtimerBase } from "./hrtimer.js";
 import type { Task } from "./task.js";
 import type { WaitQueue } from "./wait.js";
 
+export interface SchedSnapshot {
+  readonly queue: readonly Task[];
+  readonly current: Task | undefined;
+  readonly sliceStart: bigint;
+  readonly timers: readonly (readonly [Task, bigint])[];
+}
+
 export class Scheduler {
   readonly tasks = new Map<number, Task>();
   private readonly runQueue: Task[] = [];
@@ -94,6 +101,28 @@ export class Scheduler {
       if (t.state === "runnable") return t;
     }
     return undefined;
+  }
+
+  /** Takes `task` out of the queue: a debugger gives it the CPU next, out of turn. */
+  dequeue(task: Task): void {
+    const i = this.runQueue.indexOf(task);
+    if (i >= 0) this.runQueue.splice(i, 1);
+  }
+
+  /**
+   * The queue, the current task and the sleepers' deadlines, for a debugger's step back. Only the
+   * scheduler's own bookkeeping: the tasks' states and the wait queues they sleep on are the caller's.
+   */
+  snapshot(): SchedSnapshot {
+    return { queue: [...this.runQueue], current: this.current, sliceStart: this.sliceStart, timers: [...this.timers] };
+  }
+
+  restore(s: SchedSnapshot): void {
+    this.runQueue.splice(0, this.runQueue.length, ...s.queue);
+    this.current = s.current;
+    this.sliceStart = s.sliceStart;
+    this.timers.clear();
+    for (const [t, d] of s.timers) this.timers.set(t, d);
   }
 
   /** Puts a task that ran and can go on at the back of the queue. */
