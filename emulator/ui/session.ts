@@ -94,7 +94,8 @@ export class StepSession {
   }
 
   private static alive(t: Task): boolean {
-    return t.state === "runnable" || t.state === "blocked";
+    // init (pid 1) has no CPU state to show or step: it runs no guest code
+    return (t.state === "runnable" || t.state === "blocked") && t.thread !== undefined;
   }
 
   /** A task the panels can show (the first process even after its end: its registers stay in the CPU). */

@@ -152,7 +152,9 @@ export class UndoRing<T> {
       else if (was === "blocked" && (now !== "blocked" || t.wakeBlocked !== r.wakeBlocked)) rec.refused ??= `pid ${t.pid} was woken (its place on a wait queue is gone)`;
       else if (now !== was && !(was === "runnable" && now === "blocked")) rec.refused ??= `pid ${t.pid} ended`;
     }
-    for (const t of this.machine.kstate.sched.tasks.values()) if (!rec.tasks.has(t)) rec.refused ??= `pid ${t.pid} was created`;
+    const sched = this.machine.kstate.sched;
+    // init (pid 1) runs no guest code, so begin() records no switch state of it: it was there all along
+    for (const t of sched.tasks.values()) if (!rec.tasks.has(t) && t !== sched.init) rec.refused ??= `pid ${t.pid} was created`;
     this.ring.push(rec);
     if (this.ring.length > this.capacity) this.drop(this.ring.shift()!);
     return changed;
