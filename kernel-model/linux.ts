@@ -26,7 +26,8 @@ import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
 import {
-  SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, nextSignal, sendSignal, setupFrame, signalName,
+  ERESTARTNOINTR, ERESTARTSYS, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, isRestartCode,
+  nextSignal, sendSignal, setupFrame, signalName,
 } from "./sched/signal.js";
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
@@ -606,7 +607,7 @@ export abstract class LinuxKernel {
     } else if (this.kernel.sched.shouldPreempt(this.kernel.monotonicNs())) {
       this.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
     }
-    this.signalReturn(regs);
+    this.signalReturn(regs, undefined, isRestartCode(outcome.result));
     this.checkPause();
   }
 
@@ -660,15 +661,21 @@ export abstract class LinuxKernel {
    * exit_to_user_mode_loop's signal part: deliver what is pending before returning with `regs`.
    * A fatal signal ends the task here.
    */
-  protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }): void {
+  protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }, restart = false): void {
     const task = this.task;
     if (this.gone(task)) return;
-    if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return;
+    // arch_do_signal_or_restart, no handler to run: a syscall that answered -ERESTART* is made again
+    const noHandler = () => {
+      if (!restart) return;
+      regs.set("ax", regs.get("orig_ax"));
+      regs.set("ip", this.restartIp(regs));
+    };
+    if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return noHandler();
     for (;;) {
       const o = getSignal(task);
       if (o.kind === "none") {
         if (task.savedSigmask !== undefined) { task.blocked = task.savedSigmask; task.savedSigmask = undefined; }
-        return;
+        return noHandler();
       }
       if (o.kind === "stop") {
         this.kernel.warn(`sysgate: ${signalName(o.sig)} would stop pid ${task.pid}: job control stops are not modelled; ignored`);
@@ -685,6 +692,15 @@ export abstract class LinuxKernel {
         return;
       }
       if (o.kind === "handler") {
+        // handle_signal: a syscall cut short by the signal ends with EINTR, or is made again after
+        // the handler (ERESTARTNOINTR always, ERESTARTSYS with SA_RESTART)
+        if (restart) {
+          const r = -Number(BigInt.asIntN(32, regs.get("ax")));
+          if (r === ERESTARTNOINTR || (r === ERESTARTSYS && o.action.flags & SA_RESTART)) {
+            regs.set("ax", regs.get("orig_ax"));
+            regs.set("ip", this.restartIp(regs));
+          } else regs.set("ax", BigInt(-E.EINTR));
+        }
         const xstate = Buffer.alloc(this.cpu.xstateSize);
         this.cpu.xsave(xstate);
         let frame: bigint;

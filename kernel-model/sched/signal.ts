@@ -20,6 +20,17 @@ export const SA_NOCLDSTOP = 0x1n, SA_NOCLDWAIT = 0x2n, SA_SIGINFO = 0x4n, SA_RES
 export const SI_USER = 0, SI_KERNEL = 0x80, SI_TIMER = -2, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
   SEGV_MAPERR = 1, SEGV_ACCERR = 2;
 
+/**
+ * The kernel's own restart codes (include/linux/errno.h): what a syscall cut short by a signal
+ * answers. The way back to user mode turns them into EINTR or a restart of the call
+ * (arch_do_signal_or_restart); user space never sees them, a tracer at the syscall exit does.
+ */
+export const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+export const isRestartCode = (result: bigint): boolean => {
+  const e = -Number(BigInt.asIntN(32, result));
+  return e === ERESTARTSYS || e === ERESTARTNOINTR || e === ERESTARTNOHAND || e === ERESTART_RESTARTBLOCK;
+};
+
 export const sigmask = (sig: number): bigint => 1n << BigInt(sig - 1);
 const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);
 

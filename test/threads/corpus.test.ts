@@ -34,6 +34,15 @@ describe("sync-calls.c: futex, epoll, eventfd, non-blocking pipes, madvise witho
   }
 });
 
+describe("clone3.c: clone3's size, field and flag checks, and a fork through it (CLONE_PARENT_SETTID, CLONE_CLEAR_SIGHAND)", () => {
+  for (const abi of ABIS) {
+    it(`${abi}: output and status match the native run`, (ctx) => {
+      const p = program(buildC("clone3.c", abi), (why) => ctx.skip(why));
+      sameAsNative(p);
+    });
+  }
+});
+
 describe("the threaded programs build and run natively (the oracle for the runs below)", () => {
   for (const abi of ABIS) {
     it(`pthreads.c (${abi})`, (ctx) => {

@@ -4,7 +4,7 @@
 
 import { E } from "../../errno.js";
 import {
-  SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
+  ERESTARTNOHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
   restoreFrame, sendSignal,
 } from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
@@ -116,12 +116,12 @@ export const signalFamily: SyscallFamily = {
     const mask = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~((1n << 8n) | (1n << 18n));
     t.savedSigmask ??= t.blocked;
     t.blocked = mask;
-    if (t.pending & ~mask) return -E.EINTR; // the signal is delivered on the way out
+    if (t.pending & ~mask) return -ERESTARTNOHAND; // the signal is delivered on the way out (then EINTR)
     throw new WouldBlock([t.signalWait], "rt_sigsuspend");
   },
   sys_pause: (ctx) => {
     const t = ctx.task;
-    if (t.pending & ~t.blocked) return -E.EINTR;
+    if (t.pending & ~t.blocked) return -ERESTARTNOHAND;
     throw new WouldBlock([t.signalWait], "pause");
   },
   sys_kill: (ctx, a) => doKill(ctx, int(a[0]), int(a[1])),

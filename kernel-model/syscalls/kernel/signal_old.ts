@@ -5,7 +5,7 @@
 // Task.sigactions).
 
 import { E } from "../../errno.js";
-import { SA_NODEFER, SA_RESETHAND, SIGKILL, SIGSTOP, _NSIG, sigmask } from "../../sched/signal.js";
+import { ERESTARTNOHAND, SA_NODEFER, SA_RESETHAND, SIGKILL, SIGSTOP, _NSIG, sigmask } from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
@@ -70,7 +70,7 @@ export const signalOldFamily: SyscallFamily = {
     const mask = ((t.blocked & ~LOW32) | BigInt(uint(a[2]))) & ~UNBLOCKABLE;
     t.savedSigmask ??= t.blocked;
     t.blocked = mask;
-    if (t.pending & ~mask) return -E.EINTR; // the signal is delivered on the way out
+    if (t.pending & ~mask) return -ERESTARTNOHAND; // the signal is delivered on the way out (then EINTR)
     throw new WouldBlock([t.signalWait], "sigsuspend");
   },
   /** signal(): a one-shot handler that does not block its own signal (SA_ONESHOT | SA_NOMASK); returns the old handler. */
