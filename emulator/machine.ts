@@ -26,7 +26,7 @@ import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
 import { PROT_READ, PROT_WRITE, type MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
-import { waitStatusKilled } from "../kernel-model/sched/exit.js";
+import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
@@ -424,6 +424,7 @@ export class Machine implements ProcessFactory {
   private rootEnded(): ExitState | undefined {
     const t = this.task;
     if (t.state !== "zombie" && t.state !== "dead") return undefined;
+    if (delayGroupLeader(t)) return undefined; // its main thread ended (pthread_exit); the process lives on in the others
     this.finished ??= exitStateOf(t.exitStatus, t.lastFault);
     return this.finished;
   }

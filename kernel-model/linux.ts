@@ -27,7 +27,7 @@ import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
 import {
   ERESTARTNOINTR, ERESTARTSYS, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, isRestartCode,
-  nextSignal, sendSignal, setupFrame, signalName,
+  nextSignal, sendSignal, setupFrame, signalName, signalPending,
 } from "./sched/signal.js";
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
@@ -670,7 +670,7 @@ export abstract class LinuxKernel {
       regs.set("ax", regs.get("orig_ax"));
       regs.set("ip", this.restartIp(regs));
     };
-    if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return noHandler();
+    if (!signalPending(task)) return noHandler();
     for (;;) {
       const o = getSignal(task);
       if (o.kind === "none") {

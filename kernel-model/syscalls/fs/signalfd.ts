@@ -7,7 +7,7 @@
 import { E, Errno } from "../../errno.js";
 import { AnonInodeFile } from "../../fs/anon_inodes.js";
 import { O_CLOEXEC, O_NONBLOCK } from "../../fs/fcntl.js";
-import { SIGKILL, SIGSTOP, dequeue, sigmask } from "../../sched/signal.js";
+import { SIGKILL, SIGSTOP, dequeue, pendingSignals, sigmask } from "../../sched/signal.js";
 import type { Scheduler } from "../../sched/scheduler.js";
 import type { SigInfo, Task } from "../../sched/task.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
@@ -21,7 +21,7 @@ const POLLIN = 0x1, POLLRDNORM = 0x40;
 
 /** The lowest pending signal of `task` in `mask`, or 0. */
 function nextIn(task: Task, mask: bigint): number {
-  const ready = task.pending & mask;
+  const ready = pendingSignals(task) & mask; // the thread's own signals and its process's
   if (!ready) return 0;
   for (let sig = 1; sig <= 64; sig++) if (ready & sigmask(sig)) return sig;
   return 0;

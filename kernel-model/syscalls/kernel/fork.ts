@@ -78,6 +78,7 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
     child.tgid = parent.tgid;
     child.ppid = parent.ppid;
     child.exitSignal = 0;
+    child.signal = parent.signal;
   } else {
     const realParent = a.flags & CLONE_PARENT && parent.parent ? parent.parent : groupLeader(parent);
     child.parent = realParent;

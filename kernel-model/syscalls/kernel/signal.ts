@@ -5,8 +5,9 @@
 import { E } from "../../errno.js";
 import {
   ERESTARTNOHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
-  restoreFrame, sendSignal,
+  liveThreads, pendingSignals, restoreFrame, retargetSharedPending, sendGroupSignal, sendSignal, signalPending,
 } from "../../sched/signal.js";
+import type { Task } from "../../sched/task.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
@@ -68,6 +69,8 @@ export const signalFamily: SyscallFamily = {
       else if (how === SIG_SETMASK) ctx.task.blocked = set;
       else return -E.EINVAL;
       ctx.task.blocked &= ~UNBLOCKABLE;
+      // __set_task_blocked: the process's signals this thread now blocks go to another thread
+      retargetSharedPending(ctx.task, ctx.task.blocked & ~old, (t) => ctx.task.kernel.sched.wake(t));
     }
     if (a[2] !== 0n) {
       const b = Buffer.alloc(8);
@@ -106,7 +109,7 @@ export const signalFamily: SyscallFamily = {
   },
   sys_rt_sigpending: (ctx, a) => {
     const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(ctx.task.pending & ctx.task.blocked);
+    b.writeBigUInt64LE(pendingSignals(ctx.task) & ctx.task.blocked); // the thread's and the process's
     ctx.mem.write(a[0], b);
     return 0;
   },
@@ -116,12 +119,12 @@ export const signalFamily: SyscallFamily = {
     const mask = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~((1n << 8n) | (1n << 18n));
     t.savedSigmask ??= t.blocked;
     t.blocked = mask;
-    if (t.pending & ~mask) return -ERESTARTNOHAND; // the signal is delivered on the way out (then EINTR)
+    if (signalPending(t, mask)) return -ERESTARTNOHAND; // the signal is delivered on the way out (then EINTR)
     throw new WouldBlock([t.signalWait], "rt_sigsuspend");
   },
   sys_pause: (ctx) => {
     const t = ctx.task;
-    if (t.pending & ~t.blocked) return -ERESTARTNOHAND;
+    if (signalPending(t)) return -ERESTARTNOHAND;
     throw new WouldBlock([t.signalWait], "pause");
   },
   sys_kill: (ctx, a) => doKill(ctx, int(a[0]), int(a[1])),
@@ -155,24 +158,31 @@ function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
   }
 }
 
-/** One target: SI_USER from kill(), SI_TKILL from tkill/tgkill. */
+/**
+ * One target: SI_USER from kill() goes to the process of thread `pid` (its shared pending
+ * signals; a thread of it takes the signal), SI_TKILL from tkill/tgkill to that thread alone.
+ */
 function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): number {
   if (sig < 0 || sig > _NSIG) return -E.EINVAL;
   const target = ctx.task.kernel.sched.tasks.get(pid);
-  if (!target || target.state === "dead" || target.state === "zombie") return -E.ESRCH;
+  const process = code === SI_USER;
+  // a process whose leader has exited lives on in its other threads
+  if (!target || (process ? !liveThreads(target).length : target.state === "dead" || target.state === "zombie")) return -E.ESRCH;
   if (sig) {
-    // send_signal wakes the target if it sleeps (pause, sigsuspend, a blocking call) and may take it
-    sendSignal(target, sig, { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid }, (t) => ctx.task.kernel.sched.wake(t));
+    // send_signal wakes the thread that takes it if it sleeps (pause, sigsuspend, a blocking call)
+    const info = { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid };
+    (process ? sendGroupSignal : sendSignal)(target, sig, info, (t) => ctx.task.kernel.sched.wake(t));
   }
   return 0;
 }
 
-/** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid). */
+/** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid); one signal per process. */
 function doKill(ctx: SyscallContext, pid: number, sig: number): number {
   if (pid > 0) return sendTo(ctx, pid, sig, SI_USER);
-  const live = [...ctx.task.kernel.sched.tasks.values()].filter((t) => t.state === "runnable" || t.state === "blocked");
-  const targets = pid === 0 ? live.filter((t) => t.pgid === ctx.task.pgid)
-    : pid === -1 ? live.filter((t) => t !== ctx.task) : live.filter((t) => t.pgid === -pid);
+  // the processes (by their leader, even one that has exited while its threads go on)
+  const processes = [...ctx.task.kernel.sched.tasks.values()].filter((t: Task) => t.pid === t.tgid && liveThreads(t).length);
+  const targets = pid === 0 ? processes.filter((t) => t.pgid === ctx.task.pgid)
+    : pid === -1 ? processes.filter((t) => t.tgid !== ctx.task.tgid) : processes.filter((t) => t.pgid === -pid);
   if (!targets.length) return -E.ESRCH;
   for (const t of targets) sendTo(ctx, t.pid, sig, SI_USER);
   return 0;
