@@ -162,7 +162,7 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    const image = await parseElf(readElfFile(path, path), path);
+    const image = parseElf(readElfFile(path, path), path);
     if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
@@ -252,7 +252,7 @@ export class Machine implements ProcessFactory {
     return linux;
   }
 
-  /** execve's loader: synchronous (a syscall is in progress); the symbols follow when elfinfo has read them. */
+  /** execve's loader: synchronous (a syscall is in progress). */
   exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void {
     let bytes: Buffer;
     let image: ElfImage;
@@ -292,14 +292,8 @@ export class Machine implements ProcessFactory {
       old.leave(task, oldMm);
       linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     }
+    if (loaded.newSymbols) for (const s of elfSymbols(bytes)) mm.symbols.add(s.name, loaded.bias + s.value, s.size);
     linux.symbolsLoaded();
-    const bias = loaded.bias;
-    if (loaded.newSymbols) {
-      elfSymbols(bytes).then((syms) => {
-        for (const s of syms) mm.symbols.add(s.name, bias + s.value, s.size);
-        linux.symbolsLoaded();
-      }, () => { /* no symbols: names are a convenience */ });
-    }
   }
 
   /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */

@@ -1,7 +1,8 @@
 // The machine-wide state of the kernel model: what Linux keeps in globals (the mount table,
 // the clocks, the entropy pool, init_uts_ns) and what a run was configured with.
 
-import { createHash, randomFillSync } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { Vfs } from "./fs/vfs.js";
 import { procSource } from "./fs/proc/task_view.js";
 import { HookRegistry, type HookPoint } from "./hooks.js";
@@ -15,6 +16,16 @@ import type { Abi } from "./syscalls/types.js";
 import { SyscallDispatcher } from "./entry/common.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { PAGE_SIZE } from "./mm/phys.js";
+
+/**
+ * node:crypto, loaded only by a deterministic run (its seeded bytes are SHA-256 blocks): loading
+ * the module cost every start of a program 3-20 ms, more than booting the kernel. Other runs take
+ * the host's entropy from /dev/urandom, as getrandom does.
+ */
+const nodeCrypto = (() => {
+  let crypto: typeof import("node:crypto") | undefined;
+  return () => (crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto"));
+})();
 
 /**
  * What only the emulator can do for the kernel model: boot a kernel on a CPU engine with
@@ -174,11 +185,16 @@ export class KernelState implements Kernel {
   /** Seeded: SHA-256 of (seed, counter) blocks, so a run's random bytes depend on the seed alone. */
   getRandomBytes(buf: Buffer): void {
     if (!this.config.deterministic) {
-      randomFillSync(buf);
+      const fd = openSync("/dev/urandom", "r");
+      try {
+        for (let off = 0; off < buf.length;) off += readSync(fd, buf, off, buf.length - off, null);
+      } finally {
+        closeSync(fd);
+      }
       return;
     }
     for (let off = 0; off < buf.length; off += 32) {
-      const block = createHash("sha256").update(`sysgate:${this.config.seed}:${this.rngCounter++}`).digest();
+      const block = nodeCrypto().createHash("sha256").update(`sysgate:${this.config.seed}:${this.rngCounter++}`).digest();
       block.copy(buf, off, 0, Math.min(32, buf.length - off));
     }
   }

@@ -4,8 +4,13 @@
 // `sysgate step` and `sysgate trace` stay separate chunks loaded when asked for, and the npm
 // packages with files of their own to find (koffi's native addon, Capstone's .wasm) or with
 // many modules only the UI needs (ink, React) are loaded from node_modules as before.
+// Node's built-in modules and koffi are loaded with require(), not import: the ESM wrapper of a
+// built-in reads every export once (node:fs's getters alone loaded the streams, several ms at
+// each start for nothing), and a CommonJS package imported from ESM is resolved through its
+// package.json and scanned for its export names first.
 
 import { build } from "esbuild";
+import { builtinModules } from "node:module";
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +18,28 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outdir = join(root, "dist", "emulator", "cli");
 rmSync(join(outdir, "chunks"), { recursive: true, force: true });
+
+const builtins = new Set(builtinModules);
+/** CommonJS packages left in node_modules that every command loads (koffi's addon). */
+const requiredPackages = new Set(["koffi"]);
+/**
+ * `import ... from "node:fs"` (or "koffi") becomes a CommonJS module of one line,
+ * `require("node:fs")`: no ESM wrapper to build, and for a package no resolution through its
+ * package.json exports nor a scan of its source for the names it exports.
+ */
+const byRequire = {
+  name: "by-require",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (a) => {
+      const name = requiredPackages.has(a.path) ? a.path : a.path.replace(/^node:/, "");
+      const spec = requiredPackages.has(name) ? name : builtins.has(name) ? `node:${name}` : undefined;
+      if (spec === undefined) return undefined;
+      if (a.namespace === "by-require" || a.kind !== "import-statement") return { path: spec, external: true };
+      return { path: spec, namespace: "by-require" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "by-require" }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: "js" }));
+  },
+};
 await build({
   entryPoints: { main: join(root, "emulator", "cli", "main.ts") },
   outdir,
@@ -28,6 +55,7 @@ await build({
   define: { "process.env.NODE_ENV": "\"production\"" },
   sourcemap: true,
   logLevel: "warning",
-  // elfinfo is CommonJS: its bundled form calls require() for node built-ins
+  plugins: [byRequire],
+  // the built-ins above, and the CommonJS packages bundled (React), call require()
   banner: { js: "import { createRequire as __sgCreateRequire } from 'node:module'; const require = __sgCreateRequire(import.meta.url);" },
 });

@@ -1,25 +1,26 @@
-// Guest RAM: one anonymous host mapping per machine, reserved without committing memory
-// (MAP_NORESERVE: pages exist once touched) and seen from JS as a Buffer. A Buffer.alloc of the
-// same size would count as V8 "external memory" and make every fork of a guest process trigger
-// garbage collections (a quarter of a shell loop's time, measured); a mapping made through
-// koffi does not. Where mmap cannot be called, Buffer.alloc is the fallback.
+// Guest RAM: one zeroed host allocation per machine, committed by the host only where touched,
+// seen from JS as a Buffer whose address the engine maps as physical memory.
+//
+// It is a SharedArrayBuffer. V8 counts the bytes of an ordinary ArrayBuffer, or of a view of
+// foreign memory (what a mapping made through koffi is), as "external memory": a gigabyte of it
+// forces a full, memory-reducing garbage collection the moment the buffer is made (12-35 ms of
+// every start, measured) and makes later ones more frequent. A SharedArrayBuffer is not counted
+// per isolate, costs nothing to make, and its backing store never moves, as the engine needs.
+// One page more than asked is allocated so that the RAM starts on a page boundary (the
+// allocator's header sits before it), which madvise needs to give pages back.
 
 import koffi from "koffi";
 
-const PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000, MADV_DONTNEED = 4;
+const PAGE = 4096, MADV_DONTNEED = 4;
 
 type Fn = (...a: unknown[]) => unknown;
-let libc: { mmap: Fn; munmap: Fn; madvise: Fn } | null | undefined;
+let libc: { madvise: Fn } | null | undefined;
 
 function bind(): typeof libc {
   if (libc !== undefined) return libc;
   try {
     const lib = koffi.load(process.platform === "linux" ? "libc.so.6" : null);
-    libc = {
-      mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)"),
-      munmap: lib.func("int munmap(void *addr, size_t len)"),
-      madvise: lib.func("int madvise(void *addr, size_t len, int advice)"),
-    };
+    libc = { madvise: lib.func("int madvise(void *addr, size_t len, int advice)") };
   } catch {
     libc = null;
   }
@@ -28,28 +29,26 @@ function bind(): typeof libc {
 
 export interface GuestRam {
   readonly mem: Buffer;
-  /** Gives the pages back to the host; the mapping stays (reads see zeros) until unmap(). */
+  /** Gives the pages back to the host; the buffer stays (reads see zeros). */
   discard(): void;
-  /** Ends the mapping: nothing may touch `mem` afterwards. */
+  /** The machine is done with it: its pages go back to the host, the rest with the buffer's collection. */
   unmap(): void;
 }
 
 export function allocGuestRam(size: number): GuestRam {
-  const c = bind();
-  const p = c?.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (!c || !p || koffi.address(p) === 0xffffffffffffffffn) {
-    const mem = Buffer.alloc(size);
-    return { mem, discard() {}, unmap() {} };
-  }
-  const mem = Buffer.from(koffi.view(p, size));
-  let mapped = true;
+  const sab = new SharedArrayBuffer(size + PAGE);
+  const head = Number(koffi.address(new Uint8Array(sab, 0, 1)) % BigInt(PAGE));
+  const mem = Buffer.from(sab, head === 0 ? 0 : PAGE - head, size);
+  let live = true;
+  const discard = () => {
+    if (live) bind()?.madvise(mem, size, MADV_DONTNEED);
+  };
   return {
     mem,
-    discard() { if (mapped) c.madvise(p, size, MADV_DONTNEED); },
+    discard,
     unmap() {
-      if (!mapped) return;
-      mapped = false;
-      c.munmap(p, size);
+      discard();
+      live = false;
     },
   };
 }

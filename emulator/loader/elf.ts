@@ -1,8 +1,7 @@
 // Reading and checking an ELF executable before anything is mapped (fs/binfmt_elf.c's checks in
-// load_elf_binary, with messages a person can act on). Parsing is elfinfo's.
+// load_elf_binary, with messages a person can act on), and its symbol table.
 
 import { readFileSync, statSync } from "node:fs";
-import { open } from "elfinfo";
 import { E } from "../../kernel-model/errno.js";
 
 export const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_TLS = 7, PT_GNU_STACK = 0x6474e551;
@@ -173,59 +172,60 @@ export function imageTooLarge(name: string, pages: number, limitPages: number): 
     `more than the memory bound of ${Math.floor(limitPages / 256)} MiB (--memory)`, E.ENOMEM);
 }
 
+/** SHT_SYMTAB, STT_OBJECT, STT_FUNC (include/uapi/linux/elf.h). */
+const SHT_SYMTAB = 2, STT_OBJECT = 1, STT_FUNC = 2;
+/** sizeof(Elf64_Shdr) / sizeof(Elf32_Shdr), sizeof(Elf64_Sym) / sizeof(Elf32_Sym). */
+const SHENT64 = 64, SHENT32 = 40, SYMENT64 = 24, SYMENT32 = 16;
+
 /**
- * The STT_FUNC and STT_OBJECT symbols of .symtab (a static binary's only symbol table), via elfinfo.
- * Symbols are a convenience (hooks and the UI name addresses with them) and Linux never reads the
- * section headers: a section table that is absent, cut or absurd gives no symbols, not an error.
+ * The STT_FUNC and STT_OBJECT symbols of .symtab (a static binary's only symbol table), read from
+ * the section headers. Symbols are a convenience (hooks and the UI name addresses with them) and
+ * Linux never reads the section headers: a section table that is absent, cut or absurd gives no
+ * symbols, not an error. (Read here rather than with an ELF library: a general parser's module
+ * alone cost every start of a program ~10 ms, more than the rest of the ELF loading.)
  */
-export async function elfSymbols(bytes: Buffer): Promise<ElfSymbol[]> {
-  if (!sectionTableSane(bytes)) return [];
-  let parsed: Awaited<ReturnType<typeof open>>;
-  try {
-    parsed = await open(bytes);
-  } catch {
-    return [];
-  }
-  if (!parsed.success || !parsed.elf) return [];
+export function elfSymbols(bytes: Buffer): ElfSymbol[] {
+  if (bytes.length < 64 || bytes.readUInt32BE(0) !== 0x7f454c46) return [];
+  const is64 = bytes[4] === 2;
+  const shoff = Number(is64 ? bytes.readBigUInt64LE(40) : bytes.readUInt32LE(32));
+  const shentsize = bytes.readUInt16LE(is64 ? 58 : 46);
+  const shnum = bytes.readUInt16LE(is64 ? 60 : 48);
+  if (shnum === 0 || shentsize !== (is64 ? SHENT64 : SHENT32) || shoff + shnum * shentsize > bytes.length) return [];
+  const section = (i: number) => {
+    const o = shoff + i * shentsize;
+    return is64
+      ? { type: bytes.readUInt32LE(o + 4), offset: Number(bytes.readBigUInt64LE(o + 24)), size: Number(bytes.readBigUInt64LE(o + 32)), link: bytes.readUInt32LE(o + 40) }
+      : { type: bytes.readUInt32LE(o + 4), offset: bytes.readUInt32LE(o + 16), size: bytes.readUInt32LE(o + 20), link: bytes.readUInt32LE(o + 24) };
+  };
+  const inFile = (s: { offset: number; size: number }) => s.offset + s.size <= bytes.length;
   const symbols: ElfSymbol[] = [];
-  for (const sec of parsed.elf.sections) {
-    if (sec.name !== ".symtab" || !("symbols" in sec)) continue;
-    for (const sym of (sec as unknown as { symbols: { name: string; value: bigint | number; size: bigint | number; type: number }[] }).symbols) {
-      if ((sym.type === 1 || sym.type === 2) && sym.name) {
-        symbols.push({ name: sym.name, value: BigInt(sym.value), size: Number(sym.size), type: sym.type });
-      }
+  for (let i = 0; i < shnum; i++) {
+    const symtab = section(i);
+    if (symtab.type !== SHT_SYMTAB || !inFile(symtab) || symtab.link >= shnum) continue;
+    const strtab = section(symtab.link);
+    if (!inFile(strtab)) continue;
+    const strEnd = strtab.offset + strtab.size;
+    const ent = is64 ? SYMENT64 : SYMENT32;
+    // entry 0 is the undefined symbol
+    for (let o = symtab.offset + ent; o + ent <= symtab.offset + symtab.size; o += ent) {
+      const type = bytes[o + (is64 ? 4 : 12)]! & 0xf;
+      const nameOff = strtab.offset + bytes.readUInt32LE(o);
+      if ((type !== STT_FUNC && type !== STT_OBJECT) || nameOff >= strEnd) continue;
+      const nul = bytes.indexOf(0, nameOff);
+      const name = bytes.toString("utf8", nameOff, nul < 0 || nul > strEnd ? strEnd : nul);
+      if (!name) continue;
+      symbols.push(is64
+        ? { name, value: bytes.readBigUInt64LE(o + 8), size: Number(bytes.readBigUInt64LE(o + 16)), type }
+        : { name, value: BigInt(bytes.readUInt32LE(o + 4)), size: bytes.readUInt32LE(o + 8), type });
     }
   }
   return symbols;
 }
 
-/** sizeof(Elf64_Shdr) / sizeof(Elf32_Shdr). */
-const SHENT64 = 64, SHENT32 = 40;
-
-/** The section header table and every section it lists lie inside the file (what elfinfo assumes). */
-function sectionTableSane(bytes: Buffer): boolean {
-  const is64 = bytes[4] === 2;
-  const shoff = is64 ? bytes.readBigUInt64LE(40) : BigInt(bytes.readUInt32LE(32));
-  const shentsize = bytes.readUInt16LE(is64 ? 58 : 46);
-  const shnum = bytes.readUInt16LE(is64 ? 60 : 48);
-  const shstrndx = bytes.readUInt16LE(is64 ? 62 : 50);
-  if (shnum === 0 || shentsize !== (is64 ? SHENT64 : SHENT32) || shstrndx >= shnum) return false;
-  if (shoff + BigInt(shnum * shentsize) > BigInt(bytes.length)) return false;
-  for (let i = 0; i < shnum; i++) {
-    const sh = Number(shoff) + i * shentsize;
-    const type = bytes.readUInt32LE(sh + 4);
-    if (type === 8 /* SHT_NOBITS */ || type === 0 /* SHT_NULL */) continue;
-    const offset = is64 ? bytes.readBigUInt64LE(sh + 24) : BigInt(bytes.readUInt32LE(sh + 16));
-    const size = is64 ? bytes.readBigUInt64LE(sh + 32) : BigInt(bytes.readUInt32LE(sh + 20));
-    if (offset + size > BigInt(bytes.length)) return false;
-  }
-  return true;
-}
-
 /** checkElf plus the symbols: the whole image, for the first program of a machine. */
-export async function parseElf(bytes: Buffer, name: string): Promise<ElfImage> {
+export function parseElf(bytes: Buffer, name: string): ElfImage {
   const image = checkElf(bytes, name);
-  return { ...image, symbols: await elfSymbols(bytes) };
+  return { ...image, symbols: elfSymbols(bytes) };
 }
 
 const MACHINE_NAMES: Record<number, string> = { 40: "ARM", 183: "AArch64", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 243: "RISC-V", 22: "S/390", 2: "SPARC" };

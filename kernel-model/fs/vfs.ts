@@ -14,8 +14,8 @@
 // and /proc/thread-self are ENOENT (never the host's processes). Everything else under /proc
 // and /dev comes from the mount below it (the host's, read-only, in host mode).
 
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
 import {
@@ -593,6 +593,8 @@ export class Vfs {
     const hostPath = this.hostPathOf(target, this.wantWrite(target));
     const perm = hostMode(mode & 0o7777);
     if (type === S_IFIFO) {
+      // node:child_process loaded here only: its module cost every start of a program ~2-8 ms
+      const { spawnSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
       const r = spawnSync("mkfifo", ["-m", perm.toString(8), "--", hostPath], { encoding: "utf8" });
       if (r.status !== 0) throw new Errno(fs.existsSync(hostPath) ? E.EEXIST : E.EACCES, `mkfifo: ${r.stderr || r.error?.message}`);
     } else {

@@ -475,16 +475,8 @@ export class MmStruct implements UserMemory {
     child.symbols = this.symbols;
     let protectedAny = false;
     for (const v of this.vmas) {
-      this.pgd.forEachPresent(v.start, v.end, (a, pte) => {
-        this.phys.getPage(pte.pa);
-        let f = { write: pte.write, user: pte.user, exec: pte.exec };
-        if (pte.write) {
-          f = { ...f, write: false }; // wrprotect in the parent and the child
-          this.pgd.map(a, pte.pa, f);
-          protectedAny = true;
-        }
-        child.pgd.map(a, pte.pa, f);
-      });
+      // the frames gain a user; writable entries are write-protected in the parent and the child
+      if (this.pgd.copyPageRange(child.pgd, v.start, v.end, (pa) => this.phys.getPage(pa))) protectedAny = true;
     }
     if (protectedAny) this.onTlbFlush(false); // the parent's writable entries became read-only
   }

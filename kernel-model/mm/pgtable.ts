@@ -14,6 +14,13 @@ export const _PAGE_GLOBAL = 1 << 8;
 /** Bit 63 (NX), kept as a flag in the high 32-bit half. */
 export const _PAGE_NX_HI = 1 << 31;
 
+/** Bytes one entry maps at each level (level 0 = the PTE level): 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
+const SPAN = [2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
+/** The 48 bits of a virtual address the 4-level walk uses, as a Number (exact below 2^53). */
+const low48 = (va: bigint): number => Number(BigInt.asUintN(48, va));
+/** Back from 48 bits to the canonical address: bit 47 extended into bits 48-63 (the kernel half). */
+const canonical = (va48: number): bigint => (va48 >= 2 ** 47 ? BigInt(va48) | 0xffff000000000000n : BigInt(va48));
+
 export interface PteFlags { write: boolean; user: boolean; exec: boolean; global?: boolean }
 
 /**
@@ -32,17 +39,18 @@ export class PageTables {
     this.root = phys.allocFrame();
   }
 
-  private index(va: bigint, level: number): number {
-    // level 0 = the last (PTE) level
-    return Number((va >> BigInt(12 + 9 * level)) & (level === 2 && this.levels === 3 ? 3n : 511n));
+  /** The table index of `va` (its low 48 bits, a Number) at `level` (0 = the last, PTE, level). */
+  private index(va48: number, level: number): number {
+    return Math.floor(va48 / SPAN[level]) % (level === 2 && this.levels === 3 ? 4 : 512);
   }
 
   /** The physical address of the PTE for `va`, creating the intermediate tables when `create`. */
   private pteAddr(va: bigint, create: boolean): number | undefined {
     const m = this.phys.mem;
+    const va48 = low48(va);
     let table = this.root;
     for (let level = this.levels - 1; level > 0; level--) {
-      const ea = table + this.index(va, level) * 8;
+      const ea = table + this.index(va48, level) * 8;
       let lo = m.readUInt32LE(ea);
       if (!(lo & _PAGE_PRESENT)) {
         if (!create) return undefined;
@@ -55,7 +63,7 @@ export class PageTables {
       }
       table = (lo & ~0xfff) >>> 0;
     }
-    return table + this.index(va, 0) * 8;
+    return table + this.index(va48, 0) * 8;
   }
 
   map(va: bigint, pa: number, f: PteFlags): void {
@@ -109,25 +117,66 @@ export class PageTables {
    */
   forEachPresent(start: bigint, end: bigint, fn: (va: bigint, pte: { pa: number; write: boolean; user: boolean; exec: boolean }) => void): void {
     const m = this.phys.mem;
-    const walk = (table: number, level: number, base: bigint): void => {
-      const span = 1n << BigInt(12 + 9 * level);
+    this.forEachPresentEntry(start, end, (va48, ea) => {
+      const lo = m.readUInt32LE(ea), hi = m.readUInt32LE(ea + 4);
+      fn(canonical(va48), { pa: (lo & ~0xfff) >>> 0, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) });
+    });
+  }
+
+  /**
+   * The walk of forEachPresent, in Numbers (the low 48 bits of each address): a fork walks every
+   * present page of the parent, and a BigInt per entry was most of what a fork cost. `fn` gets
+   * the address, the entry's physical address and that of its table.
+   */
+  private forEachPresentEntry(start: bigint, end: bigint, fn: (va48: number, ea: number, table: number) => void): void {
+    const m = this.phys.mem;
+    const from = low48(start), to = end >= 1n << 64n ? 2 ** 48 : low48(end);
+    if (to <= from) return;
+    const walk = (table: number, level: number, base: number): void => {
+      const span = SPAN[level];
       const n = level === 2 && this.levels === 3 ? 4 : 512;
-      let i = start > base ? Math.min(n, Number((start - base) / span)) : 0;
+      let i = from > base ? Math.min(n, Math.floor((from - base) / span)) : 0;
       for (; i < n; i++) {
-        const va = base + span * BigInt(i);
-        if (va >= end) return;
+        const va = base + span * i;
+        if (va >= to) return;
         const ea = table + i * 8;
         const lo = m.readUInt32LE(ea);
         if (!(lo & _PAGE_PRESENT)) continue;
-        const next = (lo & ~0xfff) >>> 0;
-        if (level > 0) walk(next, level - 1, va);
-        else if (va >= start) {
-          const hi = m.readUInt32LE(ea + 4);
-          fn(va, { pa: next, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) });
-        }
+        if (level > 0) walk((lo & ~0xfff) >>> 0, level - 1, va);
+        else if (va >= from) fn(va, ea, table);
       }
     };
-    walk(this.root, this.levels - 1, 0n);
+    walk(this.root, this.levels - 1, 0);
+  }
+
+  /**
+   * copy_page_range for fork: every present leaf entry of [start, end) is copied into `child`'s
+   * tables, and write-protected in both first when it was writable (copy-on-write). `get` takes a
+   * reference for each frame. True if an entry of this address space lost its write permission
+   * (its TLB entries must go).
+   */
+  copyPageRange(child: PageTables, start: bigint, end: bigint, get: (pa: number) => void): boolean {
+    const m = this.phys.mem;
+    let protectedAny = false;
+    let leaf = -1, childLeaf = 0;
+    this.forEachPresentEntry(start, end, (va48, ea, table) => {
+      let lo = m.readUInt32LE(ea);
+      get((lo & ~0xfff) >>> 0);
+      if (lo & _PAGE_RW) {
+        lo = (lo & ~_PAGE_RW) >>> 0;
+        m.writeUInt32LE(lo, ea);
+        protectedAny = true;
+      }
+      // one walk of the child's tables per leaf table of ours (512 pages)
+      if (table !== leaf) {
+        leaf = table;
+        childLeaf = child.pteAddr(canonical(va48), true)! - this.index(va48, 0) * 8;
+      }
+      const cea = childLeaf + this.index(va48, 0) * 8;
+      m.writeUInt32LE(lo, cea);
+      m.writeUInt32LE(m.readUInt32LE(ea + 4), cea + 4);
+    });
+    return protectedAny;
   }
 
   /**

@@ -26,7 +26,8 @@ function readInto(ctx: SyscallContext, file: File, buf: bigint, count: number, p
   let done = 0;
   while (done < count) {
     const want = Math.min(CHUNK, count - done);
-    const chunk = Buffer.alloc(want);
+    // not zeroed: only the n bytes the file wrote into it are copied out
+    const chunk = Buffer.allocUnsafe(want);
     let n: number;
     try {
       n = pos === undefined ? file.read(chunk) : file.pread(chunk, pos + BigInt(done));
