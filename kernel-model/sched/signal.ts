@@ -193,7 +193,8 @@ export interface FrameContext {
 const FIX_EFLAGS = 0x40000n | 0x800n | 0x400n | 0x100n | 0x80n | 0x40n | 0x10n | 0x4n | 0x1n | 0x10000n;
 const X86_EFLAGS_DF = 0x400n, X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
 
-function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
+/** copy_siginfo_to_user: the kernel's siginfo as the 128-byte siginfo_t of the ABI. */
+export function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
   const b = Buffer.alloc(128);
   b.writeInt32LE(info.signo, 0);
   b.writeInt32LE(info.code, 8);

@@ -126,6 +126,8 @@ export class Task {
   sleepDeadline: bigint | undefined;
   /** What a blocked task sleeps in (the syscall's reason), for the deadlock report. */
   waitingIn: string | undefined;
+  /** rt_sigtimedwait's caller mask while it waits with the awaited signals unblocked (real_blocked). */
+  realBlocked: bigint | undefined;
   /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */

@@ -5,11 +5,12 @@
 import { E } from "../../errno.js";
 import {
   ERESTARTNOHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
-  liveThreads, pendingSignals, restoreFrame, retargetSharedPending, sendGroupSignal, sendSignal, signalPending,
+  dequeue, liveThreads, pendingSignals, restoreFrame, siginfoBytes, retargetSharedPending, sendGroupSignal, sendSignal, signalPending,
 } from "../../sched/signal.js";
 import type { Task } from "../../sched/task.js";
 import { WouldBlock } from "../../sched/wait.js";
-import type { SyscallContext, SyscallFamily } from "../types.js";
+import type { SyscallArgs, SyscallContext, SyscallFamily } from "../types.js";
+import { readTimespec } from "./time.js";
 import { int } from "../types.js";
 
 const SIGKILL = 9, SIGSTOP = 19;
@@ -137,9 +138,53 @@ export const signalFamily: SyscallFamily = {
     if (target && target.tgid !== tgid) return -E.ESRCH;
     return sendTo(ctx, tid, int(a[2]), SI_TKILL);
   },
+  sys_rt_sigtimedwait: (ctx, a) => sigtimedwait(ctx, a, true),
+  sys_rt_sigtimedwait_time32: (ctx, a) => sigtimedwait(ctx, a, false),
+  compat_sys_rt_sigtimedwait_time64: (ctx, a) => sigtimedwait(ctx, a, true),
+  compat_sys_rt_sigtimedwait_time32: (ctx, a) => sigtimedwait(ctx, a, false),
   sys_rt_sigreturn: (ctx) => sigreturn(ctx, true),
   sys_sigreturn: (ctx) => sigreturn(ctx, false),
 };
+
+/**
+ * rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): takes a pending signal of the set, the
+ * thread's own or its process's, without running a handler. With none it sleeps with those
+ * signals unblocked (real_blocked keeps the caller's mask) until one comes (then it is taken on
+ * the call's re-execution), another signal interrupts (EINTR), or the timeout passes (EAGAIN).
+ */
+function sigtimedwait(ctx: SyscallContext, a: SyscallArgs, wideTimespec: boolean): number {
+  const t = ctx.task;
+  if (t.realBlocked !== undefined) {
+    t.blocked = t.realBlocked; // woken: the caller's mask again
+    t.realBlocked = undefined;
+  }
+  if (a[3] !== 8n) return -E.EINVAL;
+  const these = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
+  const timeout = a[2] ? readTimespec(ctx, a[2], wideTimespec) : undefined;
+  const now = t.kernel.monotonicNs();
+  for (const q of [t.pending, t.signal.pending]) {
+    const ready = q & these;
+    if (!ready) continue;
+    let sig = 1;
+    while (!(ready & (1n << BigInt(sig - 1)))) sig++;
+    const info = dequeue(t, sig);
+    t.sleepDeadline = undefined;
+    if (a[1]) ctx.mem.write(a[1], siginfoBytes(info, ctx.abi === "x86_64" ? 64 : 32));
+    return sig;
+  }
+  if (timeout !== undefined) t.sleepDeadline ??= now + timeout;
+  if (t.sleepDeadline !== undefined && now >= t.sleepDeadline) {
+    t.sleepDeadline = undefined;
+    return -E.EAGAIN;
+  }
+  if (signalPending(t)) {
+    t.sleepDeadline = undefined;
+    return -E.EINTR; // another signal came first: its handler runs on the way out
+  }
+  t.realBlocked = t.blocked;
+  t.blocked &= ~these;
+  throw new WouldBlock([t.signalWait], "rt_sigtimedwait", t.sleepDeadline);
+}
 
 function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
   const t = ctx.task;

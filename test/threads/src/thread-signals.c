@@ -1,11 +1,14 @@
 /* thread-signals.c: process-directed signals in a threaded process (complete_signal). A signal
  * sent to the process goes to the main thread unless it blocks it, else to a thread that does
  * not; a signal every thread blocks waits in the process's pending set, which every thread sees;
- * a thread-directed one stays with its thread. Prints what it saw; the status is 0 when every
+ * a thread-directed one stays with its thread; a thread waiting in sigwaitinfo takes what the
+ * others block, and sigtimedwait gives up with EAGAIN. Prints what it saw; the status is 0 when every
  * check held, else the number of the first that failed. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -40,6 +43,15 @@ static void *second(void *arg) {
   sigpending(&seen_by_second); /* SIGUSR2, blocked everywhere, pending for the process */
   second_done = 1;
   return NULL;
+}
+
+static siginfo_t waited;
+static volatile int waiter_ready;
+
+static void *waiter(void *arg) {
+  sigset_t *set = arg;
+  waiter_ready = 1;
+  return (void *)(long)sigwaitinfo(set, &waited);
 }
 
 int main(void) {
@@ -94,5 +106,23 @@ int main(void) {
   pthread_sigmask(SIG_UNBLOCK, &s, NULL);
   printf("then unblocked: taken by main %s\n", handled_by == gettid_() ? "yes" : "no");
   if (handled_by != gettid_()) return 5;
+
+  /* a signal thread: SIGTERM blocked everywhere, one thread waits for it in sigwaitinfo */
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, NULL);
+  if (pthread_create(&t, NULL, waiter, &term)) return 6;
+  wait_for(&waiter_ready);
+  kill(getpid(), SIGTERM);
+  void *r;
+  pthread_join(t, &r);
+  printf("sigwaitinfo in another thread: signal %s, from this process %s, SI_USER %s\n", (long)r == SIGTERM ? "SIGTERM" : "?",
+         waited.si_pid == getpid() ? "yes" : "no", waited.si_code == SI_USER ? "yes" : "no");
+  if ((long)r != SIGTERM) return 7;
+  struct timespec ts = {0, 10 * 1000 * 1000};
+  int w = sigtimedwait(&term, NULL, &ts);
+  printf("sigtimedwait with nothing pending: %d %s\n", w, w < 0 && errno == EAGAIN ? "EAGAIN" : "?");
+  if (w != -1 || errno != EAGAIN) return 8;
   return 0;
 }
