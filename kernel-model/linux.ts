@@ -24,7 +24,7 @@ import { PageCache } from "./mm/filemap.js";
 import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
-import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
+import { delayGroupLeader, doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
 import {
   ERESTARTNOINTR, ERESTARTSYS, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIGKILL, SIGPIPE, SIG_DFL, SIG_IGN, SI_KERNEL, getSignal, isRestartCode,
   nextSignal, sendSignal, setupFrame, signalName, signalPending,
@@ -730,8 +730,16 @@ export abstract class LinuxKernel {
   /** do_exit for `task` (the current one unless said), with the wait status word. */
   exitTask(status: number, task: Task = this.task): void {
     if (task === this.current) this.stop();
+    // a leader that exited before its threads is told of (strace's `+++ exited`) when the last one ends
+    const leader = this.kernel.sched.tasks.get(task.tgid);
+    const leaderWaits = leader !== undefined && leader !== task && delayGroupLeader(leader);
     doExit(task, status, this.kernel);
-    if (this.hooks.has("process")) this.hooks.emit("process", { point: "process", pid: task.pid, action: "exit", status });
+    if (this.hooks.has("process")) {
+      if (!delayGroupLeader(task)) this.hooks.emit("process", { point: "process", pid: task.pid, action: "exit", status });
+      if (leaderWaits && !delayGroupLeader(leader)) {
+        this.hooks.emit("process", { point: "process", pid: leader.pid, action: "exit", status: leader.exitStatus });
+      }
+    }
     if (task !== this.current && task.machine === this) this.reap(task);
   }
 

@@ -4,7 +4,8 @@
 // scheduler's business, so each thread's lines are compared as a sequence and the threads as a
 // set; thread ids are one name, and so are the lengths malloc gives back to align an arena
 // (they follow from the addresses mmap chose); futex calls, which a thread makes only when it met another on
-// a lock, are left out.
+// a lock, are left out. A main thread that ends before the others gets its `+++` line when the
+// last one ends (main-exit.c).
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -47,4 +48,23 @@ describe.skipIf(!HAVE_STRACE)("sysgate trace agrees with strace -f on threads", 
       expect(text).not.toMatch(/ENOSYS/);
     }, 180_000);
   }
+
+  it("main-exit.c: the main thread's pthread_exit shows no +++ line until the last thread ends, as strace -f prints it", (ctx) => {
+    const b = buildC("main-exit.c", "x86_64", ["-pthread"]);
+    if ("skip" in b) return ctx.skip(b.skip);
+    const nOut = join(dir, "n-exit.txt"), sOut = join(dir, "s-exit.txt");
+    spawnSync("strace", ["-f", "-o", nOut, b.path, "x"], { stdio: "ignore" });
+    spawnSync(process.execPath, [CLI, "trace", "-o", sOut, b.path, "x"], { stdio: "ignore" });
+    // the end lines in order, each named by whether the main thread (the first line's) wrote it
+    const ends = (text: string, pidOf: (l: string) => [number, string] | undefined) => {
+      const lines = text.trimEnd().split("\n").map(pidOf);
+      const main = lines[0]?.[0];
+      return lines.filter((l) => l?.[1].startsWith("+++")).map((l) => `${l![0] === main ? "main" : "thread"} ${l![1]}`);
+    };
+    const native = ends(readFileSync(nOut, "latin1"), nativeLine);
+    expect(native).toEqual(["thread +++ exited with 3 +++", "main +++ exited with 3 +++"]);
+    const text = readFileSync(sOut, "latin1");
+    const first = Number(/set_tid_address\(0x[0-9a-f]+\) += (\d+)/.exec(text)?.[1] ?? 0);
+    expect(ends(text, oursLine(first))).toEqual(native);
+  }, 120_000);
 });
