@@ -16,11 +16,12 @@
 import type { ExitState } from "../kernel-model/linux.js";
 import type { KernelState } from "../kernel-model/kernel.js";
 import { waitStatusKilled, zapOtherThreads } from "../kernel-model/sched/exit.js";
-import {
-  SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIG_DFL, SIG_IGN, SI_KERNEL, defaultAction, liveThreads, sendGroupSignal, sigmask,
-} from "../kernel-model/sched/signal.js";
+import { defaultAction, liveThreads, sendGroupSignal, sigmask } from "../kernel-model/sched/signal.js";
 import type { Task } from "../kernel-model/sched/task.js";
 import type { Scheduler } from "../kernel-model/sched/scheduler.js";
+import { SI_KERNEL } from "../kernel-model/uapi/asm-generic/siginfo.js";
+import { SIG_DFL, SIG_IGN } from "../kernel-model/uapi/asm-generic/signal-defs.js";
+import { SIGHUP, SIGINT, SIGQUIT, SIGTERM } from "../kernel-model/uapi/asm/signal.js";
 
 /** The signals a terminal or a supervisor sends to the foreground job, forwarded to the guest. */
 export const FORWARDED: readonly [NodeJS.Signals, number][] = [["SIGINT", SIGINT], ["SIGTERM", SIGTERM], ["SIGHUP", SIGHUP], ["SIGQUIT", SIGQUIT]];

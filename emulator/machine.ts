@@ -5,28 +5,36 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
 import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
+import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../kernel-model/fs/fcntl.js";
+import { O_LARGEFILE, O_RDONLY } from "../kernel-model/uapi/asm-generic/fcntl.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
+import { hostCall } from "../kernel-model/fs/host_errno.js";
+import { HostFile } from "../kernel-model/fs/host_file.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
-import { RLIMIT_NPROC } from "../kernel-model/syscalls/kernel/sys.js";
+import { PROT_READ, PROT_WRITE } from "../kernel-model/uapi/asm-generic/mman-common.js";
+import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
+import { AT } from "../kernel-model/uapi/linux/auxvec.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
-import { PROT_READ, PROT_WRITE, type MmStruct } from "../kernel-model/mm/mm_struct.js";
+import { mappingKey } from "../kernel-model/mm/filemap.js";
+import { type MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
+import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
@@ -37,8 +45,9 @@ import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
-import { AT, createElfTables } from "./loader/create_elf_tables.js";
+import { createElfTables } from "./loader/create_elf_tables.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
+import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
 export interface MachineOptions {
   /** argv of the guest; argv[0] defaults to the path as given. */
@@ -50,6 +59,11 @@ export interface MachineOptions {
    * per-run scratch overlay (the host is only read), and cwd read-write.
    */
   root?: string;
+  /**
+   * The program's path as the guest would have named it in execve (AT_EXECFN): by default the
+   * path as given, or under `root` its path inside the root.
+   */
+  execfn?: string;
   /** More host paths granted to the guest (`--bind HOST:GUEST[:ro]`). */
   binds?: Bind[];
   /** The working directory (host mode); default process.cwd(). */
@@ -93,6 +107,15 @@ export interface MachineOptions {
    * being #UD, and the compat vDSO's __kernel_vsyscall is patched to match.
    */
   cpu?: CpuVendor;
+}
+
+/** do_open_execat: the program's file open for reading, for the areas of its image to hold. */
+function openExecFile(hostPath: string, guestPath: string): HostFile {
+  const hostFd = hostCall(() => openSync(hostPath, "r"));
+  return new HostFile({
+    hostFd, hostPath, path: guestPath, flags: O_RDONLY | O_LARGEFILE, fmode: FMODE_READ | FMODE_LSEEK | FMODE_PREAD,
+    isDir: false, seekable: true, parentIno: () => 0n,
+  });
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -184,7 +207,9 @@ export class Machine implements ProcessFactory {
       getRandomBytes: (b) => kstate.getRandomBytes(b),
       binds: opts.binds,
     });
-    const pid = deterministic ? 1000 : process.pid;
+    // the first process keeps sysgate's own pid (1000 on the virtual clock); pid 1 is the run's
+    // init (README "pid 1"), so a sysgate that is itself a container's pid 1 gives it the next one
+    const pid = deterministic ? 1000 : process.pid === INIT_PID ? INIT_PID + 1 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
@@ -207,6 +232,7 @@ export class Machine implements ProcessFactory {
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
+    kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
@@ -215,7 +241,8 @@ export class Machine implements ProcessFactory {
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe, hostExe);
+    const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
+    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, execfn, guestExe, hostExe);
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -306,9 +333,15 @@ export class Machine implements ProcessFactory {
     const fast = is64 ? undefined : this.nativeI386(mmAbi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
     const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
     const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
-    const st = statSync(hostExe);
-    const fileId = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    const loaded = loadElfImage(mm, image, guestExe, fileId);
+    // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
+    const exeFile = openExecFile(hostExe, guestExe);
+    const fileId = mappingKey(exeFile.stat());
+    let loaded: ReturnType<typeof loadElfImage>;
+    try {
+      loaded = loadElfImage(mm, image, guestExe, exeFile);
+    } finally {
+      exeFile.fput(); // the areas took their own references
+    }
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
@@ -455,7 +488,7 @@ export class Machine implements ProcessFactory {
           .map((x) => `\n  tid ${x.pid} of process ${x.tgid} (${x.comm}): sleeping in ${x.waitingIn ?? "a wait"}`);
         this.kstate.warn(`sysgate: deadlock: every process is waiting and nothing can wake one:${states.join("")}`);
         this.task.lastFault = "deadlock: every process waits";
-        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(9, false), x);
+        for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(SIGKILL, false), x);
         continue;
       }
       if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
@@ -481,7 +514,7 @@ export class Machine implements ProcessFactory {
       if (rc === UC.UC_ERR_INSN_INVALID) k.raise(6); // #UD, delivered through the IDT like the rest
       else if (rc !== UC.UC_ERR_OK) {
         t.lastFault = `${cpu.uc.strerror(rc)} at ip 0x${ip.toString(16)}`;
-        k.exitTask(waitStatusKilled(11, false));
+        k.exitTask(waitStatusKilled(SIGSEGV, false));
         k.settle(t);
         this.current = undefined;
         continue;
@@ -509,9 +542,12 @@ export class Machine implements ProcessFactory {
     else Atomics.wait(IDLE, 0, 0, Math.max(1, Math.ceil(Number(wait) / 1e6)));
   }
 
-  /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */
+  /**
+   * The first process ended: the run is over and the others are killed (README "pid 1"): they live
+   * in sysgate's memory and cannot outlive it, and the shell that started sysgate waits for it.
+   */
   private endAll(): void {
-    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(9, false), t);
+    for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }
 
   /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */

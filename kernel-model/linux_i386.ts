@@ -15,8 +15,8 @@ import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { SyscallArgs } from "./syscalls/types.js";
 import { E } from "./errno.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF, X86_EFLAGS_VM } from "./uapi/asm/processor-flags.js";
 
-const X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
 
 export class LinuxI386 extends LinuxKernel {
   readonly boot: Boot32;
@@ -90,7 +90,7 @@ export class LinuxI386 extends LinuxKernel {
     regs.set("sp", sp);
     regs.set("cs", BigInt(L.__USER_CS));
     regs.set("ss", BigInt(L.__USER_DS));
-    regs.set("flags", 0x202n);
+    regs.set("flags", X86_EFLAGS_IF | X86_EFLAGS_FIXED);
   }
 
   /** The user half below PAGE_OFFSET; PDPT entry 3 (3..4 GiB) is the kernel's. */
@@ -112,7 +112,7 @@ export class LinuxI386 extends LinuxKernel {
     // The iret frame to CPL 3: EIP, CS, EFLAGS, ESP, SS.
     const frame = th.stack.top - 20n;
     const b = Buffer.alloc(20);
-    [f ? f.regs.ip : first.ip, BigInt(L.__USER_CS), f ? f.regs.flags | 0x200n : 0x202n, f ? f.regs.sp : first.sp, BigInt(L.__USER_DS)]
+    [f ? f.regs.ip : first.ip, BigInt(L.__USER_CS), f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED, f ? f.regs.sp : first.sp, BigInt(L.__USER_DS)]
       .forEach((v, i) => b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
     b.copy(this.phys.mem, this.kernelPa(frame));
     if (f) {

@@ -16,8 +16,8 @@ import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "./uapi/asm/processor-flags.js";
 
-const X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
 
 export class LinuxX86_64 extends LinuxKernel {
   readonly boot: Boot64;
@@ -174,7 +174,7 @@ export class LinuxX86_64 extends LinuxKernel {
     regs.set("sp", sp);
     regs.set("cs", BigInt(this.userSelectors.cs)); // __USER32_CS for a 32-bit program: compatibility mode
     regs.set("ss", BigInt(L.__USER_DS));
-    regs.set("flags", 0x202n);
+    regs.set("flags", X86_EFLAGS_IF | X86_EFLAGS_FIXED);
     // start_thread_common: DS/ES __USER_DS for a compat program (0 for a 64-bit one), FS and GS
     // null, so no TLS selector of the old program outlives its descriptors; GS through
     // load_gs_index, which leaves the kernel's own GS base alone
@@ -221,7 +221,7 @@ export class LinuxX86_64 extends LinuxKernel {
     const b = Buffer.alloc(40);
     b.writeBigUInt64LE(f ? f.regs.ip : first.ip, 0);
     b.writeBigUInt64LE(BigInt(this.userSelectors.cs), 8);
-    b.writeBigUInt64LE(f ? f.regs.flags | 0x200n : 0x202n, 16); // IF set, as start_thread leaves it
+    b.writeBigUInt64LE(f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED, 16); // IF set, as start_thread leaves it
     b.writeBigUInt64LE(f ? f.regs.sp : first.sp, 24);
     b.writeBigUInt64LE(BigInt(L.__USER_DS), 32);
     b.copy(this.phys.mem, this.kernelPa(frame));

@@ -19,6 +19,8 @@ import { BreakpointTable, CodeHooks } from "./breakpoints.js";
 import { decodeSegmentBase } from "./segments.js";
 import type { AddressSpace } from "./memory.js";
 import type { RegisterFile } from "./registers.js";
+import { SIGINT, SIGKILL } from "../../kernel-model/uapi/asm/signal.js";
+import { AT } from "../../kernel-model/uapi/linux/auxvec.js";
 
 export type Stop =
   | { kind: "trap"; tid: number; breakpoint?: boolean }
@@ -39,9 +41,6 @@ export interface EventOptions {
   syscalls: Set<number> | undefined;
 }
 
-const SIGINT = 2;
-const AT_ENTRY = 9n;
-const SIGKILL = 9;
 
 /** Machine's run-loop state the adapter must steer: whose turn it is. */
 interface MachineInternals {
@@ -462,7 +461,7 @@ export class Target {
     for (let o = 0; o + 2 * w <= a.length; o += 2 * w) {
       const key = w === 8 ? a.readBigUInt64LE(o) : BigInt(a.readUInt32LE(o));
       const val = w === 8 ? a.readBigUInt64LE(o + w) : BigInt(a.readUInt32LE(o + w));
-      if (key === AT_ENTRY) return val;
+      if (key === BigInt(AT.AT_ENTRY)) return val;
     }
     return undefined;
   }

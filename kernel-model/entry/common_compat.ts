@@ -25,8 +25,8 @@ import type { KernelContext } from "./kernel_context.js";
 import type { KernelText } from "./kernel_text.js";
 import { PtRegs, type PtRegs32Field, type PtRegs64Field } from "./pt_regs.js";
 import { CompatInsns, type CompatTransition, type CpuVendor } from "./syscall_compat.js";
+import { X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "../uapi/asm/processor-flags.js";
 
-const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
 const X86_TRAP_UD = 6;
 const SEGMENTS = new Set(["ds", "es", "fs", "gs"]);
 

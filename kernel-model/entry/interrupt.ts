@@ -8,6 +8,7 @@
 
 import { GATE_INTERRUPT, decodeGate, type GateDesc } from "../boot/desc.js";
 import type { KernelContext } from "./kernel_context.js";
+import { X86_EFLAGS_IF, X86_EFLAGS_NT, X86_EFLAGS_RF, X86_EFLAGS_TF, X86_EFLAGS_VM } from "../uapi/asm/processor-flags.js";
 
 export interface InterruptDelivery {
   vector: number;
@@ -24,7 +25,6 @@ export interface InterruptDelivery {
   frame: bigint;
 }
 
-const X86_EFLAGS_TF = 0x100n, X86_EFLAGS_IF = 0x200n, X86_EFLAGS_NT = 0x4000n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
 
 export class InterruptDeliverer {
   private readonly w: 8 | 4;

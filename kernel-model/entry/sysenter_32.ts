@@ -6,6 +6,7 @@
 
 import type { Cpu } from "../cpu.js";
 import type { KernelContext } from "./kernel_context.js";
+import { X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_VM } from "../uapi/asm/processor-flags.js";
 
 export interface SysenterTransition {
   /** Address of the `sysenter` instruction (inside __kernel_vsyscall). */
@@ -20,7 +21,6 @@ export interface SysenterTransition {
   eflags: bigint;
 }
 
-const X86_EFLAGS_IF = 0x200n, X86_EFLAGS_RF = 0x10000n, X86_EFLAGS_VM = 0x20000n;
 
 /** The SYSENTER MSRs as enable_sep_cpu() / syscall_init() wrote them. */
 export interface SysenterMsrs { sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint }

@@ -1,8 +1,7 @@
+import { SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 // What the kernel does with a CPU exception raised in user mode (arch/x86/kernel/traps.c and
 // arch/x86/mm/fault.c): a page fault inside a mapping is resolved, everything else becomes the
 // signal Linux sends. Unicorn reports exceptions by vector instead of going through the IDT.
-
-export const SIGTRAP = 5, SIGILL = 4, SIGBUS = 7, SIGFPE = 8, SIGKILL = 9, SIGSEGV = 11, SIGPIPE = 13;
 
 export const X86_TRAP = {
   DE: 0, DB: 1, NMI: 2, BP: 3, OF: 4, BR: 5, UD: 6, NM: 7, DF: 8, TS: 10, NP: 11, SS: 12, GP: 13, PF: 14,

@@ -2,9 +2,10 @@
 // share one inode (mode 0600, no file type bits) and read as "anon_inode:[<kind>]" in
 // /proc/<pid>/fd.
 
-import { FMODE_READ, FMODE_WRITE, O_RDWR } from "./fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import { FileBase } from "./file.js";
 import { modelKstat, type Kstat } from "./kstat.js";
+import { O_RDWR } from "../uapi/asm-generic/fcntl.js";
 
 /** The shared anonymous inode's number (any fixed small number: Linux's depends on boot order). */
 const ANON_INODE_INO = 1n;

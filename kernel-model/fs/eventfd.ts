@@ -4,11 +4,12 @@
 
 import { E, Errno } from "../errno.js";
 import { WaitQueue, WouldBlock } from "../sched/wait.js";
-import { FMODE_READ, FMODE_WRITE, O_NONBLOCK, O_RDWR } from "./fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import { FileBase, type PollResult } from "./file.js";
 import { anonInodeKstat, anonInodeName } from "./anon_inodes.js";
 import type { Kstat } from "./kstat.js";
-import { POLLERR, POLLIN, POLLOUT } from "./poll.js";
+import { O_NONBLOCK, O_RDWR } from "../uapi/asm-generic/fcntl.js";
+import { POLLERR, POLLIN, POLLOUT } from "../uapi/asm-generic/poll.js";
 
 export const EFD_SEMAPHORE = 1;
 /** ULLONG_MAX is the one value a write may not add: the counter's ceiling is one below. */

@@ -7,10 +7,11 @@
 
 import { WaitQueue } from "../sched/wait.js";
 import { anonInodeKstat, anonInodeName } from "./anon_inodes.js";
-import { FMODE_READ, FMODE_WRITE, O_RDWR } from "./fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import { FileBase, type File, type PollResult } from "./file.js";
 import type { Kstat } from "./kstat.js";
-import { POLLERR, POLLHUP, POLLIN, POLLRDNORM } from "./poll.js";
+import { O_RDWR } from "../uapi/asm-generic/fcntl.js";
+import { POLLERR, POLLHUP, POLLIN, POLLRDNORM } from "../uapi/asm-generic/poll.js";
 
 // include/uapi/linux/eventpoll.h: the event bits are the POLL* bits, plus these input flags
 export const EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 1 << 31;

@@ -8,7 +8,7 @@
 import { E, Errno } from "../errno.js";
 import { WaitQueue, WouldBlock } from "../sched/wait.js";
 import type { SyscallContext } from "../syscalls/types.js";
-import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "./fcntl.js";
+import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
 import { FileBase, type File } from "./file.js";
 import type { Kstat } from "./kstat.js";
 import { PipeFile, PipeInode } from "./pipe.js";

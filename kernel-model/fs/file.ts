@@ -4,11 +4,10 @@
 
 import { E, Errno } from "../errno.js";
 import type { SyscallContext } from "../syscalls/types.js";
-import {
-  FMODE_LSEEK, FMODE_READ, FMODE_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-} from "./fcntl.js";
+import { FMODE_LSEEK, FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import type { Kstat } from "./kstat.js";
 import type { WaitQueue } from "../sched/wait.js";
+import { SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from "../uapi/linux/fs.js";
 
 /**
  * What f_op->poll reports: the POLL* bits the file is ready for, and the wait queues whoever

@@ -5,10 +5,12 @@
 
 import * as fs from "node:fs";
 import { E, Errno } from "../errno.js";
-import { DT_DIR, O_APPEND, SEEK_CUR, SEEK_SET, modeToDtype } from "./fcntl.js";
+import { DT_DIR, modeToDtype } from "./fcntl.js";
 import { FileBase, genericLlseek, type DirEntry } from "./file.js";
 import { hostCall } from "./host_errno.js";
 import { kstatFromHost, type Kstat } from "./kstat.js";
+import { O_APPEND } from "../uapi/asm-generic/fcntl.js";
+import { SEEK_CUR, SEEK_SET } from "../uapi/linux/fs.js";
 
 export interface HostFileInit {
   hostFd: number;

@@ -4,7 +4,7 @@
 
 import { FileBase } from "./file.js";
 import { modelKstat, type Kstat } from "./kstat.js";
-import { S_IFCHR } from "./fcntl.js";
+import { S_IFCHR } from "../uapi/linux/stat.js";
 
 export interface MemDevice {
   readonly name: string;

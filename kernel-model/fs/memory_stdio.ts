@@ -3,9 +3,11 @@
 // the ends of pipes, as they would under a shell that captures output.
 
 import { E, Errno } from "../errno.js";
-import { FMODE_READ, FMODE_WRITE, O_RDONLY, O_WRONLY, S_IFIFO } from "./fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import { FileBase } from "./file.js";
 import { modelKstat, type Kstat } from "./kstat.js";
+import { O_RDONLY, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
+import { S_IFIFO } from "../uapi/linux/stat.js";
 
 let nextIno = 0x5000n;
 

@@ -2,9 +2,10 @@
 // guest's root has none): what libfs's dcache_readdir does for pseudo file systems.
 
 import { E, Errno } from "../errno.js";
-import { DT_DIR, SEEK_CUR, SEEK_SET } from "./fcntl.js";
+import { DT_DIR } from "./fcntl.js";
 import { FileBase, genericLlseek, type DirEntry } from "./file.js";
 import type { Kstat } from "./kstat.js";
+import { SEEK_CUR, SEEK_SET } from "../uapi/linux/fs.js";
 
 export class ModelDirFile extends FileBase {
   override readonly isDir = true;

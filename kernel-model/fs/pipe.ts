@@ -5,9 +5,11 @@
 
 import { E, Errno } from "../errno.js";
 import { WaitQueue, WouldBlock } from "../sched/wait.js";
-import { FMODE_READ, FMODE_WRITE, O_NONBLOCK, O_RDONLY, O_WRONLY, S_IFIFO } from "./fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import { FileBase, type PollResult } from "./file.js";
-import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from "./poll.js";
+import { O_NONBLOCK, O_RDONLY, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from "../uapi/asm-generic/poll.js";
+import { S_IFIFO } from "../uapi/linux/stat.js";
 import { modelKstat, type Kstat } from "./kstat.js";
 
 /** PIPE_DEF_BUFFERS * PAGE_SIZE */

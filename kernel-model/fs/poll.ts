@@ -1,8 +1,7 @@
-// The poll event bits (include/uapi/asm-generic/poll.h), shared by poll/select and every file
-// that has a poll method. epoll's EPOLL* event bits are the same values.
+// The poll methods' common answer (include/linux/poll.h); the event bits themselves are
+// uapi/asm-generic/poll.ts, shared by poll/select, epoll and every file that has a poll method.
 
-export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20,
-  POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLMSG = 0x400,
-  POLLRDHUP = 0x2000;
+import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from "../uapi/asm-generic/poll.js";
+
 /** What a file without a poll method reports. */
 export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;

@@ -7,10 +7,11 @@ import * as fs from "node:fs";
 import * as tty from "node:tty";
 import { E, Errno } from "../errno.js";
 import type { SyscallContext } from "../syscalls/types.js";
-import { FMODE_READ, FMODE_WRITE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "./fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import { FileBase } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { kstatFromHost, type Kstat } from "./kstat.js";
+import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
 
 export const TCGETS = 0x5401;
 export const TCSETS = 0x5402;

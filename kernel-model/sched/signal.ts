@@ -6,19 +6,10 @@ import { E, Errno } from "../errno.js";
 import type { PtRegs } from "../entry/pt_regs.js";
 import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../entry/traps.js";
 import type { SigInfo, Task } from "./task.js";
-
-export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8,
-  SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15,
-  SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGWINCH = 28;
-export const _NSIG = 64;
-
-export const SIG_DFL = 0n, SIG_IGN = 1n;
-export const SA_NOCLDSTOP = 0x1n, SA_NOCLDWAIT = 0x2n, SA_SIGINFO = 0x4n, SA_RESTORER = 0x04000000n,
-  SA_ONSTACK = 0x08000000n, SA_RESTART = 0x10000000n, SA_NODEFER = 0x40000000n, SA_RESETHAND = 0x80000000n;
-
-// si_code values (include/uapi/asm-generic/siginfo.h)
-export const SI_USER = 0, SI_KERNEL = 0x80, SI_TIMER = -2, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3,
-  SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+import { SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
+import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, SIG_DFL, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
+import { X86_EFLAGS_AC, X86_EFLAGS_AF, X86_EFLAGS_CF, X86_EFLAGS_DF, X86_EFLAGS_OF, X86_EFLAGS_PF, X86_EFLAGS_RF, X86_EFLAGS_SF, X86_EFLAGS_TF, X86_EFLAGS_ZF } from "../uapi/asm/processor-flags.js";
+import { _NSIG, SA_RESTORER, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH } from "../uapi/asm/signal.js";
 
 /**
  * The kernel's own restart codes (include/linux/errno.h): what a syscall cut short by a signal
@@ -190,10 +181,11 @@ export interface FrameContext {
   userSs: number;
 }
 
-const FIX_EFLAGS = 0x40000n | 0x800n | 0x400n | 0x100n | 0x80n | 0x40n | 0x10n | 0x4n | 0x1n | 0x10000n;
-const X86_EFLAGS_DF = 0x400n, X86_EFLAGS_TF = 0x100n, X86_EFLAGS_RF = 0x10000n;
+/** The flags sigreturn takes from the frame (arch/x86/kernel/signal.c FIX_EFLAGS). */
+const FIX_EFLAGS = X86_EFLAGS_AC | X86_EFLAGS_OF | X86_EFLAGS_DF | X86_EFLAGS_TF | X86_EFLAGS_SF | X86_EFLAGS_ZF |
+  X86_EFLAGS_AF | X86_EFLAGS_PF | X86_EFLAGS_CF | X86_EFLAGS_RF;
 
-/** copy_siginfo_to_user: the kernel's siginfo as the 128-byte siginfo_t of the ABI. */
+/** copy_siginfo_to_user: struct siginfo of the ABI (128 bytes; the union 8-aligned on x86-64). */
 export function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
   const b = Buffer.alloc(128);
   b.writeInt32LE(info.signo, 0);

@@ -87,6 +87,8 @@ export class Task {
   personality = 0;
   /** prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented here rather than to init. */
   isChildSubreaper = false;
+  /** prctl(PR_SET_PDEATHSIG): the signal this task gets when its parent exits (0: none; a fork starts without). */
+  pdeathSignal = 0;
 
   // ---- process life (kernel/fork.c, kernel/exit.c) ----
   state: TaskState = "runnable";
@@ -126,8 +128,6 @@ export class Task {
   sleepDeadline: bigint | undefined;
   /** What a blocked task sleeps in (the syscall's reason), for the deadlock report. */
   waitingIn: string | undefined;
-  /** rt_sigtimedwait's caller mask while it waits with the awaited signals unblocked (real_blocked). */
-  realBlocked: bigint | undefined;
   /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */

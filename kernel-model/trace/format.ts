@@ -12,10 +12,14 @@ import {
 } from "./structs.js";
 import { describeSyscall, type SyscallDesc } from "./syscalls.js";
 import {
-  ARCH_PRCTL, AT_FDCWD, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, MADVISE, PRCTL_OPTIONS, RLIMITS,
-  SIGPROCMASK_HOW, STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, CLONE_FLAGS, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode,
-  openFlags, PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue,
+  ARCH_PRCTL, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, MADVISE, PRCTL_OPTIONS, RLIMITS, SIGPROCMASK_HOW,
+  STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, CLONE_FLAGS, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode, openFlags,
+  PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue,
 } from "./xlat.js";
+import { AT_FDCWD } from "../uapi/linux/fcntl.js";
+import {
+  CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_INTO_CGROUP, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
+} from "../uapi/linux/sched.js";
 
 /** Guest memory as the tracer reads it; read() throws when the range is not mapped. */
 export interface TraceMemory {
@@ -275,8 +279,7 @@ function cloneArgs(args: readonly bigint[], abi: TraceAbi): string {
   return parts.join(", ");
 }
 
-const CLONE_PIDFD = 0x1000n, CLONE_PARENT_SETTID = 0x100000n, CLONE_CHILD_CLEARTID = 0x200000n, CLONE_CHILD_SETTID = 0x1000000n,
-  CLONE_SETTLS = 0x80000n, CLONE_INTO_CGROUP = 0x200000000n;
+
 /** struct clone_args as far as it is read: its u64 fields in order, or undefined (too small, unmapped). */
 function readCloneArgs(mem: TraceMemory, addr: bigint, size: bigint): bigint[] | undefined {
   if (size < 64n) return undefined;
@@ -294,11 +297,11 @@ function cloneArgsStruct(mem: TraceMemory, addr: bigint, size: bigint, abi: Trac
   const high = xlatFlags(Number(flags >> 32n), [["CLONE_CLEAR_SIGHAND", 1], ["CLONE_INTO_CGROUP", 2]], "");
   const names = [xlatFlags(Number(flags & 0xffffffffn), CLONE_FLAGS, ""), high].filter(Boolean).join("|");
   const f = [`flags=${names || "0"}`];
-  if (flags & CLONE_PIDFD) f.push(`pidfd=${p64(pidfd)}`);
-  if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) f.push(`child_tid=${p64(childTid)}`);
-  if (flags & CLONE_PARENT_SETTID) f.push(`parent_tid=${p64(parentTid)}`);
+  if (flags & BigInt(CLONE_PIDFD)) f.push(`pidfd=${p64(pidfd)}`);
+  if (flags & BigInt(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) f.push(`child_tid=${p64(childTid)}`);
+  if (flags & BigInt(CLONE_PARENT_SETTID)) f.push(`parent_tid=${p64(parentTid)}`);
   f.push(`exit_signal=${exitSignal < 0x7fffffffn ? signalName(Number(exitSignal)) : exitSignal}`, `stack=${p64(stack)}`, `stack_size=0x${stackSize.toString(16)}`);
-  if (flags & CLONE_SETTLS) {
+  if (flags & BigInt(CLONE_SETTLS)) {
     const d = abi === "i386" ? tryRead(mem, tls, 16) : undefined;
     f.push(`tls=${d ? formatUserDesc(d) : p64(tls)}`);
   }
@@ -313,8 +316,8 @@ function cloneArgsChanged(mem: TraceMemory, addr: bigint, size: bigint, abi: Tra
   if (!c) return "";
   const f: string[] = [];
   const int32 = (at: bigint) => tryRead(mem, at, 4)?.readInt32LE(0);
-  if (c[0] & CLONE_PIDFD) f.push(`pidfd=${int32(c[1]) ?? ptrOf(c[1], abi)}`);
-  if (c[0] & CLONE_PARENT_SETTID) {
+  if (c[0] & BigInt(CLONE_PIDFD)) f.push(`pidfd=${int32(c[1]) ?? ptrOf(c[1], abi)}`);
+  if (c[0] & BigInt(CLONE_PARENT_SETTID)) {
     const tid = int32(c[3]);
     f.push(`parent_tid=${tid === undefined ? ptrOf(c[3], abi) : `[${tid}]`}`);
   }

@@ -4,7 +4,8 @@
 // (see kernel-model/syscalls/fs/stat.ts, which encodes them).
 
 import { escapeBytes } from "./escape.js";
-import { SA_FLAGS, STATX_ATTRS, STATX_MASK, signalAbbrev, statMode, xlatFlags, S_IFMT, type Xlat } from "./xlat.js";
+import { SA_FLAGS, STATX_ATTRS, STATX_MASK, signalAbbrev, statMode, xlatFlags, type Xlat } from "./xlat.js";
+import { S_IFMT } from "../uapi/linux/stat.js";
 
 export type TraceAbi = "x86_64" | "i386";
 

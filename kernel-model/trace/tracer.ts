@@ -13,6 +13,7 @@ import {
 import { formatSigset, formatTimespec, formatTimeval, type TraceAbi } from "./structs.js";
 import { SyscallSummary } from "./summary.js";
 import { CLOCKS, signalName, xlatValue } from "./xlat.js";
+import { SIGCHLD } from "../uapi/asm/signal.js";
 
 /** What the tracer needs of a run: its hooks, each task's memory and ABI, the syscall tables. */
 export interface TraceTarget {
@@ -287,7 +288,7 @@ export class SyscallTracer {
     this.flushVdso(e.pid);
     if (e.action === "sigreturn" || this.o.summary) return;
     const chld = this.pendingChld.get(e.pid);
-    if (e.sig === 17 && chld) {
+    if (e.sig === SIGCHLD && chld) {
       // the real delivery of the SIGCHLD the tracer was holding: one line, with the child's fields
       this.pendingChld.delete(e.pid);
       this.line(e.pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(e.pid)?.abi ?? "x86_64") : ""}--- SIGCHLD {${this.chldFields(chld.child, chld.status)}} ---`);

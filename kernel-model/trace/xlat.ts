@@ -1,3 +1,4 @@
+import { S_IFMT } from "../uapi/linux/stat.js";
 // Symbolic names for syscall argument values, in the order strace prints them (its xlat
 // tables). Values come from the kernel's uapi headers (asm-generic/fcntl.h, asm-generic/mman*.h,
 // linux/sched.h, asm/signal.h, asm/prctl.h, linux/fcntl.h, linux/random.h, linux/time.h ...).
@@ -70,7 +71,6 @@ export function mmapFlags(v: number): string {
   return rest ? `${type}|${rest}` : type;
 }
 
-export const AT_FDCWD = -100;
 export const AT_FLAGS: Xlat = [
   ["AT_SYMLINK_NOFOLLOW", 0x100], ["AT_REMOVEDIR", 0x200], ["AT_SYMLINK_FOLLOW", 0x400], ["AT_NO_AUTOMOUNT", 0x800],
   ["AT_EMPTY_PATH", 0x1000], ["AT_STATX_FORCE_SYNC", 0x2000], ["AT_STATX_DONT_SYNC", 0x4000], ["AT_RECURSIVE", 0x8000],
@@ -219,7 +219,6 @@ export function futexOp(v: number): string {
   return rest ? `${s}|${hex(rest)}` : s;
 }
 
-export const S_IFMT = 0o170000;
 export const FILE_TYPES: Xlat = [
   ["S_IFSOCK", 0o140000], ["S_IFLNK", 0o120000], ["S_IFREG", 0o100000], ["S_IFBLK", 0o60000],
   ["S_IFDIR", 0o40000], ["S_IFCHR", 0o20000], ["S_IFIFO", 0o10000],

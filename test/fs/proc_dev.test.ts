@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E } from "../../kernel-model/errno.js";
-import { O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFMT } from "../../kernel-model/fs/fcntl.js";
+import { O_RDONLY, O_RDWR, O_WRONLY } from "../../kernel-model/uapi/asm-generic/fcntl.js";
+import { S_IFCHR, S_IFMT } from "../../kernel-model/uapi/linux/stat.js";
 import { machine, tmpdir, AT_FDCWD, type TestMachine } from "./helpers.js";
 
 describe("/proc/self/exe and the model's devices (--root mode, program outside the root)", () => {

@@ -2,12 +2,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { E } from "../../kernel-model/errno.js";
-import {
-  AT_REMOVEDIR, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_APPEND, O_CLOEXEC,
-  O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR,
-  SEEK_END, SEEK_SET, DT_DIR, DT_REG,
-} from "../../kernel-model/fs/fcntl.js";
+import { DT_DIR, DT_REG } from "../../kernel-model/fs/fcntl.js";
 import { machine, tmpdir, AT_FDCWD, type TestMachine } from "./helpers.js";
+import { F_DUPFD, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../../kernel-model/uapi/asm-generic/fcntl.js";
+import { AT_REMOVEDIR, F_DUPFD_CLOEXEC } from "../../kernel-model/uapi/linux/fcntl.js";
+import { SEEK_CUR, SEEK_END, SEEK_SET } from "../../kernel-model/uapi/linux/fs.js";
 
 const base = tmpdir();
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));

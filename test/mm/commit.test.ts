@@ -5,14 +5,12 @@
 
 import { describe, expect, it } from "vitest";
 import { E, Errno } from "../../kernel-model/errno.js";
-import {
-  KERNEL_RESERVE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MmStruct, OutOfMemory, PF_USER, PF_WRITE,
-  PROT_EXEC, PROT_READ, PROT_WRITE,
-} from "../../kernel-model/mm/mm_struct.js";
+import { KERNEL_RESERVE, MmStruct, OutOfMemory, PF_USER, PF_WRITE, VM_FAULT_OK, VM_FAULT_SIGSEGV } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE, PhysMem } from "../../kernel-model/mm/phys.js";
 import { mmapFamily } from "../../kernel-model/syscalls/mm/mmap.js";
 import type { Task } from "../../kernel-model/sched/task.js";
 import type { SyscallArgs, SyscallContext } from "../../kernel-model/syscalls/types.js";
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 const RW = PROT_READ | PROT_WRITE;
@@ -207,7 +205,7 @@ describe("the last resort: a fault with no frame left", () => {
     let err: unknown;
     for (let i = 0n; i < pages; i++) {
       try {
-        expect(mm.handleFault(BASE + i * PAGE, PF_USER)).toBe(true);
+        expect(mm.handleFault(BASE + i * PAGE, PF_USER)).toBe(VM_FAULT_OK);
       } catch (e) {
         err = e;
         break;
@@ -215,7 +213,7 @@ describe("the last resort: a fault with no frame left", () => {
     }
     expect(err).toBeInstanceOf(OutOfMemory);
     expect((err as OutOfMemory).message).toMatch(/out of memory/);
-    // a write to a read-only area is still a plain SIGSEGV (false), not an OOM
-    expect(mm.handleFault(BASE, PF_USER | PF_WRITE)).toBe(false);
+    // a write to a read-only area is still a plain SIGSEGV, not an OOM
+    expect(mm.handleFault(BASE, PF_USER | PF_WRITE)).toBe(VM_FAULT_SIGSEGV);
   });
 });

@@ -7,13 +7,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPipe } from "../../kernel-model/fs/pipe.js";
 import { Scheduler } from "../../kernel-model/sched/scheduler.js";
-import { SIGUSR1, sigmask } from "../../kernel-model/sched/signal.js";
+import { sigmask } from "../../kernel-model/sched/signal.js";
 import { WouldBlock } from "../../kernel-model/sched/wait.js";
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM } from "../../kernel-model/syscalls/fs/select.js";
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM } from "../../kernel-model/uapi/asm-generic/poll.js";
 import { allSyscalls } from "../../kernel-model/syscalls/index.js";
 import { SyscallTable } from "../../kernel-model/syscalls/table.js";
 import type { Abi } from "../../kernel-model/syscalls/types.js";
 import { machine, tmpdir } from "../fs/helpers.js";
+import { SIGUSR1 } from "../../kernel-model/uapi/asm/signal.js";
 
 /** A task whose kernel has a scheduler and a virtual clock (what select.ts asks of it). */
 function setup(abi: Abi) {

@@ -4,10 +4,10 @@
 // corpus.test.ts (sync-calls.c); this file covers the sleepers and wakers, which need two tasks.
 import { describe, expect, it } from "vitest";
 import { E } from "../../kernel-model/errno.js";
-import { MmStruct, PROT_READ, PROT_WRITE } from "../../kernel-model/mm/mm_struct.js";
+import { MmStruct } from "../../kernel-model/mm/mm_struct.js";
 import { PhysMem } from "../../kernel-model/mm/phys.js";
 import { Scheduler } from "../../kernel-model/sched/scheduler.js";
-import { SIGUSR1, sigmask } from "../../kernel-model/sched/signal.js";
+import { sigmask } from "../../kernel-model/sched/signal.js";
 import { Task } from "../../kernel-model/sched/task.js";
 import { WouldBlock } from "../../kernel-model/sched/wait.js";
 import {
@@ -16,6 +16,8 @@ import {
 } from "../../kernel-model/syscalls/kernel/futex.js";
 import type { SyscallArgs, SyscallContext } from "../../kernel-model/syscalls/types.js";
 import { Errno } from "../../kernel-model/errno.js";
+import { PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
+import { SIGUSR1 } from "../../kernel-model/uapi/asm/signal.js";
 
 const BASE = 0x10000000n;
 const A = BASE, B = BASE + 4n;

@@ -3,11 +3,13 @@
 // change nothing: only the checks Linux makes before acting are kept, so callers see its errors.
 
 import { E, Errno } from "../../errno.js";
-import { FMODE_READ, FMODE_WRITE, O_PATH, S_IFBLK, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from "../../fs/fcntl.js";
+import { FMODE_READ, FMODE_WRITE } from "../../fs/fcntl.js";
 import type { File } from "../../fs/file.js";
 import { int, ulong, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget } from "./getname.js";
 import { pair64 } from "./read_write.js";
+import { O_PATH } from "../../uapi/asm-generic/fcntl.js";
+import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from "../../uapi/linux/stat.js";
 
 export const POSIX_FADV_NORMAL = 0;
 export const POSIX_FADV_NOREUSE = 5;

@@ -2,7 +2,8 @@
 // The host applies the change, so it also decides who may (EPERM when sysgate is not root).
 
 import { E, Errno } from "../../errno.js";
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH } from "../../fs/fcntl.js";
+import { O_PATH } from "../../uapi/asm-generic/fcntl.js";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
 import type { Dentry } from "../../fs/vfs.js";
 import { int, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";

@@ -3,7 +3,7 @@
 
 import { E, Errno } from "../../errno.js";
 import { EFD_SEMAPHORE, EventFd } from "../../fs/eventfd.js";
-import { O_CLOEXEC, O_NONBLOCK } from "../../fs/fcntl.js";
+import { O_CLOEXEC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { rlimitNofile } from "./getname.js";

@@ -4,9 +4,9 @@
 // epoll_wait is never restarted after a handler). The instance itself is kernel-model/fs/eventpoll.ts.
 
 import { E, Errno } from "../../errno.js";
-import { O_CLOEXEC } from "../../fs/fcntl.js";
+import { O_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
+import { POLLERR, POLLHUP, POLLIN, POLLOUT } from "../../uapi/asm-generic/poll.js";
 import { EPOLLET, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLL_ALWAYS, EventPoll } from "../../fs/eventpoll.js";
-import { POLLERR, POLLHUP, POLLIN, POLLOUT } from "../../fs/poll.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { readTimespec } from "../kernel/time.js";

@@ -2,12 +2,11 @@
 // layout differs, and the model grants every lock, having one process).
 
 import { E, Errno } from "../../errno.js";
-import {
-  F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_SETFD, F_SETFL, F_SETLK, F_SETLKW,
-  FD_CLOEXEC, SETFL_MASK,
-} from "../../fs/fcntl.js";
+import { SETFL_MASK } from "../../fs/fcntl.js";
 import { int, ulong, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, rlimitNofile } from "./getname.js";
+import { F_DUPFD, F_GETFD, F_GETFL, F_GETLK, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, FD_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
+import { F_DUPFD_CLOEXEC } from "../../uapi/linux/fcntl.js";
 
 const F_UNLCK = 2;
 const F_GETLK64 = 12;

@@ -1,7 +1,7 @@
 // fs/file.c and fs/open.c's close: the fd-table syscalls dup, dup2, dup3, close, close_range.
 
 import { E, Errno } from "../../errno.js";
-import { O_CLOEXEC } from "../../fs/fcntl.js";
+import { O_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
 import { int, uint, type SyscallFamily } from "../types.js";
 import { fdget, rlimitNofile } from "./getname.js";
 

@@ -2,14 +2,16 @@
 // decide where the walk starts (path_init: the cwd for AT_FDCWD, else the directory of dirfd).
 
 import { E, Errno } from "../../errno.js";
-import { AT_FDCWD, PATH_MAX } from "../../fs/fcntl.js";
+import { AT_FDCWD } from "../../uapi/linux/fcntl.js";
+import { PATH_MAX } from "../../uapi/linux/limits.js";
 import type { File } from "../../fs/file.js";
 import type { Nameidata, Vfs } from "../../fs/vfs.js";
 import type { SyscallContext } from "../types.js";
+import { RLIMIT_NOFILE } from "../../uapi/asm-generic/resource.js";
 
 /** RLIMIT_NOFILE (resource 7), the soft limit: new fds must stay below it. */
 export function rlimitNofile(ctx: SyscallContext): number {
-  const cur = ctx.task.rlimits.get(7)?.[0];
+  const cur = ctx.task.rlimits.get(RLIMIT_NOFILE)?.[0];
   return cur === undefined ? 1024 : Number(cur > 1n << 20n ? 1n << 20n : cur);
 }
 

@@ -2,9 +2,11 @@
 // FIOASYNC, FIONREAD on regular files), then the file's own (the terminal's TCGETS,
 // TIOCGWINSZ...), else ENOTTY.
 
-import { FASYNC, FMODE_LSEEK, O_NONBLOCK, S_IFMT, S_IFREG } from "../../fs/fcntl.js";
+import { FMODE_LSEEK } from "../../fs/fcntl.js";
 import { int, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget } from "./getname.js";
+import { FASYNC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
+import { S_IFMT, S_IFREG } from "../../uapi/linux/stat.js";
 
 export const FIONCLEX = 0x5450;
 export const FIOCLEX = 0x5451;

@@ -1,7 +1,7 @@
 // fs/namei.c: the calls that add a name for something: symlink, symlinkat, link, linkat.
 
 import { E, Errno } from "../../errno.js";
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_FOLLOW } from "../../fs/fcntl.js";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_FOLLOW } from "../../uapi/linux/fcntl.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";
 

@@ -2,7 +2,8 @@
 // is mknodat with S_IFIFO) and empty regular files; device nodes need CAP_MKNOD (EPERM). The
 // FIFO's data goes through a pipe of the model (fs/fifo.ts).
 
-import { AT_FDCWD, S_IFMT } from "../../fs/fcntl.js";
+import { AT_FDCWD } from "../../uapi/linux/fcntl.js";
+import { S_IFMT } from "../../uapi/linux/stat.js";
 import { int, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { getname, nameidata, vfsOf } from "./getname.js";
 

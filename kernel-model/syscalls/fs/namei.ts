@@ -1,7 +1,7 @@
 // fs/namei.c: the syscalls that change names: mkdir, unlink, rmdir, rename and their *at forms.
 
 import { E, Errno } from "../../errno.js";
-import { AT_FDCWD, AT_REMOVEDIR } from "../../fs/fcntl.js";
+import { AT_FDCWD, AT_REMOVEDIR } from "../../uapi/linux/fcntl.js";
 import { int, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { getname, nameidata, vfsOf } from "./getname.js";
 

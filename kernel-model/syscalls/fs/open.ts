@@ -2,14 +2,13 @@
 // ftruncate (and the i386 forms whose 64-bit length is split over two registers).
 
 import { E, Errno } from "../../errno.js";
-import {
-  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_LARGEFILE, O_TRUNC,
-  O_WRONLY, X_OK,
-} from "../../fs/fcntl.js";
+import { X_OK } from "../../fs/fcntl.js";
 import { isDir } from "../../fs/vfs.js";
 import { int, long, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, rlimitNofile, vfsOf } from "./getname.js";
 import { pair64 } from "./read_write.js";
+import { O_CLOEXEC, O_CREAT, O_LARGEFILE, O_TRUNC, O_WRONLY } from "../../uapi/asm-generic/fcntl.js";
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
 
 /** do_sys_open: open the file, then give it the lowest free fd. */
 function doSysOpen(ctx: SyscallContext, dfd: number, pathAddr: bigint, flags: number, mode: number): number {

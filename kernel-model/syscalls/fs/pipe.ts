@@ -1,13 +1,12 @@
 // fs/pipe.c: pipe and pipe2 hand back two descriptors, the read end first.
 
 import { E } from "../../errno.js";
-import { O_CLOEXEC, O_NONBLOCK } from "../../fs/fcntl.js";
+import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
 import { createPipe } from "../../fs/pipe.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { rlimitNofile } from "./getname.js";
 
-const O_DIRECT = 0o40000;
 
 function doPipe2(ctx: SyscallContext, addr: bigint, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) return -E.EINVAL;

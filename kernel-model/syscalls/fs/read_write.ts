@@ -3,12 +3,12 @@
 // transfer from the file ends the call, as it would in the kernel.
 
 import { E, Errno } from "../../errno.js";
-import {
-  FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, MAX_RW_COUNT, O_APPEND, SEEK_HOLE,
-} from "../../fs/fcntl.js";
+import { FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, MAX_RW_COUNT } from "../../fs/fcntl.js";
 import type { File } from "../../fs/file.js";
 import { int, long, uint, ulong, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget } from "./getname.js";
+import { O_APPEND } from "../../uapi/asm-generic/fcntl.js";
+import { SEEK_HOLE } from "../../uapi/linux/fs.js";
 
 const CHUNK = 1 << 20;
 const UIO_MAXIOV = 1024;

@@ -9,19 +9,16 @@
 
 import { E, Errno } from "../../errno.js";
 import type { File, PollResult } from "../../fs/file.js";
-import {
-  DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
-} from "../../fs/poll.js";
-import { SIG_DFL, SIG_IGN, nextSignal } from "../../sched/signal.js";
+import { DEFAULT_POLLMASK } from "../../fs/poll.js";
+import { nextSignal } from "../../sched/signal.js";
 import type { Task } from "../../sched/task.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { readTimespec } from "../kernel/time.js";
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from "../../uapi/asm-generic/poll.js";
+import { SIG_DFL, SIG_IGN } from "../../uapi/asm-generic/signal-defs.js";
 
-export {
-  DEFAULT_POLLMASK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
-} from "../../fs/poll.js";
 const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 const POLLEX_SET = POLLPRI;

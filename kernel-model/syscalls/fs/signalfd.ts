@@ -6,18 +6,19 @@
 
 import { E, Errno } from "../../errno.js";
 import { AnonInodeFile } from "../../fs/anon_inodes.js";
-import { O_CLOEXEC, O_NONBLOCK } from "../../fs/fcntl.js";
-import { SIGKILL, SIGSTOP, dequeue, pendingSignals, sigmask } from "../../sched/signal.js";
+import { O_CLOEXEC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
+import { SIGKILL, SIGSTOP } from "../../uapi/asm/signal.js";
+import { dequeue, pendingSignals, sigmask } from "../../sched/signal.js";
 import type { Scheduler } from "../../sched/scheduler.js";
 import type { SigInfo, Task } from "../../sched/task.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { rlimitNofile } from "./getname.js";
+import { POLLIN, POLLRDNORM } from "../../uapi/asm-generic/poll.js";
 
 export const SFD_CLOEXEC = O_CLOEXEC, SFD_NONBLOCK = O_NONBLOCK;
 const SIGNALFD_SIGINFO_SIZE = 128;
-const POLLIN = 0x1, POLLRDNORM = 0x40;
 
 /** The lowest pending signal of `task` in `mask`, or 0. */
 function nextIn(task: Task, mask: bigint): number {

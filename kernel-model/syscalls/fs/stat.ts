@@ -3,7 +3,7 @@
 // differs (arch/x86/include/uapi/asm/stat.h, include/uapi/linux/stat.h).
 
 import { E, Errno } from "../../errno.js";
-import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from "../../fs/fcntl.js";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
 import { STATX_ATTR_MOUNT_ROOT, STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, type Kstat } from "../../fs/kstat.js";
 import { isSymlink } from "../../fs/vfs.js";
 import { int, type Abi, type SyscallContext, type SyscallFamily } from "../types.js";

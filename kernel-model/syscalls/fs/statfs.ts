@@ -3,7 +3,7 @@
 // (84 bytes; the caller passes that size and anything else is EINVAL).
 
 import { E, Errno } from "../../errno.js";
-import { AT_FDCWD } from "../../fs/fcntl.js";
+import { AT_FDCWD } from "../../uapi/linux/fcntl.js";
 import type { Kstatfs } from "../../fs/vfs.js";
 import { int, ulong, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";

@@ -4,7 +4,7 @@
 
 import { E, Errno } from "../../errno.js";
 import { AnonInodeFile } from "../../fs/anon_inodes.js";
-import { O_CLOEXEC, O_NONBLOCK } from "../../fs/fcntl.js";
+import { O_CLOEXEC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
 import type { File } from "../../fs/file.js";
 import type { Task } from "../../sched/task.js";
 import { WaitQueue, WouldBlock } from "../../sched/wait.js";
@@ -12,10 +12,10 @@ import { KTimer, TIMER_ABSTIME, putItimerspec, readItimerspec } from "../kernel/
 import type { SyscallArgs, SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { rlimitNofile } from "./getname.js";
+import { POLLIN, POLLRDNORM } from "../../uapi/asm-generic/poll.js";
 
 export const TFD_TIMER_ABSTIME = TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET = 2;
 export const TFD_CLOEXEC = O_CLOEXEC, TFD_NONBLOCK = O_NONBLOCK;
-const POLLIN = 0x1, POLLRDNORM = 0x40;
 /** Clocks timerfd accepts: REALTIME, MONOTONIC, BOOTTIME and their _ALARM variants. */
 const TIMERFD_CLOCKS = new Set([0, 1, 7, 8, 9]);
 

@@ -2,7 +2,7 @@
 // or struct old_timespec32 (i386's utimensat). A NULL path means the file dirfd refers to.
 
 import { E, Errno } from "../../errno.js";
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../fs/fcntl.js";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";
 

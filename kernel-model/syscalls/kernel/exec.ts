@@ -11,10 +11,11 @@ import { isDir, type Dentry, type Inode } from "../../fs/vfs.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
-import { RLIMIT_STACK, defaultRlimit } from "./sys.js";
+import { defaultRlimit } from "./sys.js";
 import { LimitReached } from "../../limits.js";
+import { RLIMIT_STACK } from "../../uapi/asm-generic/resource.js";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
 
-const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100, AT_FDCWD = -100;
 const PAGE_SIZE = 4096;
 /** MAX_ARG_STRLEN: one argument or environment string, its NUL included, is at most 32 pages. */
 export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;

@@ -11,19 +11,19 @@ import { E, Errno } from "../../errno.js";
 import { PAGE_SIZE } from "../../mm/phys.js";
 import { copyProcessLimits } from "../../limits.js";
 import { groupLeader } from "../../sched/exit.js";
-import { SIG_IGN } from "../../sched/signal.js";
 import { Task } from "../../sched/task.js";
 import { fillLdt } from "../arch/tls.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
+import { SIG_IGN } from "../../uapi/asm-generic/signal-defs.js";
+import { SIGCHLD, _NSIG } from "../../uapi/asm/signal.js";
+import {
+  CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_FILES,
+  CLONE_FS, CLONE_INTO_CGROUP, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK,
+  CLONE_VM, CSIGNAL,
+} from "../../uapi/linux/sched.js";
 
-export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
-  CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
-  CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
-/** clone3 only: flags above bit 31 (clone's flags argument is an int). */
-export const CLONE_CLEAR_SIGHAND = 0x100000000n, CLONE_INTO_CGROUP = 0x200000000n;
-const CLONE_DETACHED = 0x400000, CSIGNAL = 0xff, SIGCHLD = 17, _NSIG = 64, MAX_PID_NS_LEVEL = 32;
-/** struct clone_args up to tls, up to set_tid_size, up to cgroup (include/uapi/linux/sched.h). */
-export const CLONE_ARGS_SIZE_VER0 = 64, CLONE_ARGS_SIZE_VER1 = 80, CLONE_ARGS_SIZE_VER2 = 88;
+/** The pid namespaces a clone3 set_tid may name (include/linux/pid_namespace.h). */
+const MAX_PID_NS_LEVEL = 32;
 
 export interface CloneArgs {
   /** The low 32 flag bits (clone's int); for clone, the low byte is the exit signal. */

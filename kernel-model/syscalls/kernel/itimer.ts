@@ -6,13 +6,14 @@
 
 import { E, Errno } from "../../errno.js";
 import { Hrtimer, hrtimerForward } from "../../sched/hrtimer.js";
-import { SIGALRM, SI_KERNEL, sendGroupSignal } from "../../sched/signal.js";
+import { sendGroupSignal } from "../../sched/signal.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
+import { SI_KERNEL } from "../../uapi/asm-generic/siginfo.js";
+import { SIGALRM, SIGPROF, SIGVTALRM } from "../../uapi/asm/signal.js";
 
 export const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
-const SIGVTALRM = 26, SIGPROF = 27;
 const SIGNAL_OF = [SIGALRM, SIGVTALRM, SIGPROF];
 const NSEC_PER_SEC = 1_000_000_000n, NSEC_PER_USEC = 1000n;
 

@@ -6,10 +6,8 @@
 
 import type { Task } from "../../sched/task.js";
 import { uint, type SyscallFamily } from "../types.js";
+import { PER_LINUX32, PER_MASK } from "../../uapi/linux/personality.js";
 
-export const PER_LINUX = 0;
-export const PER_LINUX32 = 0x0008;
-export const PER_MASK = 0x00ff;
 export const PER_QUERY = 0xffffffff;
 
 /** override_architecture (kernel/sys.c): the machine field uname reports for `task`. */

@@ -7,11 +7,13 @@
 
 import { E, Errno } from "../../errno.js";
 import { Hrtimer, hrtimerForward } from "../../sched/hrtimer.js";
-import { SIGALRM, SI_TIMER, _NSIG, sendGroupSignal, sendSignal, sigmask } from "../../sched/signal.js";
+import { sendGroupSignal, sendSignal, sigmask } from "../../sched/signal.js";
 import type { SigInfo, Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { clockNs, putTimespec } from "./time.js";
+import { SI_TIMER } from "../../uapi/asm-generic/siginfo.js";
+import { _NSIG, SIGALRM } from "../../uapi/asm/signal.js";
 
 export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2, SIGEV_THREAD_ID = 4;
 export const TIMER_ABSTIME = 1;

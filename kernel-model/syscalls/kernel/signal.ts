@@ -3,18 +3,17 @@
 // Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
-import {
-  ERESTARTNOHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO, SI_TKILL, SI_USER, _NSIG,
-  dequeue, liveThreads, pendingSignals, restoreFrame, siginfoBytes, retargetSharedPending, sendGroupSignal, sendSignal, signalPending,
-} from "../../sched/signal.js";
-import type { Task } from "../../sched/task.js";
-import { WouldBlock } from "../../sched/wait.js";
-import type { SyscallArgs, SyscallContext, SyscallFamily } from "../types.js";
+import { ERESTARTNOHAND, dequeue, liveThreads, pendingSignals, restoreFrame, retargetSharedPending, sendGroupSignal, sendSignal, siginfoBytes, sigmask, signalPending } from "../../sched/signal.js";
+import { waitOrTimeout } from "../fs/select.js";
 import { readTimespec } from "./time.js";
+import { WouldBlock } from "../../sched/wait.js";
+import type { Task } from "../../sched/task.js";
+import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
+import { SI_TKILL, SI_USER } from "../../uapi/asm-generic/siginfo.js";
+import { SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK } from "../../uapi/asm-generic/signal-defs.js";
+import { _NSIG, SA_RESTORER, SIGKILL, SIGSTOP } from "../../uapi/asm/signal.js";
 
-const SIGKILL = 9, SIGSTOP = 19;
-const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
 const SA_EXPOSE_TAGBITS = 0x800n;
 const UAPI_SA_FLAGS = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
@@ -138,52 +137,37 @@ export const signalFamily: SyscallFamily = {
     if (target && target.tgid !== tgid) return -E.ESRCH;
     return sendTo(ctx, tid, int(a[2]), SI_TKILL);
   },
+  // (time32: i386's original call with a 32-bit timespec; rt_sigtimedwait_time64 is sys_rt_sigtimedwait)
   sys_rt_sigtimedwait: (ctx, a) => sigtimedwait(ctx, a, true),
   sys_rt_sigtimedwait_time32: (ctx, a) => sigtimedwait(ctx, a, false),
-  compat_sys_rt_sigtimedwait_time64: (ctx, a) => sigtimedwait(ctx, a, true),
-  compat_sys_rt_sigtimedwait_time32: (ctx, a) => sigtimedwait(ctx, a, false),
   sys_rt_sigreturn: (ctx) => sigreturn(ctx, true),
   sys_sigreturn: (ctx) => sigreturn(ctx, false),
 };
 
 /**
- * rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): takes a pending signal of the set, the
- * thread's own or its process's, without running a handler. With none it sleeps with those
- * signals unblocked (real_blocked keeps the caller's mask) until one comes (then it is taken on
- * the call's re-execution), another signal interrupts (EINTR), or the timeout passes (EAGAIN).
+ * do_sigtimedwait: the lowest pending signal of the set (never SIGKILL or SIGSTOP), the thread's
+ * own or else its process's (a signal thread of a process that blocks them everywhere), is taken and
+ * its siginfo copied out. With none, the task sleeps on the queue every sent signal wakes (the set
+ * is normally blocked, so the usual wake-up would not come) until one of the set arrives, a
+ * signal with a handler is due (EINTR) or the timeout passes (EAGAIN; a zero timeout polls).
  */
-function sigtimedwait(ctx: SyscallContext, a: SyscallArgs, wideTimespec: boolean): number {
+function sigtimedwait(ctx: SyscallContext, a: readonly bigint[], wide: boolean): number {
+  if (a[3] !== 8n) return -E.EINVAL; // sigsetsize
   const t = ctx.task;
-  if (t.realBlocked !== undefined) {
-    t.blocked = t.realBlocked; // woken: the caller's mask again
-    t.realBlocked = undefined;
-  }
-  if (a[3] !== 8n) return -E.EINVAL;
-  const these = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
-  const timeout = a[2] ? readTimespec(ctx, a[2], wideTimespec) : undefined;
-  const now = t.kernel.monotonicNs();
-  for (const q of [t.pending, t.signal.pending]) {
-    const ready = q & these;
-    if (!ready) continue;
-    let sig = 1;
-    while (!(ready & (1n << BigInt(sig - 1)))) sig++;
-    const info = dequeue(t, sig);
+  const set = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
+  const timeout = a[2] !== 0n ? readTimespec(ctx, a[2], wide) : undefined;
+  // the thread's own signals first, then its process's (dequeue_signal)
+  const ready = t.pending & set || t.signal.pending & set;
+  if (ready) {
     t.sleepDeadline = undefined;
-    if (a[1]) ctx.mem.write(a[1], siginfoBytes(info, ctx.abi === "x86_64" ? 64 : 32));
+    let sig = 1;
+    while (!(ready & sigmask(sig))) sig++;
+    const info = dequeue(t, sig);
+    if (a[1] !== 0n) ctx.mem.write(a[1], siginfoBytes(info, ctx.abi === "x86_64" ? 64 : 32));
     return sig;
   }
-  if (timeout !== undefined) t.sleepDeadline ??= now + timeout;
-  if (t.sleepDeadline !== undefined && now >= t.sleepDeadline) {
-    t.sleepDeadline = undefined;
-    return -E.EAGAIN;
-  }
-  if (signalPending(t)) {
-    t.sleepDeadline = undefined;
-    return -E.EINTR; // another signal came first: its handler runs on the way out
-  }
-  t.realBlocked = t.blocked;
-  t.blocked &= ~these;
-  throw new WouldBlock([t.signalWait], "rt_sigtimedwait", t.sleepDeadline);
+  waitOrTimeout(ctx, timeout, [t.signalfdWqh], "rt_sigtimedwait");
+  return -E.EAGAIN;
 }
 
 function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
@@ -204,15 +188,30 @@ function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
 }
 
 /**
+ * kill_ok_by_cred: the sender's real or effective uid is the target's real or saved uid, or the
+ * sender has CAP_KILL (euid 0 here).
+ */
+function killOkByCred(sender: Task, target: Task): boolean {
+  const s = sender.cred, t = target.cred;
+  return s.euid === 0 || s.euid === t.suid || s.euid === t.uid || s.uid === t.suid || s.uid === t.uid;
+}
+
+/**
  * One target: SI_USER from kill() goes to the process of thread `pid` (its shared pending
- * signals; a thread of it takes the signal), SI_TKILL from tkill/tgkill to that thread alone.
+ * signals; a thread of it takes the signal, even when the leader has exited and the others run
+ * on), SI_TKILL from tkill/tgkill to that thread alone.
  */
 function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): number {
   if (sig < 0 || sig > _NSIG) return -E.EINVAL;
-  const target = ctx.task.kernel.sched.tasks.get(pid);
+  const sched = ctx.task.kernel.sched;
+  const target = sched.tasks.get(pid);
   const process = code === SI_USER;
-  // a process whose leader has exited lives on in its other threads
-  if (!target || (process ? !liveThreads(target).length : target.state === "dead" || target.state === "zombie")) return -E.ESRCH;
+  if (!target || target.state === "dead") return -E.ESRCH;
+  if (!killOkByCred(ctx.task, target)) return -E.EPERM; // check_kill_permission
+  // a zombie keeps its pid until it is reaped: the signal is accepted and goes nowhere
+  if (process ? !liveThreads(target).length : target.state === "zombie") return 0;
+  // init (SIGNAL_UNKILLABLE) catches nothing, so every signal sent to it is dropped (sig_task_ignored)
+  if (target === sched.init) return 0;
   if (sig) {
     // send_signal wakes the thread that takes it if it sleeps (pause, sigsuspend, a blocking call)
     const info = { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid };
@@ -224,11 +223,26 @@ function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): nu
 /** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid); one signal per process. */
 function doKill(ctx: SyscallContext, pid: number, sig: number): number {
   if (pid > 0) return sendTo(ctx, pid, sig, SI_USER);
-  // the processes (by their leader, even one that has exited while its threads go on)
-  const processes = [...ctx.task.kernel.sched.tasks.values()].filter((t: Task) => t.pid === t.tgid && liveThreads(t).length);
-  const targets = pid === 0 ? processes.filter((t) => t.pgid === ctx.task.pgid)
-    : pid === -1 ? processes.filter((t) => t.tgid !== ctx.task.tgid) : processes.filter((t) => t.pgid === -pid);
-  if (!targets.length) return -E.ESRCH;
-  for (const t of targets) sendTo(ctx, t.pid, sig, SI_USER);
-  return 0;
+  // the processes (thread-group leaders), zombies included: they are still in their groups
+  const procs = [...ctx.task.kernel.sched.tasks.values()].filter((t) => t.state !== "dead" && t.pid === t.tgid);
+  if (pid === -1) {
+    // every process but init and the caller's own; ESRCH only when there is none, else the last error but EPERM
+    let count = 0, ret = 0;
+    for (const t of procs.filter((p) => p.tgid > 1 && p.tgid !== ctx.task.tgid)) {
+      const err = sendTo(ctx, t.pid, sig, SI_USER);
+      count++;
+      if (err !== -E.EPERM) ret = err;
+    }
+    return count ? ret : -E.ESRCH;
+  }
+  // __kill_pgrp_info: success if the signal reached one member, else the last error
+  const pgid = pid === 0 ? ctx.task.pgid : -pid;
+  const members = procs.filter((t) => t.pgid === pgid);
+  if (!members.length) return -E.ESRCH;
+  let ok = false, err = 0;
+  for (const t of members) {
+    const r = sendTo(ctx, t.pid, sig, SI_USER);
+    if (r === 0) ok = true; else err = r;
+  }
+  return ok ? 0 : err;
 }

@@ -5,10 +5,12 @@
 // Task.sigactions).
 
 import { E } from "../../errno.js";
-import { ERESTARTNOHAND, pendingSignals, signalPending, SA_NODEFER, SA_RESETHAND, SIGKILL, SIGSTOP, _NSIG, sigmask } from "../../sched/signal.js";
+import { ERESTARTNOHAND, pendingSignals, signalPending, sigmask } from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
+import { SA_NODEFER, SA_RESETHAND } from "../../uapi/asm-generic/signal-defs.js";
+import { _NSIG, SIGKILL, SIGSTOP } from "../../uapi/asm/signal.js";
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);

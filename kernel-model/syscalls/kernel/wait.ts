@@ -8,10 +8,9 @@ import { WouldBlock } from "../../sched/wait.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED } from "../../uapi/asm-generic/siginfo.js";
+import { __WALL, __WCLONE, P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from "../../uapi/linux/wait.js";
 
-const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000, __WALL = 0x40000000, __WCLONE = 0x80000000;
-const P_ALL = 0, P_PID = 1, P_PGID = 2;
-const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
 
 function matches(t: Task, sel: { type: number; id: number }): boolean {
   if (sel.type === P_PID) return t.tgid === sel.id;
