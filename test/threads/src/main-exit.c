@@ -1,5 +1,5 @@
 /* main-exit.c: the main thread ends with pthread_exit and the process lives on in its other
- * thread; the leader is a zombie meanwhile (its /proc status says so) and the parent cannot reap
+ * thread; the leader is a zombie meanwhile (its /proc status says so, and counts it as a thread) and the parent cannot reap
  * it until the last thread ends. The process's status is that of its last exit_group (exit(3)
  * here), or with `raw` (the last thread makes the exit syscall itself) the main thread's own 0.
  * Run as `main-exit` (in this process) or `main-exit fork` (in a child the parent waits for),
@@ -23,15 +23,17 @@ static void *last(void *arg) {
   (void)arg;
   /* wait (up to 10 s) until the main thread has exited: then the leader is a zombie */
   char line[256], state[64] = "?";
+  int threads = 0;
   for (int i = 0; i < 1000 && state[0] != 'Z'; i++) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
     FILE *f = fopen("/proc/self/status", "r");
     while (f && fgets(line, sizeof line, f))
       if (strncmp(line, "State:", 6) == 0) sscanf(line, "State:\t%63[^\n]", state);
+      else if (strncmp(line, "Threads:", 8) == 0) sscanf(line, "Threads:\t%d", &threads);
     if (f) fclose(f);
   }
-  printf("the last thread: same pid %s, the leader's state %s\n", getpid() == pid ? "yes" : "no", state);
+  printf("the last thread: same pid %s, the leader's state %s, threads %d\n", getpid() == pid ? "yes" : "no", state, threads);
   if (ready[1] >= 0) {
     char c = 'r';
     if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) exit(9);
