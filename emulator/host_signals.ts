@@ -15,8 +15,9 @@
 
 import type { ExitState } from "../kernel-model/linux.js";
 import type { KernelState } from "../kernel-model/kernel.js";
-import { waitStatusKilled } from "../kernel-model/sched/exit.js";
-import { defaultAction, sendSignal, sigmask } from "../kernel-model/sched/signal.js";
+import { waitStatusKilled, zapOtherThreads } from "../kernel-model/sched/exit.js";
+import { defaultAction, liveThreads, sendGroupSignal, sigmask } from "../kernel-model/sched/signal.js";
+import type { Task } from "../kernel-model/sched/task.js";
 import type { Scheduler } from "../kernel-model/sched/scheduler.js";
 import { SI_KERNEL } from "../kernel-model/uapi/asm-generic/siginfo.js";
 import { SIG_DFL, SIG_IGN } from "../kernel-model/uapi/asm-generic/signal-defs.js";
@@ -102,11 +103,18 @@ export class HostSignals {
     const sched = kstate.sched;
     while (this.queue.length) {
       const sig = this.queue.shift()!;
-      for (const t of sched.live()) {
-        const fatal = !(t.blocked & sigmask(sig)) && (t.sigactions.get(sig)?.handler ?? SIG_DFL) === SIG_DFL
-          && ["term", "core"].includes(defaultAction(sig));
-        sendSignal(t, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (x) => sched.wake(x));
-        if (fatal && (t.state === "runnable" || t.state === "blocked")) t.machine.exitTask(waitStatusKilled(sig, false), t);
+      // each process once, by its leader (which may have exited while its threads run on)
+      const processes = new Map<number, Task>();
+      for (const t of sched.live()) if (!processes.has(t.tgid)) processes.set(t.tgid, sched.tasks.get(t.tgid) ?? t);
+      for (const p of processes.values()) {
+        const taker = liveThreads(p).find((t) => !(t.blocked & sigmask(sig)));
+        const fatal = taker && (p.sigactions.get(sig)?.handler ?? SIG_DFL) === SIG_DFL && ["term", "core"].includes(defaultAction(sig));
+        sendGroupSignal(p, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (x) => sched.wake(x));
+        if (fatal && (taker.state === "runnable" || taker.state === "blocked")) {
+          const status = waitStatusKilled(sig, false);
+          zapOtherThreads(taker, status, kstate);
+          taker.machine.exitTask(status, taker);
+        }
       }
     }
   }

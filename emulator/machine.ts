@@ -33,7 +33,7 @@ import { mappingKey } from "../kernel-model/mm/filemap.js";
 import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
-import { waitStatusKilled } from "../kernel-model/sched/exit.js";
+import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/uapi/abi.js";
@@ -465,6 +465,7 @@ export class Machine implements ProcessFactory {
   private rootEnded(): ExitState | undefined {
     const t = this.task;
     if (t.state !== "zombie" && t.state !== "dead") return undefined;
+    if (delayGroupLeader(t)) return undefined; // its main thread ended (pthread_exit); the process lives on in the others
     this.finished ??= exitStateOf(t.exitStatus, t.lastFault);
     return this.finished;
   }

@@ -22,8 +22,10 @@ export interface CpuState {
 }
 
 interface Base {
-  /** Thread id of the task. */
+  /** Thread id of the task (what the kernel calls pid; strace -f's `[pid N]`). */
   pid: number;
+  /** Its thread group: the process id getpid() gives (equal to `pid` for a process's first thread). */
+  tgid: number;
   /** Order of this event in the run (1, 2, ...): traces compare equal run after run. */
   seq: number;
   /** Ask the machine to stop once this hook returns (Machine.run() then returns `paused`). */
@@ -251,15 +253,19 @@ export class HookRegistry {
   }
 
   /** Numbers and delivers an event (built only when someone listens: check has() first). */
-  emit<P extends HookPoint>(point: P, event: Omit<HookEvents[P], "seq" | "pause">): HookEvents[P] {
+  /** The thread group of a thread id (set by the kernel; a thread it does not know is its own group). */
+  tgidOf: (tid: number) => number = (tid) => tid;
+
+  emit<P extends HookPoint>(point: P, event: Omit<HookEvents[P], "seq" | "pause" | "tgid">): HookEvents[P] {
     const e = this.stamp(event);
     for (const fn of this.handlers.get(point) ?? []) fn(e as HookEvents[HookPoint]);
     return e;
   }
 
   /** Gives an event its sequence number and pause(), for handlers kept outside this registry. */
-  stamp<P extends HookPoint>(event: Omit<HookEvents[P], "seq" | "pause">): HookEvents[P] {
+  stamp<P extends HookPoint>(event: Omit<HookEvents[P], "seq" | "pause" | "tgid">): HookEvents[P] {
     const e = event as HookEvents[P];
+    e.tgid = this.tgidOf(e.pid);
     e.seq = ++this.seq;
     e.pause = () => { this.pauseRequested = true; };
     return e;

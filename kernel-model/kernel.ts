@@ -108,6 +108,7 @@ export class KernelState implements Kernel {
     this.vfs = config.vfs;
     this.sched = new Scheduler(config.firstPid);
     this.hooks.onFirst = (point: HookPoint) => { for (const m of this.machines) m.installHookTraps(point); };
+    this.hooks.tgidOf = (tid) => this.sched.tasks.get(tid)?.tgid ?? tid;
     this.vfs.proc = procSource(this);
     this.utsname = {
       sysname: "Linux", nodename: config.nodename ?? "sysgate", release: "6.1.0-sysgate",

@@ -24,8 +24,8 @@ import { PageCache } from "./mm/filemap.js";
 import { MmStruct, OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
-import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
-import { getSignal, nextSignal, sendSignal, setupFrame, signalName } from "./sched/signal.js";
+import { delayGroupLeader, doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
+import { ERESTARTNOINTR, ERESTARTSYS, getSignal, isRestartCode, nextSignal, sendSignal, setupFrame, signalName, signalPending } from "./sched/signal.js";
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
@@ -683,7 +683,7 @@ export abstract class LinuxKernel {
     } else if (this.kernel.sched.shouldPreempt(this.kernel.entryClock)) {
       this.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
     }
-    this.signalReturn(regs);
+    this.signalReturn(regs, undefined, isRestartCode(outcome.result));
     this.checkPause();
   }
 
@@ -761,16 +761,22 @@ export abstract class LinuxKernel {
    * exit_to_user_mode_loop's signal part: deliver what is pending before returning with `regs`.
    * A fatal signal ends the task here.
    */
-  protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }): void {
+  protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }, restart = false): void {
     const task = this.task;
     if (this.gone(task)) return;
-    if (task.pending === 0n) return; // the usual case, decided without BigInt arithmetic
-    if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return;
+    // arch_do_signal_or_restart, no handler to run: a syscall that answered -ERESTART* is made again
+    const noHandler = () => {
+      if (!restart) return;
+      regs.set("ax", regs.get("orig_ax"));
+      regs.set("ip", this.restartIp(regs));
+    };
+    // the usual case first, decided without BigInt arithmetic: nothing pending for the thread or its process
+    if ((task.pending === 0n && task.signal.pending === 0n) || !signalPending(task)) return noHandler();
     for (;;) {
       const o = getSignal(task);
       if (o.kind === "none") {
         if (task.savedSigmask !== undefined) { task.blocked = task.savedSigmask; task.savedSigmask = undefined; }
-        return;
+        return noHandler();
       }
       if (o.kind === "stop") {
         this.kernel.warn(`sysgate: ${signalName(o.sig)} would stop pid ${task.pid}: job control stops are not modelled; ignored`);
@@ -787,6 +793,15 @@ export abstract class LinuxKernel {
         return;
       }
       if (o.kind === "handler") {
+        // handle_signal: a syscall cut short by the signal ends with EINTR, or is made again after
+        // the handler (ERESTARTNOINTR always, ERESTARTSYS with SA_RESTART)
+        if (restart) {
+          const r = -Number(BigInt.asIntN(32, regs.get("ax")));
+          if (r === ERESTARTNOINTR || (r === ERESTARTSYS && o.action.flags & SA_RESTART)) {
+            regs.set("ax", regs.get("orig_ax"));
+            regs.set("ip", this.restartIp(regs));
+          } else regs.set("ax", BigInt(-E.EINTR));
+        }
         const xstate = Buffer.alloc(this.cpu.xstateSize);
         this.cpu.xsave(xstate);
         let frame: bigint;
@@ -816,8 +831,16 @@ export abstract class LinuxKernel {
   /** do_exit for `task` (the current one unless said), with the wait status word. */
   exitTask(status: number, task: Task = this.task): void {
     if (task === this.current) this.stop();
+    // a leader that exited before its threads is told of (strace's `+++ exited`) when the last one ends
+    const leader = this.kernel.sched.tasks.get(task.tgid);
+    const leaderWaits = leader !== undefined && leader !== task && delayGroupLeader(leader);
     doExit(task, status, this.kernel);
-    if (this.hooks.has("process")) this.hooks.emit("process", { point: "process", pid: task.pid, action: "exit", status });
+    if (this.hooks.has("process")) {
+      if (!delayGroupLeader(task)) this.hooks.emit("process", { point: "process", pid: task.pid, action: "exit", status });
+      if (leaderWaits && !delayGroupLeader(leader)) {
+        this.hooks.emit("process", { point: "process", pid: leader.pid, action: "exit", status: leader.exitStatus });
+      }
+    }
     if (task !== this.current && task.machine === this) this.reap(task);
   }
 

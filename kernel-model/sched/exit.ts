@@ -5,7 +5,7 @@
 
 import type { KernelState } from "../kernel.js";
 import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
-import { sendSignal } from "./signal.js";
+import { liveThreads, retargetSharedPending, sendGroupSignal, sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_USER } from "../uapi/asm-generic/siginfo.js";
 import { SA_NOCLDWAIT, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
@@ -32,16 +32,28 @@ export function threadGroup(task: Task, k: KernelState): Task[] {
 }
 
 /**
- * zap_other_threads for exit_group and for a fatal signal: every other thread of the group ends
- * with the same status (Linux sends them SIGKILL; they leave the kernel at once here).
+ * do_group_exit's zap_other_threads, for exit_group and for a fatal signal: the process's status
+ * is `status` (group_exit_code) and every other thread ends (Linux sends them SIGKILL; they
+ * leave the kernel at once here).
  */
 export function zapOtherThreads(task: Task, status: number, k: KernelState): void {
+  task.signal.groupExitCode ??= status;
   for (const t of threadGroup(task, k)) if (t !== task) t.machine.exitTask(status, t);
+}
+
+/**
+ * delay_group_leader: a leader that has exited while other threads of its process run on stays
+ * a zombie nobody may reap; its parent hears of the process when the last thread ends.
+ */
+export function delayGroupLeader(task: Task): boolean {
+  return task.pid === task.tgid && task.state === "zombie" && threadGroup(task, task.kernel).length > 0;
 }
 
 export function doExit(task: Task, status: number, k: KernelState): void {
   if (task.state === "zombie" || task.state === "dead") return;
   const sched = k.sched;
+  // exit_signals: what the process has pending and this thread did not block goes to another thread
+  retargetSharedPending(task, ~task.blocked, (t) => sched.wake(t));
   // exit_files: the fd table closes with its last user (threads made with CLONE_FILES share it)
   if (![...sched.tasks.values()].some((t) => t !== task && t.files === task.files && alive(t))) task.files.closeAll();
   exitRobustList(task); // futex_exit_release: locks the thread still holds are marked as its owner's death
@@ -60,11 +72,34 @@ export function doExit(task: Task, status: number, k: KernelState): void {
   }
   forgetOriginalParent(task, k);
   task.state = "zombie";
+  const others = threadGroup(task, k).length > 0;
+  if (task.pid !== task.tgid) {
+    // a thread other than the leader is released at once (its exit signal is -1: no one waits);
+    // the last one out lets the waiting leader's parent hear of the whole process
+    sched.release(task);
+    const leader = sched.tasks.get(task.tgid);
+    if (!others && leader?.state === "zombie") {
+      leader.exitStatus = status; // without a group exit, the process ends with its last thread's status (as measured natively)
+      exitNotify(leader, k);
+    }
+    return;
+  }
+  if (!others) exitNotify(task, k);
+}
+
+/**
+ * exit_notify for a process whose last thread has ended (`task` is its leader): its status is the
+ * group's if exit_group or a fatal signal ended it, else the leader's own; the parent is told
+ * with the exit signal and may reap the zombie (or it vanishes).
+ */
+function exitNotify(task: Task, k: KernelState): void {
+  task.exitStatus = task.signal.groupExitCode ?? task.exitStatus;
   const parent = task.parent;
-  if (!parent || parent.state === "dead" || parent.state === "zombie") {
+  // (a parent whose main thread has exited lives on in its other threads)
+  if (!parent || !liveThreads(parent).length) {
     // the first process's parent is outside the run (the shell that started sysgate): it stays a
     // zombie for the run to read its status; anyone else with no parent left is released
-    if (task.pid !== k.config.firstPid) sched.release(task);
+    if (task.pid !== k.config.firstPid) k.sched.release(task);
     return;
   }
   notifyParent(task, parent, k);
@@ -127,7 +162,7 @@ function notifyParent(task: Task, parent: Task, k: KernelState): void {
   const status = task.exitStatus;
   if (task.exitSignal) {
     const killed = status & 0x7f;
-    sendSignal(parent, task.exitSignal, {
+    sendGroupSignal(parent, task.exitSignal, {
       signo: task.exitSignal, code: killed ? (status & 0x80 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED,
       pid: task.tgid, uid: task.cred.uid, status: killed ? killed : (status >> 8) & 0xff,
     }, (t) => sched.wake(t));

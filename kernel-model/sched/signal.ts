@@ -11,6 +11,17 @@ import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, SIG_DFL, SIG_IGN } fr
 import { X86_EFLAGS_AC, X86_EFLAGS_AF, X86_EFLAGS_CF, X86_EFLAGS_DF, X86_EFLAGS_OF, X86_EFLAGS_PF, X86_EFLAGS_RF, X86_EFLAGS_SF, X86_EFLAGS_TF, X86_EFLAGS_ZF } from "../uapi/asm/processor-flags.js";
 import { _NSIG, SA_RESTORER, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH } from "../uapi/asm/signal.js";
 
+/**
+ * The kernel's own restart codes (include/linux/errno.h): what a syscall cut short by a signal
+ * answers. The way back to user mode turns them into EINTR or a restart of the call
+ * (arch_do_signal_or_restart); user space never sees them, a tracer at the syscall exit does.
+ */
+export const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+export const isRestartCode = (result: bigint): boolean => {
+  const e = -Number(BigInt.asIntN(32, result));
+  return e === ERESTARTSYS || e === ERESTARTNOINTR || e === ERESTARTNOHAND || e === ERESTART_RESTARTBLOCK;
+};
+
 export const sigmask = (sig: number): bigint => 1n << BigInt(sig - 1);
 const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);
 
@@ -37,9 +48,22 @@ function ignored(task: Task, sig: number): boolean {
   return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === "ign");
 }
 
-/** send_signal: marks the signal pending and wakes the task if it sleeps. */
+const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
+
+/** The live threads of `task`'s process (the leader too, unless it has exited). */
+export function liveThreads(task: Task): Task[] {
+  return [...task.kernel.sched.tasks.values()].filter((t) => t.tgid === task.tgid && alive(t));
+}
+
+/** Every signal pending for `task`: its own and its process's (what signal_pending looks at). */
+export const pendingSignals = (task: Task): bigint => task.pending | task.signal.pending;
+
+/** Is a signal pending for `task` that `mask` does not block (SIGKILL and SIGSTOP always count)? */
+export const signalPending = (task: Task, mask = task.blocked): boolean => (pendingSignals(task) & (~mask | UNBLOCKABLE)) !== 0n;
+
+/** send_signal to one thread (tkill, tgkill, a fault, SIGPIPE): marks the signal pending and wakes the thread if it sleeps. */
 export function sendSignal(task: Task, sig: number, info: SigInfo, wake: (t: Task) => void): void {
-  if (task.state === "zombie" || task.state === "dead") return;
+  if (!alive(task)) return;
   if (sig === 0) return;
   if (ignored(task, sig) && sig !== SIGKILL) return;
   task.pending |= sigmask(sig);
@@ -48,19 +72,69 @@ export function sendSignal(task: Task, sig: number, info: SigInfo, wake: (t: Tas
   if (task.state === "blocked" && (sig === SIGKILL || !(task.blocked & sigmask(sig)))) wake(task);
 }
 
-/** The lowest pending signal that is not blocked (SIGKILL first), or 0. */
+/**
+ * send_signal to a process (kill, a timer, SIGCHLD, the terminal): the signal joins the process's
+ * shared_pending and complete_signal chooses the thread that will take it: `task` (the thread
+ * named, normally the leader) if it does not block the signal, else the next thread from
+ * curr_target on that neither blocks it nor has a signal to handle already. With none, the signal
+ * waits until a thread unblocks it.
+ */
+export function sendGroupSignal(task: Task, sig: number, info: SigInfo, wake: (t: Task) => void): void {
+  const threads = liveThreads(task);
+  if (!threads.length || sig === 0) return; // the process has ended (or only asked whether it exists)
+  if (ignored(task, sig) && sig !== SIGKILL) return;
+  const s = task.signal;
+  // complete_signal's choice, made before this signal counts as pending (wants_signal)
+  const wants = (t: Task) => alive(t) && (sig === SIGKILL ||
+    (!(t.blocked & sigmask(sig)) && (t === t.kernel.sched.current || !signalPending(t))));
+  let target: Task | undefined = wants(task) ? task : undefined;
+  if (!target && threads.length > 1) {
+    const from = Math.max(0, s.currTarget ? threads.indexOf(s.currTarget) : 0);
+    for (let i = 0; i < threads.length && !target; i++) {
+      const t = threads[(from + i) % threads.length];
+      if (wants(t)) target = t;
+    }
+    if (target) s.currTarget = target;
+  }
+  s.pending |= sigmask(sig);
+  if (!s.pendingInfo.has(sig)) s.pendingInfo.set(sig, info);
+  for (const t of threads) t.signalfdWqh.wake(); // signalfd_notify: the readers of every thread
+  if (target?.state === "blocked") wake(target); // signal_wake_up
+}
+
+/**
+ * retarget_shared_pending: `task` blocked `blocked` (or is exiting), so the process's pending
+ * signals among them are woken up to in a thread that can take them.
+ */
+export function retargetSharedPending(task: Task, blocked: bigint, wake: (t: Task) => void): void {
+  let retarget = task.signal.pending & blocked;
+  for (const t of liveThreads(task)) {
+    if (!retarget) return;
+    if (t === task) continue;
+    const taken = retarget & ~t.blocked;
+    if (!taken) continue;
+    retarget &= ~taken;
+    if (t.state === "blocked") wake(t);
+  }
+}
+
+/** The lowest deliverable signal: the thread's own first, then its process's (SIGKILL first), or 0. */
 export function nextSignal(task: Task): number {
-  const deliverable = task.pending & (~task.blocked | UNBLOCKABLE);
-  if (!deliverable) return 0;
-  if (deliverable & sigmask(SIGKILL)) return SIGKILL;
-  for (let sig = 1; sig <= _NSIG; sig++) if (deliverable & sigmask(sig)) return sig;
+  const mask = ~task.blocked | UNBLOCKABLE;
+  for (const deliverable of [task.pending & mask, task.signal.pending & mask]) {
+    if (!deliverable) continue;
+    if (deliverable & sigmask(SIGKILL)) return SIGKILL;
+    for (let sig = 1; sig <= _NSIG; sig++) if (deliverable & sigmask(sig)) return sig;
+  }
   return 0;
 }
 
+/** dequeue_signal: takes `sig` from the thread's own pending signals, else from its process's. */
 export function dequeue(task: Task, sig: number): SigInfo {
-  task.pending &= ~sigmask(sig);
-  const info = task.pendingInfo.get(sig) ?? { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 };
-  task.pendingInfo.delete(sig);
+  const q = task.pending & sigmask(sig) ? task : task.signal;
+  q.pending &= ~sigmask(sig);
+  const info = q.pendingInfo.get(sig) ?? { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 };
+  q.pendingInfo.delete(sig);
   return info;
 }
 

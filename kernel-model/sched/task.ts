@@ -11,6 +11,20 @@ import type { FirstUser, LinuxKernel } from "../linux.js";
 import type { VdsoMapping } from "../vdso/vdso_mapping.js";
 import { WaitQueue } from "./wait.js";
 
+/**
+ * signal_struct: what the threads of one process share about signals and their end: the
+ * process-directed pending signals (shared_pending), where the search for a thread to take one
+ * starts (curr_target), and the group's exit status once exit_group or a fatal signal ended it.
+ */
+export class SignalStruct {
+  /** shared_pending: bit n-1 for signal n, with what each carries. */
+  pending = 0n;
+  readonly pendingInfo = new Map<number, SigInfo>();
+  currTarget: Task | undefined;
+  /** group_exit_code, set with SIGNAL_GROUP_EXIT: what the process's wait status says whatever thread ended last. */
+  groupExitCode: number | undefined;
+}
+
 export type TaskState = "runnable" | "blocked" | "zombie" | "dead";
 
 /** What a signal carries (the kernel_siginfo fields the model fills). */
@@ -103,7 +117,9 @@ export class Task {
   exe: { hostPath: string; guestPath: string } = { hostPath: "", guestPath: "" };
 
   // ---- signals (kernel/signal.c) ----
-  /** Pending signals, bit n-1 for signal n, with what each carries. */
+  /** The thread group's shared signal state (one object for the threads made with CLONE_THREAD). */
+  signal = new SignalStruct();
+  /** Pending thread-directed signals, bit n-1 for signal n, with what each carries. */
   pending = 0n;
   readonly pendingInfo = new Map<number, SigInfo>();
   /** sigaltstack: {ss_sp, ss_flags, ss_size}. */

@@ -11,8 +11,15 @@ import {
   formatTimeval, formatUtsname, formatWinsize, STRUCT_SIZE, type TraceAbi,
 } from "./structs.js";
 import { describeSyscall, type SyscallDesc } from "./syscalls.js";
-import { ARCH_PRCTL, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, PRCTL_OPTIONS, RLIMITS, SIGPROCMASK_HOW, STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode, openFlags, PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue } from "./xlat.js";
+import {
+  ARCH_PRCTL, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, MADVISE, PRCTL_OPTIONS, RLIMITS, SIGPROCMASK_HOW,
+  STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, CLONE_FLAGS, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode, openFlags,
+  PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue,
+} from "./xlat.js";
 import { AT_FDCWD } from "../uapi/linux/fcntl.js";
+import {
+  CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_INTO_CGROUP, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
+} from "../uapi/linux/sched.js";
 
 /** Guest memory as the tracer reads it; read() throws when the range is not mapped. */
 export interface TraceMemory {
@@ -39,7 +46,10 @@ export interface PendingCall {
   parts: (string | undefined)[];
 }
 
-const OUTPUT_KINDS = new Set(["obuf", "obufx", "ostr", "stat", "stat64", "statx", "ts", "ts64", "tv", "uts", "rlim", "rlim64",
+/** Outputs that strace appends to the input they belong to, after ` => ` (the value changed), with no separator. */
+const GLUED_KINDS = new Set(["cargs_out"]);
+
+const OUTPUT_KINDS = new Set(["cargs_out", "obuf", "obufx", "ostr", "stat", "stat64", "statx", "ts", "ts64", "tv", "uts", "rlim", "rlim64",
   "sigset_out", "sa_out", "fds2", "loff", "plong", "winsize", "pstr", "llres", "wstatus", "iov_out", "dents", "dents64", "termios_out"]);
 
 const baseKind = (k: string) => k.split(/[:@]/)[0];
@@ -144,6 +154,9 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
       return k(["fd", "lloff", "llres@3", "whence@4"]);
     case "clone":
       return k(["clone"]);
+    case "clone3":
+      // the struct at entry; what the kernel wrote back (` => {parent_tid=[N]}`) at exit, then the size
+      return k(["cargs", "cargs_out@0", "lu@1"]);
     default:
       return k(desc.args);
   }
@@ -214,6 +227,7 @@ function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceM
     case "acc": return accessMode(int(v));
     case "sig": return signalName(int(v));
     case "whence": return xlatValue(int(v), WHENCE, "SEEK");
+    case "madv": return xlatValue(int(v), MADVISE, "MADV");
     case "clock": return xlatValue(int(v), CLOCKS, "CLOCK");
     case "tflags": return xlatFlags(int(v), TIMER_FLAGS);
     case "grnd": return xlatFlags(int(v), GRND_FLAGS);
@@ -247,6 +261,8 @@ function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceM
     case "plong": return struct(abi === "x86_64" ? 8 : 4, (b) => `[0x${(abi === "x86_64" ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0))).toString(16)}]`);
     case "lloff": return String(BigInt.asIntN(64, (BigInt.asUintN(32, args[1]) << 32n) | BigInt.asUintN(32, args[2])));
     case "clone": return cloneArgs(args, abi);
+    case "cargs": return cloneArgsStruct(mem, v, args[1], abi);
+    case "cargs_out": return cloneArgsChanged(mem, v, args[1], abi);
     default: return hexOf(v, abi);
   }
 }
@@ -263,6 +279,51 @@ function cloneArgs(args: readonly bigint[], abi: TraceAbi): string {
   return parts.join(", ");
 }
 
+
+/** struct clone_args as far as it is read: its u64 fields in order, or undefined (too small, unmapped). */
+function readCloneArgs(mem: TraceMemory, addr: bigint, size: bigint): bigint[] | undefined {
+  if (size < 64n) return undefined;
+  const b = tryRead(mem, addr, size < 88n ? Number(size) : 88);
+  if (!b) return undefined;
+  return Array.from({ length: 11 }, (_, i) => (i * 8 + 8 <= b.length ? b.readBigUInt64LE(i * 8) : 0n));
+}
+
+/** clone3's struct clone_args as strace prints it: the pointers only when the flags use them. */
+function cloneArgsStruct(mem: TraceMemory, addr: bigint, size: bigint, abi: TraceAbi): string {
+  const c = readCloneArgs(mem, addr, size);
+  if (!c) return ptrOf(addr, abi);
+  const [flags, pidfd, childTid, parentTid, exitSignal, stack, stackSize, tls, setTid, setTidSize, cgroup] = c;
+  const p64 = (v: bigint) => (v === 0n ? "NULL" : "0x" + v.toString(16));
+  const high = xlatFlags(Number(flags >> 32n), [["CLONE_CLEAR_SIGHAND", 1], ["CLONE_INTO_CGROUP", 2]], "");
+  const names = [xlatFlags(Number(flags & 0xffffffffn), CLONE_FLAGS, ""), high].filter(Boolean).join("|");
+  const f = [`flags=${names || "0"}`];
+  if (flags & BigInt(CLONE_PIDFD)) f.push(`pidfd=${p64(pidfd)}`);
+  if (flags & BigInt(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) f.push(`child_tid=${p64(childTid)}`);
+  if (flags & BigInt(CLONE_PARENT_SETTID)) f.push(`parent_tid=${p64(parentTid)}`);
+  f.push(`exit_signal=${exitSignal < 0x7fffffffn ? signalName(Number(exitSignal)) : exitSignal}`, `stack=${p64(stack)}`, `stack_size=0x${stackSize.toString(16)}`);
+  if (flags & BigInt(CLONE_SETTLS)) {
+    const d = abi === "i386" ? tryRead(mem, tls, 16) : undefined;
+    f.push(`tls=${d ? formatUserDesc(d) : p64(tls)}`);
+  }
+  if (setTid || setTidSize) f.push(`set_tid=${p64(setTid)}`, `set_tid_size=${setTidSize}`);
+  if (size > 80n && (cgroup || flags & CLONE_INTO_CGROUP)) f.push(`cgroup=${cgroup}`);
+  return `{${f.join(", ")}}`;
+}
+
+/** What clone3 wrote back into the struct: ` => {parent_tid=[N]}` (nothing when it writes nothing). */
+function cloneArgsChanged(mem: TraceMemory, addr: bigint, size: bigint, abi: TraceAbi): string {
+  const c = readCloneArgs(mem, addr, size);
+  if (!c) return "";
+  const f: string[] = [];
+  const int32 = (at: bigint) => tryRead(mem, at, 4)?.readInt32LE(0);
+  if (c[0] & BigInt(CLONE_PIDFD)) f.push(`pidfd=${int32(c[1]) ?? ptrOf(c[1], abi)}`);
+  if (c[0] & BigInt(CLONE_PARENT_SETTID)) {
+    const tid = int32(c[3]);
+    f.push(`parent_tid=${tid === undefined ? ptrOf(c[3], abi) : `[${tid}]`}`);
+  }
+  return f.length ? ` => {${f.join(", ")}}` : "";
+}
+
 const opts = (o: FormatOptions): Required<FormatOptions> => ({ abi: o.abi, strlen: o.strlen ?? DEFAULT_STRLEN });
 
 /** At syscall entry: renders the input arguments now, leaves the outputs for the exit. */
@@ -272,6 +333,12 @@ export function beginCall(nr: number, name: string | undefined, args: readonly b
   const parts = kinds.map((kind, i) => (OUTPUT_KINDS.has(baseKind(kind)) ? undefined : renderArg(kind, i, args, mem, full)));
   return { nr, name, args: [...args], kinds, ret, parts };
 }
+
+/** include/linux/errno.h's codes as strace names them. */
+const KERNEL_RESTART: Record<number, string> = {
+  512: "ERESTARTSYS (To be restarted if SA_RESTART is set)", 513: "ERESTARTNOINTR (To be restarted)",
+  514: "ERESTARTNOHAND (To be restarted if no handler)", 516: "ERESTART_RESTARTBLOCK (Interrupted by signal)",
+};
 
 /** Whether a raw result is an error return (-4095..-1 in the ABI's width). */
 export function isError(result: bigint, abi: TraceAbi): boolean {
@@ -283,6 +350,8 @@ export function isError(result: bigint, abi: TraceAbi): boolean {
 export function formatResult(call: Pick<PendingCall, "ret" | "name" | "args">, result: bigint | undefined, abi: TraceAbi): string {
   if (call.ret === "?" || result === undefined) return "?";
   const r = BigInt.asIntN(bits(abi), result);
+  const restart = KERNEL_RESTART[Number(-r)];
+  if (restart) return `? ${restart}`; // the kernel's restart codes: strace shows no -1 (user space never gets them)
   if (isError(result, abi)) {
     const e = Number(-r);
     return `-1 ${ERRNO_NAME[e] ?? `E${e}`} (${ERRNO_MESSAGE[e] ?? `Unknown error ${e}`})`;
@@ -297,63 +366,51 @@ export function formatResult(call: Pick<PendingCall, "ret" | "name" | "args">, r
   return String(r);
 }
 
-/** `name(args)`: the call as strace prints it, with the outputs read now that it returned. */
-export function formatCall(call: PendingCall, result: bigint | undefined, mem: TraceMemory, o: FormatOptions): string {
+/** Rendered arguments at exit: the inputs kept from the entry, the outputs read now (bare pointers after a failure). */
+function renderParts(call: PendingCall, result: bigint | undefined, mem: TraceMemory, o: FormatOptions): string[] {
   const full = opts(o);
   const failed = result === undefined || isError(result, o.abi);
-  const parts = call.parts.map((p, i) => {
+  return call.parts.map((p, i) => {
     if (p !== undefined) return p;
-    return failed ? ptrOf(call.args[argIndex(call.kinds[i], i)] ?? 0n, o.abi) : renderArg(call.kinds[i], i, call.args, mem, full, result);
+    if (failed) return GLUED_KINDS.has(baseKind(call.kinds[i])) ? "" : ptrOf(call.args[argIndex(call.kinds[i], i)] ?? 0n, o.abi);
+    return renderArg(call.kinds[i], i, call.args, mem, full, result);
   });
+}
+
+/** The arguments from `from` on, joined as strace separates them (a glued output follows its input directly). */
+function joinParts(kinds: readonly string[], parts: readonly string[], from = 0): string {
+  let s = "";
+  for (let i = from; i < parts.length; i++) s += (i > from && !GLUED_KINDS.has(baseKind(kinds[i])) ? ", " : "") + parts[i];
+  return s;
+}
+
+/** `name(args)`: the call as strace prints it, with the outputs read now that it returned. */
+export function formatCall(call: PendingCall, result: bigint | undefined, mem: TraceMemory, o: FormatOptions): string {
   const name = call.name ?? `syscall_0x${call.nr.toString(16)}`;
-  return `${name}(${parts.join(", ")})`;
+  return `${name}(${joinParts(call.kinds, renderParts(call, result, mem, o))})`;
 }
 
 /** The arguments strace prints when a call is cut by another process's line: the inputs before the first output. */
 export function formatCallHead(call: PendingCall): string {
   const first = call.parts.findIndex((p) => p === undefined);
-  const shown = first < 0 ? call.parts : call.parts.slice(0, first);
+  const shown = (first < 0 ? call.parts : call.parts.slice(0, first)) as string[];
   const name = call.name ?? `syscall_0x${call.nr.toString(16)}`;
   // `wait4(22849, ` then ` <unfinished ...>`: strace leaves the separator of the next argument
-  return `${name}(${shown.join(", ")}${first > 0 ? ", " : ""}`;
+  const sep = first > 0 && !GLUED_KINDS.has(baseKind(call.kinds[first])) ? ", " : "";
+  return `${name}(${joinParts(call.kinds, shown)}${sep}`;
 }
 
 /** What strace prints after `<... name resumed>`: the arguments from the first output on, and `)`. */
 export function formatCallTail(call: PendingCall, result: bigint | undefined, mem: TraceMemory, o: FormatOptions): string {
-  const full = formatCall(call, result, mem, o);
   const first = call.parts.findIndex((p) => p === undefined);
   if (first < 0) return ")";
-  const inner = full.slice(full.indexOf("(") + 1, -1);
-  const all = splitTop(inner);
-  return `${all.slice(first).join(", ")})`;
-}
-
-/** Splits a rendered argument list at its top-level commas (not inside quotes, [], {}). */
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0, quote = false, start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === '"') quote = false;
-    } else if (c === '"') quote = true;
-    else if (c === "[" || c === "{" || c === "(") depth++;
-    else if (c === "]" || c === "}" || c === ")") depth--;
-    else if (c === "," && depth === 0 && s[i + 1] === " ") {
-      out.push(s.slice(start, i));
-      start = i + 2;
-      i++;
-    }
-  }
-  out.push(s.slice(start));
-  return out;
+  return `${joinParts(call.kinds, renderParts(call, result, mem, o), first)})`;
 }
 
 /** struct user_desc (set_thread_area): the descriptor fields, the bit field spelled out. */
 function formatUserDesc(b: Buffer): string {
   const f = b.readUInt32LE(12);
-  return `{entry_number=${b.readInt32LE(0)}, base_addr=0x${b.readUInt32LE(4).toString(16)}, limit=0x${b.readUInt32LE(8).toString(16)}, ` +
+  return `{entry_number=${b.readInt32LE(0)}, base_addr=0x${b.readUInt32LE(4).toString(16)}, limit=0x${b.readUInt32LE(8).toString(16).padStart(6, "0")}, ` +
     `seg_32bit=${f & 1}, contents=${(f >> 1) & 3}, read_exec_only=${(f >> 3) & 1}, limit_in_pages=${(f >> 4) & 1}, ` +
     `seg_not_present=${(f >> 5) & 1}, useable=${(f >> 6) & 1}}`;
 }

@@ -8,7 +8,7 @@
 //   of length argN), oflags, mode, prot, mflags, mmoff / mmoff2 (bytes / pages), atflags,
 //   faflags, sxflags, sxmask, acc, sig, whence, clock, tflags, grnd, how, rlres, rlim_in,
 //   rlim64_in, ts_in, ts64_in, sigset_in:N, sa_in, mremap, pflags (pipe2/dup3 flags), wopts
-//   (wait options), udesc (struct user_desc), iov_in:N (an iovec array of argN entries), argv, envp (execve's arrays)
+//   (wait options), madv (madvise advice), udesc (struct user_desc), iov_in:N (an iovec array of argN entries), argv, envp (execve's arrays)
 // A `@N` suffix takes the value from argument N instead of the kind's own position (_llseek).
 // Output kinds (read at exit; the bare pointer when the call failed):
 //   obuf (length = result), obufx (the same in \x form), ostr (NUL-terminated), stat, stat64,
@@ -39,10 +39,11 @@ const SPEC: Record<string, string> = {
   stat64: "path stat64||FT", lstat64: "path stat64||FT", fstat64: "fd stat64||DT", fstatat64: "dirfd path stat64 atflags||FDT",
   statx: "dirfd path sxflags sxmask statx||FDT",
   lseek: "fd off whence||D", mmap: "p lu prot mflags fd mmoff|x|DM", mmap2: "p lu prot mflags fd mmoff2|x|DM",
-  mprotect: "p lu prot||M", munmap: "p lu||M", brk: "p|x|M", mremap: "p lu lu mremap p|x|M", madvise: "p lu d||M",
+  mprotect: "p lu prot||M", munmap: "p lu||M", brk: "p|x|M", mremap: "p lu lu mremap p|x|M", madvise: "p lu madv||M",
   msync: "p lu d||M", mlock: "p lu||M", munlock: "p lu||M", mincore: "p lu p||M",
   rt_sigaction: "sig sa_in sa_out lu||S", rt_sigprocmask: "how sigset_in:3 sigset_out:3 lu||S", rt_sigreturn: "||S", sigreturn: "||S",
-  sigaltstack: "p p||S", rt_sigsuspend: "sigset_in:1 lu||S", rt_sigpending: "sigset_out:1 lu||S", pause: "||S",
+  sigaltstack: "p p||S", rt_sigsuspend: "sigset_in:1 lu||S", rt_sigpending: "sigset_out:1 lu||S",
+  rt_sigtimedwait: "sigset_in:3 p ts_in lu||S", rt_sigtimedwait_time64: "sigset_in:3 p ts64_in lu||S", pause: "||S",
   kill: "d sig||SP", tkill: "d sig||SP", tgkill: "d d sig||SP", alarm: "lu||",
   access: "path acc||F", faccessat: "dirfd path acc||FD", faccessat2: "dirfd path acc faflags||FD",
   pipe: "fds2||D", pipe2: "fds2 pflags||D", dup: "fd||D", dup2: "fd fd||D", dup3: "fd fd pflags||D",
@@ -70,7 +71,7 @@ const SPEC: Record<string, string> = {
   getrandom: "obufx lu grnd||", set_tid_address: "p||", set_robust_list: "p lu||", get_robust_list: "d p p||",
   rseq: "p x d x||", set_thread_area: "udesc||", get_thread_area: "p||", sched_yield: "||", sched_getaffinity: "d lu p||",
   getcpu: "p p p||", membarrier: "d d||", arch_prctl: "||P", prctl: "||", ioctl: "||D", fcntl: "||D", fcntl64: "||D",
-  clone: "||P", futex: "||", _llseek: "||D", socketcall: "d p||N",
+  clone: "||P", clone3: "||P", futex: "||", _llseek: "||D", socketcall: "d p||N",
 };
 
 const TABLE = new Map<string, SyscallDesc>();

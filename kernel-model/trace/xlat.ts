@@ -93,6 +93,15 @@ export const STATX_MASK: Xlat = [
 export const ACCESS_MODES: Xlat = [["R_OK", 4], ["W_OK", 2], ["X_OK", 1]];
 export const accessMode = (v: number) => xlatFlags(v, ACCESS_MODES, "F_OK");
 
+/** madvise advice (include/uapi/asm-generic/mman-common.h). */
+export const MADVISE: Xlat = [
+  ["MADV_NORMAL", 0], ["MADV_RANDOM", 1], ["MADV_SEQUENTIAL", 2], ["MADV_WILLNEED", 3], ["MADV_DONTNEED", 4],
+  ["MADV_FREE", 8], ["MADV_REMOVE", 9], ["MADV_DONTFORK", 10], ["MADV_DOFORK", 11], ["MADV_MERGEABLE", 12],
+  ["MADV_UNMERGEABLE", 13], ["MADV_HUGEPAGE", 14], ["MADV_NOHUGEPAGE", 15], ["MADV_DONTDUMP", 16], ["MADV_DODUMP", 17],
+  ["MADV_WIPEONFORK", 18], ["MADV_KEEPONFORK", 19], ["MADV_COLD", 20], ["MADV_PAGEOUT", 21], ["MADV_POPULATE_READ", 22],
+  ["MADV_POPULATE_WRITE", 23], ["MADV_DONTNEED_LOCKED", 24], ["MADV_COLLAPSE", 25], ["MADV_HWPOISON", 100], ["MADV_SOFT_OFFLINE", 101],
+];
+
 export const CLONE_FLAGS: Xlat = [
   ["CLONE_VM", 0x100], ["CLONE_FS", 0x200], ["CLONE_FILES", 0x400], ["CLONE_SIGHAND", 0x800], ["CLONE_PIDFD", 0x1000],
   ["CLONE_PTRACE", 0x2000], ["CLONE_VFORK", 0x4000], ["CLONE_PARENT", 0x8000], ["CLONE_THREAD", 0x10000],

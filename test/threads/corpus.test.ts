@@ -34,6 +34,30 @@ describe("sync-calls.c: futex, epoll, eventfd, non-blocking pipes, madvise witho
   }
 });
 
+describe("clone3.c: clone3's size, field and flag checks, and a fork through it (CLONE_PARENT_SETTID, CLONE_CLEAR_SIGHAND)", () => {
+  for (const abi of ABIS) {
+    it(`${abi}: output and status match the native run`, (ctx) => {
+      const p = program(buildC("clone3.c", abi), (why) => ctx.skip(why));
+      sameAsNative(p);
+    });
+  }
+});
+
+describe("signals and the end of a threaded process", () => {
+  for (const abi of ABIS) {
+    it(`thread-signals.c (${abi}): a signal sent to the process goes to a thread that does not block it; one every thread blocks is pending for all`, (ctx) => {
+      sameAsNative(program(buildC("thread-signals.c", abi, ["-pthread"]), (why) => ctx.skip(why)));
+    });
+    // `x`: the last thread calls exit(3) (exit_group); `fork raw`: in a child whose last thread makes
+    // the exit syscall itself, which the parent cannot reap before that thread ends
+    for (const args of [["x"], ["fork", "raw"]]) {
+      it(`main-exit.c ${args.join(" ")} (${abi}): pthread_exit of the main thread, the leader a zombie until the last thread ends`, (ctx) => {
+        sameAsNative(program(buildC("main-exit.c", abi, ["-pthread"]), (why) => ctx.skip(why)), args);
+      });
+    }
+  }
+});
+
 describe("the threaded programs build and run natively (the oracle for the runs below)", () => {
   for (const abi of ABIS) {
     it(`pthreads.c (${abi})`, (ctx) => {

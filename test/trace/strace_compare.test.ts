@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, ROOT, ensureDist } from "../run/cli.js";
+import { nativeLine, oursLine, perProcess } from "./strace_lines.js";
 
 const HAVE_STRACE = spawnSync("strace", ["-V"]).status === 0;
 const HAVE_SCRIPT = spawnSync("script", ["--version"]).status === 0;
@@ -24,44 +25,6 @@ beforeAll(() => {
   }
 }, 120_000);
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
-
-/**
- * Each process's lines on their own (the interleaving of processes is the scheduler's), a call
- * cut by `<unfinished ...>` joined with its `<... resumed>` part, pids numbered in order of
- * appearance, addresses as 0xA, padding collapsed.
- */
-function perProcess(text: string, pidOf: (line: string) => [number, string] | undefined): string[][] {
-  const order: number[] = [];
-  const lines = new Map<number, string[]>();
-  const open = new Map<number, string>();
-  for (const raw of text.trimEnd().split("\n")) {
-    const m = pidOf(raw);
-    if (!m) continue;
-    const [pid, rest] = m;
-    if (!lines.has(pid)) { lines.set(pid, []); order.push(pid); }
-    if (rest.endsWith(" <unfinished ...>")) { open.set(pid, rest.slice(0, -" <unfinished ...>".length)); continue; }
-    const resumed = /^<\.\.\. \S+ resumed>(.*)$/.exec(rest);
-    const whole = resumed ? `${open.get(pid) ?? ""}${resumed[1]}` : rest;
-    open.delete(pid);
-    lines.get(pid)!.push(whole);
-  }
-  const norm = (l: string) => {
-    // set_thread_area's entry: GDT_ENTRY_TLS_MIN is 6 on a 32-bit kernel (the model's), 12 on a 64-bit one
-    let s = l.replace(/0x[0-9a-f]+/g, "0xA").replace(/\) +=/, ") =").replace(/^getrandom\("[^"]*"/, 'getrandom("RANDOM"')
-      .replace(/ \(entry_number=\d+\)$/, " (entry_number=N)");
-    order.forEach((pid, i) => { s = s.replace(new RegExp(`\\b${pid}\\b`, "g"), `PID${i}`); });
-    return s;
-  };
-  return order.map((pid) => lines.get(pid)!.map(norm));
-}
-const nativeLine = (l: string): [number, string] | undefined => {
-  const m = /^(\d+) +(.*)$/.exec(l);
-  return m ? [Number(m[1]), m[2]] : undefined;
-};
-const oursLine = (first: number) => (l: string): [number, string] => {
-  const m = /^\[pid +(\d+)\] (.*)$/.exec(l);
-  return m ? [Number(m[1]), m[2]] : [first, l];
-};
 
 describe.skipIf(!HAVE_STRACE)("sysgate trace agrees with strace -f", () => {
   for (const bits of [64, 32] as const) {

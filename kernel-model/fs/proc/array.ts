@@ -28,8 +28,8 @@ export function showStatus(t: ProcTask): string {
       `VmData:\t${kb(s.data - s.stack)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`, `VmLib:\t${kb(0)}`,
       `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`, `HugetlbPages:\t${kb(0)}`, "CoreDumping:\t0", "THP_enabled:\t1");
   }
-  lines.push("Threads:\t1", "SigQ:\t0/63448",
-    `SigPnd:\t${sigset(t.sigPending)}`, `ShdPnd:\t${sigset(0n)}`, `SigBlk:\t${sigset(t.sigBlocked)}`,
+  lines.push(`Threads:\t${t.threads}`, "SigQ:\t0/63448",
+    `SigPnd:\t${sigset(t.sigPending)}`, `ShdPnd:\t${sigset(t.sigShared)}`, `SigBlk:\t${sigset(t.sigBlocked)}`,
     `SigIgn:\t${sigset(t.sigIgnored)}`, `SigCgt:\t${sigset(t.sigCaught)}`,
     `CapInh:\t${sigset(0n)}`, `CapPrm:\t${sigset(0n)}`, `CapEff:\t${sigset(0n)}`, "CapBnd:\t000001ffffffffff", `CapAmb:\t${sigset(0n)}`,
     "NoNewPrivs:\t0", "Seccomp:\t0", "Seccomp_filters:\t0",
@@ -46,10 +46,10 @@ export function showStat(t: ProcTask): string {
     t.pid, `(${t.comm})`, t.state, t.ppid, t.pgid, t.sid,
     0, -1, 4194304, // tty_nr, tpgid, flags (PF_RANDOMIZE)
     0, 0, 0, 0, 0, 0, 0, 0, // minflt cminflt majflt cmajflt utime stime cutime cstime
-    20, 0, 1, 0, 0, // priority nice num_threads itrealvalue starttime
+    20, 0, t.threads, 0, 0, // priority nice num_threads itrealvalue starttime
     (s?.size ?? 0n) * 4096n, mm?.residentPages ?? 0, 18446744073709551615n,
     0, 0, mm?.startStack ?? 0n, 0, 0, // startcode endcode startstack kstkesp kstkeip
-    t.sigPending & 0x7fffffffn, t.sigBlocked & 0x7fffffffn, t.sigIgnored & 0x7fffffffn, t.sigCaught & 0x7fffffffn,
+    (t.sigPending | t.sigShared) & 0x7fffffffn, t.sigBlocked & 0x7fffffffn, t.sigIgnored & 0x7fffffffn, t.sigCaught & 0x7fffffffn,
     0, 0, 0, 17, 0, 0, 0, 0, 0, 0, // wchan nswap cnswap exit_signal processor rt_priority policy blkio guest cguest
     0, 0, mm?.startBrk ?? 0n, 0, 0, 0, 0, 0, // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
   ];

@@ -24,11 +24,14 @@ export interface ProcTask {
   readonly exe: { hostPath: string; guestPath: string };
   readonly cwd: string;
   readonly root: string;
-  /** Signal masks, bit n-1 for signal n. */
+  /** Signal masks, bit n-1 for signal n: the thread's pending signals, its process's (shared_pending), ... */
   readonly sigPending: bigint;
+  readonly sigShared: bigint;
   readonly sigBlocked: bigint;
   readonly sigIgnored: bigint;
   readonly sigCaught: bigint;
+  /** signal->nr_threads: the process's threads not yet released (a leader waiting for the others counts). */
+  readonly threads: number;
   /** Undefined for a zombie (its mm is gone: exit_mm). */
   readonly mm: ProcMm | undefined;
   /** The open files, by fd (empty for a zombie). */
@@ -135,7 +138,8 @@ export function procTask(t: Task, init?: Task): ProcTask {
     pid: t.tgid, tgid: t.tgid, ppid: t.ppid, pgid: t.pgid, sid: t.sid, comm: t.comm,
     state: zombie ? "Z" : t.state === "blocked" ? "S" : "R",
     cred: t.cred, umask: t.umask, abi: t.abi, exe: t.exe, cwd: t.fs.pwd, root: t.fs.root,
-    sigPending: t.pending, sigBlocked: t.blocked, sigIgnored: ignored, sigCaught: caught,
+    sigPending: t.pending, sigShared: t.signal.pending, sigBlocked: t.blocked, sigIgnored: ignored, sigCaught: caught,
+    threads: [...t.kernel.sched.tasks.values()].filter((x) => x.tgid === t.tgid && x.state !== "dead").length,
     mm: zombie ? undefined : t === init ? initMm(t.mm) : procMm(t.mm, t.abi),
     fds: () => (zombie ? [] : t.files.openFds().map((fd) => [fd, t.files.get(fd)!, t.files.getCloexec(fd)])),
   };

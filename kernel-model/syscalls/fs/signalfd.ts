@@ -8,7 +8,7 @@ import { E, Errno } from "../../errno.js";
 import { AnonInodeFile } from "../../fs/anon_inodes.js";
 import { O_CLOEXEC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
 import { SIGKILL, SIGSTOP } from "../../uapi/asm/signal.js";
-import { dequeue, sigmask } from "../../sched/signal.js";
+import { dequeue, pendingSignals, sigmask } from "../../sched/signal.js";
 import type { Scheduler } from "../../sched/scheduler.js";
 import type { SigInfo, Task } from "../../sched/task.js";
 import { WouldBlock, type WaitQueue } from "../../sched/wait.js";
@@ -22,7 +22,7 @@ const SIGNALFD_SIGINFO_SIZE = 128;
 
 /** The lowest pending signal of `task` in `mask`, or 0. */
 function nextIn(task: Task, mask: bigint): number {
-  const ready = task.pending & mask;
+  const ready = pendingSignals(task) & mask; // the thread's own signals and its process's
   if (!ready) return 0;
   for (let sig = 1; sig <= 64; sig++) if (ready & sigmask(sig)) return sig;
   return 0;

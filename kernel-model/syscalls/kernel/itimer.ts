@@ -6,7 +6,7 @@
 
 import { E, Errno } from "../../errno.js";
 import { Hrtimer, hrtimerForward } from "../../sched/hrtimer.js";
-import { sendSignal } from "../../sched/signal.js";
+import { sendGroupSignal } from "../../sched/signal.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
@@ -32,7 +32,7 @@ function itimersOf(task: Task): Itimer[] {
         interval: 0n,
         // it_real_fn / the CPU-timer expiry: the signal goes to the process, then the interval re-arms
         timer: new Hrtimer((now, expired) => {
-          sendSignal(leader, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (t) => leader.kernel.sched.wake(t));
+          sendGroupSignal(leader, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (t) => leader.kernel.sched.wake(t));
           return it.interval ? hrtimerForward(expired, now, it.interval).next : undefined;
         }, leader),
       };

@@ -7,7 +7,7 @@
 
 import { E, Errno } from "../../errno.js";
 import { Hrtimer, hrtimerForward } from "../../sched/hrtimer.js";
-import { sendSignal, sigmask } from "../../sched/signal.js";
+import { sendGroupSignal, sendSignal, sigmask } from "../../sched/signal.js";
 import type { SigInfo, Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
@@ -92,6 +92,8 @@ interface PosixTimer {
   signo: number;
   value: bigint;
   target: Task;
+  /** SIGEV_THREAD_ID: the signal goes to that thread, not to the process. */
+  threadDirected: boolean;
   /** The siginfo of the signal last sent (its si_overrun grows while it is pending). */
   sent: SigInfo | undefined;
 }
@@ -110,14 +112,15 @@ function processTimers(task: Task): Map<number, PosixTimer> {
 function posixTimerFire(t: PosixTimer, overruns: number): void {
   if (t.notify === SIGEV_NONE) return;
   const target = t.target;
-  const pending = t.sent && (target.pending & sigmask(t.signo)) !== 0n && target.pendingInfo.get(t.signo) === t.sent;
+  const queued = (q: { pending: bigint; pendingInfo: Map<number, SigInfo> }) => (q.pending & sigmask(t.signo)) !== 0n && q.pendingInfo.get(t.signo) === t.sent;
+  const pending = t.sent && (queued(target) || queued(target.signal));
   if (pending) {
     t.sent!.timer!.overrun = Math.min(DELAYTIMER_MAX, t.sent!.timer!.overrun + 1 + overruns);
     return;
   }
   const info: SigInfo = { signo: t.signo, code: SI_TIMER, pid: 0, uid: 0, timer: { id: t.id, overrun: overruns, value: t.value } };
   t.sent = info;
-  sendSignal(target, t.signo, info, (x) => x.kernel.sched.wake(x));
+  (t.threadDirected ? sendSignal : sendGroupSignal)(target, t.signo, info, (x) => x.kernel.sched.wake(x));
 }
 
 function lookup(ctx: SyscallContext, id: number): PosixTimer {
@@ -152,7 +155,7 @@ export const posixTimersFamily: SyscallFamily = {
       }
       if (notify !== SIGEV_NONE && (signo < 1 || signo > _NSIG)) return -E.EINVAL;
     }
-    const pt: PosixTimer = { id, notify: notify === SIGEV_NONE ? SIGEV_NONE : SIGEV_SIGNAL, signo, value, target, sent: undefined,
+    const pt: PosixTimer = { id, notify: notify === SIGEV_NONE ? SIGEV_NONE : SIGEV_SIGNAL, threadDirected: (notify & SIGEV_THREAD_ID) !== 0, signo, value, target, sent: undefined,
       timer: undefined as unknown as KTimer };
     pt.timer = new KTimer(ctx.task, clock, (overruns) => posixTimerFire(pt, overruns));
     const out = Buffer.alloc(4);

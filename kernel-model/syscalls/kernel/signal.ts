@@ -3,7 +3,7 @@
 // Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
-import { dequeue, restoreFrame, sendSignal, siginfoBytes, sigmask } from "../../sched/signal.js";
+import { ERESTARTNOHAND, dequeue, liveThreads, pendingSignals, restoreFrame, retargetSharedPending, sendGroupSignal, sendSignal, siginfoBytes, sigmask, signalPending } from "../../sched/signal.js";
 import { waitOrTimeout } from "../fs/select.js";
 import { readTimespec } from "./time.js";
 import { WouldBlock } from "../../sched/wait.js";
@@ -62,6 +62,8 @@ export const signalFamily: SyscallFamily = {
       else if (how === SIG_SETMASK) ctx.task.blocked = set;
       else return -E.EINVAL;
       ctx.task.blocked &= ~UNBLOCKABLE;
+      // __set_task_blocked: the process's signals this thread now blocks go to another thread
+      retargetSharedPending(ctx.task, ctx.task.blocked & ~old, (t) => ctx.task.kernel.sched.wake(t));
     }
     if (a[2] !== 0n) {
       const b = Buffer.alloc(8);
@@ -99,7 +101,7 @@ export const signalFamily: SyscallFamily = {
   },
   sys_rt_sigpending: (ctx, a) => {
     const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(ctx.task.pending & ctx.task.blocked);
+    b.writeBigUInt64LE(pendingSignals(ctx.task) & ctx.task.blocked); // the thread's and the process's
     ctx.mem.write(a[0], b);
     return 0;
   },
@@ -109,12 +111,12 @@ export const signalFamily: SyscallFamily = {
     const mask = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~((1n << 8n) | (1n << 18n));
     t.savedSigmask ??= t.blocked;
     t.blocked = mask;
-    if (t.pending & ~mask) return -E.EINTR; // the signal is delivered on the way out
+    if (signalPending(t, mask)) return -ERESTARTNOHAND; // the signal is delivered on the way out (then EINTR)
     throw new WouldBlock([t.signalWait], "rt_sigsuspend");
   },
   sys_pause: (ctx) => {
     const t = ctx.task;
-    if (t.pending & ~t.blocked) return -E.EINTR;
+    if (signalPending(t)) return -ERESTARTNOHAND;
     throw new WouldBlock([t.signalWait], "pause");
   },
   sys_kill: (ctx, a) => doKill(ctx, int(a[0]), int(a[1])),
@@ -135,7 +137,8 @@ export const signalFamily: SyscallFamily = {
 };
 
 /**
- * do_sigtimedwait: the lowest pending signal of the set (never SIGKILL or SIGSTOP) is taken and
+ * do_sigtimedwait: the lowest pending signal of the set (never SIGKILL or SIGSTOP), the thread's
+ * own or else its process's (a signal thread of a process that blocks them everywhere), is taken and
  * its siginfo copied out. With none, the task sleeps on the queue every sent signal wakes (the set
  * is normally blocked, so the usual wake-up would not come) until one of the set arrives, a
  * signal with a handler is due (EINTR) or the timeout passes (EAGAIN; a zero timeout polls).
@@ -145,7 +148,8 @@ function sigtimedwait(ctx: SyscallContext, a: readonly bigint[], wide: boolean):
   const t = ctx.task;
   const set = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
   const timeout = a[2] !== 0n ? readTimespec(ctx, a[2], wide) : undefined;
-  const ready = t.pending & set;
+  // the thread's own signals first, then its process's (dequeue_signal)
+  const ready = t.pending & set || t.signal.pending & set;
   if (ready) {
     t.sleepDeadline = undefined;
     let sig = 1;
@@ -184,25 +188,31 @@ function killOkByCred(sender: Task, target: Task): boolean {
   return s.euid === 0 || s.euid === t.suid || s.euid === t.uid || s.uid === t.suid || s.uid === t.uid;
 }
 
-/** One target: SI_USER from kill(), SI_TKILL from tkill/tgkill. */
+/**
+ * One target: SI_USER from kill() goes to the process of thread `pid` (its shared pending
+ * signals; a thread of it takes the signal, even when the leader has exited and the others run
+ * on), SI_TKILL from tkill/tgkill to that thread alone.
+ */
 function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): number {
   if (sig < 0 || sig > _NSIG) return -E.EINVAL;
   const sched = ctx.task.kernel.sched;
   const target = sched.tasks.get(pid);
-  // a zombie keeps its pid until it is reaped: the signal is accepted and goes nowhere
+  const process = code === SI_USER;
   if (!target || target.state === "dead") return -E.ESRCH;
   if (!killOkByCred(ctx.task, target)) return -E.EPERM; // check_kill_permission
-  if (target.state === "zombie") return 0;
+  // a zombie keeps its pid until it is reaped: the signal is accepted and goes nowhere
+  if (process ? !liveThreads(target).length : target.state === "zombie") return 0;
   // init (SIGNAL_UNKILLABLE) catches nothing, so every signal sent to it is dropped (sig_task_ignored)
   if (target === sched.init) return 0;
   if (sig) {
-    // send_signal wakes the target if it sleeps (pause, sigsuspend, a blocking call) and may take it
-    sendSignal(target, sig, { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid }, (t) => ctx.task.kernel.sched.wake(t));
+    // send_signal wakes the thread that takes it if it sleeps (pause, sigsuspend, a blocking call)
+    const info = { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid };
+    (process ? sendGroupSignal : sendSignal)(target, sig, info, (t) => ctx.task.kernel.sched.wake(t));
   }
   return 0;
 }
 
-/** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid). */
+/** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid); one signal per process. */
 function doKill(ctx: SyscallContext, pid: number, sig: number): number {
   if (pid > 0) return sendTo(ctx, pid, sig, SI_USER);
   // the processes (thread-group leaders), zombies included: they are still in their groups

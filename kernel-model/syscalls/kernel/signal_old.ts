@@ -5,7 +5,7 @@
 // Task.sigactions).
 
 import { E } from "../../errno.js";
-import { sigmask } from "../../sched/signal.js";
+import { ERESTARTNOHAND, pendingSignals, signalPending, sigmask } from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
@@ -63,7 +63,7 @@ export const signalOldFamily: SyscallFamily = {
     return 0;
   },
   sys_sigpending: (ctx, a) => {
-    putU32(ctx, a[0], ctx.task.pending & ctx.task.blocked);
+    putU32(ctx, a[0], pendingSignals(ctx.task) & ctx.task.blocked);
     return 0;
   },
   /** sigsuspend(int unused1, int unused2, old_sigset_t mask): the mask is the third argument. */
@@ -72,7 +72,7 @@ export const signalOldFamily: SyscallFamily = {
     const mask = ((t.blocked & ~LOW32) | BigInt(uint(a[2]))) & ~UNBLOCKABLE;
     t.savedSigmask ??= t.blocked;
     t.blocked = mask;
-    if (t.pending & ~mask) return -E.EINTR; // the signal is delivered on the way out
+    if (signalPending(t, mask)) return -ERESTARTNOHAND; // the signal is delivered on the way out (then EINTR)
     throw new WouldBlock([t.signalWait], "sigsuspend");
   },
   /** signal(): a one-shot handler that does not block its own signal (SA_ONESHOT | SA_NOMASK); returns the old handler. */

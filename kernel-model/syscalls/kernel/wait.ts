@@ -3,7 +3,7 @@
 // (or returns 0 with WNOHANG); with no matching child at all, ECHILD.
 
 import { E } from "../../errno.js";
-import { groupLeader } from "../../sched/exit.js";
+import { delayGroupLeader, groupLeader } from "../../sched/exit.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -23,7 +23,7 @@ function doWait(ctx: SyscallContext, sel: { type: number; id: number }, options:
   const task = groupLeader(ctx.task); // any thread waits for the group's children
   const candidates = [...task.children].filter((c) => matches(c, sel));
   if (!candidates.length) return -E.ECHILD;
-  const zombie = candidates.find((c) => c.state === "zombie");
+  const zombie = candidates.find((c) => c.state === "zombie" && !delayGroupLeader(c));
   if (zombie) {
     report(zombie);
     if (!(options & WNOWAIT)) {

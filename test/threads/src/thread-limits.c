@@ -1,10 +1,14 @@
 /* thread-limits.c: bad input for the threads model. `bomb` creates threads that all wait until
- * pthread_create fails, then prints how many it made and the error; `deadlock` joins a thread
- * that waits on a condition variable nobody signals, so every thread of the process sleeps. */
+ * pthread_create fails, then prints how many it made and the error; `nproc` does the same as an
+ * unprivileged user (uid 54321) under RLIMIT_NPROC 8 (threads count as processes of their user);
+ * `deadlock` joins a thread that waits on a condition variable nobody signals, so every thread
+ * of the process sleeps. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define MAX 64
 
@@ -26,6 +30,13 @@ int main(int argc, char **argv) {
     printf("joining a thread that never ends\n");
     pthread_join(t[0], NULL);
     return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "nproc") == 0) {
+    struct rlimit r = {8, 8};
+    if (setrlimit(RLIMIT_NPROC, &r) || setuid(54321)) {
+      printf("cannot become an unprivileged user under RLIMIT_NPROC 8 (not root?)\n");
+      return 2;
+    }
   }
   int n = 0, err = 0;
   pthread_attr_t attr;
