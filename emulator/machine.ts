@@ -5,14 +5,18 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
 import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
+import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../kernel-model/fs/fcntl.js";
+import { O_LARGEFILE, O_RDONLY } from "../kernel-model/uapi/asm-generic/fcntl.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
+import { hostCall } from "../kernel-model/fs/host_errno.js";
+import { HostFile } from "../kernel-model/fs/host_file.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
@@ -24,10 +28,12 @@ import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
+import { mappingKey } from "../kernel-model/mm/filemap.js";
 import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
+import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/uapi/abi.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
@@ -52,6 +58,11 @@ export interface MachineOptions {
    * per-run scratch overlay (the host is only read), and cwd read-write.
    */
   root?: string;
+  /**
+   * The program's path as the guest would have named it in execve (AT_EXECFN): by default the
+   * path as given, or under `root` its path inside the root.
+   */
+  execfn?: string;
   /** More host paths granted to the guest (`--bind HOST:GUEST[:ro]`). */
   binds?: Bind[];
   /** The working directory (host mode); default process.cwd(). */
@@ -95,6 +106,15 @@ export interface MachineOptions {
    * being #UD, and the compat vDSO's __kernel_vsyscall is patched to match.
    */
   cpu?: CpuVendor;
+}
+
+/** do_open_execat: the program's file open for reading, for the areas of its image to hold. */
+function openExecFile(hostPath: string, guestPath: string): HostFile {
+  const hostFd = hostCall(() => openSync(hostPath, "r"));
+  return new HostFile({
+    hostFd, hostPath, path: guestPath, flags: O_RDONLY | O_LARGEFILE, fmode: FMODE_READ | FMODE_LSEEK | FMODE_PREAD,
+    isDir: false, seekable: true, parentIno: () => 0n,
+  });
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -186,7 +206,9 @@ export class Machine implements ProcessFactory {
       getRandomBytes: (b) => kstate.getRandomBytes(b),
       binds: opts.binds,
     });
-    const pid = deterministic ? 1000 : process.pid;
+    // the first process keeps sysgate's own pid (1000 on the virtual clock); pid 1 is the run's
+    // init (README "pid 1"), so a sysgate that is itself a container's pid 1 gives it the next one
+    const pid = deterministic ? 1000 : process.pid === INIT_PID ? INIT_PID + 1 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
@@ -209,6 +231,7 @@ export class Machine implements ProcessFactory {
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
+    kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
@@ -217,7 +240,8 @@ export class Machine implements ProcessFactory {
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, Buffer.from(shownAs), guestExe, hostExe);
+    const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
+    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, execfn, guestExe, hostExe);
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -308,9 +332,15 @@ export class Machine implements ProcessFactory {
     const fast = is64 ? undefined : this.nativeI386(mmAbi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
     const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
     const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
-    const st = statSync(hostExe);
-    const fileId = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    const loaded = loadElfImage(mm, image, guestExe, fileId);
+    // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
+    const exeFile = openExecFile(hostExe, guestExe);
+    const fileId = mappingKey(exeFile.stat());
+    let loaded: ReturnType<typeof loadElfImage>;
+    try {
+      loaded = loadElfImage(mm, image, guestExe, exeFile);
+    } finally {
+      exeFile.fput(); // the areas took their own references
+    }
     setupBrk(mm, loaded);
     const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
@@ -489,7 +519,10 @@ export class Machine implements ProcessFactory {
     else Atomics.wait(IDLE, 0, 0, Math.max(1, Math.ceil(Number(wait) / 1e6)));
   }
 
-  /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */
+  /**
+   * The first process ended: the run is over and the others are killed (README "pid 1"): they live
+   * in sysgate's memory and cannot outlive it, and the shell that started sysgate waits for it.
+   */
   private endAll(): void {
     for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }

@@ -21,7 +21,7 @@ import { E } from "./errno.js";
 import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
 import type { KernelState } from "./kernel.js";
 import { PageCache } from "./mm/filemap.js";
-import { MmStruct, OutOfMemory } from "./mm/mm_struct.js";
+import { MmStruct, OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
 import { doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
@@ -34,9 +34,9 @@ import type { SyscallTable } from "./syscalls/table.js";
 import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
 import type { KernelArea } from "./boot/kernel_image.js";
-import { SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
+import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
 import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
-import { SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
+import { SIGBUS, SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
 import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
 import type { Abi } from "./uapi/abi.js";
 import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
@@ -849,16 +849,22 @@ export abstract class LinuxKernel {
     if (t.vector === X86_TRAP.PF) {
       const addr = this.cpu.get("cr2");
       const ec = Number(errorCode);
-      let fixed = false;
+      let fault: VmFault = VM_FAULT_SIGSEGV;
       try {
-        fixed = user && this.task.mm.handleFault(addr, ec);
+        if (user) fault = this.task.mm.handleFault(addr, ec);
       } catch (e) {
         if (!(e instanceof OutOfMemory)) throw e;
         this.task.lastFault = `out of memory (the --memory bound) at address 0x${addr.toString(16)}`;
         this.exitTask(waitStatusKilled(SIGKILL, false)); // the OOM killer's SIGKILL
         return;
       }
-      if (fixed) return; // the stub's iret retries the access
+      if (fault === VM_FAULT_OK) return; // the stub's iret retries the access
+      if (fault === VM_FAULT_SIGBUS) {
+        // do_sigbus: a file mapping's page wholly past the end of the file
+        this.forceSig(SIGBUS, `bus error at address 0x${addr.toString(16)} (past the end of the mapped file), ip 0x${ip.toString(16)}`,
+          regs, { cr2: addr, trapno: 14, errorCode, code: BUS_ADRERR });
+        return;
+      }
       this.forceSig(SIGSEGV, `page fault at address 0x${addr.toString(16)} (error code 0x${ec.toString(16)}), ip 0x${ip.toString(16)}`,
         regs, { cr2: addr, trapno: 14, errorCode, code: ec & 1 ? SEGV_ACCERR : SEGV_MAPERR });
       return;

@@ -105,7 +105,8 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   const shown = argv[i];
   const path = rootArg !== undefined ? resolveInRoot(rootArg, shown) : shown;
   options.env = guestEnvironment(env);
-  return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)] }, gdb };
+  // AT_EXECFN is the name the guest would have exec'd: under --root, its path inside DIR
+  return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)], execfn: shown }, gdb };
 }
 
 /** `--bind HOST[:GUEST][:ro|:rw]`: HOST granted at GUEST (default: the same path), read-write unless :ro. */

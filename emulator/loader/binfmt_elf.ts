@@ -2,6 +2,8 @@
 // space, map the segments with their permissions, zero the bss, place the break after the image,
 // then build the initial stack (create_elf_tables.ts).
 
+import type { File } from "../../kernel-model/fs/file.js";
+import { mappingKey } from "../../kernel-model/mm/filemap.js";
 import { MmStruct, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
 import { defaultRlimit } from "../../kernel-model/sched/rlimit.js";
@@ -30,40 +32,50 @@ function protOf(flags: number): number {
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
-/** One run of pages with one protection: what one mmap of the image leaves. */
-interface Area { start: bigint; end: bigint; prot: number }
+/**
+ * One run of pages with one protection: what one mmap of the image leaves. With `pgoff` the pages
+ * are the file's from that page on (elf_map); without, anonymous memory (the bss past the file's
+ * last page, set_brk's vm_brk_flags).
+ */
+interface Area { start: bigint; end: bigint; prot: number; pgoff?: bigint }
 
 /**
  * The areas the PT_LOAD segments make, page aligned. Pages shared by two segments get both
- * permissions (as two overlapping mmaps of the same file would leave them readable for both).
- * Computed from the segment boundaries, never page by page: a segment may be gigabytes long.
+ * permissions (as two overlapping mmaps of the same file would leave them readable for both) and
+ * the file of the later segment that maps them. Computed from the segment boundaries, never page
+ * by page: a segment may be gigabytes long.
  */
-function imageAreas(loads: readonly { start: bigint; end: bigint; prot: number }[]): Area[] {
+function imageAreas(loads: readonly Area[]): Area[] {
   const cuts = [...new Set(loads.flatMap((s) => [s.start, s.end]))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   const areas: Area[] = [];
   for (let i = 0; i + 1 < cuts.length; i++) {
     const [start, end] = [cuts[i], cuts[i + 1]];
     let prot = 0, covered = false;
+    let pgoff: bigint | undefined;
     for (const s of loads) {
       if (s.start < end && s.end > start) {
         prot |= s.prot;
         covered = true;
+        if (s.pgoff !== undefined) pgoff = s.pgoff + (start - s.start) / PAGE;
       }
     }
     if (!covered) continue;
     const last = areas[areas.length - 1];
-    if (last && last.end === start && last.prot === prot) last.end = end;
-    else areas.push({ start, end, prot });
+    const continues = last && last.end === start && last.prot === prot &&
+      (last.pgoff === undefined ? pgoff === undefined : pgoff === last.pgoff + (last.end - last.start) / PAGE);
+    if (continues) last.end = end;
+    else areas.push({ start, end, prot, pgoff });
   }
   return areas;
 }
 
 /**
- * Maps the image into `mm`. With `fileId` (the file's identity) and the address space's page
- * cache, a page that holds nothing but one segment's file bytes is the page cache's frame,
- * shared (elf_map maps the file; only the pages the bss starts in are private copies).
+ * Maps the image into `mm`. With the program's open `file`, the areas that hold its bytes map the
+ * file (vm_file, vm_pgoff: /proc/<pid>/maps shows its offsets, device and inode) and a page that
+ * holds nothing but one segment's file bytes is the page cache's frame, shared. Every page is
+ * mapped now (the image is in memory already); only the pages the bss starts in are private copies.
  */
-export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?: string): LoadedImage {
+export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, file?: File): LoadedImage {
   const loads = img.segments.filter((s) => s.type === PT_LOAD);
   const taskSize = mm.layout.taskSize;
   // The static-pie's bias places its first page at ELF_ET_DYN_BASE; total_mapping_size must fit.
@@ -72,7 +84,7 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?:
   // load_elf_binary's checks for each PT_LOAD ("set_brk can never work. Avoid overflows."): the
   // segment inside the user half (BAD_ADDR, TASK_SIZE - p_memsz < k), with nothing allocated yet.
   // The stack and the mmap area sit above mmap_base: a segment there would map over them.
-  const ranges = loads.map((s, i) => {
+  const ranges = loads.flatMap((s, i): Area[] => {
     const k = bias + s.vaddr;
     const memsz = BigInt(s.memsz);
     if (k < 0n || k >= taskSize || memsz > taskSize || taskSize - memsz < k) {
@@ -86,7 +98,13 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?:
     if (k < mm.layout.mmapMin && memsz > 0n) {
       throw new ExecFormatError(`${name}: PT_LOAD segment ${i} at ${hex(k)} is below mmap_min_addr (${hex(mm.layout.mmapMin)})`);
     }
-    return { start: pageDown(k), end: pageUp(k + memsz), prot: protOf(s.flags) };
+    const start = pageDown(k), end = pageUp(k + memsz), prot = protOf(s.flags);
+    // elf_map maps the file's pages [p_offset, p_offset + p_filesz) when the offset and the address
+    // agree within the page (else the whole segment is copied into anonymous memory)
+    const fileEnd = pageUp(k + BigInt(Math.min(s.filesz, s.memsz)));
+    if (s.filesz === 0 || (k - BigInt(s.offset)) % PAGE !== 0n || fileEnd === start) return [{ start, end, prot }];
+    const pgoff = (BigInt(s.offset) - (k - start)) / PAGE;
+    return fileEnd < end ? [{ start, end: fileEnd, prot, pgoff }, { start: fileEnd, end, prot }] : [{ start, end, prot, pgoff }];
   });
   const areas = imageAreas(ranges);
   if (!areas.length) throw new ExecFormatError(`${name}: every PT_LOAD segment is empty: nothing to load`);
@@ -100,11 +118,16 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?:
   const entry = bias + img.entry;
   if (entry < 0n || entry >= taskSize) throw new ExecFormatError(`${name}: entry point ${hex(entry)} is outside the user address space`);
 
-  for (const a of areas) mm.mapRegion(a.start, a.end - a.start, a.prot, name);
+  for (const a of areas) {
+    const backing = file && a.pgoff !== undefined ? { file, pgoff: a.pgoff, filemap: true } : undefined;
+    // the bss past the file's pages is anonymous memory, nameless in /proc/<pid>/maps
+    mm.mapRegion(a.start, a.end - a.start, a.prot, a.pgoff !== undefined || !file ? name : "", undefined, backing);
+  }
   // File pages through the page cache, where a page is one segment's file bytes and nothing else
   // (page by page over the file's bytes only, which are in memory already).
   const cached = new Set<bigint>();
-  if (fileId && mm.pageCache) {
+  if (file && mm.pageCache) {
+    const fileId = mappingKey(file.stat());
     for (const s of loads) {
       const fileStart = bias + s.vaddr, fileEnd = fileStart + BigInt(s.filesz);
       for (let a = pageUp(fileStart); a + PAGE <= fileEnd; a += PAGE) {
@@ -117,7 +140,9 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?:
       }
     }
   }
-  // The other file contents; the rest of each segment (bss) stays zero from the fresh frames.
+  // The other file contents (into the file's page where the area maps the file, as the write of
+  // a private mapping does), then padzero: the rest of the last file page of a segment with a bss
+  // is zeroed; the pages after it are anonymous and zero already.
   for (const s of loads) {
     for (let off = 0; off < s.filesz; ) {
       const va = bias + s.vaddr + BigInt(off);
@@ -125,6 +150,9 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, fileId?:
       if (!cached.has(pageDown(va))) mm.poke(va, img.bytes.subarray(s.offset + off, s.offset + off + n));
       off += n;
     }
+    const fileEnd = bias + s.vaddr + BigInt(s.filesz);
+    const zeroTo = bias + s.vaddr + BigInt(s.memsz) < pageUp(fileEnd) ? bias + s.vaddr + BigInt(s.memsz) : pageUp(fileEnd);
+    if (s.memsz > s.filesz && zeroTo > fileEnd && mm.findVma(pageDown(fileEnd))?.file) mm.poke(fileEnd, Buffer.alloc(Number(zeroTo - fileEnd)));
   }
 
   const endOfImage = areas[areas.length - 1].end;

@@ -1,9 +1,30 @@
-// The page cache (mm/filemap.c) for file pages mapped privately: a file's page is read into a
-// frame once, keyed by the file's identity and the page's offset, and every address space that
-// maps it shares that frame until it writes (then do_wp_page gives the writer a copy). Every
-// process running busybox uses the same text frames, and the CPU's translations of them.
+// The page cache (mm/filemap.c): a file's page is read into a frame once, keyed by the file's
+// identity and the page's offset, and every address space that maps it shares that frame: a
+// private mapping until it writes (then do_wp_page gives the writer a copy), a shared one for
+// good. Every process running busybox uses the same text frames, and the CPU's translations of
+// them. Pages are read when a process first touches them (filemap_fault), a few at a time, so
+// mapping a file costs nothing until it is read, however large the file.
 
+import type { File } from "../fs/file.js";
+import type { Kstat } from "../fs/kstat.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
+
+const PAGE = BigInt(PAGE_SIZE);
+
+/**
+ * The page cache's name for an inode's pages (its address_space): device and inode, plus the size
+ * and modification time, because the file's own reads and writes go to the host file and not
+ * through these frames: a file changed since its pages were cached gets fresh ones.
+ */
+export function mappingKey(st: Kstat): string {
+  return `${st.devMajor}:${st.devMinor}:${st.ino}:${st.size}:${st.mtime.sec}.${st.mtime.nsec}`;
+}
+
+/**
+ * fault_around_bytes (64 KiB): a read fault maps this many pages around the one it needs, read
+ * ahead into the cache, so reading a mapping through costs one fault per 16 pages.
+ */
+export const FAULT_AROUND_PAGES = 16;
 
 export class PageCache {
   private readonly pages = new Map<string, number>();
@@ -19,7 +40,12 @@ export class PageCache {
     let pa = this.pages.get(key);
     if (pa === undefined) {
       pa = this.phys.allocFrame();
-      fill(this.phys.mem.subarray(pa, pa + PAGE_SIZE));
+      try {
+        fill(this.phys.mem.subarray(pa, pa + PAGE_SIZE));
+      } catch (e) {
+        this.phys.putPage(pa);
+        throw e;
+      }
       this.pages.set(key, pa);
     }
     this.phys.getPage(pa);
@@ -41,4 +67,42 @@ export class PageCache {
   get cachedPages(): number {
     return this.pages.size;
   }
+}
+
+/** What filemap_fault sees of the file at the time of a fault: its pages' name and its size. */
+export interface FileState { key: string; size: bigint }
+
+export function fileState(file: File): FileState {
+  const st = file.stat();
+  return { key: mappingKey(st), size: st.size };
+}
+
+/** The number of pages that hold the file's bytes (a fault at or past it is VM_FAULT_SIGBUS). */
+export function filePages(state: FileState): bigint {
+  return (state.size + PAGE - 1n) / PAGE;
+}
+
+/**
+ * filemap_fault's page: page `index` of `file` as a frame, one reference for the caller. From the
+ * cache when there is one (shared with every other mapping of the file), else a private frame.
+ * Bytes past the end of the file in its last page read as zero. The caller checked EOF.
+ */
+export function filemapPage(cache: PageCache | undefined, phys: PhysMem, file: File, state: FileState, index: bigint): number {
+  const fill = (page: Buffer): void => {
+    let got = 0;
+    while (got < PAGE_SIZE) {
+      const n = file.pread(page.subarray(got), index * PAGE + BigInt(got));
+      if (n <= 0) break;
+      got += n;
+    }
+  };
+  if (cache) return cache.get(state.key, Number(index), fill);
+  const pa = phys.allocFrame();
+  try {
+    fill(phys.mem.subarray(pa, pa + PAGE_SIZE));
+  } catch (e) {
+    phys.putPage(pa);
+    throw e;
+  }
+  return pa;
 }

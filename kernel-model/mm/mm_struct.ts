@@ -1,6 +1,7 @@
 // mm_struct: a process's address space. The virtual memory areas (vm_area_struct) say what may be
-// mapped where; the page tables say what is mapped now. Anonymous memory is populated on first
-// touch (handle_mm_fault), file mappings are read when they are made.
+// mapped where; the page tables say what is mapped now. Pages are populated on first touch
+// (handle_mm_fault): anonymous memory with a zeroed frame, a file mapping with the file's page
+// from the page cache (filemap.ts), copied first when a private mapping writes.
 //
 // Memory is committed as under Linux's strict overcommit (vm.overcommit_memory = 2): a writable
 // private area is charged in full when it is created (VM_ACCOUNT, mm/mmap.c accountable_mapping),
@@ -13,7 +14,8 @@ import type { UserMemory } from "./uaccess.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
 import { SymbolTable } from "../symbols.js";
-import type { PageCache } from "./filemap.js";
+import type { File } from "../fs/file.js";
+import { FAULT_AROUND_PAGES, filemapPage, filePages, fileState, type FileState, type PageCache } from "./filemap.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/asm-generic/mman-common.js";
 
 /** #PF error code bits (arch/x86/include/asm/trap_pf.h). */
@@ -33,6 +35,42 @@ export interface Vma {
   name: string;
   /** The kernel's own pages mapped into the process (the vDSO and vvar). */
   special?: boolean;
+  /**
+   * vm_file: the mapped file, held open by the area as get_file does (a reference taken when the
+   * area is made, split or copied by fork, dropped by munmap and exit).
+   */
+  file?: File;
+  /** vm_pgoff: the file offset of `start`, in pages. */
+  pgoff?: bigint;
+  /**
+   * vm_ops = generic_file_vm_ops: a fault reads the file's page (filemap_fault). Without it the
+   * area is anonymous memory even when it names a file (a private mapping of /dev/zero).
+   */
+  filemap?: boolean;
+  /** VM_SHARED: the area maps the file's pages themselves (MAP_SHARED), never private copies. */
+  shared?: boolean;
+}
+
+/** What an area maps, for mapRegion: a file from page `pgoff` (MAP_SHARED or private). */
+export interface VmaBacking {
+  file: File;
+  pgoff: bigint;
+  filemap: boolean;
+  shared?: boolean;
+}
+
+/** handle_mm_fault's answer (VM_FAULT_*): the page is there now, or the signal the access gets. */
+export const VM_FAULT_OK = 0, VM_FAULT_SIGSEGV = 1, VM_FAULT_SIGBUS = 2;
+export type VmFault = typeof VM_FAULT_OK | typeof VM_FAULT_SIGSEGV | typeof VM_FAULT_SIGBUS;
+
+/** The part [start, end) of `v` as a new area: its own file reference, its file offset moved along. */
+function vmaSlice(v: Vma, start: bigint, end: bigint): Vma {
+  const part = { ...v, start, end };
+  if (v.file) {
+    v.file.getFile();
+    part.pgoff = (v.pgoff ?? 0n) + (start - v.start) / PAGE;
+  }
+  return part;
 }
 
 /** RAM that machine.ts adds to the guest's bound for the kernel's own frames (page tables, stacks). */
@@ -140,13 +178,15 @@ export class MmStruct implements UserMemory {
     for (let i = 0; i < this.vmas.length; i++) {
       const v = this.vmas[i];
       if (v.end <= start || v.start >= end) continue;
+      // __split_vma: each part holds the file, the upper part's file offset moves with its start
       if (v.start < start) {
-        this.vmas.splice(i, 0, { ...v, end: start });
+        this.vmas.splice(i, 0, vmaSlice(v, v.start, start));
+        if (v.file) v.pgoff = (v.pgoff ?? 0n) + (start - v.start) / PAGE;
         v.start = start;
         i++;
       }
       if (v.end > end) {
-        this.vmas.splice(i + 1, 0, { ...v, start: end });
+        this.vmas.splice(i + 1, 0, vmaSlice(v, end, v.end));
         v.end = end;
       }
       out.push(v);
@@ -183,16 +223,30 @@ export class MmStruct implements UserMemory {
   }
 
   /**
-   * Creates an area; anonymous pages appear on first touch. Overlapped areas are unmapped first.
+   * mmap_region: creates an area, anonymous or mapping `backing`'s file (the area takes its own
+   * reference to it); pages appear on first touch. Overlapped areas are unmapped first.
    * A writable area is charged (`account` overrides); ENOMEM, with nothing changed, past the limit.
    */
-  mapRegion(start: bigint, len: bigint, prot: number, name = "", account = (prot & PROT_WRITE) !== 0): void {
+  mapRegion(start: bigint, len: bigint, prot: number, name = "", account = (prot & PROT_WRITE) !== 0, backing?: VmaBacking): void {
     const end = pageUp(start + len);
     const pages = Number((end - start) / PAGE);
     if (account) this.enoughMemory(pages, this.accountedPagesIn(start, end));
     this.unmapRegion(start, end - start);
-    this.insertVma({ start, end, prot, name, accounted: account });
+    const v: Vma = { start, end, prot, name, accounted: account };
+    if (backing) {
+      v.file = backing.file.getFile();
+      v.pgoff = backing.pgoff;
+      v.filemap = backing.filemap;
+      if (backing.shared) v.shared = true;
+    }
+    this.insertVma(v);
     if (account) this.committedPages += pages;
+  }
+
+  /** What an area maps from its start, to make another area that continues or replaces it. */
+  backingOf(v: Vma, at = v.start): VmaBacking | undefined {
+    if (!v.file) return undefined;
+    return { file: v.file, pgoff: (v.pgoff ?? 0n) + (at - v.start) / PAGE, filemap: v.filemap ?? false, shared: v.shared };
   }
 
   unmapRegion(start: bigint, len: bigint): void {
@@ -206,6 +260,7 @@ export class MmStruct implements UserMemory {
       const present: bigint[] = [];
       this.pgd.forEachPresent(v.start, v.end, (a) => present.push(a));
       for (const a of present) this.phys.putPage(this.pgd.unmap(a)!);
+      v.file?.fput(); // remove_vma
     }
     for (let i = this.vmas.length - 1; i >= 0; i--) if (gone.has(this.vmas[i])) this.vmas.splice(i, 1);
     this.onTlbFlush(hadExec);
@@ -217,6 +272,8 @@ export class MmStruct implements UserMemory {
     for (let a = start; a < end; ) {
       const v = this.findVma(a);
       if (!v) throw new Errno(E.ENOMEM);
+      // a shared file mapping without VM_MAYWRITE (the model writes no file through memory): EACCES
+      if (prot & PROT_WRITE && v.shared && v.filemap) throw new Errno(E.EACCES);
       a = v.end;
     }
     // mprotect_fixup: gaining PROT_WRITE charges an area not yet accounted; losing it keeps the
@@ -297,37 +354,94 @@ export class MmStruct implements UserMemory {
   /**
    * do_user_addr_fault / handle_mm_fault for a user access to `addr` with the #PF error code
    * (bit 0 present, 1 write, 2 user, 4 instruction fetch). Populates the page when the area allows
-   * the access; false means SIGSEGV.
+   * the access; VM_FAULT_SIGSEGV when it does not, VM_FAULT_SIGBUS when the file has no such page.
    */
-  handleFault(addr: bigint, errorCode: number): boolean {
+  handleFault(addr: bigint, errorCode: number): VmFault {
     const v = this.findVma(addr);
-    if (!v) return false;
-    if (errorCode & PF_WRITE && !(v.prot & PROT_WRITE)) return false;
-    if (errorCode & PF_INSTR && !(v.prot & PROT_EXEC)) return false;
-    if (!(v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return false;
+    if (!v) return VM_FAULT_SIGSEGV;
+    if (errorCode & PF_WRITE && !(v.prot & PROT_WRITE)) return VM_FAULT_SIGSEGV;
+    if (errorCode & PF_INSTR && !(v.prot & PROT_EXEC)) return VM_FAULT_SIGSEGV;
+    if (!(v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return VM_FAULT_SIGSEGV;
     const page = pageDown(addr);
-    if (errorCode & PF_PROT) {
-      // present but not allowed: copy-on-write when the area is writable, else a protection fault
-      const pte = this.pgd.lookup(page);
-      if (!(errorCode & PF_WRITE) || !pte || !pte.user || pte.write) return false;
-      try {
-        this.doWpPage(page, pte.pa, v.prot);
-      } catch (e) {
-        if (e instanceof Errno && e.errno === E.ENOMEM) throw new OutOfMemory(addr);
-        throw e;
-      }
-      return true;
-    }
-    if (this.pgd.lookup(page)) return false;
-    let pa: number;
     try {
-      pa = this.phys.allocFrame();
-      this.pgd.map(page, pa, this.pteFlags(v.prot));
+      if (errorCode & PF_PROT) {
+        // present but not allowed: copy-on-write when the area is writable, else a protection fault
+        const pte = this.pgd.lookup(page);
+        if (!(errorCode & PF_WRITE) || !pte || !pte.user || pte.write) return VM_FAULT_SIGSEGV;
+        this.doWpPage(page, pte.pa, v.prot);
+        return VM_FAULT_OK;
+      }
+      if (this.pgd.lookup(page)) return VM_FAULT_SIGSEGV;
+      return this.doPteNone(v, page, (errorCode & PF_WRITE) !== 0) === undefined ? VM_FAULT_SIGBUS : VM_FAULT_OK;
     } catch (e) {
       if (e instanceof Errno && e.errno === E.ENOMEM) throw new OutOfMemory(addr);
       throw e;
     }
-    return true;
+  }
+
+  /**
+   * handle_pte_fault for a page with no entry: do_anonymous_page, or do_fault for a file mapping
+   * (do_read_fault, do_cow_fault for a private mapping's write, do_shared_fault). Returns the
+   * frame now mapped, or undefined for a page wholly past the end of the file (SIGBUS).
+   */
+  private doPteNone(v: Vma, page: bigint, write: boolean): number | undefined {
+    if (!v.file || !v.filemap) {
+      const pa = this.phys.allocFrame();
+      this.pgd.map(page, pa, this.pteFlags(v.prot));
+      return pa;
+    }
+    const file = v.file;
+    const index = (v.pgoff ?? 0n) + (page - v.start) / PAGE;
+    let state: FileState, cached: number;
+    try {
+      state = fileState(file);
+      if (index >= filePages(state)) return undefined; // filemap_fault: VM_FAULT_SIGBUS
+      cached = filemapPage(this.pageCache, this.phys, file, state, index);
+    } catch (e) {
+      // a read error of the file is SIGBUS too (filemap_fault's page_not_uptodate)
+      if (e instanceof Errno && e.errno !== E.ENOMEM) return undefined;
+      throw e;
+    }
+    if (write && !v.shared) {
+      // do_cow_fault: the writer gets its own copy of the file's page at once
+      let pa: number;
+      try {
+        pa = this.phys.allocFrame();
+      } finally {
+        this.phys.putPage(cached);
+      }
+      this.phys.mem.copy(this.phys.mem, pa, cached, cached + PAGE_SIZE);
+      this.pgd.map(page, pa, this.pteFlags(v.prot));
+      return pa;
+    }
+    // do_read_fault (and do_shared_fault: shared file mappings are never writable in the model)
+    this.pgd.map(page, cached, this.ptePerm(v.prot, cached));
+    if (!write) this.doFaultAround(v, page, file, state);
+    return cached;
+  }
+
+  /**
+   * do_fault_around with readahead: the other pages of the aligned FAULT_AROUND_PAGES window that
+   * lie inside the area and the file and have no entry yet are read and mapped as well.
+   */
+  private doFaultAround(v: Vma, page: bigint, file: File, state: FileState): void {
+    const span = BigInt(FAULT_AROUND_PAGES) * PAGE;
+    const window = page & ~(span - 1n);
+    const from = window > v.start ? window : v.start;
+    const eofAddr = v.start + (filePages(state) - (v.pgoff ?? 0n)) * PAGE;
+    let to = window + span;
+    if (to > v.end) to = v.end;
+    if (to > eofAddr) to = eofAddr;
+    for (let a = from; a < to; a += PAGE) {
+      if (a === page || this.pgd.lookup(a)) continue;
+      let pa: number;
+      try {
+        pa = filemapPage(this.pageCache, this.phys, file, state, (v.pgoff ?? 0n) + (a - v.start) / PAGE);
+      } catch {
+        return; // no frame for the extra pages: the fault itself is served
+      }
+      this.pgd.map(a, pa, this.ptePerm(v.prot, pa));
+    }
   }
 
   /**
@@ -341,16 +455,20 @@ export class MmStruct implements UserMemory {
     const { prot, name } = v;
     const accounted = v.accounted ?? false;
     if (accounted) this.enoughMemory(Number((newLen - oldLen) / PAGE));
+    // the file goes with the area (held across the unmap below, which drops the old area's hold)
+    const backing = this.backingOf(v, from);
+    backing?.file.getFile();
     const moved: [bigint, number][] = [];
     for (const part of this.split(from, from + oldLen)) {
-      for (let a = part.start; a < part.end; a += PAGE) {
-        const pa = this.pgd.unmap(a);
-        if (pa !== undefined) moved.push([a - from, pa]);
-      }
+      // present entries only: an area of a large file may be gigabytes with few pages populated
+      const present: bigint[] = [];
+      this.pgd.forEachPresent(part.start, part.end, (a) => present.push(a));
+      for (const a of present) moved.push([a - from, this.pgd.unmap(a)!]);
     }
     // the PTEs are cleared, so this only drops the area and its charge
     this.unmapRegion(from, oldLen);
-    this.mapRegion(to, newLen, prot, name, accounted);
+    this.mapRegion(to, newLen, prot, name, accounted, backing);
+    backing?.file.fput();
     for (const [off, pa] of moved) {
       if (off < newLen) this.pgd.map(to + off, pa, prot === 0 ? { write: false, user: false, exec: false } : this.ptePerm(prot, pa));
       else this.phys.putPage(pa);
@@ -385,7 +503,8 @@ export class MmStruct implements UserMemory {
       const v = this.findVma(addr);
       if (!v || (!force && v.prot === 0)) throw new Errno(E.EFAULT);
       if (!pte) {
-        this.pgd.map(page, this.phys.allocFrame(), this.pteFlags(v.prot));
+        // a page past the end of a mapped file: the access would be SIGBUS, the copy fails
+        if (this.doPteNone(v, page, write && (v.prot & PROT_WRITE) !== 0) === undefined) throw new Errno(E.EFAULT);
         pte = this.pgd.lookup(page)!;
       }
     }
@@ -463,7 +582,7 @@ export class MmStruct implements UserMemory {
    * write of either faults into do_wp_page, which copies it then.
    */
   dupInto(child: MmStruct): void {
-    for (const v of this.vmas) child.vmas.push({ ...v });
+    for (const v of this.vmas) child.vmas.push({ ...v, file: v.file?.getFile() });
     child.startBrk = this.startBrk;
     child.brk = this.brk;
     child.arg = { ...this.arg };
@@ -485,7 +604,10 @@ export class MmStruct implements UserMemory {
    * unusable afterwards.
    */
   release(userEntries: number): void {
-    for (const v of this.vmas) this.pgd.forEachPresent(v.start, v.end, (_a, pte) => this.phys.putPage(pte.pa));
+    for (const v of this.vmas) {
+      this.pgd.forEachPresent(v.start, v.end, (_a, pte) => this.phys.putPage(pte.pa));
+      v.file?.fput();
+    }
     this.vmas.length = 0;
     this.committedPages = 0;
     this.pgd.destroy(userEntries);

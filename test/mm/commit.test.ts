@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { E, Errno } from "../../kernel-model/errno.js";
-import { KERNEL_RESERVE, MmStruct, OutOfMemory, PF_USER, PF_WRITE } from "../../kernel-model/mm/mm_struct.js";
+import { KERNEL_RESERVE, MmStruct, OutOfMemory, PF_USER, PF_WRITE, VM_FAULT_OK, VM_FAULT_SIGSEGV } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE, PhysMem } from "../../kernel-model/mm/phys.js";
 import { mmapFamily } from "../../kernel-model/syscalls/mm/mmap.js";
 import type { Task } from "../../kernel-model/sched/task.js";
@@ -205,7 +205,7 @@ describe("the last resort: a fault with no frame left", () => {
     let err: unknown;
     for (let i = 0n; i < pages; i++) {
       try {
-        expect(mm.handleFault(BASE + i * PAGE, PF_USER)).toBe(true);
+        expect(mm.handleFault(BASE + i * PAGE, PF_USER)).toBe(VM_FAULT_OK);
       } catch (e) {
         err = e;
         break;
@@ -213,7 +213,7 @@ describe("the last resort: a fault with no frame left", () => {
     }
     expect(err).toBeInstanceOf(OutOfMemory);
     expect((err as OutOfMemory).message).toMatch(/out of memory/);
-    // a write to a read-only area is still a plain SIGSEGV (false), not an OOM
-    expect(mm.handleFault(BASE, PF_USER | PF_WRITE)).toBe(false);
+    // a write to a read-only area is still a plain SIGSEGV, not an OOM
+    expect(mm.handleFault(BASE, PF_USER | PF_WRITE)).toBe(VM_FAULT_SIGSEGV);
   });
 });

@@ -3,28 +3,31 @@
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../uapi/asm-generic/mman-common.js";
 import type { ProcMm } from "./task_view.js";
 
-/** A mapped file's device and inode, for its maps line; undefined when it cannot be found. */
-export type FileId = (guestPath: string) => { major: number; minor: number; ino: bigint } | undefined;
-
 const hex = (v: bigint | number, width: number): string => v.toString(16).padStart(width, "0");
 
 /**
  * show_map_vma: `start-end perms offset major:minor inode`, padded to 25 + 6 * sizeof(void *) - 1
  * columns (72: the kernel is 64-bit even for an i386 task) before the name; no padding without one.
- * The model keeps no file offset per VMA: a file's offset is taken as its distance from the
- * file's lowest mapping, which is what binfmt_elf gives the PT_LOAD segments of a program.
+ * A file mapping shows its vm_pgoff as a byte offset and the device and inode of the file it
+ * holds open, and its path with " (deleted)" once the file has no name left (d_path).
  */
-export function showMaps(mm: ProcMm, fileId: FileId): string {
+export function showMaps(mm: ProcMm): string {
   let out = "";
   const vmas = [...mm.vmas].sort((a, b) => (a.start < b.start ? -1 : 1));
-  const firstOf = new Map<string, bigint>();
-  for (const v of vmas) if (v.name.startsWith("/") && !firstOf.has(v.name)) firstOf.set(v.name, v.start);
   for (const v of vmas) {
-    const perms = `${v.prot & PROT_READ ? "r" : "-"}${v.prot & PROT_WRITE ? "w" : "-"}${v.prot & PROT_EXEC ? "x" : "-"}p`;
-    const id = v.name.startsWith("/") ? fileId(v.name) : undefined;
-    const offset = id ? v.start - firstOf.get(v.name)! : 0n;
-    let line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${hex(id?.major ?? 0, 2)}:${hex(id?.minor ?? 0, 2)} ${id?.ino ?? 0} `;
-    if (v.name !== "") line = line.padEnd(72) + " " + v.name;
+    const perms = `${v.prot & PROT_READ ? "r" : "-"}${v.prot & PROT_WRITE ? "w" : "-"}${v.prot & PROT_EXEC ? "x" : "-"}${v.shared ? "s" : "p"}`;
+    let id = { major: 0, minor: 0, ino: 0n };
+    let name = v.name;
+    if (v.file) {
+      try {
+        const st = v.file.stat();
+        id = { major: st.devMajor, minor: st.devMinor, ino: st.ino };
+        if (st.nlink === 0 && name !== "") name += " (deleted)";
+      } catch { /* a host file that cannot be stat'ed: the numbers stay 0 */ }
+    }
+    const offset = v.file ? (v.pgoff ?? 0n) * PAGE : 0n;
+    let line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${hex(id.major, 2)}:${hex(id.minor, 2)} ${id.ino} `;
+    if (name !== "") line = line.padEnd(72) + " " + name;
     out += line + "\n";
   }
   return out;

@@ -1,7 +1,11 @@
 // mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c: the address-space syscalls.
 
 import { E, Errno } from "../../errno.js";
-import { pageDown, pageUp } from "../../mm/mm_struct.js";
+import { FMODE_READ } from "../../fs/fcntl.js";
+import { S_IFCHR, S_IFMT, S_IFREG } from "../../uapi/linux/stat.js";
+import type { File } from "../../fs/file.js";
+import { HostFile } from "../../fs/host_file.js";
+import { pageDown, pageUp, type VmaBacking } from "../../mm/mm_struct.js";
 import { PAGE_SIZE } from "../../mm/phys.js";
 import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
@@ -12,7 +16,26 @@ import { MREMAP_FIXED, MREMAP_MAYMOVE } from "../../uapi/linux/mman.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 
-/** do_mmap: anonymous memory appears on first touch; private file mappings are read now. */
+/**
+ * The file side of do_mmap (the file's ->mmap): what the area maps. A regular host file is mapped
+ * through the page cache (generic_file_mmap), its pages read on first touch; a private mapping of
+ * /dev/zero (char 1:5) is anonymous memory (mmap_zero); any other file has no ->mmap (ENODEV).
+ */
+function fileBacking(file: File, pgoff: bigint, shared: boolean): VmaBacking {
+  if (!(file.fmode & FMODE_READ)) throw new Errno(E.EACCES); // every mapping reads the file
+  const st = file.stat();
+  if ((st.mode & S_IFMT) === S_IFREG && file instanceof HostFile && !file.isDir) {
+    file.pread(Buffer.alloc(0), 0); // a file that cannot be read at an offset cannot be mapped
+    return { file, pgoff, filemap: true, shared };
+  }
+  if ((st.mode & S_IFMT) === S_IFCHR && st.rdevMajor === 1 && st.rdevMinor === 5) return { file, pgoff, filemap: false };
+  throw new Errno(E.ENODEV);
+}
+
+/**
+ * do_mmap: anonymous memory appears on first touch; a file mapping holds the file and reads its
+ * pages when they are first touched (mm_struct.ts handleFault, filemap.ts).
+ */
 export function doMmap(ctx: SyscallContext, addr: bigint, len: bigint, prot: number, flags: number, fd: number, off: bigint): bigint {
   const mm = ctx.task.mm;
   if (len === 0n) throw new Errno(E.EINVAL);
@@ -23,7 +46,10 @@ export function doMmap(ctx: SyscallContext, addr: bigint, len: bigint, prot: num
   if (size > mm.layout.taskSize) throw new Errno(E.ENOMEM);
   const file = flags & MAP_ANONYMOUS ? undefined : ctx.task.files.get(fd);
   if (!(flags & MAP_ANONYMOUS) && !file) throw new Errno(E.EBADF);
-  if (file && (flags & MAP_SHARED) && (prot & PROT_WRITE)) {
+  // file_mmap_ok: the mapping must end below the largest file offset (MAX_LFS_FILESIZE)
+  if (file && off / PAGE + size / PAGE > 0x7fffffffffffffffn / PAGE) throw new Errno(E.EOVERFLOW);
+  const backing = file ? fileBacking(file, off / PAGE, (flags & MAP_SHARED) !== 0) : undefined;
+  if (backing?.filemap && backing.shared && prot & PROT_WRITE) {
     // Writing back to the file through memory is not modelled: refuse rather than lose data.
     throw new Errno(E.ENODEV, "shared writable file mappings are not supported");
   }
@@ -39,18 +65,10 @@ export function doMmap(ctx: SyscallContext, addr: bigint, len: bigint, prot: num
     start = mm.getUnmappedArea(size);
   }
   // accountable_mapping: MAP_NORESERVE areas are not charged to the commit total, as under
-  // Linux's default overcommit heuristic (the model otherwise commits strictly, mm_struct.ts)
-  mm.mapRegion(start, size, prot, file?.path ?? "", (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE));
-  if (file) {
-    const data = Buffer.alloc(Number(len));
-    let got = 0;
-    while (got < data.length) {
-      const n = file.pread(data.subarray(got), off + BigInt(got));
-      if (n <= 0) break;
-      got += n;
-    }
-    mm.poke(start, data.subarray(0, got));
-  }
+  // Linux's default overcommit heuristic (the model otherwise commits strictly, mm_struct.ts);
+  // a shared file mapping is never charged (its pages are the file's)
+  const account = (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE) && !backing?.shared;
+  mm.mapRegion(start, size, prot, file?.path ?? "", account, backing);
   return start;
 }
 
@@ -127,7 +145,7 @@ export const mmapFamily: SyscallFamily = {
     }
     if (mm.isFree(old + oldLen, old + newLen) && old + newLen <= mm.layout.taskSize) {
       // the growth is charged like the area it extends (ENOMEM past the commit limit)
-      mm.mapRegion(old + oldLen, newLen - oldLen, vma.prot, vma.name, vma.accounted ?? false);
+      mm.mapRegion(old + oldLen, newLen - oldLen, vma.prot, vma.name, vma.accounted ?? false, mm.backingOf(vma, old + oldLen));
       return old;
     }
     if (!(flags & MREMAP_MAYMOVE)) return -E.ENOMEM;
@@ -145,13 +163,10 @@ export const mmapFamily: SyscallFamily = {
 
 /**
  * madvise: every advice is a hint the model may ignore except MADV_DONTNEED, which drops the pages
- * of private anonymous memory so that the next touch finds a zero page (what allocators and Go's
- * scavenger rely on). Private file pages are kept: the model read them from the file at mmap time
- * and cannot read them again, and the copy it keeps is what Linux would read back unless the
- * program wrote to it; the vDSO's pages stay too. MADV_REMOVE needs a shared mapping, which the model has not.
+ * of the range (zap_page_range) so that the next touch finds a zero page in anonymous memory (what
+ * allocators and Go's scavenger rely on) and the file's page in a file mapping, a private mapping's
+ * changes gone; the vDSO's pages stay. MADV_REMOVE needs a shared writable mapping, which the model has not.
  */
-const ANONYMOUS_AREAS = new Set(["", "[heap]", "[stack]"]);
-
 function doMadvise(ctx: SyscallContext, start: bigint, len: bigint, advice: number): number {
   const valid = (advice >= MADV_NORMAL && advice <= 4) || (advice >= MADV_FREE && advice <= MADV_COLLAPSE);
   if (!valid || advice === MADV_REMOVE) return -E.EINVAL;
@@ -172,10 +187,12 @@ function doMadvise(ctx: SyscallContext, start: bigint, len: bigint, advice: numb
       continue;
     }
     const stop = v.end < end ? v.end : end;
-    if (advice === MADV_DONTNEED && ANONYMOUS_AREAS.has(v.name)) {
-      for (let p = addr; p < stop; p += PAGE) {
-        const pa = mm.pgd.unmap(p);
-        if (pa !== undefined) { mm.phys.freeFrame(pa); dropped = true; }
+    if (advice === MADV_DONTNEED && !v.special) {
+      const present: bigint[] = [];
+      mm.pgd.forEachPresent(addr, stop, (p) => present.push(p));
+      for (const p of present) {
+        mm.phys.putPage(mm.pgd.unmap(p)!);
+        dropped = true;
       }
     }
     addr = stop;
