@@ -25,7 +25,6 @@ import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
 import { PROT_READ, PROT_WRITE } from "../kernel-model/uapi/asm-generic/mman-common.js";
 import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
-import { AT } from "../kernel-model/uapi/linux/auxvec.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
@@ -45,7 +44,7 @@ import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
-import { createElfTables } from "./loader/create_elf_tables.js";
+import { createElfTables, elfAuxv } from "./loader/create_elf_tables.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
 import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
@@ -361,33 +360,12 @@ export class Machine implements ProcessFactory {
     mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
     const random = Buffer.alloc(16);
     this.kstate.getRandomBytes(random);
-    const cred = task.cred;
-    // ARCH_DLINFO first (arch/x86/include/asm/elf.h), then the generic entries of create_elf_tables.
-    const archDlinfo: [number, bigint][] = [];
-    if (vdso && !is64) archDlinfo.push([AT.AT_SYSINFO, vdso.sym("__kernel_vsyscall")]);
-    if (vdso) archDlinfo.push([AT.AT_SYSINFO_EHDR, vdso.base]);
-    archDlinfo.push([AT.AT_MINSIGSTKSZ, is64 ? 2048n : 1024n]);
-    const tables = createElfTables(mm, {
-      bits: image.bits, stackTop, argv, envp, execfn, platform: is64 ? "x86_64" : "i686", random,
-      auxv: [
-        ...archDlinfo,
-        [AT.AT_HWCAP, 0x178bfbffn],
-        [AT.AT_PAGESZ, BigInt(PAGE_SIZE)],
-        [AT.AT_CLKTCK, 100n],
-        [AT.AT_PHDR, loaded.phdr],
-        [AT.AT_PHENT, BigInt(image.phentsize)],
-        [AT.AT_PHNUM, BigInt(image.phnum)],
-        [AT.AT_BASE, 0n],
-        [AT.AT_FLAGS, 0n],
-        [AT.AT_ENTRY, loaded.entry],
-        [AT.AT_UID, BigInt(cred.uid)],
-        [AT.AT_EUID, BigInt(cred.euid)],
-        [AT.AT_GID, BigInt(cred.gid)],
-        [AT.AT_EGID, BigInt(cred.egid)],
-        [AT.AT_SECURE, 0n],
-        [AT.AT_HWCAP2, 0n],
-      ],
+    const auxv = elfAuxv({
+      bits: image.bits, phdr: loaded.phdr, phent: image.phentsize, phnum: image.phnum, entry: loaded.entry,
+      cred: task.cred, pageSize: PAGE_SIZE,
+      vdso: vdso && { base: vdso.base, vsyscall: is64 ? undefined : vdso.sym("__kernel_vsyscall") },
     });
+    const tables = createElfTables(mm, { bits: image.bits, stackTop, argv, envp, execfn, platform: is64 ? "x86_64" : "i686", random, auxv });
     mm.arg = { start: tables.argvStart, end: tables.envEnd };
     mm.startStack = tables.sp;
     // one symbol table per program image and layout, shared by every address space that runs it

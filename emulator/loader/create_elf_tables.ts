@@ -27,6 +27,51 @@ export interface ElfTables {
   auxv: [number, bigint][];
 }
 
+/** What the auxiliary vector tells a new program about itself and the machine it runs on. */
+export interface AuxvInput {
+  bits: 64 | 32;
+  /** The vDSO's base and (i386) __kernel_vsyscall, when the vDSO is mapped. */
+  vdso?: { base: bigint; vsyscall?: bigint };
+  /** The program headers as mapped, their entry size and count, and the entry point. */
+  phdr: bigint;
+  phent: number;
+  phnum: number;
+  entry: bigint;
+  cred: { uid: number; euid: number; gid: number; egid: number };
+  pageSize: number;
+}
+
+/**
+ * The auxv entries create_elf_tables writes before its own (AT_RANDOM, AT_EXECFN, AT_PLATFORM,
+ * AT_NULL): ARCH_DLINFO first (arch/x86/include/asm/elf.h: AT_SYSINFO for i386, the vDSO's
+ * base, the minimal signal stack size), then the generic ones in fs/binfmt_elf.c's order.
+ */
+export function elfAuxv(a: AuxvInput): [number, bigint][] {
+  const is64 = a.bits === 64;
+  const archDlinfo: [number, bigint][] = [];
+  if (a.vdso?.vsyscall !== undefined && !is64) archDlinfo.push([AT.AT_SYSINFO, a.vdso.vsyscall]);
+  if (a.vdso) archDlinfo.push([AT.AT_SYSINFO_EHDR, a.vdso.base]);
+  archDlinfo.push([AT.AT_MINSIGSTKSZ, is64 ? 2048n : 1024n]);
+  return [
+    ...archDlinfo,
+    [AT.AT_HWCAP, 0x178bfbffn],
+    [AT.AT_PAGESZ, BigInt(a.pageSize)],
+    [AT.AT_CLKTCK, 100n],
+    [AT.AT_PHDR, a.phdr],
+    [AT.AT_PHENT, BigInt(a.phent)],
+    [AT.AT_PHNUM, BigInt(a.phnum)],
+    [AT.AT_BASE, 0n],
+    [AT.AT_FLAGS, 0n],
+    [AT.AT_ENTRY, a.entry],
+    [AT.AT_UID, BigInt(a.cred.uid)],
+    [AT.AT_EUID, BigInt(a.cred.euid)],
+    [AT.AT_GID, BigInt(a.cred.gid)],
+    [AT.AT_EGID, BigInt(a.cred.egid)],
+    [AT.AT_SECURE, 0n],
+    [AT.AT_HWCAP2, 0n],
+  ];
+}
+
 export function createElfTables(mm: MmStruct, t: ElfTablesInput): ElfTables {
   const w = t.bits === 64 ? 8 : 4;
   let p = t.stackTop - BigInt(w); // bprm->p starts one pointer below the top
