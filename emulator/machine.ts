@@ -30,13 +30,13 @@ import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/l
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
 import { mappingKey } from "../kernel-model/mm/filemap.js";
-import { type MmStruct } from "../kernel-model/mm/mm_struct.js";
+import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
-import type { Abi } from "../kernel-model/syscalls/types.js";
+import type { Abi } from "../kernel-model/uapi/abi.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";

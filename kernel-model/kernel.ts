@@ -10,10 +10,7 @@ import { DEFAULT_MAX_PROCS, type LimitReached } from "./limits.js";
 import type { LinuxKernel } from "./linux.js";
 import { Scheduler } from "./sched/scheduler.js";
 import type { Task } from "./sched/task.js";
-import { allSyscalls } from "./syscalls/index.js";
-import { SyscallTable } from "./syscalls/table.js";
-import type { Abi } from "./syscalls/types.js";
-import { SyscallDispatcher } from "./entry/common.js";
+import type { Abi } from "./uapi/abi.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { PAGE_SIZE } from "./mm/phys.js";
 
@@ -96,11 +93,6 @@ export class KernelState implements Kernel {
   readonly sched: Scheduler;
   /** The hooks of the interception points: one registry for every process of the run. */
   readonly hooks = new HookRegistry();
-  /**
-   * One dispatch table per ABI, so a hook on a syscall applies to every process of that ABI;
-   * "ia32" is ia32_sys_call_table (i386 tasks under the x86-64 kernel), sharing the i386 hooks.
-   */
-  private readonly tables = new Map<Abi | "ia32", { table: SyscallTable; dispatcher: SyscallDispatcher }>();
   /** Set by the emulator. */
   processes!: ProcessFactory;
   /** The booted kernels (for hook traps that must exist on all of them). */
@@ -138,18 +130,6 @@ export class KernelState implements Kernel {
     if (this.limitsTold.has(e.bound)) return;
     this.limitsTold.add(e.bound);
     this.warn(`sysgate: ${e.explanation} (said once)`);
-  }
-
-  tableFor(abi: Abi | "ia32"): { table: SyscallTable; dispatcher: SyscallDispatcher } {
-    let t = this.tables.get(abi);
-    if (!t) {
-      const table = abi === "ia32"
-        ? new SyscallTable("i386", allSyscalls, { compat: true, hooksFrom: this.tableFor("i386").table })
-        : new SyscallTable(abi, allSyscalls);
-      t = { table, dispatcher: new SyscallDispatcher(table, (m) => this.warn(m), this.config.warnUnimplemented) };
-      this.tables.set(abi, t);
-    }
-    return t;
   }
 
   get deterministic(): boolean {

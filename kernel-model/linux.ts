@@ -10,7 +10,7 @@
 
 import { GDT_ENTRY_TLS_ENTRIES } from "./boot/layout_32.js";
 import type { Cpu, CpuContext } from "./cpu.js";
-import type { SyscallOutcome } from "./entry/common.js";
+import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
 import { KernelContext } from "./entry/kernel_context.js";
@@ -29,14 +29,17 @@ import { getSignal, nextSignal, sendSignal, setupFrame, signalName } from "./sch
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
-import { defaultRlimit } from "./syscalls/kernel/sys.js";
-import type { SyscallSlot } from "./syscalls/table.js";
-import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import { rlimitCur } from "./sched/rlimit.js";
+import type { SyscallSlot, SyscallTable } from "./syscalls/table.js";
+import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
+import type { KernelArea } from "./boot/kernel_image.js";
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
 import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
 import { SIGBUS, SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
 import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
+import type { Abi } from "./uapi/abi.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -47,8 +50,6 @@ export interface ExitState {
   detail?: string;
 }
 
-/** The kernel data areas every architecture has, as the CPU sees them (va) and in RAM (pa). */
-export interface KernelArea { va: bigint; pa: number; size: number }
 
 /** How a task first returns to user mode on this machine: a new program, or a fork's copy. */
 export interface FirstUser {
@@ -158,8 +159,16 @@ export abstract class LinuxKernel {
   }
 
   get hooks() { return this.kernel.hooks; }
-  get table() { return this.kernel.tableFor(this.abi).table; }
-  get dispatcher() { return this.kernel.tableFor(this.abi).dispatcher; }
+  /** The dispatch table a syscall entering now goes through (entry/syscall_tables.ts). */
+  abstract get table(): SyscallTable;
+  /** The generic entry over `table` (one per table, so "not implemented" is said once per run). */
+  get dispatcher(): SyscallDispatcher {
+    const table = this.table;
+    let d = this.dispatchers.get(table);
+    if (!d) this.dispatchers.set(table, (d = new SyscallDispatcher(table, (m) => this.kernel.warn(m), this.kernel.config.warnUnimplemented)));
+    return d;
+  }
+  private readonly dispatchers = new Map<SyscallTable, SyscallDispatcher>();
 
   /** Hooks shared by both architectures; subclasses call this once their text is known. */
   protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
@@ -463,6 +472,32 @@ export abstract class LinuxKernel {
     this.templateKey = `${this.task.mm.pgd.root}:${this.task.thread.stack.top}`;
   }
 
+  /** How the current task first returns to user mode, taken once (the boot's switch or ret_from_fork). */
+  protected takeFirstUser(): FirstUser {
+    const th = this.task.thread;
+    const first = th.first!;
+    th.first = undefined;
+    return first;
+  }
+
+  /**
+   * The IRET frame of a task's first return to user mode, on top of its kernel stack: IP, CS,
+   * FLAGS, SP, SS from the lowest address up (SDM vol. 3A, 6.14), in words of the CPU's width,
+   * from the program's entry or the parent's registers, with IF set as start_thread leaves it.
+   * Returns the frame's address: the stack pointer the IRET runs with.
+   */
+  protected pushFirstIretFrame(first: FirstUser, cs: number, ss: number): bigint {
+    const f = first.fork;
+    const words = [f ? f.regs.ip : first.ip, BigInt(cs), f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED,
+      f ? f.regs.sp : first.sp, BigInt(ss)];
+    const w = this.cpu.bits === 64 ? 8 : 4;
+    const frame = this.task.thread.stack.top - BigInt(words.length * w);
+    const b = Buffer.alloc(words.length * w);
+    words.forEach((v, i) => (w === 8 ? b.writeBigUInt64LE(BigInt.asUintN(64, v), i * 8) : b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4)));
+    b.copy(this.phys.mem, this.kernelPa(frame));
+    return frame;
+  }
+
   /**
    * exec_mmap + start_thread inside execve, on this same CPU: the task's address space is
    * replaced (CR3 now, the old one put), and pt_regs say where the new program starts, with
@@ -577,11 +612,13 @@ export abstract class LinuxKernel {
    * instruction to run again; signals are delivered on the way out.
    */
   protected syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void {
-    const slot = this.table.slot(nr);
+    const table = this.table;
+    const slot = table.slot(nr);
+    const own = this.hooks.serviceHooks(table.abi, nr);
     let skipped: bigint | undefined;
     let callArgs = args;
-    if (this.hooks.has("syscall_entry") || (slot !== undefined && slot.hooks.length > 0)) {
-      const h = this.entryHooks(regs, nr, slot, args, mechanism);
+    if (this.hooks.has("syscall_entry") || (own !== undefined && own.length > 0)) {
+      const h = this.entryHooks(regs, nr, slot, own, args, mechanism);
       skipped = h.skipped;
       callArgs = h.args;
     }
@@ -630,8 +667,8 @@ export abstract class LinuxKernel {
    * Interception points 5 and 6 (syscall_entry, the slot's own hooks), only when one is set:
    * the events are built here, so a syscall nobody watches builds none.
    */
-  private entryHooks(regs: PtRegs, nr: number, slot: SyscallSlot | undefined, args: SyscallArgs,
-    mechanism: Exclude<Mechanism, "vdso">): { skipped: bigint | undefined; args: SyscallArgs } {
+  private entryHooks(regs: PtRegs, nr: number, slot: SyscallSlot | undefined, own: readonly ((e: SyscallEvent) => void)[] | undefined,
+    args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): { skipped: bigint | undefined; args: SyscallArgs } {
     let skipped: bigint | undefined;
     let callArgs = args;
     const mk = (point: "syscall_entry" | "service") => ({
@@ -645,9 +682,9 @@ export abstract class LinuxKernel {
       }
     };
     if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
-    if (skipped === undefined && slot?.hooks.length) {
+    if (skipped === undefined && own?.length) {
       const e = this.hooks.stamp<"service">(mk("service"));
-      for (const h of slot.hooks) h(e);
+      for (const h of own) h(e);
       apply(e);
     }
     return { skipped, args: callArgs };
@@ -655,13 +692,10 @@ export abstract class LinuxKernel {
 
   /** A hook on one syscall, by name or number (interception point 6), for every process of this ABI. */
   onSyscall(nameOrNr: string | number, fn: (e: SyscallEvent) => void): () => void {
-    const slot = this.table.lookup(String(nameOrNr));
+    const table = this.table;
+    const slot = table.lookup(String(nameOrNr));
     if (!slot) throw new Error(`no syscall '${nameOrNr}' in the ${this.abi} table`);
-    slot.hooks.push(fn);
-    return () => {
-      const i = slot.hooks.indexOf(fn);
-      if (i >= 0) slot.hooks.splice(i, 1);
-    };
+    return this.hooks.onService(table.abi, slot.nr, fn);
   }
 
   /**
@@ -722,7 +756,7 @@ export abstract class LinuxKernel {
         if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
         // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
         // with a plain core_pattern and the usual `ulimit -c 0`
-        const coreLimit = (task.rlimits.get(RLIMIT_CORE) ?? defaultRlimit(RLIMIT_CORE))[0];
+        const coreLimit = rlimitCur(task.rlimits, RLIMIT_CORE);
         const status = waitStatusKilled(o.sig, o.core && coreLimit > 0n);
         zapOtherThreads(task, status, this.kernel); // a fatal signal ends the whole thread group
         this.exitTask(status);
@@ -785,6 +819,7 @@ export abstract class LinuxKernel {
     const cpu = this.cpu;
     if ((cpu.get("cs") & 3n) === 0n) {
       const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
+      if (vector === X86_TRAP.DB && this.isSysenterSinglestep(ip)) return; // exc_debug_kernel: expected, ignored
       const cr2 = vector === X86_TRAP.PF ? ` (address 0x${cpu.get("cr2").toString(16)})` : "";
       this.task.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`}${cr2} in kernel mode at ip 0x${ip.toString(16)}`;
       this.exitTask(waitStatusKilled(SIGSEGV, false));
@@ -793,6 +828,18 @@ export abstract class LinuxKernel {
     this.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
     this.stop();
+  }
+
+  /**
+   * is_sysenter_singlestep (arch/x86/kernel/traps.c): SYSENTER leaves TF set, so a task that
+   * enters with TF single-steps entry_SYSENTER_compat until the stub clears the flag; those #DB
+   * traps in kernel mode are expected. The engine reports them to the interrupt hook with the
+   * next instruction's address, and carries on once the hook returns.
+   */
+  private isSysenterSinglestep(ip: bigint): boolean {
+    const start = this.text.symbols.get("entry_SYSENTER_compat");
+    const end = this.text.symbols.get("__end_entry_SYSENTER_compat");
+    return start !== undefined && end !== undefined && ip >= start && ip < end;
   }
 
   /** An INT n or exception seen before its delivery (i386 reports `int $0x80` here). */

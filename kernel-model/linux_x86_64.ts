@@ -7,6 +7,7 @@ import * as L from "./boot/layout_64.js";
 import { startKernel64, type Boot64 } from "./boot/setup_64.js";
 import { SyscallInsn64, type SyscallTransition } from "./entry/syscall_64.js";
 import { CompatPtRegs, Ia32Emulation } from "./entry/common_compat.js";
+import { syscallTable } from "./entry/syscall_tables.js";
 import type { InterruptDelivery } from "./entry/interrupt.js";
 import type { CpuVendor } from "./entry/syscall_compat.js";
 import type { KernelState } from "./kernel.js";
@@ -15,8 +16,9 @@ import { LinuxKernel } from "./linux.js";
 import { PT64 as P, PT_REGS_64_SIZE, type PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
-import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "./uapi/asm/processor-flags.js";
+import type { Abi } from "./uapi/abi.js";
 
 /** RF and TF as the Number the SYSRET checks compare the low half of pt_regs->flags with. */
 const X86_EFLAGS_RF_TF = Number(X86_EFLAGS_RF | X86_EFLAGS_TF);
@@ -93,15 +95,7 @@ export class LinuxX86_64 extends LinuxKernel {
   }
 
   /** A compat task (or a compat entry) dispatches through ia32_sys_call_table. */
-  override get table() { return this.tables().table; }
-  override get dispatcher() { return this.tables().dispatcher; }
-  private tables64: ReturnType<KernelState["tableFor"]> | undefined;
-  private tablesIa32: ReturnType<KernelState["tableFor"]> | undefined;
-  private tables(): ReturnType<KernelState["tableFor"]> {
-    return this.compat || this.tsCompat
-      ? (this.tablesIa32 ??= this.kernel.tableFor("ia32"))
-      : (this.tables64 ??= this.kernel.tableFor("x86_64"));
-  }
+  get table() { return syscallTable(this.compat || this.tsCompat ? "ia32" : "x86_64"); }
 
   /** A compat task, or a compat entry from a 64-bit one, has the i386 ABI (struct layouts, long size). */
   protected override context(regs: PtRegs): SyscallContext {
@@ -214,9 +208,7 @@ export class LinuxX86_64 extends LinuxKernel {
    */
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const th = this.task.thread;
-    const first = th.first!;
-    th.first = undefined;
+    const first = this.takeFirstUser();
     if (!this.booted) {
       // Save the CPL 0 state with the GS bases as they are on a kernel entry: user GS base live,
       // the per-CPU base parked in KERNEL_GS_BASE for entry_SYSCALL_64's swapgs.
@@ -229,15 +221,7 @@ export class LinuxX86_64 extends LinuxKernel {
     const f = first.fork;
     // after the swapgs that follows, the user GS base is the one live
     cpu.wrmsr(MSR.KERNEL_GS_BASE, f ? f.gsBase : 0n);
-    // The iretq frame (SDM: RIP, CS, RFLAGS, RSP, SS from the lowest address up).
-    const frame = th.stack.top - 40n;
-    const b = Buffer.alloc(40);
-    b.writeBigUInt64LE(f ? f.regs.ip : first.ip, 0);
-    b.writeBigUInt64LE(BigInt(this.userSelectors.cs), 8);
-    b.writeBigUInt64LE(f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED, 16); // IF set, as start_thread leaves it
-    b.writeBigUInt64LE(f ? f.regs.sp : first.sp, 24);
-    b.writeBigUInt64LE(BigInt(L.__USER_DS), 32);
-    b.copy(this.phys.mem, this.kernelPa(frame));
+    const frame = this.pushFirstIretFrame(first, this.userSelectors.cs, L.__USER_DS);
     if (f) {
       // ret_from_fork: the child leaves with the parent's registers (and rax = 0)
       const map: [Parameters<Cpu["set"]>[0], string][] = [["rax", "ax"], ["rbx", "bx"], ["rcx", "cx"], ["rdx", "dx"], ["rsi", "si"],

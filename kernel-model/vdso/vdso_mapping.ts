@@ -7,7 +7,7 @@
 // therefore moves in steps of at least 1 ms, and stands still for a program that never enters
 // the kernel.
 
-import { type MmStruct } from "../mm/mm_struct.js";
+import type { MmStruct } from "../mm/mm_struct.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { vdsoImage, type FastEntry, type VdsoImage } from "./vdso_image.js";
 import { writeVvar } from "./vvar.js";
