@@ -34,6 +34,7 @@ import { type MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { waitStatusKilled } from "../kernel-model/sched/exit.js";
+import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/syscalls/types.js";
 import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
@@ -206,7 +207,9 @@ export class Machine implements ProcessFactory {
       getRandomBytes: (b) => kstate.getRandomBytes(b),
       binds: opts.binds,
     });
-    const pid = deterministic ? 1000 : process.pid;
+    // the first process keeps sysgate's own pid (1000 on the virtual clock); pid 1 is the run's
+    // init (README "pid 1"), so a sysgate that is itself a container's pid 1 gives it the next one
+    const pid = deterministic ? 1000 : process.pid === INIT_PID ? INIT_PID + 1 : process.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
@@ -229,6 +232,7 @@ export class Machine implements ProcessFactory {
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
+    kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
       { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
@@ -537,7 +541,10 @@ export class Machine implements ProcessFactory {
     else Atomics.wait(IDLE, 0, 0, Math.max(1, Math.ceil(Number(wait) / 1e6)));
   }
 
-  /** The first process ended: the run is over, the others are killed (sysgate has no init to adopt them). */
+  /**
+   * The first process ended: the run is over and the others are killed (README "pid 1"): they live
+   * in sysgate's memory and cannot outlive it, and the shell that started sysgate waits for it.
+   */
   private endAll(): void {
     for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }

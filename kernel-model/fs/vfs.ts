@@ -74,11 +74,11 @@ export type Inode =
   /** `lower`: a host file under an overlay not copied up yet (the host's own: never written). */
   | { kind: "host"; hostPath: string; mount: Mount; st: fs.BigIntStats; lower?: boolean }
   | { kind: "memdev"; dev: MemDevice }
-  | { kind: "modeldir"; ino: bigint; owner?: ProcOwner; children: () => DirEntry[] }
+  | { kind: "modeldir"; ino: bigint; owner?: ProcOwner; refuse?: number; children: () => DirEntry[] }
   /** A text file the model serves (/proc/meminfo, /proc/<pid>/maps): made when opened. */
-  | { kind: "modelfile"; ino: bigint; mode: number; owner?: ProcOwner; content: () => Buffer }
+  | { kind: "modelfile"; ino: bigint; mode: number; owner?: ProcOwner; refuse?: number; content: () => Buffer }
   /** A symlink the model serves; `jump` makes it a magic link (nd_jump_link) like /proc/<pid>/exe. */
-  | { kind: "modellink"; ino: bigint; owner?: ProcOwner; target: string; jump?: () => Dentry };
+  | { kind: "modellink"; ino: bigint; owner?: ProcOwner; refuse?: number; target: string; jump?: () => Dentry };
 
 export interface Dentry {
   /** The canonical guest path: absolute, no ".", "..", or symlinks in it. */
@@ -249,14 +249,14 @@ export class Vfs {
     if (node === "enoent") throw new Errno(E.ENOENT);
     if (node === undefined) return undefined;
     switch (node.kind) {
-      case "dir": return { path, inode: { kind: "modeldir", ino: node.ino, owner: node.owner, children: node.children } };
-      case "file": return { path, inode: { kind: "modelfile", ino: node.ino, mode: node.mode, owner: node.owner, content: node.content } };
+      case "dir": return { path, inode: { kind: "modeldir", ino: node.ino, owner: node.owner, refuse: node.refuse, children: node.children } };
+      case "file": return { path, inode: { kind: "modelfile", ino: node.ino, mode: node.mode, owner: node.owner, refuse: node.refuse, content: node.content } };
       case "link": {
         const jump = node.jump;
         return {
           path,
           inode: {
-            kind: "modellink", ino: node.ino, owner: node.owner, target: node.target,
+            kind: "modellink", ino: node.ino, owner: node.owner, refuse: node.refuse, target: node.target,
             jump: jump && ((): Dentry => {
               const to = jump();
               if ("path" in to) return this.lookupCanonical(to.path, pid);
@@ -367,7 +367,9 @@ export class Vfs {
   /** The text of a symlink (vfs_readlink). */
   readlinkDentry(d: Dentry): string {
     switch (d.inode.kind) {
-      case "modellink": return d.inode.target;
+      case "modellink":
+        if (d.inode.refuse) throw new Errno(d.inode.refuse);
+        return d.inode.target;
       case "host":
         if (isSymlink(d)) {
           const hostPath = d.inode.hostPath;
@@ -399,6 +401,7 @@ export class Vfs {
       if (isSymlink(next) && (follow || pending.length > 0)) {
         if (++links > MAXSYMLINKS) throw new Errno(E.ELOOP);
         if (next.inode.kind === "modellink" && next.inode.jump) {
+          if (next.inode.refuse) throw new Errno(next.inode.refuse);
           cur = next.inode.jump();
           continue;
         }
@@ -504,6 +507,7 @@ export class Vfs {
     if (flags & O_DIRECTORY && !isDir(d)) throw new Errno(E.ENOTDIR);
     if (isDir(d) && wantWrite) throw new Errno(E.EISDIR);
     const inode = d.inode;
+    if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev":
         return new MemDeviceFile(inode.dev, fileFlags(flags), accessFmode(acc) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE, d.path, this.getRandomBytes);
@@ -755,6 +759,7 @@ export class Vfs {
   /** do_faccessat's permission check on what the walk found (the host decides for host files). */
   access(d: Dentry, mode: number): void {
     const inode = d.inode;
+    if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev": if (mode & X_OK) throw new Errno(E.EACCES); return;
       case "modeldir": case "modelfile": if (mode & W_OK) throw new Errno(E.EACCES); return;

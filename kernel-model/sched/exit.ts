@@ -1,10 +1,12 @@
-// do_exit and the parent's side of it (kernel/exit.c): close the files, hand the children to
-// init, leave a zombie with its wait status for the parent (or vanish if the parent said it
-// will not wait), tell the parent with its exit signal, and wake whoever waits.
+// do_exit and the parent's side of it (kernel/exit.c): close the files, hand the children to a
+// subreaper or to init (pid 1, sched/init_task.ts), leave a zombie with its wait status for the
+// parent (or vanish if the parent said it will not wait), tell the parent with its exit signal,
+// and wake whoever waits.
 
 import type { KernelState } from "../kernel.js";
 import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
 import { sendSignal } from "./signal.js";
+import { SI_USER } from "../uapi/asm-generic/siginfo.js";
 import type { Task } from "./task.js";
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED } from "../uapi/asm-generic/siginfo.js";
 import { SA_NOCLDWAIT, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
@@ -57,27 +59,73 @@ export function doExit(task: Task, status: number, k: KernelState): void {
     task.vforkParent = undefined;
     task.vforkDone.wake();
   }
-  // forget_original_parent: the children go to the nearest living subreaper among the ancestors
-  // (find_new_reaper), else to init (the first task, README "pid 1"), or are reaped if it is gone
-  const init = findNewReaper(task, sched.init);
-  for (const c of task.children) {
-    c.parent = init;
-    c.ppid = init?.tgid ?? 1; // with the run's init gone, the host's init stands for it
-    if (init) {
-      init.children.add(c);
-      if (c.state === "zombie") init.childExit.wake();
-    } else if (c.state === "zombie") sched.release(c);
-  }
-  task.children.clear();
+  forgetOriginalParent(task, k);
   task.state = "zombie";
   const parent = task.parent;
   if (!parent || parent.state === "dead" || parent.state === "zombie") {
-    if (task !== sched.init) sched.release(task);
+    // the first process's parent is outside the run (the shell that started sysgate): it stays a
+    // zombie for the run to read its status; anyone else with no parent left is released
+    if (task.pid !== k.config.firstPid) sched.release(task);
     return;
   }
-  // do_notify_parent: a parent that ignores SIGCHLD or asked SA_NOCLDWAIT gets no zombie
+  notifyParent(task, parent, k);
+}
+
+const living = (t: Task | undefined): t is Task => t !== undefined && t.state !== "dead" && t.state !== "zombie";
+
+/**
+ * forget_original_parent: when the last thread of a group is gone, the group's children (they
+ * hang on the leader here) go to the nearest living subreaper among the ancestors, else to init
+ * (find_new_reaper). While other threads live the children stay (find_alive_thread: any thread
+ * of the group may still wait for them).
+ */
+function forgetOriginalParent(task: Task, k: KernelState): void {
+  const leader = groupLeader(task);
+  if (threadGroup(task, k).some((t) => t !== task)) return;
+  const reaper = findNewReaper(task, k.sched.init);
+  for (const holder of new Set([leader, task])) {
+    for (const c of holder.children) {
+      reparentLeader(c, reaper, k);
+      // PR_SET_PDEATHSIG: the child asked for a signal when its parent goes (from the parent, SI_USER)
+      for (const t of threadGroup(c, k)) {
+        if (t.pdeathSignal) sendSignal(t, t.pdeathSignal, { signo: t.pdeathSignal, code: SI_USER, pid: task.tgid, uid: task.cred.uid }, (x) => k.sched.wake(x));
+      }
+    }
+    holder.children.clear();
+  }
+}
+
+/**
+ * reparent_leader: the child's exit signal becomes SIGCHLD ("we don't want people slaying init")
+ * and, if it is already a zombie, the new parent is told as do_notify_parent would.
+ */
+function reparentLeader(c: Task, reaper: Task | undefined, k: KernelState): void {
+  c.parent = reaper;
+  c.ppid = reaper?.tgid ?? 0;
+  c.exitSignal = SIGCHLD;
+  if (!reaper) {
+    if (c.state === "zombie") k.sched.release(c);
+    return;
+  }
+  reaper.children.add(c);
+  if (c.state === "zombie") notifyParent(c, reaper, k);
+}
+
+/**
+ * do_notify_parent: the exit signal with its siginfo, and the wait queue woken. The zombie is
+ * released at once when the parent will not wait for it: a parent that ignores SIGCHLD or set
+ * SA_NOCLDWAIT, and init, whose wait loop reaps whatever it is handed.
+ */
+function notifyParent(task: Task, parent: Task, k: KernelState): void {
+  const sched = k.sched;
+  if (parent === sched.init) {
+    parent.children.delete(task);
+    sched.release(task);
+    return;
+  }
   const act = parent.sigactions.get(SIGCHLD);
   const autoreap = task.exitSignal === SIGCHLD && (act?.handler === SIG_IGN || ((act?.flags ?? 0n) & SA_NOCLDWAIT) !== 0n);
+  const status = task.exitStatus;
   if (task.exitSignal) {
     const killed = status & 0x7f;
     sendSignal(parent, task.exitSignal, {
@@ -92,10 +140,8 @@ export function doExit(task: Task, status: number, k: KernelState): void {
   parent.childExit.wake();
 }
 
-const living = (t: Task | undefined): t is Task => t !== undefined && t.state !== "dead" && t.state !== "zombie";
-
 /** find_new_reaper: a living ancestor that is a child subreaper, else init (when it lives). */
 function findNewReaper(task: Task, init: Task | undefined): Task | undefined {
   for (let a = task.parent; a && a !== init; a = a.parent) if (a.isChildSubreaper && living(a)) return a;
-  return init !== task && living(init) ? init : undefined;
+  return init !== task && init && init.state !== "dead" ? init : undefined;
 }

@@ -17,7 +17,7 @@ export class Scheduler {
   readonly tasks = new Map<number, Task>();
   private readonly runQueue: Task[] = [];
   private nextPid: number;
-  /** The first task: orphans are reparented to it (our init). */
+  /** pid 1 (sched/init_task.ts): orphans without a subreaper are reparented to it, and it reaps them. */
   init: Task | undefined;
   current: Task | undefined;
   /** When the current task got the CPU (CLOCK_MONOTONIC ns). */
@@ -42,11 +42,22 @@ export class Scheduler {
     return this.nextPid++;
   }
 
+  /** The init task takes pid 1; it sleeps for good and is never queued. */
+  setInit(init: Task): void {
+    this.tasks.set(init.pid, init);
+    this.init = init;
+  }
+
   add(task: Task): void {
     this.tasks.set(task.pid, task);
-    this.init ??= task;
     task.state = "runnable";
     this.runQueue.push(task);
+  }
+
+  /** find_task_by_vpid: the task that holds `pid` (a zombie holds it until it is reaped). */
+  findByVpid(pid: number): Task | undefined {
+    const t = this.tasks.get(pid);
+    return t && t.state !== "dead" ? t : undefined;
   }
 
   /** The next task to run, or undefined when every live task sleeps. */
@@ -127,9 +138,9 @@ export class Scheduler {
     return min;
   }
 
-  /** Tasks that are neither dead nor zombies. */
+  /** Tasks that run guest code and are neither dead nor zombies (init runs none). */
   live(): Task[] {
-    return [...this.tasks.values()].filter((t) => t.state === "runnable" || t.state === "blocked");
+    return [...this.tasks.values()].filter((t) => t !== this.init && (t.state === "runnable" || t.state === "blocked"));
   }
 
   /** release_task: the pid is free again. */

@@ -111,7 +111,8 @@ export interface FrameContext {
 const FIX_EFLAGS = X86_EFLAGS_AC | X86_EFLAGS_OF | X86_EFLAGS_DF | X86_EFLAGS_TF | X86_EFLAGS_SF | X86_EFLAGS_ZF |
   X86_EFLAGS_AF | X86_EFLAGS_PF | X86_EFLAGS_CF | X86_EFLAGS_RF;
 
-function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
+/** copy_siginfo_to_user: struct siginfo of the ABI (128 bytes; the union 8-aligned on x86-64). */
+export function siginfoBytes(info: SigInfo, bits: 64 | 32): Buffer {
   const b = Buffer.alloc(128);
   b.writeInt32LE(info.signo, 0);
   b.writeInt32LE(info.code, 8);

@@ -73,6 +73,8 @@ export class Task {
   personality = 0;
   /** prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants are reparented here rather than to init. */
   isChildSubreaper = false;
+  /** prctl(PR_SET_PDEATHSIG): the signal this task gets when its parent exits (0: none; a fork starts without). */
+  pdeathSignal = 0;
 
   // ---- process life (kernel/fork.c, kernel/exit.c) ----
   state: TaskState = "runnable";

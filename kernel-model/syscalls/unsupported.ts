@@ -76,8 +76,6 @@ export const unsupportedSyscalls: SyscallFamily = {
     restart_syscall`),
   ...declare(E.ENOSYS, "not implemented by Linux either (sys_ni_syscall)", `
     ni_syscall`),
-  ...declare(E.ENOSYS, "waiting for a signal with a timeout (sigtimedwait) is not modelled yet", `
-    rt_sigtimedwait rt_sigtimedwait_time32`),
   ...declare(E.ENOSYS, "not modelled yet", `
     waitpid`),
 };

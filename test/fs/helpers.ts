@@ -11,6 +11,7 @@ import { FsStruct } from "../../kernel-model/fs/fs_struct.js";
 import { Vfs, type VfsOptions } from "../../kernel-model/fs/vfs.js";
 import { procTask } from "../../kernel-model/fs/proc/task_view.js";
 import type { Kernel } from "../../kernel-model/kernel.js";
+import { Scheduler } from "../../kernel-model/sched/scheduler.js";
 import { Task } from "../../kernel-model/sched/task.js";
 import { fsSyscalls } from "../../kernel-model/syscalls/fs/index.js";
 import type { Abi, SyscallArgs, SyscallContext, UserMemory } from "../../kernel-model/syscalls/types.js";
@@ -82,6 +83,10 @@ export function machine(abi: Abi, opts: Omit<VfsOptions, "getRandomBytes"> & { e
   const cred = { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, fsuid: 0, fsgid: 0 };
   const task = new Task(kernel, abi, {} as never, FilesStruct.withStdio(), new FsStruct(vfs.initialCwd), cred, { pid, ppid: 1 }, "test");
   if (opts.exe) task.exe = opts.exe;
+  // the process table holds this one task (lookups of other pids find none)
+  const sched = new Scheduler(pid);
+  sched.tasks.set(pid, task);
+  Object.assign(kernel, { sched });
   // procfs sees this one task (no mm: the test machine has no address space).
   const view = () => ({ ...procTask(task), mm: undefined });
   vfs.proc = { tasks: () => [view()], task: (p) => (p === task.tgid ? view() : undefined), monotonicNs: () => 0n, realtimeNs: () => 0n, memory: () => ({ total: 0, used: 0 }) };

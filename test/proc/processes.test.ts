@@ -4,8 +4,8 @@
 // exec across ABIs, and deterministic runs that repeat byte for byte.
 //
 // Where sysgate differs from Linux on purpose it is asserted as such: the run ends when the first
-// process exits and every other process is killed (there is no init to outlive it), so an orphan
-// that is still running then never prints.
+// process exits and every other process is killed (they live in sysgate's memory: README "pid 1"),
+// so an orphan that is still running then never prints.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

@@ -67,18 +67,20 @@ describe.skipIf(!have)("/proc/<pid> of guest processes", () => {
     const [sh, sleep] = ids.split(" ").map(Number);
     expect(pids).toContain(sh);
     expect(pids).toContain(sleep);
-    expect(pids.length).toBeLessThanOrEqual(3); // sh, sleep, and ls (forked) at most
+    expect(pids).toContain(1); // the run's init (README "pid 1")
+    expect(pids.length).toBeLessThanOrEqual(4); // init, sh, sleep, and ls (forked) at most
     for (const name of ["self", "thread-self", "meminfo", "mounts", "uptime", "loadavg", "stat"]) expect(names).toContain(name);
   });
 
-  it("busybox ps shows exactly the guest's processes", () => {
+  it("busybox ps shows exactly the guest's processes and init", () => {
     // sleep is exec'd as /proc/self/exe and names itself with PR_SET_NAME: wait until it has
     const s = run(64, "sh", "-c", "sleep 2 & until grep -q sleep /proc/$!/comm; do :; done; ps -o pid,ppid,stat,comm; wait");
     expect(s.stderr).toBe("");
     const rows = s.stdout.trimEnd().split("\n");
     expect(rows[0]).toMatch(/^\s*PID\s+PPID\s+STAT\s+COMMAND/);
     const comms = rows.slice(1).map((r) => r.trim().split(/\s+/)[3]).sort();
-    expect(comms).toEqual(["busybox", "ps", "sleep"].sort());
+    expect(comms).toEqual(["busybox", "init", "ps", "sleep"].sort());
+    expect(rows.slice(1).map((r) => r.trim().split(/\s+/).slice(0, 2).join(" "))).toContain("1 0");
   });
 
   it("fd/ and fdinfo/ list the open files", () => {
@@ -87,8 +89,19 @@ describe.skipIf(!have)("/proc/<pid> of guest processes", () => {
     expect(s.stdout).toMatch(/^\/etc\/hostname\npos:\t0\nflags:\t0\d+\n0 1 2 5 $/);
   });
 
-  it("a pid that is no guest's is ENOENT", () => {
-    const s = run(64, "cat", "/proc/1/status");
+  it("cwd, root, statm, mounts and task/ as natively", () => {
+    const cmd = "cd /tmp; readlink /proc/$$/cwd; readlink /proc/$$/root; wc -w < /proc/$$/statm; " +
+      "cmp /proc/$$/mounts /proc/mounts && echo mounts same; [ \"$(ls /proc/$$/task)\" = $$ ] && echo one thread; " +
+      "[ -d /proc/$$/task/$$/fd ] && echo task dir";
+    const n = spawnSync(BB[64], ["sh", "-c", cmd], { encoding: "utf8" });
+    expect(n.stdout).toBe("/tmp\n/\n7\nmounts same\none thread\ntask dir\n");
+    const s = run(64, "sh", "-c", cmd);
+    expect(s.stderr).toBe("");
+    expect(s.stdout).toBe(n.stdout);
+  });
+
+  it("a pid that is no guest's is ENOENT (the host's processes do not show)", () => {
+    const s = run(64, "cat", `/proc/${process.pid}/status`);
     expect(s.status).toBe(1);
     expect(s.stderr).toMatch(/No such file or directory/);
   });

@@ -2,7 +2,8 @@
 // a longer name is cut to 15, unknown options are EINVAL. busybox reads its name this way at startup.
 import { describe, expect, it } from 'vitest';
 import { E, Errno } from '../../kernel-model/errno.js';
-import { PR_GET_NAME, PR_SET_NAME, sysFamily } from '../../kernel-model/syscalls/kernel/sys.js';
+import { sysFamily } from '../../kernel-model/syscalls/kernel/sys.js';
+import { PR_GET_NAME, PR_SET_NAME } from '../../kernel-model/uapi/linux/prctl.js';
 import type { SyscallArgs, SyscallContext } from '../../kernel-model/syscalls/types.js';
 import { FakeMemory } from '../fs/helpers.js';
 

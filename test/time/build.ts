@@ -15,11 +15,11 @@ const OUT = mkdtempSync(join(tmpdir(), "sysgate-time-"));
 export const native = process.platform === "linux" && process.arch === "x64";
 export const canBuild = { 64: native && hasGcc, 32: native && hasGcc32 } as const;
 
-/** src/<name>.c as a static program of `bits` (built on first use). */
-export function program(name: string, bits: 64 | 32): string {
+/** src/<name>.c (of this folder, or of `src`) as a static program of `bits` (built on first use). */
+export function program(name: string, bits: 64 | 32, src = SRC): string {
   const out = join(OUT, `${name}-${bits}`);
   if (existsSync(out)) return out;
-  const r = spawnSync("gcc", [bits === 32 ? "-m32" : "-m64", "-static", "-O1", "-Wall", "-o", out, join(SRC, `${name}.c`)], { encoding: "utf8" });
+  const r = spawnSync("gcc", [bits === 32 ? "-m32" : "-m64", "-static", "-O1", "-Wall", "-o", out, join(src, `${name}.c`)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`gcc ${name}.c (${bits}-bit) failed:\n${r.stderr}`);
   return out;
 }

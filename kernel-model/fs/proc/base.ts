@@ -2,6 +2,7 @@
 // serves guest processes only; the host's own never show.
 
 import * as fs from "node:fs";
+import { E, Errno } from "../../errno.js";
 import { DT_DIR, DT_LNK, DT_REG } from "../fcntl.js";
 import type { DirEntry, File } from "../file.js";
 import { StdioFile } from "../stdio_file.js";
@@ -19,7 +20,8 @@ export interface ProcBaseEnv {
   mounts(): MountLine[];
 }
 
-type Entry = { name: string; type: number; node: (t: ProcTask, owner: ProcOwner, ino: bigint) => ProcNode };
+/** `ptrace`: the entry needs ptrace_may_access(PTRACE_MODE_READ) of the reader (proc_fd_access_allowed, mm_access). */
+type Entry = { name: string; type: number; ptrace?: true; node: (t: ProcTask, owner: ProcOwner, ino: bigint) => ProcNode };
 
 const text = (mode: number, make: (t: ProcTask) => string | Buffer) =>
   (t: ProcTask, owner: ProcOwner, ino: bigint): ProcNode =>
@@ -41,19 +43,21 @@ function fdTarget(file: File): string {
 function baseEntries(env: ProcBaseEnv): Entry[] {
   return [
     { name: "task", type: DT_DIR, node: (t, owner, ino) => ({ kind: "dir", ino, owner, children: () => [{ name: String(t.pid), ino: ino + 1n, type: DT_DIR }] }) },
-    { name: "fd", type: DT_DIR, node: (t, owner, ino) => ({ kind: "dir", ino, owner, children: () => t.fds().map(([fd]) => ({ name: String(fd), ino: fdIno(t.pid, "fd", fd), type: DT_LNK })) }) },
-    { name: "fdinfo", type: DT_DIR, node: (t, owner, ino) => ({ kind: "dir", ino, owner, children: () => t.fds().map(([fd]) => ({ name: String(fd), ino: fdIno(t.pid, "fdinfo", fd), type: DT_REG })) }) },
-    { name: "environ", type: DT_REG, node: text(0o400, (t) => t.mm?.environ() ?? "") },
+    { name: "fd", type: DT_DIR, ptrace: true, node: (t, owner, ino) => ({ kind: "dir", ino, owner, children: () => t.fds().map(([fd]) => ({ name: String(fd), ino: fdIno(t.pid, "fd", fd), type: DT_LNK })) }) },
+    { name: "fdinfo", type: DT_DIR, ptrace: true, node: (t, owner, ino) => ({ kind: "dir", ino, owner, children: () => t.fds().map(([fd]) => ({ name: String(fd), ino: fdIno(t.pid, "fdinfo", fd), type: DT_REG })) }) },
+    { name: "environ", type: DT_REG, ptrace: true, node: text(0o400, (t) => t.mm?.environ() ?? "") },
     { name: "status", type: DT_REG, node: text(0o444, showStatus) },
     { name: "cmdline", type: DT_REG, node: text(0o444, (t) => t.mm?.cmdline() ?? "") },
     { name: "stat", type: DT_REG, node: text(0o444, showStat) },
     { name: "statm", type: DT_REG, node: text(0o444, (t) => (t.mm ? showStatm(t.mm) : "0 0 0 0 0 0 0\n")) },
-    { name: "maps", type: DT_REG, node: text(0o444, (t) => (t.mm ? showMaps(t.mm) : "")) },
+    { name: "maps", type: DT_REG, ptrace: true, node: text(0o444, (t) => (t.mm ? showMaps(t.mm) : "")) },
     { name: "mounts", type: DT_REG, node: text(0o444, () => showMounts(env.mounts())) },
     { name: "comm", type: DT_REG, node: text(0o644, (t) => `${t.comm}\n`) },
-    { name: "cwd", type: DT_LNK, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.cwd, jump: () => ({ path: t.cwd }) }) },
-    { name: "root", type: DT_LNK, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.root, jump: () => ({ path: t.root }) }) },
-    { name: "exe", type: DT_LNK, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.exe.guestPath, jump: () => ({ exe: t.exe }) }) },
+    { name: "cwd", type: DT_LNK, ptrace: true, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.cwd, jump: () => ({ path: t.cwd }) }) },
+    { name: "root", type: DT_LNK, ptrace: true, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.root, jump: () => ({ path: t.root }) }) },
+    // a task with no program file (init here, a kernel thread in Linux): readlink says ENOENT
+    { name: "exe", type: DT_LNK, ptrace: true, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.exe.guestPath,
+      refuse: t.exe.guestPath ? undefined : E.ENOENT, jump: () => ({ exe: t.exe }) }) },
   ];
 }
 
@@ -61,8 +65,21 @@ function baseEntries(env: ProcBaseEnv): Entry[] {
 export const pidDirIno = (pid: number): bigint => 0x100000n + (BigInt(pid) << 12n);
 const fdIno = (pid: number, dir: "fd" | "fdinfo", fd: number): bigint => pidDirIno(pid) + (dir === "fd" ? 0x400n : 0x800n) + BigInt(fd & 0x3ff);
 
-/** The node at `rest` ("" for the directory itself, or "/maps", "/fd/3", "/task/N/...") of process `t`. */
-export function procPidLookup(env: ProcBaseEnv, t: ProcTask, rest: string): ProcNode | undefined {
+/**
+ * __ptrace_may_access with PTRACE_MODE_READ_FSCREDS: the reader is the process itself, or its
+ * fsuid and fsgid are all of the target's ids, or it has CAP_SYS_PTRACE (euid 0 here).
+ */
+function ptraceMayAccess(reader: ProcTask | undefined, t: ProcTask): boolean {
+  if (!reader || reader.tgid === t.tgid || reader.cred.euid === 0) return true;
+  const r = reader.cred, c = t.cred;
+  return [c.uid, c.euid, c.suid].every((id) => id === r.fsuid) && [c.gid, c.egid, c.sgid].every((id) => id === r.fsgid);
+}
+
+/**
+ * The node at `rest` ("" for the directory itself, or "/maps", "/fd/3", "/task/N/...") of process
+ * `t`, as `reader` (the process walking the path) may use it.
+ */
+export function procPidLookup(env: ProcBaseEnv, t: ProcTask, rest: string, reader?: ProcTask): ProcNode | undefined {
   const owner: ProcOwner = { uid: t.cred.euid, gid: t.cred.egid };
   const base = pidDirIno(t.pid);
   const entries = baseEntries(env);
@@ -75,14 +92,16 @@ export function procPidLookup(env: ProcBaseEnv, t: ProcTask, rest: string): Proc
   // /proc/<pid>/task/<tid>: the one thread of the process, with the same entries.
   if (parts[0] === "task" && parts.length >= 2) {
     if (parts[1] !== String(t.pid)) return undefined;
-    return procPidLookup(env, t, parts.length === 2 ? "" : `/${parts.slice(2).join("/")}`);
+    return procPidLookup(env, t, parts.length === 2 ? "" : `/${parts.slice(2).join("/")}`, reader);
   }
   const i = entries.findIndex((e) => e.name === parts[0]);
   if (i < 0) return undefined;
   const ino = base + 16n * BigInt(i + 1);
+  const denied = entries[i].ptrace && !ptraceMayAccess(reader, t);
   const node = entries[i].node(t, owner, ino);
-  if (parts.length === 1) return node;
+  if (parts.length === 1) return denied ? { ...node, refuse: E.EACCES } : node;
   if (parts.length !== 2 || !/^\d+$/.test(parts[1])) return undefined;
+  if (denied) throw new Errno(E.EACCES); // a name inside fd/ or fdinfo/: the directory cannot be searched
   const fd = Number(parts[1]);
   const entry = t.fds().find(([n]) => n === fd);
   if (!entry) return undefined;

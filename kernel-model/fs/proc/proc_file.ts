@@ -10,12 +10,16 @@ import { S_IFREG } from "../../uapi/linux/stat.js";
 /** Who owns a /proc node: a process's own entries are its credentials' (task_dump_owner). */
 export interface ProcOwner { uid: number; gid: number }
 
-/** What procfs has at a path: a directory, a text file, or a (magic) symlink. */
+/**
+ * What procfs has at a path: a directory, a text file, or a (magic) symlink. `refuse`: the errno
+ * that opening, listing, following or reading the node gives (EACCES where ptrace_may_access
+ * refuses the reader, ENOENT for the exe of a task that has none); stat still works.
+ */
 export type ProcNode =
-  | { kind: "dir"; ino: bigint; owner?: ProcOwner; children: () => DirEntry[] }
-  | { kind: "file"; ino: bigint; mode: number; owner?: ProcOwner; content: () => Buffer }
+  | { kind: "dir"; ino: bigint; owner?: ProcOwner; refuse?: number; children: () => DirEntry[] }
+  | { kind: "file"; ino: bigint; mode: number; owner?: ProcOwner; refuse?: number; content: () => Buffer }
   /** `jump`: a magic link (nd_jump_link): the walk lands on that path, or on that program's file, rather than reading the text. */
-  | { kind: "link"; ino: bigint; owner?: ProcOwner; target: string; jump?: () => ProcJump };
+  | { kind: "link"; ino: bigint; owner?: ProcOwner; refuse?: number; target: string; jump?: () => ProcJump };
 
 export type ProcJump = { path: string } | { exe: { hostPath: string; guestPath: string } };
 

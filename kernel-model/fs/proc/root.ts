@@ -47,5 +47,5 @@ export function procLookup(env: ProcBaseEnv, path: string, pid: number): ProcNod
   if (!/^\d+$/.test(first)) return undefined;
   const task = env.source.task(Number(first));
   if (!task) return "enoent";
-  return procPidLookup(env, task, rest.slice(first.length)) ?? "enoent";
+  return procPidLookup(env, task, rest.slice(first.length), env.source.task(pid)) ?? "enoent";
 }

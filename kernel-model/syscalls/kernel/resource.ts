@@ -27,7 +27,10 @@ const longSize = (ctx: SyscallContext): number => (ctx.abi === "x86_64" ? 8 : 4)
 function matches(ctx: SyscallContext, which: number, who: number): Task[] {
   const t = ctx.task;
   switch (which) {
-    case PRIO_PROCESS: return who === 0 || who === t.pid ? [t] : [];
+    case PRIO_PROCESS: {
+      const p = who === 0 ? t : t.kernel.sched.findByVpid(who);
+      return p ? [p] : [];
+    }
     case PRIO_PGRP: return who === 0 || who === t.pgid ? [t] : [];
     case PRIO_USER: return who === 0 || who === t.cred.uid ? [t] : [];
     default: throw new Errno(E.EINVAL);
@@ -59,8 +62,10 @@ export const resourceFamily: SyscallFamily = {
     const niceval = Math.min(MAX_NICE, Math.max(MIN_NICE, int(a[2])));
     const tasks = matches(ctx, int(a[0]), int(a[1]));
     if (tasks.length === 0) throw new Errno(E.ESRCH);
+    const euid = ctx.task.cred.euid;
     for (const t of tasks) {
-      if (niceval < taskNice(t) && ctx.task.cred.euid !== 0) throw new Errno(E.EACCES);
+      if (t.cred.uid !== euid && t.cred.euid !== euid && euid !== 0) throw new Errno(E.EPERM); // another user's process
+      if (niceval < taskNice(t) && euid !== 0) throw new Errno(E.EACCES);
       niceOf.set(t, niceval);
     }
     return 0;

@@ -1,5 +1,5 @@
 // kernel/sched/syscalls.c, read side: every task runs under SCHED_OTHER at static priority 0
-// on the model's one CPU; asking about another process finds none (ESRCH).
+// on the model's one CPU (init included); a pid no task holds is ESRCH.
 
 import { E, Errno } from "../../errno.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
@@ -15,7 +15,7 @@ const MAX_RT_PRIO = 100;
 /** find_process_by_pid: 0 is the caller; a negative pid is EINVAL. */
 function checkPid(ctx: SyscallContext, pid: number): void {
   if (pid < 0) throw new Errno(E.EINVAL);
-  if (pid !== 0 && pid !== ctx.task.pid) throw new Errno(E.ESRCH);
+  if (pid !== 0 && !ctx.task.kernel.sched.findByVpid(pid)) throw new Errno(E.ESRCH);
 }
 
 /** The real-time policies have priorities 1..99; the others only 0. */

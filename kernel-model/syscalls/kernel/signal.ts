@@ -3,8 +3,11 @@
 // Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
-import { restoreFrame, sendSignal } from "../../sched/signal.js";
+import { dequeue, restoreFrame, sendSignal, siginfoBytes, sigmask } from "../../sched/signal.js";
+import { waitOrTimeout } from "../fs/select.js";
+import { readTimespec } from "./time.js";
 import { WouldBlock } from "../../sched/wait.js";
+import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { SI_TKILL, SI_USER } from "../../uapi/asm-generic/siginfo.js";
@@ -132,9 +135,36 @@ export const signalFamily: SyscallFamily = {
     if (target && target.tgid !== tgid) return -E.ESRCH;
     return sendTo(ctx, tid, int(a[2]), SI_TKILL);
   },
+  // (time32: i386's original call with a 32-bit timespec; rt_sigtimedwait_time64 is sys_rt_sigtimedwait)
+  sys_rt_sigtimedwait: (ctx, a) => sigtimedwait(ctx, a, true),
+  sys_rt_sigtimedwait_time32: (ctx, a) => sigtimedwait(ctx, a, false),
   sys_rt_sigreturn: (ctx) => sigreturn(ctx, true),
   sys_sigreturn: (ctx) => sigreturn(ctx, false),
 };
+
+/**
+ * do_sigtimedwait: the lowest pending signal of the set (never SIGKILL or SIGSTOP) is taken and
+ * its siginfo copied out. With none, the task sleeps on the queue every sent signal wakes (the set
+ * is normally blocked, so the usual wake-up would not come) until one of the set arrives, a
+ * signal with a handler is due (EINTR) or the timeout passes (EAGAIN; a zero timeout polls).
+ */
+function sigtimedwait(ctx: SyscallContext, a: readonly bigint[], wide: boolean): number {
+  if (a[3] !== 8n) return -E.EINVAL; // sigsetsize
+  const t = ctx.task;
+  const set = ctx.mem.read(a[0], 8).readBigUInt64LE(0) & ~UNBLOCKABLE;
+  const timeout = a[2] !== 0n ? readTimespec(ctx, a[2], wide) : undefined;
+  const ready = t.pending & set;
+  if (ready) {
+    t.sleepDeadline = undefined;
+    let sig = 1;
+    while (!(ready & sigmask(sig))) sig++;
+    const info = dequeue(t, sig);
+    if (a[1] !== 0n) ctx.mem.write(a[1], siginfoBytes(info, ctx.abi === "x86_64" ? 64 : 32));
+    return sig;
+  }
+  waitOrTimeout(ctx, timeout, [t.signalfdWqh], "rt_sigtimedwait");
+  return -E.EAGAIN;
+}
 
 function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
   const t = ctx.task;
@@ -153,11 +183,26 @@ function sigreturn(ctx: SyscallContext, rt: boolean): bigint {
   }
 }
 
+/**
+ * kill_ok_by_cred: the sender's real or effective uid is the target's real or saved uid, or the
+ * sender has CAP_KILL (euid 0 here).
+ */
+function killOkByCred(sender: Task, target: Task): boolean {
+  const s = sender.cred, t = target.cred;
+  return s.euid === 0 || s.euid === t.suid || s.euid === t.uid || s.uid === t.suid || s.uid === t.uid;
+}
+
 /** One target: SI_USER from kill(), SI_TKILL from tkill/tgkill. */
 function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): number {
   if (sig < 0 || sig > _NSIG) return -E.EINVAL;
-  const target = ctx.task.kernel.sched.tasks.get(pid);
-  if (!target || target.state === "dead" || target.state === "zombie") return -E.ESRCH;
+  const sched = ctx.task.kernel.sched;
+  const target = sched.tasks.get(pid);
+  // a zombie keeps its pid until it is reaped: the signal is accepted and goes nowhere
+  if (!target || target.state === "dead") return -E.ESRCH;
+  if (!killOkByCred(ctx.task, target)) return -E.EPERM; // check_kill_permission
+  if (target.state === "zombie") return 0;
+  // init (SIGNAL_UNKILLABLE) catches nothing, so every signal sent to it is dropped (sig_task_ignored)
+  if (target === sched.init) return 0;
   if (sig) {
     // send_signal wakes the target if it sleeps (pause, sigsuspend, a blocking call) and may take it
     sendSignal(target, sig, { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid }, (t) => ctx.task.kernel.sched.wake(t));
@@ -168,10 +213,26 @@ function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): nu
 /** kill_something_info: a pid, the caller's group (0), every process (-1) or a group (-pgid). */
 function doKill(ctx: SyscallContext, pid: number, sig: number): number {
   if (pid > 0) return sendTo(ctx, pid, sig, SI_USER);
-  const live = [...ctx.task.kernel.sched.tasks.values()].filter((t) => t.state === "runnable" || t.state === "blocked");
-  const targets = pid === 0 ? live.filter((t) => t.pgid === ctx.task.pgid)
-    : pid === -1 ? live.filter((t) => t !== ctx.task) : live.filter((t) => t.pgid === -pid);
-  if (!targets.length) return -E.ESRCH;
-  for (const t of targets) sendTo(ctx, t.pid, sig, SI_USER);
-  return 0;
+  // the processes (thread-group leaders), zombies included: they are still in their groups
+  const procs = [...ctx.task.kernel.sched.tasks.values()].filter((t) => t.state !== "dead" && t.pid === t.tgid);
+  if (pid === -1) {
+    // every process but init and the caller's own; ESRCH only when there is none, else the last error but EPERM
+    let count = 0, ret = 0;
+    for (const t of procs.filter((p) => p.tgid > 1 && p.tgid !== ctx.task.tgid)) {
+      const err = sendTo(ctx, t.pid, sig, SI_USER);
+      count++;
+      if (err !== -E.EPERM) ret = err;
+    }
+    return count ? ret : -E.ESRCH;
+  }
+  // __kill_pgrp_info: success if the signal reached one member, else the last error
+  const pgid = pid === 0 ? ctx.task.pgid : -pid;
+  const members = procs.filter((t) => t.pgid === pgid);
+  if (!members.length) return -E.ESRCH;
+  let ok = false, err = 0;
+  for (const t of members) {
+    const r = sendTo(ctx, t.pid, sig, SI_USER);
+    if (r === 0) ok = true; else err = r;
+  }
+  return ok ? 0 : err;
 }

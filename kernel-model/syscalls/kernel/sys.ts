@@ -2,10 +2,12 @@
 
 import { utsMachine } from "./personality.js";
 import { E, Errno } from "../../errno.js";
+import { _NSIG } from "../../uapi/asm/signal.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RTPRIO, RLIMIT_SIGPENDING, RLIMIT_STACK } from "../../uapi/asm-generic/resource.js";
 import { RLIM64_INFINITY } from "../../uapi/linux/resource.js";
+import { PR_GET_CHILD_SUBREAPER, PR_GET_NAME, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NAME, PR_SET_PDEATHSIG } from "../../uapi/linux/prctl.js";
 
 
 /** Defaults of a fresh Linux login (include/asm-generic/resource.h INIT_RLIMITS, with 8 MiB stack). */
@@ -42,8 +44,6 @@ function putRlimit(ctx: SyscallContext, addr: bigint, [cur, max]: [bigint, bigin
   ctx.mem.write(addr, b);
 }
 
-/** prctl options (include/uapi/linux/prctl.h) that this model answers; others are EINVAL as in Linux. */
-export const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 /** TASK_COMM_LEN: task->comm holds 15 bytes and a NUL. */
 const TASK_COMM_LEN = 16;
 
@@ -78,8 +78,9 @@ export const sysFamily: SyscallFamily = {
   },
   sys_getgroups: (ctx, a) => (int(a[0]) < 0 ? -E.EINVAL : 0),
   sys_getpgrp: (ctx) => ctx.task.pgid,
-  sys_getpgid: (ctx, a) => (int(a[0]) === 0 || int(a[0]) === ctx.task.tgid ? ctx.task.pgid : -E.ESRCH),
-  sys_getsid: (ctx, a) => (int(a[0]) === 0 || int(a[0]) === ctx.task.tgid ? ctx.task.sid : -E.ESRCH),
+  // any process's group and session, init's included (find_task_by_vpid; 0 is the caller)
+  sys_getpgid: (ctx, a) => (int(a[0]) === 0 ? ctx.task : ctx.task.kernel.sched.findByVpid(int(a[0])))?.pgid ?? -E.ESRCH,
+  sys_getsid: (ctx, a) => (int(a[0]) === 0 ? ctx.task : ctx.task.kernel.sched.findByVpid(int(a[0])))?.sid ?? -E.ESRCH,
   sys_setpgid: (ctx, a) => {
     const pid = int(a[0]) || ctx.task.tgid, pgid = int(a[1]) || pid;
     if (pid !== ctx.task.tgid) return -E.ESRCH;
@@ -132,6 +133,18 @@ export const sysFamily: SyscallFamily = {
         // strncpy_from_user of at most 15 bytes: a longer name is cut, not refused
         const name = readUpTo(ctx, a[1], TASK_COMM_LEN - 1);
         ctx.task.comm = name.toString("latin1");
+        return 0;
+      }
+      case PR_SET_PDEATHSIG: {
+        const sig = int(a[1]);
+        if (sig < 0 || sig > _NSIG) return -E.EINVAL; // valid_signal
+        ctx.task.pdeathSignal = sig;
+        return 0;
+      }
+      case PR_GET_PDEATHSIG: {
+        const out = Buffer.alloc(4);
+        out.writeInt32LE(ctx.task.pdeathSignal);
+        ctx.mem.write(a[1], out);
         return 0;
       }
       case PR_SET_CHILD_SUBREAPER:
