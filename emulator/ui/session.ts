@@ -90,13 +90,14 @@ export class StepSession {
     return this.machine.kstate.sched.tasks.get(pid);
   }
 
-  private static alive(t: Task): boolean {
-    return t.state === "runnable" || t.state === "blocked";
+  /** A task that runs guest code and has not ended (pid 1, the run's init, runs none). */
+  private alive(t: Task): boolean {
+    return t !== this.machine.kstate.sched.init && (t.state === "runnable" || t.state === "blocked");
   }
 
   /** A task the panels can show (the first process even after its end: its registers stay in the CPU). */
   private usable(t: Task | undefined): t is Task {
-    return !!t && (t === this.machine.task || StepSession.alive(t));
+    return !!t && (t === this.machine.task || this.alive(t));
   }
 
   /** The task the panels show: the focus if it still runs, else the one the scheduler has, else the first. */
@@ -117,7 +118,7 @@ export class StepSession {
 
   /** `t`: the next live task (processes and threads, by tid) goes on view; `s` then steps it. */
   viewNext(): void {
-    const live = [...this.machine.kstate.sched.tasks.values()].filter(StepSession.alive).sort((a, b) => a.pid - b.pid);
+    const live = this.machine.kstate.sched.live().sort((a, b) => a.pid - b.pid);
     if (!live.length) { this.message = "no task left to view"; return; }
     const cur = this.viewPid;
     const next = live.find((t) => t.pid > cur) ?? live[0];
@@ -202,7 +203,7 @@ export class StepSession {
   private end(): void {
     this.recorder.settle((pid) => {
       const t = this.task(pid);
-      return !!t && StepSession.alive(t) && this.tasks.cpl(t) === 3;
+      return !!t && this.alive(t) && this.tasks.cpl(t) === 3;
     });
     this.noteRefire();
     this.showRegs();
@@ -223,7 +224,7 @@ export class StepSession {
   /** Remembers the trap events at the IP the stopped task is on: resuming it fires them again. */
   private noteRefire(): void {
     const t = this.machine.kstate.sched.current;
-    if (t && StepSession.alive(t)) this.repeats.stopped(t.pid, this.tasks.ip(t));
+    if (t && this.alive(t)) this.repeats.stopped(t.pid, this.tasks.ip(t));
   }
 
   private exitText(): string {
