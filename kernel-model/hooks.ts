@@ -1,11 +1,12 @@
 // The interception points (ARCHITECTURE.md, "Interception points"), in the order a syscall
 // meets them, each with a typed event. A hook may observe; at the generic entry and the service
 // routine it may rewrite arguments or skip the routine with a chosen result; at the exit it may
-// rewrite the result; at any point it may pause the machine. A hook on one syscall lives in that
-// syscall's table slot, so the others never see it; a hook on the generic entry runs for every
+// rewrite the result; at any point it may pause the machine. A hook on one syscall is kept by
+// ABI and number, so the others never see it; a hook on the generic entry runs for every
 // syscall, as in Linux.
 
 import type { Support } from "./syscalls/support.js";
+import type { Abi } from "./uapi/abi.js";
 
 /** How the syscall entered the kernel (or did not: the vDSO). */
 export type Mechanism = "syscall" | "int80" | "sysenter" | "vdso";
@@ -204,9 +205,14 @@ export const HOOK_POINTS: readonly HookPoint[] = [
 
 export type Handler<P extends HookPoint> = (e: HookEvents[P]) => void;
 
-/** The handlers of a run, by point. `service` handlers live in the table slots instead. */
+/** The handlers of a run, by point; `service` handlers by (ABI, syscall number). */
 export class HookRegistry {
   private readonly handlers = new Map<HookPoint, Set<Handler<HookPoint>>>();
+  /**
+   * Interception point 6 by ABI and number, indexed directly so that a syscall nobody hooked
+   * pays one array read. i386 numbers serve both the native i386 table and ia32_sys_call_table.
+   */
+  private readonly service: Record<Abi, (Handler<"service">[] | undefined)[]> = { x86_64: [], i386: [] };
   private seq = 0;
   /** Called when the first handler of a point arrives, so the kernel can set its trap up. */
   onFirst: (point: HookPoint) => void = () => {};
@@ -223,6 +229,21 @@ export class HookRegistry {
     set.add(fn as Handler<HookPoint>);
     if (first) this.onFirst(point);
     return () => set!.delete(fn as Handler<HookPoint>);
+  }
+
+  /** A hook on one syscall of `abi`: removed by calling what it returns. */
+  onService(abi: Abi, nr: number, fn: Handler<"service">): () => void {
+    const list = (this.service[abi][nr] ??= []);
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** The hooks on syscall `nr` of `abi` (undefined or empty when there are none). */
+  serviceHooks(abi: Abi, nr: number): readonly Handler<"service">[] | undefined {
+    return this.service[abi][nr];
   }
 
   has(point: HookPoint): boolean {

@@ -10,10 +10,7 @@ import { DEFAULT_MAX_PROCS, type LimitReached } from "./limits.js";
 import type { LinuxKernel } from "./linux.js";
 import { Scheduler } from "./sched/scheduler.js";
 import type { Task } from "./sched/task.js";
-import { allSyscalls } from "./syscalls/index.js";
-import { SyscallTable } from "./syscalls/table.js";
-import type { Abi } from "./syscalls/types.js";
-import { SyscallDispatcher } from "./entry/common.js";
+import type { Abi } from "./uapi/abi.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { PAGE_SIZE } from "./mm/phys.js";
 
@@ -96,11 +93,6 @@ export class KernelState implements Kernel {
   readonly sched: Scheduler;
   /** The hooks of the interception points: one registry for every process of the run. */
   readonly hooks = new HookRegistry();
-  /**
-   * One dispatch table per ABI, so a hook on a syscall applies to every process of that ABI;
-   * "ia32" is ia32_sys_call_table (i386 tasks under the x86-64 kernel), sharing the i386 hooks.
-   */
-  private readonly tables = new Map<Abi | "ia32", { table: SyscallTable; dispatcher: SyscallDispatcher }>();
   /** Set by the emulator. */
   processes!: ProcessFactory;
   /** The booted kernels (for hook traps that must exist on all of them). */
@@ -140,40 +132,44 @@ export class KernelState implements Kernel {
     this.warn(`sysgate: ${e.explanation} (said once)`);
   }
 
-  tableFor(abi: Abi | "ia32"): { table: SyscallTable; dispatcher: SyscallDispatcher } {
-    let t = this.tables.get(abi);
-    if (!t) {
-      const table = abi === "ia32"
-        ? new SyscallTable("i386", allSyscalls, { compat: true, hooksFrom: this.tableFor("i386").table })
-        : new SyscallTable(abi, allSyscalls);
-      t = { table, dispatcher: new SyscallDispatcher(table, (m) => this.warn(m), this.config.warnUnimplemented) };
-      this.tables.set(abi, t);
-    }
-    return t;
-  }
-
   get deterministic(): boolean {
     return this.config.deterministic;
   }
 
-  /** Runs at each kernel entry, after the clock moved (the vDSO's vvar pages follow it). */
-  onTick: (() => void) | undefined;
+  /** Runs at each kernel entry with the clock of that entry (the vDSO's vvar pages follow it). */
+  onTick: ((now: bigint) => void) | undefined;
 
-  /** Called by the entry code on every kernel entry: the event that moves virtual time. */
+  /**
+   * Called by the entry code on every kernel entry: the event that moves virtual time, and the
+   * hrtimer interrupt. The host clock is read once here (none at all in deterministic mode), and
+   * the timers are looked at only while one is armed.
+   */
   tick(): void {
-    if (this.config.deterministic) this.virtualNs += VIRTUAL_TICK_NS;
-    this.sched.fireTimers(this.monotonicNs()); // the hrtimer interrupt, checked at each entry
-    this.onTick?.();
+    const now = this.config.deterministic ? (this.virtualNs += VIRTUAL_TICK_NS) : this.hostMonotonicNs();
+    this.entryNs = now;
+    if (this.sched.timersArmed) this.sched.fireTimers(now);
+    this.onTick?.(now);
   }
 
-  /** A deterministic sleep: virtual time jumps by `ns`. */
+  /** A deterministic sleep, or a slice of counted instructions: virtual time jumps by `ns`. */
   advance(ns: bigint): void {
     this.virtualNs += ns;
-    this.onTick?.();
+    this.onTick?.(this.virtualNs);
   }
 
+  /** For callers that may not need it: asked for only when they do (see Scheduler.shouldPreempt). */
+  readonly clock = (): bigint => this.monotonicNs();
+
+  /** CLOCK_MONOTONIC as the last kernel entry read it: what the way out of that entry compares with. */
+  private entryNs = 0n;
+  readonly entryClock = (): bigint => this.entryNs;
+
   monotonicNs(): bigint {
-    return this.config.deterministic ? this.virtualNs : process.hrtime.bigint() - this.bootHr + 1_000_000_000n;
+    return this.config.deterministic ? this.virtualNs : this.hostMonotonicNs();
+  }
+
+  private hostMonotonicNs(): bigint {
+    return process.hrtime.bigint() - this.bootHr + 1_000_000_000n;
   }
 
   realtimeNs(): bigint {

@@ -5,7 +5,7 @@
 import { E, Errno } from "./errno.js";
 import type { KernelState } from "./kernel.js";
 import type { Task } from "./sched/task.js";
-import { defaultRlimit } from "./syscalls/kernel/sys.js";
+import { rlimitCur } from "./sched/rlimit.js";
 import { RLIMIT_NPROC } from "./uapi/asm-generic/resource.js";
 
 /**
@@ -31,7 +31,7 @@ export class LimitReached extends Errno {
  */
 export function copyProcessLimits(k: KernelState, parent: Task): void {
   const tasks = [...k.sched.tasks.values()].filter((t) => t.state !== "dead" && t !== k.sched.init); // the run's own, not pid 1
-  const nproc = (parent.rlimits.get(RLIMIT_NPROC) ?? defaultRlimit(RLIMIT_NPROC))[0];
+  const nproc = rlimitCur(parent.rlimits, RLIMIT_NPROC);
   const uid = parent.cred.uid;
   if (uid !== 0 && BigInt(tasks.filter((t) => t.cred.uid === uid).length) >= nproc) {
     throw new LimitReached(E.EAGAIN, "nproc", `fork: RLIMIT_NPROC reached (${nproc} processes of uid ${uid}; ` +

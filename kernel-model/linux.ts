@@ -10,7 +10,7 @@
 
 import { GDT_ENTRY_TLS_ENTRIES } from "./boot/layout_32.js";
 import type { Cpu, CpuContext } from "./cpu.js";
-import type { SyscallOutcome } from "./entry/common.js";
+import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
 import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
 import { KernelContext } from "./entry/kernel_context.js";
@@ -29,13 +29,17 @@ import { getSignal, nextSignal, sendSignal, setupFrame, signalName } from "./sch
 import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
-import { defaultRlimit } from "./syscalls/kernel/sys.js";
-import type { Abi, SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import { rlimitCur } from "./sched/rlimit.js";
+import type { SyscallSlot, SyscallTable } from "./syscalls/table.js";
+import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
+import type { KernelArea } from "./boot/kernel_image.js";
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
 import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
 import { SIGBUS, SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
 import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
+import type { Abi } from "./uapi/abi.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
 
 export interface ExitState {
   /** exit status (0..255) when the task exited, undefined when a signal killed it. */
@@ -46,8 +50,6 @@ export interface ExitState {
   detail?: string;
 }
 
-/** The kernel data areas every architecture has, as the CPU sees them (va) and in RAM (pa). */
-export interface KernelArea { va: bigint; pa: number; size: number }
 
 /** What besides the registers says which task a CPU runs (LinuxKernel.cpuOwner). */
 export interface CpuOwner { readonly task: Task | undefined; readonly trapDone: bigint | undefined }
@@ -77,7 +79,12 @@ export abstract class LinuxKernel {
   /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
   private pending: { vector: number; cr2: bigint } | undefined;
   lastInterrupt: InterruptDelivery | undefined;
-  lastSyscall: SyscallOutcome | undefined;
+  /** The last syscall's number, slot, arguments and result (one record, rewritten by each syscall). */
+  private readonly last: SyscallOutcome & { valid: boolean } = { nr: 0, slot: undefined, args: [0n, 0n, 0n, 0n, 0n, 0n], result: 0n, valid: false };
+  get lastSyscall(): SyscallOutcome | undefined {
+    const l = this.last;
+    return l.valid ? { nr: l.nr, slot: l.slot, args: [...l.args] as unknown as SyscallArgs, result: l.result } : undefined;
+  }
   /** The task whose state is in the CPU now (`current`). */
   current: Task | undefined;
   /** The task that had the CPU before it ended or left (the `prev` of the next context switch). */
@@ -155,8 +162,16 @@ export abstract class LinuxKernel {
   }
 
   get hooks() { return this.kernel.hooks; }
-  get table() { return this.kernel.tableFor(this.abi).table; }
-  get dispatcher() { return this.kernel.tableFor(this.abi).dispatcher; }
+  /** The dispatch table a syscall entering now goes through (entry/syscall_tables.ts). */
+  abstract get table(): SyscallTable;
+  /** The generic entry over `table` (one per table, so "not implemented" is said once per run). */
+  get dispatcher(): SyscallDispatcher {
+    const table = this.table;
+    let d = this.dispatchers.get(table);
+    if (!d) this.dispatchers.set(table, (d = new SyscallDispatcher(table, (m) => this.kernel.warn(m), this.kernel.config.warnUnimplemented)));
+    return d;
+  }
+  private readonly dispatchers = new Map<SyscallTable, SyscallDispatcher>();
 
   /** Hooks shared by both architectures; subclasses call this once their text is known. */
   protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
@@ -173,10 +188,11 @@ export abstract class LinuxKernel {
 
   /**
    * A "C function" of the kernel: a hook on one address of the kernel text. When the CPU is
-   * stopped at that address after the hook ran (by the model, a pause, or Unicorn's watchdog), the
-   * instruction there has not run yet, so resuming fires the hook again: that second call is passed
-   * over. Between two real visits of a trap the task always re-enters the kernel (a syscall
-   * instruction or an interrupt), which forgets the last trap.
+   * stopped at that address after the hook ran (by the model or a pause), the instruction there
+   * has not run yet, so resuming fires the hook again: that second call is passed over. A run
+   * whose instruction count runs out there stops before the hook (the engine's counting hook comes
+   * first), so the hook runs once, on the resume. Between two real visits of a trap the task
+   * always re-enters the kernel (a syscall instruction or an interrupt), which forgets the last trap.
    */
   protected trap(symbol: string, fn: () => void): void {
     const addr = this.text.sym(symbol);
@@ -203,14 +219,18 @@ export abstract class LinuxKernel {
 
   /**
    * The model stopped the CPU (a trap asked for it): the task is at a point where the kernel may
-   * schedule. A stop that comes from the time-slice watchdog can land anywhere, also in the
+   * schedule. A run whose instruction count ran out (a time slice) can stop anywhere, also in the
    * middle of an entry stub (between saving the user RSP in the per-CPU area and pushing it);
-   * like an interrupt with IF clear, it must not lead to another task on this CPU.
+   * like an interrupt with IF clear, that must not lead to another task on this CPU.
    */
   private stopped = false;
   /** Before each run of the CPU. */
   beginRun(): void {
     this.stopped = false;
+  }
+  /** Did the model stop the last run (rather than the run's instruction count)? */
+  get stoppedByKernel(): boolean {
+    return this.stopped;
   }
   /** May the run loop give this CPU to another task now? */
   get preemptible(): boolean {
@@ -476,6 +496,32 @@ export abstract class LinuxKernel {
     this.templateKey = `${this.task.mm.pgd.root}:${this.task.thread.stack.top}`;
   }
 
+  /** How the current task first returns to user mode, taken once (the boot's switch or ret_from_fork). */
+  protected takeFirstUser(): FirstUser {
+    const th = this.task.thread;
+    const first = th.first!;
+    th.first = undefined;
+    return first;
+  }
+
+  /**
+   * The IRET frame of a task's first return to user mode, on top of its kernel stack: IP, CS,
+   * FLAGS, SP, SS from the lowest address up (SDM vol. 3A, 6.14), in words of the CPU's width,
+   * from the program's entry or the parent's registers, with IF set as start_thread leaves it.
+   * Returns the frame's address: the stack pointer the IRET runs with.
+   */
+  protected pushFirstIretFrame(first: FirstUser, cs: number, ss: number): bigint {
+    const f = first.fork;
+    const words = [f ? f.regs.ip : first.ip, BigInt(cs), f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED,
+      f ? f.regs.sp : first.sp, BigInt(ss)];
+    const w = this.cpu.bits === 64 ? 8 : 4;
+    const frame = this.task.thread.stack.top - BigInt(words.length * w);
+    const b = Buffer.alloc(words.length * w);
+    words.forEach((v, i) => (w === 8 ? b.writeBigUInt64LE(BigInt.asUintN(64, v), i * 8) : b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4)));
+    b.copy(this.phys.mem, this.kernelPa(frame));
+    return frame;
+  }
+
   /**
    * exec_mmap + start_thread inside execve, on this same CPU: the task's address space is
    * replaced (CR3 now, the old one put), and pt_regs say where the new program starts, with
@@ -560,13 +606,28 @@ export abstract class LinuxKernel {
   /** Set by a service routine that returns but must then sleep (vfork's parent). */
   private sleepAfter: WaitQueue[] | undefined;
 
-  protected context(regs: PtRegs): SyscallContext {
-    return {
-      abi: this.abi, task: this.task, mem: this.task.mm, cpu: this.cpu, regs,
-      exit: (code, signal) => this.exitTask(signal ? waitStatusKilled(signal, false) : (code & 0xff) << 8),
-      sleepAfterReturn: (queues) => { this.sleepAfter = [...queues]; },
-    };
+  /**
+   * The service routines' view of the syscall in progress. Consecutive syscalls of a task see the
+   * same task, address space and pt_regs frame, so the last context is handed out again (it is
+   * never changed, only replaced): no object per syscall on the hot path.
+   */
+  protected context(regs: PtRegs, abi: Abi = this.abi): SyscallContext {
+    const task = this.task;
+    const c = this.lastContext;
+    if (c && c.task === task && c.regs === regs && c.mem === task.mm && c.abi === abi) return c;
+    return (this.lastContext = {
+      abi, task, mem: task.mm, cpu: this.cpu, regs,
+      exit: this.exitCurrent,
+      sleepAfterReturn: this.sleepAfterReturn,
+    });
   }
+  private lastContext: SyscallContext | undefined;
+  private readonly exitCurrent = (code: number, signal?: number): void => {
+    this.exitTask(signal ? waitStatusKilled(signal, false) : (code & 0xff) << 8);
+  };
+  private readonly sleepAfterReturn = (queues: readonly WaitQueue[]): void => {
+    this.sleepAfter = [...queues];
+  };
 
   /**
    * The generic entry (interception points 5, 6 and 7): hooks on every syscall, then the slot's
@@ -575,39 +636,31 @@ export abstract class LinuxKernel {
    * instruction to run again; signals are delivered on the way out.
    */
   protected syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void {
-    const slot = this.table.slot(nr);
+    const table = this.table;
+    const slot = table.slot(nr);
+    const own = this.hooks.serviceHooks(table.abi, nr);
     let skipped: bigint | undefined;
     let callArgs = args;
-    if (this.hooks.has("syscall_entry") || slot?.hooks.length) {
-      const mk = (point: "syscall_entry" | "service") => ({
-        point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
-        args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
-      });
-      const apply = (e: SyscallEvent) => {
-        if (e.args.some((v, i) => v !== callArgs[i])) {
-          callArgs = e.args.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
-          this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
-        }
-      };
-      if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
-      if (skipped === undefined && slot?.hooks.length) {
-        const e = this.hooks.stamp<"service">(mk("service"));
-        for (const h of slot.hooks) h(e);
-        apply(e);
-      }
+    if (this.hooks.has("syscall_entry") || (own !== undefined && own.length > 0)) {
+      const h = this.entryHooks(regs, nr, slot, own, args, mechanism);
+      skipped = h.skipped;
+      callArgs = h.args;
     }
     this.sleepAfter = undefined;
-    let outcome: SyscallOutcome;
+    let result: bigint;
     try {
-      outcome = skipped !== undefined
-        ? { nr, slot, args: callArgs, result: skipped }
-        : this.dispatcher.dispatch(this.context(regs), nr, callArgs);
+      result = skipped !== undefined ? skipped : this.dispatcher.call(this.context(regs), nr, slot, callArgs);
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
       this.blockAndRestart(regs, e);
       return;
     }
-    this.lastSyscall = outcome;
+    const outcome = this.last;
+    outcome.nr = nr;
+    outcome.slot = slot;
+    outcome.args = callArgs;
+    outcome.result = result;
+    outcome.valid = true;
     if (this.gone(this.task)) return; // exit, or execve onto the other kernel: nothing returns here
     if (this.execed) {
       this.execed = false;
@@ -623,26 +676,50 @@ export abstract class LinuxKernel {
       outcome.result = e.result;
     }
     regs.set("ax", outcome.result);
-    if (outcome.result === BigInt(-E.EPIPE)) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
+    if (outcome.result === MINUS_EPIPE) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
     if (this.sleepAfter) {
       this.kernel.sched.block(this.task, this.sleepAfter);
       this.stop();
-    } else if (this.kernel.sched.shouldPreempt(this.kernel.monotonicNs())) {
+    } else if (this.kernel.sched.shouldPreempt(this.kernel.entryClock)) {
       this.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
     }
     this.signalReturn(regs);
     this.checkPause();
   }
 
+  /**
+   * Interception points 5 and 6 (syscall_entry, the slot's own hooks), only when one is set:
+   * the events are built here, so a syscall nobody watches builds none.
+   */
+  private entryHooks(regs: PtRegs, nr: number, slot: SyscallSlot | undefined, own: readonly ((e: SyscallEvent) => void)[] | undefined,
+    args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): { skipped: bigint | undefined; args: SyscallArgs } {
+    let skipped: bigint | undefined;
+    let callArgs = args;
+    const mk = (point: "syscall_entry" | "service") => ({
+      point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
+      args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
+    });
+    const apply = (e: SyscallEvent) => {
+      if (e.args.some((v, i) => v !== callArgs[i])) {
+        callArgs = e.args.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
+        this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
+      }
+    };
+    if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
+    if (skipped === undefined && own?.length) {
+      const e = this.hooks.stamp<"service">(mk("service"));
+      for (const h of own) h(e);
+      apply(e);
+    }
+    return { skipped, args: callArgs };
+  }
+
   /** A hook on one syscall, by name or number (interception point 6), for every process of this ABI. */
   onSyscall(nameOrNr: string | number, fn: (e: SyscallEvent) => void): () => void {
-    const slot = this.table.lookup(String(nameOrNr));
+    const table = this.table;
+    const slot = table.lookup(String(nameOrNr));
     if (!slot) throw new Error(`no syscall '${nameOrNr}' in the ${this.abi} table`);
-    slot.hooks.push(fn);
-    return () => {
-      const i = slot.hooks.indexOf(fn);
-      if (i >= 0) slot.hooks.splice(i, 1);
-    };
+    return this.hooks.onService(table.abi, slot.nr, fn);
   }
 
   /**
@@ -687,6 +764,7 @@ export abstract class LinuxKernel {
   protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }): void {
     const task = this.task;
     if (this.gone(task)) return;
+    if (task.pending === 0n) return; // the usual case, decided without BigInt arithmetic
     if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return;
     for (;;) {
       const o = getSignal(task);
@@ -702,7 +780,7 @@ export abstract class LinuxKernel {
         if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
         // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
         // with a plain core_pattern and the usual `ulimit -c 0`
-        const coreLimit = (task.rlimits.get(RLIMIT_CORE) ?? defaultRlimit(RLIMIT_CORE))[0];
+        const coreLimit = rlimitCur(task.rlimits, RLIMIT_CORE);
         const status = waitStatusKilled(o.sig, o.core && coreLimit > 0n);
         zapOtherThreads(task, status, this.kernel); // a fatal signal ends the whole thread group
         this.exitTask(status);
@@ -765,6 +843,7 @@ export abstract class LinuxKernel {
     const cpu = this.cpu;
     if ((cpu.get("cs") & 3n) === 0n) {
       const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
+      if (vector === X86_TRAP.DB && this.isSysenterSinglestep(ip)) return; // exc_debug_kernel: expected, ignored
       const cr2 = vector === X86_TRAP.PF ? ` (address 0x${cpu.get("cr2").toString(16)})` : "";
       this.task.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`}${cr2} in kernel mode at ip 0x${ip.toString(16)}`;
       this.exitTask(waitStatusKilled(SIGSEGV, false));
@@ -773,6 +852,18 @@ export abstract class LinuxKernel {
     this.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
     this.stop();
+  }
+
+  /**
+   * is_sysenter_singlestep (arch/x86/kernel/traps.c): SYSENTER leaves TF set, so a task that
+   * enters with TF single-steps entry_SYSENTER_compat until the stub clears the flag; those #DB
+   * traps in kernel mode are expected. The engine reports them to the interrupt hook with the
+   * next instruction's address, and carries on once the hook returns.
+   */
+  private isSysenterSinglestep(ip: bigint): boolean {
+    const start = this.text.symbols.get("entry_SYSENTER_compat");
+    const end = this.text.symbols.get("__end_entry_SYSENTER_compat");
+    return start !== undefined && end !== undefined && ip >= start && ip < end;
   }
 
   /** An INT n or exception seen before its delivery (i386 reports `int $0x80` here). */
@@ -859,4 +950,5 @@ export function exitStateOf(status: number, detail?: string): ExitState {
   return sig ? { signal: sig, core: (status & 0x80) !== 0, detail } : { code: (status >> 8) & 0xff };
 }
 
+const MINUS_EPIPE = BigInt(-E.EPIPE);
 const SI_USER_SELF = (t: Task) => ({ signo: SIGPIPE, code: 0, pid: t.tgid, uid: t.cred.uid });

@@ -8,6 +8,7 @@ import * as L from "./boot/layout_32.js";
 import { IA32_SYSCALL_VECTOR, startKernel32, type Boot32 } from "./boot/setup_32.js";
 import type { InterruptDelivery } from "./entry/interrupt.js";
 import { SysenterInsn32, type SysenterTransition } from "./entry/sysenter_32.js";
+import { syscallTable } from "./entry/syscall_tables.js";
 import type { KernelState } from "./kernel.js";
 import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
@@ -60,6 +61,7 @@ export class LinuxI386 extends LinuxKernel {
   protected readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
 
   get text() { return this.boot.text; }
+  get table() { return syscallTable("i386"); }
   protected get dataBlock() { return this.boot.gdt; }
   protected get swapper() { return this.boot.swapper; }
   protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }
@@ -101,20 +103,13 @@ export class LinuxI386 extends LinuxKernel {
   /** The boot's first switch to user mode, and ret_from_fork for every later task (see LinuxX86_64). */
   protected switchToUser(): void {
     const cpu = this.cpu;
-    const th = this.task.thread;
-    const first = th.first!;
-    th.first = undefined;
+    const first = this.takeFirstUser();
     if (!this.booted) {
       this.kctx.saveTemplate();
       this.templateSaved();
     }
     const f = first.fork;
-    // The iret frame to CPL 3: EIP, CS, EFLAGS, ESP, SS.
-    const frame = th.stack.top - 20n;
-    const b = Buffer.alloc(20);
-    [f ? f.regs.ip : first.ip, BigInt(L.__USER_CS), f ? f.regs.flags | X86_EFLAGS_IF : X86_EFLAGS_IF | X86_EFLAGS_FIXED, f ? f.regs.sp : first.sp, BigInt(L.__USER_DS)]
-      .forEach((v, i) => b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
-    b.copy(this.phys.mem, this.kernelPa(frame));
+    const frame = this.pushFirstIretFrame(first, L.__USER_CS, L.__USER_DS);
     if (f) {
       // ret_from_fork: the parent's registers and segments (its TLS descriptors are in the GDT: __switch_to)
       const map: [Parameters<Cpu["set"]>[0], string][] = [["eax", "ax"], ["ebx", "bx"], ["ecx", "cx"], ["edx", "dx"],

@@ -4,8 +4,8 @@
 // sys_call_table (entry column, --kernel i386) and the x86-64 kernel's ia32_sys_call_table (the
 // compat column where a row has one: IA32 emulation, the default); --abi 32 shows both.
 
-import { SyscallTable, type SyscallSlot } from "../../kernel-model/syscalls/table.js";
-import { allSyscalls } from "../../kernel-model/syscalls/index.js";
+import type { SyscallSlot, SyscallTable } from "../../kernel-model/syscalls/table.js";
+import { syscallTable } from "../../kernel-model/entry/syscall_tables.js";
 import { ERRNO_NAME } from "../../kernel-model/errno.js";
 import { kernelVersion } from "../../kernel-model/tables/syscall_tbl.js";
 import { UsageError } from "./usage.js";
@@ -35,7 +35,7 @@ export function tableCommand(argv: string[]): number {
     else throw new UsageError(`table: --abi takes 64 or 32, not '${v}'`);
   }
   if (!abi) throw new UsageError(`table: which table? ${USAGE}`);
-  const table = new SyscallTable(abi, allSyscalls);
+  const table = syscallTable(abi);
   if (abi === "i386") return table32(table, json);
   const rows = [...table.slots.values()].map((s) => ({ nr: s.nr, name: s.name, entry: s.entry, ...statusOf(s) }));
   if (json) {
@@ -56,7 +56,7 @@ export function tableCommand(argv: string[]): number {
 
 /** Both tables of syscall_32.tbl, row by row: the native entry and its status, the compat entry and its status. */
 function table32(native: SyscallTable, json: boolean): number {
-  const ia32 = new SyscallTable("i386", allSyscalls, { compat: true });
+  const ia32 = syscallTable("ia32");
   const rows = [...native.slots.values()].map((s) => {
     const c = statusOf(ia32.slot(s.nr)!);
     return { nr: s.nr, name: s.name, entry: s.entry, ...statusOf(s), compat: s.compat, ia32: { entry: ia32.slot(s.nr)!.entry, ...c } };

@@ -9,6 +9,7 @@ import { runWithHost } from "../host_signals.js";
 import { Machine } from "../machine.js";
 import { RUN_OPTIONS_WITH_VALUE, parseRunArgs } from "./run.js";
 import { UsageError } from "./usage.js";
+import { syscallTable } from "../../kernel-model/entry/syscall_tables.js";
 
 export interface TraceArgs {
   expr?: string;
@@ -79,7 +80,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     let filter: ((name: string) => boolean) | undefined;
     if (t.expr) {
       // names of either ABI, as strace accepts (a 64-bit program may exec a 32-bit one)
-      const known = (["x86_64", "i386"] as const).flatMap((abi) => [...machine.kstate.tableFor(abi).table.slots.values()].map((s) => s.name));
+      const known = (["x86_64", "i386"] as const).flatMap((abi) => [...syscallTable(abi).slots.values()].map((s) => s.name));
       try {
         filter = parseTraceExpr(t.expr, [...known, "execve"]);
       } catch (e) {

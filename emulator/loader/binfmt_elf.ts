@@ -6,7 +6,7 @@ import type { File } from "../../kernel-model/fs/file.js";
 import { mappingKey } from "../../kernel-model/mm/filemap.js";
 import { MmStruct, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
-import { defaultRlimit } from "../../kernel-model/syscalls/kernel/sys.js";
+import { defaultRlimit } from "../../kernel-model/sched/rlimit.js";
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, imageTooLarge, type ElfImage } from "./elf.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 import { RLIMIT_STACK } from "../../kernel-model/uapi/asm-generic/resource.js";

@@ -4,9 +4,11 @@
 // init_mm's page tables (swapper_pg_dir) that every process's page tables then share.
 
 import type { KernelText } from "../entry/kernel_text.js";
-import type { KernelArea } from "../linux.js";
 import type { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
+
+/** A kernel data area (GDT, IDT, TSS, per-CPU area, a stack), as the CPU sees it (va) and in RAM (pa). */
+export interface KernelArea { va: bigint; pa: number; size: number }
 
 export interface KernelImage {
   /** Page `i` of the data block, `pages` long. */

@@ -5,11 +5,10 @@
 import { EFER_NX, MSR, type Cpu } from "../cpu.js";
 import { idtEntryFor } from "../entry/idtentry.js";
 import { kernelText, type KernelText } from "../entry/kernel_text.js";
-import type { KernelArea } from "../linux.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
-import { mapKernelImage } from "./kernel_image.js";
+import { type KernelArea, mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_32.js";
 
 const CR0_PE = 1n, CR0_MP = 2n, CR0_ET = 0x10n, CR0_NE = 0x20n, CR0_WP = 0x10000n, CR0_AM = 0x40000n, CR0_PG = 0x80000000n;

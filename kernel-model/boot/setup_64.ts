@@ -5,11 +5,10 @@
 import { EFER_LMA, EFER_LME, EFER_NX, EFER_SCE, MSR, type Cpu } from "../cpu.js";
 import { idtEntryFor } from "../entry/idtentry.js";
 import { kernelText, type KernelText } from "../entry/kernel_text.js";
-import type { KernelArea } from "../linux.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
-import { mapKernelImage } from "./kernel_image.js";
+import { type KernelArea, mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_64.js";
 import { IA32_SYSCALL_VECTOR } from "./setup_32.js";
 import { X86_EFLAGS_AC, X86_EFLAGS_AF, X86_EFLAGS_CF, X86_EFLAGS_DF, X86_EFLAGS_ID, X86_EFLAGS_IF, X86_EFLAGS_IOPL, X86_EFLAGS_NT, X86_EFLAGS_OF, X86_EFLAGS_PF, X86_EFLAGS_RF, X86_EFLAGS_SF, X86_EFLAGS_TF, X86_EFLAGS_ZF } from "../uapi/asm/processor-flags.js";

@@ -20,6 +20,12 @@
 %define PT_EFLAGS	(18 * 8)
 %define PT_RSP		(19 * 8)
 
+; arch/x86/include/uapi/asm/processor-flags.h (uapi/asm/processor-flags.ts)
+%define X86_EFLAGS_FIXED	0x00000002
+%define X86_EFLAGS_TF		0x00000100
+%define X86_EFLAGS_NT		0x00004000
+%define X86_EFLAGS_AC		0x00040000
+
 ; PUSH_AND_CLEAR_REGS with regs->ax = -ENOSYS and regs->cx taken from %1 (the SYSCALL path:
 ; the CPU put the return address in ECX, so __kernel_vsyscall moved the user's ECX to EBP).
 %macro PUSH_COMPAT_REGS 1
@@ -59,11 +65,25 @@ entry_SYSENTER_compat_after_hwframe:
 	mov	eax, eax			; the syscall number is 32 bits: zero-extend
 	push	rax				; pt_regs->orig_ax
 	PUSH_COMPAT_REGS rcx
+	cld
+	; SYSENTER filters no flags (SDM: it clears only IF, VM and RF): the user's NT, AC and TF are
+	; still set here. pt_regs->flags keeps them for the return; the kernel clears them in its
+	; own RFLAGS. With TF set the CPU single-stepped every instruction up to here (#DB in
+	; kernel mode, which exc_debug ignores in this range: is_sysenter_singlestep).
+	test	dword [rsp + PT_EFLAGS], X86_EFLAGS_NT | X86_EFLAGS_AC | X86_EFLAGS_TF
+	jnz	.sysenter_fix_flags
+.sysenter_flags_fixed:
 	mov	rdi, rsp			; struct pt_regs *regs
 	call	do_SYSENTER_32			; true if SYSRETL can be used
 	test	al, al
 	jz	compat_restore_regs_and_iret
 	jmp	sysret32_from_system_call
+.sysenter_fix_flags:
+	push	X86_EFLAGS_FIXED
+	popfq
+	jmp	.sysenter_flags_fixed
+global __end_entry_SYSENTER_compat
+__end_entry_SYSENTER_compat:
 
 ; ---------------------------------------------------------------------------------------------
 ; entry_SYSCALL_compat: where IA32_CSTAR points (AMD; Intel CPUs raise #UD for SYSCALL outside

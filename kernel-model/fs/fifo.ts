@@ -7,9 +7,8 @@
 
 import { E, Errno } from "../errno.js";
 import { WaitQueue, WouldBlock } from "../sched/wait.js";
-import type { SyscallContext } from "../syscalls/types.js";
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
-import { FileBase, type File } from "./file.js";
+import { FileBase, type File, type IoctlContext } from "./file.js";
 import type { Kstat } from "./kstat.js";
 import { PipeFile, PipeInode } from "./pipe.js";
 
@@ -110,7 +109,7 @@ export class FifoEnd extends FileBase {
     return this.wr.write(src);
   }
 
-  override ioctl(_ctx: SyscallContext, _cmd: number, _arg: bigint): number {
+  override ioctl(_ctx: IoctlContext, _cmd: number, _arg: bigint): number {
     throw new Errno(E.ENOTTY);
   }
 

@@ -3,7 +3,7 @@
 // reference goes (fput → __fput → f_op->release).
 
 import { E, Errno } from "../errno.js";
-import type { SyscallContext } from "../syscalls/types.js";
+import type { UserMemory } from "../mm/uaccess.js";
 import { FMODE_LSEEK, FMODE_READ, FMODE_WRITE } from "./fcntl.js";
 import type { Kstat } from "./kstat.js";
 import type { WaitQueue } from "../sched/wait.js";
@@ -17,6 +17,16 @@ export interface PollResult { mask: number; queues: WaitQueue[] }
 
 /** One directory entry as iterate_shared hands it to filldir (name, inode number, DT_*). */
 export interface DirEntry { name: string; ino: bigint; type: number }
+
+/**
+ * What f_op->unlocked_ioctl gets besides its command: the caller's user memory for the
+ * argument struct, and its process group (what a terminal's TIOCGPGRP reports). The syscall
+ * context is one.
+ */
+export interface IoctlContext {
+  readonly mem: UserMemory;
+  readonly task: { readonly pgid: number };
+}
 
 export interface File {
   /** f_flags: O_ACCMODE and the status flags (O_APPEND, O_NONBLOCK, ...). */
@@ -52,7 +62,7 @@ export interface File {
    */
   iterateDir(pos: bigint): readonly DirEntry[];
   /** f_op->unlocked_ioctl for the commands the file itself knows; ENOTTY otherwise. */
-  ioctl(ctx: SyscallContext, cmd: number, arg: bigint): number;
+  ioctl(ctx: IoctlContext, cmd: number, arg: bigint): number;
   /**
    * f_op->poll, for files that can make a reader or writer wait (pipes, eventfd, epoll). Files
    * without one are always ready (DEFAULT_POLLMASK) and cannot be added to an epoll set (EPERM).
@@ -83,7 +93,7 @@ export abstract class FileBase implements File {
   lseek(_offset: bigint, _whence: number): bigint { throw new Errno(E.ESPIPE); }
   abstract stat(): Kstat;
   iterateDir(_pos: bigint): readonly DirEntry[] { throw new Errno(E.ENOTDIR); }
-  ioctl(_ctx: SyscallContext, _cmd: number, _arg: bigint): number { throw new Errno(E.ENOTTY); }
+  ioctl(_ctx: IoctlContext, _cmd: number, _arg: bigint): number { throw new Errno(E.ENOTTY); }
   truncate(_length: bigint): void { throw new Errno(E.EINVAL); }
   fsync(): void { /* nothing buffered in the model */ }
 

@@ -6,9 +6,8 @@
 import * as fs from "node:fs";
 import * as tty from "node:tty";
 import { E, Errno } from "../errno.js";
-import type { SyscallContext } from "../syscalls/types.js";
 import { FMODE_READ, FMODE_WRITE } from "./fcntl.js";
-import { FileBase } from "./file.js";
+import { FileBase, type IoctlContext } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { kstatFromHost, type Kstat } from "./kstat.js";
 import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
@@ -99,7 +98,7 @@ export class StdioFile extends FileBase {
     return kstatFromHost(hostCall(() => fs.fstatSync(this.hostFd, { bigint: true })));
   }
 
-  override ioctl(ctx: SyscallContext, cmd: number, arg: bigint): number {
+  override ioctl(ctx: IoctlContext, cmd: number, arg: bigint): number {
     if (!this.isTerminal) throw new Errno(E.ENOTTY);
     switch (cmd) {
       case TCGETS:

@@ -10,7 +10,7 @@
 
 import { E, Errno } from "../errno.js";
 import { LimitReached } from "../limits.js";
-import type { UserMemory } from "../syscalls/types.js";
+import type { UserMemory } from "./uaccess.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
 import { SymbolTable } from "../symbols.js";

@@ -5,7 +5,7 @@ import type { MmStruct } from "../mm/mm_struct.js";
 import type { FilesStruct } from "../fs/files_struct.js";
 import type { FsStruct } from "../fs/fs_struct.js";
 import type { KernelState } from "../kernel.js";
-import type { Abi } from "../syscalls/types.js";
+import type { Abi } from "../uapi/abi.js";
 import type { CpuContext } from "../cpu.js";
 import type { FirstUser, LinuxKernel } from "../linux.js";
 import type { VdsoMapping } from "../vdso/vdso_mapping.js";

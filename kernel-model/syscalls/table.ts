@@ -6,9 +6,9 @@
 // with a compat column (compat_sys_*) dispatches to that entry instead.
 
 import { syscallTableFor } from "../tables/syscall_tbl.js";
-import type { SyscallEvent } from "../hooks.js";
 import { supportOf, type Support } from "./support.js";
-import type { Abi, SyscallFamily, SyscallImpl } from "./types.js";
+import type { SyscallFamily, SyscallImpl } from "./types.js";
+import type { Abi } from "../uapi/abi.js";
 
 export interface SyscallSlot {
   readonly nr: number;
@@ -21,8 +21,6 @@ export interface SyscallSlot {
   readonly impl: SyscallImpl | undefined;
   /** What the routine declared (support.ts); undefined where nothing is registered. */
   readonly support: Support | undefined;
-  /** Hooks on this syscall alone (interception point 6): only this slot pays for them. */
-  readonly hooks: ((e: SyscallEvent) => void)[];
 }
 
 export class SyscallTable {
@@ -31,19 +29,14 @@ export class SyscallTable {
   readonly compat: boolean;
   private readonly byName = new Map<string, SyscallSlot>();
 
-  /**
-   * `compat`: ia32_sys_call_table (i386 rows, compat entries first). `hooksFrom`: a table of the
-   * same ABI whose per-syscall hooks this one shares, so a hook on an i386 syscall applies under
-   * either kernel.
-   */
-  constructor(readonly abi: Abi, implementations: SyscallFamily, opts: { compat?: boolean; hooksFrom?: SyscallTable } = {}) {
+  /** `compat`: ia32_sys_call_table (i386 rows, compat entries first). */
+  constructor(readonly abi: Abi, implementations: SyscallFamily, opts: { compat?: boolean } = {}) {
     const slots = new Map<number, SyscallSlot>();
     this.compat = opts.compat ?? false;
     for (const row of syscallTableFor(abi)) {
       const entry = this.compat && row.compat ? row.compat : row.entry;
       const impl = entry ? implementations[entry] : undefined;
-      const slot = { nr: row.nr, name: row.name, entry, compat: row.compat, impl, support: supportOf(impl),
-        hooks: opts.hooksFrom?.slot(row.nr)?.hooks ?? [] };
+      const slot = { nr: row.nr, name: row.name, entry, compat: row.compat, impl, support: supportOf(impl) };
       slots.set(row.nr, slot);
       this.byName.set(row.name, slot);
     }

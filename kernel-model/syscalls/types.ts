@@ -7,22 +7,9 @@ import type { Cpu } from "../cpu.js";
 import type { PtRegs } from "../entry/pt_regs.js";
 import type { WaitQueue } from "../sched/wait.js";
 import type { Task } from "../sched/task.js";
+import type { Abi } from "../uapi/abi.js";
+import type { UserMemory } from "../mm/uaccess.js";
 
-/** The syscall ABI of the calling task: decides struct layouts (stat vs stat64, long size). */
-export type Abi = "x86_64" | "i386";
-
-/**
- * Guest memory as seen from a service routine. Addresses are user virtual addresses; every access
- * is checked against the task's mappings like access_ok() + the page walk, and throws
- * Errno(EFAULT) where nothing is mapped. Pages that are mapped but not yet populated are
- * populated on the way (demand paging).
- */
-export interface UserMemory {
-  read(addr: bigint, len: number): Buffer;
-  write(addr: bigint, data: Uint8Array): void;
-  /** A NUL-terminated string, without the NUL; at most `max` bytes (ENAMETOOLONG past it). */
-  readCString(addr: bigint, max?: number): Buffer;
-}
 
 /** Six raw argument registers, zero-extended (rdi rsi rdx r10 r8 r9 / ebx ecx edx esi edi ebp). */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];

@@ -14,6 +14,7 @@ import { formatSigset, formatTimespec, formatTimeval, type TraceAbi } from "./st
 import { SyscallSummary } from "./summary.js";
 import { CLOCKS, signalName, xlatValue } from "./xlat.js";
 import { SIGCHLD } from "../uapi/asm/signal.js";
+import { syscallTable } from "../entry/syscall_tables.js";
 
 /** What the tracer needs of a run: its hooks, each task's memory and ABI, the syscall tables. */
 export interface TraceTarget {
@@ -36,7 +37,7 @@ export function traceTargetOf(k: KernelState): TraceTarget {
       return t ? { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal } : undefined;
     },
     onEverySyscall(fn) {
-      for (const abi of ["x86_64", "i386"] as const) for (const slot of k.tableFor(abi).table.slots.values()) slot.hooks.push(fn);
+      for (const abi of ["x86_64", "i386"] as const) for (const nr of syscallTable(abi).slots.keys()) k.hooks.onService(abi, nr, fn);
     },
   };
 }

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Machine } from "../../emulator/machine.js";
+import { syscallTable } from "../../kernel-model/entry/syscall_tables.js";
 
 // dist/test/bench/hooks.js -> the repository root
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -41,9 +42,9 @@ async function rate(path: string, n: number, setup: Setup): Promise<number> {
   return (n - 1) / best;
 }
 
-/** A hook on one syscall's slot (what LinuxKernel.onSyscall did before the processes change). */
+/** A hook on one syscall (interception point 6), kept by ABI and number in the hook registry. */
 function onSyscall(m: Machine, name: string, fn: () => void): void {
-  m.kstate.tableFor(m.task.abi).table.lookup(name)!.hooks.push(fn);
+  m.kstate.hooks.onService(m.task.abi, syscallTable(m.task.abi).lookup(name)!.nr, fn);
 }
 
 const LOOP_C = `#include <stdlib.h>

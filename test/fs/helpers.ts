@@ -14,7 +14,9 @@ import type { Kernel } from "../../kernel-model/kernel.js";
 import { Scheduler } from "../../kernel-model/sched/scheduler.js";
 import { Task } from "../../kernel-model/sched/task.js";
 import { fsSyscalls } from "../../kernel-model/syscalls/fs/index.js";
-import type { Abi, SyscallArgs, SyscallContext, UserMemory } from "../../kernel-model/syscalls/types.js";
+import type { SyscallArgs, SyscallContext } from "../../kernel-model/syscalls/types.js";
+import type { UserMemory } from "../../kernel-model/mm/uaccess.js";
+import type { Abi } from "../../kernel-model/uapi/abi.js";
 
 /** User memory at [base, base + size): anything outside is EFAULT, like an unmapped page. */
 export class FakeMemory implements UserMemory {

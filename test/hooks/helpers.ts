@@ -6,19 +6,16 @@ import { join } from "node:path";
 import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import { HOOK_POINTS, type HookEvents, type HookPoint } from "../../kernel-model/hooks.js";
 import { ROOT } from "../run/cli.js";
+import { syscallTable } from "../../kernel-model/entry/syscall_tables.js";
 
 export const BUSYBOX = join(ROOT, ".cache/corpus/amd64/busybox");
 export const HAVE_BUSYBOX = existsSync(BUSYBOX);
 
-/**
- * A hook on one syscall's table slot (interception point 6). LinuxKernel.onSyscall did this
- * until the processes change (a87cfa8) removed it; the slot's hook list is still what the
- * generic entry runs.
- */
+/** A hook on one syscall (interception point 6): the hook registry keeps it by ABI and number. */
 export function onSyscall(m: Machine, name: string, fn: (e: HookEvents["service"]) => void): void {
-  const slot = m.kstate.tableFor(m.task.abi).table.lookup(name);
+  const slot = syscallTable(m.task.abi).lookup(name);
   if (!slot) throw new Error(`no syscall ${name}`);
-  slot.hooks.push(fn);
+  m.hooks.onService(m.task.abi, slot.nr, fn);
 }
 
 /** A sample by its path under samples/bin (`x86_64/hello-syscall`), or any path. */
@@ -29,11 +26,11 @@ export function machine(program: string, opts: MachineOptions = {}): Promise<Mac
 
 export type AnyEvent = HookEvents[HookPoint];
 
-/** Records every event of `points` (the service point through every slot: it lives in the table). */
+/** Records every event of `points` (the service point through every syscall of the task's ABI). */
 export function record(m: Machine, points: readonly HookPoint[] = HOOK_POINTS): AnyEvent[] {
   const events: AnyEvent[] = [];
   for (const p of points) {
-    if (p === "service") for (const slot of m.kstate.tableFor(m.task.abi).table.slots.values()) slot.hooks.push((e) => events.push(e));
+    if (p === "service") for (const nr of syscallTable(m.task.abi).slots.keys()) m.hooks.onService(m.task.abi, nr, (e) => events.push(e));
     else m.hooks.on(p, (e) => events.push(e));
   }
   return events;

@@ -12,7 +12,7 @@ import { WouldBlock } from "../../kernel-model/sched/wait.js";
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM } from "../../kernel-model/uapi/asm-generic/poll.js";
 import { allSyscalls } from "../../kernel-model/syscalls/index.js";
 import { SyscallTable } from "../../kernel-model/syscalls/table.js";
-import type { Abi } from "../../kernel-model/syscalls/types.js";
+import type { Abi } from "../../kernel-model/uapi/abi.js";
 import { machine, tmpdir } from "../fs/helpers.js";
 import { SIGUSR1 } from "../../kernel-model/uapi/asm/signal.js";
 

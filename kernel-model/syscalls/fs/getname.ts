@@ -8,11 +8,12 @@ import type { File } from "../../fs/file.js";
 import type { Nameidata, Vfs } from "../../fs/vfs.js";
 import type { SyscallContext } from "../types.js";
 import { RLIMIT_NOFILE } from "../../uapi/asm-generic/resource.js";
+import { rlimitCur } from "../../sched/rlimit.js";
 
-/** RLIMIT_NOFILE (resource 7), the soft limit: new fds must stay below it. */
+/** rlimit(RLIMIT_NOFILE), the soft limit: new fds must stay below it (and below sysctl_nr_open). */
 export function rlimitNofile(ctx: SyscallContext): number {
-  const cur = ctx.task.rlimits.get(RLIMIT_NOFILE)?.[0];
-  return cur === undefined ? 1024 : Number(cur > 1n << 20n ? 1n << 20n : cur);
+  const cur = rlimitCur(ctx.task.rlimits, RLIMIT_NOFILE);
+  return Number(cur > 1n << 20n ? 1n << 20n : cur);
 }
 
 /** fdget: the open file at `fd`, EBADF if none. */

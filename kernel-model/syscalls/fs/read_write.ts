@@ -9,6 +9,7 @@ import { int, long, uint, ulong, type SyscallContext, type SyscallFamily } from 
 import { fdget } from "./getname.js";
 import { O_APPEND } from "../../uapi/asm-generic/fcntl.js";
 import { SEEK_HOLE } from "../../uapi/linux/fs.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 const CHUNK = 1 << 20;
 const UIO_MAXIOV = 1024;
@@ -246,7 +247,7 @@ export const readWriteSyscalls: SyscallFamily = {
     return 0;
   },
   /** sendfile with an off_t offset: 32 bits on i386 (x86_64's table names sys_sendfile64). */
-  sys_sendfile: (ctx, a) => doSendfile(ctx, a, ctx.abi === "x86_64" ? 8 : 4),
+  sys_sendfile: (ctx, a) => doSendfile(ctx, a, abiLayout(ctx.abi).long),
   sys_sendfile64: (ctx, a) => doSendfile(ctx, a, 8),
 };
 

@@ -7,6 +7,7 @@ import { E, Errno } from "../../errno.js";
 import type { DirEntry } from "../../fs/file.js";
 import { int, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget } from "./getname.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 const align = (n: number, a: number): number => (n + a - 1) & ~(a - 1);
 
@@ -68,7 +69,7 @@ function iterate(ctx: SyscallContext, fd: number, buf: bigint, count: number, re
 export const readdirSyscalls: SyscallFamily = {
   sys_getdents64: (ctx, a) => iterate(ctx, int(a[0]), a[1], uint(a[2]), linuxDirent64),
   sys_getdents: (ctx, a) =>
-    iterate(ctx, int(a[0]), a[1], uint(a[2]), (e, off) => linuxDirent(e, off, ctx.abi === "x86_64" ? 8 : 4)),
+    iterate(ctx, int(a[0]), a[1], uint(a[2]), (e, off) => linuxDirent(e, off, abiLayout(ctx.abi).long)),
 };
 
 export const readdirCompat: SyscallFamily = {

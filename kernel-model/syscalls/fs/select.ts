@@ -18,6 +18,7 @@ import { int, uint } from "../types.js";
 import { readTimespec } from "../kernel/time.js";
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from "../../uapi/asm-generic/poll.js";
 import { SIG_DFL, SIG_IGN } from "../../uapi/asm-generic/signal-defs.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
@@ -95,8 +96,9 @@ function doPoll(ctx: SyscallContext, ufds: bigint, nfds: number, timeout: Timeou
   return count;
 }
 
-function writeZeroTime(ctx: SyscallContext, addr: bigint, bytes: number): void {
-  if (addr) ctx.mem.write(addr, Buffer.alloc(bytes));
+/** The time left, written back: none (the call timed out). */
+function writeZeroTime(ctx: SyscallContext, addr: bigint, time64: boolean): void {
+  if (addr) ctx.mem.write(addr, Buffer.alloc(abiLayout(ctx.abi).timeSize(time64)));
 }
 
 /**
@@ -131,7 +133,7 @@ function ppoll(ctx: SyscallContext, a: readonly bigint[], wide: boolean): number
   const timeout = tsAddr ? readTimespec(ctx, tsAddr, wide) : undefined;
   return withSigmask(ctx, a[3], a[4], () => {
     const r = doPoll(ctx, a[0], uint(a[1]), timeout);
-    if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tsAddr, wide ? 16 : 8);
+    if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tsAddr, wide);
     return r;
   });
 }
@@ -140,7 +142,7 @@ function ppoll(ctx: SyscallContext, a: readonly bigint[], wide: boolean): number
 
 /** An fd_set of n bits: an array of longs, so its size is rounded up to the ABI's long. */
 function fdsetBytes(ctx: SyscallContext, n: number): number {
-  const w = ctx.abi === "x86_64" ? 8 : 4;
+  const w = abiLayout(ctx.abi).long;
   return Math.ceil(n / (8 * w)) * w;
 }
 
@@ -177,10 +179,7 @@ function coreSysSelect(ctx: SyscallContext, n: number, inp: bigint, outp: bigint
 
 /** struct timeval {long tv_sec; long tv_usec} in the caller's ABI, as nanoseconds. */
 function readTimeval(ctx: SyscallContext, addr: bigint): bigint {
-  const wide = ctx.abi === "x86_64";
-  const b = ctx.mem.read(addr, wide ? 16 : 8);
-  const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
-  const usec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
+  const { sec, frac: usec } = abiLayout(ctx.abi).getTime(ctx.mem, addr);
   if (sec < 0n || usec < 0n) throw new Errno(E.EINVAL);
   // poll_select_set_timeout normalises tv_usec >= 1000000 rather than failing
   return sec * 1_000_000_000n + usec * 1000n;
@@ -190,7 +189,7 @@ function select(ctx: SyscallContext, n: number, inp: bigint, outp: bigint, exp: 
   const timeout = tvp ? readTimeval(ctx, tvp) : undefined;
   const r = coreSysSelect(ctx, n, inp, outp, exp, timeout);
   // Linux writes back the time left: all of it was used when the call timed out
-  if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tvp, ctx.abi === "x86_64" ? 16 : 8);
+  if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tvp, false);
   return r;
 }
 
@@ -200,14 +199,14 @@ function pselect6(ctx: SyscallContext, a: readonly bigint[], wide: boolean): num
   // the sixth argument points at {const sigset_t *ss; size_t ss_len}, two longs of the ABI
   let maskAddr = 0n, maskSize = 0n;
   if (a[5]) {
-    const w = ctx.abi === "x86_64" ? 8 : 4;
-    const b = ctx.mem.read(a[5], 2 * w);
-    maskAddr = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
-    maskSize = w === 8 ? b.readBigUInt64LE(8) : BigInt(b.readUInt32LE(4));
+    const layout = abiLayout(ctx.abi);
+    const b = ctx.mem.read(a[5], 2 * layout.long);
+    maskAddr = layout.readULong(b, 0);
+    maskSize = layout.readULong(b, layout.long);
   }
   return withSigmask(ctx, maskAddr, maskSize, () => {
     const r = coreSysSelect(ctx, int(a[0]), a[1], a[2], a[3], timeout);
-    if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tsAddr, wide ? 16 : 8);
+    if (r === 0 && timeout !== undefined) writeZeroTime(ctx, tsAddr, wide);
     return r;
   });
 }

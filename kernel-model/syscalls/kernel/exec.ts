@@ -11,10 +11,11 @@ import { isDir, type Dentry, type Inode } from "../../fs/vfs.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
-import { defaultRlimit } from "./sys.js";
+import { rlimitCur } from "../../sched/rlimit.js";
 import { LimitReached } from "../../limits.js";
 import { RLIMIT_STACK } from "../../uapi/asm-generic/resource.js";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 const PAGE_SIZE = 4096;
 /** MAX_ARG_STRLEN: one argument or environment string, its NUL included, is at most 32 pages. */
@@ -36,13 +37,13 @@ const e2big = (why: string) => new LimitReached(E.E2BIG, "args", `execve: argume
 function countPointers(ctx: SyscallContext, addr: bigint, room: number): bigint[] {
   const out: bigint[] = [];
   if (!addr) return out;
-  const w = ctx.abi === "x86_64" ? 8 : 4;
+  const layout = abiLayout(ctx.abi), w = layout.long;
   let a = addr;
   for (;;) {
     const n = Math.max(w, PAGE_SIZE - Number(a % BigInt(PAGE_SIZE))) & ~(w - 1);
     const b = ctx.mem.read(a, n);
     for (let off = 0; off + w <= n; off += w) {
-      const p = w === 8 ? b.readBigUInt64LE(off) : BigInt(b.readUInt32LE(off));
+      const p = layout.readULong(b, off);
       if (!p) return out;
       if (out.length >= room || out.length >= MAX_ARG_STRINGS) throw e2big(`more than ${room} strings`);
       out.push(p);
@@ -56,10 +57,10 @@ function countPointers(ctx: SyscallContext, addr: bigint, room: number): bigint[
  * least ARG_MAX), less the pointers to them. E2BIG when even the pointers do not fit.
  */
 function argumentSpace(ctx: SyscallContext, argc: number, envc: number): number {
-  const quarter = (ctx.task.rlimits.get(RLIMIT_STACK) ?? defaultRlimit(RLIMIT_STACK))[0] / 4n; // RLIM_INFINITY too
+  const quarter = rlimitCur(ctx.task.rlimits, RLIMIT_STACK) / 4n; // RLIM_INFINITY too
   const cap = BigInt((_STK_LIM / 4) * 3);
   const limit = Math.max(Number(quarter < cap ? quarter : cap), ARG_MAX);
-  const pointers = (Math.max(argc, 1) + envc) * (ctx.abi === "x86_64" ? 8 : 4);
+  const pointers = (Math.max(argc, 1) + envc) * abiLayout(ctx.abi).long;
   if (limit <= pointers) throw e2big(`${argc + envc} pointers alone take ${pointers} bytes of ${limit}`);
   return limit - pointers;
 }
@@ -117,7 +118,7 @@ function doExecveat(ctx: SyscallContext, dfd: number, pathAddr: bigint, argvAddr
   let d = openExec(path === "" ? vfs.walk(nd, ".", true) : vfs.walk(nd, path, !(flags & AT_SYMLINK_NOFOLLOW)));
   // do_execveat_common: count both arrays, bound the strings (bprm_stack_limits), then copy the
   // file name, the environment and the arguments into that space
-  const pointerRoom = Math.floor(_STK_LIM / (ctx.abi === "x86_64" ? 8 : 4));
+  const pointerRoom = Math.floor(_STK_LIM / abiLayout(ctx.abi).long);
   const argvPtrs = countPointers(ctx, argvAddr, pointerRoom);
   const envpPtrs = countPointers(ctx, envpAddr, pointerRoom);
   const space = { left: argumentSpace(ctx, argvPtrs.length, envpPtrs.length) };

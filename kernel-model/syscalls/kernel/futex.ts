@@ -25,6 +25,7 @@ import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { clockNs, readTimespec } from "./time.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 // include/uapi/linux/futex.h
 export const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_FD = 2, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
@@ -134,9 +135,9 @@ const ROBUST_LIST_LIMIT = 2048;
 export function exitRobustList(task: Task): void {
   const { head } = task.robustList;
   if (!head) return;
-  const w = task.abi === "x86_64" ? 8 : 4;
+  const layout = abiLayout(task.abi), w = layout.long;
   const mm = task.mm;
-  const ptr = (addr: bigint) => (w === 8 ? mm.read(addr, 8).readBigUInt64LE(0) : BigInt(mm.read(addr, 4).readUInt32LE(0)));
+  const ptr = (addr: bigint) => layout.getULong(mm, addr);
   const handleDeath = (entry: bigint, offset: bigint, pending: boolean) => {
     const uaddr = BigInt.asUintN(w * 8, (entry & ~1n) + offset);
     if (uaddr & 3n) return;

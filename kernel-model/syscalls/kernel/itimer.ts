@@ -12,6 +12,7 @@ import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { SI_KERNEL } from "../../uapi/asm-generic/siginfo.js";
 import { SIGALRM, SIGPROF, SIGVTALRM } from "../../uapi/asm/signal.js";
+import { abiLayout, type AbiLayout } from "../../uapi/abi.js";
 
 export const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
 const SIGNAL_OF = [SIGALRM, SIGVTALRM, SIGPROF];
@@ -42,18 +43,11 @@ function itimersOf(task: Task): Itimer[] {
   return its;
 }
 
-/** struct (__kernel_old_)timeval: two longs, 8 or 4 bytes each. */
-function readTimeval(b: Buffer, off: number, wide: boolean): bigint {
-  const sec = wide ? b.readBigInt64LE(off) : BigInt(b.readInt32LE(off));
-  const usec = wide ? b.readBigInt64LE(off + 8) : BigInt(b.readInt32LE(off + 4));
+/** struct (__kernel_old_)timeval at `off`: two longs of the ABI. */
+function readTimeval(layout: AbiLayout, b: Buffer, off: number): bigint {
+  const { sec, frac: usec } = layout.readTime(b, off);
   if (sec < 0n || usec < 0n || usec >= 1_000_000n) throw new Errno(E.EINVAL); // timeval_valid
   return sec * NSEC_PER_SEC + usec * NSEC_PER_USEC;
-}
-
-function writeTimeval(b: Buffer, off: number, ns: bigint, wide: boolean): void {
-  const sec = ns / NSEC_PER_SEC, usec = (ns % NSEC_PER_SEC) / NSEC_PER_USEC;
-  if (wide) { b.writeBigInt64LE(sec, off); b.writeBigInt64LE(usec, off + 8); }
-  else { b.writeInt32LE(Number(BigInt.asIntN(32, sec)), off); b.writeInt32LE(Number(usec), off + 4); }
 }
 
 /** What getitimer reports: the interval and the time left (1 µs when due but not yet run). */
@@ -75,13 +69,12 @@ export function setItimer(task: Task, which: number, value: bigint, interval: bi
   return old;
 }
 
-const itimervalSize = (ctx: SyscallContext) => (ctx.abi === "x86_64" ? 32 : 16);
-
+/** struct itimerval: two timevals, it_interval then it_value. */
 function putItimerval(ctx: SyscallContext, addr: bigint, v: { interval: bigint; value: bigint }): void {
-  const wide = ctx.abi === "x86_64";
-  const b = Buffer.alloc(itimervalSize(ctx));
-  writeTimeval(b, 0, v.interval, wide);
-  writeTimeval(b, wide ? 16 : 8, v.value, wide);
+  const layout = abiLayout(ctx.abi);
+  const b = Buffer.alloc(2 * layout.timeSize());
+  layout.writeTimeval(b, v.interval, 0);
+  layout.writeTimeval(b, v.value, layout.timeSize());
   ctx.mem.write(addr, b);
 }
 
@@ -95,12 +88,12 @@ export const itimerFamily: SyscallFamily = {
   sys_setitimer: (ctx, a) => {
     const which = int(a[0]);
     if (which < ITIMER_REAL || which > ITIMER_PROF) return -E.EINVAL;
-    const wide = ctx.abi === "x86_64";
+    const layout = abiLayout(ctx.abi);
     let value = 0n, interval = 0n;
     if (a[1] !== 0n) { // a NULL new value disarms, as Linux still allows
-      const b = ctx.mem.read(a[1], itimervalSize(ctx));
-      interval = readTimeval(b, 0, wide);
-      value = readTimeval(b, wide ? 16 : 8, wide);
+      const b = ctx.mem.read(a[1], 2 * layout.timeSize());
+      interval = readTimeval(layout, b, 0);
+      value = readTimeval(layout, b, layout.timeSize());
     }
     const old = setItimer(ctx.task, which, value, interval);
     if (a[2] !== 0n) putItimerval(ctx, a[2], old);

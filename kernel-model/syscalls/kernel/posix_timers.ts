@@ -14,6 +14,7 @@ import { int } from "../types.js";
 import { clockNs, putTimespec } from "./time.js";
 import { SI_TIMER } from "../../uapi/asm-generic/siginfo.js";
 import { _NSIG, SIGALRM } from "../../uapi/asm/signal.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2, SIGEV_THREAD_ID = 4;
 export const TIMER_ABSTIME = 1;
@@ -135,9 +136,9 @@ export const posixTimersFamily: SyscallFamily = {
     // struct sigevent {sigval_t value; int signo; int notify; union {int tid; ...}}
     let notify = SIGEV_SIGNAL, signo = SIGALRM, value = BigInt(id), target = ctx.task.kernel.sched.tasks.get(ctx.task.tgid) ?? ctx.task;
     if (a[1] !== 0n) {
-      const w = ctx.abi === "x86_64" ? 8 : 4;
+      const layout = abiLayout(ctx.abi), w = layout.long; // sigval_t: a pointer-sized union
       const b = ctx.mem.read(a[1], w + 12);
-      value = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
+      value = layout.readULong(b, 0);
       signo = b.readInt32LE(w);
       notify = b.readInt32LE(w + 4);
       // good_sigevent

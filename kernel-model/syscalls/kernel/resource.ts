@@ -5,6 +5,7 @@
 import { E, Errno } from "../../errno.js";
 import type { Task } from "../../sched/task.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 export const RUSAGE_SELF = 0;
 export const RUSAGE_CHILDREN = -1;
@@ -21,7 +22,7 @@ const MAX_NICE = 19;
 const niceOf = new WeakMap<Task, number>();
 export const taskNice = (task: Task): number => niceOf.get(task) ?? 0;
 
-const longSize = (ctx: SyscallContext): number => (ctx.abi === "x86_64" ? 8 : 4);
+const longSize = (ctx: SyscallContext): number => abiLayout(ctx.abi).long;
 
 /** The tasks (which, who) names; only the caller is known to this table of one. */
 function matches(ctx: SyscallContext, which: number, who: number): Task[] {

@@ -5,6 +5,7 @@ import { Scheduler } from "../../sched/scheduler.js";
 import type { Task } from "../../sched/task.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 export const schedFamily: SyscallFamily = {
   /** yield_task_fair: the caller's slice ends now, so the way out of the kernel schedules another task. */
@@ -27,7 +28,7 @@ export const schedFamily: SyscallFamily = {
   sys_sched_getaffinity: (ctx, a) => {
     if (!taskOf(ctx, int(a[0]))) return -E.ESRCH;
     const len = uint(a[1]);
-    const w = ctx.abi === "x86_64" ? 8 : 4;
+    const w = abiLayout(ctx.abi).long; // the mask is an array of unsigned longs
     if (len < w || len % w) return -E.EINVAL;
     const mask = Buffer.alloc(w);
     mask[0] = 1; // CPU 0 only

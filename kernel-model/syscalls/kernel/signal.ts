@@ -13,6 +13,7 @@ import { int } from "../types.js";
 import { SI_TKILL, SI_USER } from "../../uapi/asm-generic/siginfo.js";
 import { SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK } from "../../uapi/asm-generic/signal-defs.js";
 import { _NSIG, SA_RESTORER, SIGKILL, SIGSTOP } from "../../uapi/asm/signal.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
 const SA_EXPOSE_TAGBITS = 0x800n;
@@ -20,28 +21,20 @@ const UAPI_SA_FLAGS = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA
   SA_EXPOSE_TAGBITS | SA_RESTORER;
 
 /**
- * struct sigaction as the kernel reads it: x86-64 {handler, flags(8), restorer, mask(8)};
- * i386's rt_sigaction {handler, flags(4), restorer, mask(8)}.
+ * struct sigaction as the kernel reads it: {handler, flags, restorer} as unsigned longs of the
+ * ABI, then the 64-bit mask (x86-64: 32 bytes; i386's rt_sigaction: 20).
  */
 function readSigaction(ctx: SyscallContext, addr: bigint) {
-  if (ctx.abi === "x86_64") {
-    const b = ctx.mem.read(addr, 32);
-    return { handler: b.readBigUInt64LE(0), flags: b.readBigUInt64LE(8), restorer: b.readBigUInt64LE(16), mask: b.readBigUInt64LE(24) };
-  }
-  const b = ctx.mem.read(addr, 20);
-  return { handler: BigInt(b.readUInt32LE(0)), flags: BigInt(b.readUInt32LE(4)), restorer: BigInt(b.readUInt32LE(8)), mask: b.readBigUInt64LE(12) };
+  const l = abiLayout(ctx.abi), w = l.long;
+  const b = ctx.mem.read(addr, 3 * w + 8);
+  return { handler: l.readULong(b, 0), flags: l.readULong(b, w), restorer: l.readULong(b, 2 * w), mask: b.readBigUInt64LE(3 * w) };
 }
 
 function writeSigaction(ctx: SyscallContext, addr: bigint, s: { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }) {
-  if (ctx.abi === "x86_64") {
-    const b = Buffer.alloc(32);
-    b.writeBigUInt64LE(s.handler, 0); b.writeBigUInt64LE(s.flags, 8); b.writeBigUInt64LE(s.restorer, 16); b.writeBigUInt64LE(s.mask, 24);
-    ctx.mem.write(addr, b);
-  } else {
-    const b = Buffer.alloc(20);
-    b.writeUInt32LE(Number(s.handler), 0); b.writeUInt32LE(Number(s.flags), 4); b.writeUInt32LE(Number(s.restorer), 8); b.writeBigUInt64LE(s.mask, 12);
-    ctx.mem.write(addr, b);
-  }
+  const l = abiLayout(ctx.abi), w = l.long;
+  const b = Buffer.alloc(3 * w + 8);
+  l.writeLong(b, s.handler, 0); l.writeLong(b, s.flags, w); l.writeLong(b, s.restorer, 2 * w); b.writeBigUInt64LE(s.mask, 3 * w);
+  ctx.mem.write(addr, b);
 }
 
 export const signalFamily: SyscallFamily = {
@@ -79,7 +72,7 @@ export const signalFamily: SyscallFamily = {
   },
   sys_sigaltstack: (ctx, a) => {
     // stack_t {ss_sp, ss_flags (int), ss_size}
-    const w = ctx.abi === "x86_64" ? 8 : 4, size = ctx.abi === "x86_64" ? 24 : 12;
+    const l = abiLayout(ctx.abi), w = l.long, size = 3 * w; // the int is padded to a long
     const t = ctx.task;
     const old = { ...t.altStack };
     // sas_ss_flags: a caller running on the alternate stack (in a handler) sees SS_ONSTACK
@@ -90,17 +83,16 @@ export const signalFamily: SyscallFamily = {
     if (a[0] !== 0n) {
       if (onStack) return -E.EPERM;
       const b = ctx.mem.read(a[0], size);
-      const sp = w === 8 ? b.readBigUInt64LE(0) : BigInt(b.readUInt32LE(0));
+      const sp = l.readULong(b, 0);
       const flags = b.readInt32LE(w);
-      const ss = w === 8 ? b.readBigUInt64LE(16) : BigInt(b.readUInt32LE(8));
+      const ss = l.readULong(b, 2 * w);
       if (flags & ~(2 | 0x80000000)) return -E.EINVAL;
       if (!(flags & 2) && ss < 2048n) return -E.ENOMEM; // MINSIGSTKSZ
       t.altStack = flags & 2 ? { sp: 0n, flags: 2, size: 0n } : { sp, flags: 0, size: ss };
     }
     if (a[1] !== 0n) {
       const b = Buffer.alloc(size);
-      if (w === 8) { b.writeBigUInt64LE(old.sp, 0); b.writeInt32LE(old.flags, 8); b.writeBigUInt64LE(old.size, 16); }
-      else { b.writeUInt32LE(Number(old.sp), 0); b.writeInt32LE(old.flags, 4); b.writeUInt32LE(Number(old.size), 8); }
+      l.writeLong(b, old.sp, 0); b.writeInt32LE(old.flags, w); l.writeLong(b, old.size, 2 * w);
       ctx.mem.write(a[1], b);
     }
     return 0;

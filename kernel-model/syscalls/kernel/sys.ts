@@ -5,44 +5,16 @@ import { E, Errno } from "../../errno.js";
 import { _NSIG } from "../../uapi/asm/signal.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
-import { RLIM_NLIMITS, RLIMIT_CORE, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RTPRIO, RLIMIT_SIGPENDING, RLIMIT_STACK } from "../../uapi/asm-generic/resource.js";
-import { RLIM64_INFINITY } from "../../uapi/linux/resource.js";
+import { RLIM_NLIMITS } from "../../uapi/asm-generic/resource.js";
+import { abiLayout } from "../../uapi/abi.js";
+import { defaultRlimit } from "../../sched/rlimit.js";
 import { PR_GET_CHILD_SUBREAPER, PR_GET_NAME, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NAME, PR_SET_PDEATHSIG } from "../../uapi/linux/prctl.js";
-
-
-/** Defaults of a fresh Linux login (include/asm-generic/resource.h INIT_RLIMITS, with 8 MiB stack). */
-export function defaultRlimit(resource: number): [bigint, bigint] {
-  switch (resource) {
-    case RLIMIT_STACK: return [8n * 1024n * 1024n, RLIM64_INFINITY];
-    case RLIMIT_NOFILE: return [1024n, 4096n];
-    case RLIMIT_MEMLOCK: return [8n * 1024n * 1024n, 8n * 1024n * 1024n];
-    case RLIMIT_NPROC: return [63541n, 63541n]; // a run sets its own (limits.ts nprocLimitFor)
-    case RLIMIT_SIGPENDING: return [63541n, 63541n];
-    case RLIMIT_MSGQUEUE: return [819200n, 819200n];
-    case RLIMIT_NICE: case RLIMIT_RTPRIO: return [0n, 0n];
-    case RLIMIT_CORE: return [0n, RLIM64_INFINITY];
-    default: return [RLIM64_INFINITY, RLIM64_INFINITY];
-  }
-}
 
 function getRlimit(ctx: SyscallContext, resource: number): [bigint, bigint] {
   if (resource < 0 || resource >= RLIM_NLIMITS) throw new Errno(E.EINVAL);
   return ctx.task.rlimits.get(resource) ?? defaultRlimit(resource);
 }
 
-/** struct rlimit in the task's ABI: two longs (i386's getrlimit clamps to 0x7fffffff... as COMPAT does). */
-function putRlimit(ctx: SyscallContext, addr: bigint, [cur, max]: [bigint, bigint], wide: boolean): void {
-  const b = Buffer.alloc(wide || ctx.abi === "x86_64" ? 16 : 8);
-  if (b.length === 16) {
-    b.writeBigUInt64LE(cur, 0);
-    b.writeBigUInt64LE(max, 8);
-  } else {
-    const clamp = (v: bigint) => (v > 0xffffffffn ? 0xffffffff : Number(v));
-    b.writeUInt32LE(clamp(cur), 0);
-    b.writeUInt32LE(clamp(max), 4);
-  }
-  ctx.mem.write(addr, b);
-}
 
 /** TASK_COMM_LEN: task->comm holds 15 bytes and a NUL. */
 const TASK_COMM_LEN = 16;
@@ -104,26 +76,21 @@ export const sysFamily: SyscallFamily = {
     const resource = int(a[1]);
     const old = getRlimit(ctx, resource);
     if (a[2] !== 0n) {
-      const b = ctx.mem.read(a[2], 16);
-      const cur = b.readBigUInt64LE(0), max = b.readBigUInt64LE(8);
+      const [cur, max] = abiLayout(ctx.abi).getRlimit(ctx.mem, a[2], true);
       if (cur > max) return -E.EINVAL;
       ctx.task.rlimits.set(resource, [cur, max]);
     }
-    if (a[3] !== 0n) putRlimit(ctx, a[3], old, true);
+    if (a[3] !== 0n) abiLayout(ctx.abi).putRlimit(ctx.mem, a[3], old, true);
     return 0;
   },
   sys_getrlimit: (ctx, a) => {
-    putRlimit(ctx, a[1], getRlimit(ctx, int(a[0])), false);
+    abiLayout(ctx.abi).putRlimit(ctx.mem, a[1], getRlimit(ctx, int(a[0])));
     return 0;
   },
   sys_setrlimit: (ctx, a) => {
     const resource = int(a[0]);
     getRlimit(ctx, resource);
-    const b = ctx.mem.read(a[1], ctx.abi === "x86_64" ? 16 : 8);
-    const lim: [bigint, bigint] = ctx.abi === "x86_64"
-      ? [b.readBigUInt64LE(0), b.readBigUInt64LE(8)]
-      : [BigInt(b.readUInt32LE(0)), BigInt(b.readUInt32LE(4))].map((v) => (v === 0xffffffffn ? RLIM64_INFINITY : v)) as [bigint, bigint];
-    ctx.task.rlimits.set(resource, lim);
+    ctx.task.rlimits.set(resource, abiLayout(ctx.abi).getRlimit(ctx.mem, a[1]));
     return 0;
   },
   // kernel/sys.c: busybox asks PR_GET_NAME for its applet name at startup.
@@ -168,9 +135,9 @@ export const sysFamily: SyscallFamily = {
   },
   sys_sysinfo: (ctx, a) => {
     // struct sysinfo (include/uapi/linux/sysinfo.h); longs are 8 or 4 bytes
-    const w = ctx.abi === "x86_64" ? 8 : 4;
-    const b = Buffer.alloc(ctx.abi === "x86_64" ? 112 : 64);
-    const put = (i: number, v: bigint) => (w === 8 ? b.writeBigUInt64LE(v, i * 8) : b.writeUInt32LE(Number(BigInt.asUintN(32, v)), i * 4));
+    const layout = abiLayout(ctx.abi), w = layout.long;
+    const b = Buffer.alloc(w === 8 ? 112 : 64);
+    const put = (i: number, v: bigint) => layout.writeLong(b, v, i * w);
     const phys = ctx.task.mm.phys;
     put(0, ctx.task.kernel.monotonicNs() / 1_000_000_000n); // uptime
     const totalram = BigInt(phys.size), freeram = BigInt(phys.size - phys.framesInUse * 4096);

@@ -4,6 +4,7 @@
 import { E } from "../../errno.js";
 import type { SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 const RSEQ_FLAG_UNREGISTER = 1;
 
@@ -20,12 +21,9 @@ export const taskStateFamily: SyscallFamily = {
   },
   sys_get_robust_list: (ctx, a) => {
     if (int(a[0]) !== 0 && int(a[0]) !== ctx.task.pid) return -E.ESRCH;
-    const w = ctx.abi === "x86_64" ? 8 : 4;
-    const head = Buffer.alloc(w), len = Buffer.alloc(w);
-    if (w === 8) { head.writeBigUInt64LE(ctx.task.robustList.head); len.writeBigUInt64LE(ctx.task.robustList.len); }
-    else { head.writeUInt32LE(Number(ctx.task.robustList.head)); len.writeUInt32LE(Number(ctx.task.robustList.len)); }
-    ctx.mem.write(a[1], head);
-    ctx.mem.write(a[2], len);
+    const layout = abiLayout(ctx.abi);
+    layout.putLong(ctx.mem, a[1], ctx.task.robustList.head);
+    layout.putLong(ctx.mem, a[2], ctx.task.robustList.len);
     return 0;
   },
   sys_rseq: (ctx, a) => {

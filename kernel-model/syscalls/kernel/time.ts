@@ -5,6 +5,7 @@ import { E, Errno } from "../../errno.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
+import { abiLayout } from "../../uapi/abi.js";
 
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
   CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
@@ -23,20 +24,10 @@ export function clockNs(ctx: SyscallContext, id: number): bigint | undefined {
   }
 }
 
-/** struct timespec: {time_t tv_sec; long tv_nsec} with 64- or 32-bit fields. */
+/** put_timespec64 / put_old_timespec32: struct timespec with 64-bit (`wide`) or the ABI's fields. */
 export function putTimespec(ctx: SyscallContext, addr: bigint, ns: bigint, wide: boolean): void {
-  const b = Buffer.alloc(wide ? 16 : 8);
-  if (wide) {
-    b.writeBigInt64LE(ns / 1_000_000_000n, 0);
-    b.writeBigInt64LE(ns % 1_000_000_000n, 8);
-  } else {
-    b.writeInt32LE(Number(BigInt.asIntN(32, ns / 1_000_000_000n)), 0);
-    b.writeInt32LE(Number(ns % 1_000_000_000n), 4);
-  }
-  ctx.mem.write(addr, b);
+  abiLayout(ctx.abi).putTimespec(ctx.mem, addr, ns, wide);
 }
-
-const wideLong = (ctx: SyscallContext) => ctx.abi === "x86_64";
 
 function clockGettime(ctx: SyscallContext, id: number, addr: bigint, wide: boolean) {
   const ns = clockNs(ctx, id);
@@ -54,10 +45,8 @@ function clockGetres(ctx: SyscallContext, id: number, addr: bigint, wide: boolea
 
 /** struct timespec of 64-bit (time64) or 32-bit (time32) fields, as nanoseconds (EINVAL if malformed). */
 export function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): bigint {
-  const b = ctx.mem.read(addr, wide ? 16 : 8);
-  const sec = wide ? b.readBigInt64LE(0) : BigInt(b.readInt32LE(0));
-  const nsec = wide ? b.readBigInt64LE(8) : BigInt(b.readInt32LE(4));
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL);
+  const { sec, frac: nsec } = abiLayout(ctx.abi).getTime(ctx.mem, addr, wide);
+  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL); // timespec64_valid
   return sec * 1_000_000_000n + nsec;
 }
 
@@ -95,24 +84,13 @@ export const timeFamily: SyscallFamily = {
   sys_clock_getres_time32: (ctx, a) => clockGetres(ctx, int(a[0]), a[1], false),
   sys_gettimeofday: (ctx, a) => {
     const ns = ctx.task.kernel.realtimeNs();
-    if (a[0] !== 0n) {
-      const w = wideLong(ctx);
-      const b = Buffer.alloc(w ? 16 : 8);
-      const sec = ns / 1_000_000_000n, usec = (ns % 1_000_000_000n) / 1000n;
-      if (w) { b.writeBigInt64LE(sec, 0); b.writeBigInt64LE(usec, 8); }
-      else { b.writeInt32LE(Number(BigInt.asIntN(32, sec)), 0); b.writeInt32LE(Number(usec), 4); }
-      ctx.mem.write(a[0], b);
-    }
+    if (a[0] !== 0n) abiLayout(ctx.abi).putTimeval(ctx.mem, a[0], ns);
     if (a[1] !== 0n) ctx.mem.write(a[1], Buffer.alloc(8)); // struct timezone: UTC
     return 0;
   },
   sys_time: (ctx, a) => {
     const sec = ctx.task.kernel.realtimeNs() / 1_000_000_000n;
-    if (a[0] !== 0n) {
-      const b = Buffer.alloc(wideLong(ctx) ? 8 : 4);
-      if (b.length === 8) b.writeBigInt64LE(sec); else b.writeInt32LE(Number(BigInt.asIntN(32, sec)));
-      ctx.mem.write(a[0], b);
-    }
+    if (a[0] !== 0n) abiLayout(ctx.abi).putLong(ctx.mem, a[0], sec); // time_t: a long
     return sec;
   },
   sys_time32: (ctx, a) => timeFamily.sys_time(ctx, a),
