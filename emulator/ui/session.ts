@@ -1,9 +1,10 @@
 // The stepping debugger behind `sysgate step`, without any terminal. It wires the parts to the
 // keys: the recorder (recorder.ts) turns hook events into the timeline, the task view
-// (task_view.ts) reads the task on view, the undo ring (snapshots.ts) steps back; what is left
-// here is the control of the run: modes (one instruction, next stage, next syscall, out to user
-// mode, continue), where each one stops, breakpoints, and which task is on view. The ink panels
-// only read from it, so tests drive it directly.
+// (task_view.ts) reads the task on view, the undo ring (snapshots.ts) steps back, the stop rules
+// (stops.ts) say where a run ends and trap_repeats.ts which events are a resumed trap's second
+// firing; what is left here is running the modes (one instruction, next stage, next syscall, out
+// to user mode, continue) and which task is on view. The ink panels only read from it, so tests
+// drive it directly.
 //
 // One CPU per kernel runs every task. The panels describe the task on view: whose event came last
 // (after a run: the one the CPU ran), or the one the user picked with `t`. `s` executes one
@@ -19,10 +20,11 @@ import { entryPath, type StageView, type SyscallRecord } from "./entry_path.js";
 import { hex } from "./format.js";
 import { StepRecorder, type ListLine, type RecorderState } from "./recorder.js";
 import { UndoRing } from "./snapshots.js";
+import { StopRules, type RunMode } from "./stops.js";
 import { TaskView, type PtRegsLine, type StackLine } from "./task_view.js";
+import { TrapRepeats, isTrapEvent, type Refire } from "./trap_repeats.js";
 
-export type { ListLine, PtRegsLine, StackLine };
-export type RunMode = "syscall" | "stage" | "out" | "continue";
+export type { ListLine, PtRegsLine, RunMode, StackLine };
 
 export interface RegView { name: string; value: bigint; changed: boolean }
 
@@ -31,8 +33,6 @@ const CHUNK = 20_000;
 /** Bound on the walk from the boot code to the program's first instruction. */
 const BOOT_STEPS = 10_000;
 
-/** Trap events at the IP where a task stopped: resuming it fires them again. */
-interface Refire { ip: bigint; points: HookPoint[] }
 interface UiState {
   recorder: RecorderState; regs: Map<number, bigint[]>; prev: bigint[]; cur: bigint[];
   focus: number; message: string; refires: Map<number, Refire>;
@@ -40,7 +40,7 @@ interface UiState {
 
 export class StepSession {
   readonly recorder: StepRecorder;
-  readonly breakpoints = new Set<string>();
+  private readonly stops = new StopRules();
   /** Running when a mode is set and no stop has been reached yet. */
   mode: RunMode | undefined;
   exit: ExitState | undefined;
@@ -58,10 +58,7 @@ export class StepSession {
   private stopAsked = false;
   private readonly undo: UndoRing<UiState>;
   private actionStart = 0;
-  /** Trap events (pid, point, address) seen during the current action. */
-  private trapEvents: { pid: number; point: HookPoint; address: bigint }[] = [];
-  /** Per task, the trap events at the IP where it stopped: its next instruction repeats them. */
-  private refires = new Map<number, Refire>();
+  private readonly repeats = new TrapRepeats();
 
   private constructor(readonly machine: Machine, readonly disasm: Disassembler) {
     this.focus = machine.task.pid;
@@ -93,14 +90,14 @@ export class StepSession {
     return this.machine.kstate.sched.tasks.get(pid);
   }
 
-  private static alive(t: Task): boolean {
-    // init (pid 1) has no CPU state to show or step: it runs no guest code
-    return (t.state === "runnable" || t.state === "blocked") && t.thread !== undefined;
+  /** A task that runs guest code and has not ended (pid 1, the run's init, runs none). */
+  private alive(t: Task): boolean {
+    return t !== this.machine.kstate.sched.init && (t.state === "runnable" || t.state === "blocked");
   }
 
   /** A task the panels can show (the first process even after its end: its registers stay in the CPU). */
   private usable(t: Task | undefined): t is Task {
-    return !!t && (t === this.machine.task || StepSession.alive(t));
+    return !!t && (t === this.machine.task || this.alive(t));
   }
 
   /** The task the panels show: the focus if it still runs, else the one the scheduler has, else the first. */
@@ -121,7 +118,7 @@ export class StepSession {
 
   /** `t`: the next live task (processes and threads, by tid) goes on view; `s` then steps it. */
   viewNext(): void {
-    const live = [...this.machine.kstate.sched.tasks.values()].filter(StepSession.alive).sort((a, b) => a.pid - b.pid);
+    const live = this.machine.kstate.sched.live().sort((a, b) => a.pid - b.pid);
     if (!live.length) { this.message = "no task left to view"; return; }
     const cur = this.viewPid;
     const next = live.find((t) => t.pid > cur) ?? live[0];
@@ -142,6 +139,8 @@ export class StepSession {
   get current(): SyscallRecord | undefined { return this.recorder.last(this.viewPid); }
   get records(): SyscallRecord[] { return this.recorder.records; }
   get undoDepth(): number { return this.undo.depth; }
+  /** Syscall names and numbers `c` stops at. */
+  get breakpoints(): ReadonlySet<string> { return this.stops.breakpoints; }
 
   // ---- what the recorder asks ---------------------------------------------------------------
 
@@ -163,48 +162,17 @@ export class StepSession {
       this.undo?.refuse(`pid ${pid} ${ev.action === "fork" ? `made ${ev.child}` : ev.action === "exec" ? "exec'd" : "exited"}`);
       return true;
     }
-    // A stop inside a code trap leaves the IP on the trapped instruction: resuming fires the
-    // trap again. Those repeats (only events: these traps have no other effect) are dropped.
-    const trap = point === "entry_stub" || point === "return" || point === "vdso" ||
-      (ev.point === "instruction" && ev.instruction === "call __kernel_vsyscall");
-    if (!trap || !t) {
-      this.trapEvents = [];
+    if (!isTrapEvent(point, ev.point === "instruction" ? ev.instruction : undefined) || !t) {
+      this.repeats.other();
       return true;
     }
-    const address = this.tasks.ip(t); // in a code trap: the trapped instruction (not ev.address: a call's site)
-    const rf = this.refires.get(pid);
-    if (rf && address === rf.ip && rf.points.includes(point)) {
-      // each trap fires once on resuming: the next visit is a new one
-      rf.points = rf.points.filter((p) => p !== point);
-      if (!rf.points.length) this.refires.delete(pid);
-      return false;
-    }
-    // only the latest traps at one address can repeat: an earlier syscall's entry_stub at the
-    // same address must not hide this one's
-    const prev = this.trapEvents[this.trapEvents.length - 1];
-    if (prev && (prev.pid !== pid || prev.address !== address)) this.trapEvents = [];
-    this.trapEvents.push({ pid, point, address });
-    return true;
+    // in a code trap the task's IP is the trapped instruction (ev.address may be a call's site)
+    return this.repeats.accept(pid, point, this.tasks.ip(t));
   }
 
-  private matchesBreak(r: SyscallRecord): boolean {
-    return this.breakpoints.has(String(r.nr)) || (r.name !== undefined && this.breakpoints.has(r.name));
-  }
-
-  /**
-   * Decides, by run mode, whether this stage ends the run (the machine stops once the hook
-   * returns). Never at syscall_entry/syscall_exit: they fire inside the do_syscall_64 trap, and
-   * a stop there makes the machine run the trap, hence the service routine, again on resume
-   * (measured: a write printed twice). The stage walk single-steps through the kernel instead.
-   */
+  /** A record reached a stage: the run ends there if its mode says so (the machine stops once the hook returns). */
   private stage(ev: { pause(): void; point: string }, r: SyscallRecord, first: boolean): void {
-    let why: string | undefined;
-    switch (this.mode) {
-      case "stage": why = `stage: ${ev.point}`; break;
-      case "syscall": if (first) why = `next syscall: ${r.name ?? r.nr}`; break;
-      case "out": if (ev.point === "return") why = "return"; break;
-      case "continue": if (first && this.matchesBreak(r)) why = `breakpoint: ${r.name ?? r.nr}`; break;
-    }
+    const why = this.stops.why(this.mode, ev.point, r, first);
     if (why) {
       this.hit ??= why;
       ev.pause();
@@ -215,7 +183,7 @@ export class StepSession {
 
   private saveState(): UiState {
     return { recorder: this.recorder.save(), regs: new Map(this.regsAt), prev: this.prevRegs, cur: this.curRegs,
-      focus: this.focus, message: this.message, refires: new Map([...this.refires].map(([p, r]) => [p, { ...r }])) };
+      focus: this.focus, message: this.message, refires: this.repeats.save() };
   }
 
   private begin(): boolean {
@@ -227,7 +195,7 @@ export class StepSession {
     this.undo.begin(this.saveState());
     this.hit = undefined;
     this.stopAsked = false;
-    this.trapEvents = [];
+    this.repeats.begin();
     return true;
   }
 
@@ -235,7 +203,7 @@ export class StepSession {
   private end(): void {
     this.recorder.settle((pid) => {
       const t = this.task(pid);
-      return !!t && StepSession.alive(t) && this.tasks.cpl(t) === 3;
+      return !!t && this.alive(t) && this.tasks.cpl(t) === 3;
     });
     this.noteRefire();
     this.showRegs();
@@ -256,11 +224,7 @@ export class StepSession {
   /** Remembers the trap events at the IP the stopped task is on: resuming it fires them again. */
   private noteRefire(): void {
     const t = this.machine.kstate.sched.current;
-    if (!t || !StepSession.alive(t)) return;
-    const ip = this.tasks.ip(t);
-    const points = this.trapEvents.filter((e) => e.pid === t.pid && e.address === ip).map((e) => e.point);
-    if (points.length) this.refires.set(t.pid, { ip, points });
-    else this.refires.delete(t.pid);
+    if (t && this.alive(t)) this.repeats.stopped(t.pid, this.tasks.ip(t));
   }
 
   private exitText(): string {
@@ -271,10 +235,10 @@ export class StepSession {
   /** One engine call (of the task the run loop continues with); false when the program ended. */
   private drive(count: number): boolean {
     const next = this.machine.continuing ?? this.machine.kstate.sched.current;
-    if (next && this.refires.has(next.pid)) {
+    if (next && this.repeats.pending(next.pid)) {
       // the first instruction alone, so only its repeated trap events are dropped
       const r = this.machine.step(1);
-      this.refires.delete(next.pid);
+      this.repeats.resumed(next.pid);
       this.ran();
       if (!r.paused) return this.ended(r);
       if (--count <= 0 || this.hit) return true;
@@ -415,23 +379,16 @@ export class StepSession {
     this.prevRegs = s.prev;
     this.curRegs = s.cur;
     this.focus = s.focus;
-    this.refires = s.refires;
+    this.repeats.restore(s.refires);
     this.message = `stepped back to ${this.where()} (registers and memory; kernel objects and output stay)`;
     return true;
   }
 
   /** `b`: a breakpoint on a syscall name or number; returns an error text when unknown. */
   toggleBreakpoint(spec: string): string | undefined {
-    const s = spec.trim();
-    if (!s) return "which syscall?";
-    const slot = this.machine.kernel.table.lookup(s);
-    if (!slot) return `no syscall '${s}' in the ${this.machine.kernel.table.abi} table`;
-    const key = /^\d+$/.test(s) ? String(slot.nr) : slot.name;
-    if (this.breakpoints.delete(key)) this.message = `breakpoint on ${key} removed`;
-    else {
-      this.breakpoints.add(key);
-      this.message = `breakpoint on ${slot.name} (#${slot.nr}): c runs to it`;
-    }
+    const r = this.stops.toggle(spec, this.machine.kernel.table);
+    if ("error" in r) return r.error;
+    this.message = r.message;
     return undefined;
   }
 

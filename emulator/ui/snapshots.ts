@@ -40,7 +40,8 @@ interface KernelRecord {
 }
 
 interface TaskRecord {
-  thread: ThreadState;
+  /** None for a task that never runs guest code (pid 1, the run's init). */
+  thread: ThreadState | undefined;
   pc: bigint;
   trapDone: bigint | undefined;
   ctx: CpuContext | undefined;
@@ -106,9 +107,8 @@ export class UndoRing<T> {
   begin(state: T): void {
     const tasks = new Map<Task, TaskRecord>();
     for (const t of this.machine.kstate.sched.tasks.values()) {
-      const th = t.thread;
-      if (!th) continue;
-      tasks.set(t, { thread: th, pc: th.pc, trapDone: th.trapDone, ctx: th.ctx, first: th.first, state: t.state,
+      const th = t.thread as ThreadState | undefined;
+      tasks.set(t, { thread: th, pc: th?.pc ?? 0n, trapDone: th?.trapDone, ctx: th?.ctx, first: th?.first, state: t.state,
         wakeBlocked: t.wakeBlocked, waitingIn: t.waitingIn, sleepDeadline: t.sleepDeadline });
     }
     this.open = {
@@ -152,9 +152,7 @@ export class UndoRing<T> {
       else if (was === "blocked" && (now !== "blocked" || t.wakeBlocked !== r.wakeBlocked)) rec.refused ??= `pid ${t.pid} was woken (its place on a wait queue is gone)`;
       else if (now !== was && !(was === "runnable" && now === "blocked")) rec.refused ??= `pid ${t.pid} ended`;
     }
-    const sched = this.machine.kstate.sched;
-    // init (pid 1) runs no guest code, so begin() records no switch state of it: it was there all along
-    for (const t of sched.tasks.values()) if (!rec.tasks.has(t) && t !== sched.init) rec.refused ??= `pid ${t.pid} was created`;
+    for (const t of this.machine.kstate.sched.tasks.values()) if (!rec.tasks.has(t)) rec.refused ??= `pid ${t.pid} was created`;
     this.ring.push(rec);
     if (this.ring.length > this.capacity) this.drop(this.ring.shift()!);
     return changed;
@@ -221,6 +219,7 @@ export class UndoRing<T> {
       }
       for (const [t, r] of rec.tasks) {
         const th = r.thread;
+        if (!th) continue;
         th.pc = r.pc;
         th.trapDone = r.trapDone;
         th.first = r.first;
