@@ -7,8 +7,8 @@
 //
 // Node runs a signal listener only when its event loop turns, and the run loop is synchronous,
 // so a run with the host attached goes in slices: the run loop hands control back every
-// SLICE_MS (at a syscall exit: Unicorn's watchdog is no safe way to stop a process that makes
-// none, ENGINE.md), and whenever it has nothing to run (every process sleeps, until a deadline or for
+// SLICE_NS (at a syscall exit, or at the end of a counted time slice while several tasks share the
+// CPU: machine.ts), and whenever it has nothing to run (every process sleeps, until a deadline or for
 // ever) it says so and returns instead of waiting itself; runWithHost then waits here, where a
 // signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
 // if no host signal could wake any of them.
@@ -24,8 +24,8 @@ import { SIGHUP, SIGINT, SIGQUIT, SIGTERM } from "../kernel-model/uapi/asm/signa
 
 /** The signals a terminal or a supervisor sends to the foreground job, forwarded to the guest. */
 export const FORWARDED: readonly [NodeJS.Signals, number][] = [["SIGINT", SIGINT], ["SIGTERM", SIGTERM], ["SIGHUP", SIGHUP], ["SIGQUIT", SIGQUIT]];
-/** How long the run loop runs before it lets Node see signals (ms of host time). */
-const SLICE_MS = 20;
+/** How long the run loop runs before it lets Node see signals (ns of host time). */
+const SLICE_NS = 20_000_000n;
 
 /** What the run loop reported when it gave control back: keep going, or nothing to run for a while. */
 type Idle = { ns: bigint | undefined } | undefined;
@@ -34,8 +34,14 @@ export class HostSignals {
   private readonly queue: number[] = [];
   private readonly listeners = new Map<NodeJS.Signals, () => void>();
   private wakeUp: (() => void) | undefined;
-  private lastYield = Date.now();
+  /** When the run loop next hands back control (the run's CLOCK_MONOTONIC, ns). */
+  private nextYield: bigint;
   private idle: Idle;
+
+  /** `clock`: the run's CLOCK_MONOTONIC (the host's: a deterministic run takes no host signals). */
+  constructor(private readonly clock: () => bigint) {
+    this.nextYield = clock() + SLICE_NS;
+  }
 
   /**
    * Catches the forwarded signals in `which` (sysgate no longer dies of them) and lets the others
@@ -62,9 +68,12 @@ export class HostSignals {
     this.listen(() => false);
   }
 
-  /** Asked by the run loop after each slice: time to let the event loop run? */
-  due(): boolean {
-    return this.queue.length > 0 || Date.now() - this.lastYield >= SLICE_MS;
+  /**
+   * Asked by the run loop after each slice and at syscall exits: time to let the event loop run?
+   * `now` is the clock of the kernel entry when there is one (no second read of the host clock).
+   */
+  due(now: () => bigint = this.clock): boolean {
+    return this.queue.length > 0 || now() >= this.nextYield;
   }
 
   /** The run loop has nothing to run for `ns` of host time (undefined: until something from outside). */
@@ -121,7 +130,7 @@ export class HostSignals {
         const timer = setTimeout(done, ms);
       });
     }
-    this.lastYield = Date.now();
+    this.nextYield = this.clock() + SLICE_NS;
   }
 }
 
@@ -139,10 +148,10 @@ export interface HostDriven {
  */
 export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState }): Promise<ExitState> {
   if (machine.kstate.deterministic) return machine.runToEnd();
-  const host = new HostSignals();
+  const host = new HostSignals(machine.kstate.clock);
   machine.host = host;
   // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
-  machine.kstate.sched.hostDue = () => host.due();
+  machine.kstate.sched.hostDue = (now) => host.due(now);
   try {
     const sched = machine.kstate.sched;
     for (;;) {

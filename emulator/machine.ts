@@ -125,14 +125,28 @@ export const DEFAULT_PHYS_MEMORY = 2 ** 31;
 export { MAX_PHYS_MEMORY };
 const STACK_SIZE = 8n << 20n;
 /**
- * The longest a process runs without a syscall while others wait, in host microseconds (a
- * watchdog thread of Unicorn's stops it). Deterministic runs have no such limit: preemption there
- * happens only at syscall exits, by the virtual clock, so the interleaving is the same every time
- * (an instruction-counted run would do too, but Unicorn flushes its translations for each one,
- * measured 4x slower on a shell script). A last resort against a process that never enters the
- * kernel, not a time slice: a stop from the watchdog can make Unicorn skip the hooks of the
- * instruction it lands on, a syscall among them (emulator/cpu/ENGINE.md); processes that make
- * syscalls are preempted at their exits long before it fires.
+ * Time slices by instruction count (the scheduler tick of this model). While another thread of
+ * the running task's process waits for the CPU or sleeps until a deadline, a run ends after this
+ * many instructions: a thread that spins without entering the kernel cannot starve one that holds
+ * a lock, and the count makes the same interleaving every time (deterministic runs). Counting
+ * costs the engine a call before each instruction (~8 ns; a tight loop ran 14x slower, a
+ * `head | tr` pipeline counted throughout 15x), so it is kept to threads: processes meet in
+ * syscalls and are preempted at their exits. Switching between counted and uncounted code is a
+ * flush each way (emulator/cpu/x86_cpu.ts run()), hence UNCOUNTED_AFTER.
+ */
+const SLICE_INSNS = 1_000_000;
+/** What a used-up slice moves the virtual clock by: one instruction per nanosecond. */
+const SLICE_VIRTUAL_NS = BigInt(SLICE_INSNS);
+/** A counted run with no limit that matters (the code stays the counting kind). */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+/** Runs in a row with nobody waiting before a CPU goes back to uncounted code. */
+const UNCOUNTED_AFTER = 64;
+/**
+ * The longest a process runs without a syscall while other processes wait or a timer is due, in
+ * host microseconds (host-clock runs only; Unicorn's watchdog thread stops it). A last resort
+ * against a process that never enters the kernel, not a time slice: a stop from the watchdog can
+ * make Unicorn skip the hooks of the instruction it lands on (emulator/cpu/ENGINE.md), and the
+ * watchdog is a thread per run. Threads get counted slices instead (above).
  */
 const TIME_SLICE_US = 500_000;
 
@@ -248,7 +262,7 @@ export class Machine implements ProcessFactory {
     kstate.sched.add(task);
     (m as { task: Task }).task = task;
     m.output = out;
-    kstate.onTick = () => { for (const k of kstate.machines) k.vdso?.update(); };
+    kstate.onTick = (now) => { for (const k of kstate.machines) k.vdso?.update(false, now); };
     return m;
   }
 
@@ -468,19 +482,25 @@ export class Machine implements ProcessFactory {
         for (const x of sched.live()) if (x.state === "blocked") x.machine.exitTask(waitStatusKilled(SIGKILL, false), x);
         continue;
       }
-      if (sched.current !== t) sched.sliceStart = this.kstate.monotonicNs();
+      if (sched.current !== t) {
+        sched.sliceStart = this.kstate.monotonicNs();
+        sched.needResched = false;
+      }
       sched.current = t;
       const k = t.machine;
       const cpu = this.engines.get(k)!;
       k.switchTo(t); // context_switch, when another task had this CPU
       k.flushPendingCode();
       k.beginRun();
-      // Preemption at syscall exits needs no limit here; the timeout only stops a process that
-      // makes no syscalls while others wait or a timer is due. Never on a task's way to its first
-      // user instruction: a stop request that arrives inside a translated block makes Unicorn skip
-      // the code hooks left in that block, and the boot's switch to user mode is one of them.
-      const timed = !count && !this.kstate.deterministic && !t.thread.first && (sched.runnableCount > 0 || deadline !== undefined);
-      const rc = cpu.run(t.thread.pc, count, timed ? TIME_SLICE_US : 0);
+      const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t));
+      sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
+      // The watchdog never on a task's way to its first user instruction: a stop request that
+      // arrives inside a translated block makes Unicorn skip the code hooks left in that block,
+      // and the boot's switch to user mode is one of them.
+      const timed = sched.unlimitedRun && !count && !this.kstate.deterministic && !t.thread.first &&
+        (sched.runnableCount > 0 || deadline !== undefined);
+      const rc = cpu.run(t.thread.pc, limit, timed ? TIME_SLICE_US : 0);
+      sched.unlimitedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel
         if (t.state !== "runnable") this.current = undefined;
@@ -495,6 +515,11 @@ export class Machine implements ProcessFactory {
         k.settle(t);
         this.current = undefined;
         continue;
+      }
+      if (!count && limit === SLICE_INSNS && rc === UC.UC_ERR_OK && !k.stoppedByKernel) {
+        // the slice is used up: scheduler_tick's resched_curr (and the clock moves with the instructions)
+        if (this.kstate.deterministic) this.kstate.advance(SLICE_VIRTUAL_NS);
+        sched.needResched = true;
       }
       t.thread.pc = k.resume(); // an exception to deliver, a pause, a sleep or the end of a slice
       if (t.state !== "runnable") this.current = undefined;
@@ -511,6 +536,21 @@ export class Machine implements ProcessFactory {
     }
   }
 
+  /** Runs in a row, per CPU, in which nobody waited for it (see UNCOUNTED_AFTER). */
+  private readonly quietRuns = new Map<X86Cpu, number>();
+
+  /** The instruction limit of the next run on `cpu`: a slice when someone waits (0: none). */
+  private sliceFor(cpu: X86Cpu, contended: boolean): number {
+    if (contended) {
+      this.quietRuns.set(cpu, 0);
+      return SLICE_INSNS;
+    }
+    if (!cpu.counting) return 0;
+    const quiet = (this.quietRuns.get(cpu) ?? 0) + 1;
+    this.quietRuns.set(cpu, quiet);
+    return quiet < UNCOUNTED_AFTER ? UNLIMITED : 0;
+  }
+
   /** The idle loop: the virtual clock jumps to the deadline; the host's is waited for. */
   private idleUntil(deadline: bigint): void {
     const wait = deadline - this.kstate.monotonicNs();
@@ -525,6 +565,19 @@ export class Machine implements ProcessFactory {
    */
   private endAll(): void {
     for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
+  }
+
+  /** The task the run loop continues with, if it holds one (a debugger's step back records it). */
+  get continuing(): Task | undefined {
+    return this.current;
+  }
+
+  /**
+   * Makes `task` the one the run loop continues with (a debugger steps the task it shows, or puts
+   * back the one it recorded). The run queue is the caller's to keep right.
+   */
+  continueWith(task: Task | undefined): void {
+    this.current = task;
   }
 
   /** Where the first process continues on the next run()/step(): after a debugger restored its registers. */

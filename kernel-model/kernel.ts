@@ -136,24 +136,40 @@ export class KernelState implements Kernel {
     return this.config.deterministic;
   }
 
-  /** Runs at each kernel entry, after the clock moved (the vDSO's vvar pages follow it). */
-  onTick: (() => void) | undefined;
+  /** Runs at each kernel entry with the clock of that entry (the vDSO's vvar pages follow it). */
+  onTick: ((now: bigint) => void) | undefined;
 
-  /** Called by the entry code on every kernel entry: the event that moves virtual time. */
+  /**
+   * Called by the entry code on every kernel entry: the event that moves virtual time, and the
+   * hrtimer interrupt. The host clock is read once here (none at all in deterministic mode), and
+   * the timers are looked at only while one is armed.
+   */
   tick(): void {
-    if (this.config.deterministic) this.virtualNs += VIRTUAL_TICK_NS;
-    this.sched.fireTimers(this.monotonicNs()); // the hrtimer interrupt, checked at each entry
-    this.onTick?.();
+    const now = this.config.deterministic ? (this.virtualNs += VIRTUAL_TICK_NS) : this.hostMonotonicNs();
+    this.entryNs = now;
+    if (this.sched.timersArmed) this.sched.fireTimers(now);
+    this.onTick?.(now);
   }
 
-  /** A deterministic sleep: virtual time jumps by `ns`. */
+  /** A deterministic sleep, or a slice of counted instructions: virtual time jumps by `ns`. */
   advance(ns: bigint): void {
     this.virtualNs += ns;
-    this.onTick?.();
+    this.onTick?.(this.virtualNs);
   }
 
+  /** For callers that may not need it: asked for only when they do (see Scheduler.shouldPreempt). */
+  readonly clock = (): bigint => this.monotonicNs();
+
+  /** CLOCK_MONOTONIC as the last kernel entry read it: what the way out of that entry compares with. */
+  private entryNs = 0n;
+  readonly entryClock = (): bigint => this.entryNs;
+
   monotonicNs(): bigint {
-    return this.config.deterministic ? this.virtualNs : process.hrtime.bigint() - this.bootHr + 1_000_000_000n;
+    return this.config.deterministic ? this.virtualNs : this.hostMonotonicNs();
+  }
+
+  private hostMonotonicNs(): bigint {
+    return process.hrtime.bigint() - this.bootHr + 1_000_000_000n;
   }
 
   realtimeNs(): bigint {

@@ -30,7 +30,7 @@ import type { KernelStack, Task, ThreadState } from "./sched/task.js";
 import { WouldBlock, type WaitQueue } from "./sched/wait.js";
 import { SymbolTable } from "./symbols.js";
 import { rlimitCur } from "./sched/rlimit.js";
-import type { SyscallTable } from "./syscalls/table.js";
+import type { SyscallSlot, SyscallTable } from "./syscalls/table.js";
 import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
 import type { KernelArea } from "./boot/kernel_image.js";
@@ -50,6 +50,9 @@ export interface ExitState {
   detail?: string;
 }
 
+
+/** What besides the registers says which task a CPU runs (LinuxKernel.cpuOwner). */
+export interface CpuOwner { readonly task: Task | undefined; readonly trapDone: bigint | undefined }
 
 /** How a task first returns to user mode on this machine: a new program, or a fork's copy. */
 export interface FirstUser {
@@ -76,7 +79,12 @@ export abstract class LinuxKernel {
   /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
   private pending: { vector: number; cr2: bigint } | undefined;
   lastInterrupt: InterruptDelivery | undefined;
-  lastSyscall: SyscallOutcome | undefined;
+  /** The last syscall's number, slot, arguments and result (one record, rewritten by each syscall). */
+  private readonly last: SyscallOutcome & { valid: boolean } = { nr: 0, slot: undefined, args: [0n, 0n, 0n, 0n, 0n, 0n], result: 0n, valid: false };
+  get lastSyscall(): SyscallOutcome | undefined {
+    const l = this.last;
+    return l.valid ? { nr: l.nr, slot: l.slot, args: [...l.args] as unknown as SyscallArgs, result: l.result } : undefined;
+  }
   /** The task whose state is in the CPU now (`current`). */
   current: Task | undefined;
   /** The task that had the CPU before it ended or left (the `prev` of the next context switch). */
@@ -180,10 +188,11 @@ export abstract class LinuxKernel {
 
   /**
    * A "C function" of the kernel: a hook on one address of the kernel text. When the CPU is
-   * stopped at that address after the hook ran (by the model, a pause, or Unicorn's watchdog), the
-   * instruction there has not run yet, so resuming fires the hook again: that second call is passed
-   * over. Between two real visits of a trap the task always re-enters the kernel (a syscall
-   * instruction or an interrupt), which forgets the last trap.
+   * stopped at that address after the hook ran (by the model or a pause), the instruction there
+   * has not run yet, so resuming fires the hook again: that second call is passed over. A run
+   * whose instruction count runs out there stops before the hook (the engine's counting hook comes
+   * first), so the hook runs once, on the resume. Between two real visits of a trap the task
+   * always re-enters the kernel (a syscall instruction or an interrupt), which forgets the last trap.
    */
   protected trap(symbol: string, fn: () => void): void {
     const addr = this.text.sym(symbol);
@@ -210,14 +219,18 @@ export abstract class LinuxKernel {
 
   /**
    * The model stopped the CPU (a trap asked for it): the task is at a point where the kernel may
-   * schedule. A stop that comes from the time-slice watchdog can land anywhere, also in the
+   * schedule. A run whose instruction count ran out (a time slice) can stop anywhere, also in the
    * middle of an entry stub (between saving the user RSP in the per-CPU area and pushing it);
-   * like an interrupt with IF clear, it must not lead to another task on this CPU.
+   * like an interrupt with IF clear, that must not lead to another task on this CPU.
    */
   private stopped = false;
   /** Before each run of the CPU. */
   beginRun(): void {
     this.stopped = false;
+  }
+  /** Did the model stop the last run (rather than the run's instruction count)? */
+  get stoppedByKernel(): boolean {
+    return this.stopped;
   }
   /** May the run loop give this CPU to another task now? */
   get preemptible(): boolean {
@@ -435,6 +448,27 @@ export abstract class LinuxKernel {
   }
 
   /**
+   * Where this CPU's current task is, besides its registers: the task and the trap that already
+   * ran at its IP. A debugger's step back takes this with the registers and puts both back.
+   */
+  cpuOwner(): CpuOwner {
+    return { task: this.current, trapDone: this.trapDone };
+  }
+
+  /**
+   * Puts a cpuOwner() back: a context switch to its task when another one has the CPU (CR3, the
+   * entry template, TSS, TLS follow), then its trap state. The caller restores the registers and
+   * the other tasks' saved state.
+   */
+  restoreCpuOwner(o: CpuOwner): void {
+    if (!o.task) {
+      if (this.current) this.lastTask = this.current;
+      this.current = undefined;
+    } else if (o.task !== this.current) this.switchTo(o.task);
+    this.trapDone = o.trapDone;
+  }
+
+  /**
    * switch_mm: CR3 ← the address space's root. The template context every kernel entry starts
    * from holds a CR3 too; it follows, or the next entry would walk the previous tables.
    */
@@ -572,13 +606,28 @@ export abstract class LinuxKernel {
   /** Set by a service routine that returns but must then sleep (vfork's parent). */
   private sleepAfter: WaitQueue[] | undefined;
 
-  protected context(regs: PtRegs): SyscallContext {
-    return {
-      abi: this.abi, task: this.task, mem: this.task.mm, cpu: this.cpu, regs,
-      exit: (code, signal) => this.exitTask(signal ? waitStatusKilled(signal, false) : (code & 0xff) << 8),
-      sleepAfterReturn: (queues) => { this.sleepAfter = [...queues]; },
-    };
+  /**
+   * The service routines' view of the syscall in progress. Consecutive syscalls of a task see the
+   * same task, address space and pt_regs frame, so the last context is handed out again (it is
+   * never changed, only replaced): no object per syscall on the hot path.
+   */
+  protected context(regs: PtRegs, abi: Abi = this.abi): SyscallContext {
+    const task = this.task;
+    const c = this.lastContext;
+    if (c && c.task === task && c.regs === regs && c.mem === task.mm && c.abi === abi) return c;
+    return (this.lastContext = {
+      abi, task, mem: task.mm, cpu: this.cpu, regs,
+      exit: this.exitCurrent,
+      sleepAfterReturn: this.sleepAfterReturn,
+    });
   }
+  private lastContext: SyscallContext | undefined;
+  private readonly exitCurrent = (code: number, signal?: number): void => {
+    this.exitTask(signal ? waitStatusKilled(signal, false) : (code & 0xff) << 8);
+  };
+  private readonly sleepAfterReturn = (queues: readonly WaitQueue[]): void => {
+    this.sleepAfter = [...queues];
+  };
 
   /**
    * The generic entry (interception points 5, 6 and 7): hooks on every syscall, then the slot's
@@ -592,36 +641,26 @@ export abstract class LinuxKernel {
     const own = this.hooks.serviceHooks(table.abi, nr);
     let skipped: bigint | undefined;
     let callArgs = args;
-    if (this.hooks.has("syscall_entry") || own?.length) {
-      const mk = (point: "syscall_entry" | "service") => ({
-        point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
-        args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
-      });
-      const apply = (e: SyscallEvent) => {
-        if (e.args.some((v, i) => v !== callArgs[i])) {
-          callArgs = e.args.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
-          this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
-        }
-      };
-      if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
-      if (skipped === undefined && own?.length) {
-        const e = this.hooks.stamp<"service">(mk("service"));
-        for (const h of own) h(e);
-        apply(e);
-      }
+    if (this.hooks.has("syscall_entry") || (own !== undefined && own.length > 0)) {
+      const h = this.entryHooks(regs, nr, slot, own, args, mechanism);
+      skipped = h.skipped;
+      callArgs = h.args;
     }
     this.sleepAfter = undefined;
-    let outcome: SyscallOutcome;
+    let result: bigint;
     try {
-      outcome = skipped !== undefined
-        ? { nr, slot, args: callArgs, result: skipped }
-        : this.dispatcher.dispatch(this.context(regs), nr, callArgs);
+      result = skipped !== undefined ? skipped : this.dispatcher.call(this.context(regs), nr, slot, callArgs);
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
       this.blockAndRestart(regs, e);
       return;
     }
-    this.lastSyscall = outcome;
+    const outcome = this.last;
+    outcome.nr = nr;
+    outcome.slot = slot;
+    outcome.args = callArgs;
+    outcome.result = result;
+    outcome.valid = true;
     if (this.gone(this.task)) return; // exit, or execve onto the other kernel: nothing returns here
     if (this.execed) {
       this.execed = false;
@@ -637,15 +676,42 @@ export abstract class LinuxKernel {
       outcome.result = e.result;
     }
     regs.set("ax", outcome.result);
-    if (outcome.result === BigInt(-E.EPIPE)) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
+    if (outcome.result === MINUS_EPIPE) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
     if (this.sleepAfter) {
       this.kernel.sched.block(this.task, this.sleepAfter);
       this.stop();
-    } else if (this.kernel.sched.shouldPreempt(this.kernel.monotonicNs())) {
+    } else if (this.kernel.sched.shouldPreempt(this.kernel.entryClock)) {
       this.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
     }
     this.signalReturn(regs);
     this.checkPause();
+  }
+
+  /**
+   * Interception points 5 and 6 (syscall_entry, the slot's own hooks), only when one is set:
+   * the events are built here, so a syscall nobody watches builds none.
+   */
+  private entryHooks(regs: PtRegs, nr: number, slot: SyscallSlot | undefined, own: readonly ((e: SyscallEvent) => void)[] | undefined,
+    args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): { skipped: bigint | undefined; args: SyscallArgs } {
+    let skipped: bigint | undefined;
+    let callArgs = args;
+    const mk = (point: "syscall_entry" | "service") => ({
+      point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
+      args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
+    });
+    const apply = (e: SyscallEvent) => {
+      if (e.args.some((v, i) => v !== callArgs[i])) {
+        callArgs = e.args.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
+        this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
+      }
+    };
+    if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
+    if (skipped === undefined && own?.length) {
+      const e = this.hooks.stamp<"service">(mk("service"));
+      for (const h of own) h(e);
+      apply(e);
+    }
+    return { skipped, args: callArgs };
   }
 
   /** A hook on one syscall, by name or number (interception point 6), for every process of this ABI. */
@@ -698,6 +764,7 @@ export abstract class LinuxKernel {
   protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }): void {
     const task = this.task;
     if (this.gone(task)) return;
+    if (task.pending === 0n) return; // the usual case, decided without BigInt arithmetic
     if (!(task.pending & ~task.blocked) && !(task.pending & (1n << 8n))) return;
     for (;;) {
       const o = getSignal(task);
@@ -883,4 +950,5 @@ export function exitStateOf(status: number, detail?: string): ExitState {
   return sig ? { signal: sig, core: (status & 0x80) !== 0, detail } : { code: (status >> 8) & 0xff };
 }
 
+const MINUS_EPIPE = BigInt(-E.EPIPE);
 const SI_USER_SELF = (t: Task) => ({ signo: SIGPIPE, code: 0, pid: t.tgid, uid: t.cred.uid });

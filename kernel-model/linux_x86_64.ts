@@ -13,19 +13,26 @@ import type { CpuVendor } from "./entry/syscall_compat.js";
 import type { KernelState } from "./kernel.js";
 import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
-import type { PtRegs } from "./entry/pt_regs.js";
+import { PT64 as P, PT_REGS_64_SIZE, type PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
 import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
 import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "./uapi/asm/processor-flags.js";
 import type { Abi } from "./uapi/abi.js";
 
+/** RF and TF as the Number the SYSRET checks compare the low half of pt_regs->flags with. */
+const X86_EFLAGS_RF_TF = Number(X86_EFLAGS_RF | X86_EFLAGS_TF);
+const PT_REGS_SIZE_64 = BigInt(PT_REGS_64_SIZE);
+/** rdi, rsi, rdx, r10, r8, r9: the x86-64 syscall arguments' pt_regs slots. */
+const ARG_SLOTS = [P.di, P.si, P.dx, P.r10, P.r8, P.r9] as const;
 
 export class LinuxX86_64 extends LinuxKernel {
   readonly boot: Boot64;
   private readonly syscallInsn: SyscallInsn64;
-  /** The last SYSCALL transition, for hooks and the UI. */
-  lastTransition: SyscallTransition | undefined;
+  /** The last SYSCALL transition, for hooks and the UI (built when asked for). */
+  get lastTransition(): SyscallTransition | undefined {
+    return this.syscallInsn.describe();
+  }
 
   /** IA32 emulation: the compat entry paths (int $0x80, SYSENTER, SYSCALL from compatibility mode). */
   readonly ia32: Ia32Emulation;
@@ -52,9 +59,9 @@ export class LinuxX86_64 extends LinuxKernel {
           address: rip, function: this.symbols.describe(rip), nr, name: this.table.slot(nr)?.name });
       }
       const before = this.hooks.has("transition") ? this.cpuState() : undefined;
-      const t = this.syscallInsn.execute();
-      this.lastTransition = t;
+      this.syscallInsn.execute();
       if (before) {
+        const t = this.syscallInsn.describe()!;
         const after = { ...this.cpuState(), ip: t.lstar }; // the engine adds the length after this hook
         this.hooks.emit("transition", { point: "transition", mechanism: "syscall", pid: this.task.pid, before, after,
           msrs: { IA32_STAR: t.star, IA32_LSTAR: t.lstar, IA32_FMASK: t.fmask } });
@@ -92,8 +99,7 @@ export class LinuxX86_64 extends LinuxKernel {
 
   /** A compat task, or a compat entry from a 64-bit one, has the i386 ABI (struct layouts, long size). */
   protected override context(regs: PtRegs): SyscallContext {
-    const c = super.context(regs);
-    return this.tsCompat || this.compat ? { ...c, abi: "i386" } : c;
+    return super.context(regs, this.tsCompat || this.compat ? "i386" : "x86_64");
   }
 
   /** pt_regs; for a compat task with its DS/ES/FS/GS, which the i386 signal frames save. */
@@ -252,17 +258,46 @@ export class LinuxX86_64 extends LinuxKernel {
     return { fsBase: this.cpu.get("fs_base"), gsBase: this.cpu.rdmsr(MSR.KERNEL_GS_BASE), xstate };
   }
 
-  /** arch/x86/entry/common.c do_syscall_64, reached through the trap address the stub calls. */
+  /**
+   * arch/x86/entry/common.c do_syscall_64, reached through the trap address the stub calls. The
+   * stub passes pt_regs in RDI; they are at the top of the task's kernel stack, where Linux's
+   * task_pt_regs(current) finds them too, so no register is read to get there.
+   */
   private do_syscall_64(): void {
-    const regs = this.ptRegs(this.cpu.get("rdi"));
-    const nr = Number(BigInt.asIntN(32, regs.get("orig_ax")));
-    const args: SyscallArgs = [regs.get("di"), regs.get("si"), regs.get("dx"), regs.get("r10"), regs.get("r8"), regs.get("r9")];
-    this.syscall(regs, nr, args, "syscall");
-    // Can the exit use SYSRET? The checks of do_syscall_64's return path.
-    const ip = regs.get("ip");
-    const sysretOk = regs.get("cx") === ip && regs.get("r11") === regs.get("flags") &&
-      regs.get("cs") === BigInt(L.__USER_CS) && regs.get("ss") === BigInt(L.__USER_DS) &&
-      ip < 0x800000000000n && (regs.get("flags") & (X86_EFLAGS_RF | X86_EFLAGS_TF)) === 0n;
+    const regs = this.taskPtRegs();
+    const nr = regs.lo32(P.orig_ax) | 0; // (int) orig_ax
+    // The arguments, copied as 32-bit halves into one 64-bit array per kernel that each syscall
+    // rewrites: a BigInt is made only for an argument the routine reads (a routine uses them while
+    // it runs; a hook's event gets a copy).
+    const w = this.argWords;
+    for (let i = 0; i < 6; i++) {
+      const slot = ARG_SLOTS[i];
+      w[i * 2] = regs.lo32(slot);
+      w[i * 2 + 1] = regs.hi32(slot);
+    }
+    this.syscall(regs, nr, this.args as unknown as SyscallArgs, "syscall");
+    // Can the exit use SYSRET? The checks of do_syscall_64's return path, in its order, on the
+    // 32-bit halves of each field (no BigInt per check).
+    const sysretOk =
+      regs.lo32(P.cx) === regs.lo32(P.ip) && regs.hi32(P.cx) === regs.hi32(P.ip) &&
+      regs.lo32(P.r11) === regs.lo32(P.flags) && regs.hi32(P.r11) === regs.hi32(P.flags) &&
+      regs.lo32(P.cs) === L.__USER_CS && regs.hi32(P.cs) === 0 &&
+      regs.lo32(P.ss) === L.__USER_DS && regs.hi32(P.ss) === 0 &&
+      regs.hi32(P.ip) < 0x8000 && // below 2^47: canonical and a user address
+      (regs.lo32(P.flags) & X86_EFLAGS_RF_TF) === 0;
     this.cpu.set("rax", sysretOk ? 1n : 0n);
   }
+
+  /** task_pt_regs(current): the frame entry_SYSCALL_64 pushed below the top of the kernel stack (the last one made is reused). */
+  private taskPtRegs(): PtRegs {
+    const top = this.task.thread.stack.top;
+    if (this.lastPtRegs !== undefined && this.lastStackTop === top) return this.lastPtRegs;
+    this.lastStackTop = top;
+    return (this.lastPtRegs = this.ptRegs(top - PT_REGS_SIZE_64));
+  }
+  private lastPtRegs: PtRegs | undefined;
+  private readonly argWords = new Uint32Array(12);
+  private readonly args = new BigUint64Array(this.argWords.buffer);
+  private lastStackTop: bigint | undefined;
+
 }

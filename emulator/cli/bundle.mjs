@@ -53,6 +53,11 @@ await build({
   external: ["koffi", "@alexaltea/capstone-js", "react-devtools-core"],
   // React and ink bundled in production mode: the development build checks and warns at every render
   define: { "process.env.NODE_ENV": "\"production\"" },
+  // Blanks and redundant syntax out, names kept: V8 parses every byte of a module before it runs
+  // (the main chunk compiled in 56 ms instead of 30 on a loaded machine). A stack trace maps back
+  // to the sources with NODE_OPTIONS=--enable-source-maps.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: true,
   logLevel: "warning",
   plugins: [byRequire],

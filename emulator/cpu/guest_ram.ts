@@ -4,23 +4,30 @@
 // It is a SharedArrayBuffer. V8 counts the bytes of an ordinary ArrayBuffer, or of a view of
 // foreign memory (what a mapping made through koffi is), as "external memory": a gigabyte of it
 // forces a full, memory-reducing garbage collection the moment the buffer is made (12-35 ms of
-// every start, measured) and makes later ones more frequent. A SharedArrayBuffer is not counted
-// per isolate, costs nothing to make, and its backing store never moves, as the engine needs.
-// One page more than asked is allocated so that the RAM starts on a page boundary (the
-// allocator's header sits before it), which madvise needs to give pages back.
+// every start, ~100 ms each for machines made one after another in one process, measured) and
+// makes later ones more frequent. A SharedArrayBuffer is not counted per isolate, costs nothing to
+// make, and its backing store never moves, as the engine needs. One page more than asked is
+// allocated so that the RAM starts on a page boundary (the allocator's header sits before it),
+// which madvise needs to give pages back. Where the host refuses the allocation (a strict
+// overcommit policy), an mmap with MAP_NORESERVE seen through koffi is the fallback.
 
 import koffi from "koffi";
 
 const PAGE = 4096, MADV_DONTNEED = 4;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
 
 type Fn = (...a: unknown[]) => unknown;
-let libc: { madvise: Fn } | null | undefined;
+let libc: { madvise: Fn; mmap: Fn; munmap: Fn } | null | undefined;
 
 function bind(): typeof libc {
   if (libc !== undefined) return libc;
   try {
     const lib = koffi.load(process.platform === "linux" ? "libc.so.6" : null);
-    libc = { madvise: lib.func("int madvise(void *addr, size_t len, int advice)") };
+    libc = {
+      madvise: lib.func("int madvise(void *addr, size_t len, int advice)"),
+      mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)"),
+      munmap: lib.func("int munmap(void *addr, size_t len)"),
+    };
   } catch {
     libc = null;
   }
@@ -36,7 +43,15 @@ export interface GuestRam {
 }
 
 export function allocGuestRam(size: number): GuestRam {
-  const sab = new SharedArrayBuffer(size + PAGE);
+  let sab: SharedArrayBuffer;
+  try {
+    sab = new SharedArrayBuffer(size + PAGE);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const mapped = mappedRam(size);
+    if (mapped) return mapped;
+    throw e;
+  }
   const head = Number(koffi.address(new Uint8Array(sab, 0, 1)) % BigInt(PAGE));
   const mem = Buffer.from(sab, head === 0 ? 0 : PAGE - head, size);
   let live = true;
@@ -49,6 +64,24 @@ export function allocGuestRam(size: number): GuestRam {
     unmap() {
       discard();
       live = false;
+    },
+  };
+}
+
+/** An anonymous mapping reserved without commitment, seen through koffi.view (counted as external memory). */
+function mappedRam(size: number): GuestRam | undefined {
+  const c = bind();
+  const p = c?.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (!c || !p || koffi.address(p) === 0xffffffffffffffffn) return undefined;
+  const mem = Buffer.from(koffi.view(p, size));
+  let mapped = true;
+  return {
+    mem,
+    discard() { if (mapped) c.madvise(p, size, MADV_DONTNEED); },
+    unmap() {
+      if (!mapped) return;
+      mapped = false;
+      c.munmap(p, size);
     },
   };
 }

@@ -21,7 +21,7 @@ interface Api {
   uc_hook_add: Fn;
   uc_ctl0: Fn; uc_ctl_int: Fn; uc_ctl_range: Fn;
   uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
-  trampolines: { code: unknown; intr: unknown; insn: unknown };
+  trampolines: { code: unknown; trap: unknown; intr: unknown; insn: unknown };
 }
 
 /** The JS function of each hook, by the id passed to Unicorn as its user_data. */
@@ -74,8 +74,14 @@ function bind(): Api {
     const MMR = koffi.struct({ selector: "uint16_t", base: "uint64_t", limit: "uint32_t", flags: "uint32_t" });
     // The user_data of every hook is an id into `hookFns` (uintptr_t, not a pointer).
     const HookCode = koffi.proto(`void sg_hook_code(void *uc, uint64_t address, uint32_t size, uintptr_t user)`);
+    // The same callback for a hook that looks at neither the engine nor the address, as the two
+    // callbacks of every syscall are declared too: koffi makes a JS object of a `void *` and a
+    // BigInt of a kernel-text address on each call. Those arguments are read as their low 16 bits,
+    // which JS holds without allocating (each integer argument has a register or stack slot of
+    // its own in the x86-64 calling conventions, so the ones after it are where they are).
+    const HookTrap = koffi.proto(`void sg_hook_trap(uint16_t uc_low, uint16_t address_low, uint32_t size, uintptr_t user)`);
     const HookIntr = koffi.proto(`void sg_hook_intr(void *uc, uint32_t intno, uintptr_t user)`);
-    const HookInsn = koffi.proto(`void sg_hook_insn(void *uc, uintptr_t user)`);
+    const HookInsn = koffi.proto(`void sg_hook_insn(uint16_t uc_low, uintptr_t user)`);
     // One trampoline per kind, registered here, once: koffi.register() called from inside a
     // callback (a hook added while the guest runs) yields a trampoline that fails with
     // "Maximum call stack size exceeded" when it fires (measured).
@@ -84,6 +90,7 @@ function bind(): Api {
     const fnOf = (user: number | bigint) => hookFns.get(typeof user === "number" ? user : Number(user)) as Hook2 | undefined;
     const trampolines = {
       code: koffi.register(counted("hook UC_HOOK_CODE", (_uc: unknown, address: number | bigint, size: number, user: number) => fnOf(user)?.(address, size)), koffi.pointer(HookCode)),
+      trap: koffi.register(counted("hook UC_HOOK_CODE", (_uc: unknown, _address: number, _size: number, user: number) => fnOf(user)?.(undefined, undefined)), koffi.pointer(HookTrap)),
       intr: koffi.register(counted("hook UC_HOOK_INTR", (_uc: unknown, intno: number, user: number) => fnOf(user)?.(intno, undefined)), koffi.pointer(HookIntr)),
       insn: koffi.register(counted("hook UC_HOOK_INSN", (_uc: unknown, user: number) => fnOf(user)?.(undefined, undefined)), koffi.pointer(HookInsn)),
     };
@@ -132,6 +139,9 @@ export class UnicornError extends Error {
   }
 }
 
+/** Bytes of translated code an engine keeps (see the constructor). */
+export const TCG_BUFFER_SIZE = 32 << 20;
+
 /** UC_CTL_WRITE(type, nr) from unicorn.h. */
 const ctlWrite = (type: number, nr: number) => (UC.UC_CTL_IO_WRITE << 30) | (nr << 26) | type;
 
@@ -153,6 +163,11 @@ export class Unicorn {
     const out: unknown[] = [null];
     this.check(this.a.uc_open(UC.UC_ARCH_X86, mode === "64" ? UC.UC_MODE_64 : UC.UC_MODE_32, out), "uc_open");
     this.uc = out[0];
+    // Before anything is translated: the size of the buffer that holds translated code. A flush
+    // (TB_FLUSH, or Unicorn's own when counting stops) costs in proportion to it, ~0.1 ms per
+    // MiB; Unicorn's default is 1 GiB (~110 ms a flush, and the first one ~1.3 s). A full buffer is
+    // flushed by the engine itself and refilled with the code that runs (ENGINE.md).
+    this.check(this.a.uc_ctl_int(this.uc, ctlWrite(UC.UC_CTL_TCG_BUFFER_SIZE, 1), TCG_BUFFER_SIZE), "uc_ctl(TCG_BUFFER_SIZE)");
   }
 
   private check(rc: unknown, what: string): void {
@@ -204,10 +219,12 @@ export class Unicorn {
     this.pinned.push(buf);
   }
 
-  /** Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the uc_err. */
   /**
-   * `count` limits the instructions (Unicorn then flushes its translations on every call: use it
-   * for single steps); `timeoutUs` limits the time (a watchdog thread stops the engine).
+   * Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the
+   * uc_err. A `count` makes Unicorn insert a counting hook before every instruction of the code it
+   * translates from then on (code translated before is not counted); a run without one removes
+   * that hook and flushes the translated code. `timeoutUs` limits the time (a watchdog thread
+   * stops the engine, and it can skip a code hook: ENGINE.md).
    */
   start(begin: bigint, until = 0n, count = 0, timeoutUs = 0): number {
     return this.a.uc_emu_start(this.uc, begin, until, timeoutUs, count) as number;
@@ -215,7 +232,7 @@ export class Unicorn {
   stop(): void {
     this.a.uc_emu_stop(this.uc);
   }
-  /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as Unicorn's watchdog does. */
+  /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as gdb's connection worker does. */
   get address(): bigint {
     return BigInt(koffi.address(this.uc));
   }
@@ -241,6 +258,10 @@ export class Unicorn {
    */
   hookCode(begin: bigint, end: bigint, fn: (address: number | bigint, size: number) => void): number {
     return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.code, fn, begin, end);
+  }
+  /** UC_HOOK_CODE on one address, for a callback that needs neither the address nor the size (a trap). */
+  hookTrap(address: bigint, fn: () => void): number {
+    return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.trap, fn, address, address);
   }
   /** UC_HOOK_INTR: interrupts and CPU exceptions (Unicorn delivers none through the IDT itself). */
   hookIntr(fn: (intno: number) => void): number {

@@ -81,8 +81,8 @@ export class X86Cpu implements Cpu {
   restoreContext(ctx: CpuContext): void { this.uc.contextRestore(ctx as Ctx); }
   flushTlb(): void { this.uc.flushTlb(); }
   /**
-   * A TB flush costs Unicorn 110-170 ms whatever there is to drop (measured on 2.1.1), and hooks
-   * set up before a CPU first runs (a tracer's, the stepping UI's, those of every exec'ed
+   * A TB flush costs in proportion to the translation buffer (a few ms at TCG_BUFFER_SIZE), and
+   * hooks set up before a CPU first runs (a tracer's, the stepping UI's, those of every exec'ed
    * process) asked for one each: before the first run there is no translated code to drop.
    */
   flushCode(): void {
@@ -90,6 +90,10 @@ export class X86Cpu implements Cpu {
   }
   /** Whether the engine has run, and so may hold translated code. */
   private translated = false;
+  /** Is the translated code the counting kind (see run())? */
+  get counting(): boolean {
+    return this.countingCode;
+  }
   stop(): void { this.uc.stop(); }
 
   /**
@@ -107,7 +111,7 @@ export class X86Cpu implements Cpu {
     };
   }
   onExecute(address: bigint, fn: () => void): void {
-    this.uc.hookCode(address, address, this.guard(fn));
+    this.uc.hookTrap(address, this.guard<void>(fn));
   }
   onInstruction(insn: "syscall" | "sysenter", fn: () => void): void {
     this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard<void>(fn));
@@ -117,11 +121,25 @@ export class X86Cpu implements Cpu {
   }
 
   /**
+   * Whether the translated code counts instructions: Unicorn counts only in code translated while
+   * a counted run is going on, and drops all of it when a run is not counted.
+   */
+  private countingCode = false;
+
+  /**
    * Runs the CPU from `pc` until a stop or `count` instructions. Returns the engine's error code
-   * (0 when it stopped on request), rethrowing any exception a hook raised.
+   * (0 when it stopped on request or the count ran out), rethrowing any exception a hook raised.
+   * Counted and uncounted runs each translate the code their way: the first counted run after
+   * uncounted ones flushes what was translated without counting (a few ms), or the count would
+   * miss the instructions of that code; the first uncounted run after counted ones has Unicorn
+   * flush the counting code.
    */
   run(pc: bigint, count = 0, timeoutUs = 0): number {
     this.hookError = undefined;
+    if (count > 0 && !this.countingCode) {
+      if (this.translated) this.uc.flushTb();
+      this.countingCode = true;
+    } else if (count === 0) this.countingCode = false;
     this.translated = true;
     const rc = this.uc.start(pc, 0n, count, timeoutUs);
     if (this.hookError !== undefined) {

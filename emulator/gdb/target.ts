@@ -108,9 +108,10 @@ export class Target {
   /** The first process (its end is the run's end). */
   get firstPid(): number { return this.machine.task.pid; }
 
+  /** A task that runs guest code (pid 1, the run's init, runs none: gdb cannot attach to it). */
   task(tid: number): Task | undefined {
     const t = this.machine.kstate.sched.tasks.get(tid);
-    return t && alive(t) ? t : undefined;
+    return t && alive(t) && t !== this.machine.kstate.sched.init ? t : undefined;
   }
 
   /** The live tasks (threads included) of the processes gdb is attached to, in pid order. */

@@ -115,6 +115,7 @@ export function App(props: AppProps) {
       case "c": startRun("continue"); return;
       case "s": session.stepInstruction(); break;
       case "r": session.stepBack(); break;
+      case "t": session.viewNext(); break;
       case "p": session.message = "not running"; break;
       case "b": setPrompt({ kind: "break", text: "" }); return;
       case "/": setPrompt({ kind: "filter", text: filter }); return;
@@ -138,10 +139,10 @@ export function App(props: AppProps) {
   const lay = layout(cols, rows, bits);
   const kernel = session.cpl() === 0;
   const ep = session.entryPath();
-  const pid = session.multiProcess ? ` pid ${session.viewPid}` : "";
+  const pid = session.multiProcess ? ` ${session.viewName}` : "";
   const title = (ep.record ? mechanismTitle(ep.record.mechanism, bits === 64 && session.abi === "i386") : bits === 64 ? "SYSCALL (x86-64)" : "int $0x80 / SYSENTER (i386)") + pid;
   const state = session.running ? "running..." : session.exit ? "ended" : "paused";
-  // with several processes, the panels describe one: its pid heads the screen
+  // with several tasks, the panels describe one: its pid (and tid, for a thread) heads the screen
   // which kernel: x86-64, i386 in compatibility mode under it (IA32 emulation), or the native i386 one
   const kind = bits === 32 ? "i386" : session.abi === "i386" ? "i386 on x86-64, compat" : "x86-64";
   const head = ` sysgate step ${props.name} (${kind})${pid ? ` │${pid}` : ""} │ ${state} │ ${session.message}`;

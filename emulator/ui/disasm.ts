@@ -50,7 +50,7 @@ export class Disassembler {
 
   /** `count` lines with `ip` among them (about a third of the way down when the code before it is known). */
   around(t: Task, ip: bigint, count: number): DisasmLine[] {
-    const syms = t.machine.symbols;
+    const syms = t.mm.symbols; // the task's own program and vDSO, whether or not it has the CPU
     const bits = t.machine.cpu.bits;
     const candidates: bigint[] = [];
     const hit = syms.at(ip);

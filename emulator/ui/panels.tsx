@@ -153,7 +153,7 @@ export function Output(props: { stdout: string; stderr: string; width: number; h
   return <Pane title="Guest output" width={props.width} height={props.height} lines={rows} />;
 }
 
-export const KEYS = "n:sys s:step i:stage o:out c:cont b:brk p:pause r:back /:find tab ?:help q:quit";
+export const KEYS = "n:sys s:step i:stage o:out c:cont b:brk p:pause r:back t:task tab ?:help q:quit";
 
 export function StatusBar(props: { width: number; prompt?: { label: string; text: string }; running: boolean }) {
   if (props.prompt) return <Text color="cyan">{fit(`${props.prompt.label}: ${props.prompt.text}█  (Enter: ok, Esc: cancel)`, props.width)}</Text>;
@@ -162,15 +162,18 @@ export function StatusBar(props: { width: number; prompt?: { label: string; text
 
 export const HELP_LINES = [
   "n   next syscall: run to the next syscall instruction (or vDSO call)",
-  "s   one instruction of the process the scheduler runs (syscall/",
-  "    sysenter land on the entry stub); panels follow that process",
+  "s   one instruction of the task on view (syscall/sysenter land on",
+  "    the entry stub); if it sleeps, of the task the scheduler runs",
+  "t   view the next process or thread (header: pid, tid); s steps it",
   "i   next stage of the entry path: instruction, CPU transition, stub,",
   "    generic entry + service routine + exit (one trap), return, user",
   "o   out: run until the return instruction has taken you back to CPL 3",
   "c   continue at full speed (stops at breakpoints; p pauses)",
   "b   break on a syscall name or number (again to remove)",
-  "r   step back: registers and guest memory as before the last key",
-  "    (kernel objects, e.g. file offsets and output, are not rewound)",
+  "r   step back: every task's registers, memory and the CPU's task",
+  "    as before the last key, across context switches (kernel objects,",
+  "    e.g. file offsets and output, are not rewound; not over a fork,",
+  "    exec, exit or wake-up)",
   "/   filter the syscall list     m   memory pane address (hex)",
   "Tab next inspector: registers, stack, pt_regs, memory, output",
   "q   quit                        ?   close this help",

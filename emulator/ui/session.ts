@@ -1,56 +1,45 @@
-// The stepping debugger behind `sysgate step`, without any terminal: run modes (one
-// instruction, next stage, next syscall, out to user mode, continue), breakpoints on syscalls,
-// the syscall list of every process and each syscall's entry path filled from the hook events,
-// register change marks and step back. The ink panels only read from it, so tests drive it directly.
+// The stepping debugger behind `sysgate step`, without any terminal. It wires the parts to the
+// keys: the recorder (recorder.ts) turns hook events into the timeline, the task view
+// (task_view.ts) reads the task on view, the undo ring (snapshots.ts) steps back; what is left
+// here is the control of the run: modes (one instruction, next stage, next syscall, out to user
+// mode, continue), where each one stops, breakpoints, and which task is on view. The ink panels
+// only read from it, so tests drive it directly.
 //
-// Every process is its own machine. The panels describe the process whose event is current
-// (after a step: the one the scheduler ran); `s` executes one instruction of whichever process
-// the scheduler runs, since Machine.step() has no way to pick one.
+// One CPU per kernel runs every task. The panels describe the task on view: whose event came last
+// (after a run: the one the CPU ran), or the one the user picked with `t`. `s` executes one
+// instruction of the task on view (it gets the CPU out of turn), or of the one the scheduler runs
+// when that task sleeps.
 
-import type { CpuState, HookEvents, HookPoint, HookRegistry } from "../../kernel-model/hooks.js";
-import type { Reg } from "../../kernel-model/cpu.js";
-import { PT_REGS_32, PT_REGS_64 } from "../../kernel-model/entry/pt_regs.js";
-import type { ExitState, LinuxKernel } from "../../kernel-model/linux.js";
-import type { LinuxI386 } from "../../kernel-model/linux_i386.js";
-import type { LinuxX86_64 } from "../../kernel-model/linux_x86_64.js";
+import type { HookEvents, HookPoint } from "../../kernel-model/hooks.js";
+import type { ExitState } from "../../kernel-model/linux.js";
 import type { Task } from "../../kernel-model/sched/task.js";
-import { beginCall, formatCall, formatResult } from "../../kernel-model/trace/format.js";
-import { SyscallTracer, traceTargetOf } from "../../kernel-model/trace/tracer.js";
 import type { Machine } from "../machine.js";
 import { Disassembler, type DisasmLine } from "./disasm.js";
-import { entryPath, type Stage, type StageView, type SyscallRecord } from "./entry_path.js";
-import { hex, readVirtual } from "./format.js";
+import { entryPath, type StageView, type SyscallRecord } from "./entry_path.js";
+import { hex } from "./format.js";
+import { StepRecorder, type ListLine, type RecorderState } from "./recorder.js";
 import { UndoRing } from "./snapshots.js";
+import { TaskView, type PtRegsLine, type StackLine } from "./task_view.js";
 
+export type { ListLine, PtRegsLine, StackLine };
 export type RunMode = "syscall" | "stage" | "out" | "continue";
 
 export interface RegView { name: string; value: bigint; changed: boolean }
-export interface StackLine { address: bigint; value: bigint; note: string | undefined; sp: boolean }
-export interface PtRegsLine { field: string; address: bigint; value: bigint; pushed: boolean }
-/** A line of the syscall list: a syscall (numbered by `index`) or a signal/process line (`marker`). */
-export interface ListLine { index: number; key: string; text: string; record?: SyscallRecord; marker?: boolean }
-
-const REGS_64: Reg[] = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ss"];
-const REGS_32: Reg[] = ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags", "cs", "ss", "ds", "es", "fs", "gs"];
-const ARG_REGS_64: Reg[] = ["rdi", "rsi", "rdx", "r10", "r8", "r9"];
-const ARG_REGS_32: Reg[] = ["ebx", "ecx", "edx", "esi", "edi", "ebp"];
 
 /** Instructions per engine call while running: small enough to answer a key within ~30 ms. */
 const CHUNK = 20_000;
 /** Bound on the walk from the boot code to the program's first instruction. */
 const BOOT_STEPS = 10_000;
 
-type Entry = { kind: "syscall"; index: number } | { kind: "marker"; text: string };
-interface Refire { pid: number; ip: bigint; points: HookPoint[] }
+/** Trap events at the IP where a task stopped: resuming it fires them again. */
+interface Refire { ip: bigint; points: HookPoint[] }
 interface UiState {
-  count: number; entries: number; live: SyscallRecord[]; regs: Map<number, bigint[]>; prev: bigint[]; cur: bigint[];
-  focus: number; message: string; refire: Refire | undefined;
-  /** Set when the action is over: whether it touched the first process alone (only then can it be undone). */
-  solo?: boolean; other?: string;
+  recorder: RecorderState; regs: Map<number, bigint[]>; prev: bigint[]; cur: bigint[];
+  focus: number; message: string; refires: Map<number, Refire>;
 }
 
 export class StepSession {
-  readonly records: SyscallRecord[] = [];
+  readonly recorder: StepRecorder;
   readonly breakpoints = new Set<string>();
   /** Running when a mode is set and no stop has been reached yet. */
   mode: RunMode | undefined;
@@ -58,39 +47,25 @@ export class StepSession {
   message = "";
   /** Milliseconds the last action spent in the engine and the model (not drawing). */
   lastActionMs = 0;
-  private readonly entries: Entry[] = [];
-  /** Every pid seen: more than one, and lines get strace -f's `[pid N]`. */
-  private readonly pids = new Set<number>();
-  /** Each process's latest syscall. */
-  private readonly lastByPid = new Map<number, SyscallRecord>();
-  /** The process the panels describe: whose event came last, or the one the scheduler ran. */
+  private readonly tasks = new TaskView();
+  /** The task the panels describe: whose event came last, the one the CPU ran, or the one picked with `t`. */
   private focus: number;
-  /** Registers of each process at its last stop, for the change marks. */
+  /** Registers of each task when it was last on view, for the change marks. */
   private regsAt = new Map<number, bigint[]>();
   private prevRegs: bigint[];
   private curRegs: bigint[];
   private hit: string | undefined;
   private stopAsked = false;
-  private undo: UndoRing<UiState>;
-  private open: UiState | undefined;
-  /** Pids that ran or reported during the current action, and whether a process was created or replaced. */
-  private touched = new Set<number>();
-  private lifecycle: string | undefined;
-  private readonly unsubscribe: (() => void)[] = [];
+  private readonly undo: UndoRing<UiState>;
   private actionStart = 0;
   /** Trap events (pid, point, address) seen during the current action. */
   private trapEvents: { pid: number; point: HookPoint; address: bigint }[] = [];
-  /** The trap events at the IP where the last action stopped: the next instruction repeats them. */
-  private refire: Refire | undefined;
-  /** The strace formatter, fed only the events whose lines the list shows as they are (vDSO, signals, exits). */
-  private readonly tracer: { feed<P extends "vdso" | "signal" | "process">(p: P, e: HookEvents[P]): string | undefined };
+  /** Per task, the trap events at the IP where it stopped: its next instruction repeats them. */
+  private refires = new Map<number, Refire>();
 
   private constructor(readonly machine: Machine, readonly disasm: Disassembler) {
     this.focus = machine.task.pid;
-    this.pids.add(this.focus);
-    this.tracer = lineTracer(machine);
-    const points: HookPoint[] = ["instruction", "transition", "entry_stub", "syscall_entry", "syscall_exit", "return", "vdso", "signal", "process"];
-    for (const p of points) this.unsubscribe.push(machine.hooks.on(p, (e) => this.onEvent(p, e)));
+    this.recorder = new StepRecorder(machine, { accept: (p, e) => this.accept(p, e), stage: (e, r, first) => this.stage(e, r, first) });
     this.bootToUser();
     this.curRegs = this.readRegs(this.view);
     this.prevRegs = this.curRegs;
@@ -112,18 +87,22 @@ export class StepSession {
     this.message = "at the program's entry point: n next syscall, s step, i next stage, ? help";
   }
 
-  // ---- which process ------------------------------------------------------------------------
+  // ---- which task ---------------------------------------------------------------------------
 
   private task(pid: number): Task | undefined {
     return this.machine.kstate.sched.tasks.get(pid);
   }
 
-  /** A process whose machine can still be read (an ended child's engine is closed; the first process's is kept). */
-  private usable(t: Task | undefined): t is Task {
-    return !!t && (t === this.machine.task || !(t.state === "zombie" || t.state === "dead"));
+  private static alive(t: Task): boolean {
+    return t.state === "runnable" || t.state === "blocked";
   }
 
-  /** The process the panels show: the focus if it still runs, else the one the scheduler has, else the first. */
+  /** A task the panels can show (the first process even after its end: its registers stay in the CPU). */
+  private usable(t: Task | undefined): t is Task {
+    return !!t && (t === this.machine.task || StepSession.alive(t));
+  }
+
+  /** The task the panels show: the focus if it still runs, else the one the scheduler has, else the first. */
   get view(): Task {
     const t = this.task(this.focus);
     if (this.usable(t)) return t;
@@ -131,197 +110,80 @@ export class StepSession {
     return this.usable(cur) ? cur : this.machine.task;
   }
   get viewPid(): number { return this.view.pid; }
-  /** Several processes have been seen: lines and titles name the pid. */
-  get multiProcess(): boolean { return this.pids.size > 1; }
+  /** `pid N`, and `tid M` for a thread other than its process's first. */
+  get viewName(): string {
+    const v = this.view;
+    return `pid ${v.tgid}${v.pid !== v.tgid ? ` tid ${v.pid}` : ""}`;
+  }
+  /** Several tasks have been seen: lines and titles name the pid. */
+  get multiProcess(): boolean { return this.recorder.multiProcess; }
 
-  private kernelOf(t: Task): LinuxX86_64 | LinuxI386 { return t.machine as LinuxX86_64 | LinuxI386; }
-  get bits(): 64 | 32 { return this.view.machine.cpu.bits; }
+  /** `t`: the next live task (processes and threads, by tid) goes on view; `s` then steps it. */
+  viewNext(): void {
+    const live = [...this.machine.kstate.sched.tasks.values()].filter(StepSession.alive).sort((a, b) => a.pid - b.pid);
+    if (!live.length) { this.message = "no task left to view"; return; }
+    const cur = this.viewPid;
+    const next = live.find((t) => t.pid > cur) ?? live[0];
+    this.focus = next.pid;
+    this.showRegs();
+    const state = this.tasks.onCpu(next) ? "on the CPU" : next.state === "blocked" ? `sleeping${next.waitingIn ? ` in ${next.waitingIn}` : ""}` : this.tasks.notRun(next) ? "not run yet" : "runnable";
+    this.message = `viewing ${this.viewName} (${state}) of ${live.length} task${live.length > 1 ? "s" : ""}: s steps it`;
+  }
+
+  get bits(): 64 | 32 { return this.tasks.bits(this.view); }
   /** The ABI of the task in view (i386 on a 64-bit CPU: IA32 emulation). */
   get abi(): "x86_64" | "i386" { return this.view.abi; }
-  get ip(): bigint { return ipOf(this.view.machine); }
-  get sp(): bigint { return this.view.machine.cpu.get(this.bits === 64 ? "rsp" : "esp"); }
-  cpl(): number { return Number(this.view.machine.cpu.get("cs") & 3n); }
+  get ip(): bigint { return this.tasks.ip(this.view); }
+  get sp(): bigint { return this.tasks.sp(this.view); }
+  cpl(): number { return this.tasks.cpl(this.view); }
   get running(): boolean { return this.mode !== undefined; }
-  /** The syscall of the process on view: the one the entry path shows and the list selects. */
-  get current(): SyscallRecord | undefined { return this.lastByPid.get(this.viewPid); }
+  /** The syscall of the task on view: the one the entry path shows and the list selects. */
+  get current(): SyscallRecord | undefined { return this.recorder.last(this.viewPid); }
+  get records(): SyscallRecord[] { return this.recorder.records; }
   get undoDepth(): number { return this.undo.depth; }
 
-  // ---- events -------------------------------------------------------------------------------
+  // ---- what the recorder asks ---------------------------------------------------------------
 
-  private newRecord(pid: number, mechanism: SyscallRecord["mechanism"], nr: number, name: string | undefined): SyscallRecord {
-    const t = this.task(pid)!;
-    const cpu = t.machine.cpu;
-    // the task's ABI, not the CPU's mode: a 32-bit task under the x86-64 kernel passes EBX, ECX, ...
-    const regs = t.abi === "x86_64" ? ARG_REGS_64 : ARG_REGS_32;
-    const r: SyscallRecord = { index: this.records.length, pid, prefixed: this.multiProcess, mechanism, nr, name, args: regs.map((x) => cpu.get(x) & (t.abi === "x86_64" ? ~0n : 0xffffffffn)),
-      instructions: [], stage: "instruction", seen: [], done: false };
-    if (mechanism !== "vdso") r.call = beginCall(nr, name, r.args, t.mm, { abi: t.abi });
-    const prev = this.lastByPid.get(pid);
-    if (prev && !prev.done) prev.done = true; // a vDSO call, or a syscall that never came back (exit)
-    this.records.push(r);
-    this.entries.push({ kind: "syscall", index: r.index });
-    this.lastByPid.set(pid, r);
-    return r;
-  }
-
-  private marker(pid: number, text: string): void {
-    this.entries.push({ kind: "marker", text: (this.multiProcess ? pidPrefix(pid) : "") + text });
-  }
-
-  private mark(r: SyscallRecord, s: Stage): void {
-    r.stage = s;
-    if (!r.seen.includes(s)) r.seen.push(s);
-  }
-
-  private onEvent<P extends HookPoint>(point: P, ev: HookEvents[P]): void {
+  /** Every event: the view follows it; the undo ring hears of switches, CoW faults and process changes; trap repeats are dropped. */
+  private accept(point: HookPoint, ev: HookEvents[HookPoint]): boolean {
+    if (this.undo?.restoring) return false; // step back's own context switch
     const pid = ev.pid;
-    this.pids.add(pid);
-    this.touched.add(pid);
     this.focus = pid;
     const t = this.task(pid);
+    if (ev.point === "context_switch") {
+      if (t) this.undo?.noteSwitch(t);
+      return true;
+    }
+    if (ev.point === "cow_fault") {
+      this.undo?.noteCow(ev);
+      return true;
+    }
+    if (ev.point === "process") {
+      this.undo?.refuse(`pid ${pid} ${ev.action === "fork" ? `made ${ev.child}` : ev.action === "exec" ? "exec'd" : "exited"}`);
+      return true;
+    }
     // A stop inside a code trap leaves the IP on the trapped instruction: resuming fires the
     // trap again. Those repeats (only events: these traps have no other effect) are dropped.
     const trap = point === "entry_stub" || point === "return" || point === "vdso" ||
       (ev.point === "instruction" && ev.instruction === "call __kernel_vsyscall");
-    if (trap && t) {
-      const address = ipOf(t.machine); // in a code trap: the trapped instruction (not ev.address: a call's site)
-      if (this.refire && pid === this.refire.pid && address === this.refire.ip && this.refire.points.includes(point)) return;
-      // only the latest traps at one address can repeat: an earlier syscall's entry_stub at the
-      // same address must not hide this one's
-      const prev = this.trapEvents[this.trapEvents.length - 1];
-      if (prev && (prev.pid !== pid || prev.address !== address)) this.trapEvents = [];
-      this.trapEvents.push({ pid, point, address });
-    } else this.trapEvents = [];
-    const last = this.lastByPid.get(pid);
-    let r = last;
-    const live = r && !r.done ? r : undefined;
-    switch (ev.point) {
-      case "instruction": {
-        // sysenter arrives twice: `call __kernel_vsyscall`, then `sysenter` inside it
-        const again = live && live.mechanism === "sysenter" && ev.instruction === "sysenter" && !live.seen.includes("transition");
-        // a call that slept runs its instruction again when woken: still the same call (as strace shows it)
-        const restart = !again && last && last.mechanism === ev.mechanism && last.nr === ev.nr && last.seen.includes("generic") && !last.seen.includes("exit");
-        if (again) r = live!;
-        else if (restart) {
-          r = last!;
-          Object.assign(r, { restarts: (r.restarts ?? 0) + 1, done: false, seen: [], instructions: [], transition: undefined, stub: undefined, ret: undefined });
-        } else r = this.newRecord(pid, ev.mechanism, ev.nr, ev.name);
-        r.instructions.push({ text: ev.instruction, address: ev.address, fn: ev.function });
-        this.mark(r, "instruction");
-        this.maybeStop(ev, r, !again && !restart);
-        return;
-      }
-      case "vdso": {
-        const line = this.tracer.feed("vdso", ev);
-        if (line === undefined) return; // one function under two names: the formatter shows it once
-        r = this.newRecord(pid, "vdso", -1, ev.function.replace(/^__vdso_/, ""));
-        r.args = ev.args;
-        r.vdso = { function: ev.function, address: ev.address };
-        r.text = line.replace(/^(.*?\)) +=/, "$1 =");
-        this.mark(r, "vdso");
-        this.maybeStop(ev, r, true);
-        return;
-      }
-      case "signal": {
-        this.onSignal(ev, live);
-        return;
-      }
-      case "process": {
-        this.onProcess(ev, live);
-        return;
-      }
+    if (!trap || !t) {
+      this.trapEvents = [];
+      return true;
     }
-    // an exception's entry or return, not a syscall's: a syscall that went back to user mode is over
-    if (!live || live.seen.includes("return")) return;
-    r = live;
-    switch (ev.point) {
-      case "transition": {
-        r.transition = { before: ev.before, after: ev.after, msrs: ev.msrs, gate: ev.gate };
-        if (ev.gate && t) {
-          const size = t.machine.cpu.bits === 64 ? 16 : 8;
-          r.transition.gateBytes = readVirtual(t, this.kernelOf(t).boot.idt.va + BigInt(ev.gate.vector * size), size);
-        }
-        this.mark(r, "transition");
-        break;
-      }
-      case "entry_stub":
-        r.stub = { name: ev.stub, address: ev.address };
-        this.mark(r, "entry_stub");
-        break;
-      case "syscall_entry":
-        r.nr = ev.nr;
-        r.name = ev.name;
-        r.entryPoint = ev.entryPoint;
-        r.ptRegs = ev.ptRegs;
-        // inputs are read now, before the service routine can change them; a restarted call keeps its first reading
-        if (t && !r.restarts) {
-          r.args = [...ev.args];
-          r.call = beginCall(ev.nr, ev.name, ev.args, t.mm, { abi: t.abi });
-        }
-        this.mark(r, "generic");
-        this.mark(r, "service"); // the TypeScript routine runs inside the same trap, right after
-        return; // never a stop here: see maybeStop
-      case "syscall_exit":
-        r.result = ev.result;
-        this.finishText(r, t);
-        this.mark(r, "exit");
-        return;
-      case "return":
-        r.ret = { instruction: ev.instruction, address: ev.address, before: ev.before as CpuState, after: ev.after as CpuState };
-        this.mark(r, "return");
-        break;
+    const address = this.tasks.ip(t); // in a code trap: the trapped instruction (not ev.address: a call's site)
+    const rf = this.refires.get(pid);
+    if (rf && address === rf.ip && rf.points.includes(point)) {
+      // each trap fires once on resuming: the next visit is a new one
+      rf.points = rf.points.filter((p) => p !== point);
+      if (!rf.points.length) this.refires.delete(pid);
+      return false;
     }
-    this.maybeStop(ev, r, false);
-  }
-
-  /** The strace line once the result is known (outputs such as read()'s buffer are read now). */
-  private finishText(r: SyscallRecord, t: Task | undefined): void {
-    if (!r.call || !t) return;
-    const abi = t.abi;
-    r.text = `${formatCall(r.call, r.result, t.mm, { abi })} = ${formatResult(r.call, r.result, abi)}`;
-  }
-
-  /** `--- SIGxxx {...} ---` in the list; on a syscall's way out, the signal stage of its entry path too. */
-  private onSignal(ev: HookEvents["signal"], live: SyscallRecord | undefined): void {
-    const line = this.tracer.feed("signal", ev);
-    if (line !== undefined) this.marker(ev.pid, line);
-    const t = this.task(ev.pid);
-    // delivered at an exception's return (a fault), or with no syscall in progress: a list line only
-    if (!live || live.seen.includes("return") || live.mechanism === "vdso" || !t) return;
-    const regs = live.ptRegs !== undefined ? t.machine.ptRegs(live.ptRegs) : undefined;
-    const read = regs && { ip: regs.get("ip"), sp: regs.get("sp"), ax: regs.get("ax"), di: regs.get(t.machine.cpu.bits === 64 ? "di" : "ax"), flags: regs.get("flags") };
-    live.signal = { action: ev.action, name: ev.action === "sigreturn" ? (live.name ?? ev.name) : ev.name,
-      info: line?.match(/\{.*\}/)?.[0], handler: ev.handler, frame: ev.frame, regs: read };
-    // a sleeping call interrupted without SA_RESTART: its exit hook never ran, regs->ax says -EINTR
-    if (ev.action === "handler" && live.result === undefined && read && BigInt.asIntN(t.machine.cpu.bits, read.ax) === -4n) {
-      live.result = read.ax;
-      this.finishText(live, t);
-      this.mark(live, "exit");
-    }
-    this.mark(live, "signal");
-  }
-
-  /** fork and exec markers, `+++ exited with N +++`; an execve's line ends with 0 (it never returns). */
-  private onProcess(ev: HookEvents["process"], live: SyscallRecord | undefined): void {
-    this.lifecycle = `pid ${ev.pid} ${ev.action === "fork" ? "forked" : ev.action === "exec" ? "exec'd" : "exited"}`;
-    if (ev.action === "fork") {
-      this.pids.add(ev.child!);
-      this.marker(ev.pid, `=== fork: child pid ${ev.child} ===`);
-      return;
-    }
-    if (ev.action === "exec") {
-      if (live) {
-        live.result = 0n;
-        this.finishText(live, this.task(ev.pid));
-        this.mark(live, "exit");
-        live.done = true;
-      }
-      this.marker(ev.pid, `=== exec ${ev.program} ===`);
-      return;
-    }
-    if (live) live.done = true;
-    const line = this.tracer.feed("process", ev);
-    if (line !== undefined) this.marker(ev.pid, line);
+    // only the latest traps at one address can repeat: an earlier syscall's entry_stub at the
+    // same address must not hide this one's
+    const prev = this.trapEvents[this.trapEvents.length - 1];
+    if (prev && (prev.pid !== pid || prev.address !== address)) this.trapEvents = [];
+    this.trapEvents.push({ pid, point, address });
+    return true;
   }
 
   private matchesBreak(r: SyscallRecord): boolean {
@@ -329,12 +191,12 @@ export class StepSession {
   }
 
   /**
-   * Decides, by run mode, whether this event ends the run (the machine stops once the hook
-   * returns). Never for syscall_entry/syscall_exit: they fire inside the do_syscall_64 trap, and
+   * Decides, by run mode, whether this stage ends the run (the machine stops once the hook
+   * returns). Never at syscall_entry/syscall_exit: they fire inside the do_syscall_64 trap, and
    * a stop there makes the machine run the trap, hence the service routine, again on resume
    * (measured: a write printed twice). The stage walk single-steps through the kernel instead.
    */
-  private maybeStop(ev: { pause(): void; point: string }, r: SyscallRecord, first: boolean): void {
+  private stage(ev: { pause(): void; point: string }, r: SyscallRecord, first: boolean): void {
     let why: string | undefined;
     switch (this.mode) {
       case "stage": why = `stage: ${ev.point}`; break;
@@ -351,9 +213,8 @@ export class StepSession {
   // ---- actions ------------------------------------------------------------------------------
 
   private saveState(): UiState {
-    const live = [...this.lastByPid.values()].filter((r) => !r.done).map((r) => structuredClone(r));
-    return { count: this.records.length, entries: this.entries.length, live, regs: new Map(this.regsAt), prev: this.prevRegs, cur: this.curRegs,
-      focus: this.focus, message: this.message, refire: this.refire };
+    return { recorder: this.recorder.save(), regs: new Map(this.regsAt), prev: this.prevRegs, cur: this.curRegs,
+      focus: this.focus, message: this.message, refires: new Map([...this.refires].map(([p, r]) => [p, { ...r }])) };
   }
 
   private begin(): boolean {
@@ -362,12 +223,7 @@ export class StepSession {
       return false;
     }
     this.actionStart = performance.now();
-    // the first process exec'd onto a new machine: the old ring's pages and contexts are of no use
-    if (this.undo.kernel !== this.machine.kernel) this.undo = new UndoRing<UiState>(this.machine);
-    this.open = this.saveState();
-    this.undo.begin(this.open);
-    this.touched = new Set();
-    this.lifecycle = undefined;
+    this.undo.begin(this.saveState());
     this.hit = undefined;
     this.stopAsked = false;
     this.trapEvents = [];
@@ -376,37 +232,34 @@ export class StepSession {
 
   /** After every stop: finished syscalls, register marks, the undo record. */
   private end(): void {
-    for (const r of this.lastByPid.values()) {
-      const t = this.task(r.pid);
-      if (!r.done && r.stage === "return" && this.usable(t) && !(t.state === "zombie" || t.state === "dead") && (t.machine.cpu.get("cs") & 3n) === 3n) {
-        r.done = true;
-        this.mark(r, "user");
-      }
-    }
+    this.recorder.settle((pid) => {
+      const t = this.task(pid);
+      return !!t && StepSession.alive(t) && this.tasks.cpl(t) === 3;
+    });
     this.noteRefire();
-    const v = this.view;
-    this.curRegs = this.readRegs(v);
-    this.prevRegs = this.regsAt.get(v.pid) ?? this.curRegs;
-    if (this.prevRegs.length !== this.curRegs.length) this.prevRegs = this.curRegs; // exec'd to the other ABI
-    this.regsAt.set(v.pid, this.curRegs);
-    if (this.open) {
-      const first = this.machine.task.pid;
-      this.open.other = this.lifecycle ?? [...this.touched].find((p) => p !== first)?.toString();
-      this.open.solo = this.open.other === undefined;
-      this.open = undefined;
-    }
+    this.showRegs();
     this.undo.commit();
     this.mode = undefined;
     this.lastActionMs = performance.now() - this.actionStart;
   }
 
-  /** Remembers the trap events at the IP the stopped process is on: resuming fires them again. */
+  /** The registers of the task on view, marked against what they were when it was last on view. */
+  private showRegs(): void {
+    const v = this.view;
+    this.curRegs = this.readRegs(v);
+    this.prevRegs = this.regsAt.get(v.pid) ?? this.curRegs;
+    if (this.prevRegs.length !== this.curRegs.length) this.prevRegs = this.curRegs; // exec'd to the other ABI
+    this.regsAt.set(v.pid, this.curRegs);
+  }
+
+  /** Remembers the trap events at the IP the stopped task is on: resuming it fires them again. */
   private noteRefire(): void {
     const t = this.machine.kstate.sched.current;
-    if (!this.usable(t) || (t.state === "zombie" || t.state === "dead")) { this.refire = undefined; return; }
-    const ip = ipOf(t.machine);
+    if (!t || !StepSession.alive(t)) return;
+    const ip = this.tasks.ip(t);
     const points = this.trapEvents.filter((e) => e.pid === t.pid && e.address === ip).map((e) => e.point);
-    this.refire = points.length ? { pid: t.pid, ip, points } : undefined;
+    if (points.length) this.refires.set(t.pid, { ip, points });
+    else this.refires.delete(t.pid);
   }
 
   private exitText(): string {
@@ -414,12 +267,13 @@ export class StepSession {
     return e.signal !== undefined ? `killed by signal ${e.signal}${e.detail ? `: ${e.detail}` : ""}` : `exit status ${e.code ?? 0}`;
   }
 
-  /** One engine call (of the process the scheduler picks); false when the program ended. */
+  /** One engine call (of the task the run loop continues with); false when the program ended. */
   private drive(count: number): boolean {
-    if (this.refire) {
+    const next = this.machine.continuing ?? this.machine.kstate.sched.current;
+    if (next && this.refires.has(next.pid)) {
       // the first instruction alone, so only its repeated trap events are dropped
       const r = this.machine.step(1);
-      this.refire = undefined;
+      this.refires.delete(next.pid);
       this.ran();
       if (!r.paused) return this.ended(r);
       if (--count <= 0 || this.hit) return true;
@@ -429,26 +283,44 @@ export class StepSession {
     return r.paused ? true : this.ended(r);
   }
 
-  /** The process that just executed is the one on view. */
+  /** The task that just executed is the one on view. */
   private ran(): void {
     const t = this.machine.kstate.sched.current;
-    if (!t) return;
-    this.touched.add(t.pid);
-    this.focus = t.pid;
+    if (t) this.focus = t.pid;
   }
 
   private ended(r: ExitState): false {
     this.exit = r;
-    for (const rec of this.lastByPid.values()) rec.done = true; // exit never returns: strace's "= ?" unless the exit hook gave a value
+    this.recorder.ended();
     this.focus = this.machine.task.pid;
     this.message = `program ended: ${this.exitText()}`;
     return false;
   }
 
-  /** `s`: one instruction of the process the scheduler runs (a syscall/sysenter lands on the entry stub). */
+  /**
+   * The task on view gets the CPU next, out of turn (what `s` steps); false when it cannot run
+   * now (it sleeps, or has ended).
+   */
+  private giveCpuToView(): boolean {
+    const v = this.view;
+    if (v.state !== "runnable") return false;
+    const m = this.machine;
+    const cur = m.continuing;
+    if (cur === v) return true;
+    const sched = m.kstate.sched;
+    sched.dequeue(v);
+    if (cur && cur.state === "runnable") sched.requeue(cur);
+    m.continueWith(v);
+    return true;
+  }
+
+  /** `s`: one instruction of the task on view (a syscall/sysenter lands on the entry stub), or of the scheduler's when it sleeps. */
   stepInstruction(): void {
+    const v = this.view;
+    const asleep = v.state === "blocked" ? `${this.viewName} sleeps${v.waitingIn ? ` in ${v.waitingIn}` : ""}` : undefined;
     if (!this.begin()) return;
-    if (this.drive(1)) this.message = `stepped to ${this.where()}`;
+    this.giveCpuToView();
+    if (this.drive(1)) this.message = asleep ? `${asleep}: stepped ${this.viewName} instead, to ${this.where()}` : `stepped to ${this.where()}`;
     this.end();
   }
 
@@ -459,6 +331,8 @@ export class StepSession {
       return false;
     }
     if (!this.begin()) return false;
+    // the stage walk and `o` go on with the syscall of the task on view
+    if (mode === "stage" || mode === "out") this.giveCpuToView();
     // After the return instruction's event the next stage is user mode: one instruction away.
     const r = this.current;
     if (mode === "stage" && r && !r.done && r.stage === "return") {
@@ -517,11 +391,11 @@ export class StepSession {
     return cur ? `stage: ${cur.label}` : this.hit ?? "stage";
   }
 
-  /** `r`: back to the state before the last action (only an action of the first process alone). */
+  /** `r`: every task, every CPU and memory back as before the last action (see snapshots.ts for what is not). */
   stepBack(): boolean {
     if (this.mode) return false;
     if (this.exit) {
-      // the process is gone (its engine retired): there is no machine to rewind
+      // the run is over: its tasks are gone
       this.message = "the program has ended: no stepping back past its exit";
       return false;
     }
@@ -530,22 +404,17 @@ export class StepSession {
       this.message = "nothing to step back to";
       return false;
     }
-    if (!peek.solo) {
-      // other processes' machines, and the process table, are not recorded
-      this.message = `no stepping back: the last key ran ${/^\d+$/.test(peek.other ?? "") ? `pid ${peek.other}` : peek.other} (only the first process's own steps rewind)`;
+    if (peek.refused) {
+      this.message = `no stepping back over the last key: ${peek.refused}`;
       return false;
     }
     const s = this.undo.undo()!;
-    this.records.length = s.count;
-    this.entries.length = s.entries;
-    for (const r of s.live) this.records[r.index] = r;
-    this.lastByPid.clear();
-    for (const r of this.records) this.lastByPid.set(r.pid, r);
+    this.recorder.restore(s.recorder);
     this.regsAt = s.regs;
     this.prevRegs = s.prev;
     this.curRegs = s.cur;
     this.focus = s.focus;
-    this.refire = s.refire;
+    this.refires = s.refires;
     this.message = `stepped back to ${this.where()} (registers and memory; kernel objects and output stay)`;
     return true;
   }
@@ -565,55 +434,43 @@ export class StepSession {
     return undefined;
   }
 
-  /** `symbol+off (CPL n)`, with the pid once there are several processes. */
+  /** `symbol+off (CPL n)`, with the pid (and tid) once there are several tasks. */
   where(): string {
     const v = this.view;
-    const d = v.machine.symbols.describe(this.ip);
-    return `${d ?? "0x" + hex(this.ip)} (CPL ${this.cpl()}${this.multiProcess ? `, pid ${v.pid}` : ""})`;
+    const d = this.tasks.describe(v, this.ip);
+    return `${d ?? "0x" + hex(this.ip)} (CPL ${this.cpl()}${this.multiProcess ? `, ${this.viewName}` : ""})`;
   }
 
   close(): void {
-    for (const u of this.unsubscribe) u();
+    this.recorder.close();
   }
 
   // ---- views --------------------------------------------------------------------------------
 
   private readRegs(t: Task): bigint[] {
-    const cpu = t.machine.cpu;
-    return (cpu.bits === 64 ? REGS_64 : REGS_32).map((r) => cpu.get(r));
+    return this.tasks.registerFile(t).values;
   }
 
   registers(): RegView[] {
-    const names = this.curRegs.length === REGS_64.length ? REGS_64 : REGS_32;
+    const names = this.tasks.registerFile(this.view).names;
+    if (names.length !== this.curRegs.length) this.showRegs();
     return names.map((name, i) => ({ name, value: this.curRegs[i], changed: this.curRegs[i] !== this.prevRegs[i] }));
   }
 
-  /** The list: every process's syscalls (strace -f style), signal deliveries, forks, execs and exits. */
+  /** The list: every task's syscalls (strace -f style), signal deliveries, forks, execs, exits, switches, CoW faults. */
   syscallLines(filter = ""): ListLine[] {
-    const f = filter.toLowerCase();
-    return this.entries
-      .map((e, i): ListLine => (e.kind === "syscall"
-        ? { index: e.index, key: `s${e.index}`, record: this.records[e.index], text: this.syscallText(this.records[e.index]) }
-        : { index: -1, key: `m${i}`, text: e.text, marker: true }))
-      .filter((l) => !f || l.text.toLowerCase().includes(f));
+    return this.recorder.lines(filter);
   }
 
   syscallText(r: SyscallRecord): string {
-    const prefix = r.prefixed ? pidPrefix(r.pid) : "";
-    if (r.text !== undefined) return prefix + r.text;
-    if (r.mechanism === "vdso" || !r.call) return `${prefix}${r.name ?? r.nr}(...)`;
-    const t = this.task(r.pid);
-    const abi = t?.abi ?? (this.bits === 64 ? "x86_64" : "i386");
-    // in progress: outputs not filled yet show as the pointers they are
-    const head = formatCall(r.call, undefined, t?.mm ?? { read: () => { throw new Error("gone"); } }, { abi });
-    return `${prefix}${head}${r.done ? " = ?" : " ..."}`;
+    return this.recorder.text(r);
   }
 
   entryPath(): { record: SyscallRecord | undefined; stages: StageView[] } {
     const r = this.current;
     const t = r && this.task(r.pid);
     const m = t?.machine;
-    return { record: r, stages: r ? entryPath(r, r.pid === this.viewPid ? this.bits : (m?.cpu.bits ?? this.bits), t && m ? t.abi === "i386" && m.cpu.bits === 64 : false) : [] };
+    return { record: r, stages: r ? entryPath(r, m?.cpu.bits ?? this.bits, t && m ? t.abi === "i386" && m.cpu.bits === 64 : false) : [] };
   }
 
   disassembly(lines: number): DisasmLine[] {
@@ -621,37 +478,12 @@ export class StepSession {
   }
 
   stack(lines: number): StackLine[] {
-    const v = this.view;
-    const size = this.bits === 64 ? 8 : 4;
-    const sp = this.sp;
-    const bytes = readVirtual(v, sp, lines * size);
-    const out: StackLine[] = [];
-    for (let i = 0; i + size <= bytes.length; i += size) {
-      const value = size === 8 ? bytes.readBigUInt64LE(i) : BigInt(bytes.readUInt32LE(i));
-      out.push({ address: sp + BigInt(i), value, note: v.machine.symbols.describe(value), sp: i === 0 });
-    }
-    return out;
+    return this.tasks.stack(this.view, lines);
   }
 
   /** The pt_regs frame of the syscall in progress, field by field (only while in the kernel). */
   ptRegs(): { address: bigint; lines: PtRegsLine[] } | undefined {
-    if (this.cpl() !== 0) return undefined;
-    const v = this.view;
-    const k = this.kernelOf(v);
-    const names = this.bits === 64 ? PT_REGS_64 : PT_REGS_32;
-    const size = this.bits === 64 ? 8 : 4;
-    const address = this.current?.ptRegs ?? k.boot.stackTop - BigInt(names.length * size);
-    const bytes = readVirtual(v, address, names.length * size);
-    if (bytes.length < names.length * size) return undefined;
-    const sp = this.sp;
-    const onKernelStack = sp >= k.boot.stackTop - BigInt(k.boot.stack.size) && sp <= k.boot.stackTop;
-    return {
-      address,
-      lines: names.map((field, i) => {
-        const a = address + BigInt(i * size);
-        return { field, address: a, value: size === 8 ? bytes.readBigUInt64LE(i * size) : BigInt(bytes.readUInt32LE(i * size)), pushed: onKernelStack && a >= sp };
-      }),
-    };
+    return this.tasks.ptRegs(this.view, this.current?.ptRegs);
   }
 
   /** The address the memory pane follows by default: the current syscall's buffer, else the stack. */
@@ -659,41 +491,16 @@ export class StepSession {
     const r = this.current;
     if (r && r.mechanism !== "vdso") {
       const cand = r.args[1];
-      if (cand > 0xffffn && readVirtual(this.view, cand, 1).length) return cand;
+      if (cand > 0xffffn && this.tasks.memory(this.view, cand, 1).length) return cand;
     }
     return this.sp;
   }
 
   memory(address: bigint, length: number): Buffer {
-    return readVirtual(this.view, address, length);
+    return this.tasks.memory(this.view, address, length);
   }
 
   output(): { stdout: string; stderr: string } {
     return { stdout: this.machine.stdout.toString("latin1"), stderr: this.machine.stderr.toString("latin1") };
   }
-}
-
-const ipOf = (k: LinuxKernel): bigint => k.cpu.get(k.cpu.bits === 64 ? "rip" : "eip");
-
-/** strace -f's prefix, as `sysgate trace` writes it. */
-const pidPrefix = (pid: number): string => `[pid ${String(pid).padStart(5)}] `;
-
-/**
- * The lines `sysgate trace` prints for vDSO calls, signals and process exits, from its own
- * SyscallTracer: it is attached to a private hook registry and fed single events, and the line it
- * writes is taken back without its pid prefix (the list adds its own).
- */
-function lineTracer(machine: Machine) {
-  const handlers = new Map<HookPoint, (e: never) => void>();
-  const hooks = { on: (p: HookPoint, fn: (e: never) => void) => { handlers.set(p, fn); return () => {}; } } as Pick<HookRegistry, "on">;
-  let out = "";
-  new SyscallTracer({ ...traceTargetOf(machine.kstate), hooks, onEverySyscall: () => {} }, { write: (s) => { out += s; } }).attach();
-  return {
-    feed<P extends "vdso" | "signal" | "process">(p: P, e: HookEvents[P]): string | undefined {
-      out = "";
-      (handlers.get(p) as ((x: HookEvents[P]) => void) | undefined)?.(e);
-      const line = out.trimEnd().split("\n").pop();
-      return line ? line.replace(/^\[pid +\d+\] /, "") : undefined;
-    },
-  };
 }

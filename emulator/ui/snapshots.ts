@@ -1,107 +1,256 @@
 // Step back: a ring of undo records, one per UI action (a step, a stage, a run to the next
-// syscall...). Each holds the CPU context from before the action and the previous contents of
-// every guest-physical page the action changed.
+// syscall...). With one CPU and one physical memory per kernel, a record covers every task of the
+// run: each CPU's registers and which task held it, the previous contents of every physical page
+// the action changed, each task's saved context and where it continues, the run queue, and the
+// copy-on-write faults to reverse. So an action that switched from one process to another (the
+// parent slept in wait4, the child ran) goes back across the switch.
 //
-// Choice: a shadow copy of guest RAM up to the page allocator's high-water mark, diffed page by
-// page after each action (Buffer.compare on 4 KiB slices). It catches writes from guest code and
-// from the TypeScript kernel alike (service routines write phys.mem directly, so an engine
-// memory hook would miss them), costs one pass over the used RAM per action (about 0.1 ms per
-// MiB here) and no per-instruction work, so `c` runs at full speed. What it does not rewind:
-// kernel objects kept in TypeScript (file offsets, VMAs, output already captured, the clock).
-// It covers the first process's machine only (the one Machine.resumeAt can move): the session
-// refuses to step back over an action that ran another process, and starts a new ring when the
-// first process exec'd onto a new machine.
+// Memory: a shadow copy of physical memory up to the frame allocator's high-water mark, diffed
+// page by page after each action (Buffer.compare on 4 KiB slices). It catches writes from guest
+// code and from the TypeScript kernel alike (service routines write physical memory directly, so
+// an engine memory hook would miss them), costs one pass over the used memory per action (about
+// 0.1 ms per MiB here) and no per-instruction work, so `c` runs at full speed.
+//
+// Saved contexts: __switch_to overwrites a task's saved context in place when the task leaves the
+// CPU. The context a task had before the action is what the CPU holds right after the action's
+// first switch to it, so it is copied at that context_switch event (noteSwitch).
+//
+// Not rewound (kernel objects kept in TypeScript): file offsets, VMAs, pipes, signals, output
+// already captured, the clock. An action is refused for stepping back when rewinding registers and
+// memory alone would leave the kernel inconsistent: a process was created, replaced or ended, a
+// sleeping task was woken (its wait-queue entry is gone), or frames were freed (page tables put
+// back would point at free frames).
 
 import type { CpuContext } from "../../kernel-model/cpu.js";
+import type { CowFaultEvent } from "../../kernel-model/hooks.js";
+import type { CpuOwner, FirstUser, LinuxKernel } from "../../kernel-model/linux.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
-import type { LinuxKernel } from "../../kernel-model/linux.js";
+import type { SchedSnapshot } from "../../kernel-model/sched/scheduler.js";
+import type { Task, TaskState, ThreadState } from "../../kernel-model/sched/task.js";
 import type { Machine } from "../machine.js";
 
-export interface UndoRecord<T> {
+interface KernelRecord {
+  kernel: LinuxKernel;
+  /** The CPU's registers before the action. */
   ctx: CpuContext;
+  owner: CpuOwner;
+  framesInUse: number;
   /** Page-aligned physical address → the page's bytes before the action. */
   pages: Map<number, Buffer>;
+}
+
+interface TaskRecord {
+  thread: ThreadState;
+  pc: bigint;
+  trapDone: bigint | undefined;
+  ctx: CpuContext | undefined;
+  first: FirstUser | undefined;
+  /** The context the task had before the action, copied when the action first switched to it. */
+  copy?: CpuContext;
+  state: TaskState;
+  wakeBlocked: Task["wakeBlocked"];
+  waitingIn: string | undefined;
+  sleepDeadline: bigint | undefined;
+}
+
+interface UndoRecord<T> {
+  kernels: KernelRecord[];
+  tasks: Map<Task, TaskRecord>;
+  sched: SchedSnapshot;
+  continuing: Task | undefined;
+  cow: CowFaultEvent[];
+  /** Why this action cannot be stepped back over, if it cannot. */
+  refused?: string;
   /** Whatever the caller wants back (the UI model) when this record is restored. */
   state: T;
 }
 
 export class UndoRing<T> {
-  private shadow: Buffer;
+  private readonly shadows = new Map<LinuxKernel, Buffer>();
   private readonly ring: UndoRecord<T>[] = [];
   private open: UndoRecord<T> | undefined;
-  /** Engine contexts of dropped records, reused: each one is a native allocation. */
-  private readonly spare: CpuContext[] = [];
-
-  /** The machine this ring rewinds: the first process's when the ring was made. */
-  readonly kernel: LinuxKernel;
+  /** Engine contexts of dropped records, reused: each one is a native allocation of its CPU. */
+  private readonly spare = new Map<LinuxKernel, CpuContext[]>();
+  /** Set while undo() puts state back: the context switch it makes is not part of any action. */
+  restoring = false;
 
   constructor(private readonly machine: Machine, readonly capacity = 64) {
-    this.kernel = machine.kernel;
-    this.shadow = Buffer.from(this.mem.subarray(0, this.highWater()));
+    for (const k of this.kernels()) this.shadowOf(k);
   }
 
-  private get mem(): Buffer { return this.kernel.phys.mem; }
+  private kernels(): LinuxKernel[] {
+    return [...this.machine.kstate.machines];
+  }
 
-  /**
-   * Frames are handed out upwards from a high-water mark and RAM above it is still zero, so only
-   * [0, mark) can differ from the shadow.
-   */
-  private highWater(): number {
-    return this.kernel.phys.highWater;
+  /** Frames are handed out upwards from a high-water mark and RAM above it is still zero: only [0, mark) can differ. */
+  private shadowOf(k: LinuxKernel): Buffer {
+    let s = this.shadows.get(k);
+    if (!s) this.shadows.set(k, s = Buffer.from(k.phys.mem.subarray(0, k.phys.highWater)));
+    return s;
+  }
+
+  private context(k: LinuxKernel): CpuContext {
+    return k.cpu.saveContext(this.spare.get(k)?.pop());
+  }
+
+  private release(k: LinuxKernel, ctx: CpuContext | undefined): void {
+    if (!ctx) return;
+    let s = this.spare.get(k);
+    if (!s) this.spare.set(k, s = []);
+    s.push(ctx);
   }
 
   get depth(): number { return this.ring.length; }
 
-  /** Before an action: the CPU state and the UI state to come back to. */
+  /** Before an action: every CPU, every task's switch state, the run queue, and the UI state to come back to. */
   begin(state: T): void {
-    this.open = { ctx: this.kernel.cpu.saveContext(this.spare.pop()), pages: new Map(), state };
+    const tasks = new Map<Task, TaskRecord>();
+    for (const t of this.machine.kstate.sched.tasks.values()) {
+      const th = t.thread;
+      if (!th) continue;
+      tasks.set(t, { thread: th, pc: th.pc, trapDone: th.trapDone, ctx: th.ctx, first: th.first, state: t.state,
+        wakeBlocked: t.wakeBlocked, waitingIn: t.waitingIn, sleepDeadline: t.sleepDeadline });
+    }
+    this.open = {
+      kernels: this.kernels().map((k) => ({ kernel: k, ctx: this.context(k), owner: k.cpuOwner(), framesInUse: k.phys.framesInUse, pages: new Map() })),
+      tasks, sched: this.machine.kstate.sched.snapshot(), continuing: this.machine.continuing, cow: [], state,
+    };
   }
 
-  /** After the action: record the pages it changed, keep the shadow in step. Returns how many. */
+  /** The action cannot be stepped back over (a fork, exec or exit happened in it). */
+  refuse(why: string): void {
+    if (this.open) this.open.refused ??= why;
+  }
+
+  /** A context switch in the action: the incoming task's saved context is in the CPU now, as it was before. */
+  noteSwitch(next: Task): void {
+    const rec = this.open?.tasks.get(next);
+    if (this.restoring || !rec || rec.copy || !rec.ctx || next.thread !== rec.thread) return;
+    rec.copy = this.context(next.machine);
+  }
+
+  /** A copy-on-write fault in the action: undone by giving the shared frame its reference back. */
+  noteCow(e: CowFaultEvent): void {
+    if (!this.restoring) this.open?.cow.push(e);
+  }
+
+  /** After the action: record the pages it changed and whether it can be undone. Returns how many pages. */
   commit(): number {
     const rec = this.open;
     this.open = undefined;
-    const mem = this.mem;
-    const mark = this.highWater();
-    if (mark > this.shadow.length) {
+    let changed = 0;
+    for (const k of this.kernels()) {
+      const kr = rec?.kernels.find((x) => x.kernel === k);
+      if (rec && !kr) rec.refused ??= "a kernel booted for another ABI";
+      changed += this.diff(k, kr?.pages);
+      if (rec && kr && k.phys.framesInUse < kr.framesInUse) rec.refused ??= "the kernel freed memory (munmap, brk...) that page tables put back would still point at";
+    }
+    if (!rec) return changed;
+    for (const [t, r] of rec.tasks) {
+      const was = r.state, now = t.state;
+      if (t.thread !== r.thread) rec.refused ??= `pid ${t.pid} moved to another kernel`;
+      else if (was === "blocked" && (now !== "blocked" || t.wakeBlocked !== r.wakeBlocked)) rec.refused ??= `pid ${t.pid} was woken (its place on a wait queue is gone)`;
+      else if (now !== was && !(was === "runnable" && now === "blocked")) rec.refused ??= `pid ${t.pid} ended`;
+    }
+    for (const t of this.machine.kstate.sched.tasks.values()) if (!rec.tasks.has(t)) rec.refused ??= `pid ${t.pid} was created`;
+    this.ring.push(rec);
+    if (this.ring.length > this.capacity) this.drop(this.ring.shift()!);
+    return changed;
+  }
+
+  /** Pages of `k`'s memory that differ from the shadow: into `pages` (their old bytes), and the shadow follows. */
+  private diff(k: LinuxKernel, pages: Map<number, Buffer> | undefined): number {
+    const mem = k.phys.mem;
+    const mark = k.phys.highWater;
+    let shadow = this.shadowOf(k);
+    if (mark > shadow.length) {
       const grown = Buffer.alloc(mark);
-      this.shadow.copy(grown);
-      this.shadow = grown; // RAM above the old mark was zero: the diff below sees what was written there
+      shadow.copy(grown);
+      this.shadows.set(k, shadow = grown); // RAM above the old mark was zero: the diff below sees what was written there
     }
     let changed = 0;
     for (let pa = 0; pa < mark; pa += PAGE_SIZE) {
       const end = Math.min(pa + PAGE_SIZE, mark);
-      if (mem.compare(this.shadow, pa, end, pa, end) === 0) continue;
+      if (mem.compare(shadow, pa, end, pa, end) === 0) continue;
       changed++;
-      rec?.pages.set(pa, Buffer.from(this.shadow.subarray(pa, end)));
-      mem.copy(this.shadow, pa, pa, end);
-    }
-    if (rec) {
-      this.ring.push(rec);
-      if (this.ring.length > this.capacity) this.spare.push(this.ring.shift()!.ctx);
+      pages?.set(pa, Buffer.from(shadow.subarray(pa, end)));
+      mem.copy(shadow, pa, pa, end);
     }
     return changed;
   }
 
-  /** The UI state of the record undo() would restore next. */
-  peek(): T | undefined {
-    return this.ring[this.ring.length - 1]?.state;
+  private drop(rec: UndoRecord<T>): void {
+    for (const kr of rec.kernels) this.release(kr.kernel, kr.ctx);
+    for (const [t, r] of rec.tasks) this.release(t.machine, r.copy);
   }
 
-  /** Puts memory and CPU back as they were before the last action; returns its UI state. */
+  /** The UI state of the record undo() would restore next, and why it cannot be, if it cannot. */
+  peek(): { state: T; refused?: string } | undefined {
+    const r = this.ring[this.ring.length - 1];
+    return r && { state: r.state, refused: r.refused };
+  }
+
+  /** Puts every CPU, memory, the tasks and the run queue back as they were before the last action; returns its UI state. */
   undo(): T | undefined {
-    const rec = this.ring.pop();
-    if (!rec) return undefined;
-    for (const [pa, bytes] of rec.pages) {
-      bytes.copy(this.mem, pa);
-      bytes.copy(this.shadow, pa);
+    const rec = this.ring[this.ring.length - 1];
+    if (!rec || rec.refused) return undefined;
+    this.ring.pop();
+    this.restoring = true;
+    try {
+      // the task that had each CPU gets it back (switch_mm, the entry template, TSS, TLS), then memory
+      for (const kr of rec.kernels) kr.kernel.restoreCpuOwner(kr.owner);
+      const code = new Set<LinuxKernel>();
+      for (const kr of rec.kernels) {
+        const mem = kr.kernel.phys.mem;
+        const shadow = this.shadowOf(kr.kernel);
+        for (const [pa, bytes] of kr.pages) {
+          bytes.copy(mem, pa);
+          bytes.copy(shadow, pa);
+          if (kr.kernel.phys.isCode(pa)) code.add(kr.kernel);
+        }
+      }
+      // do_wp_page in reverse: the page tables map the shared frame again, the copy has no user
+      for (const e of [...rec.cow].reverse()) {
+        const t = this.machine.kstate.sched.tasks.get(e.pid);
+        if (!t || e.reused) continue;
+        const phys = t.machine.phys;
+        phys.getPage(e.oldFrame);
+        if (phys.pageCount(e.newFrame) > 0) phys.putPage(e.newFrame);
+      }
+      for (const [t, r] of rec.tasks) {
+        const th = r.thread;
+        th.pc = r.pc;
+        th.trapDone = r.trapDone;
+        th.first = r.first;
+        if (r.copy) {
+          this.release(t.machine, th.ctx !== r.copy ? th.ctx : undefined);
+          th.ctx = r.copy;
+        } else if (th.ctx !== r.ctx && !r.ctx && t.machine.current !== t) {
+          this.release(t.machine, th.ctx);
+          th.ctx = undefined; // it had never run: ret_from_fork starts it again
+        }
+        if (r.state === "runnable" && t.state === "blocked") {
+          t.wakeBlocked?.(); // off the wait queues it went to sleep on in the action
+          t.wakeBlocked = undefined;
+        }
+        t.state = r.state;
+        t.waitingIn = r.waitingIn;
+        t.sleepDeadline = r.sleepDeadline;
+      }
+      this.machine.kstate.sched.restore(rec.sched);
+      this.machine.continueWith(rec.continuing);
+      for (const kr of rec.kernels) {
+        const cpu = kr.kernel.cpu;
+        cpu.restoreContext(kr.ctx);
+        this.release(kr.kernel, kr.ctx);
+        cpu.flushTlb(); // page tables may have been among the pages put back, and CR3 may differ
+        // translations follow physical frames: only bytes put back in a frame that held code can be stale
+        // (a translation flush costs Unicorn 100+ ms whatever it drops)
+        if (code.has(kr.kernel)) cpu.flushCode();
+      }
+    } finally {
+      this.restoring = false;
     }
-    const cpu = this.kernel.cpu;
-    cpu.restoreContext(rec.ctx);
-    this.spare.push(rec.ctx);
-    cpu.flushTlb(); // page tables may have been among the pages put back
-    cpu.flushCode();
-    this.machine.resumeAt(cpu.get(cpu.bits === 64 ? "rip" : "eip"));
     return rec.state;
   }
 }

@@ -18,6 +18,7 @@ export interface SyscallOutcome {
 
 /** The answers a partial routine gives for the part it does not do. */
 const MISSING_PART = new Set<number>([E.ENOSYS, E.EINVAL, E.EOPNOTSUPP]);
+const MINUS_ENOSYS = BigInt(-E.ENOSYS);
 
 export class SyscallDispatcher {
   private readonly warned = new Set<string>();
@@ -27,24 +28,28 @@ export class SyscallDispatcher {
   /** Runs one syscall; never throws for what the guest did (errors become -errno). */
   dispatch(ctx: SyscallContext, nr: number, args: SyscallArgs): SyscallOutcome {
     const slot = this.table.slot(nr);
-    let result: bigint;
-    if (!slot?.impl) {
+    return { nr, slot, args, result: this.call(ctx, nr, slot, args) };
+  }
+
+  /** dispatch() for a caller that has looked the slot up already: the result alone, nothing allocated around it. */
+  call(ctx: SyscallContext, nr: number, slot: SyscallSlot | undefined, args: SyscallArgs): bigint {
+    if (slot === undefined || !slot.impl) {
       this.noteUnimplemented(nr, slot);
-      result = BigInt(-E.ENOSYS);
-    } else {
-      const support = slot.support!.status;
-      if (support === "error") this.noteUnimplemented(nr, slot);
-      try {
-        result = BigInt(slot.impl(ctx, args));
-      } catch (e) {
-        if (!(e instanceof Errno)) throw e;
-        if (e instanceof LimitReached) ctx.task.kernel.noteLimit(e);
-        result = BigInt(-e.errno);
-      }
-      // a partial routine is worth a word only when the guest met what is missing, not at every use
-      if (support === "partial" && MISSING_PART.has(Number(-result))) this.noteUnimplemented(nr, slot);
+      return MINUS_ENOSYS;
     }
-    return { nr, slot, args, result };
+    const support = slot.support!.status;
+    if (support === "error") this.noteUnimplemented(nr, slot);
+    let result: bigint;
+    try {
+      result = BigInt(slot.impl(ctx, args));
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+      if (e instanceof LimitReached) ctx.task.kernel.noteLimit(e);
+      result = BigInt(-e.errno);
+    }
+    // a partial routine is worth a word only when the guest met what is missing, not at every use
+    if (support === "partial" && MISSING_PART.has(Number(-result))) this.noteUnimplemented(nr, slot);
+    return result;
   }
 
   /**

@@ -28,6 +28,8 @@ export class KernelContext {
    */
   private readonly user;
   private readonly writeBack;
+  /** The captured values as 32-bit words (low half first): a transition edits them without BigInts. */
+  readonly words: Uint32Array;
   /** Where the fields every entry needs are in the captured values. */
   readonly idx: { ip: number; sp: number; flags: number; cs: number; ss: number };
 
@@ -35,6 +37,7 @@ export class KernelContext {
     const regs = cpu.bits === 64 ? USER_STATE_64 : USER_STATE_32;
     this.user = cpu.batch(regs, { xstate: true });
     this.writeBack = this.user.without([regs.length - 2, regs.length - 1]);
+    this.words = new Uint32Array(this.user.raw.buffer, this.user.raw.byteOffset, this.user.values.length * 2);
     const u = cpu.bits === 64 ? U64 : U32;
     this.idx = { ip: u.ip, sp: cpu.bits === 64 ? U64.rsp : U32.esp, flags: u.flags, cs: u.cs, ss: u.ss };
   }
@@ -48,6 +51,11 @@ export class KernelContext {
   restoreTemplate(): void {
     if (!this.template) throw new Error("the kernel context was not saved yet");
     this.cpu.restoreContext(this.template);
+  }
+
+  /** The captured values (what capture() fills and enter() writes back). */
+  get values(): BigUint64Array {
+    return this.user.values;
   }
 
   /** Reads the interrupted user state; the caller edits the values in place before enter(). */

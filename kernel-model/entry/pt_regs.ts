@@ -8,6 +8,8 @@ export const PT_REGS_64 = ["r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10",
 export type PtRegs64Field = (typeof PT_REGS_64)[number];
 export const PT_REGS_64_SIZE = PT_REGS_64.length * 8;
 const OFF64 = Object.fromEntries(PT_REGS_64.map((f, i) => [f, i * 8])) as Record<PtRegs64Field, number>;
+/** Each x86-64 field's slot number (its offset / 8), for the paths that run on every syscall. */
+export const PT64 = Object.freeze(Object.fromEntries(PT_REGS_64.map((f, i) => [f, i])) as Record<PtRegs64Field, number>);
 export const ptRegs64Offset = (f: PtRegs64Field): number => OFF64[f];
 
 /** i386 layout: 17 slots of 4 bytes (segment slots are 32-bit with the selector in the low half). */
@@ -42,12 +44,17 @@ export class PtRegs {
   private readonly q: BigUint64Array | undefined;
   private readonly d: Uint32Array | undefined;
   private readonly at: number;
+  /** The 32-bit view for an x86-64 frame's halves (lo32/hi32), and the frame's first word in it. */
+  private readonly w: Uint32Array | undefined;
+  private readonly at32: number;
 
   constructor(private readonly mem: Buffer, readonly pa: number, readonly va: bigint, readonly bits: 64 | 32) {
     const w = wordsOf(mem);
     this.q = bits === 64 && pa % 8 === 0 ? w.q : undefined;
     this.d = bits === 32 && pa % 4 === 0 ? w.d : undefined;
+    this.w = pa % 4 === 0 ? w.d : undefined;
     this.at = bits === 64 ? pa / 8 : pa / 4;
+    this.at32 = pa / 4;
   }
   get(f: PtRegs64Field | PtRegs32Field): bigint {
     if (this.q) return this.q[this.at + OFF64[f as PtRegs64Field] / 8];
@@ -63,6 +70,21 @@ export class PtRegs {
     else if (this.bits === 64) this.mem.writeBigUInt64LE(BigInt.asUintN(64, v), this.pa + ptRegs64Offset(f as PtRegs64Field));
     else this.mem.writeUInt32LE(Number(BigInt.asUintN(32, v)), this.pa + ptRegs32Offset(f as PtRegs32Field));
   }
+  /** An x86-64 frame's slot (PT64.di, ...): get() without looking the field's name up. */
+  slot64(i: number): bigint {
+    return this.q ? this.q[this.at + i] : this.mem.readBigUInt64LE(this.pa + i * 8);
+  }
+  /**
+   * The low or high 32 bits of an x86-64 slot as a Number: checks on the way out of every syscall
+   * (the SYSRET conditions) compare these instead of building a BigInt per field.
+   */
+  lo32(i: number): number {
+    return this.w ? this.w[this.at32 + i * 2] : this.mem.readUInt32LE(this.pa + i * 8);
+  }
+  hi32(i: number): number {
+    return this.w ? this.w[this.at32 + i * 2 + 1] : this.mem.readUInt32LE(this.pa + i * 8 + 4);
+  }
+
   /** Every field, for tracing and the terminal UI. */
   toObject(): Record<string, bigint> {
     const names = this.bits === 64 ? PT_REGS_64 : PT_REGS_32;

@@ -83,18 +83,46 @@ export function filePages(state: FileState): bigint {
 }
 
 /**
+ * page_cache_sync_readahead, simplified: the pages [first, first + count) of a file read with one
+ * host read when the first of them is missing from the cache (and not at all when none is).
+ */
+export class Readahead {
+  private buf: Buffer | undefined;
+
+  constructor(private readonly file: File, readonly first: bigint, readonly count: number) {}
+
+  /** Copies page `index` into `page` if it lies in the window; false if it does not. */
+  fill(index: bigint, page: Buffer): boolean {
+    if (index < this.first || index >= this.first + BigInt(this.count)) return false;
+    if (!this.buf) {
+      const buf = Buffer.alloc(this.count * PAGE_SIZE);
+      readFull(this.file, buf, this.first * PAGE);
+      this.buf = buf;
+    }
+    const off = Number(index - this.first) * PAGE_SIZE;
+    this.buf.copy(page, 0, off, off + PAGE_SIZE);
+    return true;
+  }
+}
+
+/** Reads `dst.length` bytes at `pos` or up to the end of the file (the rest stays zero). */
+function readFull(file: File, dst: Buffer, pos: bigint): void {
+  let got = 0;
+  while (got < dst.length) {
+    const n = file.pread(dst.subarray(got), pos + BigInt(got));
+    if (n <= 0) break;
+    got += n;
+  }
+}
+
+/**
  * filemap_fault's page: page `index` of `file` as a frame, one reference for the caller. From the
  * cache when there is one (shared with every other mapping of the file), else a private frame.
  * Bytes past the end of the file in its last page read as zero. The caller checked EOF.
  */
-export function filemapPage(cache: PageCache | undefined, phys: PhysMem, file: File, state: FileState, index: bigint): number {
+export function filemapPage(cache: PageCache | undefined, phys: PhysMem, file: File, state: FileState, index: bigint, ra?: Readahead): number {
   const fill = (page: Buffer): void => {
-    let got = 0;
-    while (got < PAGE_SIZE) {
-      const n = file.pread(page.subarray(got), index * PAGE + BigInt(got));
-      if (n <= 0) break;
-      got += n;
-    }
+    if (!ra?.fill(index, page)) readFull(file, page, index * PAGE);
   };
   if (cache) return cache.get(state.key, Number(index), fill);
   const pa = phys.allocFrame();

@@ -15,7 +15,7 @@ import { PAGE_SIZE, type PhysMem } from "./phys.js";
 import { PageTables } from "./pgtable.js";
 import { SymbolTable } from "../symbols.js";
 import type { File } from "../fs/file.js";
-import { FAULT_AROUND_PAGES, filemapPage, filePages, fileState, type FileState, type PageCache } from "./filemap.js";
+import { FAULT_AROUND_PAGES, Readahead, filemapPage, filePages, fileState, type FileState, type PageCache } from "./filemap.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../uapi/asm-generic/mman-common.js";
 
 /** #PF error code bits (arch/x86/include/asm/trap_pf.h). */
@@ -392,17 +392,20 @@ export class MmStruct implements UserMemory {
     }
     const file = v.file;
     const index = (v.pgoff ?? 0n) + (page - v.start) / PAGE;
+    const cow = write && !v.shared;
     let state: FileState, cached: number;
+    let around: { from: bigint; to: bigint; ra: Readahead } | undefined;
     try {
       state = fileState(file);
       if (index >= filePages(state)) return undefined; // filemap_fault: VM_FAULT_SIGBUS
-      cached = filemapPage(this.pageCache, this.phys, file, state, index);
+      if (!cow) around = this.faultAroundWindow(v, page, file, state);
+      cached = filemapPage(this.pageCache, this.phys, file, state, index, around?.ra);
     } catch (e) {
       // a read error of the file is SIGBUS too (filemap_fault's page_not_uptodate)
       if (e instanceof Errno && e.errno !== E.ENOMEM) return undefined;
       throw e;
     }
-    if (write && !v.shared) {
+    if (cow) {
       // do_cow_fault: the writer gets its own copy of the file's page at once
       let pa: number;
       try {
@@ -416,15 +419,15 @@ export class MmStruct implements UserMemory {
     }
     // do_read_fault (and do_shared_fault: shared file mappings are never writable in the model)
     this.pgd.map(page, cached, this.ptePerm(v.prot, cached));
-    if (!write) this.doFaultAround(v, page, file, state);
+    if (around) this.doFaultAround(v, page, around.from, around.to, file, state, around.ra);
     return cached;
   }
 
   /**
-   * do_fault_around with readahead: the other pages of the aligned FAULT_AROUND_PAGES window that
-   * lie inside the area and the file and have no entry yet are read and mapped as well.
+   * fault_around_bytes' window: the aligned FAULT_AROUND_PAGES around `page`, inside the area and
+   * the file, and the readahead that reads it with one host read.
    */
-  private doFaultAround(v: Vma, page: bigint, file: File, state: FileState): void {
+  private faultAroundWindow(v: Vma, page: bigint, file: File, state: FileState): { from: bigint; to: bigint; ra: Readahead } {
     const span = BigInt(FAULT_AROUND_PAGES) * PAGE;
     const window = page & ~(span - 1n);
     const from = window > v.start ? window : v.start;
@@ -432,11 +435,16 @@ export class MmStruct implements UserMemory {
     let to = window + span;
     if (to > v.end) to = v.end;
     if (to > eofAddr) to = eofAddr;
+    return { from, to, ra: new Readahead(file, (v.pgoff ?? 0n) + (from - v.start) / PAGE, Number((to - from) / PAGE)) };
+  }
+
+  /** do_fault_around: the window's other pages that have no entry yet are mapped as well. */
+  private doFaultAround(v: Vma, page: bigint, from: bigint, to: bigint, file: File, state: FileState, ra: Readahead): void {
     for (let a = from; a < to; a += PAGE) {
       if (a === page || this.pgd.lookup(a)) continue;
       let pa: number;
       try {
-        pa = filemapPage(this.pageCache, this.phys, file, state, (v.pgoff ?? 0n) + (a - v.start) / PAGE);
+        pa = filemapPage(this.pageCache, this.phys, file, state, (v.pgoff ?? 0n) + (a - v.start) / PAGE, ra);
       } catch {
         return; // no frame for the extra pages: the fault itself is served
       }

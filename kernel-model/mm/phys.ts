@@ -126,4 +126,9 @@ export class PhysMem {
   markCode(pa: number): void {
     this.code[pa / PAGE_SIZE] = 1;
   }
+
+  /** Whether the CPU may hold translations of the frame's bytes (it was mapped executable since the last flush). */
+  isCode(pa: number): boolean {
+    return this.code[Math.floor(pa / PAGE_SIZE)] === 1;
+  }
 }

@@ -6,9 +6,8 @@
 import type { KernelState } from "../kernel.js";
 import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
 import { sendSignal } from "./signal.js";
-import { SI_USER } from "../uapi/asm-generic/siginfo.js";
 import type { Task } from "./task.js";
-import { CLD_DUMPED, CLD_EXITED, CLD_KILLED } from "../uapi/asm-generic/siginfo.js";
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_USER } from "../uapi/asm-generic/siginfo.js";
 import { SA_NOCLDWAIT, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
 import { SIGCHLD } from "../uapi/asm/signal.js";
 

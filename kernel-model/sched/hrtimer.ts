@@ -43,6 +43,11 @@ const ownerGone = (t: Hrtimer) => t.owner !== undefined && (t.owner.state === "z
 export class HrtimerBase {
   private readonly armed = new Set<Hrtimer>();
 
+  /** How many timers are armed (their owners may have gone: run() drops those). */
+  get armedCount(): number {
+    return this.armed.size;
+  }
+
   /** hrtimer_start: (re)arms `timer` for `expires`. */
   start(timer: Hrtimer, expires: bigint): void {
     timer.expires = expires;

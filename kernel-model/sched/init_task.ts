@@ -9,7 +9,7 @@ import type { KernelState } from "../kernel.js";
 import type { MmStruct } from "../mm/mm_struct.js";
 import { FilesStruct } from "../fs/files_struct.js";
 import { FsStruct } from "../fs/fs_struct.js";
-import { type Abi } from "../uapi/abi.js";
+import type { Abi } from "../uapi/abi.js";
 import { Task } from "./task.js";
 
 /** is_global_init's pid. */

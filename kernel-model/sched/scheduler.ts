@@ -6,6 +6,13 @@ import { HrtimerBase } from "./hrtimer.js";
 import type { Task } from "./task.js";
 import type { WaitQueue } from "./wait.js";
 
+export interface SchedSnapshot {
+  readonly queue: readonly Task[];
+  readonly current: Task | undefined;
+  readonly sliceStart: bigint;
+  readonly timers: readonly (readonly [Task, bigint])[];
+}
+
 export class Scheduler {
   readonly tasks = new Map<number, Task>();
   private readonly runQueue: Task[] = [];
@@ -18,13 +25,47 @@ export class Scheduler {
   /** How long a task keeps the CPU while others are runnable (sched_slice, roughly). */
   static readonly SLICE_NS = 10_000_000n;
 
-  /** need_resched on the way back to user mode: the slice is used up and someone else is waiting. */
-  shouldPreempt(now: bigint): boolean {
-    return (now - this.sliceStart >= Scheduler.SLICE_NS && this.runnableCount > 0) || (this.hostDue?.() ?? false);
+  /**
+   * TIF_NEED_RESCHED: set when the current task used up a slice measured in instructions (the run
+   * loop's counted runs, the scheduler tick of this model); the way back to user mode schedules.
+   */
+  needResched = false;
+  /**
+   * The run loop runs the current task without an instruction limit (no thread of its process
+   * waited when it started): the first syscall exit after one does ends the run (sliceNeeded).
+   */
+  unlimitedRun = false;
+
+  /**
+   * need_resched on the way back to user mode: the slice is used up and someone else is waiting.
+   * Called at every syscall exit, so nothing here reads a clock unless another task is runnable
+   * or the host waits for a hand-back: `now` is asked for only then.
+   */
+  shouldPreempt(now: () => bigint): boolean {
+    // the run has no instruction limit and now needs one: someone else became runnable or a timer
+    // was armed (check_preempt_wakeup, roughly); the next run is sliced
+    if (this.unlimitedRun && this.current !== undefined && this.sliceNeeded(this.current)) return true;
+    if (this.runQueue.length && this.runnableCount > 0) {
+      if (this.needResched) return true;
+      if (now() - this.sliceStart >= Scheduler.SLICE_NS) return true;
+    }
+    return this.hostDue !== undefined && this.hostDue(now);
+  }
+
+  /**
+   * Does `task` need a time slice by instruction count? Another thread of its process waits to
+   * run, or sleeps until a deadline: threads synchronise through memory they share, so one can
+   * spin, never entering the kernel, on what another must do. (Processes meet in syscalls, and
+   * are preempted at their exits.)
+   */
+  sliceNeeded(task: Task): boolean {
+    for (const t of this.runQueue) if (t !== task && t.mm === task.mm && t.state === "runnable") return true;
+    for (const t of this.timers.keys()) if (t !== task && t.mm === task.mm) return true;
+    return false;
   }
 
   /** Set while the run takes signals from the host: true when the run loop should hand control back to it. */
-  hostDue: (() => boolean) | undefined;
+  hostDue: ((now: () => bigint) => boolean) | undefined;
 
   constructor(firstPid: number) {
     this.nextPid = firstPid;
@@ -62,13 +103,38 @@ export class Scheduler {
     return undefined;
   }
 
+  /** Takes `task` out of the queue: a debugger gives it the CPU next, out of turn. */
+  dequeue(task: Task): void {
+    const i = this.runQueue.indexOf(task);
+    if (i >= 0) this.runQueue.splice(i, 1);
+  }
+
+  /**
+   * The queue, the current task and the sleepers' deadlines, for a debugger's step back. Only the
+   * scheduler's own bookkeeping: the tasks' states and the wait queues they sleep on are the caller's.
+   */
+  snapshot(): SchedSnapshot {
+    return { queue: [...this.runQueue], current: this.current, sliceStart: this.sliceStart, timers: [...this.timers] };
+  }
+
+  restore(s: SchedSnapshot): void {
+    this.runQueue.splice(0, this.runQueue.length, ...s.queue);
+    this.current = s.current;
+    this.sliceStart = s.sliceStart;
+    this.timers.clear();
+    for (const [t, d] of s.timers) this.timers.set(t, d);
+  }
+
   /** Puts a task that ran and can go on at the back of the queue. */
   requeue(task: Task): void {
     if (task.state === "runnable" && !this.runQueue.includes(task)) this.runQueue.push(task);
   }
 
+  /** Tasks waiting in the run queue (the current one is not in it). */
   get runnableCount(): number {
-    return this.runQueue.filter((t) => t.state === "runnable").length;
+    let n = 0;
+    for (const t of this.runQueue) if (t.state === "runnable") n++;
+    return n;
   }
 
   /** Sleepers with a deadline (CLOCK_MONOTONIC ns): the model's hrtimers. */
@@ -98,8 +164,14 @@ export class Scheduler {
 
   /** Wakes the sleepers whose deadline is `now` or earlier and runs the due hrtimers (the hrtimer interrupt). */
   fireTimers(now: bigint): void {
+    if (!this.timersArmed) return;
     for (const [t, deadline] of [...this.timers]) if (deadline <= now) this.wake(t);
     this.hrtimers.run(now);
+  }
+
+  /** A sleeper has a deadline or an hrtimer is armed: only then does a kernel entry look at the clock for them. */
+  get timersArmed(): boolean {
+    return this.timers.size > 0 || this.hrtimers.armedCount > 0;
   }
 
   /** The earliest deadline of a sleeping task or an armed hrtimer, if any. */

@@ -52,7 +52,8 @@ export class VdsoMapping {
   readonly base: bigint;
   readonly vvar: bigint;
   private readonly page: Buffer;
-  private written = -UPDATE_NS;
+  /** The clock at which the page is next rewritten (a compare per kernel entry, no arithmetic). */
+  private nextAt = 0n;
 
   constructor(mm: MmStruct, private readonly pages: VdsoPages, private readonly time: TimeSource, copyOf?: VdsoMapping) {
     this.image = pages.image;
@@ -93,10 +94,11 @@ export class VdsoMapping {
   }
 
   /** update_vsyscall: the clocks as the kernel has them now (skipped if less than 1 ms moved). */
-  update(force = false): void {
-    const mono = this.time.monotonicNs();
-    if (!force && mono - this.written < UPDATE_NS) return;
-    this.written = mono;
+  update(force = false, now?: bigint): void {
+    const mono = now ?? this.time.monotonicNs();
+    if (!force && mono < this.nextAt) return;
+    this.nextAt = mono + UPDATE_NS;
     writeVvar(this.page, { realtimeNs: this.time.realtimeNs(), monotonicNs: mono, mult: 0, shift: 0 });
   }
+
 }

@@ -64,6 +64,10 @@ export function floorRoundTrip(n = 200_000): string {
     `  + an empty SYSCALL hook (one crossing)                    ${us(empty)}`,
     `  + batch read, context restore, batch write (3 calls)      ${us(withEngine)}`,
     `  + a second crossing with one register read and one write  ${us(twoCrossings)}  (${Math.round(1e6 / twoCrossings).toLocaleString("en-US")}/s at most)`,
+    twoCrossings > 1
+      ? `  => issue 10's 1,000,000 getppid/s needs a round trip under 1 us: the engine calls and the two crossings alone take ` +
+        `${twoCrossings.toFixed(2)} us, so no model on Unicorn hooks through koffi gets there`
+      : `  => the floor is under 1 us: 1,000,000 getppid/s is within reach of the engine`,
   ].join("\n") + "\n";
 }
 

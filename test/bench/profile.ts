@@ -100,7 +100,7 @@ async function child(n: number, counting: boolean): Promise<void> {
     });
   };
   time(LinuxX86_64.prototype, "syscall", "  LinuxKernel.syscall (hooks, dispatch, exit work)");
-  time(SyscallDispatcher.prototype, "dispatch", "    dispatch + sys_getppid");
+  time(SyscallDispatcher.prototype, "call", "    dispatch + sys_getppid");
   stage(EXIT);
 
   const run = async (count: number) => {

@@ -134,7 +134,7 @@ describe("keys", () => {
     expect(f).toContain('write(1, "hello from syscall\\n", 1… = 19');
     expect(f).not.toContain("exit(0)");
     f = await press("?", "Keys");
-    expect(f).toContain("step back: registers and guest memory");
+    expect(f).toContain("step back: every task's registers, memory");
   });
 
   it("Tab cycles the inspector at 80×24, every line within 80 columns", async () => {

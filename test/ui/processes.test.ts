@@ -80,9 +80,10 @@ describe.skipIf(!have)("step with processes and signals (busybox sh)", () => {
     // the child's own registers: the result in its rax, not the parent's
     expect(child.machine.cpu.get("rax")).toBe(1n);
     expect(s.registers().find((r) => r.name === "rax")!.value).toBe(1n);
-    // the parent's steps are not recorded with the child's machine: no stepping back over them
-    expect(s.stepBack()).toBe(false);
-    expect(s.message).toMatch(/no stepping back: the last key ran pid 1001/);
+    // one CPU and one memory: the child's steps rewind like the first process's
+    expect(s.stepBack()).toBe(true);
+    expect(s.where()).toBe("entry_SYSCALL_64 (CPL 0, pid 1001)");
+    expect(s.syscallText(s.current!)).toBe("[pid  1001] dup2(4, 1) ...");
   });
 
   it("i shows the signal stage: the handler and its frame on the way out of kill, then what rt_sigreturn restored", async () => {

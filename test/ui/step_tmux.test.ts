@@ -5,10 +5,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CLI, ROOT, ensureDist } from "../run/cli.js";
+import { ROOT, ensureDist } from "../run/cli.js";
+import { Terminal, hasTmux } from "./tmux.js";
 
-const tmux = (...args: string[]) => spawnSync("tmux", args, { encoding: "utf8" });
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 if (!hasTmux) console.warn("test/ui/step_tmux: tmux is not installed, skipping the terminal tests (apt-get install tmux)");
 
 /** ensureDist looks at .ts files only: rebuild when a .tsx of the UI is newer than its output too. */
@@ -25,27 +24,16 @@ function ensureUiDist(): void {
   }
 }
 
-const name = `sysgate-step-${process.pid}`;
-afterEach(() => { tmux("kill-session", "-t", name); });
+let term: Terminal | undefined;
+afterEach(() => { term?.close(); term = undefined; });
 
-async function screenWith(want: string, timeout = 15000): Promise<string> {
-  const t0 = Date.now();
-  for (;;) {
-    const s = tmux("capture-pane", "-p", "-t", name).stdout;
-    if (s.includes(want)) return s;
-    if (Date.now() - t0 > timeout) throw new Error(`no '${want}' on the screen:\n${s}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
+const screenWith = (want: string) => term!.screenWith(want, 15000);
 /** `before`: sysgate's options (before the ELF); `args`: the guest's. */
 async function start(sample: string, before: string[] = [], ...args: string[]): Promise<void> {
   const path = sample.startsWith(".") ? sample : join("samples", "bin", sample);
-  const r = tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, process.execPath, CLI, "step", ...before, path, ...args);
-  expect(r.status, r.stderr).toBe(0);
-  await screenWith("paused");
+  term = await Terminal.start([...before, path, ...args], 100, 30, true);
 }
-const keys = (k: string) => tmux("send-keys", "-t", name, k);
+const keys = (k: string) => term!.send(k);
 
 describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
   beforeAll(() => ensureUiDist(), 600_000);
@@ -66,7 +54,7 @@ describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
     await screenWith("program ended: exit status 0");
     keys("q");
     await new Promise((r) => setTimeout(r, 300));
-    expect(tmux("capture-pane", "-p", "-t", name).stdout).not.toContain("Entry path"); // the alternate screen is gone
+    expect(term!.screen()).not.toContain("Entry path"); // the alternate screen is gone
   });
 
   it("i386 under IA32 emulation (the default): int $0x80 into entry_INT80_compat, back by iretq", async () => {

@@ -1,10 +1,12 @@
 /* A private writable mapping of a file the program wrote itself: its stores stay in the process
  * (a copy on write), the file keeps its bytes; a child forked with the mapping sees the parent's
- * copy and makes its own; a read-only shared mapping shows the file. Usage: privmap DIR */
+ * copy and makes its own; a read-only shared mapping shows the file, and keeps it after unlink (its
+ * /proc/self/maps line says so). Usage: privmap DIR */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +50,22 @@ int main(int argc, char **argv) {
   const char *s = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
   if (s == MAP_FAILED) { perror("mmap shared"); return 1; }
   printf("shared read-only: %s", s);
-  /* a file written after it was mapped: what read() shows */
+  /* the mapping holds the file: closed and unlinked, it still reads, and maps names it deleted */
+  struct stat st;
+  fstat(fd, &st);
+  close(fd);
+  unlink(path);
+  printf("after unlink: %s", s);
+  FILE *maps = fopen("/proc/self/maps", "r");
+  char line[4200], perms[8];
+  unsigned long long offset, ino;
+  unsigned major, minor;
+  int name;
+  while (fgets(line, sizeof line, maps)) {
+    if (!strstr(line, "/data")) continue;
+    sscanf(line, "%*s %7s %llx %x:%x %llu %n", perms, &offset, &major, &minor, &ino, &name);
+    printf("maps: %s %llx %02x:%02x %s inode, %s", perms, offset, major, minor, ino == (unsigned long long)st.st_ino ? "its" : "another", line + name);
+  }
+  fclose(maps);
   return 0;
 }

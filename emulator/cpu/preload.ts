@@ -1,0 +1,20 @@
+// Loading libunicorn (a 20 MB library whose 82,000 relocations are all bound at load time) costs
+// 10-30 ms. preloadUnicorn() starts that dlopen on a thread of libuv's pool, so that it overlaps
+// whatever the main thread does next; the engine's own koffi.load() of the same file then finds
+// it loaded (the dynamic loader counts the references and serializes the two). A failure here
+// changes nothing: the real load reports it.
+
+import koffi from "koffi";
+import { unicornCandidates } from "./unicorn_library.js";
+
+const RTLD_NOW = 2;
+
+export function preloadUnicorn(): void {
+  if (process.platform !== "linux") return;
+  try {
+    const dlopen = koffi.load("libc.so.6").func("void *dlopen(const char *file, int mode)");
+    dlopen.async(unicornCandidates()[0]!.path, RTLD_NOW, () => { /* the engine loads it again, for real */ });
+  } catch {
+    // no libc to call: the engine loads the library itself, as before
+  }
+}
