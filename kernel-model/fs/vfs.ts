@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
-import { DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, MAXSYMLINKS, R_OK, W_OK, X_OK } from "./fcntl.js";
+import { DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, R_OK, W_OK, X_OK } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { fifoOpen } from "./fifo.js";
@@ -33,9 +33,9 @@ import { fsName, type MountLine } from "./proc/mounts.js";
 import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
 import type { ProcSource } from "./proc/task_view.js";
 import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
+import { filenameParentat, isDir, isSymlink, join, lookupMaybe, lookupOne, parentOf, pathLookupat, type Nameidata, type ParentLookup } from "./namei.js";
 import { __O_TMPFILE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "../uapi/linux/fs.js";
-import { NAME_MAX } from "../uapi/linux/limits.js";
 import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
 
 const S_ISUID = 0o4000, S_ISGID = 0o2000;
@@ -100,49 +100,13 @@ export const ST_NODEV = 0x4;
 export const ST_NOEXEC = 0x8;
 export const ST_VALID = 0x20;
 
-/** Where a walk starts and what bounds it (struct nameidata's root and starting path). */
-export interface Nameidata {
-  /** The task's root (chroot), a canonical guest path. */
-  root: string;
-  /** The directory relative paths start from: the cwd, or the directory of an *at() dirfd. */
-  start: string;
-  /** The caller's thread-group id, for /proc/self. */
-  pid: number;
-}
-
-export type LastType = "norm" | "dot" | "dotdot" | "root";
-
-export interface ParentLookup {
-  parent: Dentry;
-  last: string;
-  lastType: LastType;
-  /** The path ended in "/": the last component must be a directory. */
-  trailingSlash: boolean;
-}
-
 const DEV_ROOT_INO = 1n;
 
 /** Host paths are handed over as bytes: latin1 chars are the bytes of the guest path. */
 const hb = (p: string): Buffer => Buffer.from(p, "latin1");
 /** A host string (UTF-8 as Node gives it) as a byte string. */
 const asBytes = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
-const join = (dir: string, name: string): string => (dir === "/" ? `/${name}` : `${dir}/${name}`);
-const parentOf = (p: string): string => {
-  const i = p.lastIndexOf("/");
-  return i <= 0 ? "/" : p.slice(0, i);
-};
 const within = (p: string, dir: string): boolean => dir === "/" || p === dir || p.startsWith(`${dir}/`);
-const fileType = (d: Dentry): number => {
-  switch (d.inode.kind) {
-    case "host": return Number(d.inode.st.mode) & S_IFMT;
-    case "memdev": return 0o020000;
-    case "modeldir": return S_IFDIR;
-    case "modelfile": return S_IFREG;
-    case "modellink": return S_IFLNK;
-  }
-};
-export const isDir = (d: Dentry): boolean => fileType(d) === S_IFDIR;
-export const isSymlink = (d: Dentry): boolean => fileType(d) === S_IFLNK;
 
 export class Vfs {
   /** Longest guest path first, so the first match is the innermost mount. */
@@ -348,22 +312,6 @@ export class Vfs {
     return { path, inode: { kind: "modeldir", ino: DEV_ROOT_INO, children } };
   }
 
-  /** lookup_one: the child `name` of the directory at canonical path `dir`. */
-  private lookupOne(dir: string, name: string, pid: number): Dentry {
-    if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
-    return this.lookupCanonical(join(dir, name), pid);
-  }
-
-  /** Like lookupOne, but a missing name is undefined rather than ENOENT (a negative dentry). */
-  private lookupMaybe(dir: string, name: string, pid: number): Dentry | undefined {
-    try {
-      return this.lookupOne(dir, name, pid);
-    } catch (err) {
-      if (err instanceof Errno && err.errno === E.ENOENT) return undefined;
-      throw err;
-    }
-  }
-
   /** The text of a symlink (vfs_readlink). */
   readlinkDentry(d: Dentry): string {
     switch (d.inode.kind) {
@@ -379,57 +327,14 @@ export class Vfs {
     throw new Errno(E.EINVAL);
   }
 
-  /**
-   * path_lookupat: the dentry `path` names, following symlinks on the way and, if `follow`,
-   * at the end. ENOENT, ENOTDIR, ELOOP (more than 40 links), ENAMETOOLONG as Linux answers.
-   */
+  /** path_lookupat through this file system view (namei.ts). */
   walk(nd: Nameidata, path: string, follow: boolean): Dentry {
-    if (path === "") throw new Errno(E.ENOENT);
-    const pending = path.split("/").reverse(); // a stack: the next component is last
-    let cur = this.lookupCanonical(path.startsWith("/") ? nd.root : nd.start, nd.pid);
-    let links = 0;
-    while (pending.length > 0) {
-      const name = pending.pop()!;
-      if (!isDir(cur)) throw new Errno(E.ENOTDIR);
-      if (name === "" || name === ".") continue;
-      if (name === "..") {
-        // follow_dotdot: the root of the walk is its own parent.
-        if (cur.path !== nd.root && cur.path !== "/") cur = this.lookupCanonical(parentOf(cur.path), nd.pid);
-        continue;
-      }
-      const next = this.lookupOne(cur.path, name, nd.pid);
-      if (isSymlink(next) && (follow || pending.length > 0)) {
-        if (++links > MAXSYMLINKS) throw new Errno(E.ELOOP);
-        if (next.inode.kind === "modellink" && next.inode.jump) {
-          if (next.inode.refuse) throw new Errno(next.inode.refuse);
-          cur = next.inode.jump();
-          continue;
-        }
-        const target = this.readlinkDentry(next);
-        if (target === "") throw new Errno(E.ENOENT);
-        pending.push(...target.split("/").reverse());
-        if (target.startsWith("/")) cur = this.lookupCanonical(nd.root, nd.pid);
-        continue;
-      }
-      cur = next;
-    }
-    return cur;
+    return pathLookupat(this, nd, path, follow);
   }
 
-  /** filename_parentat: the directory that holds the last component, and that component. */
+  /** filename_parentat through this file system view (namei.ts). */
   lookupParent(nd: Nameidata, path: string): ParentLookup {
-    if (path === "") throw new Errno(E.ENOENT);
-    const stripped = path.replace(/\/+$/, "");
-    const trailingSlash = stripped.length !== path.length;
-    if (stripped === "") return { parent: this.walk(nd, "/", true), last: "", lastType: "root", trailingSlash };
-    const i = stripped.lastIndexOf("/");
-    const dirPart = i < 0 ? "." : i === 0 ? "/" : stripped.slice(0, i);
-    const last = stripped.slice(i + 1);
-    const parent = this.walk(nd, dirPart, true);
-    if (!isDir(parent)) throw new Errno(E.ENOTDIR);
-    if (last.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
-    const lastType: LastType = last === "." ? "dot" : last === ".." ? "dotdot" : "norm";
-    return { parent, last, lastType, trailingSlash };
+    return filenameParentat(this, nd, path);
   }
 
   // ---- inode operations ----------------------------------------------------------------
@@ -476,7 +381,7 @@ export class Vfs {
 
     const p = this.lookupParent(nd, path);
     if (p.lastType !== "norm" || p.trailingSlash) throw new Errno(E.EISDIR);
-    let d = this.lookupMaybe(p.parent.path, p.last, nd.pid);
+    let d = lookupMaybe(this, p.parent.path, p.last, nd.pid);
     if (d && flags & O_EXCL) throw new Errno(E.EEXIST);
     if (d && isSymlink(d)) {
       if (flags & O_NOFOLLOW) throw new Errno(E.ELOOP);
@@ -566,7 +471,7 @@ export class Vfs {
   mkdir(nd: Nameidata, path: string, mode: number): void {
     const p = this.lookupParent(nd, path);
     if (p.lastType !== "norm") throw new Errno(E.EEXIST);
-    if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
+    if (lookupMaybe(this, p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
     const target = join(p.parent.path, p.last);
     const hostPath = this.createPath(target, this.wantWrite(target), true);
     hostCall(() => fs.mkdirSync(hb(hostPath), { mode: hostMode(mode) }));
@@ -582,7 +487,7 @@ export class Vfs {
     if (type !== 0 && type !== S_IFREG && type !== S_IFIFO) throw new Errno(E.EPERM); // devices, sockets: CAP_MKNOD
     const p = this.lookupParent(nd, path);
     if (p.lastType !== "norm") throw new Errno(E.EEXIST);
-    if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
+    if (lookupMaybe(this, p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
     const target = join(p.parent.path, p.last);
     const hostPath = this.hostPathOf(target, this.wantWrite(target));
     const perm = hostMode(mode & 0o7777);
@@ -603,7 +508,7 @@ export class Vfs {
     if (p.lastType !== "norm") throw new Errno(E.EISDIR);
     const target = join(p.parent.path, p.last);
     const mount = this.wantWrite(target);
-    const d = this.lookupOne(p.parent.path, p.last, nd.pid);
+    const d = lookupOne(this, p.parent.path, p.last, nd.pid);
     if (isDir(d)) throw new Errno(E.EISDIR);
     if (p.trailingSlash) throw new Errno(E.ENOTDIR);
     this.removeName(d, mount, () => fs.unlinkSync(hb(this.hostPathOf(target, mount))));
@@ -628,7 +533,7 @@ export class Vfs {
     if (p.lastType === "root") throw new Errno(E.EBUSY);
     const target = join(p.parent.path, p.last);
     const mount = this.wantWrite(target);
-    const d = this.lookupOne(p.parent.path, p.last, nd.pid);
+    const d = lookupOne(this, p.parent.path, p.last, nd.pid);
     if (!isDir(d)) throw new Errno(E.ENOTDIR);
     if (this.mounts.some((m) => m.guestPath === target)) throw new Errno(E.EBUSY);
     // A merged directory is empty when the guest sees nothing in it, whatever either layer holds.
@@ -650,9 +555,9 @@ export class Vfs {
     if (this.mounts.some((m) => m.guestPath === from || m.guestPath === to)) throw new Errno(E.EBUSY);
     const mount = this.wantWrite(from);
     this.wantWrite(to);
-    const src = this.lookupOne(po.parent.path, po.last, oldNd.pid);
+    const src = lookupOne(this, po.parent.path, po.last, oldNd.pid);
     if (!isDir(src) && (po.trailingSlash || pn.trailingSlash)) throw new Errno(E.ENOTDIR);
-    const dst = this.lookupMaybe(pn.parent.path, pn.last, newNd.pid);
+    const dst = lookupMaybe(this, pn.parent.path, pn.last, newNd.pid);
     if (flags & RENAME_NOREPLACE && dst) throw new Errno(E.EEXIST);
     const overlay = mount.overlay;
     if (!overlay) {
@@ -676,7 +581,7 @@ export class Vfs {
   symlink(nd: Nameidata, path: string, target: string): void {
     const p = this.lookupParent(nd, path);
     if (p.lastType !== "norm") throw new Errno(E.EEXIST);
-    if (this.lookupMaybe(p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
+    if (lookupMaybe(this, p.parent.path, p.last, nd.pid)) throw new Errno(E.EEXIST);
     // filename_create: a trailing slash on a name that does not exist yet is not a directory.
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     const to = join(p.parent.path, p.last);
@@ -688,7 +593,7 @@ export class Vfs {
   link(src: Dentry, newNd: Nameidata, newPath: string): void {
     const p = this.lookupParent(newNd, newPath);
     if (p.lastType !== "norm") throw new Errno(E.EEXIST);
-    if (this.lookupMaybe(p.parent.path, p.last, newNd.pid)) throw new Errno(E.EEXIST);
+    if (lookupMaybe(this, p.parent.path, p.last, newNd.pid)) throw new Errno(E.EEXIST);
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     const to = join(p.parent.path, p.last);
     const mount = this.wantWrite(to);

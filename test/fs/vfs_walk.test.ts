@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E } from "../../kernel-model/errno.js";
 import { O_CREAT, O_RDONLY, O_WRONLY } from "../../kernel-model/uapi/asm-generic/fcntl.js";
-import { Vfs, type Nameidata } from "../../kernel-model/fs/vfs.js";
+import type { Nameidata } from "../../kernel-model/fs/namei.js";
+import { Vfs } from "../../kernel-model/fs/vfs.js";
 import { tmpdir } from "./helpers.js";
 
 const nd = (start = "/"): Nameidata => ({ root: "/", start, pid: 100 });

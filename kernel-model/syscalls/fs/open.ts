@@ -3,7 +3,7 @@
 
 import { E, Errno } from "../../errno.js";
 import { X_OK } from "../../fs/fcntl.js";
-import { isDir } from "../../fs/vfs.js";
+import { isDir } from "../../fs/namei.js";
 import { int, long, uint, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, rlimitNofile, vfsOf } from "./getname.js";
 import { pair64 } from "./read_write.js";

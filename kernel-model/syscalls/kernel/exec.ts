@@ -7,7 +7,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { E, Errno } from "../../errno.js";
 import { BINPRM_BUF_SIZE, loadScript } from "../../fs/binfmt_script.js";
-import { isDir, type Dentry, type Inode } from "../../fs/vfs.js";
+import { isDir } from "../../fs/namei.js";
+import type { Dentry, Inode } from "../../fs/vfs.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { getname, nameidata, vfsOf } from "../fs/getname.js";
