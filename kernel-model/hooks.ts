@@ -220,6 +220,8 @@ export class HookRegistry {
   onFirst: (point: HookPoint) => void = () => {};
   /** Set by a handler's pause(); the machine stops after the hook returns. */
   pauseRequested = false;
+  /** Every event's `pause`: one function for all of them, not a closure per event. */
+  private readonly requestPause = (): void => { this.pauseRequested = true; };
 
   on<P extends HookPoint>(point: P, fn: Handler<P>): () => void {
     let set = this.handlers.get(point);
@@ -267,7 +269,7 @@ export class HookRegistry {
     const e = event as HookEvents[P];
     e.tgid = this.tgidOf(e.pid);
     e.seq = ++this.seq;
-    e.pause = () => { this.pauseRequested = true; };
+    e.pause = this.requestPause;
     return e;
   }
 }

@@ -695,15 +695,20 @@ export abstract class LinuxKernel {
     args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): { skipped: bigint | undefined; args: SyscallArgs } {
     let skipped: bigint | undefined;
     let callArgs = args;
-    const mk = (point: "syscall_entry" | "service") => ({
-      point, mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
-      args: [...callArgs], ptRegs: regs.va, skip: (r: bigint | number) => { skipped = BigInt(r); },
+    const skip = (r: bigint | number): void => { skipped = BigInt(r); };
+    const task = this.task;
+    // the event with every field it will have (stamp() fills tgid, seq and pause): one shape
+    const mk = (point: "syscall_entry" | "service"): SyscallEvent => ({
+      point, mechanism, pid: task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
+      args: [callArgs[0], callArgs[1], callArgs[2], callArgs[3], callArgs[4], callArgs[5]], ptRegs: regs.va, skip,
+      tgid: task.tgid, seq: 0, pause: undefined as unknown as () => void,
     });
-    const apply = (e: SyscallEvent) => {
-      if (e.args.some((v, i) => v !== callArgs[i])) {
-        callArgs = e.args.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
-        this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
-      }
+    const apply = (e: SyscallEvent): void => {
+      const a = e.args;
+      if (a[0] === callArgs[0] && a[1] === callArgs[1] && a[2] === callArgs[2] && a[3] === callArgs[3] &&
+        a[4] === callArgs[4] && a[5] === callArgs[5]) return;
+      callArgs = a.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
+      this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
     };
     if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
     if (skipped === undefined && own?.length) {
