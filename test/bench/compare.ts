@@ -85,7 +85,8 @@ export function wall(cmd: string, args: string[], repeat: number, opts: SpawnSyn
 }
 
 const secs = (x: number) => (x < 1 ? `${(x * 1e3).toFixed(1)} ms` : `${x.toFixed(2)} s`);
-const fmt = (c: Cell) => (typeof c === "object" ? `${secs(c.wall)} (${secs(c.cpu)})` : c === undefined ? "-" : "n/a");
+/** A timing, "-" for a column not run, or the row's own text (a size, or why it could not run). */
+const fmt = (c: Cell) => (typeof c === "object" ? `${secs(c.wall)} (${secs(c.cpu)})` : c === undefined ? "-" : c);
 /**
  * Ratios by CPU time (steadier than wall time on a shared machine) when both are at least 50 ms
  * (GNU time counts in 10 ms steps), else by wall time.
