@@ -697,11 +697,10 @@ export abstract class LinuxKernel {
     let callArgs = args;
     const skip = (r: bigint | number): void => { skipped = BigInt(r); };
     const task = this.task;
-    // the event with every field it will have (stamp() fills tgid, seq and pause): one shape
-    const mk = (point: "syscall_entry" | "service"): SyscallEvent => ({
+    // the arguments copied by index: spreading the per-kernel BigUint64Array goes through its iterator
+    const mk = (point: "syscall_entry" | "service") => ({
       point, mechanism, pid: task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
       args: [callArgs[0], callArgs[1], callArgs[2], callArgs[3], callArgs[4], callArgs[5]], ptRegs: regs.va, skip,
-      tgid: task.tgid, seq: 0, pause: undefined as unknown as () => void,
     });
     const apply = (e: SyscallEvent): void => {
       const a = e.args;
