@@ -25,13 +25,10 @@ export class SyscallDispatcher {
 
   constructor(readonly table: SyscallTable, private readonly warn: (msg: string) => void, private readonly warnUnimplemented: boolean) {}
 
-  /** Runs one syscall; never throws for what the guest did (errors become -errno). */
-  dispatch(ctx: SyscallContext, nr: number, args: SyscallArgs): SyscallOutcome {
-    const slot = this.table.slot(nr);
-    return { nr, slot, args, result: this.call(ctx, nr, slot, args) };
-  }
-
-  /** dispatch() for a caller that has looked the slot up already: the result alone, nothing allocated around it. */
+  /**
+   * Runs one syscall through the slot the caller looked up: the result alone, nothing allocated
+   * around it; never throws for what the guest did (errors become -errno).
+   */
   call(ctx: SyscallContext, nr: number, slot: SyscallSlot | undefined, args: SyscallArgs): bigint {
     if (slot === undefined || !slot.impl) {
       this.noteUnimplemented(nr, slot);
