@@ -66,6 +66,11 @@ import { CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_
 import { WCONTINUED, WNOHANG, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD } from "../uapi/linux/wait.js";
 import { R_OK, W_OK, X_OK } from "../fs/fcntl.js";
 import { MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE } from "../uapi/linux/mman.js";
+import * as SI from "../uapi/asm-generic/siginfo.js";
+import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLMSG, EPOLLNVAL, EPOLLONESHOT, EPOLLOUT, EPOLLPRI,
+  EPOLLRDBAND, EPOLLRDHUP, EPOLLRDNORM, EPOLLWAKEUP, EPOLLWRBAND, EPOLLWRNORM, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL, EPOLL_CTL_MOD,
+} from "../uapi/linux/eventpoll.js";
 
 export type Xlat = readonly (readonly [string, number])[];
 
@@ -294,3 +299,28 @@ export const STATX_ATTRS: Xlat = named({
   STATX_ATTR_COMPRESSED, STATX_ATTR_IMMUTABLE, STATX_ATTR_APPEND, STATX_ATTR_NODUMP, STATX_ATTR_ENCRYPTED,
   STATX_ATTR_AUTOMOUNT, STATX_ATTR_MOUNT_ROOT, STATX_ATTR_VERITY, STATX_ATTR_DAX,
 });
+
+/** epoll_event.events, in strace's order. */
+export const EPOLL_EVENTS: Xlat = named({
+  EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLNVAL, EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG,
+  EPOLLRDHUP, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLONESHOT, EPOLLET,
+});
+export const EPOLL_CTL_OPS: Xlat = named({ EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD });
+export const EPOLL_FLAGS: Xlat = named({ EPOLL_CLOEXEC });
+
+/** The si_code names of one family of siginfo.h (`CLD_` for CLD_EXITED ...). */
+const siCodes = (prefix: string): Xlat =>
+  Object.entries(SI).filter(([k, v]) => k.startsWith(prefix) && typeof v === "number").map(([k, v]) => [k, v as number] as const);
+/** The codes any signal may carry (sent by a process, or SI_KERNEL). */
+const SI_CODES = siCodes("SI_");
+/** Per signal, the codes of its own family (strace's si_codes[]). */
+const SI_CODES_BY_SIGNAL: Record<number, Xlat> = {
+  [S.SIGTRAP]: siCodes("TRAP_"), [S.SIGCHLD]: siCodes("CLD_"), [S.SIGIO]: siCodes("POLL_"), [S.SIGILL]: siCodes("ILL_"),
+  [S.SIGFPE]: siCodes("FPE_"), [S.SIGSEGV]: siCodes("SEGV_"), [S.SIGBUS]: siCodes("BUS_"), [S.SIGSYS]: siCodes("SYS_"),
+};
+/** A siginfo's si_code as strace names it: the general codes first, then the signal's own, else the number. */
+export function siCode(sig: number, code: number): string {
+  for (const [name, v] of SI_CODES) if (v === code) return name;
+  for (const [name, v] of SI_CODES_BY_SIGNAL[sig] ?? []) if (v === code) return name;
+  return String(code);
+}
