@@ -42,11 +42,6 @@ export interface EventOptions {
 }
 
 
-/** Machine's run-loop state the adapter must steer: whose turn it is. */
-interface MachineInternals {
-  current: Task | undefined;
-}
-
 const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
 
 export class Target {
@@ -97,10 +92,6 @@ export class Target {
       if (t === this.waitingFor && t.state === "runnable") this.pauseLocal = true;
     };
     this.prepare(machine.task.machine, machine.task);
-  }
-
-  private get internals(): MachineInternals {
-    return this.machine as unknown as MachineInternals;
   }
 
   // ---- tasks --------------------------------------------------------------------------------
@@ -332,9 +323,9 @@ export class Target {
 
   /** Makes `t` the task the run loop continues with (the one that ran is queued again). */
   private switchTo(t: Task): void {
-    const m = this.internals;
-    if (m.current && m.current !== t) this.machine.kstate.sched.requeue(m.current);
-    m.current = t;
+    const cur = this.machine.continuing;
+    if (cur && cur !== t) this.machine.kstate.sched.requeue(cur);
+    this.machine.continueWith(t);
   }
 
   /** Where each attached task resumes, a breakpoint there must let it through once. */
@@ -350,7 +341,7 @@ export class Target {
    * code and the entry paths gdb walks.
    */
   private runTo(t: Task, ip: bigint): void {
-    const save = this.internals.current;
+    const save = this.machine.continuing;
     this.arrival.set(t, ip);
     t.machine.switchTo(t);
     this.hooks.ensure(t.machine, ip);
