@@ -99,10 +99,10 @@ export class Target {
   /** The first process (its end is the run's end). */
   get firstPid(): number { return this.machine.task.pid; }
 
-  /** A task that runs guest code (pid 1, the run's init, runs none: gdb cannot attach to it). */
+  /** A task that runs guest code (pid 1 and the first process's parent run none: gdb cannot attach to them). */
   task(tid: number): Task | undefined {
     const t = this.machine.kstate.sched.tasks.get(tid);
-    return t && alive(t) && t !== this.machine.kstate.sched.init ? t : undefined;
+    return t && alive(t) && !this.machine.kstate.sched.isStandIn(t) ? t : undefined;
   }
 
   /** The live tasks (threads included) of the processes gdb is attached to, in pid order. */
