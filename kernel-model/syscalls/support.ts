@@ -28,8 +28,8 @@ export function partial<C, A, R>(note: string, impl: Routine<C, A, R>): Routine<
 }
 
 /** A slot that answers -errno on purpose; `note` says why (shown once when a guest calls it). */
-export function unsupported(errno: number, note: string): () => number {
-  const answer: (() => number) & Declared = () => -errno;
+export function unsupported(errno: number, note: string): Routine<unknown, unknown, number> {
+  const answer: Routine<unknown, unknown, number> & Declared = () => -errno;
   answer[SUPPORT] = { status: "error", errno, note };
   return answer;
 }
