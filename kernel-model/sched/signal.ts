@@ -4,7 +4,7 @@
 
 import { E, Errno } from "../errno.js";
 import type { PtRegs } from "../entry/pt_regs.js";
-import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../entry/traps.js";
+import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../signal_names.js";
 import type { SigInfo, Task } from "./task.js";
 import { SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, SIG_DFL, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
