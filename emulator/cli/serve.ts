@@ -12,7 +12,7 @@
 // the signals the client forwards (a bit in the runner's mailbox, see host_signals.ts), sends
 // SIGKILL to a guest whose client went away, and writes the exit status.
 
-import { chmodSync, closeSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { connect, Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -22,7 +22,9 @@ import { INTERNAL_ERROR } from "./run.js";
 import { UsageError, parseCount } from "./usage.js";
 import type { Incoming } from "./serve/listener.js";
 import { exitFrame, messageFrame } from "./serve/protocol.js";
-import { listenUnix } from "./serve/unix_socket.js";
+import { closeFd, listenUnix } from "./serve/unix_socket.js";
+import { clockMs } from "./serve/clock.js";
+import type { Stages } from "./serve/runner.js";
 import { DEFAULT_WORKERS } from "./serve_defaults.js";
 
 
@@ -63,14 +65,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const runners: Runner[] = [];
   const queue: Job[] = [];
   let nextId = 1;
+  // SYSGATE_SERVE_TIMING=1: one line per request on the server's stderr, where its time went
+  const timing = process.env.SYSGATE_SERVE_TIMING === "1";
+  const report = (job: Job, st: Stages) => {
+    const ms = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? (b - a).toFixed(1) : "-");
+    const { accepted, read } = job.incoming;
+    process.stderr.write(`sysgate serve: request ${job.id} (${job.incoming.request.argv.slice(-3).join(" ").slice(0, 40)}): ` +
+      `read ${ms(accepted, read)} ms, to a runner ${ms(read, st.begin)}, create ${ms(st.begin, st.created)}, run ${ms(st.created, st.ran)}, ` +
+      `close ${ms(st.ran, st.closed)}, status sent ${ms(st.closed, clockMs())} (total ${ms(accepted, clockMs())} ms)\n`);
+  };
 
   const spawn = () => {
     const mailbox = new Int32Array(new SharedArrayBuffer(4));
     const r: Runner = { worker: new Worker(projectFile("dist", "emulator", "cli", "serve_runner.js"), { workerData: { mailbox: mailbox.buffer } }), mailbox, ready: false, job: undefined };
     runners.push(r);
-    r.worker.on("message", (m: { ready?: true; id?: number; status?: number }) => {
+    r.worker.on("message", (m: { ready?: true; id?: number; status?: number; stages?: Stages }) => {
       if (m.ready) r.ready = true;
-      else if (r.job && m.id === r.job.id) finish(r.job, m.status!);
+      else if (r.job && m.id === r.job.id) {
+        finish(r.job, m.status!);
+        if (timing) report(r.job, m.stages!);
+      }
       r.job = undefined;
       pump();
     });
@@ -137,7 +151,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       if (job.runner) signal(job, SIGKILL);
       else {
         queue.splice(queue.indexOf(job), 1);
-        for (const fd of incoming.request.stdio) if (fd !== undefined) closeSync(fd);
+        for (const fd of incoming.request.stdio) if (fd !== undefined) closeFd(fd);
       }
     });
     queue.push(job);

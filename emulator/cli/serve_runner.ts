@@ -7,7 +7,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { projectFile } from "../../kernel-model/tables/data_path.js";
 import { Machine } from "../machine.js";
 import type { Request } from "./serve/protocol.js";
-import { serveRequest } from "./serve/runner.js";
+import { clockMs } from "./serve/clock.js";
+import { serveRequest, type Stages } from "./serve/runner.js";
 
 const port = parentPort!;
 const mailbox = new Int32Array((workerData as { mailbox: SharedArrayBuffer }).mailbox);
@@ -22,6 +23,7 @@ try {
 }
 
 port.on("message", (m: { id: number; request: Request }) => {
-  void serveRequest(m.request, mailbox).then((status) => port.postMessage({ id: m.id, status }));
+  const stages: Stages = { begin: clockMs() };
+  void serveRequest(m.request, mailbox, stages).then((status) => port.postMessage({ id: m.id, status, stages }));
 });
 port.postMessage({ ready: true });

@@ -58,7 +58,8 @@ function expectServing(): void {
 describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client", () => {
   beforeAll(async () => {
     ensureDist();
-    server = spawn(process.execPath, [CLI, "serve", "--socket", SOCKET], { stdio: ["ignore", "ignore", "pipe"] });
+    // SYSGATE_SERVE_TIMING: a line per finished request in the log (a test waits for one)
+    server = spawn(process.execPath, [CLI, "serve", "--socket", SOCKET], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SYSGATE_SERVE_TIMING: "1" } });
     await new Promise<void>((resolve, reject) => {
       server!.stderr!.on("data", (d: Buffer) => {
         serverLog += d.toString();
@@ -150,11 +151,30 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expectServing();
   });
 
+  it("SIGINT to a client whose guest waits for a full pipe that nobody reads", async () => {
+    const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", "echo go >&2; exec yes"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    c.stdout!.pause(); // the pipe fills up and stays full
+    await new Promise<void>((resolve) => c.stderr!.once("data", () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const end = new Promise<number | null>((resolve) => c.on("exit", (status) => resolve(status)));
+    c.kill("SIGINT");
+    const timer = setTimeout(() => c.kill("SIGKILL"), 20_000);
+    expect(await end).toBe(130);
+    clearTimeout(timer);
+    c.stdout!.destroy();
+    expectServing();
+  });
+
   it("a client that vanishes mid-run: its guest is ended, the server goes on", async () => {
     const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", "echo go; exec sleep 60"], { env, stdio: ["ignore", "pipe", "ignore"] });
     await new Promise<void>((resolve) => c.stdout!.once("data", () => resolve()));
     c.kill("SIGKILL");
     await new Promise((resolve) => c.on("exit", resolve));
+    // its run ends (SIGKILL from the server) long before the guest's minute of sleep
+    for (let waited = 0; !/request \d+ \(sh -c echo go; exec sleep 60\)/.test(serverLog); waited += 100) {
+      expect(waited, `the vanished client's guest still runs:\n${serverLog}`).toBeLessThan(10_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expectServing();
   });
 
@@ -204,6 +224,6 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
 
   it("the server log says nothing went wrong inside", () => {
     expectServing();
-    expect(serverLog).not.toMatch(/failed|internal error/);
+    expect(serverLog).not.toMatch(/failed|internal error|Warning/);
   });
 });

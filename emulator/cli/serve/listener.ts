@@ -10,6 +10,7 @@ import { writeSync } from "node:fs";
 import { HEADER_SIZE, ProtocolError, bodyLength, exitFrame, messageFrame, parseRequest, type Request } from "./protocol.js";
 import { POLLIN, acceptConnection, closeFd, pollFds, receive } from "./unix_socket.js";
 import { INTERNAL_ERROR } from "../run.js";
+import { clockMs } from "./clock.js";
 
 /** A client has this long to send its request (ms). */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -19,9 +20,9 @@ const MAX_PENDING = 256;
 const MAX_FDS = 3;
 
 /** What the main thread gets: a connection whose request is read (the connection is then its to close). */
-export interface Incoming { conn: number; request: Request }
+export interface Incoming { conn: number; request: Request; accepted: number; read: number }
 
-interface Conn { fd: number; header: Buffer; body: Buffer | undefined; got: number; fds: number[]; since: number }
+interface Conn { fd: number; header: Buffer; body: Buffer | undefined; got: number; fds: number[]; since: number; accepted: number }
 
 /** Polls and reads for ever (the worker ends with the process). */
 export function listen(listenFd: number, post: (m: Incoming) => void): never {
@@ -55,7 +56,7 @@ export function listen(listenFd: number, post: (m: Incoming) => void): never {
         }
         const request = parseRequest(c.body, c.fds);
         pending.delete(c.fd);
-        post({ conn: c.fd, request });
+        post({ conn: c.fd, request, accepted: c.accepted, read: clockMs() });
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         drop(c, e.message);
@@ -70,7 +71,7 @@ export function listen(listenFd: number, post: (m: Incoming) => void): never {
     if (ready[0]) {
       for (let fd; (fd = accepted(listenFd)) !== undefined;) {
         if (pending.size >= MAX_PENDING) { closeFd(fd); continue; }
-        const c: Conn = { fd, header: Buffer.alloc(HEADER_SIZE), body: undefined, got: 0, fds: [], since: Date.now() };
+        const c: Conn = { fd, header: Buffer.alloc(HEADER_SIZE), body: undefined, got: 0, fds: [], since: Date.now(), accepted: clockMs() };
         pending.set(fd, c);
         read(c); // the request is usually there already
       }

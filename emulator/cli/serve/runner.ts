@@ -5,14 +5,16 @@
 // `sysgate run` would end, on this client's stderr and status only. The passed descriptors are
 // closed when the run ends.
 
-import { closeSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { signalPending } from "../../../kernel-model/sched/signal.js";
 import { HostSignals, runWithHost } from "../../host_signals.js";
 import { Machine } from "../../machine.js";
 import { exitStatus, failureStatus, parseRunArgs } from "../run.js";
 import { UsageError } from "../usage.js";
 import { ClientStdioFile } from "./client_stdio.js";
+import { closeFd } from "./unix_socket.js";
 import type { Request } from "./protocol.js";
+import { clockMs } from "./clock.js";
 
 /** Writes all of `text` to `fd` (a client's stderr), or as much as it takes. */
 function sayTo(fd: number | undefined): (text: string) => void {
@@ -39,11 +41,14 @@ function envObject(env: readonly string[]): NodeJS.ProcessEnv {
   return o;
 }
 
+/** When each stage of a request ended (clockMs), for SYSGATE_SERVE_TIMING=1. */
+export interface Stages { begin: number; created?: number; ran?: number; closed?: number }
+
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
- * leaves the signals the client forwards (HostSignals).
+ * leaves the signals the client forwards (HostSignals); `stages` gets the time each stage ended.
  */
-export async function serveRequest(req: Request, mailbox: Int32Array): Promise<number> {
+export async function serveRequest(req: Request, mailbox: Int32Array, stages: Stages = { begin: clockMs() }): Promise<number> {
   const say = sayTo(req.stdio[2]);
   try {
     if (req.argv[0] !== "run") throw new UsageError(`only 'run' is served, not '${req.argv[0] ?? ""}'`);
@@ -64,15 +69,19 @@ export async function serveRequest(req: Request, mailbox: Int32Array): Promise<n
       warn: (m) => say(`${m}\n`),
       hostProcess: { pid: req.pid, ppid: req.ppid, umask: req.umask },
     });
+    stages.created = clockMs();
     try {
       host = new HostSignals(machine.kstate.clock, mailbox);
-      return exitStatus(await runWithHost(machine, host), say);
+      const st = await runWithHost(machine, host);
+      stages.ran = clockMs();
+      return exitStatus(st, say);
     } finally {
       machine.close();
+      stages.closed = clockMs();
     }
   } catch (e) {
     return failureStatus(e, say);
   } finally {
-    for (const fd of req.stdio) if (fd !== undefined) closeSync(fd);
+    for (const fd of req.stdio) if (fd !== undefined) closeFd(fd);
   }
 }
