@@ -10,7 +10,7 @@ import { guestEnvironment } from "./environment.js";
 import { checkRoot, resolveInRoot } from "./root_path.js";
 import { UsageError, parseCount, parseSize } from "./usage.js";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import type { Bind } from "../../kernel-model/fs/vfs.js";
 import { E, Errno } from "../../kernel-model/errno.js";
 import { UnicornNotFound } from "../cpu/unicorn_library.js";
@@ -50,6 +50,9 @@ export function parseRunArgs(argv: string[], command = "run", from: Invocation =
   const env = { jailed: false, clear: false, set: [] as string[] };
   let rootArg: string | undefined;
   let gdb: RunArgs["gdb"];
+  // a relative path typed by a client of `sysgate serve` is relative to the client's cwd (kept
+  // as typed when that is sysgate's own: messages then show it as typed)
+  const at = (p: string) => (p === "" || isAbsolute(p) || from.cwd === process.cwd() ? p : resolve(from.cwd, p));
   let i = 0;
   const value = (name: string) => {
     if (i + 1 >= argv.length) throw new UsageError(`${command}: ${name} needs a value`);
@@ -60,7 +63,7 @@ export function parseRunArgs(argv: string[], command = "run", from: Invocation =
     if (a === "--") { i++; break; }
     if (!a.startsWith("-") || a === "-") break;
     switch (a) {
-      case "--root": rootArg = value(a); options.root = checkRoot(resolve(from.cwd, rootArg)); env.jailed = true; break;
+      case "--root": rootArg = value(a); options.root = checkRoot(at(rootArg)); env.jailed = true; break;
       case "--bind": (options.binds ??= []).push(parseBind(value(a), command, from.cwd)); break;
       case "--memory": {
         const v = value(a);
@@ -116,7 +119,7 @@ export function parseRunArgs(argv: string[], command = "run", from: Invocation =
   }
   if (i >= argv.length) throw new UsageError(`${command}: which program? usage: sysgate ${command} [options] ELF [args...]`);
   const shown = argv[i];
-  const path = rootArg !== undefined ? resolveInRoot(resolve(from.cwd, rootArg), shown) : shown;
+  const path = rootArg !== undefined ? resolveInRoot(at(rootArg), shown) : shown;
   options.env = guestEnvironment(env, from.env);
   options.cwd = from.cwd;
   // AT_EXECFN is the name the guest would have exec'd: under --root, its path inside DIR

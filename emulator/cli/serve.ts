@@ -12,7 +12,7 @@
 // the signals the client forwards (a bit in the runner's mailbox, see host_signals.ts), sends
 // SIGKILL to a guest whose client went away, and writes the exit status.
 
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { connect, Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -54,6 +54,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     else if (a === "--workers") max = parseCount("serve: --workers", value(), 1);
     else throw new UsageError(`serve: unknown argument '${a}' (usage: sysgate serve [--socket PATH] [--workers N])`);
   }
+  const threadFile = (name: string) => projectFile("dist", "emulator", "cli", `${name}.js`);
+  for (const name of ["serve_runner", "serve_listener"]) {
+    if (!existsSync(threadFile(name))) throw new UsageError(`serve: ${threadFile(name)} is missing (npm run build)`);
+  }
   const explicit = path !== undefined;
   path ??= defaultSocketPath();
   if (!explicit && !process.env.SYSGATE_SOCKET && !process.env.XDG_RUNTIME_DIR) privateDir(dirname(path));
@@ -77,7 +81,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const spawn = () => {
     const mailbox = new Int32Array(new SharedArrayBuffer(4));
-    const r: Runner = { worker: new Worker(projectFile("dist", "emulator", "cli", "serve_runner.js"), { workerData: { mailbox: mailbox.buffer } }), mailbox, ready: false, job: undefined };
+    const r: Runner = { worker: new Worker(threadFile("serve_runner"), { workerData: { mailbox: mailbox.buffer } }), mailbox, ready: false, job: undefined };
     runners.push(r);
     r.worker.on("message", (m: { ready?: true; id?: number; status?: number; stages?: Stages }) => {
       if (m.ready) r.ready = true;
@@ -127,13 +131,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
   };
 
-  const listener = new Worker(projectFile("dist", "emulator", "cli", "serve_listener.js"), { workerData: { listenFd } });
+  const listener = new Worker(threadFile("serve_listener"), { workerData: { listenFd } });
   listener.on("error", (e) => {
     process.stderr.write(`sysgate serve: the listener failed: ${e.stack ?? e}\n`);
     shutdown(INTERNAL_ERROR);
   });
   listener.on("message", (incoming: Incoming) => {
-    const conn = new Socket({ fd: incoming.conn, readable: true, writable: true });
+    let conn: Socket;
+    try {
+      conn = new Socket({ fd: incoming.conn, readable: true, writable: true });
+    } catch (e) {
+      process.stderr.write(`sysgate serve: a connection could not be taken: ${(e as Error).message}\n`);
+      for (const fd of [incoming.conn, ...incoming.request.stdio]) if (fd !== undefined) closeFd(fd);
+      return;
+    }
     const job: Job = { id: nextId++, conn, incoming, runner: undefined, gone: false, signals: 0 };
     let frames = Buffer.alloc(0);
     conn.on("data", (d: Buffer) => {

@@ -116,6 +116,12 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expectServing();
   });
 
+  it("relative paths in run options are the client's: --root, --bind", () => {
+    const line = `mkdir -p jail/bin data && cp $BB jail/bin/busybox && echo hello > data/f && ` +
+      `$RUN --root jail --bind data:/data /bin/busybox cat /data/f && $RUN --root jail /bin/busybox pwd`;
+    expect(sh(line, RUN)).toEqual({ stdout: "hello\n/\n", stderr: "", status: 0 });
+  });
+
   it("the client refuses step and trace, and says so when no server listens", () => {
     const step = spawnSync(client.path!, ["step", BB], { encoding: "utf8", env });
     expect(step.status).toBe(2);
