@@ -441,7 +441,10 @@ export class GenericEntry {
         continue;
       }
       if (o.kind === "fatal") {
-        if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
+        if (this.hooks.has("signal")) {
+          this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal",
+            code: o.info.code, senderPid: o.info.pid, addr: o.info.addr });
+        }
         // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
         // with a plain core_pattern and the usual `ulimit -c 0`
         const coreLimit = rlimitCur(task.rlimits, RLIMIT_CORE);

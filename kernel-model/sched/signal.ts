@@ -142,7 +142,7 @@ export function dequeue(task: Task, sig: number): SigInfo {
 export type SignalOutcome =
   | { kind: "none" }
   | { kind: "ignored"; sig: number }
-  | { kind: "fatal"; sig: number; core: boolean }
+  | { kind: "fatal"; sig: number; core: boolean; info: SigInfo }
   | { kind: "stop"; sig: number }
   | { kind: "handler"; sig: number; info: SigInfo; action: { handler: bigint; flags: bigint; restorer: bigint; mask: bigint } };
 
@@ -163,7 +163,7 @@ export function getSignal(task: Task): SignalOutcome {
     const def = defaultAction(sig);
     if (def === "ign" || def === "cont") continue;
     if (def === "stop") return { kind: "stop", sig };
-    return { kind: "fatal", sig, core: def === "core" };
+    return { kind: "fatal", sig, core: def === "core", info };
   }
 }
 
