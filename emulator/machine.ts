@@ -5,46 +5,37 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, isAbsolute, join, relative } from "node:path";
-import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
-import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
-import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import type { CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
-import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../kernel-model/fs/fcntl.js";
-import { O_LARGEFILE, O_RDONLY } from "../kernel-model/uapi/asm-generic/fcntl.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
-import { hostCall } from "../kernel-model/fs/host_errno.js";
-import { HostFile } from "../kernel-model/fs/host_file.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
+import type { File } from "../kernel-model/fs/file.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
-import { PROT_READ, PROT_WRITE } from "../kernel-model/uapi/asm-generic/mman-common.js";
 import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
-import { mappingKey } from "../kernel-model/mm/filemap.js";
-import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { createInitTask, createParentStandIn, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/uapi/abi.js";
-import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
+import type { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
 import { hostName, hostParent, hostStdioWasClosed, hostUmask } from "./host_process.js";
 import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
-import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
-import { createElfTables, elfAuxv } from "./loader/create_elf_tables.js";
+import { loadElfBinary, type ExecEnv, type LoadedProgram } from "./loader/binfmt_elf.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
 import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
@@ -95,6 +86,16 @@ export interface MachineOptions {
   /** Keep the guest's stdout/stderr in memory (Machine.stdout / .stderr) instead of writing them out. */
   captureOutput?: boolean;
   /**
+   * The guest's fds 0, 1, 2 as given (undefined: that fd starts closed), instead of sysgate's own
+   * (`sysgate serve` passes its client's). Takes precedence over `stdin` and `captureOutput`.
+   */
+  stdio?: readonly [File | undefined, File | undefined, File | undefined];
+  /**
+   * The host process the first guest process stands for when the run is not deterministic: its
+   * pid, parent pid and umask (default sysgate's own; `sysgate serve` gives its client's).
+   */
+  hostProcess?: { pid: number; ppid: number; umask: number };
+  /**
    * The kernel 32-bit programs run on: "x86_64" (default) runs them in compatibility mode under the
    * 64-bit kernel (IA32 emulation, as every x86-64 Linux does), on the same CPU as the 64-bit
    * programs; "i386" boots the native 32-bit kernel for them (which cannot run 64-bit programs).
@@ -108,22 +109,12 @@ export interface MachineOptions {
   cpu?: CpuVendor;
 }
 
-/** do_open_execat: the program's file open for reading, for the areas of its image to hold. */
-function openExecFile(hostPath: string, guestPath: string): HostFile {
-  const hostFd = hostCall(() => openSync(hostPath, "r"));
-  return new HostFile({
-    hostFd, hostPath, path: guestPath, flags: O_RDONLY | O_LARGEFILE, fmode: FMODE_READ | FMODE_LSEEK | FMODE_PREAD,
-    isDir: false, seekable: true, parentIno: () => 0n,
-  });
-}
-
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
 export type RunResult = (ExitState & { paused?: false }) | { paused: true };
 
 export const DEFAULT_MEMORY_LIMIT = 1 << 30;
 export const DEFAULT_PHYS_MEMORY = 2 ** 31;
 export { MAX_PHYS_MEMORY };
-const STACK_SIZE = 8n << 20n;
 /**
  * Time slices by instruction count (the scheduler tick of this model). While another thread of
  * the running task's process waits for the CPU or sleeps until a deadline, a run ends after this
@@ -198,7 +189,9 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    const image = parseElf(readElfFile(path, path), path);
+    // a relative program path is relative to the run's working directory
+    const at = (p: string) => (opts.root || opts.cwd === undefined ? p : resolve(opts.cwd, p));
+    const image = parseElf(readElfFile(at(path), path), path);
     if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
@@ -209,7 +202,7 @@ export class Machine implements ProcessFactory {
     const deterministic = opts.deterministic ?? true;
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
-    const hostExe = realpathSync(path);
+    const hostExe = realpathSync(at(path));
     const guestExe = opts.root ? "/" + relative(realpathSync(opts.root), hostExe) : hostExe;
     if (opts.root && (guestExe.startsWith("/..") || isAbsolute(relative(realpathSync(opts.root), hostExe)))) {
       throw new ExecFormatError(`${path}: the program must be inside --root ${opts.root}`);
@@ -222,7 +215,8 @@ export class Machine implements ProcessFactory {
     });
     // the first process keeps sysgate's own pid (1000 on the virtual clock); pid 1 is the run's
     // init (README "pid 1"), so a sysgate that is itself a container's pid 1 gives it the next one
-    const pid = deterministic ? 1000 : process.pid === INIT_PID ? INIT_PID + 1 : process.pid;
+    const host = opts.hostProcess ?? { pid: process.pid, ppid: process.ppid, umask: undefined };
+    const pid = deterministic ? 1000 : host.pid === INIT_PID ? INIT_PID + 1 : host.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
@@ -238,27 +232,30 @@ export class Machine implements ProcessFactory {
     const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
     const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
     // a shell's `prog <&-`: fd 0 stays closed, so a read fails with EBADF as it would natively
-    if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
-    files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
-    files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
+    if (opts.stdio) opts.stdio.forEach((f, fd) => { if (f) files.installAt(fd, f, false); });
+    else {
+      if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
+      files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
+      files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
+    }
 
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
     kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
     // its parent: the process that started sysgate, a stand-in as init is (README "pid 1")
-    const parent = deterministic ? undefined : hostParent();
+    const parent = deterministic ? undefined : hostParent(host.ppid);
     if (parent) kstate.sched.addStandIn(createParentStandIn(kstate, abi, linux.newMm(abi), parent, cred));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? INIT_PID : process.ppid }, basename(shownAs).slice(0, 15));
+      { pid, ppid: deterministic ? INIT_PID : host.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
-    if (!deterministic) task.umask = hostUmask(); // inherited, as by any child of the user's shell
+    if (!deterministic) task.umask = host.umask ?? hostUmask(); // inherited, as by any child of the user's shell
     const nproc = nprocLimitFor(kstate.maxThreads);
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
     const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, execfn, guestExe, hostExe);
+    const loaded = loadElfBinary(m.execEnv(abi), linux, task.mm, task, { image, hostExe, guestExe, argv, envp: env, execfn });
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -311,9 +308,9 @@ export class Machine implements ProcessFactory {
     const old = task.machine;
     const linux = this.kernelFor(abi);
     const mm = linux.newMm(abi);
-    let loaded: ReturnType<Machine["loadInto"]>;
+    let loaded: LoadedProgram;
     try {
-      loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath, file.hostPath);
+      loaded = loadElfBinary(this.execEnv(abi), linux, mm, task, { image, hostExe: file.hostPath, guestExe: file.guestPath, argv, envp, execfn });
     } catch (e) {
       linux.mmput(mm);
       throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
@@ -339,48 +336,10 @@ export class Machine implements ProcessFactory {
     linux.symbolsLoaded();
   }
 
-  /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
-  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string, hostExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined; newSymbols: boolean } {
-    const is64 = image.bits === 64;
-    // the vDSO's frames of this ABI on this kernel; __kernel_vsyscall's fast entry is Linux's
-    // alternative: SYSENTER on the native i386 kernel (X86_FEATURE_SEP), the vendor's one under
-    // IA32 emulation (SYSENTER32 on Intel, SYSCALL32 on AMD)
-    const mmAbi: Abi = is64 ? "x86_64" : "i386";
-    const fast = is64 ? undefined : this.nativeI386(mmAbi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
-    const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
-    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
-    // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
-    const exeFile = openExecFile(hostExe, guestExe);
-    const fileId = mappingKey(exeFile.stat());
-    let loaded: ReturnType<typeof loadElfImage>;
-    try {
-      loaded = loadElfImage(mm, image, guestExe, exeFile);
-    } finally {
-      exeFile.fput(); // the areas took their own references
-    }
-    setupBrk(mm, loaded);
-    const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
-    mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
-    const random = Buffer.alloc(16);
-    this.kstate.getRandomBytes(random);
-    const auxv = elfAuxv({
-      bits: image.bits, phdr: loaded.phdr, phent: image.phentsize, phnum: image.phnum, entry: loaded.entry,
-      cred: task.cred, pageSize: PAGE_SIZE,
-      vdso: vdso && { base: vdso.base, vsyscall: is64 ? undefined : vdso.sym("__kernel_vsyscall") },
-    });
-    const tables = createElfTables(mm, { bits: image.bits, stackTop, argv, envp, execfn, platform: is64 ? "x86_64" : "i686", random, auxv });
-    mm.arg = { start: tables.argvStart, end: tables.envEnd };
-    mm.startStack = tables.sp;
-    // one symbol table per program image and layout, shared by every address space that runs it
-    const key = `${linux.abi}:${fileId}:${loaded.bias}:${vdso?.base}`;
-    const known = this.symbolTables.get(key);
-    if (known) mm.symbols = known;
-    else {
-      for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
-      if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
-      this.symbolTables.set(key, mm.symbols);
-    }
-    return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso, newSymbols: !known };
+  /** What load_elf_binary (loader/binfmt_elf.ts) follows of this run's choices, for a program of `abi`. */
+  private execEnv(abi: Abi): ExecEnv {
+    return { kstate: this.kstate, nativeI386: this.nativeI386(abi), cpu: this.opts.cpu ?? "intel", vdso: this.opts.vdso !== false,
+      symbolTables: this.symbolTables };
   }
 
   // ---- the first process's view (what a test or the UI inspects) -------------------------------
