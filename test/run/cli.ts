@@ -11,9 +11,9 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = join(ROOT, "dist", "emulator", "cli", "main.js");
 
-/** What `npm run build` compiles (tsconfig.json's include, and the bundle step's script). */
+/** What `npm run build` compiles (tsconfig.json's include, the bundle step's script, the C client of `sysgate serve`). */
 const SOURCE_DIRS = ["emulator", "kernel-model", join("test", "bench"), join("test", "fuzz")];
-const SOURCE = /\.(ts|tsx|mts|mjs)$/;
+const SOURCE = /\.(ts|tsx|mts|mjs|c|h)$/;
 
 function newestSource(dir: string, best: { path: string; mtime: number }): void {
   let entries;

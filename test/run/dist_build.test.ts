@@ -29,7 +29,7 @@ describe("dist/ staleness", () => {
     expect(distStaleness(root)).toMatch(/main\.js is missing/);
   });
 
-  for (const source of ["emulator/ui/view.tsx", "kernel-model/trace/xlat.ts", "emulator/cli/bundle.mjs", "test/fuzz/child.ts"]) {
+  for (const source of ["emulator/ui/view.tsx", "kernel-model/trace/xlat.ts", "emulator/cli/bundle.mjs", "test/fuzz/child.ts", "emulator/cli/client/sysgate-client.c"]) {
     it(`a newer ${source} makes dist stale, an older one does not`, () => {
       expect(distStaleness(project(source, 2000))).toBe(`${source} is newer than dist/emulator/cli/main.js`);
       expect(distStaleness(project(source, 500))).toBeUndefined();
