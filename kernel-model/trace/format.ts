@@ -15,8 +15,15 @@ import { describeSyscall, type SyscallDesc } from "./syscalls.js";
 import {
   ARCH_PRCTL, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, MADVISE, PRCTL_OPTIONS, RLIMITS, SIGPROCMASK_HOW,
   STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, CLONE_FLAGS, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode, openFlags,
-  PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue, EPOLL_CTL_OPS, EPOLL_FLAGS,
+  PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue, EPOLL_CTL_OPS, EPOLL_FLAGS, MREMAP_FLAGS,
+  clone3HighFlags,
 } from "./xlat.js";
+import {
+  F_DUPFD, F_GETFD, F_GETFL, F_GETOWN, F_GETSIG, F_SETFD, F_SETFL, F_SETOWN, F_SETSIG, O_CREAT, __O_TMPFILE,
+} from "../uapi/asm-generic/fcntl.js";
+import {
+  F_ADD_SEALS, F_DUPFD_CLOEXEC, F_GETLEASE, F_GETPIPE_SZ, F_GET_SEALS, F_NOTIFY, F_SETLEASE, F_SETPIPE_SZ,
+} from "../uapi/linux/fcntl.js";
 import { TCGETS, TCSETS, TCSETSF, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP } from "../uapi/asm-generic/ioctls.js";
 import {
   PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_KEEPCAPS, PR_GET_NAME, PR_GET_PDEATHSIG, PR_GET_SECCOMP, PR_GET_TID_ADDRESS,
@@ -124,15 +131,13 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
     case "openat": {
       // The mode is only meaningful (and only printed) when a file may be created.
       const flags = int(args[name === "open" ? 1 : 2]);
-      const creates = (flags & 0o100) !== 0 || (flags & 0o20000000) !== 0;
+      const creates = (flags & (O_CREAT | __O_TMPFILE)) !== 0;
       return k(creates ? [...desc.args, "mode"] : desc.args);
     }
     case "fcntl":
     case "fcntl64": {
       const cmd = int(args[1]);
-      const third: Record<number, string | null> = { 1: null, 3: null, 9: null, 11: null, 1025: null, 1032: null, 1034: null,
-        2: "fdflags", 4: "oflags", 0: "d", 1030: "d", 8: "d", 10: "d", 1024: "d", 1026: "x", 1031: "d", 1033: "x" };
-      const t = cmd in third ? third[cmd] : FCNTL_CMDS.some(([, v]) => v === cmd) ? "p" : "x";
+      const t = cmd in FCNTL_ARG ? FCNTL_ARG[cmd] : FCNTL_CMDS.some(([, v]) => v === cmd) ? "p" : "x";
       return k(t ? ["fd", "fcntlcmd", t] : ["fd", "fcntlcmd"]);
     }
     case "ioctl": {
@@ -178,6 +183,13 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
       return k(desc.args);
   }
 }
+
+/** fcntl's third argument per command: none (null), or its kind (the rest: a pointer, `p`). */
+const FCNTL_ARG: Record<number, string | null> = {
+  [F_GETFD]: null, [F_GETFL]: null, [F_GETOWN]: null, [F_GETSIG]: null, [F_GETLEASE]: null, [F_GETPIPE_SZ]: null, [F_GET_SEALS]: null,
+  [F_SETFD]: "fdflags", [F_SETFL]: "oflags", [F_DUPFD]: "d", [F_DUPFD_CLOEXEC]: "d", [F_SETOWN]: "d", [F_SETSIG]: "d",
+  [F_SETLEASE]: "d", [F_NOTIFY]: "x", [F_SETPIPE_SZ]: "d", [F_ADD_SEALS]: "x",
+};
 
 /** prctl's arguments per option, as strace's prctl.c prints them (the rest: four in hex). */
 function prctlKinds(option: number): string[] {
@@ -280,7 +292,7 @@ function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceM
     case "mflags": return mmapFlags(int(v));
     case "mmoff": return hexOf(v, abi);
     case "mmoff2": return hexOf(BigInt.asUintN(32, v) * 4096n, "x86_64");
-    case "mremap": return xlatFlags(int(v), [["MREMAP_MAYMOVE", 1], ["MREMAP_FIXED", 2], ["MREMAP_DONTUNMAP", 4]]);
+    case "mremap": return xlatFlags(int(v), MREMAP_FLAGS);
     case "atflags": return xlatFlags(int(v), AT_FLAGS);
     case "faflags": return xlatFlags(int(v), FACCESSAT_FLAGS);
     case "sxflags": return statxFlags(int(v));
@@ -334,9 +346,9 @@ function cloneArgs(args: readonly bigint[], abi: TraceAbi): string {
   // x86_64: flags, stack, parent_tid, child_tid, tls; i386 (CLONE_BACKWARDS): flags, stack, parent_tid, tls, child_tid
   const [childTid, tls] = abi === "x86_64" ? [args[3], args[4]] : [args[4], args[3]];
   const parts = [`child_stack=${ptrOf(args[1], abi)}`, `flags=${cloneFlags(flags)}`];
-  if (flags & (0x100000 | 0x1000)) parts.push(`parent_tid=${ptrOf(args[2], abi)}`);
-  if (flags & 0x80000) parts.push(`tls=${ptrOf(tls, abi)}`);
-  if (flags & (0x1000000 | 0x200000)) parts.push(`child_tidptr=${ptrOf(childTid, abi)}`);
+  if (flags & (CLONE_PARENT_SETTID | CLONE_PIDFD)) parts.push(`parent_tid=${ptrOf(args[2], abi)}`);
+  if (flags & CLONE_SETTLS) parts.push(`tls=${ptrOf(tls, abi)}`);
+  if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) parts.push(`child_tidptr=${ptrOf(childTid, abi)}`);
   return parts.join(", ");
 }
 
@@ -355,7 +367,7 @@ function cloneArgsStruct(mem: TraceMemory, addr: bigint, size: bigint, abi: Trac
   if (!c) return ptrOf(addr, abi);
   const [flags, pidfd, childTid, parentTid, exitSignal, stack, stackSize, tls, setTid, setTidSize, cgroup] = c;
   const p64 = (v: bigint) => (v === 0n ? "NULL" : "0x" + v.toString(16));
-  const high = xlatFlags(Number(flags >> 32n), [["CLONE_CLEAR_SIGHAND", 1], ["CLONE_INTO_CGROUP", 2]], "");
+  const high = clone3HighFlags(Number(flags >> 32n));
   const names = [xlatFlags(Number(flags & 0xffffffffn), CLONE_FLAGS, ""), high].filter(Boolean).join("|");
   const f = [`flags=${names || "0"}`];
   if (flags & BigInt(CLONE_PIDFD)) f.push(`pidfd=${p64(pidfd)}`);
@@ -424,8 +436,8 @@ export function formatResult(call: Pick<PendingCall, "ret" | "name" | "args">, r
   }
   if (call.name === "fcntl" || call.name === "fcntl64") {
     const cmd = int(call.args[1]);
-    if (cmd === 3) return `0x${r.toString(16)} (flags ${openFlags(Number(r))})`;
-    if (cmd === 1 && r !== 0n) return `0x${r.toString(16)} (flags ${xlatFlags(Number(r), FD_FLAGS)})`;
+    if (cmd === F_GETFL) return `0x${r.toString(16)} (flags ${openFlags(Number(r))})`;
+    if (cmd === F_GETFD && r !== 0n) return `0x${r.toString(16)} (flags ${xlatFlags(Number(r), FD_FLAGS)})`;
   }
   return String(r);
 }

@@ -6,9 +6,9 @@
 import { escapeBytes } from "./escape.js";
 import { EPOLL_EVENTS, SA_FLAGS, STATX_ATTRS, STATX_MASK, siCode, signalAbbrev, signalName, statMode, xlatFlags, type Xlat } from "./xlat.js";
 import { ERRNO_NAME } from "../errno.js";
-import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
+import { SA_RESTORER, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import { CLD_EXITED, POLL_IN, POLL_MSG, POLL_OUT, SI_SIGIO, SI_TIMER, SI_TKILL, SI_USER } from "../uapi/asm-generic/siginfo.js";
-import { S_IFMT } from "../uapi/linux/stat.js";
+import { S_IFBLK, S_IFCHR, S_IFMT } from "../uapi/linux/stat.js";
 
 export type TraceAbi = "x86_64" | "i386";
 
@@ -35,7 +35,7 @@ export function makedev(dev: bigint): string {
 /** st_mode, then st_rdev for devices or st_size for the rest, then `...` (strace without -v). */
 function statCommon(mode: number, rdev: bigint, size: bigint): string {
   const type = mode & S_IFMT;
-  const dev = type === 0o20000 || type === 0o60000;
+  const dev = type === S_IFCHR || type === S_IFBLK;
   return `{st_mode=${statMode(mode)}, ${dev ? `st_rdev=${makedev(rdev)}` : `st_size=${size}`}, ...}`;
 }
 
@@ -54,7 +54,7 @@ export function formatStat64(b: Buffer): string {
 export function formatStatx(b: Buffer): string {
   const mode = b.readUInt16LE(28);
   const type = mode & S_IFMT;
-  const dev = type === 0o20000 || type === 0o60000;
+  const dev = type === S_IFCHR || type === S_IFBLK;
   const tail = dev
     ? `stx_rdev_major=${b.readUInt32LE(128)}, stx_rdev_minor=${b.readUInt32LE(132)}`
     : `stx_size=${b.readBigUInt64LE(40)}`;
@@ -129,7 +129,7 @@ export function formatSigaction(b: Buffer, abi: TraceAbi, maskBytes = 8): string
   const mask = b.subarray(3 * w, 3 * w + maskBytes);
   const h = handler === 0n ? "SIG_DFL" : handler === 1n ? "SIG_IGN" : "0x" + handler.toString(16);
   const parts = [`sa_handler=${h}`, `sa_mask=${formatSigset(mask)}`, `sa_flags=${xlatFlags(flags, SA_FLAGS)}`];
-  if (flags & 0x04000000) parts.push(`sa_restorer=0x${restorer.toString(16)}`);
+  if (flags & Number(SA_RESTORER)) parts.push(`sa_restorer=0x${restorer.toString(16)}`);
   return `{${parts.join(", ")}}`;
 }
 

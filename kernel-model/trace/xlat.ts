@@ -51,7 +51,7 @@ import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM } from "../uapi/linux/random.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_IO, CLONE_NEWCGROUP,
   CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT,
   CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_PTRACE, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD,
-  CLONE_UNTRACED, CLONE_VFORK, CLONE_VM, CSIGNAL,
+  CLONE_UNTRACED, CLONE_VFORK, CLONE_VM, CSIGNAL, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP,
 } from "../uapi/linux/sched.js";
 import { STATX_ATIME, STATX_ATTR_APPEND, STATX_ATTR_AUTOMOUNT, STATX_ATTR_COMPRESSED, STATX_ATTR_DAX,
   STATX_ATTR_ENCRYPTED, STATX_ATTR_IMMUTABLE, STATX_ATTR_MOUNT_ROOT, STATX_ATTR_NODUMP, STATX_ATTR_VERITY,
@@ -65,7 +65,7 @@ import { CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_
 } from "../uapi/linux/time.js";
 import { WCONTINUED, WNOHANG, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD } from "../uapi/linux/wait.js";
 import { R_OK, W_OK, X_OK } from "../fs/fcntl.js";
-import { MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE } from "../uapi/linux/mman.js";
+import { MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from "../uapi/linux/mman.js";
 import * as SI from "../uapi/asm-generic/siginfo.js";
 import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLMSG, EPOLLNVAL, EPOLLONESHOT, EPOLLOUT, EPOLLPRI,
   EPOLLRDBAND, EPOLLRDHUP, EPOLLRDNORM, EPOLLWAKEUP, EPOLLWRBAND, EPOLLWRNORM, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
@@ -173,6 +173,10 @@ export const CLONE_FLAGS: Xlat = named({
   CLONE_UNTRACED, CLONE_CHILD_SETTID, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
   CLONE_NEWNET, CLONE_IO,
 });
+/** clone3's flags above bit 31 (what clone's int could not hold), shifted down by 32 to fit a table. */
+const CLONE3_HIGH_FLAGS: Xlat = Object.entries({ CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP }).map(([k, v]) => [k, Number(v >> 32n)] as const);
+/** The names of clone3's flags above bit 31 (`high`: the flags shifted right by 32). */
+export const clone3HighFlags = (high: number): string => xlatFlags(high, CLONE3_HIGH_FLAGS, "");
 /** clone flags: the names, then the exit signal in the low byte (CSIGNAL). */
 export function cloneFlags(v: number): string {
   const sig = v & CSIGNAL;
@@ -228,6 +232,8 @@ export function ioctlRequest(v: number): string {
   const dirName = ["_IOC_NONE", "_IOC_WRITE", "_IOC_READ", "_IOC_READ|_IOC_WRITE"][dir];
   return `_IOC(${dirName}, ${hex(type)}, ${hex(nr)}, ${size ? hex(size) : "0"})`;
 }
+
+export const MREMAP_FLAGS: Xlat = named({ MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP });
 
 export const WHENCE: Xlat = named({ SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE });
 
