@@ -878,7 +878,11 @@ export abstract class LinuxKernel {
     }
     this.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
-    this.stop();
+    // A user page fault goes through the IDT at once, from inside the hook, as the SYSCALL
+    // transition does (the register writes make the engine continue at the gate): a fork's
+    // copy-on-write faults were most of its runs, each a stop and a start of the engine.
+    if (vector === X86_TRAP.PF) this.resume();
+    else this.stop();
   }
 
   /**
@@ -952,7 +956,12 @@ export abstract class LinuxKernel {
         this.exitTask(waitStatusKilled(SIGKILL, false)); // the OOM killer's SIGKILL
         return;
       }
-      if (fault === VM_FAULT_OK) return; // the stub's iret retries the access
+      if (fault === VM_FAULT_OK) {
+        // the stub's iret retries the access; on the way out the kernel may schedule
+        // (irqentry_exit_to_user_mode), as after a syscall
+        if (this.kernel.sched.shouldPreempt(this.kernel.entryClock)) this.stop();
+        return;
+      }
       if (fault === VM_FAULT_SIGBUS) {
         // do_sigbus: a file mapping's page wholly past the end of the file
         this.forceSig(SIGBUS, `bus error at address 0x${addr.toString(16)} (past the end of the mapped file), ip 0x${ip.toString(16)}`,
