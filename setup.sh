@@ -2,7 +2,8 @@
 # setup.sh - everything sysgate and its tests need on a fresh Debian/Ubuntu machine:
 #   * the Debian tools the tests use (nasm to re-assemble the kernel entry text, gcc-multilib
 #     to build test programs, strace as the reference tracer, tmux for the terminal-UI test);
-#   * the npm packages, whose install step compiles the TypeScript and fetches Unicorn >= 2.1
+#   * the npm packages, whose install step compiles the TypeScript (and sysgate-client, the C
+#     client of `sysgate serve`, with gcc or musl-gcc) and fetches Unicorn >= 2.1
 #     into .cache/unicorn without touching the system (emulator/cpu/fetch-unicorn.sh).
 set -euo pipefail
 cd "$(dirname "$0")"

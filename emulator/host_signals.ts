@@ -12,6 +12,10 @@
 // ever) it says so and returns instead of waiting itself; runWithHost then waits here, where a
 // signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
 // if no host signal could wake any of them.
+//
+// A run in a worker thread of `sysgate serve` gets no process signals: its client's arrive in a
+// mailbox shared with the server's main thread (a bit per signal, set with Atomics), which the
+// same checks look at.
 
 import type { ExitState } from "../kernel-model/linux.js";
 import type { KernelState } from "../kernel-model/kernel.js";
@@ -28,6 +32,11 @@ export const FORWARDED: readonly [NodeJS.Signals, number][] = [["SIGINT", SIGINT
 /** How long the run loop runs before it lets Node see signals (ns of host time). */
 const SLICE_NS = 20_000_000n;
 
+/** Atomics.waitAsync (Node >= 16; typed in lib es2024, newer than this project's target). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number, ms?: number): { async: false } | { async: true; value: Promise<unknown> };
+}).waitAsync;
+
 /** What the run loop reported when it gave control back: keep going, or nothing to run for a while. */
 type Idle = { ns: bigint | undefined } | undefined;
 
@@ -39,9 +48,27 @@ export class HostSignals {
   private nextYield: bigint;
   private idle: Idle;
 
-  /** `clock`: the run's CLOCK_MONOTONIC (the host's: a deterministic run takes no host signals). */
-  constructor(private readonly clock: () => bigint) {
+  /**
+   * `clock`: the run's CLOCK_MONOTONIC (the host's: a deterministic run takes no host signals).
+   * `mailbox`: where signals come from instead of sysgate's own process (element 0, bit N for
+   * signal N, set by another thread with Atomics.or and Atomics.notify).
+   */
+  constructor(private readonly clock: () => bigint, private readonly mailbox?: Int32Array) {
     this.nextYield = clock() + SLICE_NS;
+  }
+
+  /** Moves what the mailbox holds into the queue: is anything there? */
+  private collect(): boolean {
+    if (this.mailbox && Atomics.load(this.mailbox, 0) !== 0) {
+      const bits = Atomics.exchange(this.mailbox, 0, 0);
+      for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) this.queue.push(sig);
+    }
+    return this.queue.length > 0;
+  }
+
+  /** Has a signal come that is not delivered yet? (a host read that waits asks, to give up: -ERESTARTSYS). */
+  pending(): boolean {
+    return this.collect();
   }
 
   /**
@@ -49,6 +76,7 @@ export class HostSignals {
    * take their default action on sysgate itself.
    */
   listen(which: (sig: number) => boolean): void {
+    if (this.mailbox) return;
     for (const [name, sig] of FORWARDED) {
       const on = this.listeners.has(name);
       if (which(sig) && !on) {
@@ -74,7 +102,7 @@ export class HostSignals {
    * `now` is the clock of the kernel entry when there is one (no second read of the host clock).
    */
   due(now: () => bigint = this.clock): boolean {
-    return this.queue.length > 0 || now() >= this.nextYield;
+    return this.collect() || now() >= this.nextYield;
   }
 
   /** The run loop has nothing to run for `ns` of host time (undefined: until something from outside). */
@@ -100,6 +128,7 @@ export class HostSignals {
    * in user mode might not enter the kernel (where signals are delivered) for a long time.
    */
   deliver(kstate: KernelState): void {
+    this.collect();
     const sched = kstate.sched;
     while (this.queue.length) {
       const sig = this.queue.shift()!;
@@ -123,8 +152,12 @@ export class HostSignals {
   async pause(): Promise<void> {
     const idle = this.idle;
     this.idle = undefined;
-    if (!idle || this.queue.length) {
+    if (!idle || this.collect()) {
       await new Promise<void>((resolve) => setImmediate(resolve));
+    } else if (this.mailbox) {
+      const ms = idle.ns === undefined ? undefined : Math.max(1, Math.ceil(Number(idle.ns) / 1e6));
+      const w = waitAsync(this.mailbox, 0, 0, ms);
+      if (w.async) await w.value;
     } else {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -154,9 +187,8 @@ export interface HostDriven {
  * deterministic run takes nothing from the outside (its result would depend on when a signal
  * came): it runs as the library's runToEnd, and Ctrl-C ends sysgate itself.
  */
-export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState }): Promise<ExitState> {
+export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState }, host = new HostSignals(machine.kstate.clock)): Promise<ExitState> {
   if (machine.kstate.deterministic) return machine.runToEnd();
-  const host = new HostSignals(machine.kstate.clock);
   machine.host = host;
   // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
   machine.kstate.sched.hostDue = (now) => host.due(now);

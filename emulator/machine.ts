@@ -7,7 +7,7 @@
 
 import { mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, isAbsolute, join, relative } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
 import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
 import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
@@ -18,6 +18,7 @@ import { FilesStruct } from "../kernel-model/fs/files_struct.js";
 import { hostCall } from "../kernel-model/fs/host_errno.js";
 import { HostFile } from "../kernel-model/fs/host_file.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
+import type { File } from "../kernel-model/fs/file.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
 import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
@@ -94,6 +95,16 @@ export interface MachineOptions {
   stdin?: Buffer | string;
   /** Keep the guest's stdout/stderr in memory (Machine.stdout / .stderr) instead of writing them out. */
   captureOutput?: boolean;
+  /**
+   * The guest's fds 0, 1, 2 as given (undefined: that fd starts closed), instead of sysgate's own
+   * (`sysgate serve` passes its client's). Takes precedence over `stdin` and `captureOutput`.
+   */
+  stdio?: readonly [File | undefined, File | undefined, File | undefined];
+  /**
+   * The host process the first guest process stands for when the run is not deterministic: its
+   * pid, parent pid and umask (default sysgate's own; `sysgate serve` gives its client's).
+   */
+  hostProcess?: { pid: number; ppid: number; umask: number };
   /**
    * The kernel 32-bit programs run on: "x86_64" (default) runs them in compatibility mode under the
    * 64-bit kernel (IA32 emulation, as every x86-64 Linux does), on the same CPU as the 64-bit
@@ -198,7 +209,9 @@ export class Machine implements ProcessFactory {
   }
 
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
-    const image = parseElf(readElfFile(path, path), path);
+    // a relative program path is relative to the run's working directory
+    const at = (p: string) => (opts.root || opts.cwd === undefined ? p : resolve(opts.cwd, p));
+    const image = parseElf(readElfFile(at(path), path), path);
     if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
@@ -209,7 +222,7 @@ export class Machine implements ProcessFactory {
     const deterministic = opts.deterministic ?? true;
     const warn = opts.warn ?? ((m: string) => process.stderr.write(m + "\n"));
 
-    const hostExe = realpathSync(path);
+    const hostExe = realpathSync(at(path));
     const guestExe = opts.root ? "/" + relative(realpathSync(opts.root), hostExe) : hostExe;
     if (opts.root && (guestExe.startsWith("/..") || isAbsolute(relative(realpathSync(opts.root), hostExe)))) {
       throw new ExecFormatError(`${path}: the program must be inside --root ${opts.root}`);
@@ -222,7 +235,8 @@ export class Machine implements ProcessFactory {
     });
     // the first process keeps sysgate's own pid (1000 on the virtual clock); pid 1 is the run's
     // init (README "pid 1"), so a sysgate that is itself a container's pid 1 gives it the next one
-    const pid = deterministic ? 1000 : process.pid === INIT_PID ? INIT_PID + 1 : process.pid;
+    const host = opts.hostProcess ?? { pid: process.pid, ppid: process.ppid, umask: undefined };
+    const pid = deterministic ? 1000 : host.pid === INIT_PID ? INIT_PID + 1 : host.pid;
     kstate = new KernelState({
       vfs, deterministic, seed: opts.seed ?? 0n, machine: opts.kernel === "i386" ? "i686" : "x86_64", warn, firstPid: pid,
       warnUnimplemented: opts.warnUnimplemented ?? true, memoryLimit, maxThreads: opts.maxProcs,
@@ -238,18 +252,21 @@ export class Machine implements ProcessFactory {
     const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
     const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
     // a shell's `prog <&-`: fd 0 stays closed, so a read fails with EBADF as it would natively
-    if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
-    files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
-    files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
+    if (opts.stdio) opts.stdio.forEach((f, fd) => { if (f) files.installAt(fd, f, false); });
+    else {
+      if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
+      files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
+      files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);
+    }
 
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
     kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? 1 : process.ppid }, basename(shownAs).slice(0, 15));
+      { pid, ppid: deterministic ? 1 : host.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
-    if (!deterministic) task.umask = hostUmask(); // inherited, as by any child of the user's shell
+    if (!deterministic) task.umask = host.umask ?? hostUmask(); // inherited, as by any child of the user's shell
     const nproc = nprocLimitFor(kstate.maxThreads);
     task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));

@@ -41,7 +41,12 @@ const byRequire = {
   },
 };
 await build({
-  entryPoints: { main: join(root, "emulator", "cli", "main.ts") },
+  // the threads of `sysgate serve` start from files of their own, at the same paths as tsc's
+  entryPoints: {
+    main: join(root, "emulator", "cli", "main.ts"),
+    serve_runner: join(root, "emulator", "cli", "serve_runner.ts"),
+    serve_listener: join(root, "emulator", "cli", "serve_listener.ts"),
+  },
   outdir,
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,

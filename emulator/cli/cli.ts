@@ -2,16 +2,13 @@
 // (main.ts, the entry, loads this module).
 
 import { readFileSync } from "node:fs";
-import { E, Errno } from "../../kernel-model/errno.js";
 import { projectFile } from "../../kernel-model/tables/data_path.js";
 import { DEFAULT_MAX_PROCS } from "../../kernel-model/limits.js";
-import { UnicornNotFound } from "../cpu/unicorn_library.js";
 import { DEFAULT_MEMORY_LIMIT } from "../machine.js";
 import { JAIL_PATH } from "./environment.js";
-import { ExecFormatError } from "../loader/elf.js";
-import { runCommand } from "./run.js";
+import { DEFAULT_WORKERS } from "./serve_defaults.js";
+import { failureStatus, runCommand } from "./run.js";
 import { tableCommand } from "./table.js";
-import { UsageError } from "./usage.js";
 
 const HELP = () => `sysgate: run static x86-64 and i386 Linux programs on Unicorn, every syscall through the kernel's entry path
 
@@ -20,6 +17,14 @@ usage:
   sysgate step [options] ELF [args...]   step through the program's syscalls in a full-screen UI:
                                          each one's entry path, registers, code, pt_regs, memory
   sysgate trace [options] ELF [args...]  strace's view of the run: one line per syscall on stderr
+  sysgate serve [--socket PATH] [--workers N]
+                                         a server that runs programs for sysgate-client, which
+                                         starts in milliseconds: sysgate-client run [run options]
+                                         ELF [args...] behaves as sysgate run (its fds 0-2, cwd,
+                                         environment, signals and exit status are the guest's).
+                                         Socket: PATH, else $SYSGATE_SOCKET, else
+                                         $XDG_RUNTIME_DIR/sysgate.sock, else /tmp/sysgate-$UID/sock;
+                                         N: programs at once (default ${DEFAULT_WORKERS}), one thread each
   sysgate table --abi 64|32              print the syscall dispatch table
   sysgate kernel-elf --abi 64|32 -o FILE the kernel entry text and its symbols as an ELF file,
                                          for gdb's add-symbol-file (see "Debugging with gdb")
@@ -106,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./step.js")).stepCommand(rest);
     case "table":
       return tableCommand(rest);
+    case "serve":
+      return (await import("./serve.js")).serveCommand(rest);
     case "kernel-elf":
       return (await import("../gdb/kernel_elf.js")).kernelElfCommand(rest);
     case "trace":
@@ -140,20 +147,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`sysgate: ${e.message}\n`);
-      process.exitCode = 2;
-    } else if (e instanceof ExecFormatError || e instanceof UnicornNotFound) {
-      // as a shell: 127 when the program is not there, 126 when it is but cannot be run
-      process.stderr.write(`sysgate: ${e.message}\n`);
-      process.exitCode = e instanceof ExecFormatError && e.errno === E.ENOENT ? 127 : 126;
-    } else if (e instanceof Errno) {
-      // the kernel model refused to start the program (its memory, say): one line all the same
-      process.stderr.write(`sysgate: cannot start the program: ${e.message}\n`);
-      process.exitCode = 126;
-    } else {
-      process.stderr.write(`sysgate: internal error: ${(e as Error)?.stack ?? e}\n`);
-      process.exitCode = 70;
-    }
+    process.exitCode = failureStatus(e, (line) => process.stderr.write(line));
   },
 );

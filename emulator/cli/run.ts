@@ -1,7 +1,7 @@
 // `sysgate run [options] ELF [args...]`: the guest's stdio is sysgate's, its exit status too;
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
-import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
+import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/signal_names.js";
 import type { ExitState } from "../../kernel-model/linux.js";
 import { SIGINT, SIGPIPE } from "../../kernel-model/uapi/asm/signal.js";
 import { runWithHost } from "../host_signals.js";
@@ -10,8 +10,14 @@ import { guestEnvironment } from "./environment.js";
 import { checkRoot, resolveInRoot } from "./root_path.js";
 import { UsageError, parseCount, parseSize } from "./usage.js";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import type { Bind } from "../../kernel-model/fs/vfs.js";
+import { E, Errno } from "../../kernel-model/errno.js";
+import { UnicornNotFound } from "../cpu/unicorn_library.js";
+import { ExecFormatError } from "../loader/elf.js";
+
+/** sysgate's status when sysgate itself failed (sysexits.h's EX_SOFTWARE). */
+export const INTERNAL_ERROR = 70;
 
 export interface RunArgs {
   /** The program's host path (under --root: looked up inside DIR). */
@@ -30,13 +36,23 @@ export const RUN_OPTIONS_WITH_VALUE = new Set(["--root", "--bind", "--memory", "
 /** The smallest --memory: the kernel's own reserve plus room for a program and its stack. */
 const MIN_MEMORY = 16 << 20;
 
-/** Options come before the ELF; everything after it belongs to the guest. `command` names the command in messages. */
-export function parseRunArgs(argv: string[], command = "run"): RunArgs {
+/** Where a command line was typed: relative paths in it (the program, --root, --bind) and --env NAME refer to this. */
+export interface Invocation { cwd: string; env: NodeJS.ProcessEnv }
+
+/**
+ * Options come before the ELF; everything after it belongs to the guest. `command` names the
+ * command in messages; `from` is sysgate's own cwd and environment unless a client of
+ * `sysgate serve` typed the line.
+ */
+export function parseRunArgs(argv: string[], command = "run", from: Invocation = { cwd: process.cwd(), env: process.env }): RunArgs {
   // the command line runs on the host's clock unless asked (the library defaults to deterministic)
   const options: MachineOptions = { deterministic: false };
   const env = { jailed: false, clear: false, set: [] as string[] };
   let rootArg: string | undefined;
   let gdb: RunArgs["gdb"];
+  // a relative path typed by a client of `sysgate serve` is relative to the client's cwd (kept
+  // as typed when that is sysgate's own: messages then show it as typed)
+  const at = (p: string) => (p === "" || isAbsolute(p) || from.cwd === process.cwd() ? p : resolve(from.cwd, p));
   let i = 0;
   const value = (name: string) => {
     if (i + 1 >= argv.length) throw new UsageError(`${command}: ${name} needs a value`);
@@ -47,8 +63,8 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
     if (a === "--") { i++; break; }
     if (!a.startsWith("-") || a === "-") break;
     switch (a) {
-      case "--root": rootArg = value(a); options.root = checkRoot(rootArg); env.jailed = true; break;
-      case "--bind": (options.binds ??= []).push(parseBind(value(a), command)); break;
+      case "--root": rootArg = value(a); options.root = checkRoot(at(rootArg)); env.jailed = true; break;
+      case "--bind": (options.binds ??= []).push(parseBind(value(a), command, from.cwd)); break;
       case "--memory": {
         const v = value(a);
         options.memoryLimit = parseSize(v);
@@ -103,22 +119,23 @@ export function parseRunArgs(argv: string[], command = "run"): RunArgs {
   }
   if (i >= argv.length) throw new UsageError(`${command}: which program? usage: sysgate ${command} [options] ELF [args...]`);
   const shown = argv[i];
-  const path = rootArg !== undefined ? resolveInRoot(rootArg, shown) : shown;
-  options.env = guestEnvironment(env);
+  const path = rootArg !== undefined ? resolveInRoot(at(rootArg), shown) : shown;
+  options.env = guestEnvironment(env, from.env);
+  options.cwd = from.cwd;
   // AT_EXECFN is the name the guest would have exec'd: under --root, its path inside DIR
   return { path, shown, args: argv.slice(i + 1), options: { ...options, argv: [shown, ...argv.slice(i + 1)], execfn: shown }, gdb };
 }
 
 /** `--bind HOST[:GUEST][:ro|:rw]`: HOST granted at GUEST (default: the same path), read-write unless :ro. */
-function parseBind(text: string, command: string): Bind {
+function parseBind(text: string, command: string, cwd: string): Bind {
   const parts = text.split(":");
   let writable = true;
   if (parts.length > 1 && (parts[parts.length - 1] === "ro" || parts[parts.length - 1] === "rw")) writable = parts.pop() === "rw";
   if (parts.length > 2 || parts[0] === "") throw new UsageError(`${command}: --bind takes HOST[:GUEST][:ro], not '${text}'`);
-  const hostPath = parts[0];
-  const guestPath = parts[1] ?? resolve(hostPath);
+  const hostPath = resolve(cwd, parts[0]);
+  const guestPath = parts[1] ?? hostPath;
   if (!guestPath.startsWith("/")) throw new UsageError(`${command}: --bind: the guest path must be absolute, not '${guestPath}'`);
-  if (!existsSync(hostPath)) throw new UsageError(`${command}: --bind: ${hostPath}: no such file or directory`);
+  if (!existsSync(hostPath)) throw new UsageError(`${command}: --bind: ${parts[0]}: no such file or directory`);
   return { hostPath, guestPath, writable };
 }
 
@@ -132,15 +149,43 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (end.note) process.stderr.write(`sysgate: ${end.note}\n`);
       st = end.state;
     } else st = await runWithHost(machine);
-    // bash says nothing when a job dies of SIGINT (the user pressed Ctrl-C) or SIGPIPE
-    if (st.signal !== undefined && (st.signal === SIGINT || st.signal === SIGPIPE) && !st.detail) return 128 + st.signal;
-    if (st.signal !== undefined) {
-      const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
-      process.stderr.write(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);
-      return 128 + st.signal;
-    }
-    return st.code ?? 0;
+    return exitStatus(st, (line) => process.stderr.write(line));
   } finally {
     machine.close();
   }
+}
+
+/**
+ * sysgate's exit status for the guest's end: its own, or 128+N for a death by signal N, with the
+ * line a shell prints for it (`say` gets it, newline included).
+ */
+export function exitStatus(st: ExitState, say: (line: string) => void): number {
+  // bash says nothing when a job dies of SIGINT (the user pressed Ctrl-C) or SIGPIPE
+  if (st.signal !== undefined && (st.signal === SIGINT || st.signal === SIGPIPE) && !st.detail) return 128 + st.signal;
+  if (st.signal !== undefined) {
+    const [, text] = SIGNAL_DESCRIPTIONS[st.signal] ?? [`SIG${st.signal}`, `Signal ${st.signal}`];
+    say(`${text}${st.detail ? ` (sysgate: ${st.detail})` : ""}\n`);
+    return 128 + st.signal;
+  }
+  return st.code ?? 0;
+}
+
+/** The exit status for a run that could not start or broke (cli.ts and `sysgate serve`), its one line to `say`. */
+export function failureStatus(e: unknown, say: (line: string) => void): number {
+  if (e instanceof UsageError) {
+    say(`sysgate: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof ExecFormatError || e instanceof UnicornNotFound) {
+    // as a shell: 127 when the program is not there, 126 when it is but cannot be run
+    say(`sysgate: ${e.message}\n`);
+    return e instanceof ExecFormatError && e.errno === E.ENOENT ? 127 : 126;
+  }
+  if (e instanceof Errno) {
+    // the kernel model refused to start the program (its memory, say): one line all the same
+    say(`sysgate: cannot start the program: ${e.message}\n`);
+    return 126;
+  }
+  say(`sysgate: internal error: ${(e as Error)?.stack ?? e}\n`);
+  return INTERNAL_ERROR;
 }

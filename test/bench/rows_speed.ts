@@ -3,11 +3,11 @@
 // suite that starts busybox once per step, the stepping UI's first frame, and the cost of hooks
 // measured A/B interleaved in one process.
 
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Machine } from "../../emulator/machine.js";
-import { BUSYBOX_AMD64, CLI, ROOT, type BenchContext, type Measured, type Row, wall, which } from "./compare.js";
+import { BUSYBOX_AMD64, CLI, ROOT, type BenchContext, type Cell, type Measured, type Row, wall, which } from "./compare.js";
 import { stepFirstFrame } from "./step_latency.js";
 
 const sysgate = (...args: string[]): [string, string[]] => [process.execPath, [CLI, "run", "-q", ...args]];
@@ -75,28 +75,86 @@ const sha256: Row = {
   },
 };
 
-const suite: Row = {
-  name: "shell-driven suite, busybox once per step",
-  target: "<= qemu-user",
-  measure(ctx) {
-    if (!existsSync(BUSYBOX_AMD64)) return { sysgate: `${BUSYBOX_AMD64} missing: run test/corpus/fetch-busybox.sh` };
+/** The server's CPU seconds so far (utime + stime of /proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+/**
+ * suite.sh through a `sysgate serve` started for it (and warmed by one request first); the cell's
+ * CPU time is the shell's and the clients' plus the server's own over the same run.
+ */
+async function throughServe(ctx: BenchContext, under: (run: string, env: NodeJS.ProcessEnv) => Cell): Promise<{ cell: Cell; start?: number }> {
+  const client = join(ROOT, "dist", "bin", "sysgate-client");
+  if (!existsSync(client)) return { cell: "dist/bin/sysgate-client missing (npm run build)" };
+  const socket = join(ctx.dir, "serve.sock");
+  const env = { ...process.env, SYSGATE_SOCKET: socket };
+  const t0 = process.hrtime.bigint();
+  const server = spawn(process.execPath, [CLI, "serve", "--socket", socket], { stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    let log = "";
+    const up = await new Promise<boolean>((resolve) => {
+      server.stderr!.on("data", (d: Buffer) => { log += d.toString(); if (log.includes("listening on")) resolve(true); });
+      server.on("exit", () => resolve(false));
+    });
+    if (!up) return { cell: `sysgate serve did not start: ${log.trim().split("\n").slice(-1)[0]}` };
+    const warm = spawnSync(client, ["run", "-q", BUSYBOX_AMD64, "true"], { env, encoding: "utf8" });
+    if (warm.status !== 0) return { cell: `the first request failed: ${warm.stderr.trim()}` };
+    const start = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu0 = cpuOf(server.pid!);
+    const cell = under(`${client} run -q`, env);
+    if (typeof cell !== "object") return { cell, start };
+    return { cell: { wall: cell.wall, cpu: cell.cpu + cpuOf(server.pid!) - cpu0 }, start };
+  } finally {
+    server.kill("SIGTERM");
+  }
+}
+
+/** The suite measured once for both rows (one sysgate per step, and through sysgate serve). */
+let suiteRun: Promise<{ perProcess: Measured; served: Measured }> | undefined;
+
+function measureSuite(ctx: BenchContext): Promise<{ perProcess: Measured; served: Measured }> {
+  return (suiteRun ??= (async () => {
+    const missing = { sysgate: `${BUSYBOX_AMD64} missing: run test/corpus/fetch-busybox.sh` };
+    if (!existsSync(BUSYBOX_AMD64)) return { perProcess: missing, served: missing };
     const rounds = ctx.option("--suite-rounds", 2);
     const script = join(ROOT, "test", "bench", "suite.sh");
-    const under = (run: string) => {
+    const under = (run: string, env: NodeJS.ProcessEnv = process.env) => {
       const dir = join(ctx.dir, "suite");
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir);
-      return wall("sh", [script, String(rounds)], 1, { cwd: dir, env: { ...process.env, RUN: run, BB: BUSYBOX_AMD64 } },
+      return wall("sh", [script, String(rounds)], 1, { cwd: dir, env: { ...env, RUN: run, BB: BUSYBOX_AMD64 } },
         (out) => (/ 0 failed/.test(out) ? undefined : out.trim()));
     };
     const steps = rounds * 20;
+    const native = under("");
+    const qemu = ctx.qemu ? under(ctx.qemu) : undefined;
+    const sysgate = under(`${process.execPath} ${CLI} run -q`);
+    const served = await throughServe(ctx, under);
+    const perStep = (c: Cell) => (typeof c === "object" ? `${((c.wall / steps) * 1e3).toFixed(1)} ms` : "-");
     return {
-      sysgate: under(`${process.execPath} ${CLI} run -q`),
-      native: under(""),
-      qemu: ctx.qemu ? under(ctx.qemu) : undefined,
-      note: `${steps} steps (test/bench/suite.sh)`,
+      perProcess: { sysgate, native, qemu, note: `${steps} steps (test/bench/suite.sh), a node process per step: ${perStep(sysgate)} a step` },
+      served: {
+        sysgate: served.cell, native, qemu,
+        note: `the same ${steps} steps through sysgate-client: ${perStep(served.cell)} a step (qemu-user ${perStep(qemu)}, native ${perStep(native)}); ` +
+          `CPU includes the server's${served.start !== undefined ? `; server start to its first answer ${(served.start * 1e3).toFixed(0)} ms, not counted` : ""}`,
+      },
     };
-  },
+  })());
+}
+
+const suite: Row = {
+  name: "shell-driven suite, busybox once per step",
+  target: "<= qemu-user (served: next row)",
+  measure: async (ctx) => (await measureSuite(ctx)).perProcess,
+};
+
+const suiteServed: Row = {
+  name: "the same suite, via sysgate serve",
+  target: "<= qemu-user",
+  measure: async (ctx) => (await measureSuite(ctx)).served,
 };
 
 const stepFrame: Row = {
@@ -157,4 +215,4 @@ const hookGeneric: Row = {
   measure: (ctx) => abRuns(ctx, (m) => { m.hooks.on("syscall_entry", () => {}); }),
 };
 
-export const SPEED_ROWS: Row[] = [helloMusl, getppid, sha256, suite, stepFrame, hookOther, hookGeneric];
+export const SPEED_ROWS: Row[] = [helloMusl, getppid, sha256, suite, suiteServed, stepFrame, hookOther, hookGeneric];
