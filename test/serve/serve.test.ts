@@ -107,8 +107,8 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expect(served.stderr).toBe(run.stderr);
   });
 
-  it("a missing program, a bad option: the status and message of sysgate run", () => {
-    for (const args of [["./no-such-program"], ["--no-such-option", BB, "true"], ["--memory", "1K", BB, "true"]]) {
+  it("a missing program, one that is no ELF, a bad option: the status and message of sysgate run", () => {
+    for (const args of [["./no-such-program"], [SOURCE], ["--no-such-option", BB, "true"], ["--memory", "1K", BB, "true"]]) {
       const served = sh(`$RUN ${args.join(" ")}`, RUN);
       const run = sysgate(["run", "-q", ...args], { cwd: dir });
       expect({ status: served.status, stderr: served.stderr }).toEqual({ status: run.status, stderr: run.stderr });
@@ -181,6 +181,21 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
       expect(waited, `the vanished client's guest still runs:\n${serverLog}`).toBeLessThan(10_000);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    expectServing();
+  });
+
+  it("a server that goes away mid-run: the client says so and ends with 70", async () => {
+    const other = join(dir, "other.sock");
+    const second = spawn(process.execPath, [CLI, "serve", "--socket", other], { stdio: ["ignore", "ignore", "pipe"] });
+    await new Promise<void>((resolve) => second.stderr!.on("data", (d: Buffer) => { if (d.toString().includes("listening on")) resolve(); }));
+    const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", "echo go; exec sleep 60"], { env: { ...env, SYSGATE_SOCKET: other }, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    c.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
+    await new Promise<void>((resolve) => c.stdout!.once("data", () => resolve()));
+    const end = new Promise<number | null>((resolve) => c.on("exit", (status) => resolve(status)));
+    second.kill("SIGKILL");
+    expect(await end).toBe(70);
+    expect(err).toBe("sysgate-client: the sysgate server went away before the program ended\n");
     expectServing();
   });
 
