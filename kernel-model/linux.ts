@@ -1,43 +1,36 @@
-// What every booted kernel model does on its one CPU, whatever the architecture: run the
-// current task, switch to another one (schedule → context_switch → switch_mm → __switch_to),
-// hand exceptions to the IDT (Unicorn reports them to a hook instead), run the exception
-// handlers, dispatch syscalls through the table, deliver signals on the way back to user mode,
-// put a task to sleep and end it. linux_x86_64.ts and linux_i386.ts add the boot and the
-// syscall entry paths of each architecture. A kernel is one CPU engine and one physical memory
+// The kernel hub: what every booted kernel model holds and wires on its one CPU, whatever the
+// architecture: the current task and the switch to another one (schedule → context_switch →
+// switch_mm → __switch_to), the trap addresses of the kernel text and the hook points, kernel
+// stacks, address spaces and the end of a task. The paths live in entry/: the syscall path
+// (do_syscall_64 ..., the generic entry, signals on the way out) in entry/common.ts, the
+// exceptions in entry/traps.ts. linux_x86_64.ts and linux_i386.ts add the boot and the CPU
+// transitions of each architecture. A kernel is one CPU engine and one physical memory
 // that every task of its kind runs on, each task with its own address space (page-table root)
 // and kernel stack; the process table, the hooks and the dispatch tables are machine-wide
 // (KernelState).
 
 import { GDT_ENTRY_TLS_ENTRIES } from "./boot/layout_32.js";
+import type { BootLayout } from "./boot/kernel_image.js";
 import type { Cpu, CpuContext } from "./cpu.js";
-import { SyscallDispatcher, type SyscallOutcome } from "./entry/common.js";
-import { IDT_TRAPS, idtEntryFor, type IdtEntry } from "./entry/idtentry.js";
+import { GenericEntry, type ArgField, type SyscallOutcome } from "./entry/common.js";
+import { IDT_TRAPS } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
 import { KernelContext } from "./entry/kernel_context.js";
 import type { KernelText } from "./entry/kernel_text.js";
 import { PtRegs } from "./entry/pt_regs.js";
-import { TRAP_NAMES, X86_TRAP, signalForTrap } from "./entry/traps.js";
-import { E } from "./errno.js";
-import { HOOK_POINTS, type CpuState, type HookPoint, type Mechanism, type SyscallEvent } from "./hooks.js";
+import { Traps } from "./entry/traps.js";
+import { HOOK_POINTS, type CpuState, type HookPoint, type InstructionEvent, type Mechanism, type SyscallEvent } from "./hooks.js";
 import type { KernelState } from "./kernel.js";
 import { PageCache } from "./mm/filemap.js";
-import { MmStruct, OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "./mm/mm_struct.js";
+import { MmStruct } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
-import { delayGroupLeader, doExit, waitStatusKilled, zapOtherThreads } from "./sched/exit.js";
-import { ERESTARTNOINTR, ERESTARTSYS, getSignal, isRestartCode, nextSignal, sendSignal, setupFrame, signalName, signalPending } from "./sched/signal.js";
-import type { KernelStack, Task, ThreadState } from "./sched/task.js";
-import { WouldBlock, type WaitQueue } from "./sched/wait.js";
+import { delayGroupLeader, doExit, zapOtherThreads } from "./sched/exit.js";
+import { sendSignal } from "./sched/signal.js";
+import type { KernelStack, SigInfo, Task, ThreadState } from "./sched/task.js";
 import { SymbolTable } from "./symbols.js";
-import { rlimitCur } from "./sched/rlimit.js";
-import type { SyscallSlot, SyscallTable } from "./syscalls/table.js";
-import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
+import type { SyscallTable } from "./syscalls/table.js";
 import type { VdsoMapping, VdsoPages } from "./vdso/vdso_mapping.js";
-import type { KernelArea } from "./boot/kernel_image.js";
-import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./uapi/asm-generic/siginfo.js";
-import { SA_RESTART, SIG_DFL, SIG_IGN } from "./uapi/asm-generic/signal-defs.js";
-import { SIGBUS, SIGKILL, SIGPIPE, SIGSEGV } from "./uapi/asm/signal.js";
-import { RLIMIT_CORE } from "./uapi/asm-generic/resource.js";
 import type { Abi } from "./uapi/abi.js";
 import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
 
@@ -75,16 +68,16 @@ export abstract class LinuxKernel {
     if (!p) this.vdsoPagesByAbi.set(abi, (p = make()));
     return p;
   }
-  protected interrupts!: InterruptDeliverer;
-  /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
-  private pending: { vector: number; cr2: bigint } | undefined;
-  lastInterrupt: InterruptDelivery | undefined;
-  /** The last syscall's number, slot, arguments and result (one record, rewritten by each syscall). */
-  private readonly last: SyscallOutcome & { valid: boolean } = { nr: 0, slot: undefined, args: [0n, 0n, 0n, 0n, 0n, 0n], result: 0n, valid: false };
-  get lastSyscall(): SyscallOutcome | undefined {
-    const l = this.last;
-    return l.valid ? { nr: l.nr, slot: l.slot, args: [...l.args] as unknown as SyscallArgs, result: l.result } : undefined;
-  }
+  /** The IDT delivery of exceptions and INT n (entry/interrupt.ts), set up by installCommonHooks. */
+  interrupts!: InterruptDeliverer;
+  /** The syscall path: do_syscall_64 ..., the generic entry, signals on the way out (entry/common.ts). */
+  readonly entry: GenericEntry;
+  /** The exception path: the IDT delivery and the C handlers (entry/traps.ts). */
+  readonly traps: Traps;
+  /** The last delivery through the IDT. */
+  get lastInterrupt(): InterruptDelivery | undefined { return this.traps.lastInterrupt; }
+  /** The last syscall's number, slot, arguments and result. */
+  get lastSyscall(): SyscallOutcome | undefined { return this.entry.lastSyscall; }
   /** The task whose state is in the CPU now (`current`). */
   current: Task | undefined;
   /** The task that had the CPU before it ended or left (the `prev` of the next context switch). */
@@ -108,9 +101,9 @@ export abstract class LinuxKernel {
   /** x87/SSE state after reset: what a new program starts with (fpu__clear). */
   protected readonly initXstate: Buffer;
 
-  abstract readonly text: KernelText;
-  /** The first page of the physically contiguous kernel data block (GDT first). */
-  protected abstract readonly dataBlock: KernelArea;
+  /** What the architecture's boot set up. */
+  abstract readonly boot: BootLayout;
+  get text(): KernelText { return this.boot.text; }
   abstract readonly entryPoint: bigint;
   /** A fresh address space for a task of `abi` (the x86-64 kernel lays out a 32-bit task's as IA32 emulation does). */
   abstract newMm(abi?: Abi): MmStruct;
@@ -119,11 +112,11 @@ export abstract class LinuxKernel {
   protected abstract readonly stackArea: { base: bigint; threadSize: number };
   /** __switch_to's architecture part: the stack pointers the CPU and the entry code use, TLS. */
   protected abstract loadSp0(top: bigint): void;
-  /** Where the GDT keeps the TLS descriptors set_thread_area fills: its first entry and the GDT's physical address. */
-  protected abstract readonly tlsGdt: { first: number; pa: number };
+  /** GDT_ENTRY_TLS_MIN: the GDT's first entry for the TLS descriptors set_thread_area fills. */
+  protected abstract readonly gdtTlsMin: number;
   /** load_TLS: the task's set_thread_area descriptors into the GDT's TLS entries (empty ones cleared). */
   protected loadTls(task: Task): void {
-    const { first, pa } = this.tlsGdt;
+    const first = this.gdtTlsMin, pa = this.boot.gdt.pa;
     for (let i = first; i < first + GDT_ENTRY_TLS_ENTRIES; i++) {
       const at = pa + i * 8;
       const d = task.tls.get(i);
@@ -136,13 +129,13 @@ export abstract class LinuxKernel {
   /** Top-level page-table entries that belong to user space (the rest is the shared kernel half). */
   protected abstract readonly userPgdEntries: number;
   /** The argument registers' pt_regs fields, in order. */
-  protected abstract readonly argFields: readonly ("di" | "si" | "dx" | "r10" | "r8" | "r9" | "bx" | "cx" | "bp")[];
+  abstract readonly argFields: readonly ArgField[];
   /** The first argument registers of a user-mode function call (SysV ABIs). */
   protected abstract userArgs(): bigint[];
   /** FS base, user GS base and x87/SSE state of the user now (what fork copies besides pt_regs). */
   abstract userExtraState(): { fsBase: bigint; gsBase: bigint; xstate: Buffer };
   /** The user code/stack selectors (what a signal frame's return restores). */
-  protected abstract readonly userSelectors: { cs: number; ss: number };
+  abstract readonly userSelectors: { cs: number; ss: number };
 
   constructor(readonly cpu: Cpu, readonly phys: PhysMem, readonly kernel: KernelState, readonly abi: Abi) {
     this.kctx = new KernelContext(cpu);
@@ -151,6 +144,8 @@ export abstract class LinuxKernel {
     phys.onCodeReclaim = () => this.requestTbFlush();
     this.pageCache = new PageCache(phys);
     phys.onShrink = () => this.pageCache.shrink() > 0;
+    this.entry = new GenericEntry(this);
+    this.traps = new Traps(this);
   }
 
   /** Names for addresses in the current address space (kernel text, program, vDSO). */
@@ -164,22 +159,16 @@ export abstract class LinuxKernel {
   get hooks() { return this.kernel.hooks; }
   /** The dispatch table a syscall entering now goes through (entry/syscall_tables.ts). */
   abstract get table(): SyscallTable;
-  /** The generic entry over `table` (one per table, so "not implemented" is said once per run). */
-  get dispatcher(): SyscallDispatcher {
-    const table = this.table;
-    let d = this.dispatchers.get(table);
-    if (!d) this.dispatchers.set(table, (d = new SyscallDispatcher(table, (m) => this.kernel.warn(m), this.kernel.config.warnUnimplemented)));
-    return d;
-  }
-  private readonly dispatchers = new Map<SyscallTable, SyscallDispatcher>();
+  /** The ABI of the syscall in progress (the x86-64 kernel: i386 for a compat entry). */
+  get syscallAbi(): Abi { return this.abi; }
 
   /** Hooks shared by both architectures; subclasses call this once their text is known. */
-  protected installCommonHooks(idt: { va: bigint }, tss: { va: bigint }): void {
-    this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), idt, tss);
+  protected installCommonHooks(): void {
+    this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), this.boot.idt, this.boot.tss);
     for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.kernelSymbols.add(name, addr);
     this.trap("boot_user_switch", () => this.switchToUser());
-    for (const t of IDT_TRAPS) this.trap(t.handler, () => this.do_trap(t));
-    this.cpu.onInterrupt((v) => this.onInterrupt(v));
+    for (const t of IDT_TRAPS) this.trap(t.handler, () => this.traps.handle(t));
+    this.cpu.onInterrupt((v) => this.traps.onInterrupt(v));
     this.kernel.machines.add(this);
   }
 
@@ -207,12 +196,12 @@ export abstract class LinuxKernel {
   }
 
   /** A new entry from user mode (SYSCALL, SYSENTER, an interrupt): the next trap visit is a new one. */
-  protected enteredKernel(): void {
+  enteredKernel(): void {
     this.trapDone = undefined;
   }
 
   /** Stops the CPU after the current hook (a sleep, an exit, a pause, a pending exception). */
-  protected stop(): void {
+  stop(): void {
     this.stopped = true;
     this.cpu.stop();
   }
@@ -305,7 +294,7 @@ export abstract class LinuxKernel {
   }
 
   /** After a hook: a pause() stops the CPU once the current hook returns. */
-  protected checkPause(): void {
+  checkPause(): void {
     if (this.hooks.pauseRequested) this.stop();
   }
 
@@ -315,6 +304,42 @@ export abstract class LinuxKernel {
     const cs = Number(this.cpu.get("cs"));
     return { cpl: cs & 3, cs, ip: this.cpu.get(b ? "rip" : "eip"), ss: Number(this.cpu.get("ss")),
       sp: this.cpu.get(b ? "rsp" : "esp"), flags: this.cpu.get(b ? "rflags" : "eflags") };
+  }
+
+  /** Interception point 2: the syscall instruction (or the call of __kernel_vsyscall) at `address`, the number in EAX/RAX. */
+  emitInstruction(mechanism: Exclude<Mechanism, "vdso">, instruction: InstructionEvent["instruction"], address: bigint): void {
+    const nr = Number(BigInt.asIntN(32, this.cpu.get(this.cpu.bits === 64 ? "rax" : "eax")));
+    this.hooks.emit("instruction", { point: "instruction", mechanism, instruction, pid: this.task.pid,
+      address, function: this.symbols.describe(address), nr, name: this.table.slot(nr)?.name });
+  }
+
+  /** Interception point 2 for the 32-bit fast path: a trap on the vDSO's __kernel_vsyscall reports its caller. */
+  vsyscallCallTrap(mechanism: "sysenter" | "syscall"): [bigint, () => void][] {
+    const v = this.vdso;
+    if (!v || !v.image.symbols.has("__kernel_vsyscall")) return [];
+    return [[v.sym("__kernel_vsyscall"), () => {
+      const sp = this.cpu.get(this.cpu.bits === 64 ? "rsp" : "esp") & 0xffffffffn;
+      // `call *%gs:0x10` or `call *%eax`: a short indirect call
+      this.emitInstruction(mechanism, "call __kernel_vsyscall", BigInt(this.task.mm.readU32(sp)) - 2n);
+      this.checkPause();
+    }]];
+  }
+
+  /** Interception point 3 for `int $0x80`: its delivery through IDT vector 128. */
+  emitInt80Transition(d: InterruptDelivery): void {
+    const before = { cpl: d.cplBefore, cs: d.userCs, ip: d.userIp, ss: d.userSs, sp: d.userSp, flags: d.flagsBefore };
+    this.hooks.emit("transition", { point: "transition", mechanism: "int80", pid: this.task.pid, before,
+      after: { ...this.cpuState(), ip: d.gate.offset },
+      gate: { vector: d.vector, offset: d.gate.offset, selector: d.gate.selector, dpl: d.gate.dpl, type: d.gate.type, tssSp0: d.stackTop, frame: d.frame } });
+  }
+
+  /** What the IRET at the stack pointer will pop: IP, CS, FLAGS, SP, SS in words of the CPU's width (the `return` events). */
+  protected iretFrame(): CpuState {
+    const b = this.phys.mem, w = this.cpu.bits === 64 ? 8 : 4;
+    const pa = this.kernelPa(this.cpu.get(w === 8 ? "rsp" : "esp"));
+    const word = (i: number) => (w === 8 ? b.readBigUInt64LE(pa + i * 8) : BigInt(b.readUInt32LE(pa + i * 4)));
+    const cs = Number(word(1));
+    return { ip: word(0), cs, cpl: cs & 3, flags: word(2), sp: word(3), ss: Number(word(4)) };
   }
 
   get task(): Task {
@@ -333,9 +358,20 @@ export abstract class LinuxKernel {
     // enough here; frames whose code changes under the CPU are the allocator's business (PhysMem).
     mm.onTlbFlush = () => this.cpu.flushTlb();
     mm.onCowFault = (e) => {
-      if (this.hooks.has("cow_fault")) this.hooks.emit("cow_fault", { point: "cow_fault", pid: this.current?.pid ?? 0, ...e });
+      if (this.hooks.has("cow_fault")) this.hooks.emit("cow_fault", { point: "cow_fault", pid: this.mmUser(mm)?.pid ?? 0, ...e });
     };
     return mm;
+  }
+
+  /**
+   * The task a fault in `mm` belongs to: the running one if it is `mm`'s, else the first user of
+   * `mm` (clone writes the child's tid into the child's memory while the parent runs; Linux does
+   * that write in the child, from schedule_tail).
+   */
+  private mmUser(mm: MmStruct): Task | undefined {
+    if (this.current?.mm === mm) return this.current;
+    for (const t of this.kernel.sched.tasks.values()) if (t.mm === mm) return t;
+    return this.current;
   }
 
   /** mmput: the last user of an address space lets go of it. */
@@ -380,17 +416,17 @@ export abstract class LinuxKernel {
     const pa = this.phys.allocContiguous(pages);
     this.stackPa.push(pa);
     for (let i = 0; i < pages; i++) {
-      this.swapper.map(va + BigInt(i * PAGE_SIZE), pa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
+      this.boot.swapper.map(va + BigInt(i * PAGE_SIZE), pa + i * PAGE_SIZE, { write: true, user: false, exec: false, global: true });
     }
     return { va, pa, top: va + BigInt(threadSize) };
   }
   private bootStackUsed = false;
   /** The kernel stack of the boot, in the kernel data block. */
-  protected abstract readonly bootStack: KernelStack;
+  private get bootStack(): KernelStack {
+    return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop };
+  }
   /** Physical address of each stack slot's first page. */
   private readonly stackPa: number[] = [];
-  /** init_mm's page tables (the kernel half every address space shares). */
-  protected abstract readonly swapper: PageTables;
 
   /**
    * A task starts running on this kernel (fork's copy_thread, or a program exec'd from the other
@@ -411,7 +447,7 @@ export abstract class LinuxKernel {
   }
 
   /** Has `task` left this CPU (exit, death, or exec to the other kernel)? */
-  private gone(task: Task): boolean {
+  gone(task: Task): boolean {
     return task.machine !== this || task.state === "zombie" || task.state === "dead";
   }
 
@@ -538,11 +574,8 @@ export abstract class LinuxKernel {
     this.loadTls(task);
     this.cpu.xrstor(this.initXstate);
     this.startThread(regs, first.ip, first.sp);
-    this.execed = true;
+    this.entry.execed = true;
   }
-
-  /** Set by execMm: the syscall in progress returns into a new program. */
-  private execed = false;
 
   /** The task moves to the other kernel (execve of the other ABI): this CPU lets go of it once stopped. */
   leave(task: Task, oldMm: MmStruct): void {
@@ -594,128 +627,13 @@ export abstract class LinuxKernel {
     const { base, threadSize } = this.stackArea;
     const slotSize = BigInt(threadSize + PAGE_SIZE);
     const slot = va >= base ? (va - base) / slotSize : -1n;
-    if (slot < 0n || slot >= BigInt(this.stackPa.length)) return this.dataBlock.pa + Number(va - this.dataBlock.va);
+    if (slot < 0n || slot >= BigInt(this.stackPa.length)) return this.boot.gdt.pa + Number(va - this.boot.gdt.va);
     return this.stackPa[Number(slot)] + Number(va - base - slot * slotSize - BigInt(PAGE_SIZE));
   }
 
   /** pt_regs at the address a stub passed (RDI on x86-64, EAX on i386). */
   ptRegs(va: bigint): PtRegs {
     return new PtRegs(this.phys.mem, this.kernelPa(va), va, this.cpu.bits);
-  }
-
-  /** Set by a service routine that returns but must then sleep (vfork's parent). */
-  private sleepAfter: WaitQueue[] | undefined;
-
-  /**
-   * The service routines' view of the syscall in progress. Consecutive syscalls of a task see the
-   * same task, address space and pt_regs frame, so the last context is handed out again (it is
-   * never changed, only replaced): no object per syscall on the hot path.
-   */
-  protected context(regs: PtRegs, abi: Abi = this.abi): SyscallContext {
-    const task = this.task;
-    const c = this.lastContext;
-    if (c && c.task === task && c.regs === regs && c.mem === task.mm && c.abi === abi) return c;
-    return (this.lastContext = {
-      abi, task, mem: task.mm, cpu: this.cpu, regs,
-      exit: this.exitCurrent,
-      sleepAfterReturn: this.sleepAfterReturn,
-    });
-  }
-  private lastContext: SyscallContext | undefined;
-  private readonly exitCurrent = (code: number, signal?: number): void => {
-    this.exitTask(signal ? waitStatusKilled(signal, false) : (code & 0xff) << 8);
-  };
-  private readonly sleepAfterReturn = (queues: readonly WaitQueue[]): void => {
-    this.sleepAfter = [...queues];
-  };
-
-  /**
-   * The generic entry (interception points 5, 6 and 7): hooks on every syscall, then the slot's
-   * own hooks, then the service routine unless a hook skipped it, then the exit hooks; the result
-   * goes to regs->ax. A routine that would block leaves the task asleep with its syscall
-   * instruction to run again; signals are delivered on the way out.
-   */
-  protected syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void {
-    const table = this.table;
-    const slot = table.slot(nr);
-    const own = this.hooks.serviceHooks(table.abi, nr);
-    let skipped: bigint | undefined;
-    let callArgs = args;
-    if (this.hooks.has("syscall_entry") || (own !== undefined && own.length > 0)) {
-      const h = this.entryHooks(regs, nr, slot, own, args, mechanism);
-      skipped = h.skipped;
-      callArgs = h.args;
-    }
-    this.sleepAfter = undefined;
-    let result: bigint;
-    try {
-      result = skipped !== undefined ? skipped : this.dispatcher.call(this.context(regs), nr, slot, callArgs);
-    } catch (e) {
-      if (!(e instanceof WouldBlock)) throw e;
-      this.blockAndRestart(regs, e);
-      return;
-    }
-    const outcome = this.last;
-    outcome.nr = nr;
-    outcome.slot = slot;
-    outcome.args = callArgs;
-    outcome.result = result;
-    outcome.valid = true;
-    if (this.gone(this.task)) return; // exit, or execve onto the other kernel: nothing returns here
-    if (this.execed) {
-      this.execed = false;
-      return; // execve: pt_regs already hold the new program's start (start_thread)
-    }
-    this.task.sleepDeadline = undefined; // a timed sleep that was restarted is over
-    if (this.hooks.has("syscall_exit")) {
-      const e = this.hooks.emit("syscall_exit", {
-        point: "syscall_exit", mechanism, pid: this.task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
-        args: [...callArgs], result: BigInt.asIntN(64, outcome.result), skipped: skipped !== undefined, implemented: !!slot?.impl,
-        support: slot?.support,
-      });
-      outcome.result = e.result;
-    }
-    regs.set("ax", outcome.result);
-    if (outcome.result === MINUS_EPIPE) this.signal(this.task, SIGPIPE, SI_USER_SELF(this.task));
-    if (this.sleepAfter) {
-      this.kernel.sched.block(this.task, this.sleepAfter);
-      this.stop();
-    } else if (this.kernel.sched.shouldPreempt(this.kernel.entryClock)) {
-      this.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
-    }
-    this.signalReturn(regs, undefined, isRestartCode(outcome.result));
-    this.checkPause();
-  }
-
-  /**
-   * Interception points 5 and 6 (syscall_entry, the slot's own hooks), only when one is set:
-   * the events are built here, so a syscall nobody watches builds none.
-   */
-  private entryHooks(regs: PtRegs, nr: number, slot: SyscallSlot | undefined, own: readonly ((e: SyscallEvent) => void)[] | undefined,
-    args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): { skipped: bigint | undefined; args: SyscallArgs } {
-    let skipped: bigint | undefined;
-    let callArgs = args;
-    const skip = (r: bigint | number): void => { skipped = BigInt(r); };
-    const task = this.task;
-    // the arguments copied by index: spreading the per-kernel BigUint64Array goes through its iterator
-    const mk = (point: "syscall_entry" | "service") => ({
-      point, mechanism, pid: task.pid, nr, name: slot?.name, entryPoint: slot?.entry ?? undefined,
-      args: [callArgs[0], callArgs[1], callArgs[2], callArgs[3], callArgs[4], callArgs[5]], ptRegs: regs.va, skip,
-    });
-    const apply = (e: SyscallEvent): void => {
-      const a = e.args;
-      if (a[0] === callArgs[0] && a[1] === callArgs[1] && a[2] === callArgs[2] && a[3] === callArgs[3] &&
-        a[4] === callArgs[4] && a[5] === callArgs[5]) return;
-      callArgs = a.slice(0, 6).map((v) => BigInt.asUintN(this.cpu.bits, v)) as unknown as SyscallArgs;
-      this.argFields.forEach((f, i) => regs.set(f, callArgs[i])); // as a ptrace SETREGS would
-    };
-    if (this.hooks.has("syscall_entry")) apply(this.hooks.emit("syscall_entry", mk("syscall_entry")));
-    if (skipped === undefined && own?.length) {
-      const e = this.hooks.stamp<"service">(mk("service"));
-      for (const h of own) h(e);
-      apply(e);
-    }
-    return { skipped, args: callArgs };
   }
 
   /** A hook on one syscall, by name or number (interception point 6), for every process of this ABI. */
@@ -726,110 +644,15 @@ export abstract class LinuxKernel {
     return this.hooks.onService(table.abi, slot.nr, fn);
   }
 
-  /**
-   * The task sleeps; when woken it executes its syscall instruction again. With a signal to
-   * deliver it does not sleep (-ERESTARTSYS): a handler without SA_RESTART sees EINTR, otherwise
-   * the call is restarted after the handler; a fatal signal ends the task here.
-   */
-  private blockAndRestart(regs: PtRegs, b: WouldBlock): void {
-    const sig = nextSignal(this.task);
-    const act = sig ? this.task.sigactions.get(sig) : undefined;
-    if (sig && sig !== SIGKILL && act && act.handler !== SIG_DFL && act.handler !== SIG_IGN && !(act.flags & SA_RESTART)) {
-      regs.set("ax", BigInt(-E.EINTR));
-    } else {
-      regs.set("ip", this.restartIp(regs));
-      regs.set("ax", regs.get("orig_ax"));
-    }
-    if (sig) {
-      if (regs.get("ax") === BigInt(-E.EINTR)) this.task.sleepDeadline = undefined;
-      this.signalReturn(regs);
-      this.checkPause();
-      return;
-    }
-    this.task.waitingIn = b.why;
-    this.kernel.sched.block(this.task, b.queues, b.deadline);
-    this.stop();
-  }
-
-  /** Where a restarted syscall resumes: its own instruction (int $0x80 and syscall are 2 bytes). */
-  protected restartIp(regs: PtRegs): bigint {
-    return regs.get("ip") - 2n;
-  }
-
   /** send_signal with this kernel's wake-up. */
-  signal(task: Task, sig: number, info: Parameters<typeof sendSignal>[2]): void {
+  signal(task: Task, sig: number, info: SigInfo): void {
     sendSignal(task, sig, info, (t) => this.kernel.sched.wake(t));
   }
 
-  /**
-   * exit_to_user_mode_loop's signal part: deliver what is pending before returning with `regs`.
-   * A fatal signal ends the task here.
-   */
-  protected signalReturn(regs: PtRegs, fault?: { cr2?: bigint; trapno: number; errorCode: bigint }, restart = false): void {
-    const task = this.task;
-    if (this.gone(task)) return;
-    // arch_do_signal_or_restart, no handler to run: a syscall that answered -ERESTART* is made again
-    const noHandler = () => {
-      if (!restart) return;
-      regs.set("ax", regs.get("orig_ax"));
-      regs.set("ip", this.restartIp(regs));
-    };
-    // the usual case first, decided without BigInt arithmetic: nothing pending for the thread or its process
-    if ((task.pending === 0n && task.signal.pending === 0n) || !signalPending(task)) return noHandler();
-    for (;;) {
-      const o = getSignal(task);
-      if (o.kind === "none") {
-        if (task.savedSigmask !== undefined) { task.blocked = task.savedSigmask; task.savedSigmask = undefined; }
-        return noHandler();
-      }
-      if (o.kind === "stop") {
-        this.kernel.warn(`sysgate: ${signalName(o.sig)} would stop pid ${task.pid}: job control stops are not modelled; ignored`);
-        continue;
-      }
-      if (o.kind === "fatal") {
-        if (this.hooks.has("signal")) this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "fatal" });
-        // do_coredump writes nothing (and the status says no core) when RLIMIT_CORE is 0, as
-        // with a plain core_pattern and the usual `ulimit -c 0`
-        const coreLimit = rlimitCur(task.rlimits, RLIMIT_CORE);
-        const status = waitStatusKilled(o.sig, o.core && coreLimit > 0n);
-        zapOtherThreads(task, status, this.kernel); // a fatal signal ends the whole thread group
-        this.exitTask(status);
-        return;
-      }
-      if (o.kind === "handler") {
-        // handle_signal: a syscall cut short by the signal ends with EINTR, or is made again after
-        // the handler (ERESTARTNOINTR always, ERESTARTSYS with SA_RESTART)
-        if (restart) {
-          const r = -Number(BigInt.asIntN(32, regs.get("ax")));
-          if (r === ERESTARTNOINTR || (r === ERESTARTSYS && o.action.flags & SA_RESTART)) {
-            regs.set("ax", regs.get("orig_ax"));
-            regs.set("ip", this.restartIp(regs));
-          } else regs.set("ax", BigInt(-E.EINTR));
-        }
-        const xstate = Buffer.alloc(this.cpu.xstateSize);
-        this.cpu.xsave(xstate);
-        let frame: bigint;
-        try {
-          frame = setupFrame(task, o.sig, o.info, o.action, {
-            bits: task.abi === "x86_64" ? 64 : 32, regs, userCs: this.userSelectors.cs, userSs: this.userSelectors.ss,
-            vdsoSigreturn: this.vdso && task.abi === "i386"
-              ? { sigreturn: this.vdso.sym("__kernel_sigreturn"), rtSigreturn: this.vdso.sym("__kernel_rt_sigreturn") } : undefined,
-            cr2: fault?.cr2, trapno: fault?.trapno, errorCode: fault?.errorCode,
-          }, xstate);
-        } catch {
-          // force_sigsegv: the frame did not fit on the user stack
-          this.task.lastFault = `cannot write the ${signalName(o.sig)} frame on the user stack`;
-          this.exitTask(waitStatusKilled(SIGSEGV, true));
-          return;
-        }
-        if (this.hooks.has("signal")) {
-          this.hooks.emit("signal", { point: "signal", pid: task.pid, sig: o.sig, name: signalName(o.sig), action: "handler",
-            code: o.info.code, senderPid: o.info.pid, addr: o.info.addr, handler: o.action.handler, frame });
-        }
-        // pt_regs changed (regs->cx != regs->ip): the return goes through IRET, not SYSRET/SYSEXIT
-        return; // one frame at a time; the rest are delivered when the handler returns
-      }
-    }
+  /** do_group_exit: the other threads of the current task's group, then the task itself, end with `status`. */
+  do_group_exit(status: number): void {
+    zapOtherThreads(this.task, status, this.kernel);
+    this.exitTask(status);
   }
 
   /** do_exit for `task` (the current one unless said), with the wait status word. */
@@ -848,126 +671,23 @@ export abstract class LinuxKernel {
     if (task !== this.current && task.machine === this) this.reap(task);
   }
 
-  /** force_sig for a fault: delivered at once on the exception's return path. */
-  private forceSig(sig: number, detail: string, regs: PtRegs, fault: { cr2?: bigint; trapno: number; errorCode: bigint; code: number }): void {
-    const task = this.task;
-    this.task.lastFault = detail;
-    // a fault signal that is blocked or ignored kills, as force_sig_info does
-    const act = task.sigactions.get(sig);
-    if (task.blocked & (1n << BigInt(sig - 1)) || act?.handler === 1n) {
-      task.sigactions.delete(sig);
-      task.blocked &= ~(1n << BigInt(sig - 1));
-    }
-    this.signal(task, sig, { signo: sig, code: fault.code, pid: 0, uid: 0, addr: fault.cr2 ?? regs.get("ip") });
-    this.signalReturn(regs, fault);
-  }
-
-  /**
-   * An exception or `int n` from the CPU. Unicorn calls this hook instead of using the IDT;
-   * the delivery happens after the engine stops (resume()), from a clean CPU state.
-   */
-  private onInterrupt(vector: number): void {
-    const cpu = this.cpu;
-    if ((cpu.get("cs") & 3n) === 0n) {
-      const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
-      if (vector === X86_TRAP.DB && this.isSysenterSinglestep(ip)) return; // exc_debug_kernel: expected, ignored
-      const cr2 = vector === X86_TRAP.PF ? ` (address 0x${cpu.get("cr2").toString(16)})` : "";
-      this.task.lastFault = `kernel oops: ${TRAP_NAMES[vector] ?? `vector ${vector}`}${cr2} in kernel mode at ip 0x${ip.toString(16)}`;
-      this.exitTask(waitStatusKilled(SIGSEGV, false));
-      return;
-    }
-    this.onSoftwareInterrupt(vector);
-    this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
-    this.stop();
-  }
-
-  /**
-   * is_sysenter_singlestep (arch/x86/kernel/traps.c): SYSENTER leaves TF set, so a task that
-   * enters with TF single-steps entry_SYSENTER_compat until the stub clears the flag; those #DB
-   * traps in kernel mode are expected. The engine reports them to the interrupt hook with the
-   * next instruction's address, and carries on once the hook returns.
-   */
-  private isSysenterSinglestep(ip: bigint): boolean {
-    const start = this.text.symbols.get("entry_SYSENTER_compat");
-    const end = this.text.symbols.get("__end_entry_SYSENTER_compat");
-    return start !== undefined && end !== undefined && ip >= start && ip < end;
-  }
-
   /** An INT n or exception seen before its delivery (i386 reports `int $0x80` here). */
-  protected onSoftwareInterrupt(_vector: number): void {}
+  onSoftwareInterrupt(_vector: number): void {}
+
+  /** A delivery of a vector the architecture handles itself (int $0x80 on i386). */
+  onDelivered(_d: InterruptDelivery): void {}
 
   /** An exception the engine reported by its return code rather than a hook (#UD). */
   raise(vector: number): void {
-    this.pending = { vector, cr2: 0n };
+    this.traps.raise(vector);
   }
 
   /**
    * Called by the run loop whenever the CPU stopped with the task still here: delivers a pending
-   * exception through the IDT and returns where the CPU continues.
+   * exception through the IDT (entry/traps.ts) and returns where the CPU continues.
    */
   resume(): bigint {
-    const p = this.pending;
-    const ipReg = this.cpu.bits === 64 ? "rip" : "eip";
-    const ip = this.cpu.get(ipReg);
-    if (!p) return ip;
-    this.pending = undefined;
-    this.enteredKernel();
-    const software = p.vector >= 32 || p.vector === X86_TRAP.BP || p.vector === X86_TRAP.OF;
-    let vector = p.vector;
-    let errorCode: bigint | undefined;
-    if (vector === X86_TRAP.PF) errorCode = BigInt(this.task.mm.faultErrorCode(p.cr2, ip, true));
-    else if (idtEntryFor(vector)?.errorCode) errorCode = 0n;
-    let d = this.interrupts.deliver(vector, errorCode, software);
-    if ("gp" in d) {
-      // INT n through a gate the caller may not use: #GP with the IDT index as error code
-      vector = X86_TRAP.GP;
-      d = this.interrupts.deliver(vector, d.gp, false);
-      if ("gp" in d) throw new Error("the #GP gate itself cannot be delivered");
-    }
-    if (vector === X86_TRAP.PF) this.cpu.set("cr2", p.cr2); // the kernel context restore reloaded CR2
-    this.lastInterrupt = d;
-    this.kernel.tick();
-    this.onDelivered(d);
-    return d.gate.offset;
-  }
-
-  /** A delivery of a vector the architecture handles itself (int $0x80 on i386). */
-  protected onDelivered(_d: InterruptDelivery): void {}
-
-  /** The "C" exception handlers (arch/x86/kernel/traps.c, arch/x86/mm/fault.c). */
-  private do_trap(t: IdtEntry): void {
-    const regs = this.ptRegs(this.cpu.get(this.cpu.bits === 64 ? "rdi" : "eax"));
-    const ip = regs.get("ip");
-    const user = (regs.get("cs") & 3n) === 3n;
-    const errorCode = regs.get("orig_ax");
-    if (t.vector === X86_TRAP.PF) {
-      const addr = this.cpu.get("cr2");
-      const ec = Number(errorCode);
-      let fault: VmFault = VM_FAULT_SIGSEGV;
-      try {
-        if (user) fault = this.task.mm.handleFault(addr, ec);
-      } catch (e) {
-        if (!(e instanceof OutOfMemory)) throw e;
-        this.task.lastFault = `out of memory (the --memory bound) at address 0x${addr.toString(16)}`;
-        this.exitTask(waitStatusKilled(SIGKILL, false)); // the OOM killer's SIGKILL
-        return;
-      }
-      if (fault === VM_FAULT_OK) return; // the stub's iret retries the access
-      if (fault === VM_FAULT_SIGBUS) {
-        // do_sigbus: a file mapping's page wholly past the end of the file
-        this.forceSig(SIGBUS, `bus error at address 0x${addr.toString(16)} (past the end of the mapped file), ip 0x${ip.toString(16)}`,
-          regs, { cr2: addr, trapno: 14, errorCode, code: BUS_ADRERR });
-        return;
-      }
-      this.forceSig(SIGSEGV, `page fault at address 0x${addr.toString(16)} (error code 0x${ec.toString(16)}), ip 0x${ip.toString(16)}`,
-        regs, { cr2: addr, trapno: 14, errorCode, code: ec & 1 ? SEGV_ACCERR : SEGV_MAPERR });
-      return;
-    }
-    const what = t.vector === X86_TRAP.GP && errorCode & 2n
-      ? `int $0x${(errorCode >> 3n).toString(16)}: IDT gate DPL 0 < CPL 3, #GP`
-      : TRAP_NAMES[t.vector] ?? `exception ${t.vector}`;
-    this.forceSig(signalForTrap(t.vector), `${what} at ip 0x${ip.toString(16)}`, regs,
-      { trapno: t.vector, errorCode: t.errorCode ? errorCode : 0n, code: SI_KERNEL });
+    return this.traps.resume();
   }
 }
 
@@ -977,5 +697,3 @@ export function exitStateOf(status: number, detail?: string): ExitState {
   return sig ? { signal: sig, core: (status & 0x80) !== 0, detail } : { code: (status >> 8) & 0xff };
 }
 
-const MINUS_EPIPE = BigInt(-E.EPIPE);
-const SI_USER_SELF = (t: Task) => ({ signo: SIGPIPE, code: 0, pid: t.tgid, uid: t.cred.uid });

@@ -1,6 +1,7 @@
 // The i386 kernel model: boot (setup_32), the two 32-bit syscall entries — `int $0x80` through
-// IDT vector 128 into entry_INT80_32 / do_int80_syscall_32, and `sysenter` from the vDSO's
-// __kernel_vsyscall into entry_SYSENTER_32 / do_fast_syscall_32 — and the first switch to user mode.
+// IDT vector 128 into entry_INT80_32, and `sysenter` from the vDSO's __kernel_vsyscall into
+// entry_SYSENTER_32, whose C side (do_int80_syscall_32, do_fast_syscall_32) is in
+// entry/common.ts — and the first switch to user mode.
 
 import { MSR, type Cpu } from "./cpu.js";
 import type { CpuState, HookPoint } from "./hooks.js";
@@ -9,14 +10,13 @@ import { IA32_SYSCALL_VECTOR, startKernel32, type Boot32 } from "./boot/setup_32
 import type { InterruptDelivery } from "./entry/interrupt.js";
 import { SysenterInsn32, type SysenterTransition } from "./entry/sysenter_32.js";
 import { syscallTable } from "./entry/syscall_tables.js";
+import { landingPad } from "./entry/common.js";
 import type { KernelState } from "./kernel.js";
 import { LinuxKernel } from "./linux.js";
 import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
-import type { SyscallArgs } from "./syscalls/types.js";
-import { E } from "./errno.js";
-import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF, X86_EFLAGS_VM } from "./uapi/asm/processor-flags.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
 
 
 export class LinuxI386 extends LinuxKernel {
@@ -27,23 +27,18 @@ export class LinuxI386 extends LinuxKernel {
   lastInt80: InterruptDelivery | undefined;
   /** Where SYSEXIT returns: the vDSO's landing pad after `int $0x80` in __kernel_vsyscall. */
   get vdsoLandingPad(): bigint | undefined {
-    return this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenterReturn!);
+    return landingPad(this.vdso);
   }
 
   constructor(cpu: Cpu, phys: PhysMem, kernel: KernelState) {
     super(cpu, phys, kernel, "i386");
     this.boot = startKernel32(cpu, phys);
     this.sysenterInsn = new SysenterInsn32(cpu, this.kctx, () => this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenter!), this.boot.msrs);
-    this.installCommonHooks(this.boot.idt, this.boot.tss);
+    this.installCommonHooks();
     cpu.onInstruction("sysenter", () => {
       this.enteredKernel();
       this.kernel.tick();
-      if (this.hooks.has("instruction")) {
-        const eip = this.sysenterInsn.address();
-        const nr = Number(BigInt.asIntN(32, cpu.get("eax")));
-        this.hooks.emit("instruction", { point: "instruction", mechanism: "sysenter", instruction: "sysenter", pid: this.task.pid,
-          address: eip, function: this.symbols.describe(eip), nr, name: this.table.slot(nr)?.name });
-      }
+      if (this.hooks.has("instruction")) this.emitInstruction("sysenter", "sysenter", this.sysenterInsn.address());
       const before = this.hooks.has("transition") ? this.cpuState() : undefined;
       const t = this.sysenterInsn.execute();
       this.lastSysenter = t;
@@ -54,17 +49,13 @@ export class LinuxI386 extends LinuxKernel {
       }
       this.checkPause();
     });
-    this.trap("do_int80_syscall_32", () => this.do_int80_syscall_32());
-    this.trap("do_fast_syscall_32", () => this.do_fast_syscall_32());
+    this.trap("do_int80_syscall_32", () => this.entry.do_int80_syscall_32(this.entry.stubRegs()));
+    this.trap("do_fast_syscall_32", () => this.entry.do_fast_syscall_32(this.entry.stubRegs(), "sysenter"));
   }
 
-  protected readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
+  readonly userSelectors = { cs: L.__USER_CS, ss: L.__USER_DS };
 
-  get text() { return this.boot.text; }
   get table() { return syscallTable("i386"); }
-  protected get dataBlock() { return this.boot.gdt; }
-  protected get swapper() { return this.boot.swapper; }
-  protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }
   protected readonly stackArea = { base: L.VMALLOC_START, threadSize: L.THREAD_SIZE };
   protected readonly userPgdEntries = 3;
   get entryPoint(): bigint { return this.text.sym("startup_32"); }
@@ -81,7 +72,7 @@ export class LinuxI386 extends LinuxKernel {
   }
 
   /** The TLS descriptors are GDT entries 6..8. */
-  protected get tlsGdt() { return { first: L.GDT_ENTRY_TLS_MIN, pa: this.boot.gdt.pa }; }
+  protected readonly gdtTlsMin = L.GDT_ENTRY_TLS_MIN;
 
   /** start_thread: clean registers, the flat user data segment in DS/ES, no TLS selector. */
   protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
@@ -132,7 +123,7 @@ export class LinuxI386 extends LinuxKernel {
     return { fsBase: 0n, gsBase: 0n, xstate };
   }
 
-  protected readonly argFields = ["bx", "cx", "dx", "si", "di", "bp"] as const;
+  readonly argFields = ["bx", "cx", "dx", "si", "di", "bp"] as const;
 
   /** cdecl: the arguments are on the stack above the return address. */
   protected userArgs(): bigint[] {
@@ -143,23 +134,15 @@ export class LinuxI386 extends LinuxKernel {
   }
 
   /** `int $0x80` from user mode, before the IDT delivery (interception point 2). */
-  protected override onSoftwareInterrupt(vector: number): void {
+  override onSoftwareInterrupt(vector: number): void {
     if (vector !== IA32_SYSCALL_VECTOR || !this.hooks.has("instruction")) return;
-    const eip = this.cpu.get("eip") - 2n; // the engine reports the address after `int $0x80`
-    const nr = Number(BigInt.asIntN(32, this.cpu.get("eax")));
-    this.hooks.emit("instruction", { point: "instruction", mechanism: "int80", instruction: "int $0x80", pid: this.task.pid,
-      address: eip, function: this.symbols.describe(eip), nr, name: this.table.slot(nr)?.name });
+    this.emitInstruction("int80", "int $0x80", this.cpu.get("eip") - 2n); // the engine reports the address after `int $0x80`
   }
 
-  protected override onDelivered(d: InterruptDelivery): void {
+  override onDelivered(d: InterruptDelivery): void {
     if (d.vector !== IA32_SYSCALL_VECTOR) return;
     this.lastInt80 = d;
-    if (this.hooks.has("transition")) {
-      const before = { cpl: d.cplBefore, cs: d.userCs, ip: d.userIp, ss: d.userSs, sp: d.userSp, flags: d.flagsBefore };
-      this.hooks.emit("transition", { point: "transition", mechanism: "int80", pid: this.task.pid, before,
-        after: { ...this.cpuState(), ip: d.gate.offset },
-        gate: { vector: d.vector, offset: d.gate.offset, selector: d.gate.selector, dpl: d.gate.dpl, type: d.gate.type, tssSp0: d.stackTop, frame: d.frame } });
-    }
+    if (this.hooks.has("transition")) this.emitInt80Transition(d);
   }
 
   protected override hookTraps(point: HookPoint): [bigint, () => void][] {
@@ -186,60 +169,10 @@ export class LinuxI386 extends LinuxKernel {
             return { cpl: 3, cs: (base + 16) | 3, ss: (base + 24) | 3, ip: this.cpu.get("edx"), sp: this.cpu.get("ecx"), flags: this.cpu.get("eflags") };
           }),
         ];
-      case "instruction": {
-        if (!this.vdso) return [];
-        const vsyscall = this.vdso.sym("__kernel_vsyscall");
-        return [[vsyscall, () => {
-          const esp = this.cpu.get("esp");
-          const caller = BigInt(this.task.mm.readU32(esp)) - 2n; // `call *%gs:0x10` or `call *%eax`: a short indirect call
-          const nr = Number(BigInt.asIntN(32, this.cpu.get("eax")));
-          this.hooks.emit("instruction", { point: "instruction", mechanism: "sysenter", instruction: "call __kernel_vsyscall", pid: this.task.pid,
-            address: caller, function: this.symbols.describe(caller), nr, name: this.table.slot(nr)?.name });
-          this.checkPause();
-        }]];
-      }
+      case "instruction":
+        return this.vsyscallCallTrap("sysenter");
       default:
         return super.hookTraps(point);
     }
-  }
-
-  /** What iret will pop: EIP, CS, EFLAGS, ESP, SS at ESP. */
-  private iretFrame(): CpuState {
-    const b = this.phys.mem, pa = this.kernelPa(this.cpu.get("esp"));
-    const cs = b.readUInt32LE(pa + 4);
-    return { ip: BigInt(b.readUInt32LE(pa)), cs, cpl: cs & 3, flags: BigInt(b.readUInt32LE(pa + 8)), sp: BigInt(b.readUInt32LE(pa + 12)), ss: b.readUInt32LE(pa + 16) };
-  }
-
-  private args(regs: ReturnType<LinuxKernel["ptRegs"]>): SyscallArgs {
-    return [regs.get("bx"), regs.get("cx"), regs.get("dx"), regs.get("si"), regs.get("di"), regs.get("bp")];
-  }
-
-  /** arch/x86/entry/common.c do_int80_syscall_32. */
-  private do_int80_syscall_32(): void {
-    const regs = this.ptRegs(this.cpu.get("eax"));
-    regs.set("ax", BigInt(-E.ENOSYS));
-    this.syscall(regs, Number(BigInt.asIntN(32, regs.get("orig_ax"))), this.args(regs), "int80");
-  }
-
-  /**
-   * do_fast_syscall_32: the return address is the vDSO's landing pad, and the sixth argument
-   * (EBP, which __kernel_vsyscall used for the user ESP) is on the user stack where it pushed it.
-   */
-  private do_fast_syscall_32(): void {
-    const regs = this.ptRegs(this.cpu.get("eax"));
-    regs.set("ax", BigInt(-E.ENOSYS));
-    const landing = this.vdsoLandingPad ?? 0n;
-    regs.set("ip", landing);
-    let ok = true;
-    try {
-      regs.set("bp", BigInt(this.task.mm.readU32(regs.get("sp"))));
-    } catch {
-      regs.set("ax", BigInt(-E.EFAULT));
-      ok = false;
-    }
-    if (ok) this.syscall(regs, Number(BigInt.asIntN(32, regs.get("orig_ax"))), this.args(regs), "sysenter");
-    const sysexitOk = ok && landing !== 0n && regs.get("cs") === BigInt(L.__USER_CS) && regs.get("ss") === BigInt(L.__USER_DS) &&
-      regs.get("ip") === landing && (regs.get("flags") & (X86_EFLAGS_RF | X86_EFLAGS_TF | X86_EFLAGS_VM)) === 0n;
-    this.cpu.set("eax", sysexitOk ? 1n : 0n);
   }
 }

@@ -1,5 +1,5 @@
-// The x86-64 kernel model: boot (setup_64), the SYSCALL path into entry_SYSCALL_64 and
-// do_syscall_64, and the first switch to user mode. 32-bit tasks run on the same CPU in
+// The x86-64 kernel model: boot (setup_64), the SYSCALL instruction into entry_SYSCALL_64 (whose
+// C side, do_syscall_64, is in entry/common.ts), and the first switch to user mode. 32-bit tasks run on the same CPU in
 // compatibility mode (IA32 emulation, entry/common_compat.ts): a task's ABI says which it is.
 
 import { MSR, type Cpu } from "./cpu.js";
@@ -13,18 +13,11 @@ import type { CpuVendor } from "./entry/syscall_compat.js";
 import type { KernelState } from "./kernel.js";
 import type { CpuState, HookPoint } from "./hooks.js";
 import { LinuxKernel } from "./linux.js";
-import { PT64 as P, PT_REGS_64_SIZE, type PtRegs } from "./entry/pt_regs.js";
+import type { PtRegs } from "./entry/pt_regs.js";
 import { MmStruct } from "./mm/mm_struct.js";
 import type { PhysMem } from "./mm/phys.js";
-import type { SyscallArgs, SyscallContext } from "./syscalls/types.js";
-import { X86_EFLAGS_FIXED, X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "./uapi/asm/processor-flags.js";
+import { X86_EFLAGS_FIXED, X86_EFLAGS_IF } from "./uapi/asm/processor-flags.js";
 import type { Abi } from "./uapi/abi.js";
-
-/** RF and TF as the Number the SYSRET checks compare the low half of pt_regs->flags with. */
-const X86_EFLAGS_RF_TF = Number(X86_EFLAGS_RF | X86_EFLAGS_TF);
-const PT_REGS_SIZE_64 = BigInt(PT_REGS_64_SIZE);
-/** rdi, rsi, rdx, r10, r8, r9: the x86-64 syscall arguments' pt_regs slots. */
-const ARG_SLOTS = [P.di, P.si, P.dx, P.r10, P.r8, P.r9] as const;
 
 export class LinuxX86_64 extends LinuxKernel {
   readonly boot: Boot64;
@@ -42,22 +35,15 @@ export class LinuxX86_64 extends LinuxKernel {
     super(cpu, phys, kernel, "x86_64");
     this.boot = startKernel64(cpu, phys);
     this.syscallInsn = new SyscallInsn64(this.kctx, this.boot.msrs);
-    this.installCommonHooks(this.boot.idt, this.boot.tss);
+    this.installCommonHooks();
     this.ia32 = new Ia32Emulation(this, {
-      kctx: this.kctx, msrs: this.boot.msrs, enteredKernel: () => this.enteredKernel(), tick: () => this.kernel.tick(),
-      checkPause: () => this.checkPause(), stop: () => this.stop(), cpuState: () => this.cpuState(),
-      syscall: (regs, nr, args, mechanism) => this.compatSyscall(regs, nr, args, mechanism), trap: (s, fn) => this.trap(s, fn),
+      kctx: this.kctx, msrs: this.boot.msrs, cpuState: () => this.cpuState(), trap: (s, fn) => this.trap(s, fn),
     }, vendor);
     cpu.onInstruction("syscall", () => {
       if (this.compat) return this.ia32.syscall(); // a compat task's SYSCALL: IA32_CSTAR, not LSTAR
       this.enteredKernel();
       this.kernel.tick();
-      if (this.hooks.has("instruction")) {
-        const rip = cpu.get("rip");
-        const nr = Number(BigInt.asIntN(32, cpu.get("rax")));
-        this.hooks.emit("instruction", { point: "instruction", mechanism: "syscall", instruction: "syscall", pid: this.task.pid,
-          address: rip, function: this.symbols.describe(rip), nr, name: this.table.slot(nr)?.name });
-      }
+      if (this.hooks.has("instruction")) this.emitInstruction("syscall", "syscall", cpu.get("rip"));
       const before = this.hooks.has("transition") ? this.cpuState() : undefined;
       this.syscallInsn.execute();
       if (before) {
@@ -68,49 +54,32 @@ export class LinuxX86_64 extends LinuxKernel {
       }
       this.checkPause();
     });
-    this.trap("do_syscall_64", () => this.do_syscall_64());
+    this.trap("do_syscall_64", () => this.entry.do_syscall_64());
   }
 
-  protected readonly argFields = ["di", "si", "dx", "r10", "r8", "r9"] as const;
+  readonly argFields = ["di", "si", "dx", "r10", "r8", "r9"] as const;
 
   /** The current task is a 32-bit one, in compatibility mode (IA32 emulation). */
   get compat(): boolean { return this.current?.abi === "i386"; }
 
-  protected get userSelectors() { return { cs: this.compat ? L.__USER32_CS : L.__USER_CS, ss: L.__USER_DS }; }
+  get userSelectors() { return { cs: this.compat ? L.__USER32_CS : L.__USER_CS, ss: L.__USER_DS }; }
 
   /**
-   * TS_COMPAT: set while a syscall that came through a compat entry runs. A 64-bit task may use
-   * `int $0x80` too, and then gets the 32-bit ABI (in_ia32_syscall()): ia32_sys_call_table, i386
-   * layouts.
+   * A compat task, or a compat entry from a 64-bit one (TS_COMPAT: a 64-bit task may use
+   * `int $0x80` too), dispatches through ia32_sys_call_table.
    */
-  private tsCompat = false;
+  get table() { return syscallTable(this.compat || this.entry.tsCompat ? "ia32" : "x86_64"); }
 
-  private compatSyscall(...a: Parameters<LinuxKernel["syscall"]>): void {
-    this.tsCompat = true;
-    try {
-      this.syscall(...a);
-    } finally {
-      this.tsCompat = false;
-    }
-  }
-
-  /** A compat task (or a compat entry) dispatches through ia32_sys_call_table. */
-  get table() { return syscallTable(this.compat || this.tsCompat ? "ia32" : "x86_64"); }
-
-  /** A compat task, or a compat entry from a 64-bit one, has the i386 ABI (struct layouts, long size). */
-  protected override context(regs: PtRegs): SyscallContext {
-    return super.context(regs, this.tsCompat || this.compat ? "i386" : "x86_64");
-  }
+  /** ... and has the i386 ABI (struct layouts, long size). */
+  override get syscallAbi(): Abi { return this.entry.tsCompat || this.compat ? "i386" : "x86_64"; }
 
   /** pt_regs; for a compat task with its DS/ES/FS/GS, which the i386 signal frames save. */
   override ptRegs(va: bigint): PtRegs {
     return this.compat ? new CompatPtRegs(this.phys.mem, this.kernelPa(va), va, this.cpu) : super.ptRegs(va);
   }
 
-  protected override onSoftwareInterrupt(vector: number): void { this.ia32.onSoftwareInterrupt(vector); }
-  protected override onDelivered(d: InterruptDelivery): void { this.ia32.onDelivered(d); }
-
-  get text() { return this.boot.text; }
+  override onSoftwareInterrupt(vector: number): void { this.ia32.onSoftwareInterrupt(vector); }
+  override onDelivered(d: InterruptDelivery): void { this.ia32.onDelivered(d); }
 
   protected userArgs(): bigint[] {
     return (["rdi", "rsi", "rdx", "rcx", "r8", "r9"] as const).map((r) => this.cpu.get(r));
@@ -148,15 +117,6 @@ export class LinuxX86_64 extends LinuxKernel {
     }
   }
 
-  /** What iretq will pop: RIP, CS, RFLAGS, RSP, SS at RSP. */
-  private iretFrame(): CpuState {
-    const b = this.phys.mem, pa = this.kernelPa(this.cpu.get("rsp"));
-    const cs = Number(b.readBigUInt64LE(pa + 8));
-    return { ip: b.readBigUInt64LE(pa), cs, cpl: cs & 3, flags: b.readBigUInt64LE(pa + 16), sp: b.readBigUInt64LE(pa + 24), ss: Number(b.readBigUInt64LE(pa + 32)) };
-  }
-  protected get dataBlock() { return this.boot.gdt; }
-  protected get swapper() { return this.boot.swapper; }
-  protected get bootStack() { return { va: this.boot.stack.va, pa: this.boot.stack.pa, top: this.boot.stackTop }; }
   protected readonly stackArea = { base: L.VMALLOC_START, threadSize: L.THREAD_SIZE };
   protected readonly userPgdEntries = 256;
   get entryPoint(): bigint { return this.text.sym("startup_64"); }
@@ -172,7 +132,7 @@ export class LinuxX86_64 extends LinuxKernel {
    * 64-bit TLS lives in the FS/GS bases, which the saved context carries; a compat task's TLS
    * descriptors (set_thread_area) go into GDT entries 12..14, as __switch_to's load_TLS does.
    */
-  protected get tlsGdt() { return { first: L.GDT_ENTRY_TLS_MIN, pa: this.boot.gdt.pa }; }
+  protected readonly gdtTlsMin = L.GDT_ENTRY_TLS_MIN;
 
   /** start_thread: a new program starts with clean registers (rdx = 0: no atexit function), no FS/GS bases. */
   protected startThread(regs: PtRegs, ip: bigint, sp: bigint): void {
@@ -257,47 +217,4 @@ export class LinuxX86_64 extends LinuxKernel {
     this.cpu.xsave(xstate);
     return { fsBase: this.cpu.get("fs_base"), gsBase: this.cpu.rdmsr(MSR.KERNEL_GS_BASE), xstate };
   }
-
-  /**
-   * arch/x86/entry/common.c do_syscall_64, reached through the trap address the stub calls. The
-   * stub passes pt_regs in RDI; they are at the top of the task's kernel stack, where Linux's
-   * task_pt_regs(current) finds them too, so no register is read to get there.
-   */
-  private do_syscall_64(): void {
-    const regs = this.taskPtRegs();
-    const nr = regs.lo32(P.orig_ax) | 0; // (int) orig_ax
-    // The arguments, copied as 32-bit halves into one 64-bit array per kernel that each syscall
-    // rewrites: a BigInt is made only for an argument the routine reads (a routine uses them while
-    // it runs; a hook's event gets a copy).
-    const w = this.argWords;
-    for (let i = 0; i < 6; i++) {
-      const slot = ARG_SLOTS[i];
-      w[i * 2] = regs.lo32(slot);
-      w[i * 2 + 1] = regs.hi32(slot);
-    }
-    this.syscall(regs, nr, this.args as unknown as SyscallArgs, "syscall");
-    // Can the exit use SYSRET? The checks of do_syscall_64's return path, in its order, on the
-    // 32-bit halves of each field (no BigInt per check).
-    const sysretOk =
-      regs.lo32(P.cx) === regs.lo32(P.ip) && regs.hi32(P.cx) === regs.hi32(P.ip) &&
-      regs.lo32(P.r11) === regs.lo32(P.flags) && regs.hi32(P.r11) === regs.hi32(P.flags) &&
-      regs.lo32(P.cs) === L.__USER_CS && regs.hi32(P.cs) === 0 &&
-      regs.lo32(P.ss) === L.__USER_DS && regs.hi32(P.ss) === 0 &&
-      regs.hi32(P.ip) < 0x8000 && // below 2^47: canonical and a user address
-      (regs.lo32(P.flags) & X86_EFLAGS_RF_TF) === 0;
-    this.cpu.set("rax", sysretOk ? 1n : 0n);
-  }
-
-  /** task_pt_regs(current): the frame entry_SYSCALL_64 pushed below the top of the kernel stack (the last one made is reused). */
-  private taskPtRegs(): PtRegs {
-    const top = this.task.thread.stack.top;
-    if (this.lastPtRegs !== undefined && this.lastStackTop === top) return this.lastPtRegs;
-    this.lastStackTop = top;
-    return (this.lastPtRegs = this.ptRegs(top - PT_REGS_SIZE_64));
-  }
-  private lastPtRegs: PtRegs | undefined;
-  private readonly argWords = new Uint32Array(12);
-  private readonly args = new BigUint64Array(this.argWords.buffer);
-  private lastStackTop: bigint | undefined;
-
 }

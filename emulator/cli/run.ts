@@ -1,7 +1,7 @@
 // `sysgate run [options] ELF [args...]`: the guest's stdio is sysgate's, its exit status too;
 // a death by signal ends sysgate with 128+signal and the message a shell prints.
 
-import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/entry/traps.js";
+import { SIGNAL_DESCRIPTIONS } from "../../kernel-model/signal_names.js";
 import type { ExitState } from "../../kernel-model/linux.js";
 import { SIGINT, SIGPIPE } from "../../kernel-model/uapi/asm/signal.js";
 import { runWithHost } from "../host_signals.js";

@@ -10,6 +10,20 @@ import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 /** A kernel data area (GDT, IDT, TSS, per-CPU area, a stack), as the CPU sees it (va) and in RAM (pa). */
 export interface KernelArea { va: bigint; pa: number; size: number }
 
+/** What each architecture's boot (setup_64.ts, setup_32.ts) makes that every kernel uses. */
+export interface BootLayout {
+  readonly text: KernelText;
+  /** init_mm's page tables (swapper_pg_dir): the kernel half every address space shares. */
+  readonly swapper: PageTables;
+  /** The GDT: the first page of the physically contiguous kernel data block. */
+  readonly gdt: KernelArea;
+  readonly idt: KernelArea;
+  readonly tss: KernelArea;
+  /** The boot's kernel stack, in the data block, and its top (TSS.sp0 until the first task has its own). */
+  readonly stack: KernelArea;
+  readonly stackTop: bigint;
+}
+
 export interface KernelImage {
   /** Page `i` of the data block, `pages` long. */
   area(page: number, pages?: number): KernelArea;

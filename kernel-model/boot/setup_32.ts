@@ -4,26 +4,19 @@
 
 import { EFER_NX, MSR, type Cpu } from "../cpu.js";
 import { idtEntryFor } from "../entry/idtentry.js";
-import { kernelText, type KernelText } from "../entry/kernel_text.js";
+import { kernelText } from "../entry/kernel_text.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
-import { type KernelArea, mapKernelImage } from "./kernel_image.js";
+import { type BootLayout, mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_32.js";
 
 const CR0_PE = 1n, CR0_MP = 2n, CR0_ET = 0x10n, CR0_NE = 0x20n, CR0_WP = 0x10000n, CR0_AM = 0x40000n, CR0_PG = 0x80000000n;
 const CR4_PAE = 0x20n, CR4_OSFXSR = 0x200n, CR4_OSXMMEXCPT = 0x400n;
 export const IA32_SYSCALL_VECTOR = 0x80;
 
-export interface Boot32 {
-  readonly text: KernelText;
-  /** swapper_pg_dir: the kernel page directory every process's PDPT entry 3 points at. */
-  readonly swapper: PageTables;
-  readonly gdt: KernelArea;
-  readonly idt: KernelArea;
-  readonly tss: KernelArea;
-  readonly stack: KernelArea;
-  readonly stackTop: bigint;
+/** swapper is the kernel page directory every process's PDPT entry 3 points at. */
+export interface Boot32 extends BootLayout {
   /** What enable_sep_cpu() wrote; SYSENTER_ESP follows the current task's kernel stack (load_sp0). */
   readonly msrs: { sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint };
 }

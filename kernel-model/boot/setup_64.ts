@@ -4,11 +4,11 @@
 
 import { EFER_LMA, EFER_LME, EFER_NX, EFER_SCE, MSR, type Cpu } from "../cpu.js";
 import { idtEntryFor } from "../entry/idtentry.js";
-import { kernelText, type KernelText } from "../entry/kernel_text.js";
+import { kernelText } from "../entry/kernel_text.js";
 import { PageTables } from "../mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "../mm/phys.js";
 import { GATE_INTERRUPT, gateDescriptor, segmentDescriptor, tssDescriptor } from "./desc.js";
-import { type KernelArea, mapKernelImage } from "./kernel_image.js";
+import { type BootLayout, type KernelArea, mapKernelImage } from "./kernel_image.js";
 import * as L from "./layout_64.js";
 import { IA32_SYSCALL_VECTOR } from "./setup_32.js";
 import { X86_EFLAGS_AC, X86_EFLAGS_AF, X86_EFLAGS_CF, X86_EFLAGS_DF, X86_EFLAGS_ID, X86_EFLAGS_IF, X86_EFLAGS_IOPL, X86_EFLAGS_NT, X86_EFLAGS_OF, X86_EFLAGS_PF, X86_EFLAGS_RF, X86_EFLAGS_SF, X86_EFLAGS_TF, X86_EFLAGS_ZF } from "../uapi/asm/processor-flags.js";
@@ -23,17 +23,8 @@ const CR0_PE = 1n, CR0_MP = 2n, CR0_ET = 0x10n, CR0_NE = 0x20n, CR0_WP = 0x10000
 const CR4_PAE = 0x20n, CR4_OSFXSR = 0x200n, CR4_OSXMMEXCPT = 0x400n;
 
 
-export interface Boot64 {
-  readonly text: KernelText;
-  /** init_mm's page tables: the kernel half that every process's page tables share. */
-  readonly swapper: PageTables;
-  readonly gdt: KernelArea;
-  readonly idt: KernelArea;
-  readonly tss: KernelArea;
+export interface Boot64 extends BootLayout {
   readonly percpu: KernelArea;
-  readonly stack: KernelArea;
-  /** Top of the kernel stack: TSS.rsp0 and pcpu_hot.top_of_stack. */
-  readonly stackTop: bigint;
   readonly msrs: { star: bigint; lstar: bigint; fmask: bigint; efer: bigint } & CompatMsrs;
 }
 

@@ -1,6 +1,7 @@
-// IA32 emulation on the x86-64 kernel model: the "C" side of entry_64_compat.asm (Linux
-// arch/x86/entry/common.c: do_int80_syscall_32, do_SYSENTER_32, do_fast_syscall_32) and the
-// events of the three compat paths for hooks, traces and the terminal UI:
+// IA32 emulation on the x86-64 kernel model: the instructions and the trap addresses of
+// entry_64_compat.asm (their C side, do_int80_syscall_32 and do_fast_syscall_32, is shared with
+// the i386 kernel in common.ts; do_SYSENTER_32's prologue is here) and the events of the three
+// compat paths for hooks, traces and the terminal UI:
 //
 //   int $0x80  -> IDT vector 128 (DPL 3) -> entry_INT80_compat    -> do_int80_syscall_32 -> iretq
 //   sysenter   -> IA32_SYSENTER_*        -> entry_SYSENTER_compat -> do_SYSENTER_32      -> sysretl
@@ -10,22 +11,19 @@
 // with the 32-bit ABI's argument registers EBX ECX EDX ESI EDI EBP, each zero-extended.
 
 import { MSR, type Cpu } from "../cpu.js";
-import * as L from "../boot/layout_64.js";
 import { IA32_SYSCALL_VECTOR } from "../boot/setup_32.js";
 import type { CompatMsrs } from "../boot/setup_64.js";
-import { E } from "../errno.js";
 import type { CpuState, HookRegistry, Mechanism } from "../hooks.js";
+import type { KernelState } from "../kernel.js";
 import type { Task } from "../sched/task.js";
-import type { SymbolTable } from "../symbols.js";
-import type { SyscallTable } from "../syscalls/table.js";
-import type { SyscallArgs } from "../syscalls/types.js";
 import type { VdsoMapping } from "../vdso/vdso_mapping.js";
+import { landingPad, type GenericEntry } from "./common.js";
 import type { InterruptDelivery } from "./interrupt.js";
 import type { KernelContext } from "./kernel_context.js";
 import type { KernelText } from "./kernel_text.js";
 import { PtRegs, type PtRegs32Field, type PtRegs64Field } from "./pt_regs.js";
 import { CompatInsns, type CompatTransition, type CpuVendor } from "./syscall_compat.js";
-import { X86_EFLAGS_IF, X86_EFLAGS_RF, X86_EFLAGS_TF } from "../uapi/asm/processor-flags.js";
+import { X86_EFLAGS_IF } from "../uapi/asm/processor-flags.js";
 
 const X86_TRAP_UD = 6;
 const SEGMENTS = new Set(["ds", "es", "fs", "gs"]);
@@ -63,27 +61,28 @@ export class CompatPtRegs extends PtRegs {
 /** What the compat entry needs of its x86-64 kernel (public members of LinuxX86_64). */
 export interface CompatKernel {
   readonly cpu: Cpu;
+  readonly kernel: KernelState;
   readonly hooks: HookRegistry;
   readonly text: KernelText;
-  readonly symbols: SymbolTable;
   readonly vdso: VdsoMapping | undefined;
   readonly task: Task;
-  /** ia32_sys_call_table (for the names in events). */
-  readonly table: SyscallTable;
+  /** The syscall path (common.ts): do_int80_syscall_32, do_fast_syscall_32. */
+  readonly entry: GenericEntry;
   ptRegs(va: bigint): PtRegs;
   raise(vector: number): void;
+  emitInstruction(mechanism: EntryMechanism, instruction: "syscall" | "sysenter" | "int $0x80", address: bigint): void;
+  emitInt80Transition(d: InterruptDelivery): void;
+  vsyscallCallTrap(mechanism: "sysenter" | "syscall"): [bigint, () => void][];
+  enteredKernel(): void;
+  checkPause(): void;
+  stop(): void;
 }
 
 /** The kernel's protected entry helpers, handed over by LinuxX86_64. */
 export interface CompatEntryOps {
   kctx: KernelContext;
   msrs: CompatMsrs & { star: bigint; fmask: bigint };
-  enteredKernel(): void;
-  tick(): void;
-  checkPause(): void;
-  stop(): void;
   cpuState(): CpuState;
-  syscall(regs: PtRegs, nr: number, args: SyscallArgs, mechanism: Exclude<Mechanism, "vdso">): void;
   trap(symbol: string, fn: () => void): void;
 }
 
@@ -100,16 +99,21 @@ export class Ia32Emulation {
 
   constructor(private readonly k: CompatKernel, private readonly ops: CompatEntryOps, readonly vendor: CpuVendor) {
     this.insns = new CompatInsns(ops.kctx, ops.msrs);
-    ops.trap("do_int80_syscall_32", () => this.do_int80_syscall_32());
+    ops.trap("do_int80_syscall_32", () => {
+      this.mechanism = "int80";
+      k.entry.do_int80_syscall_32(k.entry.stubRegs());
+    });
     ops.trap("do_SYSENTER_32", () => this.do_SYSENTER_32());
-    ops.trap("do_fast_syscall_32", () => this.do_fast_syscall_32());
+    ops.trap("do_fast_syscall_32", () => {
+      this.mechanism = "syscall";
+      k.entry.do_fast_syscall_32(k.entry.stubRegs(), "syscall");
+    });
     k.cpu.onInstruction("sysenter", () => this.sysenter());
   }
 
   /** int80_landing_pad in this task's vDSO: where both fast paths return (and restart through int $0x80). */
   get landingPad(): bigint | undefined {
-    const v = this.k.vdso;
-    return v?.image.sysenterReturn !== undefined ? v.base + BigInt(v.image.sysenterReturn) : undefined;
+    return landingPad(this.k.vdso);
   }
 
   /** The fast-entry instruction inside __kernel_vsyscall, if the vDSO has one. */
@@ -119,18 +123,15 @@ export class Ia32Emulation {
   }
 
   private instructionEvent(mechanism: EntryMechanism, instruction: "syscall" | "sysenter" | "int $0x80", address: bigint): void {
-    if (!this.k.hooks.has("instruction")) return;
-    const nr = Number(BigInt.asIntN(32, this.k.cpu.get("rax")));
-    this.k.hooks.emit("instruction", { point: "instruction", mechanism, instruction, pid: this.k.task.pid,
-      address, function: this.k.symbols.describe(address), nr, name: this.k.table.slot(nr)?.name });
+    if (this.k.hooks.has("instruction")) this.k.emitInstruction(mechanism, instruction, address);
   }
 
   /** The engine's SYSENTER hook (Unicorn reads EIP as the block start here: the vDSO says where). */
   private sysenter(): void {
     const at = this.vsyscallInsn() ?? this.k.cpu.get("rip");
-    this.ops.enteredKernel();
+    this.k.enteredKernel();
     if (this.vendor !== "intel") return this.undefinedOpcode(at);
-    this.ops.tick();
+    this.k.kernel.tick();
     this.mechanism = "sysenter";
     this.instructionEvent("sysenter", "sysenter", at);
     this.transition(() => this.insns.sysenter(at));
@@ -139,9 +140,9 @@ export class Ia32Emulation {
   /** SYSCALL from compatibility mode (LinuxX86_64's SYSCALL hook sends it here). */
   syscall(): void {
     const at = this.k.cpu.get("rip");
-    this.ops.enteredKernel();
+    this.k.enteredKernel();
     if (this.vendor !== "amd") return this.undefinedOpcode(at);
-    this.ops.tick();
+    this.k.kernel.tick();
     this.mechanism = "syscall";
     this.instructionEvent("syscall", "syscall", at);
     this.transition(() => this.insns.syscall());
@@ -155,14 +156,14 @@ export class Ia32Emulation {
       this.k.hooks.emit("transition", { point: "transition", mechanism: t.insn, pid: this.k.task.pid, before,
         after: { ...this.ops.cpuState(), ip: t.target }, msrs: t.msrs });
     }
-    this.ops.checkPause();
+    this.k.checkPause();
   }
 
   /** The instruction does not exist on this vendor's CPU outside 64-bit mode: #UD at its address. */
   private undefinedOpcode(at: bigint): void {
     this.k.raise(X86_TRAP_UD);
     this.k.cpu.set("rip", at - 2n); // the engine adds the length after the hook
-    this.ops.stop();
+    this.k.stop();
   }
 
   /** `int $0x80` seen before its delivery through the IDT (interception point 2). */
@@ -176,11 +177,7 @@ export class Ia32Emulation {
   onDelivered(d: InterruptDelivery): void {
     if (d.vector !== IA32_SYSCALL_VECTOR) return;
     this.lastInt80 = d;
-    if (!this.k.hooks.has("transition")) return;
-    const before = { cpl: d.cplBefore, cs: d.userCs, ip: d.userIp, ss: d.userSs, sp: d.userSp, flags: d.flagsBefore };
-    this.k.hooks.emit("transition", { point: "transition", mechanism: "int80", pid: this.k.task.pid, before,
-      after: { ...this.ops.cpuState(), ip: d.gate.offset },
-      gate: { vector: d.vector, offset: d.gate.offset, selector: d.gate.selector, dpl: d.gate.dpl, type: d.gate.type, tssSp0: d.stackTop, frame: d.frame } });
+    if (this.k.hooks.has("transition")) this.k.emitInt80Transition(d);
   }
 
   /** The traps that exist only while someone listens (see LinuxKernel.installHookTraps). */
@@ -188,7 +185,7 @@ export class Ia32Emulation {
     const sym = (n: string) => this.k.text.sym(n);
     const emitStub = (stub: string, mechanism: EntryMechanism): [bigint, () => void] => [sym(stub), () => {
       this.k.hooks.emit("entry_stub", { point: "entry_stub", mechanism, pid: this.k.task.pid, stub, address: sym(stub), kernel: "x86_64" });
-      this.ops.checkPause();
+      this.k.checkPause();
     }];
     switch (point) {
       case "entry_stub":
@@ -201,76 +198,19 @@ export class Ia32Emulation {
           this.k.hooks.emit("return", { point: "return", mechanism: this.mechanism ?? "sysenter", instruction: "sysretl", pid: this.k.task.pid,
             address: sym("entry_SYSRETL_compat"), before: this.ops.cpuState(),
             after: { cpl: 3, cs: base | 3, ss: (base + 8) | 3, ip: c.get("rcx") & 0xffffffffn, flags: c.get("r11"), sp: c.get("rsp") } });
-          this.ops.checkPause();
+          this.k.checkPause();
         }]];
-      case "instruction": {
-        const v = this.k.vdso;
-        if (!v || !v.image.symbols.has("__kernel_vsyscall")) return [];
-        const fast = this.vendor === "intel" ? "sysenter" : "syscall";
-        return [[v.sym("__kernel_vsyscall"), () => {
-          const caller = BigInt(this.k.task.mm.readU32(this.k.cpu.get("rsp") & 0xffffffffn)) - 2n; // `call *%gs:0x10`
-          const nr = Number(BigInt.asIntN(32, this.k.cpu.get("rax")));
-          this.k.hooks.emit("instruction", { point: "instruction", mechanism: fast, instruction: "call __kernel_vsyscall", pid: this.k.task.pid,
-            address: caller, function: this.k.symbols.describe(caller), nr, name: this.k.table.slot(nr)?.name });
-          this.ops.checkPause();
-        }]];
-      }
+      case "instruction":
+        return this.k.vsyscallCallTrap(this.vendor === "intel" ? "sysenter" : "syscall");
     }
-  }
-
-  private regs(): PtRegs {
-    return this.k.ptRegs(this.k.cpu.get("rdi"));
-  }
-
-  /** The six arguments of the 32-bit ABI, each a u32 zero-extended (as the __ia32_sys_* wrappers take them). */
-  private static args(regs: PtRegs): SyscallArgs {
-    const u = (f: "bx" | "cx" | "dx" | "si" | "di" | "bp") => regs.get(f) & 0xffffffffn;
-    return [u("bx"), u("cx"), u("dx"), u("si"), u("di"), u("bp")];
-  }
-
-  private static nr(regs: PtRegs): number {
-    return Number(BigInt.asIntN(32, regs.get("orig_ax")));
-  }
-
-  /** do_int80_syscall_32: the number from orig_ax, the arguments from pt_regs; always IRET. */
-  private do_int80_syscall_32(): void {
-    const regs = this.regs();
-    this.mechanism = "int80";
-    this.ops.syscall(regs, Ia32Emulation.nr(regs), Ia32Emulation.args(regs), "int80");
   }
 
   /** do_SYSENTER_32: SYSENTER lost the user ESP, which the vDSO saved in EBP; and it cleared IF. */
   private do_SYSENTER_32(): void {
-    const regs = this.regs();
+    const regs = this.k.entry.stubRegs();
     regs.set("sp", regs.get("bp") & 0xffffffffn);
     regs.set("flags", regs.get("flags") | X86_EFLAGS_IF);
-    this.fast(regs, "sysenter");
-  }
-
-  private do_fast_syscall_32(): void {
-    this.fast(this.regs(), "syscall");
-  }
-
-  /**
-   * do_fast_syscall_32 / __do_fast_syscall_32: both instructions lose EIP, so the return goes to
-   * the vDSO's landing pad; the sixth argument (EBP, which __kernel_vsyscall used to carry ESP or
-   * ECX) is the word it pushed on the user stack. Returns (in RAX) whether SYSRETL may be used.
-   */
-  private fast(regs: PtRegs, mechanism: "sysenter" | "syscall"): void {
-    this.mechanism = mechanism;
-    const landing = this.landingPad ?? 0n;
-    regs.set("ip", landing);
-    let ok = true;
-    try {
-      regs.set("bp", BigInt(this.k.task.mm.readU32(regs.get("sp") & 0xffffffffn)));
-    } catch {
-      regs.set("ax", BigInt(-E.EFAULT)); // user code screwed up: keep it simple, use IRET
-      ok = false;
-    }
-    if (ok) this.ops.syscall(regs, Ia32Emulation.nr(regs), Ia32Emulation.args(regs), mechanism);
-    // Opportunistic SYSRETL (no CX == IP check: the landing pad's pops put ECX right)
-    const sysretOk = ok && landing !== 0n && regs.get("cs") === BigInt(L.__USER32_CS) && regs.get("ss") === BigInt(L.__USER_DS) &&
-      regs.get("ip") === landing && (regs.get("flags") & (X86_EFLAGS_RF | X86_EFLAGS_TF)) === 0n;
-    this.k.cpu.set("rax", sysretOk ? 1n : 0n);
+    this.mechanism = "sysenter";
+    this.k.entry.do_fast_syscall_32(regs, "sysenter");
   }
 }

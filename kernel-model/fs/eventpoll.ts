@@ -12,9 +12,9 @@ import { FileBase, type File, type PollResult } from "./file.js";
 import type { Kstat } from "./kstat.js";
 import { O_RDWR } from "../uapi/asm-generic/fcntl.js";
 import { POLLERR, POLLHUP, POLLIN, POLLRDNORM } from "../uapi/asm-generic/poll.js";
+import { EPOLLET, EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLWAKEUP } from "../uapi/linux/eventpoll.js";
 
 // include/uapi/linux/eventpoll.h: the event bits are the POLL* bits, plus these input flags
-export const EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 1 << 31;
 /** Flags that say how to report, not what to wait for. */
 export const EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
 

@@ -2,6 +2,7 @@
 // stat64() or statx() lay it out for user space in their own formats.
 
 import type { BigIntStats } from "node:fs";
+import { STATX_BASIC_STATS, STATX_BTIME } from "../uapi/linux/stat.js";
 
 export interface Timespec64 { sec: bigint; nsec: number }
 
@@ -27,22 +28,6 @@ export interface Kstat {
   btime: Timespec64;
 }
 
-export const STATX_TYPE = 0x1;
-export const STATX_MODE = 0x2;
-export const STATX_NLINK = 0x4;
-export const STATX_UID = 0x8;
-export const STATX_GID = 0x10;
-export const STATX_ATIME = 0x20;
-export const STATX_MTIME = 0x40;
-export const STATX_CTIME = 0x80;
-export const STATX_INO = 0x100;
-export const STATX_SIZE = 0x200;
-export const STATX_BLOCKS = 0x400;
-export const STATX_BASIC_STATS = 0x7ff;
-export const STATX_BTIME = 0x800;
-export const STATX_MNT_ID = 0x1000;
-/** stx_attributes: the file is the root of a mount (include/uapi/linux/stat.h). */
-export const STATX_ATTR_MOUNT_ROOT = 0x2000n;
 
 /** glibc's dev_t encoding, which Node hands over, split into major and minor (gnu_dev_major/minor). */
 export function splitHostDev(dev: bigint): { major: number; minor: number } {

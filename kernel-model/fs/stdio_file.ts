@@ -11,15 +11,8 @@ import { FileBase, type IoctlContext } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { kstatFromHost, type Kstat } from "./kstat.js";
 import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
+import { TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from "../uapi/asm-generic/ioctls.js";
 
-export const TCGETS = 0x5401;
-export const TCSETS = 0x5402;
-export const TCSETSW = 0x5403;
-export const TCSETSF = 0x5404;
-export const TIOCGPGRP = 0x540f;
-export const TIOCSPGRP = 0x5410;
-export const TIOCGWINSZ = 0x5413;
-export const TIOCSWINSZ = 0x5414;
 
 /** sizeof(struct termios) in the kernel's layout (asm-generic/termbits.h): 4 flags, c_line, c_cc[19]. */
 export const TERMIOS_SIZE = 36;

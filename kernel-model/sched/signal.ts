@@ -4,7 +4,7 @@
 
 import { E, Errno } from "../errno.js";
 import type { PtRegs } from "../entry/pt_regs.js";
-import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../entry/traps.js";
+import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../signal_names.js";
 import type { SigInfo, Task } from "./task.js";
 import { SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, SIG_DFL, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
@@ -142,7 +142,7 @@ export function dequeue(task: Task, sig: number): SigInfo {
 export type SignalOutcome =
   | { kind: "none" }
   | { kind: "ignored"; sig: number }
-  | { kind: "fatal"; sig: number; core: boolean }
+  | { kind: "fatal"; sig: number; core: boolean; info: SigInfo }
   | { kind: "stop"; sig: number }
   | { kind: "handler"; sig: number; info: SigInfo; action: { handler: bigint; flags: bigint; restorer: bigint; mask: bigint } };
 
@@ -163,7 +163,7 @@ export function getSignal(task: Task): SignalOutcome {
     const def = defaultAction(sig);
     if (def === "ign" || def === "cont") continue;
     if (def === "stop") return { kind: "stop", sig };
-    return { kind: "fatal", sig, core: def === "core" };
+    return { kind: "fatal", sig, core: def === "core", info };
   }
 }
 

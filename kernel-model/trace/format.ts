@@ -8,14 +8,25 @@ import { ERRNO_MESSAGE, ERRNO_NAME } from "../errno.js";
 import { DEFAULT_STRLEN, quoteBuffer, quoteCString } from "./escape.js";
 import {
   formatRlimit32, formatRlimit64, formatSigaction, formatSigset, formatStat, formatStat64, formatStatx, formatTermios, formatTimespec,
-  formatTimeval, formatUtsname, formatWinsize, STRUCT_SIZE, type TraceAbi,
+  formatTimeval, formatUtsname, formatWinsize, STRUCT_SIZE, type TraceAbi, EPOLL_EVENT_SIZE, formatEpollEvent, formatSiginfo,
+  SIGINFO_SIZE,
 } from "./structs.js";
 import { describeSyscall, type SyscallDesc } from "./syscalls.js";
 import {
   ARCH_PRCTL, AT_FLAGS, CLOCKS, FACCESSAT_FLAGS, FCNTL_CMDS, FD_FLAGS, GRND_FLAGS, MADVISE, PRCTL_OPTIONS, RLIMITS, SIGPROCMASK_HOW,
   STATX_MASK, TIMER_FLAGS, WHENCE, accessMode, CLONE_FLAGS, cloneFlags, futexOp, ioctlRequest, mmapFlags, octalMode, openFlags,
-  PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue,
+  PIPE_FLAGS, prot, signalName, statxFlags, WAIT_OPTIONS, xlatFlags, xlatValue, EPOLL_CTL_OPS, EPOLL_FLAGS,
 } from "./xlat.js";
+import { TCGETS, TCSETS, TCSETSF, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP } from "../uapi/asm-generic/ioctls.js";
+import {
+  PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_KEEPCAPS, PR_GET_NAME, PR_GET_PDEATHSIG, PR_GET_SECCOMP, PR_GET_TID_ADDRESS,
+  PR_GET_TIMERSLACK, PR_GET_TIMING, PR_SET_CHILD_SUBREAPER, PR_SET_KEEPCAPS, PR_SET_NAME, PR_SET_NO_NEW_PRIVS,
+  PR_SET_PDEATHSIG, PR_SET_THP_DISABLE, PR_SET_TIMERSLACK, PR_SET_TIMING,
+} from "../uapi/linux/prctl.js";
+import { EPOLL_CTL_DEL } from "../uapi/linux/eventpoll.js";
+import { ARCH_GET_FS, ARCH_GET_GS } from "../uapi/asm/prctl.js";
+import { FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE } from "../uapi/linux/futex.js";
+import { _NSIG } from "../uapi/asm/signal.js";
 import { AT_FDCWD } from "../uapi/linux/fcntl.js";
 import {
   CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_INTO_CGROUP, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
@@ -50,7 +61,8 @@ export interface PendingCall {
 const GLUED_KINDS = new Set(["cargs_out"]);
 
 const OUTPUT_KINDS = new Set(["cargs_out", "obuf", "obufx", "ostr", "stat", "stat64", "statx", "ts", "ts64", "tv", "uts", "rlim", "rlim64",
-  "sigset_out", "sa_out", "fds2", "loff", "plong", "winsize", "pstr", "llres", "wstatus", "iov_out", "dents", "dents64", "termios_out"]);
+  "sigset_out", "sa_out", "fds2", "loff", "plong", "winsize", "pstr", "llres", "wstatus", "iov_out", "dents", "dents64", "termios_out",
+  "pint", "puint", "psig", "pcomm", "siginfo", "epevents"]);
 
 const baseKind = (k: string) => k.split(/[:@]/)[0];
 /** The argument a kind at position `i` prints: its own, or argument N for `kind@N`. */
@@ -125,28 +137,33 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
     }
     case "ioctl": {
       const req = int(args[1]) >>> 0;
-      if (req === 0x5413) return k(["fd", "ioctl", "winsize"]);
+      if (req === TIOCGWINSZ) return k(["fd", "ioctl", "winsize"]);
       // TCGETS fills a struct termios; TCSETS, TCSETSW, TCSETSF pass one in
-      if (req === 0x5401) return k(["fd", "ioctl", "termios_out"]);
-      if (req >= 0x5402 && req <= 0x5404) return k(["fd", "ioctl", "termios_in"]);
+      if (req === TCGETS) return k(["fd", "ioctl", "termios_out"]);
+      if (req >= TCSETS && req <= TCSETSF) return k(["fd", "ioctl", "termios_in"]);
+      // the foreground process group: passed in, or filled (strace's term.c)
+      if (req === TIOCSPGRP) return k(["fd", "ioctl", "pint_in"]);
+      if (req === TIOCGPGRP) return k(["fd", "ioctl", "pint"]);
       const known = ioctlRequest(req) && !ioctlRequest(req).startsWith("_IOC(");
       return k(["fd", "ioctl", known ? "p" : "x"]);
     }
     case "arch_prctl": {
       const code = int(args[0]);
-      return k(["archcode", code === 0x1003 || code === 0x1004 ? "plong" : "x"]);
+      return k(["archcode", code === ARCH_GET_FS || code === ARCH_GET_GS ? "plong" : "x"]);
     }
-    case "prctl": {
-      const opt = int(args[0]);
-      if (opt === 16) return k(["prctlopt", "pstr"]);
-      if (opt === 15) return k(["prctlopt", "str"]);
-      return k(["prctlopt", "x", "x", "x", "x"]);
-    }
+    case "prctl":
+      return k(prctlKinds(int(args[0])));
+    case "rt_sigtimedwait":
+    case "rt_sigtimedwait_time64":
+      // the siginfo is the only output: with none asked for, everything is printed at entry
+      return k([desc.args[0], args[1] === 0n ? "p" : "siginfo", ...desc.args.slice(2)]);
+    case "epoll_ctl":
+      return k(["fd", "epctl", "fd", int(args[1]) === EPOLL_CTL_DEL ? "p" : "epevent_in"]);
     case "futex": {
-      const cmd = int(args[1]) & 127;
-      if (cmd === 1) return k(["p", "futexop", "d"]);
-      if (cmd === 0) return k(["p", "futexop", "d", "ts_in"]);
-      if (cmd === 9) return k(["p", "futexop", "d", "ts_in", "p", "x"]);
+      const cmd = int(args[1]) & (FUTEX_PRIVATE_FLAG - 1);
+      if (cmd === FUTEX_WAKE) return k(["p", "futexop", "d"]);
+      if (cmd === FUTEX_WAIT) return k(["p", "futexop", "d", "ts_in"]);
+      if (cmd === FUTEX_WAIT_BITSET) return k(["p", "futexop", "d", "ts_in", "p", "x"]);
       return k(["p", "futexop", "d", "p", "p", "d"]);
     }
     case "_llseek":
@@ -161,6 +178,27 @@ export function argKinds(name: string | undefined, args: readonly bigint[], abi:
       return k(desc.args);
   }
 }
+
+/** prctl's arguments per option, as strace's prctl.c prints them (the rest: four in hex). */
+function prctlKinds(option: number): string[] {
+  switch (option) {
+    case PR_GET_KEEPCAPS: case PR_GET_SECCOMP: case PR_GET_TIMERSLACK: case PR_GET_TIMING: case PR_GET_DUMPABLE:
+      return ["prctlopt"];
+    case PR_GET_CHILD_SUBREAPER: return ["prctlopt", "puint"];
+    case PR_GET_NAME: return ["prctlopt", "pcomm"];
+    case PR_GET_PDEATHSIG: return ["prctlopt", "psig"];
+    case PR_GET_TID_ADDRESS: return ["prctlopt", "plong"];
+    case PR_SET_CHILD_SUBREAPER: case PR_SET_KEEPCAPS: case PR_SET_TIMING: return ["prctlopt", "lu"];
+    case PR_SET_NAME: return ["prctlopt", "comm"];
+    case PR_SET_PDEATHSIG: return ["prctlopt", "pdsig"];
+    case PR_SET_TIMERSLACK: return ["prctlopt", "ld"];
+    case PR_SET_NO_NEW_PRIVS: case PR_SET_THP_DISABLE: return ["prctlopt", "lu", "x", "x", "x"];
+    default: return ["prctlopt", "x", "x", "x", "x"];
+  }
+}
+
+/** TASK_COMM_LEN: a task's name with its NUL. */
+const TASK_COMM_LEN = 16;
 
 /** Renders one argument; `phase` says whether inputs or outputs are wanted now. */
 function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceMemory, o: Required<FormatOptions>, result?: bigint): string {
@@ -188,6 +226,29 @@ function renderArg(kind: string, i: number, args: readonly bigint[], mem: TraceM
     case "str": case "pstr": {
       const s = readCString(mem, v, o.strlen + 1);
       return s ? quoteCString(s.bytes, s.terminated, o.strlen) : ptrOf(v, abi);
+    }
+    case "comm": case "pcomm": {
+      // PR_SET_NAME shows what the kernel keeps (15 bytes), PR_GET_NAME the whole buffer it filled
+      const max = base === "comm" ? TASK_COMM_LEN - 1 : TASK_COMM_LEN;
+      const s = readCString(mem, v, max + 1);
+      return s ? quoteCString(s.bytes, s.terminated, max) : ptrOf(v, abi);
+    }
+    case "pint": case "pint_in": return struct(4, (b) => `[${b.readInt32LE(0)}]`);
+    case "puint": return struct(4, (b) => `[${b.readUInt32LE(0)}]`);
+    case "psig": return struct(4, (b) => `[${signalName(b.readInt32LE(0))}]`);
+    case "pdsig": return BigInt.asUintN(bits(abi), v) > 128n ? String(BigInt.asUintN(bits(abi), v)) : signalName(int(v));
+    case "siginfo": return struct(SIGINFO_SIZE, (b) => formatSiginfo(b, abi));
+    case "epctl": return xlatValue(int(v), EPOLL_CTL_OPS, "EPOLL_CTL");
+    case "epflags": return xlatFlags(int(v), EPOLL_FLAGS);
+    case "epevent_in": return struct(EPOLL_EVENT_SIZE, (b) => formatEpollEvent(b));
+    case "epevents": {
+      const n = Number(result ?? 0n);
+      if (n === 0) return "[]";
+      const shown = Math.min(n, o.strlen);
+      return struct(shown * EPOLL_EVENT_SIZE, (b) => {
+        const items = Array.from({ length: shown }, (_, j) => formatEpollEvent(b, j * EPOLL_EVENT_SIZE));
+        return `[${items.join(", ")}${n > shown ? ", ..." : ""}]`;
+      });
     }
     case "ibuf": {
       const len = lenOf();
@@ -358,6 +419,9 @@ export function formatResult(call: Pick<PendingCall, "ret" | "name" | "args">, r
   }
   if (call.ret === "x") return "0x" + BigInt.asUintN(bits(abi), result).toString(16);
   if (call.ret === "o") return r === 0n ? "0" : "0" + r.toString(8);
+  if ((call.name === "rt_sigtimedwait" || call.name === "rt_sigtimedwait_time64") && r > 0n && r <= _NSIG) {
+    return `${r} (${signalName(Number(r))})`; // the signal taken, named (strace's auxstr)
+  }
   if (call.name === "fcntl" || call.name === "fcntl64") {
     const cmd = int(call.args[1]);
     if (cmd === 3) return `0x${r.toString(16)} (flags ${openFlags(Number(r))})`;

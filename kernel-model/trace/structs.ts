@@ -4,7 +4,10 @@
 // (see kernel-model/syscalls/fs/stat.ts, which encodes them).
 
 import { escapeBytes } from "./escape.js";
-import { SA_FLAGS, STATX_ATTRS, STATX_MASK, signalAbbrev, statMode, xlatFlags, type Xlat } from "./xlat.js";
+import { EPOLL_EVENTS, SA_FLAGS, STATX_ATTRS, STATX_MASK, siCode, signalAbbrev, signalName, statMode, xlatFlags, type Xlat } from "./xlat.js";
+import { ERRNO_NAME } from "../errno.js";
+import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
+import { CLD_EXITED, POLL_IN, POLL_MSG, POLL_OUT, SI_SIGIO, SI_TIMER, SI_TKILL, SI_USER } from "../uapi/asm-generic/siginfo.js";
 import { S_IFMT } from "../uapi/linux/stat.js";
 
 export type TraceAbi = "x86_64" | "i386";
@@ -165,4 +168,71 @@ export function formatTermios(b: Buffer): string {
   const cflag = [baud, field(c, 0o60, 4, ["CS5", "CS6", "CS7", "CS8"])];
   return `{c_iflag=${xlatFlags(i, TC_IFLAG)}, c_oflag=${[...oflag, ...(orest ? [orest] : [])].join("|")}, ` +
     `c_cflag=${[...cflag, ...(crest ? [crest] : [])].join("|")}, c_lflag=${xlatFlags(l, TC_LFLAG)}, ...}`;
+}
+
+/** sizeof(siginfo_t): 128 on both ABIs. */
+export const SIGINFO_SIZE = 128;
+
+/**
+ * siginfo_t as strace prints it (printsiginfo): the signal and its code, then the fields that code
+ * fills. The union follows si_signo, si_errno and si_code, aligned to a long: at 16 on x86_64, 12
+ * on i386; a clock_t and a pointer are a long.
+ */
+export function formatSiginfo(b: Buffer, abi: TraceAbi): string {
+  const signo = b.readInt32LE(0);
+  if (signo === 0) return "{}";
+  const errno = b.readInt32LE(4), code = b.readInt32LE(8);
+  const wide = abi === "x86_64";
+  const u = wide ? 16 : 12;
+  const long = (at: number) => (wide ? b.readBigInt64LE(at) : BigInt(b.readInt32LE(at)));
+  const ptr = (at: number) => {
+    const v = wide ? b.readBigUInt64LE(at) : BigInt(b.readUInt32LE(at));
+    return v === 0n ? "NULL" : "0x" + v.toString(16);
+  };
+  const f = [`si_signo=${signalName(signo)}`, `si_code=${siCode(signo, code)}`];
+  if (errno) f.push(`si_errno=${ERRNO_NAME[errno] ?? errno}`);
+  const source = () => f.push(`si_pid=${b.readInt32LE(u)}`, `si_uid=${b.readUInt32LE(u + 4)}`);
+  // union sigval after si_pid and si_uid (or si_tid and si_overrun), a long's alignment
+  const sigval = () => f.push(`si_int=${b.readInt32LE(u + 8)}`, `si_ptr=${ptr(u + 8)}`);
+  const sigvalSet = () => (wide ? b.readBigUInt64LE(u + 8) : BigInt(b.readUInt32LE(u + 8))) !== 0n;
+  const band = () => f.push(`si_band=${long(u)}`, `si_fd=${b.readInt32LE(u + (wide ? 8 : 4))}`);
+  if (code <= SI_USER) {
+    // sent by a process: kill, tgkill, sigqueue, a timer, queued I/O
+    if (code === SI_TIMER) {
+      const id = b.readUInt32LE(u);
+      f.push(`si_timerid=${id ? "0x" + id.toString(16) : "0"}`, `si_overrun=${b.readInt32LE(u + 4)}`);
+      sigval();
+    } else if (code === SI_SIGIO) band();
+    else {
+      source();
+      if (code !== SI_USER && code !== SI_TKILL && sigvalSet()) sigval();
+    }
+    return `{${f.join(", ")}}`;
+  }
+  switch (signo) {
+    case SIGCHLD: {
+      source();
+      const status = b.readInt32LE(u + 8);
+      const clk = wide ? [u + 16, u + 24] : [u + 12, u + 16];
+      f.push(`si_status=${code === CLD_EXITED ? status : signalName(status)}`, `si_utime=${long(clk[0])}`, `si_stime=${long(clk[1])}`);
+      break;
+    }
+    case SIGILL: case SIGFPE: case SIGBUS: case SIGSEGV: case SIGTRAP:
+      f.push(`si_addr=${ptr(u)}`);
+      break;
+    case SIGIO:
+      if (code === POLL_IN || code === POLL_OUT || code === POLL_MSG) band();
+      break;
+    default:
+      if (b.readInt32LE(u) || b.readUInt32LE(u + 4)) source();
+      if (sigvalSet()) sigval();
+  }
+  return `{${f.join(", ")}}`;
+}
+
+/** struct epoll_event (packed on x86: 12 bytes): the events, then the data both ways strace shows it. */
+export const EPOLL_EVENT_SIZE = 12;
+export function formatEpollEvent(b: Buffer, at = 0): string {
+  const data = b.readBigUInt64LE(at + 4);
+  return `{events=${xlatFlags(b.readUInt32LE(at), EPOLL_EVENTS)}, data={u32=${Number(data & 0xffffffffn)}, u64=${data}}}`;
 }

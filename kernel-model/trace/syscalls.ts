@@ -8,11 +8,14 @@
 //   of length argN), oflags, mode, prot, mflags, mmoff / mmoff2 (bytes / pages), atflags,
 //   faflags, sxflags, sxmask, acc, sig, whence, clock, tflags, grnd, how, rlres, rlim_in,
 //   rlim64_in, ts_in, ts64_in, sigset_in:N, sa_in, mremap, pflags (pipe2/dup3 flags), wopts
-//   (wait options), madv (madvise advice), udesc (struct user_desc), iov_in:N (an iovec array of argN entries), argv, envp (execve's arrays)
+//   (wait options), madv (madvise advice), udesc (struct user_desc), iov_in:N (an iovec array of argN entries), argv, envp (execve's arrays),
+//   pint_in (`[N]`, an int passed in), comm (a task name, at most 15 bytes), pdsig (PR_SET_PDEATHSIG's signal), epctl, epflags,
+//   epevent_in (struct epoll_event)
 // A `@N` suffix takes the value from argument N instead of the kind's own position (_llseek).
 // Output kinds (read at exit; the bare pointer when the call failed):
 //   obuf (length = result), obufx (the same in \x form), ostr (NUL-terminated), stat, stat64,
-//   statx, ts, ts64, tv, uts, rlim, rlim64, sigset_out:N, sa_out, fds2, loff (`[N]`), plong (`[0x..]`),
+//   statx, ts, ts64, tv, uts, rlim, rlim64, sigset_out:N, sa_out, fds2, loff (`[N]`), plong (`[0x..]`), pint / puint
+//   (`[N]`), psig (`[SIGKILL]`), pcomm (a task name), siginfo (siginfo_t), epevents (the epoll_events filled: result entries),
 //   wstatus (`[{WIFEXITED(s) && ...}]`), iov_out:N (what readv filled), dents (`/* N entries */`)
 // rt_sigreturn / sigreturn print the signal mask the frame restores (`{mask=[...]}`, from the user
 // stack the tracer saw at the transition).
@@ -72,6 +75,8 @@ const SPEC: Record<string, string> = {
   rseq: "p x d x||", set_thread_area: "udesc||", get_thread_area: "p||", sched_yield: "||", sched_getaffinity: "d lu p||",
   getcpu: "p p p||", membarrier: "d d||", arch_prctl: "||P", prctl: "||", ioctl: "||D", fcntl: "||D", fcntl64: "||D",
   clone: "||P", clone3: "||P", futex: "||", _llseek: "||D", socketcall: "d p||N",
+  epoll_create: "d||D", epoll_create1: "epflags||D", epoll_ctl: "||D", epoll_wait: "fd epevents d d||D",
+  epoll_pwait: "fd epevents d d sigset_in:5 lu||D", epoll_pwait2: "fd epevents d ts64_in sigset_in:5 lu||D",
 };
 
 const TABLE = new Map<string, SyscallDesc>();

@@ -12,8 +12,8 @@ import {
 } from "./format.js";
 import { formatSigset, formatTimespec, formatTimeval, type TraceAbi } from "./structs.js";
 import { SyscallSummary } from "./summary.js";
-import { CLOCKS, signalName, xlatValue } from "./xlat.js";
-import { SIGCHLD } from "../uapi/asm/signal.js";
+import { CLOCKS, siCode, signalName, xlatValue } from "./xlat.js";
+import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import { syscallTable } from "../entry/syscall_tables.js";
 
 /** What the tracer needs of a run: its hooks, each task's memory and ABI, the syscall tables. */
@@ -25,7 +25,11 @@ export interface TraceTarget {
 }
 
 /** What the tracer reads of a task: its memory, ABI, parent and user (for siginfo's si_pid/si_uid). */
-export interface TraceTask { mem: TraceMemory; abi: TraceAbi; ppid?: number; uid?: number; exitSignal?: number }
+export interface TraceTask {
+  mem: TraceMemory; abi: TraceAbi; ppid?: number; uid?: number; exitSignal?: number;
+  /** The signal mask: a blocked SIGCHLD is not delivered (sigtimedwait may take it instead). */
+  blocked?: bigint;
+}
 
 /** The TraceTarget of a booted kernel (Machine.kstate). */
 export function traceTargetOf(k: KernelState): TraceTarget {
@@ -34,7 +38,7 @@ export function traceTargetOf(k: KernelState): TraceTarget {
     task(pid) {
       const t = k.sched.tasks.get(pid);
       // the task's own ABI: a 32-bit task may run on the x86-64 kernel
-      return t ? { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal } : undefined;
+      return t ? { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal, blocked: t.blocked } : undefined;
     },
     onEverySyscall(fn) {
       for (const abi of ["x86_64", "i386"] as const) for (const nr of syscallTable(abi).slots.keys()) k.hooks.onService(abi, nr, fn);
@@ -79,21 +83,6 @@ interface Pending {
   unfinished: boolean;
 }
 
-/** Signal codes strace names in a siginfo (asm-generic/siginfo.h). */
-function siCode(sig: number, code: number): string {
-  const generic: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-6]: "SI_TKILL" };
-  if (code <= 0 || code === 0x80) return generic[code] ?? String(code);
-  const bySig: Record<number, string[]> = {
-    11: ["", "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
-    7: ["", "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR"],
-    4: ["", "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"],
-    8: ["", "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"],
-    5: ["", "TRAP_BRKPT", "TRAP_TRACE"],
-    17: ["", "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"],
-  };
-  return bySig[sig]?.[code] || String(code);
-}
-
 export class SyscallTracer {
   private readonly pending = new Map<number, Pending>();
   private readonly pids = new Set<number>();
@@ -123,7 +112,12 @@ export class SyscallTracer {
     if (this.o.ip) on("instruction", (e) => { if (!this.lastIp.has(e.pid)) this.lastIp.set(e.pid, e.address); });
     on("transition", (e) => this.userSp.set(e.pid, e.before.sp));
     on("syscall_entry", (e) => this.entry(e));
-    on("syscall_exit", (e) => { this.exit(e.pid, e.result); this.flushChld(e.pid); });
+    on("syscall_exit", (e) => {
+      // a SIGCHLD taken by sigtimedwait is never delivered: no `--- SIGCHLD` line follows
+      if (e.result === BigInt(SIGCHLD) && /^rt_sigtimedwait/.test(this.pending.get(e.pid)?.call.name ?? "")) this.pendingChld.delete(e.pid);
+      this.exit(e.pid, e.result);
+      this.flushChld(e.pid);
+    });
     on("vdso", (e) => this.vdso(e));
     on("signal", (e) => this.signal(e));
     on("process", (e) => this.process(e));
@@ -273,6 +267,8 @@ export class SyscallTracer {
   private flushChld(pid: number): void {
     const c = this.pendingChld.get(pid);
     if (!c) return;
+    const blocked = this.target.task(pid)?.blocked ?? 0n;
+    if (blocked & (1n << BigInt(SIGCHLD - 1))) return; // delivered (and shown) once unblocked, or taken by sigtimedwait
     this.pendingChld.delete(pid);
     this.line(pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(pid)?.abi ?? "x86_64") : ""}--- SIGCHLD {${this.chldFields(c.child, c.status)}} ---`);
   }
@@ -295,8 +291,9 @@ export class SyscallTracer {
       this.line(e.pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(e.pid)?.abi ?? "x86_64") : ""}--- SIGCHLD {${this.chldFields(chld.child, chld.status)}} ---`);
       return;
     }
-    const fault = [4, 5, 7, 8, 11].includes(e.sig);
-    // the kernel's fatal-signal event carries no siginfo: then only the signal is shown
+    // SIGKILL is never seen on its way: ptrace has no signal-delivery stop for it
+    if (e.sig === SIGKILL) return;
+    const fault = [SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV].includes(e.sig);
     const fields = [`si_signo=${signalName(e.sig)}`];
     if (e.code !== undefined) fields.push(`si_code=${siCode(e.sig, e.code)}`);
     if (fault && e.addr !== undefined) fields.push(`si_addr=${e.addr === 0n ? "NULL" : "0x" + e.addr.toString(16)}`);

@@ -1,3 +1,4 @@
+import { CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_TAI } from "../uapi/linux/time.js";
 // The vvar page: the data page mapped just before the vDSO (at vdso_base - 4096) that the kernel
 // model keeps current and the vDSO's clock functions read without entering the kernel. Modelled
 // on Linux's struct vdso_data (include/vdso/datapage.h); the C side is ./datapage.h, and
@@ -54,15 +55,6 @@ export const VDSO_TIMESTAMP_SIZE = 16;
 /** Entries of basetime[]: CLOCK_TAI + 1. */
 export const VDSO_BASES = 12;
 
-export const CLOCK_REALTIME = 0;
-export const CLOCK_MONOTONIC = 1;
-export const CLOCK_PROCESS_CPUTIME_ID = 2;
-export const CLOCK_THREAD_CPUTIME_ID = 3;
-export const CLOCK_MONOTONIC_RAW = 4;
-export const CLOCK_REALTIME_COARSE = 5;
-export const CLOCK_MONOTONIC_COARSE = 6;
-export const CLOCK_BOOTTIME = 7;
-export const CLOCK_TAI = 11;
 
 /** The clocks the vDSO computes from the TSC, and those it reads as they are. */
 export const VDSO_HRES_CLOCKS = [CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI] as const;

@@ -62,8 +62,7 @@ async function child(n: number, counting: boolean): Promise<void> {
   const { X86Cpu } = await import("../../emulator/cpu/x86_cpu.js");
   const { KernelContext } = await import("../../kernel-model/entry/kernel_context.js");
   const { SyscallInsn64 } = await import("../../kernel-model/entry/syscall_64.js");
-  const { SyscallDispatcher } = await import("../../kernel-model/entry/common.js");
-  const { LinuxX86_64 } = await import("../../kernel-model/linux_x86_64.js");
+  const { GenericEntry, SyscallDispatcher } = await import("../../kernel-model/entry/common.js");
   const { KernelState } = await import("../../kernel-model/kernel.js");
   const { Machine } = await import("../../emulator/machine.js");
 
@@ -99,7 +98,7 @@ async function child(n: number, counting: boolean): Promise<void> {
       record(TRAP, leftTrap - t0);
     });
   };
-  time(LinuxX86_64.prototype, "syscall", "  LinuxKernel.syscall (hooks, dispatch, exit work)");
+  time(GenericEntry.prototype, "syscall", "  generic entry: syscall() (hooks, dispatch, exit work)");
   time(SyscallDispatcher.prototype, "call", "    dispatch + sys_getppid");
   stage(EXIT);
 

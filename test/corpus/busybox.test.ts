@@ -6,11 +6,12 @@
 // The binaries come from test/corpus/fetch-busybox.sh (apt-get download, needs root the first
 // time); when it cannot run, every test here is skipped and says why.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist } from '../run/cli.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -96,14 +97,7 @@ beforeAll(() => {
     console.warn(`busybox corpus skipped: ${unavailable}`);
     return;
   }
-  if (!existsSync(MAIN)) {
-    const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, encoding: 'utf8', timeout: 540_000 });
-    if (tsc.status !== 0 || !existsSync(MAIN)) {
-      unavailable = `sysgate is not built and 'npx tsc -p .' failed: ${(tsc.stdout + tsc.stderr).trim().slice(0, 2000)}`;
-      console.warn(`busybox corpus skipped: ${unavailable}`);
-      return;
-    }
-  }
+  ensureDist(); // built by the global setup; a test file building it would race the others
   unavailable = undefined;
   // The .32 entries switch on by themselves once sysgate runs an i386 busybox.
   const probe = spawnSync(process.execPath, [MAIN, 'run', join(BIN[32], 'busybox'), 'true'], {

@@ -10,7 +10,8 @@ import { PAGE_SIZE, PhysMem } from "../../kernel-model/mm/phys.js";
 import { mmapFamily } from "../../kernel-model/syscalls/mm/mmap.js";
 import type { Task } from "../../kernel-model/sched/task.js";
 import type { SyscallArgs, SyscallContext } from "../../kernel-model/syscalls/types.js";
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
+import { MAP_ANONYMOUS, MAP_FIXED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
+import { MAP_PRIVATE } from "../../kernel-model/uapi/linux/mman.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 const RW = PROT_READ | PROT_WRITE;

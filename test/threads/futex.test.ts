@@ -12,8 +12,9 @@ import { Task } from "../../kernel-model/sched/task.js";
 import { WouldBlock } from "../../kernel-model/sched/wait.js";
 import {
   FUTEX_BITSET_MATCH_ANY, FUTEX_CMP_REQUEUE, FUTEX_OP, FUTEX_OP_ADD, FUTEX_OP_CMP_EQ, FUTEX_PRIVATE_FLAG, FUTEX_WAIT,
-  FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, futexFamily,
-} from "../../kernel-model/syscalls/kernel/futex.js";
+  FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
+} from "../../kernel-model/uapi/linux/futex.js";
+import { futexFamily } from "../../kernel-model/syscalls/kernel/futex.js";
 import type { SyscallArgs, SyscallContext } from "../../kernel-model/syscalls/types.js";
 import { Errno } from "../../kernel-model/errno.js";
 import { PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";

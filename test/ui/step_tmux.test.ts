@@ -1,28 +1,13 @@
 // `sysgate step` end to end: the real CLI in a real terminal (tmux), driven by keys, read back
 // from the screen. One syscall per entry path: SYSCALL, int $0x80, sysenter via the vDSO.
 
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, ensureDist } from "../run/cli.js";
 import { Terminal, hasTmux } from "./tmux.js";
 
 if (!hasTmux) console.warn("test/ui/step_tmux: tmux is not installed, skipping the terminal tests (apt-get install tmux)");
-
-/** ensureDist looks at .ts files only: rebuild when a .tsx of the UI is newer than its output too. */
-function ensureUiDist(): void {
-  ensureDist();
-  const dir = join(ROOT, "emulator", "ui");
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".tsx"))) {
-    let out = 0;
-    try { out = statSync(join(ROOT, "dist", "emulator", "ui", f.replace(/\.tsx$/, ".js"))).mtimeMs; } catch { /* missing */ }
-    if (statSync(join(dir, f)).mtimeMs > out) {
-      spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
-      return;
-    }
-  }
-}
 
 let term: Terminal | undefined;
 afterEach(() => { term?.close(); term = undefined; });
@@ -36,7 +21,7 @@ async function start(sample: string, before: string[] = [], ...args: string[]): 
 const keys = (k: string) => term!.send(k);
 
 describe.skipIf(!hasTmux)("sysgate step in tmux", () => {
-  beforeAll(() => ensureUiDist(), 600_000);
+  beforeAll(() => ensureDist());
 
   it("x86-64: a write through SYSCALL, LSTAR and entry_SYSCALL_64 on screen, then the output", async () => {
     await start("x86_64/hello-syscall");

@@ -8,7 +8,10 @@ import { join } from "node:path";
 import { projectRoot as sysgateRoot } from "../../kernel-model/tables/data_path.js";
 import {
   CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME,
-  CLOCK_REALTIME_COARSE, CLOCK_TAI, VDSO_BASES, VDSO_CLOCKMODE_TSC, VDSO_DATA, VDSO_TIMESTAMP_SIZE,
+  CLOCK_REALTIME_COARSE, CLOCK_TAI,
+} from "../../kernel-model/uapi/linux/time.js";
+import {
+  VDSO_BASES, VDSO_CLOCKMODE_TSC, VDSO_DATA, VDSO_TIMESTAMP_SIZE,
   VVAR_SIZE, VVAR_VDSO_DATA_OFFSET, basetimeOffset, readVvar, writeVvar,
 } from "../../kernel-model/vdso/vvar.js";
 import { hasGcc, hasGcc32, whyNot32 } from "./toolchain.js";

@@ -5,8 +5,8 @@
 import { E } from "../../errno.js";
 import type { SyscallFamily } from "../types.js";
 import { int } from "../types.js";
+import { ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_FS, ARCH_SET_GS } from "../../uapi/asm/prctl.js";
 
-const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
 const TASK_SIZE_MAX = 0x7ffffffff000n;
 
 export const archPrctlFamily: SyscallFamily = {

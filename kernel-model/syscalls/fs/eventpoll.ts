@@ -4,17 +4,15 @@
 // epoll_wait is never restarted after a handler). The instance itself is kernel-model/fs/eventpoll.ts.
 
 import { E, Errno } from "../../errno.js";
-import { O_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from "../../uapi/asm-generic/poll.js";
-import { EPOLLET, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLL_ALWAYS, EventPoll } from "../../fs/eventpoll.js";
+import { EPOLL_ALWAYS, EventPoll } from "../../fs/eventpoll.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { readTimespec } from "../kernel/time.js";
 import { fdget, rlimitNofile } from "./getname.js";
 import { waitOrTimeout, withSigmask, type Timeout } from "./select.js";
+import { EPOLLET, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from "../../uapi/linux/eventpoll.js";
 
-export const EPOLL_CLOEXEC = O_CLOEXEC;
-export const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
 /** struct epoll_event {__u32 events; __u64 data} is packed on x86-64, and 12 bytes on i386 too. */
 export const EPOLL_EVENT_SIZE = 12;
 /** EP_MAX_EVENTS: INT_MAX / sizeof(struct epoll_event). */

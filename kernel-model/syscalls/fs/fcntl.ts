@@ -5,16 +5,12 @@ import { E, Errno } from "../../errno.js";
 import { SETFL_MASK } from "../../fs/fcntl.js";
 import { int, ulong, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, rlimitNofile } from "./getname.js";
-import { F_DUPFD, F_GETFD, F_GETFL, F_GETLK, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, FD_CLOEXEC } from "../../uapi/asm-generic/fcntl.js";
+import {
+  F_DUPFD, F_GETFD, F_GETFL, F_GETLK, F_GETLK64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLK, F_SETLK64,
+  F_SETLKW, F_SETLKW64, F_UNLCK, FD_CLOEXEC,
+} from "../../uapi/asm-generic/fcntl.js";
 import { F_DUPFD_CLOEXEC } from "../../uapi/linux/fcntl.js";
 
-const F_UNLCK = 2;
-const F_GETLK64 = 12;
-const F_SETLK64 = 13;
-const F_SETLKW64 = 14;
-const F_OFD_GETLK = 36;
-const F_OFD_SETLK = 37;
-const F_OFD_SETLKW = 38;
 
 function doFcntl(ctx: SyscallContext, fd: number, cmd: number, arg: bigint): number {
   const files = ctx.task.files;

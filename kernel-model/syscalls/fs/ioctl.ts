@@ -7,12 +7,8 @@ import { int, uint, type SyscallContext, type SyscallFamily } from "../types.js"
 import { fdget } from "./getname.js";
 import { FASYNC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
 import { S_IFMT, S_IFREG } from "../../uapi/linux/stat.js";
+import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD } from "../../uapi/asm-generic/ioctls.js";
 
-export const FIONCLEX = 0x5450;
-export const FIOCLEX = 0x5451;
-export const FIOASYNC = 0x5452;
-export const FIONBIO = 0x5421;
-export const FIONREAD = 0x541b;
 
 function ioctl(ctx: SyscallContext, fd: number, cmd: number, arg: bigint): number {
   const file = fdget(ctx, fd);

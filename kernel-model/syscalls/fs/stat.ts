@@ -4,11 +4,12 @@
 
 import { E, Errno } from "../../errno.js";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from "../../uapi/linux/fcntl.js";
-import { STATX_ATTR_MOUNT_ROOT, STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, type Kstat } from "../../fs/kstat.js";
+import type { Kstat } from "../../fs/kstat.js";
 import { isSymlink } from "../../fs/namei.js";
 import { int, type SyscallContext, type SyscallFamily } from "../types.js";
 import { fdget, getname, nameidata, vfsOf } from "./getname.js";
 import type { Abi } from "../../uapi/abi.js";
+import { STATX_ATTR_MOUNT_ROOT, STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID } from "../../uapi/linux/stat.js";
 
 export const STAT_SIZE_X86_64 = 144;
 export const STAT_SIZE_I386 = 64;

@@ -8,11 +8,12 @@ import { O_CLOEXEC, O_NONBLOCK } from "../../uapi/asm-generic/fcntl.js";
 import type { File } from "../../fs/file.js";
 import type { Task } from "../../sched/task.js";
 import { WaitQueue, WouldBlock } from "../../sched/wait.js";
-import { KTimer, TIMER_ABSTIME, putItimerspec, readItimerspec } from "../kernel/posix_timers.js";
+import { KTimer, putItimerspec, readItimerspec } from "../kernel/posix_timers.js";
 import type { SyscallArgs, SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { rlimitNofile } from "./getname.js";
 import { POLLIN, POLLRDNORM } from "../../uapi/asm-generic/poll.js";
+import { TIMER_ABSTIME } from "../../uapi/linux/time.js";
 
 export const TFD_TIMER_ABSTIME = TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET = 2;
 export const TFD_CLOEXEC = O_CLOEXEC, TFD_NONBLOCK = O_NONBLOCK;

@@ -26,24 +26,10 @@ import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
 import { clockNs, readTimespec } from "./time.js";
 import { abiLayout } from "../../uapi/abi.js";
-
-// include/uapi/linux/futex.h
-export const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_FD = 2, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
-  FUTEX_LOCK_PI = 6, FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10,
-  FUTEX_WAIT_REQUEUE_PI = 11, FUTEX_CMP_REQUEUE_PI = 12, FUTEX_LOCK_PI2 = 13;
-export const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
-const FUTEX_CMD_MASK = ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-export const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
-
-export const FUTEX_OP_SET = 0, FUTEX_OP_ADD = 1, FUTEX_OP_OR = 2, FUTEX_OP_ANDN = 3, FUTEX_OP_XOR = 4;
-export const FUTEX_OP_OPARG_SHIFT = 8;
-export const FUTEX_OP_CMP_EQ = 0, FUTEX_OP_CMP_NE = 1, FUTEX_OP_CMP_LT = 2, FUTEX_OP_CMP_LE = 3,
-  FUTEX_OP_CMP_GT = 4, FUTEX_OP_CMP_GE = 5;
-/** FUTEX_OP(op, oparg, cmp, cmparg): the encoding of WAKE_OP's val3. */
-export const FUTEX_OP = (op: number, oparg: number, cmp: number, cmparg: number): number =>
-  (((op & 0xf) << 28) | ((cmp & 0xf) << 24) | ((oparg & 0xfff) << 12) | (cmparg & 0xfff)) >>> 0;
-
-const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1;
+import {
+  FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE, FUTEX_CMP_REQUEUE_PI, FUTEX_FD, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_OP_ADD, FUTEX_OP_ANDN, FUTEX_OP_CMP_EQ, FUTEX_OP_CMP_GE, FUTEX_OP_CMP_GT, FUTEX_OP_CMP_LE, FUTEX_OP_CMP_LT, FUTEX_OP_CMP_NE, FUTEX_OP_OPARG_SHIFT, FUTEX_OP_OR, FUTEX_OP_SET, FUTEX_OP_XOR, FUTEX_OWNER_DIED, FUTEX_REQUEUE, FUTEX_TID_MASK, FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAITERS, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
+} from "../../uapi/linux/futex.js";
+import { CLOCK_MONOTONIC, CLOCK_REALTIME } from "../../uapi/linux/time.js";
 
 /** struct futex_q: one sleeper on one futex word. */
 interface FutexQ {
@@ -122,7 +108,6 @@ export function futexWake(mm: MmStruct, uaddr: bigint, n: number, bitset = FUTEX
 }
 
 // the robust-futex word: the owner's tid, and two flag bits the kernel and the libc share
-export const FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
 /** ROBUST_LIST_LIMIT: a walk stops after this many entries (a list that loops). */
 const ROBUST_LIST_LIMIT = 2048;
 

@@ -15,9 +15,9 @@ import { clockNs, putTimespec } from "./time.js";
 import { SI_TIMER } from "../../uapi/asm-generic/siginfo.js";
 import { _NSIG, SIGALRM } from "../../uapi/asm/signal.js";
 import { abiLayout } from "../../uapi/abi.js";
+import { TIMER_ABSTIME } from "../../uapi/linux/time.js";
 
 export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2, SIGEV_THREAD_ID = 4;
-export const TIMER_ABSTIME = 1;
 /** DELAYTIMER_MAX: timer_getoverrun never reports more. */
 const DELAYTIMER_MAX = 0x7fffffff;
 /** Clocks a timer may use (the CPU-time clocks count, like clock_gettime's, on the monotonic clock). */

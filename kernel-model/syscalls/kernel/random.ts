@@ -4,8 +4,8 @@
 import { E, Errno } from "../../errno.js";
 import type { SyscallFamily } from "../types.js";
 import { uint } from "../types.js";
+import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM } from "../../uapi/linux/random.js";
 
-const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
 /** MAX_RW_COUNT (INT_MAX & PAGE_MASK): the most one call transfers. */
 const MAX_RW_COUNT = 0x7ffff000;
 /** get_random_bytes_user fills and copies a block at a time; a page here. */

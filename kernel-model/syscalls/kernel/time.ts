@@ -7,9 +7,10 @@ import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int } from "../types.js";
 import { abiLayout } from "../../uapi/abi.js";
 
-export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
-  CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
-  CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9, CLOCK_TAI = 11;
+import {
+  CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID,
+  CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, TIMER_ABSTIME,
+} from "../../uapi/linux/time.js";
 
 export function clockNs(ctx: SyscallContext, id: number): bigint | undefined {
   const k = ctx.task.kernel;
@@ -49,8 +50,6 @@ export function readTimespec(ctx: SyscallContext, addr: bigint, wide: boolean): 
   if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL); // timespec64_valid
   return sec * 1_000_000_000n + nsec;
 }
-
-const TIMER_ABSTIME = 1;
 
 /**
  * hrtimer_nanosleep: the task sleeps until a deadline on CLOCK_MONOTONIC; other processes run

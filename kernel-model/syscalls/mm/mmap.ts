@@ -10,9 +10,9 @@ import { PAGE_SIZE } from "../../mm/phys.js";
 import { partial } from "../support.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, ulong } from "../types.js";
-import { MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_NORMAL, MADV_REMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../uapi/asm-generic/mman-common.js";
+import { MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_NORMAL, MADV_REMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../uapi/asm-generic/mman-common.js";
 import { MAP_NORESERVE } from "../../uapi/asm-generic/mman.js";
-import { MREMAP_FIXED, MREMAP_MAYMOVE } from "../../uapi/linux/mman.js";
+import { MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED, MREMAP_MAYMOVE } from "../../uapi/linux/mman.js";
 
 const PAGE = BigInt(PAGE_SIZE);
 

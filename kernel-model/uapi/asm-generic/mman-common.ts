@@ -1,8 +1,16 @@
-// include/uapi/asm-generic/mman-common.h: mmap's protection and mapping type, and madvise's
+// include/uapi/asm-generic/mman-common.h: mmap's protection and flags, and madvise's
 // advice (the values of Linux 6.1).
 
-export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
-export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
-export const MAP_FIXED_NOREPLACE = 0x100000;
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, PROT_SEM = 8, PROT_NONE = 0;
+export const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+/** The mask of the mapping type's bits (the types themselves are in linux/mman.h). */
+export const MAP_TYPE = 0x0f;
+export const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+export const MAP_POPULATE = 0x008000, MAP_NONBLOCK = 0x010000, MAP_STACK = 0x020000, MAP_HUGETLB = 0x040000,
+  MAP_SYNC = 0x080000, MAP_FIXED_NOREPLACE = 0x100000, MAP_UNINITIALIZED = 0x4000000;
 
-export const MADV_NORMAL = 0, MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_COLLAPSE = 25;
+export const MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3, MADV_DONTNEED = 4,
+  MADV_FREE = 8, MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11, MADV_MERGEABLE = 12, MADV_UNMERGEABLE = 13,
+  MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15, MADV_DONTDUMP = 16, MADV_DODUMP = 17, MADV_WIPEONFORK = 18,
+  MADV_KEEPONFORK = 19, MADV_COLD = 20, MADV_PAGEOUT = 21, MADV_POPULATE_READ = 22, MADV_POPULATE_WRITE = 23,
+  MADV_DONTNEED_LOCKED = 24, MADV_COLLAPSE = 25, MADV_HWPOISON = 100, MADV_SOFT_OFFLINE = 101;
