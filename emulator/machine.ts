@@ -25,13 +25,13 @@ import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
-import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
+import { createInitTask, createParentStandIn, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/uapi/abi.js";
 import type { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
-import { hostName, hostStdioWasClosed, hostUmask } from "./host_process.js";
+import { hostName, hostParent, hostStdioWasClosed, hostUmask } from "./host_process.js";
 import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
@@ -243,8 +243,11 @@ export class Machine implements ProcessFactory {
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
     kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
+    // its parent: the process that started sysgate, a stand-in as init is (README "pid 1")
+    const parent = deterministic ? undefined : hostParent(host.ppid);
+    if (parent) kstate.sched.addStandIn(createParentStandIn(kstate, abi, linux.newMm(abi), parent, cred));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? 1 : host.ppid }, basename(shownAs).slice(0, 15));
+      { pid, ppid: deterministic ? INIT_PID : host.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
     if (!deterministic) task.umask = host.umask ?? hostUmask(); // inherited, as by any child of the user's shell
     const nproc = nprocLimitFor(kstate.maxThreads);
