@@ -30,3 +30,21 @@ export function hostStdioWasClosed(fd: number): boolean {
     return false;
   }
 }
+
+/**
+ * The process `pid` that started sysgate or a serve client (usually the user's shell), as the
+ * model's stand-in for the first process's parent shows it: pid, name, command line, program.
+ * undefined when there is none to show: the parent is the host's init or nothing (sysgate is a
+ * container's pid 1, where getppid() is 0 as for any init), or the host has no /proc.
+ */
+export function hostParent(pid: number): { pid: number; comm: string; cmdline: Buffer; exe: string } | undefined {
+  if (!(pid > 1)) return undefined;
+  const read = <T>(f: () => T, fallback: T): T => { try { return f(); } catch { return fallback; } };
+  const comm = read(() => readFileSync(`/proc/${pid}/comm`, "utf8").trimEnd(), "");
+  if (!comm) return undefined;
+  return {
+    pid, comm,
+    cmdline: read(() => readFileSync(`/proc/${pid}/cmdline`), Buffer.from(`${comm}\0`)),
+    exe: read(() => readlinkSync(`/proc/${pid}/exe`), ""),
+  };
+}

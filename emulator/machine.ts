@@ -5,18 +5,12 @@
 // machine-wide. run() drives the processes until the first one exits (or a hook pauses the run);
 // step() runs single instructions.
 
-import { mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { STACK_TOP_32 } from "../kernel-model/boot/layout_32.js";
-import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../kernel-model/boot/layout_64.js";
-import { compatFastEntry, type CpuVendor } from "../kernel-model/entry/syscall_compat.js";
+import type { CpuVendor } from "../kernel-model/entry/syscall_compat.js";
 import { E, Errno } from "../kernel-model/errno.js";
-import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../kernel-model/fs/fcntl.js";
-import { O_LARGEFILE, O_RDONLY } from "../kernel-model/uapi/asm-generic/fcntl.js";
 import { FilesStruct } from "../kernel-model/fs/files_struct.js";
-import { hostCall } from "../kernel-model/fs/host_errno.js";
-import { HostFile } from "../kernel-model/fs/host_file.js";
 import { FsStruct } from "../kernel-model/fs/fs_struct.js";
 import type { File } from "../kernel-model/fs/file.js";
 import { MemoryInputFile, MemoryOutputFile } from "../kernel-model/fs/memory_stdio.js";
@@ -24,28 +18,24 @@ import { StdioFile } from "../kernel-model/fs/stdio_file.js";
 import { Vfs, type Bind } from "../kernel-model/fs/vfs.js";
 import { KernelState, type ProcessFactory } from "../kernel-model/kernel.js";
 import { nprocLimitFor } from "../kernel-model/limits.js";
-import { PROT_READ, PROT_WRITE } from "../kernel-model/uapi/asm-generic/mman-common.js";
 import { RLIMIT_NPROC } from "../kernel-model/uapi/asm-generic/resource.js";
 import { exitStateOf, type ExitState, type LinuxKernel } from "../kernel-model/linux.js";
 import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
-import { mappingKey } from "../kernel-model/mm/filemap.js";
-import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
-import { createInitTask, INIT_PID } from "../kernel-model/sched/init_task.js";
+import { createInitTask, createParentStandIn, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/uapi/abi.js";
-import { VdsoMapping, VdsoPages } from "../kernel-model/vdso/vdso_mapping.js";
+import type { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
-import { hostName, hostStdioWasClosed, hostUmask } from "./host_process.js";
+import { hostName, hostParent, hostStdioWasClosed, hostUmask } from "./host_process.js";
 import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
-import { loadElfImage, setupBrk } from "./loader/binfmt_elf.js";
-import { createElfTables, elfAuxv } from "./loader/create_elf_tables.js";
+import { loadElfBinary, type ExecEnv, type LoadedProgram } from "./loader/binfmt_elf.js";
 import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
 import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
@@ -119,22 +109,12 @@ export interface MachineOptions {
   cpu?: CpuVendor;
 }
 
-/** do_open_execat: the program's file open for reading, for the areas of its image to hold. */
-function openExecFile(hostPath: string, guestPath: string): HostFile {
-  const hostFd = hostCall(() => openSync(hostPath, "r"));
-  return new HostFile({
-    hostFd, hostPath, path: guestPath, flags: O_RDONLY | O_LARGEFILE, fmode: FMODE_READ | FMODE_LSEEK | FMODE_PREAD,
-    isDir: false, seekable: true, parentIno: () => 0n,
-  });
-}
-
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
 export type RunResult = (ExitState & { paused?: false }) | { paused: true };
 
 export const DEFAULT_MEMORY_LIMIT = 1 << 30;
 export const DEFAULT_PHYS_MEMORY = 2 ** 31;
 export { MAX_PHYS_MEMORY };
-const STACK_SIZE = 8n << 20n;
 /**
  * Time slices by instruction count (the scheduler tick of this model). While another thread of
  * the running task's process waits for the CPU or sleeps until a deadline, a run ends after this
@@ -263,8 +243,11 @@ export class Machine implements ProcessFactory {
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
     const linux = m.kernelFor(abi);
     kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
+    // its parent: the process that started sysgate, a stand-in as init is (README "pid 1")
+    const parent = deterministic ? undefined : hostParent(host.ppid);
+    if (parent) kstate.sched.addStandIn(createParentStandIn(kstate, abi, linux.newMm(abi), parent, cred));
     const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? 1 : host.ppid }, basename(shownAs).slice(0, 15));
+      { pid, ppid: deterministic ? INIT_PID : host.ppid }, basename(shownAs).slice(0, 15));
     task.exe = { hostPath: hostExe, guestPath: guestExe };
     if (!deterministic) task.umask = host.umask ?? hostUmask(); // inherited, as by any child of the user's shell
     const nproc = nprocLimitFor(kstate.maxThreads);
@@ -272,7 +255,7 @@ export class Machine implements ProcessFactory {
     const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
     const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
     const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
-    const loaded = m.loadInto(linux, task.mm, task, image, argv, env, execfn, guestExe, hostExe);
+    const loaded = loadElfBinary(m.execEnv(abi), linux, task.mm, task, { image, hostExe, guestExe, argv, envp: env, execfn });
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -325,9 +308,9 @@ export class Machine implements ProcessFactory {
     const old = task.machine;
     const linux = this.kernelFor(abi);
     const mm = linux.newMm(abi);
-    let loaded: ReturnType<Machine["loadInto"]>;
+    let loaded: LoadedProgram;
     try {
-      loaded = this.loadInto(linux, mm, task, image, argv, envp, execfn, file.guestPath, file.hostPath);
+      loaded = loadElfBinary(this.execEnv(abi), linux, mm, task, { image, hostExe: file.hostPath, guestExe: file.guestPath, argv, envp, execfn });
     } catch (e) {
       linux.mmput(mm);
       throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
@@ -353,48 +336,10 @@ export class Machine implements ProcessFactory {
     linux.symbolsLoaded();
   }
 
-  /** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
-  private loadInto(linux: LinuxKernel, mm: MmStruct, task: Task, image: ElfImage, argv: Buffer[], envp: Buffer[], execfn: Buffer, guestExe: string, hostExe: string): { ip: bigint; sp: bigint; bias: bigint; vdso: VdsoMapping | undefined; newSymbols: boolean } {
-    const is64 = image.bits === 64;
-    // the vDSO's frames of this ABI on this kernel; __kernel_vsyscall's fast entry is Linux's
-    // alternative: SYSENTER on the native i386 kernel (X86_FEATURE_SEP), the vendor's one under
-    // IA32 emulation (SYSENTER32 on Intel, SYSCALL32 on AMD)
-    const mmAbi: Abi = is64 ? "x86_64" : "i386";
-    const fast = is64 ? undefined : this.nativeI386(mmAbi) ? "sysenter" as const : compatFastEntry(this.opts.cpu ?? "intel");
-    const pages = linux.vdsoPagesFor(mmAbi, () => new VdsoPages(linux.phys, mmAbi, fast));
-    const vdso = this.opts.vdso === false ? undefined : new VdsoMapping(mm, pages, this.kstate);
-    // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
-    const exeFile = openExecFile(hostExe, guestExe);
-    const fileId = mappingKey(exeFile.stat());
-    let loaded: ReturnType<typeof loadElfImage>;
-    try {
-      loaded = loadElfImage(mm, image, guestExe, exeFile);
-    } finally {
-      exeFile.fput(); // the areas took their own references
-    }
-    setupBrk(mm, loaded);
-    const stackTop = is64 ? STACK_TOP_64 : this.nativeI386("i386") ? STACK_TOP_32 : IA32_PAGE_OFFSET;
-    mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
-    const random = Buffer.alloc(16);
-    this.kstate.getRandomBytes(random);
-    const auxv = elfAuxv({
-      bits: image.bits, phdr: loaded.phdr, phent: image.phentsize, phnum: image.phnum, entry: loaded.entry,
-      cred: task.cred, pageSize: PAGE_SIZE,
-      vdso: vdso && { base: vdso.base, vsyscall: is64 ? undefined : vdso.sym("__kernel_vsyscall") },
-    });
-    const tables = createElfTables(mm, { bits: image.bits, stackTop, argv, envp, execfn, platform: is64 ? "x86_64" : "i686", random, auxv });
-    mm.arg = { start: tables.argvStart, end: tables.envEnd };
-    mm.startStack = tables.sp;
-    // one symbol table per program image and layout, shared by every address space that runs it
-    const key = `${linux.abi}:${fileId}:${loaded.bias}:${vdso?.base}`;
-    const known = this.symbolTables.get(key);
-    if (known) mm.symbols = known;
-    else {
-      for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
-      if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
-      this.symbolTables.set(key, mm.symbols);
-    }
-    return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso, newSymbols: !known };
+  /** What load_elf_binary (loader/binfmt_elf.ts) follows of this run's choices, for a program of `abi`. */
+  private execEnv(abi: Abi): ExecEnv {
+    return { kstate: this.kstate, nativeI386: this.nativeI386(abi), cpu: this.opts.cpu ?? "intel", vdso: this.opts.vdso !== false,
+      symbolTables: this.symbolTables };
   }
 
   // ---- the first process's view (what a test or the UI inspects) -------------------------------

@@ -30,7 +30,7 @@ export class LimitReached extends Errno {
  * Zombies count, as they do in Linux until release_task.
  */
 export function copyProcessLimits(k: KernelState, parent: Task): void {
-  const tasks = [...k.sched.tasks.values()].filter((t) => t.state !== "dead" && t !== k.sched.init); // the run's own, not pid 1
+  const tasks = [...k.sched.tasks.values()].filter((t) => t.state !== "dead" && !k.sched.isStandIn(t)); // the run's own, not pid 1 or the first one's parent
   const nproc = rlimitCur(parent.rlimits, RLIMIT_NPROC);
   const uid = parent.cred.uid;
   if (uid !== 0 && BigInt(tasks.filter((t) => t.cred.uid === uid).length) >= nproc) {

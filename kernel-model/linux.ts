@@ -358,9 +358,20 @@ export abstract class LinuxKernel {
     // enough here; frames whose code changes under the CPU are the allocator's business (PhysMem).
     mm.onTlbFlush = () => this.cpu.flushTlb();
     mm.onCowFault = (e) => {
-      if (this.hooks.has("cow_fault")) this.hooks.emit("cow_fault", { point: "cow_fault", pid: this.current?.pid ?? 0, ...e });
+      if (this.hooks.has("cow_fault")) this.hooks.emit("cow_fault", { point: "cow_fault", pid: this.mmUser(mm)?.pid ?? 0, ...e });
     };
     return mm;
+  }
+
+  /**
+   * The task a fault in `mm` belongs to: the running one if it is `mm`'s, else the first user of
+   * `mm` (clone writes the child's tid into the child's memory while the parent runs; Linux does
+   * that write in the child, from schedule_tail).
+   */
+  private mmUser(mm: MmStruct): Task | undefined {
+    if (this.current?.mm === mm) return this.current;
+    for (const t of this.kernel.sched.tasks.values()) if (t.mm === mm) return t;
+    return this.current;
   }
 
   /** mmput: the last user of an address space lets go of it. */

@@ -42,11 +42,6 @@ export interface EventOptions {
 }
 
 
-/** Machine's run-loop state the adapter must steer: whose turn it is. */
-interface MachineInternals {
-  current: Task | undefined;
-}
-
 const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
 
 export class Target {
@@ -99,19 +94,15 @@ export class Target {
     this.prepare(machine.task.machine, machine.task);
   }
 
-  private get internals(): MachineInternals {
-    return this.machine as unknown as MachineInternals;
-  }
-
   // ---- tasks --------------------------------------------------------------------------------
 
   /** The first process (its end is the run's end). */
   get firstPid(): number { return this.machine.task.pid; }
 
-  /** A task that runs guest code (pid 1, the run's init, runs none: gdb cannot attach to it). */
+  /** A task that runs guest code (pid 1 and the first process's parent run none: gdb cannot attach to them). */
   task(tid: number): Task | undefined {
     const t = this.machine.kstate.sched.tasks.get(tid);
-    return t && alive(t) && t !== this.machine.kstate.sched.init ? t : undefined;
+    return t && alive(t) && !this.machine.kstate.sched.isStandIn(t) ? t : undefined;
   }
 
   /** The live tasks (threads included) of the processes gdb is attached to, in pid order. */
@@ -332,9 +323,9 @@ export class Target {
 
   /** Makes `t` the task the run loop continues with (the one that ran is queued again). */
   private switchTo(t: Task): void {
-    const m = this.internals;
-    if (m.current && m.current !== t) this.machine.kstate.sched.requeue(m.current);
-    m.current = t;
+    const cur = this.machine.continuing;
+    if (cur && cur !== t) this.machine.kstate.sched.requeue(cur);
+    this.machine.continueWith(t);
   }
 
   /** Where each attached task resumes, a breakpoint there must let it through once. */
@@ -350,7 +341,7 @@ export class Target {
    * code and the entry paths gdb walks.
    */
   private runTo(t: Task, ip: bigint): void {
-    const save = this.internals.current;
+    const save = this.machine.continuing;
     this.arrival.set(t, ip);
     t.machine.switchTo(t);
     this.hooks.ensure(t.machine, ip);

@@ -1,12 +1,31 @@
-// load_elf_binary (fs/binfmt_elf.c) for static executables: check every PT_LOAD against the address
-// space, map the segments with their permissions, zero the bss, place the break after the image,
-// then build the initial stack (create_elf_tables.ts).
+// load_elf_binary (fs/binfmt_elf.c) for static executables, into a new address space of the
+// kernel that runs the program: map the vDSO (arch_setup_additional_pages), open the file
+// (open_exec), check every PT_LOAD against the address space and map the
+// segments with their permissions (elf_map), zero the bss, place the break after the image
+// (set_brk), map the stack (setup_arg_pages) and build the initial stack (create_elf_tables.ts).
+// The caller (emulator/machine.ts: the first program, and execve) makes the address space and
+// starts the task on what this returns.
 
+import { openSync } from "node:fs";
+import { STACK_TOP_32 } from "../../kernel-model/boot/layout_32.js";
+import { IA32_PAGE_OFFSET, STACK_TOP_64 } from "../../kernel-model/boot/layout_64.js";
+import { compatFastEntry, type CpuVendor } from "../../kernel-model/entry/syscall_compat.js";
+import { FMODE_LSEEK, FMODE_PREAD, FMODE_READ } from "../../kernel-model/fs/fcntl.js";
 import type { File } from "../../kernel-model/fs/file.js";
+import { hostCall } from "../../kernel-model/fs/host_errno.js";
+import { HostFile } from "../../kernel-model/fs/host_file.js";
+import type { KernelState } from "../../kernel-model/kernel.js";
+import type { LinuxKernel } from "../../kernel-model/linux.js";
 import { mappingKey } from "../../kernel-model/mm/filemap.js";
 import { MmStruct, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
 import { defaultRlimit } from "../../kernel-model/sched/rlimit.js";
+import type { Task } from "../../kernel-model/sched/task.js";
+import type { SymbolTable } from "../../kernel-model/symbols.js";
+import type { Abi } from "../../kernel-model/uapi/abi.js";
+import { O_LARGEFILE, O_RDONLY } from "../../kernel-model/uapi/asm-generic/fcntl.js";
+import { VdsoMapping, VdsoPages } from "../../kernel-model/vdso/vdso_mapping.js";
+import { createElfTables, elfAuxv } from "./create_elf_tables.js";
 import { ET_DYN, ExecFormatError, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, imageTooLarge, type ElfImage } from "./elf.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 import { RLIMIT_STACK } from "../../kernel-model/uapi/asm-generic/resource.js";
@@ -173,4 +192,102 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, file?: F
 /** The break starts on the page after the image (mm->start_brk = ELF_PAGEALIGN(elf_brk)). */
 export function setupBrk(mm: MmStruct, loaded: LoadedImage): void {
   mm.startBrk = mm.brk = pageUp(loaded.endOfImage);
+}
+
+/** struct linux_binprm, reduced: the program being executed and what its initial stack carries. */
+export interface LinuxBinprm {
+  image: ElfImage;
+  /** The program's file on the host, and the guest path the guest knows it by. */
+  hostExe: string;
+  guestExe: string;
+  argv: Buffer[];
+  envp: Buffer[];
+  /** AT_EXECFN's string: the path execve was given. */
+  execfn: Buffer;
+}
+
+/** What the machine decided for this run, which load_elf_binary follows. */
+export interface ExecEnv {
+  kstate: KernelState;
+  /** A 32-bit program runs on the native i386 kernel (--kernel i386), not under IA32 emulation. */
+  nativeI386: boolean;
+  /** Which 32-bit fast syscall the CPU has (the compat vDSO's __kernel_vsyscall follows it). */
+  cpu: CpuVendor;
+  /** Map a vDSO (the default; --no-vdso leaves it out, as vdso=0 on the kernel command line). */
+  vdso: boolean;
+  /** One symbol table per program image and layout, shared by every address space that runs it. */
+  symbolTables: Map<string, SymbolTable>;
+}
+
+export interface LoadedProgram {
+  ip: bigint;
+  sp: bigint;
+  bias: bigint;
+  vdso: VdsoMapping | undefined;
+  /** The program's symbols were not known yet (a new symbol table: the caller adds the ELF's). */
+  newSymbols: boolean;
+}
+
+/** The stack's size (RLIMIT_STACK's usual 8 MiB), mapped whole. */
+const STACK_SIZE = 8n << 20n;
+
+/** open_exec: the program's file open for reading, for the areas of its image to hold. */
+function openExec(hostPath: string, guestPath: string): HostFile {
+  const hostFd = hostCall(() => openSync(hostPath, "r"));
+  return new HostFile({
+    hostFd, hostPath, path: guestPath, flags: O_RDONLY | O_LARGEFILE, fmode: FMODE_READ | FMODE_LSEEK | FMODE_PREAD,
+    isDir: false, seekable: true, parentIno: () => 0n,
+  });
+}
+
+/**
+ * arch_setup_additional_pages: the vDSO's frames of this ABI on this kernel, mapped into `mm`.
+ * __kernel_vsyscall's fast entry is Linux's alternative: SYSENTER on the native i386 kernel
+ * (X86_FEATURE_SEP), the vendor's one under IA32 emulation (SYSENTER32 on Intel, SYSCALL32 on AMD).
+ */
+function archSetupAdditionalPages(env: ExecEnv, linux: LinuxKernel, mm: MmStruct, abi: Abi): VdsoMapping | undefined {
+  const fast = abi === "x86_64" ? undefined : env.nativeI386 ? "sysenter" as const : compatFastEntry(env.cpu);
+  const pages = linux.vdsoPagesFor(abi, () => new VdsoPages(linux.phys, abi, fast));
+  return env.vdso ? new VdsoMapping(mm, pages, env.kstate) : undefined;
+}
+
+/** load_elf_binary + create_elf_tables into `mm` (an address space of `linux`) for `task`. */
+export function loadElfBinary(env: ExecEnv, linux: LinuxKernel, mm: MmStruct, task: Task, bprm: LinuxBinprm): LoadedProgram {
+  const { image } = bprm;
+  const is64 = image.bits === 64;
+  const vdso = archSetupAdditionalPages(env, linux, mm, is64 ? "x86_64" : "i386");
+  // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
+  const exeFile = openExec(bprm.hostExe, bprm.guestExe);
+  const fileId = mappingKey(exeFile.stat());
+  let loaded: LoadedImage;
+  try {
+    loaded = loadElfImage(mm, image, bprm.guestExe, exeFile);
+  } finally {
+    exeFile.fput(); // the areas took their own references
+  }
+  setupBrk(mm, loaded);
+  // setup_arg_pages: the stack below STACK_TOP (IA32 emulation: below the 4 GiB compat task size)
+  const stackTop = is64 ? STACK_TOP_64 : env.nativeI386 ? STACK_TOP_32 : IA32_PAGE_OFFSET;
+  mm.mapRegion(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, "[stack]");
+  const random = Buffer.alloc(16);
+  env.kstate.getRandomBytes(random);
+  const auxv = elfAuxv({
+    bits: image.bits, phdr: loaded.phdr, phent: image.phentsize, phnum: image.phnum, entry: loaded.entry,
+    cred: task.cred, pageSize: PAGE_SIZE,
+    vdso: vdso && { base: vdso.base, vsyscall: is64 ? undefined : vdso.sym("__kernel_vsyscall") },
+  });
+  const tables = createElfTables(mm, { bits: image.bits, stackTop, argv: bprm.argv, envp: bprm.envp, execfn: bprm.execfn,
+    platform: is64 ? "x86_64" : "i686", random, auxv });
+  mm.arg = { start: tables.argvStart, end: tables.envEnd };
+  mm.startStack = tables.sp;
+  // one symbol table per program image and layout, shared by every address space that runs it
+  const key = `${linux.abi}:${fileId}:${loaded.bias}:${vdso?.base}`;
+  const known = env.symbolTables.get(key);
+  if (known) mm.symbols = known;
+  else {
+    for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
+    if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
+    env.symbolTables.set(key, mm.symbols);
+  }
+  return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso, newSymbols: !known };
 }

@@ -154,10 +154,7 @@ export class StepSession {
       if (t) this.undo?.noteSwitch(t);
       return true;
     }
-    if (ev.point === "cow_fault") {
-      this.undo?.noteCow(ev);
-      return true;
-    }
+    if (ev.point === "cow_fault") return true; // a line of the list; undo puts the frame counts back (snapshots.ts)
     if (ev.point === "process") {
       this.undo?.refuse(`pid ${pid} ${ev.action === "fork" ? `made ${ev.child}` : ev.action === "exec" ? "exec'd" : "exited"}`);
       return true;

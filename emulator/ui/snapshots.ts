@@ -20,9 +20,16 @@
 // memory alone would leave the kernel inconsistent: a process was created, replaced or ended, a
 // sleeping task was woken (its wait-queue entry is gone), or frames were freed (page tables put
 // back would point at free frames).
+//
+// Frames: a shadow of every frame's reference count (page_count), diffed after each action as the
+// memory is, so a record keeps only the counts its action changed; undo puts each of them back: the frames it handed out (anonymous pages, page-table
+// pages, copy-on-write copies) are referenced only from page tables, which the memory restore put
+// back, so they are free again, and a CoW's shared frame regains its user. Frames held by kernel
+// objects that are not rewound would be freed under them: an action that added pages to the page
+// cache (a file's page read on a fault) is refused, as are fork and exec (kernel stacks, page
+// directories, the vDSO).
 
 import type { CpuContext } from "../../kernel-model/cpu.js";
-import type { CowFaultEvent } from "../../kernel-model/hooks.js";
 import type { CpuOwner, FirstUser, LinuxKernel } from "../../kernel-model/linux.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
 import type { SchedSnapshot } from "../../kernel-model/sched/scheduler.js";
@@ -34,7 +41,9 @@ interface KernelRecord {
   /** The CPU's registers before the action. */
   ctx: CpuContext;
   owner: CpuOwner;
-  framesInUse: number;
+  cachedPages: number;
+  /** After the action: the frames whose count it changed, and the count each had before. */
+  changedCounts: { pa: number; before: number }[];
   /** Page-aligned physical address → the page's bytes before the action. */
   pages: Map<number, Buffer>;
 }
@@ -59,7 +68,6 @@ interface UndoRecord<T> {
   tasks: Map<Task, TaskRecord>;
   sched: SchedSnapshot;
   continuing: Task | undefined;
-  cow: CowFaultEvent[];
   /** Why this action cannot be stepped back over, if it cannot. */
   refused?: string;
   /** Whatever the caller wants back (the UI model) when this record is restored. */
@@ -68,6 +76,7 @@ interface UndoRecord<T> {
 
 export class UndoRing<T> {
   private readonly shadows = new Map<LinuxKernel, Buffer>();
+  private readonly countShadows = new Map<LinuxKernel, Uint32Array>();
   private readonly ring: UndoRecord<T>[] = [];
   private open: UndoRecord<T> | undefined;
   /** Engine contexts of dropped records, reused: each one is a native allocation of its CPU. */
@@ -76,7 +85,7 @@ export class UndoRing<T> {
   restoring = false;
 
   constructor(private readonly machine: Machine, readonly capacity = 64) {
-    for (const k of this.kernels()) this.shadowOf(k);
+    for (const k of this.kernels()) { this.shadowOf(k); this.countShadowOf(k); }
   }
 
   private kernels(): LinuxKernel[] {
@@ -112,8 +121,9 @@ export class UndoRing<T> {
         wakeBlocked: t.wakeBlocked, waitingIn: t.waitingIn, sleepDeadline: t.sleepDeadline });
     }
     this.open = {
-      kernels: this.kernels().map((k) => ({ kernel: k, ctx: this.context(k), owner: k.cpuOwner(), framesInUse: k.phys.framesInUse, pages: new Map() })),
-      tasks, sched: this.machine.kstate.sched.snapshot(), continuing: this.machine.continuing, cow: [], state,
+      kernels: this.kernels().map((k) => ({ kernel: k, ctx: this.context(k), owner: k.cpuOwner(),
+        cachedPages: k.pageCache.cachedPages, changedCounts: [], pages: new Map() })),
+      tasks, sched: this.machine.kstate.sched.snapshot(), continuing: this.machine.continuing, state,
     };
   }
 
@@ -129,9 +139,33 @@ export class UndoRing<T> {
     rec.copy = this.context(next.machine);
   }
 
-  /** A copy-on-write fault in the action: undone by giving the shared frame its reference back. */
-  noteCow(e: CowFaultEvent): void {
-    if (!this.restoring) this.open?.cow.push(e);
+  /** page_count of each frame `k` has handed out, as of the last commit or undo (grown with the high-water mark: frames above it were free). */
+  private countShadowOf(k: LinuxKernel): Uint32Array {
+    const n = k.phys.highWater / PAGE_SIZE;
+    let c = this.countShadows.get(k);
+    if (!c || c.length < n) {
+      const grown = new Uint32Array(n);
+      if (c) grown.set(c);
+      else for (let i = 0; i < n; i++) grown[i] = k.phys.pageCount(i * PAGE_SIZE);
+      this.countShadows.set(k, c = grown);
+    }
+    return c;
+  }
+
+  /** The frames whose count the action changed (into `kr`, the shadow follows); refuses the record if one of them was freed. */
+  private countChanges(k: LinuxKernel, kr: KernelRecord | undefined, rec: UndoRecord<T> | undefined): void {
+    const phys = k.phys;
+    const shadow = this.countShadowOf(k);
+    for (let i = 0; i < shadow.length; i++) {
+      const before = shadow[i];
+      const now = phys.pageCount(i * PAGE_SIZE);
+      if (now === before) continue;
+      shadow[i] = now;
+      if (!rec || !kr) continue;
+      if (before > 0 && now === 0) rec.refused ??= "the kernel freed memory (munmap, brk...) that page tables put back would still point at";
+      kr.changedCounts.push({ pa: i * PAGE_SIZE, before });
+    }
+    if (rec && kr && k.pageCache.cachedPages !== kr.cachedPages) rec.refused ??= "the page cache read file pages in it (other processes may map them now)";
   }
 
   /** After the action: record the pages it changed and whether it can be undone. Returns how many pages. */
@@ -143,7 +177,7 @@ export class UndoRing<T> {
       const kr = rec?.kernels.find((x) => x.kernel === k);
       if (rec && !kr) rec.refused ??= "a kernel booted for another ABI";
       changed += this.diff(k, kr?.pages);
-      if (rec && kr && k.phys.framesInUse < kr.framesInUse) rec.refused ??= "the kernel freed memory (munmap, brk...) that page tables put back would still point at";
+      this.countChanges(k, kr, rec);
     }
     if (!rec) return changed;
     for (const [t, r] of rec.tasks) {
@@ -209,13 +243,15 @@ export class UndoRing<T> {
           if (kr.kernel.phys.isCode(pa)) code.add(kr.kernel);
         }
       }
-      // do_wp_page in reverse: the page tables map the shared frame again, the copy has no user
-      for (const e of [...rec.cow].reverse()) {
-        const t = this.machine.kstate.sched.tasks.get(e.pid);
-        if (!t || e.reused) continue;
-        const phys = t.machine.phys;
-        phys.getPage(e.oldFrame);
-        if (phys.pageCount(e.newFrame) > 0) phys.putPage(e.newFrame);
+      // every count back as it was, users regained first so no frame passes through free on its
+      // way back: a CoW's shared frame gets its user back (do_wp_page in reverse), and the frames
+      // the action handed out, which only the page tables put back referred to, are free again
+      for (const kr of rec.kernels) {
+        const phys = kr.kernel.phys;
+        for (const { pa, before } of kr.changedCounts) while (phys.pageCount(pa) < before) phys.getPage(pa);
+        for (const { pa, before } of kr.changedCounts) while (phys.pageCount(pa) > before) phys.putPage(pa);
+        const shadow = this.countShadowOf(kr.kernel);
+        for (const { pa, before } of kr.changedCounts) shadow[pa / PAGE_SIZE] = before;
       }
       for (const [t, r] of rec.tasks) {
         const th = r.thread;

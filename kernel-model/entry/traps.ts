@@ -6,7 +6,6 @@
 // everything else becomes the signal Linux sends, delivered on the exception's return path.
 
 import type { Cpu } from "../cpu.js";
-import type { KernelState } from "../kernel.js";
 import { OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "../mm/mm_struct.js";
 import { waitStatusKilled } from "../sched/exit.js";
 import type { SigInfo, Task } from "../sched/task.js";
@@ -45,7 +44,8 @@ export function signalForTrap(vector: number): number {
 /** What the exception path needs of its kernel: public members of LinuxKernel (linux.ts). */
 export interface TrapKernel {
   readonly cpu: Cpu;
-  readonly kernel: KernelState;
+  /** Of the machine-wide KernelState (kernel.ts), the clock a kernel entry moves. */
+  readonly kernel: { tick(): void };
   readonly task: Task;
   readonly text: KernelText;
   /** The syscall path's signal delivery on the way back to user mode. */

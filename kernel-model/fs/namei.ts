@@ -1,7 +1,7 @@
 // fs/namei.c: the path walk. A path is taken apart one component at a time from the task's root
 // or starting directory, "." and ".." resolved (the walk's root is its own parent), symlinks
 // followed on the way (and at the end when asked) up to MAXSYMLINKS. What a name refers to is the
-// view's business (vfs.ts: mounts, the overlay, /proc and /dev); the walk only needs its lookup.
+// view's business (vfs.ts: mounts, the overlay; proc/ and devtmpfs.ts); the walk only needs its lookup.
 
 import { E, Errno } from "../errno.js";
 import { MAXSYMLINKS } from "./fcntl.js";

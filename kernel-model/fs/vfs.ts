@@ -1,4 +1,5 @@
-// The guest's mount table and path walk (fs/namespace.c, fs/namei.c).
+// The guest's mount table and the inode operations on what a walk finds (fs/namespace.c,
+// fs/namei.c's vfs_* side, fs/open.c). The walk itself is namei.ts.
 //
 // Guest paths are walked component by component in the GUEST namespace (link_path_walk): ".."
 // at the guest root stays there, host symlinks are read with readlink and their targets walked
@@ -9,22 +10,23 @@
 // hands the host Buffers, so names that are not UTF-8 survive the round trip unchanged.
 //
 // Served by the model, whatever the host has there: /dev/null, /dev/zero, /dev/random,
-// /dev/urandom; /proc/self (a symlink to "<pid>"), /proc/<pid> (a directory holding only "exe")
-// and /proc/<pid>/exe (a magic link that opens the guest program). Other numeric /proc entries
-// and /proc/thread-self are ENOENT (never the host's processes). Everything else under /proc
-// and /dev comes from the mount below it (the host's, read-only, in host mode).
+// /dev/urandom (devtmpfs.ts); /proc/self, /proc/<pid>/... and the machine-wide /proc files
+// (proc/root.ts). Numeric /proc entries that are no guest's are ENOENT (never the host's
+// processes). Everything else under /proc and /dev comes from the mount below it (the host's,
+// read-only, in host mode).
 
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as nodePath from "node:path";
 import { E, Errno } from "../errno.js";
-import { DT_CHR, DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, R_OK, W_OK, X_OK } from "./fcntl.js";
+import { DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, R_OK, W_OK, X_OK } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { fifoOpen } from "./fifo.js";
 import { HostFile, readHostDir } from "./host_file.js";
 import { kstatFromHost, modelKstat, type Kstat } from "./kstat.js";
-import { MEM_DEVICES, MemDeviceFile, memDeviceStat, type MemDevice } from "./mem_devices.js";
+import { DEV_ROOT_INO, devAccess, devLookup, devOpen, devRootEntries } from "./devtmpfs.js";
+import { memDeviceStat, type MemDevice } from "./mem_devices.js";
 import { ModelDirFile } from "./model_dir.js";
 import { Overlay } from "./overlay.js";
 import { procLookup, procRootEntries, PROC_ROOT_INO } from "./proc/root.js";
@@ -99,8 +101,6 @@ export const ST_NOSUID = 0x2;
 export const ST_NODEV = 0x4;
 export const ST_NOEXEC = 0x8;
 export const ST_VALID = 0x20;
-
-const DEV_ROOT_INO = 1n;
 
 /** Host paths are handed over as bytes: latin1 chars are the bytes of the guest path. */
 const hb = (p: string): Buffer => Buffer.from(p, "latin1");
@@ -203,10 +203,8 @@ export class Vfs {
 
   /** The node the model serves at `path` instead of the mount, or undefined for the mount's. */
   private modelNode(path: string, pid: number): Dentry | undefined {
-    if (path.startsWith("/dev/")) {
-      const dev = MEM_DEVICES.find((d) => path === `/dev/${d.name}`);
-      return dev && { path, inode: { kind: "memdev", dev } };
-    }
+    const dev = devLookup(path);
+    if (dev) return { path, inode: { kind: "memdev", dev } };
     if (path === "/proc") return { path, inode: { kind: "modeldir", ino: PROC_ROOT_INO, children: () => this.procRootChildren(pid) } };
     if (!path.startsWith("/proc/")) return undefined;
     const node = procLookup(this.procEnv, path, pid);
@@ -308,8 +306,7 @@ export class Vfs {
 
   private pseudoRoot(path: "/proc" | "/dev", pid: number): Dentry {
     if (path === "/proc") return this.modelNode(path, pid)!;
-    const children = (): DirEntry[] => MEM_DEVICES.map((d) => ({ name: d.name, ino: BigInt(d.minor), type: DT_CHR }));
-    return { path, inode: { kind: "modeldir", ino: DEV_ROOT_INO, children } };
+    return { path, inode: { kind: "modeldir", ino: DEV_ROOT_INO, children: devRootEntries } };
   }
 
   /** The text of a symlink (vfs_readlink). */
@@ -361,7 +358,7 @@ export class Vfs {
 
   /** A path under the model's own nodes, where nothing can be created or removed. */
   private isModelArea(path: string): boolean {
-    return /^\/proc\/(self|thread-self|\d+)(\/|$)/.test(path) || MEM_DEVICES.some((d) => path === `/dev/${d.name}`);
+    return /^\/proc\/(self|thread-self|\d+)(\/|$)/.test(path) || devLookup(path) !== undefined;
   }
 
   /** mnt_want_write: the mount that `path` is on, if it may be written; EROFS otherwise. */
@@ -415,7 +412,7 @@ export class Vfs {
     if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev":
-        return new MemDeviceFile(inode.dev, fileFlags(flags), accessFmode(acc) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE, d.path, this.getRandomBytes);
+        return devOpen(inode.dev, fileFlags(flags), accessFmode(acc), d.path, this.getRandomBytes);
       case "modeldir": {
         const parent = this.getattr(this.lookupCanonical(parentOf(d.path), pid)).ino;
         return new ModelDirFile(d.path, fileFlags(flags), accessFmode(acc), this.getattr(d), parent, inode.children);
@@ -666,7 +663,7 @@ export class Vfs {
     const inode = d.inode;
     if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
-      case "memdev": if (mode & X_OK) throw new Errno(E.EACCES); return;
+      case "memdev": return devAccess(mode);
       case "modeldir": case "modelfile": if (mode & W_OK) throw new Errno(E.EACCES); return;
       case "modellink": return;
       case "host": {

@@ -78,8 +78,19 @@ export class Scheduler {
 
   /** The init task takes pid 1; it sleeps for good and is never queued. */
   setInit(init: Task): void {
-    this.tasks.set(init.pid, init);
+    this.addStandIn(init);
     this.init = init;
+  }
+
+  /** Tasks that stand for processes running no guest code (sched/init_task.ts): init, the first process's parent. */
+  private readonly standIns = new Set<Task>();
+  /** A stand-in takes its pid; it sleeps for good and is never queued. */
+  addStandIn(t: Task): void {
+    this.tasks.set(t.pid, t);
+    this.standIns.add(t);
+  }
+  isStandIn(t: Task): boolean {
+    return this.standIns.has(t);
   }
 
   add(task: Task): void {
@@ -181,9 +192,9 @@ export class Scheduler {
     return min;
   }
 
-  /** Tasks that run guest code and are neither dead nor zombies (init runs none). */
+  /** Tasks that run guest code and are neither dead nor zombies (the stand-ins run none). */
   live(): Task[] {
-    return [...this.tasks.values()].filter((t) => t !== this.init && (t.state === "runnable" || t.state === "blocked"));
+    return [...this.tasks.values()].filter((t) => !this.standIns.has(t) && (t.state === "runnable" || t.state === "blocked"));
   }
 
   /** release_task: the pid is free again. */

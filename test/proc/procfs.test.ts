@@ -2,7 +2,7 @@
 // busybox run natively wherever the two can agree (formats, the program's own mappings, argv).
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, ensureDist, sysgate } from "../run/cli.js";
@@ -68,18 +68,20 @@ describe.skipIf(!have)("/proc/<pid> of guest processes", () => {
     expect(pids).toContain(sh);
     expect(pids).toContain(sleep);
     expect(pids).toContain(1); // the run's init (README "pid 1")
-    expect(pids.length).toBeLessThanOrEqual(4); // init, sh, sleep, and ls (forked) at most
+    expect(pids).toContain(process.pid); // sysgate's parent, this process: the first process's parent
+    expect(pids.length).toBeLessThanOrEqual(5); // init, the parent, sh, sleep, and ls (forked) at most
     for (const name of ["self", "thread-self", "meminfo", "mounts", "uptime", "loadavg", "stat"]) expect(names).toContain(name);
   });
 
-  it("busybox ps shows exactly the guest's processes and init", () => {
+  it("busybox ps shows exactly the guest's processes, init and the first one's parent", () => {
     // sleep is exec'd as /proc/self/exe and names itself with PR_SET_NAME: wait until it has
     const s = run(64, "sh", "-c", "sleep 2 & until grep -q sleep /proc/$!/comm; do :; done; ps -o pid,ppid,stat,comm; wait");
     expect(s.stderr).toBe("");
     const rows = s.stdout.trimEnd().split("\n");
     expect(rows[0]).toMatch(/^\s*PID\s+PPID\s+STAT\s+COMMAND/);
     const comms = rows.slice(1).map((r) => r.trim().split(/\s+/)[3]).sort();
-    expect(comms).toEqual(["busybox", "init", "ps", "sleep"].sort());
+    const parent = readFileSync(`/proc/${process.pid}/comm`, "utf8").trim(); // this process started sysgate
+    expect(comms).toEqual(["busybox", "init", "ps", "sleep", parent].sort());
     expect(rows.slice(1).map((r) => r.trim().split(/\s+/).slice(0, 2).join(" "))).toContain("1 0");
   });
 
@@ -101,7 +103,8 @@ describe.skipIf(!have)("/proc/<pid> of guest processes", () => {
   });
 
   it("a pid that is no guest's is ENOENT (the host's processes do not show)", () => {
-    const s = run(64, "cat", `/proc/${process.pid}/status`);
+    // this process's parent: a host process that is not sysgate's parent (that one is a stand-in of the model)
+    const s = run(64, "cat", `/proc/${process.ppid}/status`);
     expect(s.status).toBe(1);
     expect(s.stderr).toMatch(/No such file or directory/);
   });

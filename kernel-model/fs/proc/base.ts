@@ -55,9 +55,10 @@ function baseEntries(env: ProcBaseEnv): Entry[] {
     { name: "comm", type: DT_REG, node: text(0o644, (t) => `${t.comm}\n`) },
     { name: "cwd", type: DT_LNK, ptrace: true, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.cwd, jump: () => ({ path: t.cwd }) }) },
     { name: "root", type: DT_LNK, ptrace: true, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.root, jump: () => ({ path: t.root }) }) },
-    // a task with no program file (init here, a kernel thread in Linux): readlink says ENOENT
+    // a task with no program file (a kernel thread in Linux) says ENOENT; a stand-in's program
+    // (init's /sbin/init) is the guest's file of that name, if there is one
     { name: "exe", type: DT_LNK, ptrace: true, node: (t, owner, ino) => ({ kind: "link", ino, owner, target: t.exe.guestPath,
-      refuse: t.exe.guestPath ? undefined : E.ENOENT, jump: () => ({ exe: t.exe }) }) },
+      refuse: t.exe.guestPath ? undefined : E.ENOENT, jump: () => (t.exe.hostPath ? { exe: t.exe } : { path: t.exe.guestPath }) }) },
   ];
 }
 

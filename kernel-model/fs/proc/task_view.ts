@@ -4,7 +4,7 @@
 
 import type { MmStruct, Vma } from "../../mm/mm_struct.js";
 import type { KernelState } from "../../kernel.js";
-import { INIT_CMDLINE } from "../../sched/init_task.js";
+import { standInCmdline } from "../../sched/init_task.js";
 import type { Cred, Task } from "../../sched/task.js";
 import type { File } from "../file.js";
 
@@ -119,15 +119,19 @@ function procMm(mm: MmStruct, abi: "x86_64" | "i386"): ProcMm {
   };
 }
 
-/** init's mm holds nothing (it runs no guest code): its command line is the one it would have been started with. */
-function initMm(mm: MmStruct): ProcMm {
-  return { ...procMm(mm, "x86_64"), cmdline: () => Buffer.from(INIT_CMDLINE), environ: () => Buffer.alloc(0) };
+/** A stand-in's mm holds nothing (it runs no guest code): its command line is the one it was started with. */
+function standInMm(mm: MmStruct, cmdline: Buffer): ProcMm {
+  return { ...procMm(mm, "x86_64"), cmdline: () => Buffer.from(cmdline), environ: () => Buffer.alloc(0) };
 }
 
 const SIG_IGN = 1n;
+const procMmOf = (t: Task): ProcMm => {
+  const cmdline = standInCmdline(t);
+  return cmdline ? standInMm(t.mm, cmdline) : procMm(t.mm, t.abi);
+};
 
-/** `init`: the run's pid 1 (sched/init_task.ts), whose memory holds no command line. */
-export function procTask(t: Task, init?: Task): ProcTask {
+/** A task, or a stand-in (sched/init_task.ts: pid 1, the first process's parent), whose memory holds no command line. */
+export function procTask(t: Task): ProcTask {
   let ignored = 0n, caught = 0n;
   for (const [sig, act] of t.sigactions) {
     if (act.handler === SIG_IGN) ignored |= 1n << BigInt(sig - 1);
@@ -140,7 +144,7 @@ export function procTask(t: Task, init?: Task): ProcTask {
     cred: t.cred, umask: t.umask, abi: t.abi, exe: t.exe, cwd: t.fs.pwd, root: t.fs.root,
     sigPending: t.pending, sigShared: t.signal.pending, sigBlocked: t.blocked, sigIgnored: ignored, sigCaught: caught,
     threads: [...t.kernel.sched.tasks.values()].filter((x) => x.tgid === t.tgid && x.state !== "dead").length,
-    mm: zombie ? undefined : t === init ? initMm(t.mm) : procMm(t.mm, t.abi),
+    mm: zombie ? undefined : procMmOf(t),
     fds: () => (zombie ? [] : t.files.openFds().map((fd) => [fd, t.files.get(fd)!, t.files.getCloexec(fd)])),
   };
 }
@@ -149,10 +153,10 @@ export function procTask(t: Task, init?: Task): ProcTask {
 export function procSource(k: KernelState): ProcSource {
   const live = (t: Task | undefined): t is Task => t !== undefined && t.state !== "dead";
   return {
-    tasks: () => [...k.sched.tasks.values()].filter(live).sort((a, b) => a.pid - b.pid).map((t) => procTask(t, k.sched.init)),
+    tasks: () => [...k.sched.tasks.values()].filter(live).sort((a, b) => a.pid - b.pid).map((t) => procTask(t)),
     task: (pid) => {
       const t = k.sched.tasks.get(pid);
-      return live(t) ? procTask(t, k.sched.init) : undefined;
+      return live(t) ? procTask(t) : undefined;
     },
     monotonicNs: () => k.monotonicNs(),
     realtimeNs: () => k.realtimeNs(),

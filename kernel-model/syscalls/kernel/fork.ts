@@ -104,11 +104,15 @@ export function kernelClone(ctx: SyscallContext, a: CloneArgs): number {
   const tid = Buffer.alloc(4);
   tid.writeInt32LE(child.pid);
   if (a.flags & CLONE_PARENT_SETTID) ctx.mem.write(a.parentTid, tid);
-  if (a.flags & CLONE_CHILD_SETTID) child.mm.write(a.childTid, tid);
   if (a.flags & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
   const vdso = a.flags & CLONE_VM ? parent.vdso : parent.vdso?.cloneFor(mm);
   machine.startTask(child, { ip: regs.ip, sp: regs.sp, fork: { regs, ...extra } }, vdso);
   k.sched.add(child);
+  // schedule_tail: the child's tid goes into its own memory once it exists (Linux writes it when
+  // the child first runs, and ignores a fault there)
+  if (a.flags & CLONE_CHILD_SETTID) {
+    try { child.mm.write(a.childTid, tid); } catch (e) { if (!(e instanceof Errno)) throw e; } // put_user's EFAULT is not the clone's
+  }
   if (k.hooks.has("process")) k.hooks.emit("process", { point: "process", pid: parent.pid, action: "fork", child: child.pid });
   if (a.flags & CLONE_VFORK) {
     child.vforkParent = parent;

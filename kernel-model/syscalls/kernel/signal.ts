@@ -202,8 +202,9 @@ function sendTo(ctx: SyscallContext, pid: number, sig: number, code: number): nu
   if (!killOkByCred(ctx.task, target)) return -E.EPERM; // check_kill_permission
   // a zombie keeps its pid until it is reaped: the signal is accepted and goes nowhere
   if (process ? !liveThreads(target).length : target.state === "zombie") return 0;
-  // init (SIGNAL_UNKILLABLE) catches nothing, so every signal sent to it is dropped (sig_task_ignored)
-  if (target === sched.init) return 0;
+  // init (SIGNAL_UNKILLABLE) catches nothing, so every signal sent to it is dropped (sig_task_ignored);
+  // the first process's parent stands for a host process, which the guest does not reach
+  if (sched.isStandIn(target)) return 0;
   if (sig) {
     // send_signal wakes the thread that takes it if it sleeps (pause, sigsuspend, a blocking call)
     const info = { signo: sig, code, pid: ctx.task.tgid, uid: ctx.task.cred.uid };
