@@ -229,11 +229,11 @@ export class Machine implements ProcessFactory {
           return { uid: u, gid: g, euid: u, egid: g, suid: u, sgid: g, fsuid: u, fsgid: g };
         })();
     const files = new FilesStruct();
-    const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
     const out = opts.captureOutput ? [new MemoryOutputFile(), new MemoryOutputFile()] as const : undefined;
-    // a shell's `prog <&-`: fd 0 stays closed, so a read fails with EBADF as it would natively
     if (opts.stdio) opts.stdio.forEach((f, fd) => { if (f) files.installAt(fd, f, false); });
     else {
+      const stdin = opts.stdin === undefined ? StdioFile.forHostFd(0) : new MemoryInputFile(Buffer.from(opts.stdin));
+      // a shell's `prog <&-`: fd 0 stays closed, so a read fails with EBADF as it would natively
       if (opts.stdin !== undefined || deterministic || !hostStdioWasClosed(0)) files.installAt(0, stdin, false);
       files.installAt(1, out ? out[0] : StdioFile.forHostFd(1), false);
       files.installAt(2, out ? out[1] : StdioFile.forHostFd(2), false);

@@ -24,6 +24,7 @@ import type { Incoming } from "./serve/listener.js";
 import { exitFrame, messageFrame } from "./serve/protocol.js";
 import { closeFd, listenUnix } from "./serve/unix_socket.js";
 import { clockMs } from "./serve/clock.js";
+import { EngineLatch, STOP_AFTER_MS, engineStopper } from "./serve/engine_latch.js";
 import type { Stages } from "./serve/runner.js";
 import { DEFAULT_WORKERS } from "./serve_defaults.js";
 
@@ -38,8 +39,15 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
   return join("/tmp", `sysgate-${process.getuid?.() ?? 0}`, "sock");
 }
 
-interface Runner { worker: Worker; mailbox: Int32Array; ready: boolean; job: Job | undefined }
-interface Job { id: number; conn: Socket; incoming: Incoming; runner: Runner | undefined; gone: boolean; signals: number }
+/** How long a stopping server waits for its guests to end (ms). */
+const SHUTDOWN_WAIT_MS = 2_000;
+
+interface Runner { worker: Worker; mailbox: Int32Array; latch: EngineLatch; ready: boolean; job: Job | undefined }
+interface Job {
+  id: number; conn: Socket; incoming: Incoming; runner: Runner | undefined; gone: boolean; signals: number;
+  /** While a SIGKILL waits unseen: the timer that stops the engine (engine_latch.ts). */
+  stopTimer?: NodeJS.Timeout;
+}
 
 export async function serveCommand(argv: string[]): Promise<number> {
   let path: string | undefined;
@@ -69,6 +77,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const runners: Runner[] = [];
   const queue: Job[] = [];
   let nextId = 1;
+  let unicornPath: string | undefined;
   // SYSGATE_SERVE_TIMING=1: one line per request on the server's stderr, where its time went
   const timing = process.env.SYSGATE_SERVE_TIMING === "1";
   const report = (job: Job, st: Stages) => {
@@ -81,11 +90,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const spawn = () => {
     const mailbox = new Int32Array(new SharedArrayBuffer(4));
-    const r: Runner = { worker: new Worker(threadFile("serve_runner"), { workerData: { mailbox: mailbox.buffer } }), mailbox, ready: false, job: undefined };
+    const latch = new EngineLatch();
+    const worker = new Worker(threadFile("serve_runner"), { workerData: { mailbox: mailbox.buffer, latch: latch.buffer } });
+    const r: Runner = { worker, mailbox, latch, ready: false, job: undefined };
     runners.push(r);
-    r.worker.on("message", (m: { ready?: true; id?: number; status?: number; stages?: Stages }) => {
-      if (m.ready) r.ready = true;
-      else if (r.job && m.id === r.job.id) {
+    r.worker.on("message", (m: { ready?: true; unicornPath?: string; id?: number; status?: number; stages?: Stages }) => {
+      if (m.ready) {
+        r.ready = true;
+        unicornPath ??= m.unicornPath;
+      } else if (r.job && m.id === r.job.id) {
+        clearInterval(r.job.stopTimer);
         finish(r.job, m.status!);
         if (timing) report(r.job, m.stages!);
       }
@@ -96,7 +110,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     r.worker.on("exit", () => {
       runners.splice(runners.indexOf(r), 1);
       // its descriptors may be closed or not: left alone rather than closed twice
-      if (r.job) finish(r.job, INTERNAL_ERROR, "sysgate: internal error: the thread that ran the program ended\n");
+      if (r.job) {
+        clearInterval(r.job.stopTimer);
+        finish(r.job, INTERNAL_ERROR, "sysgate: internal error: the thread that ran the program ended\n");
+      }
       r.job = undefined;
       pump();
     });
@@ -125,10 +142,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const signal = (job: Job, sig: number) => {
     if (sig < 1 || sig > 31) return;
     job.signals |= 1 << sig;
-    if (job.runner) {
-      Atomics.or(job.runner.mailbox, 0, 1 << sig);
-      Atomics.notify(job.runner.mailbox, 0);
-    }
+    const r = job.runner;
+    if (!r) return;
+    Atomics.or(r.mailbox, 0, 1 << sig);
+    Atomics.notify(r.mailbox, 0);
+    // A guest spinning without a syscall never looks at the mailbox: for SIGKILL (its end, so
+    // nothing it would do next matters) its engine is stopped. Other signals wait for its next
+    // syscall, as a caught one does under sysgate run.
+    if (sig !== SIGKILL) return;
+    job.stopTimer ??= setInterval(() => {
+      const stop = unicornPath ? engineStopper(unicornPath) : undefined;
+      if (r.job !== job || Atomics.load(r.mailbox, 0) === 0 || !stop) {
+        clearInterval(job.stopTimer);
+        job.stopTimer = undefined;
+        return;
+      }
+      r.latch.stop(stop);
+    }, STOP_AFTER_MS);
   };
 
   const listener = new Worker(threadFile("serve_listener"), { workerData: { listenFd } });
@@ -170,13 +200,33 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
 
   let ended = false;
-  const shutdown = (code: number) => {
+  /**
+   * The socket goes, every guest still running gets SIGKILL (so its machine is closed and its
+   * scratch layer removed) and its client one line and 70; then the process exits. A runner that
+   * does not finish within a moment (stuck in a host call) is not waited for: the signal that
+   * ended the server is raised again with its default action.
+   */
+  const shutdown = (code: number, sig?: NodeJS.Signals) => {
     if (ended) return;
     ended = true;
     try { unlinkSync(socketPath); } catch { /* already gone */ }
-    process.exit(code);
+    void listener.terminate();
+    for (const job of [...queue.splice(0), ...runners.map((r) => r.job)]) {
+      if (!job) continue;
+      finish(job, INTERNAL_ERROR, "sysgate-client: the sysgate server was stopped before the program ended\n");
+      if (job.runner) signal(job, SIGKILL);
+      else for (const fd of job.incoming.request.stdio) if (fd !== undefined) closeFd(fd);
+    }
+    const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+    const check = () => {
+      if (runners.every((r) => !r.job)) process.exit(code);
+      if (Date.now() < deadline) return void setTimeout(check, 20);
+      process.removeAllListeners(sig ?? "SIGTERM");
+      process.kill(process.pid, sig ?? "SIGTERM");
+    };
+    check();
   };
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => shutdown(0));
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => shutdown(0, sig));
   pump(); // the first runner warms up before anyone asks
   process.stderr.write(`sysgate serve: listening on ${socketPath} (up to ${max} programs at once; clients: sysgate-client run ...)\n`);
   return new Promise<number>(() => { /* until a signal ends the server */ });

@@ -5,13 +5,17 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { projectFile } from "../../kernel-model/tables/data_path.js";
+import { unicornInfo } from "../cpu/unicorn.js";
 import { Machine } from "../machine.js";
+import { EngineLatch } from "./serve/engine_latch.js";
 import type { Request } from "./serve/protocol.js";
 import { clockMs } from "./serve/clock.js";
 import { serveRequest, type Stages } from "./serve/runner.js";
 
 const port = parentPort!;
-const mailbox = new Int32Array((workerData as { mailbox: SharedArrayBuffer }).mailbox);
+const data = workerData as { mailbox: SharedArrayBuffer; latch: SharedArrayBuffer };
+const mailbox = new Int32Array(data.mailbox);
+const latch = new EngineLatch(data.latch);
 
 try {
   const m = await Machine.create(projectFile("samples", "bin", "x86_64", "hello-glibc"), {
@@ -24,6 +28,9 @@ try {
 
 port.on("message", (m: { id: number; request: Request }) => {
   const stages: Stages = { begin: clockMs() };
-  void serveRequest(m.request, mailbox, stages).then((status) => port.postMessage({ id: m.id, status, stages }));
+  void serveRequest(m.request, mailbox, latch, stages).then((status) => port.postMessage({ id: m.id, status, stages }));
 });
-port.postMessage({ ready: true });
+// the engine library's path: the main thread loads the same one to stop a spinning guest
+let unicornPath: string | undefined;
+try { unicornPath = unicornInfo().path; } catch { /* no engine: every request will say so */ }
+port.postMessage({ ready: true, unicornPath });

@@ -38,6 +38,10 @@ export interface SyscallOutcome {
 const MISSING_PART = new Set<number>([E.ENOSYS, E.EINVAL, E.EOPNOTSUPP]);
 const MINUS_ENOSYS = BigInt(-E.ENOSYS);
 
+/**
+ * The table call of do_syscall_x64 / do_syscall_32_irqs_on, one per table: a routine returns a
+ * value or throws Errno; only Errno becomes -errno, anything else is a bug that surfaces.
+ */
 export class SyscallDispatcher {
   private readonly warned = new Set<string>();
 

@@ -9,6 +9,7 @@ import type { Cpu } from "../cpu.js";
 import { OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "../mm/mm_struct.js";
 import { waitStatusKilled } from "../sched/exit.js";
 import type { SigInfo, Task } from "../sched/task.js";
+import type { Scheduler } from "../sched/scheduler.js";
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import type { FaultInfo, GenericEntry } from "./common.js";
@@ -44,8 +45,11 @@ export function signalForTrap(vector: number): number {
 /** What the exception path needs of its kernel: public members of LinuxKernel (linux.ts). */
 export interface TrapKernel {
   readonly cpu: Cpu;
-  /** Of the machine-wide KernelState (kernel.ts), the clock a kernel entry moves. */
-  readonly kernel: { tick(): void };
+  /**
+   * Of the machine-wide KernelState (kernel.ts): the clock a kernel entry moves, and the
+   * scheduler asked on a fault's way out.
+   */
+  readonly kernel: { tick(): void; readonly sched: Pick<Scheduler, "shouldPreempt">; entryClock(): bigint };
   readonly task: Task;
   readonly text: KernelText;
   /** The syscall path's signal delivery on the way back to user mode. */

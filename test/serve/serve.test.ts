@@ -107,8 +107,8 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expect(served.stderr).toBe(run.stderr);
   });
 
-  it("a missing program, a bad option: the status and message of sysgate run", () => {
-    for (const args of [["./no-such-program"], ["--no-such-option", BB, "true"], ["--memory", "1K", BB, "true"]]) {
+  it("a missing program, one that is no ELF, a bad option: the status and message of sysgate run", () => {
+    for (const args of [["./no-such-program"], [SOURCE], ["--no-such-option", BB, "true"], ["--memory", "1K", BB, "true"]]) {
       const served = sh(`$RUN ${args.join(" ")}`, RUN);
       const run = sysgate(["run", "-q", ...args], { cwd: dir });
       expect({ status: served.status, stderr: served.stderr }).toEqual({ status: run.status, stderr: run.stderr });
@@ -171,16 +171,34 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expectServing();
   });
 
-  it("a client that vanishes mid-run: its guest is ended, the server goes on", async () => {
-    const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", "echo go; exec sleep 60"], { env, stdio: ["ignore", "pipe", "ignore"] });
-    await new Promise<void>((resolve) => c.stdout!.once("data", () => resolve()));
-    c.kill("SIGKILL");
-    await new Promise((resolve) => c.on("exit", resolve));
-    // its run ends (SIGKILL from the server) long before the guest's minute of sleep
-    for (let waited = 0; !/request \d+ \(sh -c echo go; exec sleep 60\)/.test(serverLog); waited += 100) {
-      expect(waited, `the vanished client's guest still runs:\n${serverLog}`).toBeLessThan(10_000);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  it("a client that vanishes mid-run: its guest is ended (asleep, or spinning without a syscall), the server goes on", async () => {
+    for (const script of ["echo go; exec sleep 60", "echo go; while :; do :; done"]) {
+      const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", script], { env, stdio: ["ignore", "pipe", "ignore"] });
+      await new Promise<void>((resolve) => c.stdout!.once("data", () => resolve()));
+      c.kill("SIGKILL");
+      await new Promise((resolve) => c.on("exit", resolve));
+      // its run ends (SIGKILL from the server) long before the guest would
+      const done = new RegExp(`request \\d+ \\(sh -c ${script.slice(0, 30).replace(/[$()*+.?[\]^{|}\\]/g, "\\$&")}`);
+      for (let waited = 0; !done.test(serverLog); waited += 100) {
+        expect(waited, `the vanished client's guest still runs:\n${serverLog}`).toBeLessThan(10_000);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
+    expectServing();
+  });
+
+  it("a server that goes away mid-run: the client says so and ends with 70", async () => {
+    const other = join(dir, "other.sock");
+    const second = spawn(process.execPath, [CLI, "serve", "--socket", other], { stdio: ["ignore", "ignore", "pipe"] });
+    await new Promise<void>((resolve) => second.stderr!.on("data", (d: Buffer) => { if (d.toString().includes("listening on")) resolve(); }));
+    const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", "echo go; exec sleep 60"], { env: { ...env, SYSGATE_SOCKET: other }, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    c.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
+    await new Promise<void>((resolve) => c.stdout!.once("data", () => resolve()));
+    const end = new Promise<number | null>((resolve) => c.on("exit", (status) => resolve(status)));
+    second.kill("SIGKILL");
+    expect(await end).toBe(70);
+    expect(err).toBe("sysgate-client: the sysgate server went away before the program ended\n");
     expectServing();
   });
 

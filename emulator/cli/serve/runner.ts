@@ -15,6 +15,7 @@ import { ClientStdioFile } from "./client_stdio.js";
 import { closeFd } from "./unix_socket.js";
 import type { Request } from "./protocol.js";
 import { clockMs } from "./clock.js";
+import type { EngineLatch } from "./engine_latch.js";
 
 /** Writes all of `text` to `fd` (a client's stderr), or as much as it takes. */
 function sayTo(fd: number | undefined): (text: string) => void {
@@ -46,9 +47,10 @@ export interface Stages { begin: number; created?: number; ran?: number; closed?
 
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
- * leaves the signals the client forwards (HostSignals); `stages` gets the time each stage ended.
+ * leaves the signals the client forwards (HostSignals), `latch` where it finds the engine to stop
+ * for a guest that must end; `stages` gets the time each stage ended.
  */
-export async function serveRequest(req: Request, mailbox: Int32Array, stages: Stages = { begin: clockMs() }): Promise<number> {
+export async function serveRequest(req: Request, mailbox: Int32Array, latch: EngineLatch, stages: Stages = { begin: clockMs() }): Promise<number> {
   const say = sayTo(req.stdio[2]);
   try {
     if (req.argv[0] !== "run") throw new UsageError(`only 'run' is served, not '${req.argv[0] ?? ""}'`);
@@ -70,12 +72,14 @@ export async function serveRequest(req: Request, mailbox: Int32Array, stages: St
       hostProcess: { pid: req.pid, ppid: req.ppid, umask: req.umask },
     });
     stages.created = clockMs();
+    latch.publish(machine.cpu.uc.address);
     try {
       host = new HostSignals(machine.kstate.clock, mailbox);
       const st = await runWithHost(machine, host);
       stages.ran = clockMs();
       return exitStatus(st, say);
     } finally {
+      latch.publish(0n); // before the engine goes
       machine.close();
       stages.closed = clockMs();
     }
