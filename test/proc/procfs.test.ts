@@ -88,7 +88,12 @@ describe.skipIf(!have)("/proc/<pid> of guest processes", () => {
   it("fd/ and fdinfo/ list the open files", () => {
     const s = run(64, "sh", "-c", "exec 5</etc/hostname; readlink /proc/$$/fd/5; grep -E '^(pos|flags):' /proc/$$/fdinfo/5; ls /proc/$$/fd | tr '\\n' ' '");
     expect(s.stderr).toBe("");
-    expect(s.stdout).toMatch(/^\/etc\/hostname\npos:\t0\nflags:\t0\d+\n0 1 2 5 $/);
+    const [name, pos, flags, fds] = s.stdout.split("\n");
+    expect([name, pos]).toEqual(["/etc/hostname", "pos:\t0"]);
+    expect(flags).toMatch(/^flags:\t0\d+$/);
+    // the shell's own fds and 5; while the pipeline starts the shell may hold the pipe's ends
+    // (natively too: who runs first decides), so more may be listed
+    expect(fds.trim().split(" ")).toEqual(expect.arrayContaining(["0", "1", "2", "5"]));
   });
 
   it("cwd, root, statm, mounts and task/ as natively", () => {
