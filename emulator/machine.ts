@@ -134,10 +134,10 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 const UNCOUNTED_AFTER = 64;
 /**
  * The longest a process runs without a syscall while other processes wait or a timer is due, in
- * host microseconds (host-clock runs only; Unicorn's watchdog thread stops it). A last resort
- * against a process that never enters the kernel, not a time slice: a stop from the watchdog can
- * make Unicorn skip the hooks of the instruction it lands on (emulator/cpu/ENGINE.md), and the
- * watchdog is a thread per run. Threads get counted slices instead (above).
+ * host microseconds (host-clock runs only; a timer stops the engine: emulator/cpu/watchdog.ts). A
+ * last resort against a process that never enters the kernel, not a time slice: a stop from
+ * another thread can make Unicorn skip the hooks of the instruction it lands on
+ * (emulator/cpu/ENGINE.md). Threads get counted slices instead (above).
  */
 const TIME_SLICE_US = 500_000;
 

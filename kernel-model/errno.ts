@@ -145,9 +145,23 @@ export const ERRNO_NAME: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(E).reverse().map(([name, n]) => [n, name]),
 );
 
+/**
+ * Whether the kernel's expected exceptions (Errno, the scheduler's WouldBlock) record where they
+ * were thrown: only with SYSGATE_ERRNO_STACKS=1. A failed syscall is an answer, not a bug, and a
+ * shell's loop throws a few each iteration (wait4's ECHILD, a read that would block); capturing
+ * the JS stack for each was a measurable part of a fork (test/bench/rows_processes.ts). The
+ * message still names the errno and the detail; set the variable to see the thrower.
+ */
+export const KERNEL_EXCEPTION_STACKS = typeof process !== "undefined" && process.env.SYSGATE_ERRNO_STACKS === "1";
+
 /** Thrown inside the kernel model to fail a syscall with -errno (the dispatcher catches it). */
 export class Errno extends Error {
-  constructor(readonly errno: number, detail?: string) {
+  readonly errno: number;
+  constructor(errno: number, detail?: string) {
+    const limit = Error.stackTraceLimit;
+    if (!KERNEL_EXCEPTION_STACKS) Error.stackTraceLimit = 0; // see KERNEL_EXCEPTION_STACKS
     super(`${ERRNO_NAME[errno] ?? errno}${detail ? `: ${detail}` : ""}`);
+    Error.stackTraceLimit = limit;
+    this.errno = errno;
   }
 }

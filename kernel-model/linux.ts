@@ -353,7 +353,7 @@ export abstract class LinuxKernel {
     mm.pageCache = this.pageCache;
     mm.pgd.shareTopLevel(swapper, first, count);
     mm.commitLimit = Math.min(mm.commitLimit, this.kernel.commitLimitPages);
-    for (const s of this.kernelSymbols.all()) mm.symbols.add(s.name, s.address, s.size);
+    mm.symbols = SymbolTable.copyOf(this.kernelSymbols);
     // Permissions (PROT_EXEC included) are checked when the CPU fills its TLB, so a TLB flush is
     // enough here; frames whose code changes under the CPU are the allocator's business (PhysMem).
     mm.onTlbFlush = () => this.cpu.flushTlb();

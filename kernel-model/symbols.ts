@@ -5,9 +5,29 @@ export interface Sym { name: string; address: bigint; size: number }
 
 export class SymbolTable {
   private sorted: Sym[] = [];
-  private readonly byName = new Map<string, Sym>();
+  private byName = new Map<string, Sym>();
+  /** The two collections are shared with another table (see copyOf): the first add() copies them. */
+  private shared = false;
+
+  /**
+   * A table that starts with `base`'s symbols, copied only when one is added: every address space
+   * starts with the kernel's names, and a fork's or a known program's replaces its table at once.
+   */
+  static copyOf(base: SymbolTable): SymbolTable {
+    const t = new SymbolTable();
+    base.sort();
+    t.sorted = base.sorted;
+    t.byName = base.byName;
+    t.shared = base.shared = true;
+    return t;
+  }
 
   add(name: string, address: bigint, size = 0): void {
+    if (this.shared) {
+      this.sorted = [...this.sorted];
+      this.byName = new Map(this.byName);
+      this.shared = false;
+    }
     const s = { name, address, size };
     this.sorted.push(s);
     if (!this.byName.has(name)) this.byName.set(name, s);

@@ -223,14 +223,19 @@ export class Unicorn {
    * Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the
    * uc_err. A `count` makes Unicorn insert a counting hook before every instruction of the code it
    * translates from then on (code translated before is not counted); a run without one removes
-   * that hook and flushes the translated code. `timeoutUs` limits the time (a watchdog thread
-   * stops the engine, and it can skip a code hook: ENGINE.md).
+   * that hook and flushes the translated code. `timeoutUs` limits the time (Unicorn starts a
+   * watchdog thread for the run, which can skip a code hook when it stops the engine: ENGINE.md;
+   * X86Cpu bounds its runs with a Watchdog instead where it can).
    */
   start(begin: bigint, until = 0n, count = 0, timeoutUs = 0): number {
     return this.a.uc_emu_start(this.uc, begin, until, timeoutUs, count) as number;
   }
   stop(): void {
     this.a.uc_emu_stop(this.uc);
+  }
+  /** The file the engine was loaded from. */
+  get libraryPath(): string {
+    return this.a.path;
   }
   /** The engine's handle as an integer: another thread may stop it (uc_emu_stop), as gdb's connection worker does. */
   get address(): bigint {

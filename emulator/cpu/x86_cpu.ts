@@ -2,6 +2,7 @@
 
 import type { Cpu, CpuContext, Reg, RegBatch, TableReg } from "../../kernel-model/cpu.js";
 import { UC, Unicorn, UnicornContext } from "./unicorn.js";
+import { Watchdog } from "./watchdog.js";
 
 const REG_IDS: Record<Reg, number> = {
   rax: UC.UC_X86_REG_RAX, rbx: UC.UC_X86_REG_RBX, rcx: UC.UC_X86_REG_RCX, rdx: UC.UC_X86_REG_RDX,
@@ -126,9 +127,14 @@ export class X86Cpu implements Cpu {
    */
   private countingCode = false;
 
+  /** What bounds a timed run: made at the first one; null where only Unicorn's own timeout works. */
+  private watchdog: Watchdog | null | undefined;
+
   /**
-   * Runs the CPU from `pc` until a stop or `count` instructions. Returns the engine's error code
-   * (0 when it stopped on request or the count ran out), rethrowing any exception a hook raised.
+   * Runs the CPU from `pc` until a stop, `count` instructions or `timeoutUs` microseconds (0: no
+   * limit; a Watchdog's timer stops the run, or Unicorn's watchdog thread where there is none).
+   * Returns the engine's error code (0 when it stopped on request, the count ran out or the time
+   * was up), rethrowing any exception a hook raised.
    * Counted and uncounted runs each translate the code their way: the first counted run after
    * uncounted ones flushes what was translated without counting (a few ms), or the count would
    * miss the instructions of that code; the first uncounted run after counted ones has Unicorn
@@ -141,7 +147,18 @@ export class X86Cpu implements Cpu {
       this.countingCode = true;
     } else if (count === 0) this.countingCode = false;
     this.translated = true;
-    const rc = this.uc.start(pc, 0n, count, timeoutUs);
+    let rc: number;
+    if (timeoutUs > 0 && this.watchdog !== null) {
+      const w = (this.watchdog ??= Watchdog.open(this.uc.libraryPath, this.uc.address) ?? null);
+      if (w) {
+        w.arm(timeoutUs);
+        try {
+          rc = this.uc.start(pc, 0n, count);
+        } finally {
+          w.disarm();
+        }
+      } else rc = this.uc.start(pc, 0n, count, timeoutUs);
+    } else rc = this.uc.start(pc, 0n, count, timeoutUs);
     if (this.hookError !== undefined) {
       const e = this.hookError;
       this.hookError = undefined;
@@ -150,5 +167,8 @@ export class X86Cpu implements Cpu {
     return rc;
   }
 
-  close(): void { this.uc.close(); }
+  close(): void {
+    this.watchdog?.close(); // before the engine goes: a stop may be on its way to it
+    this.uc.close();
+  }
 }

@@ -142,17 +142,20 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, file?: F
     // the bss past the file's pages is anonymous memory, nameless in /proc/<pid>/maps
     mm.mapRegion(a.start, a.end - a.start, a.prot, a.pgoff !== undefined || !file ? name : "", undefined, backing);
   }
-  // File pages through the page cache, where a page is one segment's file bytes and nothing else
-  // (page by page over the file's bytes only, which are in memory already).
+  // File pages through the page cache, where a page belongs to one segment alone: whole pages of
+  // the file, as elf_map maps them (a segment's first and last page hold the file's bytes around
+  // it too; padzero below clears the bss part of the last one). Every process running the program
+  // shares them; the partial first and last pages used to be private copies of each process.
   const cached = new Set<bigint>();
   if (file && mm.pageCache) {
     const fileId = mappingKey(file.stat());
     for (const s of loads) {
       const fileStart = bias + s.vaddr, fileEnd = fileStart + BigInt(s.filesz);
-      for (let a = pageUp(fileStart); a + PAGE <= fileEnd; a += PAGE) {
+      if (s.filesz === 0 || (s.vaddr - BigInt(s.offset)) % PAGE !== 0n) continue; // not mapped from the file (see above)
+      for (let a = pageDown(fileStart); a < fileEnd; a += PAGE) {
         if (loads.some((o) => o !== s && bias + o.vaddr < a + PAGE && bias + o.vaddr + BigInt(o.memsz) > a)) continue;
         const off = BigInt(s.offset) + (a - fileStart);
-        if (off % PAGE) continue;
+        if (off < 0n || off % PAGE) continue;
         const pa = mm.pageCache.get(fileId, Number(off / PAGE), (page) => img.bytes.copy(page, 0, Number(off), Number(off + PAGE)));
         mm.mapSharedPage(a, pa);
         cached.add(a);

@@ -57,11 +57,13 @@ const hex = (v: bigint | number) => `0x${v.toString(16)}`;
  */
 export function readElfFile(hostPath: string, shown: string): Buffer {
   let size: number;
+  let identity: string;
   try {
-    const st = statSync(hostPath);
+    const st = statSync(hostPath, { bigint: true });
     if (st.isDirectory()) throw new ExecFormatError(`${shown}: is a directory`, E.EACCES);
     if (!st.isFile()) throw new ExecFormatError(`${shown}: not a regular file`, E.EACCES);
-    size = st.size;
+    size = Number(st.size);
+    identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch (e) {
     if (e instanceof ExecFormatError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -70,12 +72,39 @@ export function readElfFile(hostPath: string, shown: string): Buffer {
     throw new ExecFormatError(`${shown}: cannot read: ${err.message}`, E.EACCES);
   }
   if (size > MAX_ELF_FILE) throw new ExecFormatError(`${shown}: ${size} bytes: larger than the ${MAX_ELF_FILE >> 20} MiB a program file may have here`, E.ENOMEM);
+  const known = recentFiles.get(identity);
+  if (known) {
+    recentFiles.delete(identity); // most recently used last
+    recentFiles.set(identity, known);
+    return known;
+  }
+  let bytes: Buffer;
   try {
-    return readFileSync(hostPath);
+    bytes = readFileSync(hostPath);
   } catch (e) {
     throw new ExecFormatError(`${shown}: cannot read: ${(e as Error).message}`, E.EACCES);
   }
+  if (bytes.length === size && size <= RECENT_FILES_BYTES) {
+    recentFiles.set(identity, bytes);
+    let total = 0;
+    for (const b of recentFiles.values()) total += b.length;
+    for (const [k, b] of recentFiles) {
+      if (total <= RECENT_FILES_BYTES && recentFiles.size <= RECENT_FILES) break;
+      recentFiles.delete(k);
+      total -= b.length;
+    }
+  }
+  return bytes;
 }
+
+/**
+ * The program files read last, by file identity (device, inode, size, change times): a shell
+ * execs the same busybox again and again, and reading its 2 MB for each exec cost a copy and, as
+ * glibc keeps freed blocks of that size, ~2 MB of host memory per process that had exec'ed
+ * (test/bench/rows_processes.ts). The buffers are never written (the loader copies out of them).
+ */
+const recentFiles = new Map<string, Buffer>();
+const RECENT_FILES = 8, RECENT_FILES_BYTES = 64 << 20;
 
 /**
  * The checks of load_elf_binary and load_elf_phdrs, on the raw headers, before anything is

@@ -30,6 +30,13 @@ export interface RegView { name: string; value: bigint; changed: boolean }
 
 /** Instructions per engine call while running: small enough to answer a key within ~30 ms. */
 const CHUNK = 20_000;
+/**
+ * scheduler_tick under `c` and `n`: a thread that ran this many instructions while another thread
+ * of its process waits gives up the CPU, as the run loop's counted slice does (Machine's
+ * SLICE_INSNS). Machine.step runs what it is told and never preempts, so a thread spinning on a
+ * flag another thread sets would keep the CPU forever.
+ */
+const SLICE_INSNS = 1_000_000;
 /** Bound on the walk from the boot code to the program's first instruction. */
 const BOOT_STEPS = 10_000;
 
@@ -59,6 +66,8 @@ export class StepSession {
   private readonly undo: UndoRing<UiState>;
   private actionStart = 0;
   private readonly repeats = new TrapRepeats();
+  /** The task the run modes last drove, and how many instructions it ran in a row. */
+  private ranInRow: { task: Task | undefined; insns: number } = { task: undefined, insns: 0 };
 
   private constructor(readonly machine: Machine, readonly disasm: Disassembler) {
     this.focus = machine.task.pid;
@@ -245,6 +254,18 @@ export class StepSession {
     return r.paused ? true : this.ended(r);
   }
 
+  /** Counts a chunk against the running task's slice; a used-up slice with a sibling thread waiting puts it back in the queue. */
+  private tick(insns: number): void {
+    const sched = this.machine.kstate.sched;
+    const t = sched.current;
+    if (t !== this.ranInRow.task) this.ranInRow = { task: t, insns: 0 };
+    this.ranInRow.insns += insns;
+    if (!t || this.ranInRow.insns < SLICE_INSNS || t.state !== "runnable" || !t.machine.preemptible || !sched.sliceNeeded(t)) return;
+    if (this.machine.continuing === t) this.machine.continueWith(undefined);
+    sched.requeue(t);
+    this.ranInRow = { task: undefined, insns: 0 };
+  }
+
   /** The task that just executed is the one on view. */
   private ran(): void {
     const t = this.machine.kstate.sched.current;
@@ -327,6 +348,7 @@ export class StepSession {
       const before = rec?.seen.length;
       const single = this.mode === "stage" && this.cpl() === 0;
       if (!this.drive(single ? 1 : CHUNK)) break;
+      if (!single) this.tick(CHUNK);
       if (single && !this.hit && this.current && (this.current !== rec || this.current.seen.length !== before)) this.hit = `stage: ${this.current.stage}`;
       if (this.hit) {
         if (this.mode === "out") {

@@ -1,6 +1,7 @@
 // The exceptions (Linux arch/x86/kernel/traps.c, and arch/x86/mm/fault.c for #PF): Unicorn reports
 // an exception or `int n` by vector to a hook instead of using the IDT, so the model delivers it
-// through the IDT once the engine stopped (entry/interrupt.ts); the stub (asm_exc_*) calls the C
+// through the IDT once the engine stopped, a user page fault from the hook itself
+// (entry/interrupt.ts); the stub (asm_exc_*) calls the C
 // handler (exc_*), a trap address handled here: a page fault inside a mapping is resolved,
 // everything else becomes the signal Linux sends, delivered on the exception's return path.
 
@@ -8,6 +9,7 @@ import type { Cpu } from "../cpu.js";
 import { OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "../mm/mm_struct.js";
 import { waitStatusKilled } from "../sched/exit.js";
 import type { SigInfo, Task } from "../sched/task.js";
+import type { Scheduler } from "../sched/scheduler.js";
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import type { FaultInfo, GenericEntry } from "./common.js";
@@ -43,8 +45,11 @@ export function signalForTrap(vector: number): number {
 /** What the exception path needs of its kernel: public members of LinuxKernel (linux.ts). */
 export interface TrapKernel {
   readonly cpu: Cpu;
-  /** Of the machine-wide KernelState (kernel.ts), the clock a kernel entry moves. */
-  readonly kernel: { tick(): void };
+  /**
+   * Of the machine-wide KernelState (kernel.ts): the clock a kernel entry moves, and the
+   * scheduler asked on a fault's way out.
+   */
+  readonly kernel: { tick(): void; readonly sched: Pick<Scheduler, "shouldPreempt">; entryClock(): bigint };
   readonly task: Task;
   readonly text: KernelText;
   /** The syscall path's signal delivery on the way back to user mode. */
@@ -73,8 +78,9 @@ export class Traps {
   constructor(private readonly k: TrapKernel) {}
 
   /**
-   * An exception or `int n` from the CPU. Unicorn calls this hook instead of using the IDT;
-   * the delivery happens after the engine stops (resume()), from a clean CPU state.
+   * An exception or `int n` from the CPU. Unicorn calls this hook instead of using the IDT; the
+   * delivery happens after the engine stops (resume()), from a clean CPU state, except for a user
+   * page fault (below).
    */
   onInterrupt(vector: number): void {
     const k = this.k, cpu = k.cpu;
@@ -88,7 +94,11 @@ export class Traps {
     }
     k.onSoftwareInterrupt(vector);
     this.pending = { vector, cr2: vector === X86_TRAP.PF ? cpu.get("cr2") : 0n };
-    k.stop();
+    // A user page fault goes through the IDT at once, from inside the hook, as the SYSCALL
+    // transition does (the register writes make the engine continue at the gate): a fork's
+    // copy-on-write faults were most of its runs, each a stop and a start of the engine.
+    if (vector === X86_TRAP.PF) this.resume();
+    else k.stop();
   }
 
   /**
@@ -163,7 +173,12 @@ export class Traps {
       k.exitTask(waitStatusKilled(SIGKILL, false)); // the OOM killer's SIGKILL
       return;
     }
-    if (fault === VM_FAULT_OK) return; // the stub's iret retries the access
+    if (fault === VM_FAULT_OK) {
+      // the stub's iret retries the access; on the way out the kernel may schedule
+      // (irqentry_exit_to_user_mode), as after a syscall
+      if (k.kernel.sched.shouldPreempt(k.kernel.entryClock)) k.stop();
+      return;
+    }
     if (fault === VM_FAULT_SIGBUS) {
       // do_sigbus: a file mapping's page wholly past the end of the file
       this.force_sig_fault(SIGBUS, `bus error at address 0x${addr.toString(16)} (past the end of the mapped file), ip 0x${ip.toString(16)}`,

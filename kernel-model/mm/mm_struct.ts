@@ -341,7 +341,7 @@ export class MmStruct implements UserMemory {
     let frame = pa;
     const reused = this.phys.pageCount(pa) === 1;
     if (!reused) {
-      frame = this.phys.allocFrame();
+      frame = this.phys.allocFrame(false);
       this.phys.mem.copy(this.phys.mem, frame, pa, pa + PAGE_SIZE);
     }
     this.pgd.map(page, frame, this.pteFlags(prot));
@@ -409,7 +409,7 @@ export class MmStruct implements UserMemory {
       // do_cow_fault: the writer gets its own copy of the file's page at once
       let pa: number;
       try {
-        pa = this.phys.allocFrame();
+        pa = this.phys.allocFrame(false); // the file's page is copied over it whole
       } finally {
         this.phys.putPage(cached);
       }
@@ -613,7 +613,7 @@ export class MmStruct implements UserMemory {
    */
   release(userEntries: number): void {
     for (const v of this.vmas) {
-      this.pgd.forEachPresent(v.start, v.end, (_a, pte) => this.phys.putPage(pte.pa));
+      this.pgd.forEachPresentFrame(v.start, v.end, (pa) => this.phys.putPage(pa));
       v.file?.fput();
     }
     this.vmas.length = 0;
@@ -624,7 +624,7 @@ export class MmStruct implements UserMemory {
   /** Pages currently backed by frames (for the memory bound and for tests). */
   residentPages(): number {
     let n = 0;
-    for (const v of this.vmas) this.pgd.forEachPresent(v.start, v.end, () => { n++; });
+    for (const v of this.vmas) this.pgd.forEachPresentFrame(v.start, v.end, () => { n++; });
     return n;
   }
 }

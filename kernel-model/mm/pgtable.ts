@@ -46,20 +46,23 @@ export class PageTables {
 
   /** The physical address of the PTE for `va`, creating the intermediate tables when `create`. */
   private pteAddr(va: bigint, create: boolean): number | undefined {
-    const m = this.phys.mem;
-    const va48 = low48(va);
+    return this.pteAddr48(low48(va), create);
+  }
+
+  private pteAddr48(va48: number, create: boolean): number | undefined {
+    const w = this.phys.u32;
     let table = this.root;
     for (let level = this.levels - 1; level > 0; level--) {
       const ea = table + this.index(va48, level) * 8;
-      let lo = m.readUInt32LE(ea);
+      let lo = w[ea >>> 2];
       if (!(lo & _PAGE_PRESENT)) {
         if (!create) return undefined;
         const next = this.phys.allocFrame();
         // Upper levels allow everything; the leaf decides (Linux does the same with _PAGE_TABLE).
         // A PAE PDPTE has no RW/US bits: they are reserved there.
         lo = next | _PAGE_PRESENT | (this.levels === 3 && level === 2 ? 0 : _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED);
-        m.writeUInt32LE(lo >>> 0, ea);
-        m.writeUInt32LE(0, ea + 4);
+        w[ea >>> 2] = lo;
+        w[(ea >>> 2) + 1] = 0;
       }
       table = (lo & ~0xfff) >>> 0;
     }
@@ -72,8 +75,9 @@ export class PageTables {
     if (f.write) lo |= _PAGE_RW;
     if (f.user) lo |= _PAGE_USER;
     if (f.global) lo |= _PAGE_GLOBAL;
-    this.phys.mem.writeUInt32LE(lo >>> 0, ea);
-    this.phys.mem.writeUInt32LE(f.exec ? 0 : _PAGE_NX_HI >>> 0, ea + 4);
+    const w = this.phys.u32;
+    w[ea >>> 2] = lo;
+    w[(ea >>> 2) + 1] = f.exec ? 0 : _PAGE_NX_HI;
     if (f.exec && f.user) this.phys.markCode(pa);
   }
 
@@ -81,10 +85,11 @@ export class PageTables {
   unmap(va: bigint): number | undefined {
     const ea = this.pteAddr(va, false);
     if (ea === undefined) return undefined;
-    const lo = this.phys.mem.readUInt32LE(ea);
+    const w = this.phys.u32;
+    const lo = w[ea >>> 2];
     if (!(lo & _PAGE_PRESENT)) return undefined;
-    this.phys.mem.writeUInt32LE(0, ea);
-    this.phys.mem.writeUInt32LE(0, ea + 4);
+    w[ea >>> 2] = 0;
+    w[(ea >>> 2) + 1] = 0;
     return (lo & ~0xfff) >>> 0;
   }
 
@@ -92,9 +97,10 @@ export class PageTables {
   lookup(va: bigint): { pa: number; write: boolean; user: boolean; exec: boolean } | undefined {
     const ea = this.pteAddr(va, false);
     if (ea === undefined) return undefined;
-    const lo = this.phys.mem.readUInt32LE(ea);
+    const w = this.phys.u32;
+    const lo = w[ea >>> 2];
     if (!(lo & _PAGE_PRESENT)) return undefined;
-    const hi = this.phys.mem.readUInt32LE(ea + 4);
+    const hi = w[(ea >>> 2) + 1];
     return { pa: (lo & ~0xfff) >>> 0, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) };
   }
 
@@ -116,11 +122,17 @@ export class PageTables {
    * copy_page_range and zap_page_range walk).
    */
   forEachPresent(start: bigint, end: bigint, fn: (va: bigint, pte: { pa: number; write: boolean; user: boolean; exec: boolean }) => void): void {
-    const m = this.phys.mem;
+    const w = this.phys.u32;
     this.forEachPresentEntry(start, end, (va48, ea) => {
-      const lo = m.readUInt32LE(ea), hi = m.readUInt32LE(ea + 4);
+      const lo = w[ea >>> 2], hi = w[(ea >>> 2) + 1];
       fn(canonical(va48), { pa: (lo & ~0xfff) >>> 0, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) });
     });
+  }
+
+  /** The frame of every present leaf entry in [start, end), as a Number (what exit_mmap puts). */
+  forEachPresentFrame(start: bigint, end: bigint, fn: (pa: number) => void): void {
+    const w = this.phys.u32;
+    this.forEachPresentEntry(start, end, (_va48, ea) => fn((w[ea >>> 2] & ~0xfff) >>> 0));
   }
 
   /**
@@ -129,7 +141,7 @@ export class PageTables {
    * the address, the entry's physical address and that of its table.
    */
   private forEachPresentEntry(start: bigint, end: bigint, fn: (va48: number, ea: number, table: number) => void): void {
-    const m = this.phys.mem;
+    const w = this.phys.u32;
     const from = low48(start), to = end >= 1n << 64n ? 2 ** 48 : low48(end);
     if (to <= from) return;
     const walk = (table: number, level: number, base: number): void => {
@@ -140,7 +152,7 @@ export class PageTables {
         const va = base + span * i;
         if (va >= to) return;
         const ea = table + i * 8;
-        const lo = m.readUInt32LE(ea);
+        const lo = w[ea >>> 2];
         if (!(lo & _PAGE_PRESENT)) continue;
         if (level > 0) walk((lo & ~0xfff) >>> 0, level - 1, va);
         else if (va >= from) fn(va, ea, table);
@@ -156,25 +168,25 @@ export class PageTables {
    * (its TLB entries must go).
    */
   copyPageRange(child: PageTables, start: bigint, end: bigint, get: (pa: number) => void): boolean {
-    const m = this.phys.mem;
+    const w = this.phys.u32;
     let protectedAny = false;
     let leaf = -1, childLeaf = 0;
     this.forEachPresentEntry(start, end, (va48, ea, table) => {
-      let lo = m.readUInt32LE(ea);
+      let lo = w[ea >>> 2];
       get((lo & ~0xfff) >>> 0);
       if (lo & _PAGE_RW) {
         lo = (lo & ~_PAGE_RW) >>> 0;
-        m.writeUInt32LE(lo, ea);
+        w[ea >>> 2] = lo;
         protectedAny = true;
       }
       // one walk of the child's tables per leaf table of ours (512 pages)
       if (table !== leaf) {
         leaf = table;
-        childLeaf = child.pteAddr(canonical(va48), true)! - this.index(va48, 0) * 8;
+        childLeaf = child.pteAddr48(va48, true)! - (ea - table);
       }
-      const cea = childLeaf + this.index(va48, 0) * 8;
-      m.writeUInt32LE(lo, cea);
-      m.writeUInt32LE(m.readUInt32LE(ea + 4), cea + 4);
+      const cea = childLeaf + (ea - table);
+      w[cea >>> 2] = lo;
+      w[(cea >>> 2) + 1] = w[(ea >>> 2) + 1];
     });
     return protectedAny;
   }
@@ -184,10 +196,10 @@ export class PageTables {
    * [0, userEntries) (the leaf frames were put by the caller) and the top level itself.
    */
   destroy(userEntries: number): void {
-    const m = this.phys.mem;
+    const w = this.phys.u32;
     const free = (table: number, level: number, entries: number): void => {
       for (let i = 0; i < entries; i++) {
-        const lo = m.readUInt32LE(table + i * 8);
+        const lo = w[(table >>> 2) + i * 2];
         if (!(lo & _PAGE_PRESENT)) continue;
         const next = (lo & ~0xfff) >>> 0;
         if (level > 1) free(next, level - 1, 512);

@@ -18,6 +18,12 @@ export const MAX_PHYS_MEMORY = 2 ** 32;
 
 export class PhysMem {
   readonly mem: Buffer;
+  /**
+   * The same memory as 32-bit words (little-endian, as the host and the guest are): page-table
+   * entries are read and written through it, which V8 compiles to a plain load or store where
+   * Buffer.readUInt32LE is a call with range checks.
+   */
+  readonly u32: Uint32Array;
   private next: number;
   private readonly free: number[] = [];
   private used = 0;
@@ -45,6 +51,8 @@ export class PhysMem {
     if (size > MAX_PHYS_MEMORY) throw new Error(`physical memory is at most ${MAX_PHYS_MEMORY / 2 ** 30} GiB`);
     this.mem = mem ?? Buffer.alloc(size);
     if (this.mem.length !== size) throw new Error("physical memory buffer of the wrong size");
+    if (this.mem.byteOffset % 4) throw new Error("physical memory must be 4-byte aligned");
+    this.u32 = new Uint32Array(this.mem.buffer, this.mem.byteOffset, size / 4);
     this.next = reserved;
     this.refs = new Uint32Array(size / PAGE_SIZE);
     this.code = new Uint8Array(size / PAGE_SIZE);
@@ -57,8 +65,11 @@ export class PhysMem {
   /** Everything at or above this physical address has never been handed out (and is still zero). */
   get highWater(): number { return this.next; }
 
-  /** A zeroed frame's physical address, its count 1 (alloc_page(GFP_ZERO)). */
-  allocFrame(): number {
+  /**
+   * A zeroed frame's physical address, its count 1 (alloc_page(GFP_ZERO)); with `zero` false, a
+   * frame whose old contents the caller overwrites whole (a copy-on-write copy) is not cleared.
+   */
+  allocFrame(zero = true): number {
     if (this.codeFree.length && this.free.length + (this.mem.length - this.next) / PAGE_SIZE < this.lowWater) this.onCodeReclaim();
     let pa = this.free.pop();
     if (pa === undefined && this.next + PAGE_SIZE > this.mem.length && this.onShrink()) pa = this.free.pop();
@@ -66,7 +77,7 @@ export class PhysMem {
       if (this.next + PAGE_SIZE > this.mem.length) throw new Errno(E.ENOMEM, "out of physical memory");
       pa = this.next;
       this.next += PAGE_SIZE;
-    } else {
+    } else if (zero) {
       this.mem.fill(0, pa, pa + PAGE_SIZE);
     }
     this.used++;

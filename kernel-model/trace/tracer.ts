@@ -14,6 +14,7 @@ import { formatSigset, formatTimespec, formatTimeval, type TraceAbi } from "./st
 import { SyscallSummary } from "./summary.js";
 import { CLOCKS, siCode, signalName, xlatValue } from "./xlat.js";
 import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
+import { SIG_DFL, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
 import { syscallTable } from "../entry/syscall_tables.js";
 
 /** What the tracer needs of a run: its hooks, each task's memory and ABI, the syscall tables. */
@@ -29,6 +30,8 @@ export interface TraceTask {
   mem: TraceMemory; abi: TraceAbi; ppid?: number; uid?: number; exitSignal?: number;
   /** The signal mask: a blocked SIGCHLD is not delivered (sigtimedwait may take it instead). */
   blocked?: bigint;
+  /** SIGCHLD has a handler: its delivery is an event of its own, which carries the line. */
+  chldHandled?: boolean;
 }
 
 /** The TraceTarget of a booted kernel (Machine.kstate). */
@@ -38,7 +41,10 @@ export function traceTargetOf(k: KernelState): TraceTarget {
     task(pid) {
       const t = k.sched.tasks.get(pid);
       // the task's own ABI: a 32-bit task may run on the x86-64 kernel
-      return t ? { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal, blocked: t.blocked } : undefined;
+      if (!t) return undefined;
+      const chld = t.sigactions.get(SIGCHLD)?.handler ?? SIG_DFL;
+      return { mem: t.mm, abi: t.abi, ppid: t.ppid, uid: t.cred.uid, exitSignal: t.exitSignal, blocked: t.blocked,
+        chldHandled: chld !== SIG_DFL && chld !== SIG_IGN };
     },
     onEverySyscall(fn) {
       for (const abi of ["x86_64", "i386"] as const) for (const nr of syscallTable(abi).slots.keys()) k.hooks.onService(abi, nr, fn);
@@ -267,8 +273,9 @@ export class SyscallTracer {
   private flushChld(pid: number): void {
     const c = this.pendingChld.get(pid);
     if (!c) return;
-    const blocked = this.target.task(pid)?.blocked ?? 0n;
-    if (blocked & (1n << BigInt(SIGCHLD - 1))) return; // delivered (and shown) once unblocked, or taken by sigtimedwait
+    const t = this.target.task(pid);
+    if ((t?.blocked ?? 0n) & (1n << BigInt(SIGCHLD - 1))) return; // delivered (and shown) once unblocked, or taken by sigtimedwait
+    if (t?.chldHandled) return; // its handler's delivery shows it (signal() below), once
     this.pendingChld.delete(pid);
     this.line(pid, `${this.o.ip ? ipPrefix(undefined, this.target.task(pid)?.abi ?? "x86_64") : ""}--- SIGCHLD {${this.chldFields(c.child, c.status)}} ---`);
   }

@@ -1,6 +1,7 @@
 // Calls whose arguments strace decodes per option or per struct: prctl's options,
 // rt_sigtimedwait's siginfo (from kill, tgkill, a child's exit and death, and a timeout), the
-// epoll calls with their events, and the process-group ioctls on a file that is no terminal.
+// epoll calls with their events, the process-group ioctls on a file that is no terminal, and a
+// SIGCHLD caught by a handler while the parent waits (one line for it, as strace shows).
 #define _GNU_SOURCE
 #include <unistd.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
+static void on_chld(int sig) { (void)sig; }
 int main(void) {
   int s = 0;
   char name[16];
@@ -65,5 +67,12 @@ int main(void) {
   ioctl(p[0], TIOCGPGRP, &g);
   g = getpgrp();
   ioctl(p[0], TIOCSPGRP, &g);
+
+  struct sigaction sa = { .sa_handler = on_chld, .sa_flags = SA_RESTART };
+  sigaction(SIGCHLD, &sa, NULL);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  c = fork();
+  if (c == 0) _exit(0);
+  waitpid(c, NULL, 0);
   return 0;
 }

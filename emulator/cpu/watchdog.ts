@@ -1,0 +1,128 @@
+// A time limit on one run of the engine, without Unicorn's watchdog thread.
+//
+// uc_emu_start with a timeout creates a thread for that run, which sleeps in steps of a few
+// microseconds (each step a wake-up of its own, ~55 us with the kernel's timer slack) and is
+// joined before uc_emu_start returns: every bounded run paid a thread and at least one sleep step,
+// also when it lasted microseconds (ENGINE.md). Here each engine has one POSIX timer
+// (timer_create with SIGEV_THREAD), armed before a bounded run and disarmed after it: two system
+// calls. Only if it expires does the C library start a thread, and that thread calls
+// uc_emu_stop(uc) itself: the notification function is uc_emu_stop and its sigval the engine's
+// handle (both one pointer passed in the first argument register, so the signatures agree). No
+// JavaScript runs on the other thread.
+//
+// The stop comes from another thread, as the watchdog's did, with the same caveat (ENGINE.md: it
+// can land between a code hook's check and its call and skip it), so it stays a last resort.
+// Linux with glibc only (timer_create, dlsym); elsewhere `Watchdog.open` answers undefined and
+// runs use Unicorn's own timeout.
+
+import koffi from "koffi";
+
+/** The C library's functions the watchdog uses, bound once. */
+interface Libc {
+  timer_create: (clock: number, sevp: Buffer, out: unknown[]) => number;
+  timer_settime: (timer: unknown, flags: number, value: Buffer, old: Buffer | null) => number;
+  timer_delete: (timer: unknown) => number;
+  dlopen: (file: string, mode: number) => unknown;
+  dlsym: (handle: unknown, name: string) => unknown;
+}
+
+// <time.h>, <signal.h>, <dlfcn.h> on Linux
+const CLOCK_MONOTONIC = 1;
+const SIGEV_THREAD = 2;
+const RTLD_NOW = 2, RTLD_NOLOAD = 4;
+/** struct sigevent: sigev_value (8 bytes), sigev_signo, sigev_notify, then _sigev_thread's function and attributes. */
+const SIGEVENT_SIZE = 64, SIGEV_NOTIFY = 12, SIGEV_FUNCTION = 16;
+/** struct itimerspec: it_interval then it_value, each a timespec of two 64-bit fields. */
+const ITIMERSPEC_SIZE = 32, IT_VALUE_SEC = 16, IT_VALUE_NSEC = 24;
+/**
+ * How long after an expiry the engine may still get the stop: the C library's thread starts after
+ * the timer's signal reaches its helper thread, and calls uc_emu_stop then (close() waits this out).
+ */
+const STOP_LATENCY_MS = 100;
+
+let libc: Libc | null | undefined;
+
+function bindLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  if (process.platform !== "linux") return libc;
+  try {
+    const lib = koffi.load("libc.so.6");
+    libc = {
+      timer_create: lib.func("int timer_create(int clockid, void *sevp, _Out_ void **timerid)") as Libc["timer_create"],
+      timer_settime: lib.func("int timer_settime(void *timerid, int flags, void *value, void *old)") as Libc["timer_settime"],
+      timer_delete: lib.func("int timer_delete(void *timerid)") as Libc["timer_delete"],
+      dlopen: lib.func("void *dlopen(const char *file, int mode)") as Libc["dlopen"],
+      dlsym: lib.func("void *dlsym(void *handle, const char *name)") as Libc["dlsym"],
+    };
+  } catch {
+    // not glibc, or one too old to hold timer_create and dlsym itself: Unicorn's timeout it is
+  }
+  return libc;
+}
+
+export class Watchdog {
+  private readonly arming = Buffer.alloc(ITIMERSPEC_SIZE);
+  private readonly disarming = Buffer.alloc(ITIMERSPEC_SIZE);
+  private readonly old = Buffer.alloc(ITIMERSPEC_SIZE);
+  private armedUs = 0;
+  /** When the timer last expired (performance.now() ms), or -Infinity. */
+  private firedAt = -Infinity;
+  private closed = false;
+
+  private constructor(private readonly c: Libc, private readonly timer: unknown) {}
+
+  /**
+   * A timer that stops the engine `uc` (its handle's address) of the library at `libraryPath`, or
+   * undefined where POSIX timers or dlsym are not available.
+   */
+  static open(libraryPath: string, uc: bigint): Watchdog | undefined {
+    const c = bindLibc();
+    if (!c) return undefined;
+    try {
+      const lib = c.dlopen(libraryPath, RTLD_NOW | RTLD_NOLOAD); // the copy koffi loaded, not a second one
+      const stop = lib ? c.dlsym(lib, "uc_emu_stop") : null;
+      if (!stop) return undefined;
+      const sev = Buffer.alloc(SIGEVENT_SIZE);
+      sev.writeBigUInt64LE(uc, 0); // sigev_value.sival_ptr: uc_emu_stop's argument
+      sev.writeInt32LE(SIGEV_THREAD, SIGEV_NOTIFY);
+      sev.writeBigUInt64LE(BigInt(koffi.address(stop)), SIGEV_FUNCTION); // attributes (next field) NULL: the defaults
+      const out: unknown[] = [null];
+      if (c.timer_create(CLOCK_MONOTONIC, sev, out) !== 0) return undefined;
+      return new Watchdog(c, out[0]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Starts the timer: the engine is stopped `us` microseconds from now unless disarm() comes first. */
+  arm(us: number): void {
+    if (us !== this.armedUs) {
+      this.arming.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), IT_VALUE_SEC);
+      this.arming.writeBigInt64LE(BigInt((us % 1e6) * 1000), IT_VALUE_NSEC);
+      this.armedUs = us;
+    }
+    this.c.timer_settime(this.timer, 0, this.arming, null);
+  }
+
+  /** Stops the timer; true if it had expired (the engine was, or is about to be, told to stop). */
+  disarm(): boolean {
+    this.c.timer_settime(this.timer, 0, this.disarming, this.old);
+    // an armed one-shot timer reads back what was left of it; all zero once it went off
+    const expired = this.old.readBigInt64LE(IT_VALUE_SEC) === 0n && this.old.readBigInt64LE(IT_VALUE_NSEC) === 0n;
+    if (expired) this.firedAt = performance.now();
+    return expired;
+  }
+
+  /**
+   * Deletes the timer. The engine must outlive a stop already on its way: if the timer went off
+   * moments ago, wait until the C library's thread has surely called uc_emu_stop.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.c.timer_delete(this.timer);
+    const wait = this.firedAt + STOP_LATENCY_MS - performance.now();
+    if (wait > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+  }
+}

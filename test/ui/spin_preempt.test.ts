@@ -1,0 +1,41 @@
+// `c` in sysgate step preempts a thread that spins without entering the kernel, as the run loop
+// does (a slice counted in instructions while another thread of its process waits): the program,
+// whose main thread spins on a flag a second thread sets, ends as it does natively.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { Machine } from "../../emulator/machine.js";
+import { StepSession } from "../../emulator/ui/session.js";
+import { ROOT } from "./helpers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sysgate-spin-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const bin: Partial<Record<"x86_64" | "i386", string>> = {};
+for (const abi of ["x86_64", "i386"] as const) {
+  const out = join(dir, `spin-${abi}`);
+  const r = spawnSync("gcc", [...(abi === "i386" ? ["-m32"] : []), "-static", "-O1", "-pthread", "-o", out, join(ROOT, "test/ui/src/spin_flag.c")]);
+  if (r.status === 0) bin[abi] = out;
+}
+const cleanups: (() => void)[] = [];
+afterEach(() => { for (const c of cleanups.splice(0)) c(); });
+
+describe("c preempts a spinning thread", () => {
+  for (const abi of ["x86_64", "i386"] as const) {
+    for (const deterministic of [true, false]) {
+      it.skipIf(!bin[abi])(`${abi}${deterministic ? " --deterministic" : ""}: the spinning main thread lets the setter run`, async () => {
+        const n = spawnSync(bin[abi]!, { encoding: "utf8", timeout: 10_000 });
+        const m = await Machine.create(bin[abi]!, { captureOutput: true, deterministic, stdin: "", warn: () => {} });
+        const s = await StepSession.create(m);
+        cleanups.push(() => { s.close(); m.close(); });
+        expect(s.start("continue")).toBe(true);
+        // slices of 50 ms, at most 20 s in all: without preemption it would spin for good
+        for (let i = 0; i < 400 && !s.slice(50); i++);
+        expect(s.exit, s.message).toBeDefined();
+        expect({ out: s.machine.stdout.toString(), code: s.exit?.code }).toEqual({ out: n.stdout, code: n.status });
+      }, 60_000);
+    }
+  }
+});
