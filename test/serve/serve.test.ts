@@ -4,7 +4,7 @@
 // after every test, including the ones that send it garbage or vanish in the middle of a run.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +95,9 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     const native = sh(line, "");
     expect(native.stdout).toBe("first\nsecond\nthird");
     expect(sh(line, RUN)).toEqual(native);
+    // the passed descriptors are closed when each run ends: the server holds nothing of out.txt
+    const held = readdirSync(`/proc/${server!.pid}/fd`).map((fd) => { try { return readlinkSync(`/proc/${server!.pid}/fd/${fd}`); } catch { return ""; } });
+    expect(held.filter((l) => l.includes("out.txt"))).toEqual([]);
   });
 
   it("a guest killed by a signal: 128+N and the line sysgate run prints", () => {
