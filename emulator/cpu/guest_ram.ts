@@ -12,9 +12,12 @@
 // overcommit policy), an mmap with MAP_NORESERVE seen through koffi is the fallback.
 
 import koffi from "koffi";
+import { MADV_DONTNEED, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
+import { MAP_NORESERVE } from "../../kernel-model/uapi/asm-generic/mman.js";
+import { MAP_PRIVATE } from "../../kernel-model/uapi/linux/mman.js";
 
-const PAGE = 4096, MADV_DONTNEED = 4;
-const PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+// the host is Linux on x86-64 too: its mmap takes the same values as the guest's (kernel-model/uapi)
+const PAGE = 4096;
 
 type Fn = (...a: unknown[]) => unknown;
 let libc: { madvise: Fn; mmap: Fn; munmap: Fn } | null | undefined;

@@ -14,7 +14,7 @@ import { STATX_ATTR_MOUNT_ROOT, STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID } f
 export const STAT_SIZE_X86_64 = 144;
 export const STAT_SIZE_I386 = 64;
 export const STAT64_SIZE = 96;
-export const STATX_SIZE = 256;
+export const SIZEOF_STATX = 256;
 
 /** new_encode_dev: the 32-bit dev_t the kernel gives user space (12-bit major, 20-bit minor). */
 export const newEncodeDev = (major: number, minor: number): number =>
@@ -97,7 +97,7 @@ export function cpNewStat64(st: Kstat): Buffer {
 
 /** cp_statx: struct statx (256 bytes, the same in both ABIs). */
 export function cpStatx(st: Kstat, requestMask: number, mount?: { id: number; root: boolean }): Buffer {
-  const b = Buffer.alloc(STATX_SIZE);
+  const b = Buffer.alloc(SIZEOF_STATX);
   // The basic stats are always reported; btime only when asked for and known (as ext4 does);
   // the mount id whenever the file's mount is known (vfs_getattr_nosec sets STATX_MNT_ID).
   const mask = STATX_BASIC_STATS | (requestMask & st.resultMask & STATX_BTIME) | (mount ? STATX_MNT_ID : 0);
