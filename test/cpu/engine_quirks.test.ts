@@ -80,4 +80,35 @@ describe("Unicorn 2.1 quirks the model works around", () => {
       u.close();
     }
   });
+
+  it("a stop from another thread leaves RIP stale once any code hook exists (machine.ts: the watchdog is not a safe preemption)", () => {
+    // 0x1000: inc rax; jmp 0x1100      0x1100: inc rbx; jmp 0x1000
+    // Two chained blocks: at the start of the first rax == rbx, at the start of the second
+    // rax == rbx + 1. A stop from Unicorn's timeout thread ends the run at a block start; the
+    // engine puts RIP at that block only when no UC_HOOK_CODE hook exists (cpu_tb_exec skips
+    // synchronize_from_tb otherwise), so with one anywhere RIP is where PC was last written
+    // (the last jump that left the chained code), not where the registers are.
+    const code = Buffer.alloc(0x108);
+    Buffer.from([0x48, 0xff, 0xc0, 0xe9, 0xf8, 0x00, 0x00, 0x00]).copy(code, 0);
+    Buffer.from([0x48, 0xff, 0xc3, 0xe9, 0xf8, 0xfe, 0xff, 0xff]).copy(code, 0x100);
+    const staleStops = (hooked: boolean): number => {
+      const u = engine(code);
+      try {
+        if (hooked) u.hookCode(0x8000n, 0x8000n, () => {}); // never reached
+        let stale = 0;
+        for (let i = 0; i < 12; i++) {
+          u.write(UC.UC_X86_REG_RAX, 0n);
+          u.write(UC.UC_X86_REG_RBX, 0n);
+          expect(u.start(0x1000n, 0n, 0, 5000)).toBe(UC.UC_ERR_OK);
+          const rip = u.readBig(UC.UC_X86_REG_RIP), a = u.readBig(UC.UC_X86_REG_RAX), b = u.readBig(UC.UC_X86_REG_RBX);
+          if (!(rip === 0x1000n ? a === b : rip === 0x1100n && a === b + 1n)) stale++;
+        }
+        return stale;
+      } finally {
+        u.close();
+      }
+    };
+    expect(staleStops(false)).toBe(0);
+    expect(staleStops(true)).toBeGreaterThan(0);
+  });
 });
