@@ -53,11 +53,6 @@ export class KernelContext {
     this.cpu.restoreContext(this.template);
   }
 
-  /** The captured values (what capture() fills and enter() writes back). */
-  get values(): BigUint64Array {
-    return this.user.values;
-  }
-
   /** Reads the interrupted user state; the caller edits the values in place before enter(). */
   capture(): BigUint64Array {
     return this.user.read();

@@ -70,10 +70,6 @@ export class PtRegs {
     else if (this.bits === 64) this.mem.writeBigUInt64LE(BigInt.asUintN(64, v), this.pa + ptRegs64Offset(f as PtRegs64Field));
     else this.mem.writeUInt32LE(Number(BigInt.asUintN(32, v)), this.pa + ptRegs32Offset(f as PtRegs32Field));
   }
-  /** An x86-64 frame's slot (PT64.di, ...): get() without looking the field's name up. */
-  slot64(i: number): bigint {
-    return this.q ? this.q[this.at + i] : this.mem.readBigUInt64LE(this.pa + i * 8);
-  }
   /**
    * The low or high 32 bits of an x86-64 slot as a Number: checks on the way out of every syscall
    * (the SYSRET conditions) compare these instead of building a BigInt per field.

@@ -51,7 +51,7 @@ export class SyscallInsn64 {
    */
   execute(): void {
     const w = this.kctx.words;
-    this.kctx.capture();
+    const captured = this.kctx.capture();
     const ip = U.ip * 2, flags = U.flags * 2, rcx = U.rcx * 2, r11 = U.r11 * 2, rsp = U.rsp * 2, cs = U.cs * 2;
     const u = this.user;
     u[0] = w[ip]; u[1] = w[ip + 1]; u[2] = w[rsp]; u[3] = w[rsp + 1]; u[4] = w[flags]; u[5] = w[flags + 1]; u[6] = w[cs]; u[7] = w[cs + 1];
@@ -67,7 +67,7 @@ export class SyscallInsn64 {
     // RIP <- IA32_LSTAR - 2: the engine adds the instruction's length after the hook returns
     w[ip] = this.ripBias[0];
     w[ip + 1] = this.ripBias[1];
-    this.kctx.enter(this.kctx.values);
+    this.kctx.enter(captured);
     this.executed = true;
   }
 

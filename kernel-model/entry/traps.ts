@@ -8,8 +8,10 @@
 import type { Cpu } from "../cpu.js";
 import { OutOfMemory, VM_FAULT_OK, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, type VmFault } from "../mm/mm_struct.js";
 import { waitStatusKilled } from "../sched/exit.js";
+import { sigmask } from "../sched/signal.js";
 import type { SigInfo, Task } from "../sched/task.js";
 import type { Scheduler } from "../sched/scheduler.js";
+import { SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import type { FaultInfo, GenericEntry } from "./common.js";
@@ -149,8 +151,7 @@ export class Traps {
 
   /** The C handler an IDT stub calls (exc_*, idtentry.ts), reached through its trap address; pt_regs in RDI / EAX. */
   handle(t: IdtEntry): void {
-    const cpu = this.k.cpu;
-    const regs = this.k.ptRegs(cpu.get(cpu.bits === 64 ? "rdi" : "eax"));
+    const regs = this.k.entry.stubRegs();
     if (t.vector === X86_TRAP.PF) this.exc_page_fault(regs);
     else if (t.vector === X86_TRAP.GP) this.exc_general_protection(regs);
     else this.do_error_trap(regs, t);
@@ -209,9 +210,9 @@ export class Traps {
     task.lastFault = detail;
     // a fault signal that is blocked or ignored kills, as force_sig_info does
     const act = task.sigactions.get(sig);
-    if (task.blocked & (1n << BigInt(sig - 1)) || act?.handler === 1n) {
+    if (task.blocked & sigmask(sig) || act?.handler === SIG_IGN) {
       task.sigactions.delete(sig);
-      task.blocked &= ~(1n << BigInt(sig - 1));
+      task.blocked &= ~sigmask(sig);
     }
     k.signal(task, sig, { signo: sig, code: fault.code, pid: 0, uid: 0, addr: fault.cr2 ?? regs.get("ip") });
     k.entry.arch_do_signal_or_restart(regs, fault);

@@ -5,7 +5,9 @@
 import type { MmStruct, Vma } from "../../mm/mm_struct.js";
 import type { KernelState } from "../../kernel.js";
 import { standInCmdline } from "../../sched/init_task.js";
+import { sigmask } from "../../sched/signal.js";
 import type { Cred, Task } from "../../sched/task.js";
+import { SIG_DFL, SIG_IGN } from "../../uapi/asm-generic/signal-defs.js";
 import type { File } from "../file.js";
 
 /** One guest process as procfs sees it. */
@@ -124,7 +126,6 @@ function standInMm(mm: MmStruct, cmdline: Buffer): ProcMm {
   return { ...procMm(mm, "x86_64"), cmdline: () => Buffer.from(cmdline), environ: () => Buffer.alloc(0) };
 }
 
-const SIG_IGN = 1n;
 const procMmOf = (t: Task): ProcMm => {
   const cmdline = standInCmdline(t);
   return cmdline ? standInMm(t.mm, cmdline) : procMm(t.mm, t.abi);
@@ -134,8 +135,8 @@ const procMmOf = (t: Task): ProcMm => {
 export function procTask(t: Task): ProcTask {
   let ignored = 0n, caught = 0n;
   for (const [sig, act] of t.sigactions) {
-    if (act.handler === SIG_IGN) ignored |= 1n << BigInt(sig - 1);
-    else if (act.handler !== 0n) caught |= 1n << BigInt(sig - 1);
+    if (act.handler === SIG_IGN) ignored |= sigmask(sig);
+    else if (act.handler !== SIG_DFL) caught |= sigmask(sig);
   }
   const zombie = t.state === "zombie";
   return {
