@@ -152,16 +152,23 @@ export const ERRNO_NAME: Readonly<Record<number, string>> = Object.fromEntries(
  * the JS stack for each was a measurable part of a fork (test/bench/rows_processes.ts). The
  * message still names the errno and the detail; set the variable to see the thrower.
  */
-export const KERNEL_EXCEPTION_STACKS = typeof process !== "undefined" && process.env.SYSGATE_ERRNO_STACKS === "1";
+const KERNEL_EXCEPTION_STACKS = typeof process !== "undefined" && process.env.SYSGATE_ERRNO_STACKS === "1";
+
+/** What the kernel model throws as an answer (a failed syscall, a sleep): no stack recorded, see KERNEL_EXCEPTION_STACKS. */
+export class KernelAnswer extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    if (!KERNEL_EXCEPTION_STACKS) Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /** Thrown inside the kernel model to fail a syscall with -errno (the dispatcher catches it). */
-export class Errno extends Error {
+export class Errno extends KernelAnswer {
   readonly errno: number;
   constructor(errno: number, detail?: string) {
-    const limit = Error.stackTraceLimit;
-    if (!KERNEL_EXCEPTION_STACKS) Error.stackTraceLimit = 0; // see KERNEL_EXCEPTION_STACKS
     super(`${ERRNO_NAME[errno] ?? errno}${detail ? `: ${detail}` : ""}`);
-    Error.stackTraceLimit = limit;
     this.errno = errno;
   }
 }

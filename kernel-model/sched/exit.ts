@@ -5,7 +5,7 @@
 
 import type { KernelState } from "../kernel.js";
 import { exitRobustList, futexWake } from "../syscalls/kernel/futex.js";
-import { liveThreads, retargetSharedPending, sendGroupSignal, sendSignal } from "./signal.js";
+import { alive, liveThreads, retargetSharedPending, sendGroupSignal, sendSignal } from "./signal.js";
 import type { Task } from "./task.js";
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_USER } from "../uapi/asm-generic/siginfo.js";
 import { SA_NOCLDWAIT, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
@@ -15,7 +15,6 @@ import { SIGCHLD } from "../uapi/asm/signal.js";
 export const waitStatusKilled = (sig: number, core: boolean): number => (sig & 0x7f) | (core ? 0x80 : 0);
 export const waitStatusExited = (code: number): number => (code & 0xff) << 8;
 
-const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
 
 /**
  * The thread group's leader (the task whose tid is the tgid). Children belong to the whole group
@@ -26,11 +25,6 @@ export function groupLeader(task: Task): Task {
   return leader && leader.state !== "dead" ? leader : task;
 }
 
-/** The live threads of `task`'s thread group, `task` included if it is alive. */
-export function threadGroup(task: Task, k: KernelState): Task[] {
-  return [...k.sched.tasks.values()].filter((t) => t.tgid === task.tgid && alive(t));
-}
-
 /**
  * do_group_exit's zap_other_threads, for exit_group and for a fatal signal: the process's status
  * is `status` (group_exit_code) and every other thread ends (Linux sends them SIGKILL; they
@@ -38,7 +32,7 @@ export function threadGroup(task: Task, k: KernelState): Task[] {
  */
 export function zapOtherThreads(task: Task, status: number, k: KernelState): void {
   task.signal.groupExitCode ??= status;
-  for (const t of threadGroup(task, k)) if (t !== task) t.machine.exitTask(status, t);
+  for (const t of liveThreads(task)) if (t !== task) t.machine.exitTask(status, t);
 }
 
 /**
@@ -46,7 +40,7 @@ export function zapOtherThreads(task: Task, status: number, k: KernelState): voi
  * a zombie nobody may reap; its parent hears of the process when the last thread ends.
  */
 export function delayGroupLeader(task: Task): boolean {
-  return task.pid === task.tgid && task.state === "zombie" && threadGroup(task, task.kernel).length > 0;
+  return task.pid === task.tgid && task.state === "zombie" && liveThreads(task).length > 0;
 }
 
 export function doExit(task: Task, status: number, k: KernelState): void {
@@ -72,7 +66,7 @@ export function doExit(task: Task, status: number, k: KernelState): void {
   }
   forgetOriginalParent(task, k);
   task.state = "zombie";
-  const others = threadGroup(task, k).length > 0;
+  const others = liveThreads(task).length > 0;
   if (task.pid !== task.tgid) {
     // a thread other than the leader is released at once (its exit signal is -1: no one waits);
     // the last one out lets the waiting leader's parent hear of the whole process
@@ -115,13 +109,13 @@ const living = (t: Task | undefined): t is Task => t !== undefined && t.state !=
  */
 function forgetOriginalParent(task: Task, k: KernelState): void {
   const leader = groupLeader(task);
-  if (threadGroup(task, k).some((t) => t !== task)) return;
+  if (liveThreads(task).some((t) => t !== task)) return;
   const reaper = findNewReaper(task, k.sched.init);
   for (const holder of new Set([leader, task])) {
     for (const c of holder.children) {
       reparentLeader(c, reaper, k);
       // PR_SET_PDEATHSIG: the child asked for a signal when its parent goes (from the parent, SI_USER)
-      for (const t of threadGroup(c, k)) {
+      for (const t of liveThreads(c)) {
         if (t.pdeathSignal) sendSignal(t, t.pdeathSignal, { signo: t.pdeathSignal, code: SI_USER, pid: task.tgid, uid: task.cred.uid }, (x) => k.sched.wake(x));
       }
     }

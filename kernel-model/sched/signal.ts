@@ -48,7 +48,8 @@ function ignored(task: Task, sig: number): boolean {
   return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === "ign");
 }
 
-const alive = (t: Task) => t.state === "runnable" || t.state === "blocked";
+/** A task that can still run or be woken: neither a zombie nor reaped. */
+export const alive = (t: Task): boolean => t.state === "runnable" || t.state === "blocked";
 
 /** The live threads of `task`'s process (the leader too, unless it has exited). */
 export function liveThreads(task: Task): Task[] {

@@ -4,7 +4,7 @@
 // task to its syscall instruction and the scheduler runs someone else, so the call is simply
 // made again once the task is woken (Linux's -ERESTARTNOINTR).
 
-import { KERNEL_EXCEPTION_STACKS } from "../errno.js";
+import { KernelAnswer } from "../errno.js";
 
 export class WaitQueue {
   private readonly waiters = new Set<() => void>();
@@ -25,15 +25,12 @@ export class WaitQueue {
   }
 }
 
-export class WouldBlock extends Error {
+export class WouldBlock extends KernelAnswer {
   /**
    * `deadline` (CLOCK_MONOTONIC, ns) wakes the task by itself when it passes: a timed sleep
    * (hrtimer). The same deadline stays on the task for the re-executed call (Task.sleepDeadline).
    */
   constructor(readonly queues: readonly WaitQueue[], readonly why: string, readonly deadline?: bigint) {
-    const limit = Error.stackTraceLimit;
-    if (!KERNEL_EXCEPTION_STACKS) Error.stackTraceLimit = 0; // a sleep is no bug: no stack to record
     super(`would block: ${why}`);
-    Error.stackTraceLimit = limit;
   }
 }
