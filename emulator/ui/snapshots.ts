@@ -282,7 +282,7 @@ export class UndoRing<T> {
         this.release(kr.kernel, kr.ctx);
         cpu.flushTlb(); // page tables may have been among the pages put back, and CR3 may differ
         // translations follow physical frames: only bytes put back in a frame that held code can be stale
-        // (a translation flush costs Unicorn 100+ ms whatever it drops)
+        // (a translation flush costs in proportion to the translation buffer, ~3 ms at 32 MiB: ENGINE.md)
         if (code.has(kr.kernel)) cpu.flushCode();
       }
     } finally {

@@ -5,6 +5,7 @@
 // bare pointer, as strace does).
 
 import { ERRNO_MESSAGE, ERRNO_NAME } from "../errno.js";
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK } from "../sched/signal.js";
 import { DEFAULT_STRLEN, quoteBuffer, quoteCString } from "./escape.js";
 import {
   formatRlimit32, formatRlimit64, formatSigaction, formatSigset, formatStat, formatStat64, formatStatx, formatTermios, formatTimespec,
@@ -36,6 +37,7 @@ import { FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE } from ".
 import { _NSIG } from "../uapi/asm/signal.js";
 import { AT_FDCWD } from "../uapi/linux/fcntl.js";
 import {
+  CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2,
   CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_INTO_CGROUP, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
 } from "../uapi/linux/sched.js";
 
@@ -355,10 +357,10 @@ function cloneArgs(args: readonly bigint[], abi: TraceAbi): string {
 
 /** struct clone_args as far as it is read: its u64 fields in order, or undefined (too small, unmapped). */
 function readCloneArgs(mem: TraceMemory, addr: bigint, size: bigint): bigint[] | undefined {
-  if (size < 64n) return undefined;
-  const b = tryRead(mem, addr, size < 88n ? Number(size) : 88);
+  if (size < BigInt(CLONE_ARGS_SIZE_VER0)) return undefined;
+  const b = tryRead(mem, addr, Math.min(Number(size), CLONE_ARGS_SIZE_VER2));
   if (!b) return undefined;
-  return Array.from({ length: 11 }, (_, i) => (i * 8 + 8 <= b.length ? b.readBigUInt64LE(i * 8) : 0n));
+  return Array.from({ length: CLONE_ARGS_SIZE_VER2 / 8 }, (_, i) => (i * 8 + 8 <= b.length ? b.readBigUInt64LE(i * 8) : 0n));
 }
 
 /** clone3's struct clone_args as strace prints it: the pointers only when the flags use them. */
@@ -409,8 +411,8 @@ export function beginCall(nr: number, name: string | undefined, args: readonly b
 
 /** include/linux/errno.h's codes as strace names them. */
 const KERNEL_RESTART: Record<number, string> = {
-  512: "ERESTARTSYS (To be restarted if SA_RESTART is set)", 513: "ERESTARTNOINTR (To be restarted)",
-  514: "ERESTARTNOHAND (To be restarted if no handler)", 516: "ERESTART_RESTARTBLOCK (Interrupted by signal)",
+  [ERESTARTSYS]: "ERESTARTSYS (To be restarted if SA_RESTART is set)", [ERESTARTNOINTR]: "ERESTARTNOINTR (To be restarted)",
+  [ERESTARTNOHAND]: "ERESTARTNOHAND (To be restarted if no handler)", [ERESTART_RESTARTBLOCK]: "ERESTART_RESTARTBLOCK (Interrupted by signal)",
 };
 
 /** Whether a raw result is an error return (-4095..-1 in the ABI's width). */
