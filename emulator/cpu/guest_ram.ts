@@ -12,11 +12,11 @@
 // overcommit policy), an mmap with MAP_NORESERVE seen through koffi is the fallback.
 
 import koffi from "koffi";
+// the host is Linux on x86-64 too: its mmap takes the values the guest's does
 import { MADV_DONTNEED, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 import { MAP_NORESERVE } from "../../kernel-model/uapi/asm-generic/mman.js";
 import { MAP_PRIVATE } from "../../kernel-model/uapi/linux/mman.js";
 
-// the host is Linux on x86-64 too: its mmap takes the same values as the guest's (kernel-model/uapi)
 const PAGE = 4096;
 
 type Fn = (...a: unknown[]) => unknown;

@@ -16,6 +16,7 @@
 // runs use Unicorn's own timeout.
 
 import koffi from "koffi";
+import { CLOCK_MONOTONIC } from "../../kernel-model/uapi/linux/time.js";
 
 /** The C library's functions the watchdog uses, bound once. */
 interface Libc {
@@ -26,8 +27,7 @@ interface Libc {
   dlsym: (handle: unknown, name: string) => unknown;
 }
 
-// <time.h>, <signal.h>, <dlfcn.h> on Linux
-const CLOCK_MONOTONIC = 1;
+// <signal.h>, <dlfcn.h> on Linux (the clock ids are the guest's: kernel-model/uapi)
 const SIGEV_THREAD = 2;
 const RTLD_NOW = 2, RTLD_NOLOAD = 4;
 /** struct sigevent: sigev_value (8 bytes), sigev_signo, sigev_notify, then _sigev_thread's function and attributes. */

@@ -89,12 +89,13 @@ function imageAreas(loads: readonly Area[]): Area[] {
 }
 
 /**
- * Maps the image into `mm`. With the program's open `file`, the areas that hold its bytes map the
+ * Maps the image into `mm`. With the program's open file (`exe`, and its page-cache key), the areas that hold its bytes map the
  * file (vm_file, vm_pgoff: /proc/<pid>/maps shows its offsets, device and inode) and a page that
  * holds nothing but one segment's file bytes is the page cache's frame, shared. Every page is
  * mapped now (the image is in memory already); only the pages the bss starts in are private copies.
  */
-export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, file?: File): LoadedImage {
+export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, exe?: { file: File; id: string }): LoadedImage {
+  const file = exe?.file;
   const loads = img.segments.filter((s) => s.type === PT_LOAD);
   const taskSize = mm.layout.taskSize;
   // The static-pie's bias places its first page at ELF_ET_DYN_BASE; total_mapping_size must fit.
@@ -147,8 +148,8 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, file?: F
   // it too; padzero below clears the bss part of the last one). Every process running the program
   // shares them; the partial first and last pages used to be private copies of each process.
   const cached = new Set<bigint>();
-  if (file && mm.pageCache) {
-    const fileId = mappingKey(file.stat());
+  if (exe && mm.pageCache) {
+    const fileId = exe.id;
     for (const s of loads) {
       const fileStart = bias + s.vaddr, fileEnd = fileStart + BigInt(s.filesz);
       if (s.filesz === 0 || (s.vaddr - BigInt(s.offset)) % PAGE !== 0n) continue; // not mapped from the file (see above)
@@ -261,7 +262,7 @@ export function loadElfBinary(env: ExecEnv, linux: LinuxKernel, mm: MmStruct, ta
   const fileId = mappingKey(exeFile.stat());
   let loaded: LoadedImage;
   try {
-    loaded = loadElfImage(mm, image, bprm.guestExe, exeFile);
+    loaded = loadElfImage(mm, image, bprm.guestExe, { file: exeFile, id: fileId });
   } finally {
     exeFile.fput(); // the areas took their own references
   }

@@ -15,7 +15,8 @@ import { StdioFile } from "../../../kernel-model/fs/stdio_file.js";
 import { TIOCGWINSZ } from "../../../kernel-model/uapi/asm-generic/ioctls.js";
 import { ERESTARTSYS } from "../../../kernel-model/sched/signal.js";
 import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from "../../../kernel-model/uapi/asm-generic/fcntl.js";
-import { POLLIN, POLLOUT, pollFds, windowSizeOf } from "./unix_socket.js";
+import { POLLIN, POLLOUT } from "../../../kernel-model/uapi/asm-generic/poll.js";
+import { pollFds, windowSizeOf } from "./unix_socket.js";
 
 /** How often a waiting read or write looks for a signal (ms). */
 const WAIT_SLICE_MS = 50;

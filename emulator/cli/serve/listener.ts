@@ -8,7 +8,8 @@
 
 import { writeSync } from "node:fs";
 import { HEADER_SIZE, ProtocolError, bodyLength, exitFrame, messageFrame, parseRequest, type Request } from "./protocol.js";
-import { POLLIN, acceptConnection, closeFd, pollFds, receive } from "./unix_socket.js";
+import { POLLIN } from "../../../kernel-model/uapi/asm-generic/poll.js";
+import { acceptConnection, closeFd, pollFds, receive } from "./unix_socket.js";
 import { INTERNAL_ERROR } from "../run.js";
 import { clockMs } from "./clock.js";
 
@@ -22,7 +23,7 @@ const MAX_FDS = 3;
 /** What the main thread gets: a connection whose request is read (the connection is then its to close). */
 export interface Incoming { conn: number; request: Request; accepted: number; read: number }
 
-interface Conn { fd: number; header: Buffer; body: Buffer | undefined; got: number; fds: number[]; since: number; accepted: number }
+interface Conn { fd: number; header: Buffer; body: Buffer | undefined; got: number; fds: number[]; accepted: number }
 
 /** Polls and reads for ever (the worker ends with the process). */
 export function listen(listenFd: number, post: (m: Incoming) => void): never {
@@ -71,13 +72,13 @@ export function listen(listenFd: number, post: (m: Incoming) => void): never {
     if (ready[0]) {
       for (let fd; (fd = accepted(listenFd)) !== undefined;) {
         if (pending.size >= MAX_PENDING) { closeFd(fd); continue; }
-        const c: Conn = { fd, header: Buffer.alloc(HEADER_SIZE), body: undefined, got: 0, fds: [], since: Date.now(), accepted: clockMs() };
+        const c: Conn = { fd, header: Buffer.alloc(HEADER_SIZE), body: undefined, got: 0, fds: [], accepted: clockMs() };
         pending.set(fd, c);
         read(c); // the request is usually there already
       }
     }
-    const now = Date.now();
-    for (const c of pending.values()) if (now - c.since > REQUEST_TIMEOUT_MS) drop(c, "the request did not arrive in time");
+    const now = clockMs();
+    for (const c of pending.values()) if (now - c.accepted > REQUEST_TIMEOUT_MS) drop(c, "the request did not arrive in time");
   }
 }
 

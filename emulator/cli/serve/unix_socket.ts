@@ -6,8 +6,10 @@
 // is made non-blocking and close-on-exec.
 
 import koffi from "koffi";
+import { E } from "../../../kernel-model/errno.js";
+import { TIOCGWINSZ } from "../../../kernel-model/uapi/asm-generic/ioctls.js";
 
-/** <sys/socket.h>, <poll.h> and <asm-generic/ioctls.h> values on x86-64 Linux. */
+/** <sys/socket.h> values on x86-64 Linux (poll, ioctl and errno values: kernel-model/uapi, the same on the host). */
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;
@@ -17,13 +19,6 @@ const SCM_RIGHTS = 1;
 const MSG_DONTWAIT = 0x40;
 const MSG_CTRUNC = 0x8;
 const MSG_CMSG_CLOEXEC = 0x40000000;
-const EAGAIN = 11, EINTR = 4;
-export const POLLIN = 0x1;
-export const POLLOUT = 0x4;
-export const POLLERR = 0x8;
-export const POLLHUP = 0x10;
-export const POLLNVAL = 0x20;
-const TIOCGWINSZ = 0x5413;
 /** sizeof(struct sockaddr_un): sa_family_t then sun_path[108]. */
 const SOCKADDR_UN_SIZE = 110;
 /** Room for the SCM_RIGHTS of a request: CMSG_SPACE(3 ints) = 32; more than that is refused. */
@@ -87,7 +82,7 @@ export function acceptConnection(listenFd: number): number | undefined {
   const fd = c().accept4(listenFd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) return fd;
   const errno = koffi.errno();
-  if (errno === EAGAIN || errno === EINTR) return undefined;
+  if (errno === E.EAGAIN || errno === E.EINTR) return undefined;
   throw fail("accept4", errno);
 }
 
@@ -112,7 +107,7 @@ export function receive(fd: number, dst: Buffer): Received {
   const n = Number(c().recvmsg(fd, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
   if (n < 0) {
     const errno = koffi.errno();
-    if (errno === EAGAIN || errno === EINTR) return { n: undefined, fds: [], truncated: false };
+    if (errno === E.EAGAIN || errno === E.EINTR) return { n: undefined, fds: [], truncated: false };
     throw fail("recvmsg", errno);
   }
   const fds: number[] = [];
@@ -137,7 +132,7 @@ export function pollFds(fds: readonly { fd: number; events: number }[], timeoutM
     b.writeInt16LE(p.events, 8 * i + 4);
   });
   const r = c().poll(b, fds.length, timeoutMs);
-  if (r < 0 && koffi.errno() !== EINTR) throw fail("poll");
+  if (r < 0 && koffi.errno() !== E.EINTR) throw fail("poll");
   return fds.map((_, i) => (r > 0 ? b.readUInt16LE(8 * i + 6) : 0));
 }
 
