@@ -18,6 +18,7 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as nodePath from "node:path";
+import { isatty } from "node:tty";
 import { E, Errno } from "../errno.js";
 import { DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, R_OK, W_OK, X_OK } from "./fcntl.js";
 import type { DirEntry, File } from "./file.js";
@@ -38,7 +39,7 @@ import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.
 import { filenameParentat, isDir, isSymlink, join, lookupMaybe, lookupOne, parentOf, pathLookupat, type Nameidata, type ParentLookup } from "./namei.js";
 import { __O_TMPFILE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "../uapi/linux/fs.js";
-import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
 
 const S_ISUID = 0o4000, S_ISGID = 0o2000;
 /**
@@ -461,7 +462,9 @@ export class Vfs {
       }
       return list;
     } : undefined;
-    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno, entries });
+    // a terminal of the host's /dev (/dev/tty, /dev/pts/N) is the tty driver's, with its ioctls
+    const tty = type === S_IFCHR && !pathOnly && isatty(fd);
+    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, tty, parentIno, entries });
   }
 
   /** vfs_mkdir; `mode` has the umask applied already. */
