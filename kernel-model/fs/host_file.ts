@@ -134,6 +134,7 @@ export class HostFile extends FileBase {
   }
 
   protected override release(): void {
+    this.tty?.release();
     try { fs.closeSync(this.hostFd); } catch { /* already gone: nothing to release */ }
   }
 

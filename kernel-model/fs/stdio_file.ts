@@ -79,6 +79,8 @@ export class StdioFile extends FileBase {
     return this.tty.ioctl(ctx, cmd, arg);
   }
 
-  /** sysgate's own fds are never closed by the guest: only the guest's reference goes. */
-  protected override release(): void {}
+  /** sysgate's own fds are never closed by the guest: only the guest's reference goes (and the terminal's, if one). */
+  protected override release(): void {
+    this.tty?.release();
+  }
 }
