@@ -63,12 +63,17 @@ export interface VmaBacking {
 export const VM_FAULT_OK = 0, VM_FAULT_SIGSEGV = 1, VM_FAULT_SIGBUS = 2;
 export type VmFault = typeof VM_FAULT_OK | typeof VM_FAULT_SIGSEGV | typeof VM_FAULT_SIGBUS;
 
+/** linear_page_index: the page of the file that `addr` of area `v` maps (vm_pgoff + pages from the start). */
+export function linearPageIndex(v: Vma, addr: bigint): bigint {
+  return (v.pgoff ?? 0n) + (addr - v.start) / PAGE;
+}
+
 /** The part [start, end) of `v` as a new area: its own file reference, its file offset moved along. */
 function vmaSlice(v: Vma, start: bigint, end: bigint): Vma {
   const part = { ...v, start, end };
   if (v.file) {
     v.file.getFile();
-    part.pgoff = (v.pgoff ?? 0n) + (start - v.start) / PAGE;
+    part.pgoff = linearPageIndex(v, start);
   }
   return part;
 }
@@ -181,7 +186,7 @@ export class MmStruct implements UserMemory {
       // __split_vma: each part holds the file, the upper part's file offset moves with its start
       if (v.start < start) {
         this.vmas.splice(i, 0, vmaSlice(v, v.start, start));
-        if (v.file) v.pgoff = (v.pgoff ?? 0n) + (start - v.start) / PAGE;
+        if (v.file) v.pgoff = linearPageIndex(v, start);
         v.start = start;
         i++;
       }
@@ -246,7 +251,7 @@ export class MmStruct implements UserMemory {
   /** What an area maps from its start, to make another area that continues or replaces it. */
   backingOf(v: Vma, at = v.start): VmaBacking | undefined {
     if (!v.file) return undefined;
-    return { file: v.file, pgoff: (v.pgoff ?? 0n) + (at - v.start) / PAGE, filemap: v.filemap ?? false, shared: v.shared };
+    return { file: v.file, pgoff: linearPageIndex(v, at), filemap: v.filemap ?? false, shared: v.shared };
   }
 
   unmapRegion(start: bigint, len: bigint): void {
@@ -391,7 +396,7 @@ export class MmStruct implements UserMemory {
       return pa;
     }
     const file = v.file;
-    const index = (v.pgoff ?? 0n) + (page - v.start) / PAGE;
+    const index = linearPageIndex(v, page);
     const cow = write && !v.shared;
     let state: FileState, cached: number;
     let around: { from: bigint; to: bigint; ra: Readahead } | undefined;
@@ -435,7 +440,7 @@ export class MmStruct implements UserMemory {
     let to = window + span;
     if (to > v.end) to = v.end;
     if (to > eofAddr) to = eofAddr;
-    return { from, to, ra: new Readahead(file, (v.pgoff ?? 0n) + (from - v.start) / PAGE, Number((to - from) / PAGE)) };
+    return { from, to, ra: new Readahead(file, linearPageIndex(v, from), Number((to - from) / PAGE)) };
   }
 
   /** do_fault_around: the window's other pages that have no entry yet are mapped as well. */
@@ -444,7 +449,7 @@ export class MmStruct implements UserMemory {
       if (a === page || this.pgd.lookup(a)) continue;
       let pa: number;
       try {
-        pa = filemapPage(this.pageCache, this.phys, file, state, (v.pgoff ?? 0n) + (a - v.start) / PAGE, ra);
+        pa = filemapPage(this.pageCache, this.phys, file, state, linearPageIndex(v, a), ra);
       } catch {
         return; // no frame for the extra pages: the fault itself is served
       }
