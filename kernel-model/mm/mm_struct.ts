@@ -262,9 +262,7 @@ export class MmStruct implements UserMemory {
     for (const v of gone) {
       hadExec ||= (v.prot & PROT_EXEC) !== 0;
       if (v.accounted) this.committedPages -= Number((v.end - v.start) / PAGE);
-      const present: bigint[] = [];
-      this.pgd.forEachPresent(v.start, v.end, (a) => present.push(a));
-      for (const a of present) this.phys.putPage(this.pgd.unmap(a)!);
+      this.pgd.zapRange(v.start, v.end, (_a, pa) => this.phys.putPage(pa)); // unmap_vmas
       v.file?.fput(); // remove_vma
     }
     for (let i = this.vmas.length - 1; i >= 0; i--) if (gone.has(this.vmas[i])) this.vmas.splice(i, 1);
@@ -297,16 +295,9 @@ export class MmStruct implements UserMemory {
       codeChanged ||= ((v.prot ^ prot) & PROT_EXEC) !== 0;
       v.prot = prot;
       if (prot & PROT_WRITE) v.accounted = true;
-      for (let a = v.start; a < v.end; a += PAGE) {
-        if (prot === 0) {
-          const pa = this.pgd.unmap(a);
-          // keep the contents: a PROT_NONE page is inaccessible, not discarded
-          if (pa !== undefined) this.pgd.map(a, pa, { write: false, user: false, exec: false });
-        } else {
-          const cur = this.pgd.lookup(a);
-          if (cur) this.pgd.map(a, cur.pa, this.ptePerm(prot, cur.pa));
-        }
-      }
+      // change_protection, over the entries that exist: a PROT_NONE page keeps its contents
+      // (inaccessible, not discarded)
+      this.pgd.changeProtection(v.start, v.end, (pa) => this.ptePerm(prot, pa));
     }
     this.onTlbFlush(codeChanged);
   }
@@ -474,9 +465,7 @@ export class MmStruct implements UserMemory {
     const moved: [bigint, number][] = [];
     for (const part of this.split(from, from + oldLen)) {
       // present entries only: an area of a large file may be gigabytes with few pages populated
-      const present: bigint[] = [];
-      this.pgd.forEachPresent(part.start, part.end, (a) => present.push(a));
-      for (const a of present) moved.push([a - from, this.pgd.unmap(a)!]);
+      this.pgd.zapRange(part.start, part.end, (a, pa) => moved.push([a - from, pa]));
     }
     // the PTEs are cleared, so this only drops the area and its charge
     this.unmapRegion(from, oldLen);
