@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { E, Errno } from "../errno.js";
 import { DT_DIR, modeToDtype } from "./fcntl.js";
-import { FileBase, genericLlseek, type DirEntry, type IoctlContext } from "./file.js";
+import { FileBase, genericLlseek, noteFileChange, type DirEntry, type IoctlContext } from "./file.js";
 import { hostCall } from "./host_errno.js";
 import { kstatFromHost, type Kstat } from "./kstat.js";
 import { TtyFileOps } from "./tty.js";
@@ -85,6 +85,7 @@ export class HostFile extends FileBase {
     if (!this.writable) throw new Errno(E.EBADF);
     // O_APPEND: every write first moves f_pos to the end (generic_write_checks).
     if (this.seekable && this.flags & O_APPEND) this.pos = this.size();
+    noteFileChange();
     const n = hostCall(() => fs.writeSync(this.hostFd, src, 0, src.length, this.seekable ? Number(this.pos) : null));
     if (this.seekable) this.pos += BigInt(n);
     return n;
@@ -100,6 +101,7 @@ export class HostFile extends FileBase {
     if (this.isDir) throw new Errno(E.EISDIR);
     if (!this.seekable) throw new Errno(E.ESPIPE);
     if (!this.writable) throw new Errno(E.EBADF);
+    noteFileChange();
     return hostCall(() => fs.writeSync(this.hostFd, src, 0, src.length, Number(pos)));
   }
 
@@ -130,6 +132,7 @@ export class HostFile extends FileBase {
   override truncate(length: bigint): void {
     if (this.isDir || !this.writable) throw new Errno(E.EINVAL);
     if (length < 0n) throw new Errno(E.EINVAL);
+    noteFileChange();
     hostCall(() => fs.ftruncateSync(this.hostFd, Number(length)));
   }
 

@@ -21,7 +21,7 @@ import * as nodePath from "node:path";
 import { isatty } from "node:tty";
 import { E, Errno } from "../errno.js";
 import { DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, R_OK, W_OK, X_OK } from "./fcntl.js";
-import type { DirEntry, File } from "./file.js";
+import { noteFileChange, type DirEntry, type File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { fifoOpen } from "./fifo.js";
 import { HostFile, readHostDir } from "./host_file.js";
@@ -442,6 +442,7 @@ export class Vfs {
     if (inode.kind !== "host") throw new Error("not a host inode");
     const type = Number(inode.st.mode) & S_IFMT;
     const dir = type === S_IFDIR;
+    if (flags & O_TRUNC && hostFd === undefined) noteFileChange();
     const fd = hostFd ?? hostCall(() => fs.openSync(hb(inode.hostPath), hostOpenFlags(flags, dir)));
     const seekable = type === S_IFREG || type === S_IFDIR || type === S_IFBLK;
     const pathOnly = (flags & O_PATH) !== 0;
@@ -689,6 +690,7 @@ export class Vfs {
     if (!d.inode.mount.writable) throw new Errno(E.EROFS);
     const up = this.copyUp(d, "write").inode;
     const hostPath = up.kind === "host" ? up.hostPath : d.inode.hostPath;
+    noteFileChange();
     hostCall(() => fs.truncateSync(hb(hostPath), Number(length)));
   }
 
@@ -701,6 +703,7 @@ export class Vfs {
     const toSec = (ns: bigint): number => Number(ns) / 1e9;
     const at = atimeNs ?? inode.st.atimeNs;
     const mt = mtimeNs ?? inode.st.mtimeNs;
+    noteFileChange();
     if (isSymlink(d)) hostCall(() => fs.lutimesSync(hb(inode.hostPath), toSec(at), toSec(mt)));
     else hostCall(() => fs.utimesSync(hb(inode.hostPath), toSec(at), toSec(mt)));
   }
