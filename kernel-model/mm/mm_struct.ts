@@ -342,7 +342,10 @@ export class MmStruct implements UserMemory {
     }
     this.pgd.map(page, frame, this.pteFlags(prot));
     if (!reused) this.phys.putPage(pa);
-    this.onTlbFlush(false);
+    // wp_page_copy's ptep_clear_flush: the TLB may still map the page to the old frame for reads.
+    // wp_page_reuse only adds write permission to the same frame: a write through the stale
+    // read-only entry walks the tables again rather than faulting (test/mm/cow.test.ts), no flush.
+    if (!reused) this.onTlbFlush(false);
     this.onCowFault({ address: page, oldFrame: pa, newFrame: frame, reused });
     return frame;
   }
