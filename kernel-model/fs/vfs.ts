@@ -36,7 +36,7 @@ import { fsName, type MountLine } from "./proc/mounts.js";
 import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
 import type { ProcSource } from "./proc/task_view.js";
 import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
-import { filenameParentat, isDir, isSymlink, join, lookupMaybe, lookupOne, parentOf, pathLookupat, type Nameidata, type ParentLookup } from "./namei.js";
+import { filenameParentat, inodePermission, isDir, isSymlink, join, lookupMaybe, lookupOne, parentOf, pathLookupat, type Nameidata, type ParentLookup } from "./namei.js";
 import { __O_TMPFILE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "../uapi/linux/fs.js";
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
@@ -314,7 +314,7 @@ export class Vfs {
   readlinkDentry(d: Dentry): string {
     switch (d.inode.kind) {
       case "modellink":
-        if (d.inode.refuse) throw new Errno(d.inode.refuse);
+        inodePermission(d);
         return d.inode.target;
       case "host":
         if (isSymlink(d)) {
@@ -409,8 +409,8 @@ export class Vfs {
     if (isSymlink(d)) throw new Errno(E.ELOOP);
     if (flags & O_DIRECTORY && !isDir(d)) throw new Errno(E.ENOTDIR);
     if (isDir(d) && wantWrite) throw new Errno(E.EISDIR);
+    inodePermission(d);
     const inode = d.inode;
-    if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev":
         return devOpen(inode.dev, fileFlags(flags), accessFmode(acc), d.path, this.getRandomBytes);
@@ -665,11 +665,13 @@ export class Vfs {
   /** do_faccessat's permission check on what the walk found (the host decides for host files). */
   access(d: Dentry, mode: number): void {
     const inode = d.inode;
-    if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev": return devAccess(mode);
-      case "modeldir": case "modelfile": if (mode & W_OK) throw new Errno(E.EACCES); return;
-      case "modellink": return;
+      case "modeldir": case "modelfile":
+        inodePermission(d);
+        if (mode & W_OK) throw new Errno(E.EACCES);
+        return;
+      case "modellink": return; // a link's own permissions are rwxrwxrwx; procfs refuses following it
       case "host": {
         const type = Number(inode.st.mode) & S_IFMT;
         const onFs = type === S_IFREG || type === S_IFDIR || type === S_IFLNK;
