@@ -15,20 +15,28 @@ import { E, Errno } from "../errno.js";
 import { hostCall } from "./host_errno.js";
 import type { IoctlContext } from "./file.js";
 import { TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from "../uapi/asm-generic/ioctls.js";
+import { B38400, CREAD, CS8, ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ICANON, ICRNL, IEXTEN, ISIG, IXON, NCCS, ONLCR, OPOST,
+  VDISCARD, VEOF, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VWERASE } from "../uapi/asm-generic/termbits.js";
 
-/** sizeof(struct termios) in the kernel's layout (asm-generic/termbits.h): 4 flags, c_line, c_cc[19]. */
-export const TERMIOS_SIZE = 36;
+/** sizeof(struct termios) in the kernel's layout (asm-generic/termbits.h): 4 flags, c_line, c_cc[NCCS]. */
+export const TERMIOS_SIZE = 4 * 4 + 1 + NCCS;
 
-/** What a fresh terminal in cooked mode reports (the tty driver's tty_std_termios). */
+/**
+ * What a fresh pseudo terminal reports, in cooked mode: tty_std_termios with INIT_C_CC, and the
+ * c_cflag pty.c gives its terminals (no HUPCL).
+ */
 function defaultTermios(): Buffer {
   const t = Buffer.alloc(TERMIOS_SIZE);
-  t.writeUInt32LE(0x500, 0); // c_iflag: ICRNL | IXON
-  t.writeUInt32LE(0x5, 4); // c_oflag: OPOST | ONLCR
-  t.writeUInt32LE(0xbf, 8); // c_cflag: B38400 | CS8 | CREAD
-  t.writeUInt32LE(0x8a3b, 12); // c_lflag: ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN
-  // c_cc (INIT_C_CC): VINTR ^C, VQUIT ^\, VERASE DEL, VKILL ^U, VEOF ^D, VTIME 0, VMIN 1, VSWTC 0,
-  // VSTART ^Q, VSTOP ^S, VSUSP ^Z, VEOL 0, VREPRINT ^R, VDISCARD ^O, VWERASE ^W, VLNEXT ^V, VEOL2 0
-  Buffer.from([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0]).copy(t, 17);
+  t.writeUInt32LE(ICRNL | IXON, 0);
+  t.writeUInt32LE(OPOST | ONLCR, 4);
+  t.writeUInt32LE(B38400 | CS8 | CREAD, 8);
+  t.writeUInt32LE(ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN, 12);
+  const ctrl = (c: string): number => c.charCodeAt(0) & 0x1f;
+  const cc = 17; // after the four flags and c_line
+  t[cc + VINTR] = ctrl("C"); t[cc + VQUIT] = ctrl("\\"); t[cc + VERASE] = 0x7f; t[cc + VKILL] = ctrl("U");
+  t[cc + VEOF] = ctrl("D"); t[cc + VMIN] = 1; t[cc + VSTART] = ctrl("Q"); t[cc + VSTOP] = ctrl("S");
+  t[cc + VSUSP] = ctrl("Z"); t[cc + VREPRINT] = ctrl("R"); t[cc + VDISCARD] = ctrl("O"); t[cc + VWERASE] = ctrl("W");
+  t[cc + VLNEXT] = ctrl("V");
   return t;
 }
 
