@@ -128,6 +128,8 @@ export function sendGroupSignal(task: Task, sig: number, info: SigInfo, wake: (t
  */
 function fatalToGroup(task: Task, sig: number): boolean {
   if (handlerOf(task, sig) !== SIG_DFL || task.signal.groupExitCode !== undefined) return false;
+  // init (SIGNAL_UNKILLABLE) and the first process's parent stand for processes that run no guest code
+  if (task.kernel.sched.isStandIn(task)) return false;
   const action = defaultAction(sig);
   if (action !== "term" && action !== "core") return false;
   return sig === SIGKILL || !task.machine.hooks.has("signal");
