@@ -32,6 +32,7 @@ import type { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
 import { hostName, hostParent, hostStdioWasClosed, hostUmask } from "./host_process.js";
+import "./host_tty.js"; // the guest's terminals ask the host fd itself for their size
 import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
