@@ -465,9 +465,10 @@ export class Machine implements ProcessFactory {
       const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
       const timed = sched.unlimitedRun && othersWait;
+      sched.untimedRun = sched.unlimitedRun && !timed && !count && !this.kstate.deterministic;
       const rc = cpu.run(t.thread.pc, limit, !timed ? 0 : sched.runnableCount > 0 ? TIME_SLICE_US
         : Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline! - this.kstate.monotonicNs()) / 1000))));
-      sched.unlimitedRun = false;
+      sched.unlimitedRun = sched.untimedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel
         if (t.state !== "runnable") this.current = undefined;
