@@ -16,6 +16,7 @@ import { closeFd } from "./unix_socket.js";
 import type { Request } from "./protocol.js";
 import { clockMs } from "./clock.js";
 import type { EngineLatch } from "./engine_latch.js";
+import type { WarmKernels } from "../../warm_kernels.js";
 
 /** Writes all of `text` to `fd` (a client's stderr), or as much as it takes. */
 function sayTo(fd: number | undefined): (text: string) => void {
@@ -48,9 +49,11 @@ export interface Stages { begin: number; created?: number; ran?: number; closed?
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
  * leaves the signals the client forwards (HostSignals), `latch` where it finds the engine to stop
- * for a guest that must end; `stages` gets the time each stage ended.
+ * for a guest that must end; `stages` gets the time each stage ended. With `warm`, the run takes a
+ * booted kernel from there and gives it back once every process of the run has ended.
  */
-export async function serveRequest(req: Request, mailbox: Int32Array, latch: EngineLatch, stages: Stages = { begin: clockMs() }): Promise<number> {
+export async function serveRequest(req: Request, mailbox: Int32Array, latch: EngineLatch, stages: Stages = { begin: clockMs() },
+  warm?: WarmKernels): Promise<number> {
   const say = sayTo(req.stdio[2]);
   try {
     if (req.argv[0] !== "run") throw new UsageError(`only 'run' is served, not '${req.argv[0] ?? ""}'`);
@@ -70,6 +73,7 @@ export async function serveRequest(req: Request, mailbox: Int32Array, latch: Eng
       stdio: [stdio[0], stdio[1], stdio[2]],
       warn: (m) => say(`${m}\n`),
       hostProcess: { pid: req.pid, ppid: req.ppid, umask: req.umask },
+      warm,
     });
     stages.created = clockMs();
     latch.publish(machine.cpu.uc.address);
