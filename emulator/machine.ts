@@ -38,7 +38,7 @@ import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import type { WarmKernels } from "./warm_kernels.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfBinary, type ExecEnv, type LoadedProgram } from "./loader/binfmt_elf.js";
-import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
+import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfFile, type ElfImage } from "./loader/elf.js";
 import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
 export interface MachineOptions {
@@ -198,7 +198,8 @@ export class Machine implements ProcessFactory {
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
     // a relative program path is relative to the run's working directory
     const at = (p: string) => (opts.root || opts.cwd === undefined ? p : resolve(opts.cwd, p));
-    const image = parseElf(readElfFile(at(path), path), path);
+    const file = readElfFile(at(path), path);
+    const image = parseElf(file.bytes, path);
     if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
@@ -274,7 +275,7 @@ export class Machine implements ProcessFactory {
       const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
       const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
       const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
-      loaded = loadElfBinary(m.execEnv(abi), linux, task.mm, task, { image, hostExe, guestExe, argv, envp: env, execfn });
+      loaded = loadElfBinary(m.execEnv(abi), linux, task.mm, task, { image, fileKey: file.key, hostExe, guestExe, argv, envp: env, execfn });
     } catch (e) {
       // (a kernel taken warm goes back when the program's address space is put again)
       if (task!) linux!.mmput(task.mm);
@@ -332,11 +333,11 @@ export class Machine implements ProcessFactory {
 
   /** execve's loader: synchronous (a syscall is in progress). */
   exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void {
-    let bytes: Buffer;
+    let elf: ElfFile;
     let image: ElfImage;
     try {
-      bytes = readElfFile(file.hostPath, file.guestPath);
-      image = checkElf(bytes, file.guestPath);
+      elf = readElfFile(file.hostPath, file.guestPath);
+      image = checkElf(elf.bytes, file.guestPath);
     } catch (e) {
       if (e instanceof ExecFormatError) throw new Errno(e.errno, e.message);
       throw e;
@@ -348,7 +349,7 @@ export class Machine implements ProcessFactory {
     const mm = linux.newMm(abi);
     let loaded: LoadedProgram;
     try {
-      loaded = loadElfBinary(this.execEnv(abi), linux, mm, task, { image, hostExe: file.hostPath, guestExe: file.guestPath, argv, envp, execfn });
+      loaded = loadElfBinary(this.execEnv(abi), linux, mm, task, { image, fileKey: elf.key, hostExe: file.hostPath, guestExe: file.guestPath, argv, envp, execfn });
     } catch (e) {
       linux.mmput(mm);
       throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
@@ -370,7 +371,7 @@ export class Machine implements ProcessFactory {
       old.leave(task, oldMm);
       linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     }
-    if (loaded.newSymbols) for (const s of elfSymbols(bytes)) mm.symbols.add(s.name, loaded.bias + s.value, s.size);
+    if (loaded.newSymbols) for (const s of elfSymbols(elf.bytes)) mm.symbols.add(s.name, loaded.bias + s.value, s.size);
     linux.symbolsLoaded();
   }
 

@@ -16,7 +16,6 @@ import { hostCall } from "../../kernel-model/fs/host_errno.js";
 import { HostFile } from "../../kernel-model/fs/host_file.js";
 import type { KernelState } from "../../kernel-model/kernel.js";
 import type { LinuxKernel } from "../../kernel-model/linux.js";
-import { mappingKey } from "../../kernel-model/mm/filemap.js";
 import { MmStruct, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
 import { defaultRlimit } from "../../kernel-model/sched/rlimit.js";
@@ -198,6 +197,8 @@ export function setupBrk(mm: MmStruct, loaded: LoadedImage): void {
 /** struct linux_binprm, reduced: the program being executed and what its initial stack carries. */
 export interface LinuxBinprm {
   image: ElfImage;
+  /** The page-cache key of the bytes `image` was read from (loader/elf.ts readElfFile). */
+  fileKey: string;
   /** The program's file on the host, and the guest path the guest knows it by. */
   hostExe: string;
   guestExe: string;
@@ -259,7 +260,8 @@ export function loadElfBinary(env: ExecEnv, linux: LinuxKernel, mm: MmStruct, ta
   const vdso = archSetupAdditionalPages(env, linux, mm, is64 ? "x86_64" : "i386");
   // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
   const exeFile = openExec(bprm.hostExe, bprm.guestExe);
-  const fileId = mappingKey(exeFile.stat());
+  // the pages are cached under the key of the bytes they are copied from, not a later look at the file
+  const fileId = bprm.fileKey;
   let loaded: LoadedImage;
   try {
     loaded = loadElfImage(mm, image, bprm.guestExe, { file: exeFile, id: fileId });

@@ -33,6 +33,15 @@ function defaultTermios(): Buffer {
 /** The terminal settings the guest last set, per host fd (one tty_struct per terminal). */
 const termiosOf = new Map<number, Buffer>();
 
+/**
+ * A new run in the same host thread (`sysgate serve`'s next request): the settings the last run's
+ * guests gave their terminals are forgotten, as when a `sysgate run` ends (they never reached the
+ * host's terminal).
+ */
+export function forgetTerminalSettings(): void {
+  termiosOf.clear();
+}
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Waits without spinning: the whole emulator is blocked in this syscall anyway. */
 const pause = (ms: number): void => { Atomics.wait(sleeper, 0, 0, ms); };

@@ -12,12 +12,15 @@ import { PAGE_SIZE, type PhysMem } from "./phys.js";
 const PAGE = BigInt(PAGE_SIZE);
 
 /**
- * The page cache's name for an inode's pages (its address_space): device and inode, plus the size
- * and modification time, because the file's own reads and writes go to the host file and not
- * through these frames: a file changed since its pages were cached gets fresh ones.
+ * The page cache's name for an inode's pages (its address_space): device and inode, plus the
+ * birth time (an inode number the host gave again to a new file), the size and the change times,
+ * because the file's own reads and writes go to the host file and not through these frames: a file
+ * changed since its pages were cached gets fresh ones. A kernel kept between runs (`sysgate serve`)
+ * keeps its cache, so this is also what tells it a program was rebuilt in between.
  */
 export function mappingKey(st: Kstat): string {
-  return `${st.devMajor}:${st.devMinor}:${st.ino}:${st.size}:${st.mtime.sec}.${st.mtime.nsec}`;
+  const t = (ts: Kstat["mtime"]) => `${ts.sec}.${ts.nsec}`;
+  return `${st.devMajor}:${st.devMinor}:${st.ino}:${t(st.btime)}:${st.size}:${t(st.mtime)}:${t(st.ctime)}`;
 }
 
 /**

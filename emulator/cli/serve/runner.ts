@@ -7,6 +7,8 @@
 
 import { writeSync } from "node:fs";
 import { signalPending } from "../../../kernel-model/sched/signal.js";
+import { forgetFifos } from "../../../kernel-model/fs/fifo.js";
+import { forgetTerminalSettings } from "../../../kernel-model/fs/stdio_file.js";
 import { HostSignals, runWithHost } from "../../host_signals.js";
 import { Machine } from "../../machine.js";
 import { exitStatus, failureStatus, parseRunArgs } from "../run.js";
@@ -91,5 +93,8 @@ export async function serveRequest(req: Request, mailbox: Int32Array, latch: Eng
     return failureStatus(e, say);
   } finally {
     for (const fd of req.stdio) if (fd !== undefined) closeFd(fd);
+    // what this thread's modules keep for the run's open files: the next request starts without it
+    forgetTerminalSettings();
+    forgetFifos();
   }
 }
