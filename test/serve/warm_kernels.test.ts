@@ -19,10 +19,40 @@ const EXIT_CODE = join(ROOT, "samples", "bin", "x86_64", "exit-code");
 const native = process.platform === "linux" && process.arch === "x64";
 const dir = mkdtempSync(join(tmpdir(), "sysgate-warm-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const PHYS = 64 << 20;
+
+// mmap(0x10000000, RWX, MAP_FIXED), write `mov eax, N; ret` with N from argv[1], call it, exit with eax
+const JIT = join(dir, "jit");
+if (HAVE_NASM) {
+  nasmElf64(`bits 64
+global _start
+_start:
+        mov     rsi, [rsp + 16]
+        movzx   ebx, byte [rsi]
+        sub     ebx, '0'
+        mov     eax, 9
+        mov     edi, 0x10000000
+        mov     esi, 4096
+        mov     edx, 7
+        mov     r10d, 0x32
+        mov     r8, -1
+        xor     r9d, r9d
+        syscall
+        mov     byte [rax], 0xb8
+        mov     dword [rax + 1], ebx
+        mov     byte [rax + 5], 0xc3
+        call    rax
+        mov     edi, eax
+        mov     eax, 60
+        syscall
+`, JIT);
+}
 
 /** One run to its end on a kernel from `warm`: its exit, output and the machine's view before it ran. */
 async function run(warm: WarmKernels | undefined, program: string, argv: string[], opts: MachineOptions = {}) {
-  const m = await Machine.create(program, { argv: [program, ...argv], captureOutput: true, stdin: "", warn: () => {}, warm, ...opts });
+  // (a small physical memory: every machine reserves it, and a test process that holds many
+  // gigabytes of reservations may be refused a fork, nasm's below)
+  const m = await Machine.create(program, { argv: [program, ...argv], captureOutput: true, stdin: "", warn: () => {}, warm, physMemory: PHYS, ...opts });
   try {
     const kernel = m.kernel;
     const textFrame = m.task.mm.pgd.lookup(0x401000n)?.pa;
@@ -130,30 +160,7 @@ describe("warm kernels", () => {
   });
 
   it.skipIf(!HAVE_NASM)("JIT-like code: an executable page written by one run and another at the same address", async () => {
-    // mmap(0x10000000, RWX, MAP_FIXED), write `mov eax, N; ret` with N from argv[1], call it, exit with eax
-    const jit = join(dir, "jit");
-    nasmElf64(`bits 64
-global _start
-_start:
-        mov     rsi, [rsp + 16]
-        movzx   ebx, byte [rsi]
-        sub     ebx, '0'
-        mov     eax, 9
-        mov     edi, 0x10000000
-        mov     esi, 4096
-        mov     edx, 7
-        mov     r10d, 0x32
-        mov     r8, -1
-        xor     r9d, r9d
-        syscall
-        mov     byte [rax], 0xb8
-        mov     dword [rax + 1], ebx
-        mov     byte [rax + 5], 0xc3
-        call    rax
-        mov     edi, eax
-        mov     eax, 60
-        syscall
-`, jit);
+    const jit = JIT;
     if (native) expect(spawnSync(jit, ["5"]).status).toBe(5);
     for (const limits of [DEFAULT_WARM_LIMITS, { ...DEFAULT_WARM_LIMITS, cachePages: 0, quarantinedFrames: 0 }]) {
       const warm = new WarmKernels(limits);
@@ -174,7 +181,7 @@ _start:
     expect(ps.kernel).toBe(bg.kernel);
     expect(ps.out).not.toMatch(/sleep/);
     // a run that used a hook point leaves its traps in the CPU: its kernel is not kept
-    const m = await Machine.create(BB, { argv: [BB, "true"], captureOutput: true, stdin: "", warn: () => {}, warm });
+    const m = await Machine.create(BB, { argv: [BB, "true"], captureOutput: true, stdin: "", warn: () => {}, warm, physMemory: PHYS });
     m.hooks.on("syscall_entry", () => {});
     m.runToEnd();
     m.close();
