@@ -98,6 +98,28 @@ describe("warm kernels", () => {
     warm.close();
   });
 
+  it("32-bit and 64-bit programs, IA32 emulation and the native i386 kernel, one after another: each kind of kernel is kept", async () => {
+    const BB32 = join(ROOT, ".cache", "corpus", "i386", "busybox");
+    if (!existsSync(BB) || !existsSync(BB32)) return void console.warn("skipped: busybox missing");
+    const script = ["sh", "-c", `echo $(echo hi | cat) $(${BB32} echo 32) $(${BB} echo 64 2>&1 | cut -c1-3)`];
+    const warm = new WarmKernels();
+    const seen = new Map<string, unknown>();
+    for (const [bb, opts] of [[BB32, {}], [BB, {}], [BB32, { kernel: "i386" }], [BB32, {}], [BB32, { kernel: "i386" }], [BB, {}]] as const) {
+      const r = await run(warm, bb, script, opts);
+      const kind = "kernel" in opts ? "i386" : "x86_64";
+      const want = native ? spawnSync(bb, script, { encoding: "utf8" }).stdout : undefined;
+      if (kind === "x86_64") {
+        expect(r.st).toEqual({ code: 0 });
+        if (want !== undefined) expect(r.out).toBe(want);
+      } else {
+        expect(r.out).toMatch(/^hi 32 /); // (a 64-bit program cannot run on the i386 kernel)
+      }
+      expect(seen.get(kind) ?? r.kernel).toBe(r.kernel);
+      seen.set(kind, r.kernel);
+    }
+    warm.close();
+  });
+
   it("a deterministic run on a warm kernel prints what it prints on a machine of its own (pids, clocks, randomness)", async () => {
     if (!existsSync(BB)) return void console.warn(`skipped: ${BB} missing`);
     const script = "echo $$ $PPID; sleep 0.01 & wait; echo $!; date +%s; head -c 8 /dev/urandom | od -An -tx1; cat /proc/uptime; ls /proc | grep -c '^[0-9]'";
