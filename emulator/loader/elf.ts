@@ -52,8 +52,11 @@ export const MAX_ELF_FILE = 1 << 30;
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
-/** A program file's bytes and the page-cache key of exactly those bytes (mm/filemap.ts mappingKey). */
-export interface ElfFile { bytes: Buffer; key: string }
+/**
+ * A program file's bytes and the page-cache key of exactly those bytes (mm/filemap.ts mappingKey;
+ * none for a file changed a moment ago: its pages are not shared).
+ */
+export interface ElfFile { bytes: Buffer; key: string | undefined }
 
 /**
  * The program file's bytes, after the checks execve makes on the file itself (do_open_execat: a
@@ -61,11 +64,11 @@ export interface ElfFile { bytes: Buffer; key: string }
  * as qemu-user does not) and a size the host can hold. `shown` names it in messages. The key is
  * the file's identity when it was read (device, inode, birth, size, mtime, ctime): its pages are
  * cached under it, and a file that changed is another key, also in a kernel kept between runs
- * (emulator/warm_kernels.ts). A file that changed while it was read gets a key of its own.
+ * (emulator/warm_kernels.ts). A file that changed while it was read, or a moment before, has none.
  */
 export function readElfFile(hostPath: string, shown: string): ElfFile {
   let size: number;
-  let key: string;
+  let key: string | undefined;
   try {
     const st = statSync(hostPath, { bigint: true });
     if (st.isDirectory()) throw new ExecFormatError(`${shown}: is a directory`, E.EACCES);
@@ -80,10 +83,10 @@ export function readElfFile(hostPath: string, shown: string): ElfFile {
     throw new ExecFormatError(`${shown}: cannot read: ${err.message}`, E.EACCES);
   }
   if (size > MAX_ELF_FILE) throw new ExecFormatError(`${shown}: ${size} bytes: larger than the ${MAX_ELF_FILE >> 20} MiB a program file may have here`, E.ENOMEM);
-  const known = recentFiles.get(key);
+  const known = key === undefined ? undefined : recentFiles.get(key);
   if (known) {
-    recentFiles.delete(key); // most recently used last
-    recentFiles.set(key, known);
+    recentFiles.delete(key!); // most recently used last
+    recentFiles.set(key!, known);
     return { bytes: known, key };
   }
   let bytes: Buffer;
@@ -97,8 +100,8 @@ export function readElfFile(hostPath: string, shown: string): ElfFile {
   } finally {
     closeSync(fd);
   }
-  if (after !== key || bytes.length !== size) return { bytes, key: `${key}:changed-while-read:${++tornReads}` };
-  if (size <= RECENT_FILES_BYTES) {
+  if (after !== key || bytes.length !== size) return { bytes, key: undefined }; // changed while read: not shared
+  if (key !== undefined && size <= RECENT_FILES_BYTES) {
     recentFiles.set(key, bytes);
     let total = 0;
     for (const b of recentFiles.values()) total += b.length;
@@ -118,8 +121,6 @@ function openFile(hostPath: string, shown: string): number {
     throw new ExecFormatError(`${shown}: cannot read: ${(e as Error).message}`, E.EACCES);
   }
 }
-
-let tornReads = 0;
 
 /**
  * The program files read last, by their page-cache key (the file's identity): a shell

@@ -11,7 +11,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Machine, type MachineOptions } from "../../emulator/machine.js";
 import { DEFAULT_WARM_LIMITS, WarmKernels } from "../../emulator/warm_kernels.js";
+import { RECENT_CHANGE_MS } from "../../kernel-model/mm/filemap.js";
 import { HAVE_NASM, nasmElf64 } from "../cpu/nasm.js";
+import { elfCase } from "../fuzz/elf_mutate.js";
+import { FUZZ_MEMORY } from "../fuzz/outcome.js";
+import { syscallCase } from "../fuzz/syscall_prog.js";
 import { ROOT } from "../run/cli.js";
 
 const BB = join(ROOT, ".cache", "corpus", "amd64", "busybox");
@@ -77,6 +81,9 @@ function rewrite(path: string, bytes: Buffer): void {
   writeFileSync(path, bytes, { mode: 0o755 }); // O_TRUNC on the same inode
 }
 
+/** Waits until files written now are old enough for the page cache (mm/filemap.ts mappingKey). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, RECENT_CHANGE_MS + 50));
+
 describe("warm kernels", () => {
   it("a second run takes the booted kernel, and frames come back to what one run leaves", async () => {
     if (!existsSync(BB)) return void console.warn(`skipped: ${BB} missing`);
@@ -137,16 +144,70 @@ describe("warm kernels", () => {
   it("a program rewritten in place between two runs runs its new code", async () => {
     const prog = join(dir, "prog");
     rewrite(prog, readFileSync(EXIT_CODE));
+    await settle();
     const warm = new WarmKernels();
     const a = await run(warm, prog, ["12"]);
     expect(a.st).toEqual({ code: 12 });
+    expect((await run(warm, prog, ["12"])).textFrame).toBe(a.textFrame); // from the page cache
     rewrite(prog, exitCodeBase16());
+    await settle();
     if (native) expect(spawnSync(prog, ["12"]).status).toBe(18);
     const b = await run(warm, prog, ["12"]);
     expect(b.kernel).toBe(a.kernel);
     expect(b.st).toEqual({ code: 18 });
     warm.close();
   });
+
+  it("a program file changed a moment ago is not cached (its times may be shared with the next file); an older one is", async () => {
+    // The host stamps file times from a clock that moves in ticks and gives a freed inode number
+    // to the next new file, so a program replaced at once may look like the one before it in
+    // every field of stat: files changed within RECENT_CHANGE_MS have no page-cache key.
+    const warm = new WarmKernels();
+    const prog = join(dir, "fresh");
+    writeFileSync(prog, readFileSync(EXIT_CODE), { mode: 0o755 });
+    const first = await run(warm, prog, ["12"]);
+    const second = await run(warm, prog, ["12"]);
+    expect(second.kernel).toBe(first.kernel);
+    expect(second.textFrame).not.toBe(first.textFrame); // read for each run, not shared
+    await settle();
+    const third = await run(warm, prog, ["12"]);
+    const fourth = await run(warm, prog, ["12"]);
+    expect(fourth.textFrame).toBe(third.textFrame); // old enough: one page-cache frame for both
+    expect([first.st, second.st, third.st, fourth.st]).toEqual(Array(4).fill({ code: 12 }));
+    warm.close();
+  });
+
+  it("mutated ELF files and random syscall programs end as they do on a machine of their own", async () => {
+    // the fuzzer's cases (test/fuzz), each run on a fresh machine and on a warm kernel that ran the ones before
+    const warm = new WarmKernels();
+    const outcome = async (bytes: Buffer, pool: WarmKernels | undefined) => {
+      const root = mkdtempSync(join(tmpdir(), "sysgate-warm-case-"));
+      try {
+        writeFileSync(join(root, "prog"), bytes, { mode: 0o755 });
+        let m: Machine;
+        try {
+          m = await Machine.create(join(root, "prog"), { root, memoryLimit: FUZZ_MEMORY, stdin: "", argv: ["/prog"], env: ["PATH=/"],
+            warn: () => {}, warnUnimplemented: false, captureOutput: true, physMemory: PHYS, warm: pool });
+        } catch (e) {
+          return `refused: ${(e as Error).message.replaceAll(root, "ROOT")}`;
+        }
+        try {
+          return `${JSON.stringify(m.runToEnd())} ${m.stdout.toString("hex")} ${m.stderr.toString("hex")}`;
+        } finally {
+          m.close();
+        }
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    };
+    const cases = [
+      ...Array.from({ length: 40 }, (_, i) => elfCase(ROOT, 11, i).bytes),
+      ...Array.from({ length: 15 }, (_, i) => syscallCase("x86_64", 12, i, 40).bytes),
+      ...Array.from({ length: 15 }, (_, i) => syscallCase("i386", 13, i, 40).bytes),
+    ];
+    for (const bytes of cases) expect(await outcome(bytes, warm)).toBe(await outcome(bytes, undefined));
+    warm.close();
+  }, 120_000);
 
   it("a frame that held one run's code, reused at the same address for another program's, runs the new bytes", async () => {
     // No page cache and no code frames kept between runs: the first program's text frame is
@@ -156,6 +217,7 @@ describe("warm kernels", () => {
     const progA = join(dir, "a"), progB = join(dir, "b");
     writeFileSync(progA, readFileSync(EXIT_CODE), { mode: 0o755 });
     writeFileSync(progB, exitCodeBase16(), { mode: 0o755 });
+    await settle(); // (their pages are then page-cache pages)
     let landed = false;
     for (let depth = 0; depth < 40 && !landed; depth++) {
       const warm = new WarmKernels({ ...DEFAULT_WARM_LIMITS, cachePages: 0, quarantinedFrames: 0 });
