@@ -143,6 +143,14 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expect(none.stderr).toMatch(/no sysgate server at .*nobody.*sysgate serve/);
   });
 
+  it("a server that cannot listen where it is told says why in one line and exits with the usage status", () => {
+    for (const [socket, why] of [[join(dir, "no-such-dir", "sock"), "No such file or directory"], [join(dir, "x".repeat(120)), "the path is too long for a socket"]]) {
+      const r = spawnSync(process.execPath, [CLI, "serve", "--socket", socket], { encoding: "utf8", timeout: 30_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`sysgate: serve: cannot listen on ${socket}: ${why}${why.includes("too long") ? " (at most 107 bytes)" : ""}\n`);
+    }
+  });
+
   /** Starts a client, waits for the guest's first line on stdout, then sends the client `sig`. */
   async function signalMidRun(args: string[], sig: NodeJS.Signals): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string }> {
     const c = spawn(client.path!, ["run", "-q", BB, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
