@@ -310,6 +310,7 @@ export class Machine implements ProcessFactory {
     if (linux) return linux;
     const kept = this.opts.warm?.take(this.warmKind(kabi));
     if (kept) {
+      this.warmKernels++;
       kept.linux.adopt(this.kstate);
       this.kernels.set(kabi, kept.linux);
       this.engines.set(kept.linux, kept.cpu);
@@ -588,6 +589,9 @@ export class Machine implements ProcessFactory {
     for (const k of this.kernels.values()) if (k.current) clean = false;
     return clean;
   }
+
+  /** How many of this run's kernels were taken warm (MachineOptions.warm) rather than booted. */
+  warmKernels = 0;
 
   /** The address spaces of the tasks that stand for init and the parent (they never run). */
   private readonly standInMms = new Map<MmStruct, LinuxKernel>();

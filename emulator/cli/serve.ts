@@ -91,7 +91,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const ms = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? (b - a).toFixed(1) : "-");
     const { accepted, read } = job.incoming;
     process.stderr.write(`sysgate serve: request ${job.id} (${job.incoming.request.argv.slice(-3).join(" ").slice(0, 40)}): ` +
-      `read ${ms(accepted, read)} ms, to a runner ${ms(read, st.begin)}, create ${ms(st.begin, st.created)}, run ${ms(st.created, st.ran)}, ` +
+      `read ${ms(accepted, read)} ms, to a runner ${ms(read, st.begin)}, create ${ms(st.begin, st.created)}${st.warm ? " (warm kernel)" : ""}, run ${ms(st.created, st.ran)}, ` +
       `close ${ms(st.ran, st.closed)}, status sent ${ms(st.closed, clockMs())} (total ${ms(accepted, clockMs())} ms)\n`);
   };
 

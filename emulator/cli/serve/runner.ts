@@ -46,7 +46,7 @@ function envObject(env: readonly string[]): NodeJS.ProcessEnv {
 }
 
 /** When each stage of a request ended (clockMs), for SYSGATE_SERVE_TIMING=1. */
-export interface Stages { begin: number; created?: number; ran?: number; closed?: number }
+export interface Stages { begin: number; created?: number; ran?: number; closed?: number; warm?: boolean }
 
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
@@ -78,6 +78,7 @@ export async function serveRequest(req: Request, mailbox: Int32Array, latch: Eng
       warm,
     });
     stages.created = clockMs();
+    stages.warm = machine.warmKernels > 0;
     latch.publish(machine.cpu.uc.address);
     try {
       host = new HostSignals(machine.kstate.clock, mailbox);
