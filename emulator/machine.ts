@@ -24,6 +24,7 @@ import { LinuxI386 } from "../kernel-model/linux_i386.js";
 import { LinuxX86_64 } from "../kernel-model/linux_x86_64.js";
 import { MAX_PHYS_MEMORY, PAGE_SIZE, PhysMem } from "../kernel-model/mm/phys.js";
 import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
+import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { createInitTask, createParentStandIn, INIT_PID } from "../kernel-model/sched/init_task.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
@@ -35,9 +36,10 @@ import { hostName, hostParent, hostStdioWasClosed, hostUmask } from "./host_proc
 import "./host_tty.js"; // the guest's terminals ask the host fd itself for their size
 import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
+import type { WarmKernels } from "./warm_kernels.js";
 import { X86Cpu } from "./cpu/x86_cpu.js";
 import { loadElfBinary, type ExecEnv, type LoadedProgram } from "./loader/binfmt_elf.js";
-import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfImage } from "./loader/elf.js";
+import { ExecFormatError, checkElf, elfSymbols, parseElf, readElfFile, type ElfFile, type ElfImage } from "./loader/elf.js";
 import { SIGKILL, SIGSEGV } from "../kernel-model/uapi/asm/signal.js";
 
 export interface MachineOptions {
@@ -108,6 +110,11 @@ export interface MachineOptions {
    * being #UD, and the compat vDSO's __kernel_vsyscall is patched to match.
    */
   cpu?: CpuVendor;
+  /**
+   * Booted kernels to take instead of booting one, and to give back when the run is over
+   * (`sysgate serve`'s runners: emulator/warm_kernels.ts). A run with hooks gives nothing back.
+   */
+  warm?: WarmKernels;
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -194,7 +201,8 @@ export class Machine implements ProcessFactory {
   private static async load(path: string, opts: MachineOptions, shownAs: string): Promise<Machine> {
     // a relative program path is relative to the run's working directory
     const at = (p: string) => (opts.root || opts.cwd === undefined ? p : resolve(opts.cwd, p));
-    const image = parseElf(readElfFile(at(path), path), path);
+    const file = readElfFile(at(path), path);
+    const image = parseElf(file.bytes, path);
     if (opts.kernel === "i386" && image.bits === 64) throw new ExecFormatError(`${path}: a 64-bit program needs the x86-64 kernel (--kernel i386 runs i386 programs only)`);
     const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     if (!Number.isInteger(memoryLimit) || memoryLimit < 16 << 20) throw new ExecFormatError(`memory limit must be at least 16 MiB`);
@@ -243,22 +251,40 @@ export class Machine implements ProcessFactory {
     }
 
     const m = new Machine(kstate, opts, Math.floor(physMemory / PAGE_SIZE) * PAGE_SIZE);
+    const onFirst = kstate.hooks.onFirst;
+    kstate.hooks.onFirst = (point) => {
+      m.hooked = true;
+      onFirst(point);
+    };
     const abi: Abi = image.bits === 64 ? "x86_64" : "i386";
-    const linux = m.kernelFor(abi);
-    kstate.sched.setInit(createInitTask(kstate, abi, linux.newMm(abi)));
-    // its parent: the process that started sysgate, a stand-in as init is (README "pid 1")
-    const parent = deterministic ? undefined : hostParent(host.ppid);
-    if (parent) kstate.sched.addStandIn(createParentStandIn(kstate, abi, linux.newMm(abi), parent, cred));
-    const task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
-      { pid, ppid: deterministic ? INIT_PID : host.ppid }, basename(shownAs).slice(0, 15));
-    task.exe = { hostPath: hostExe, guestPath: guestExe };
-    if (!deterministic) task.umask = host.umask ?? hostUmask(); // inherited, as by any child of the user's shell
-    const nproc = nprocLimitFor(kstate.maxThreads);
-    task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
-    const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
-    const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
-    const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
-    const loaded = loadElfBinary(m.execEnv(abi), linux, task.mm, task, { image, hostExe, guestExe, argv, envp: env, execfn });
+    let linux: LinuxKernel, task: Task, loaded: LoadedProgram;
+    try {
+      linux = m.kernelFor(abi);
+      const standInMm = () => {
+        const mm = linux.newMm(abi);
+        m.standInMms.set(mm, linux);
+        return mm;
+      };
+      kstate.sched.setInit(createInitTask(kstate, abi, standInMm()));
+      // its parent: the process that started sysgate, a stand-in as init is (README "pid 1")
+      const parent = deterministic ? undefined : hostParent(host.ppid);
+      if (parent) kstate.sched.addStandIn(createParentStandIn(kstate, abi, standInMm(), parent, cred));
+      task = new Task(kstate, abi, linux.newMm(abi), files, new FsStruct(vfs.initialCwd), cred,
+        { pid, ppid: deterministic ? INIT_PID : host.ppid }, basename(shownAs).slice(0, 15));
+      task.exe = { hostPath: hostExe, guestPath: guestExe };
+      if (!deterministic) task.umask = host.umask ?? hostUmask(); // inherited, as by any child of the user's shell
+      const nproc = nprocLimitFor(kstate.maxThreads);
+      task.rlimits.set(RLIMIT_NPROC, [nproc, nproc]);
+      const argv = (opts.argv ?? [shownAs]).map((s) => Buffer.from(s));
+      const env = (opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)).map((s) => Buffer.from(s));
+      const execfn = Buffer.from(opts.execfn ?? (opts.root ? guestExe : shownAs));
+      loaded = loadElfBinary(m.execEnv(abi), linux, task.mm, task, { image, fileKey: file.key, hostExe, guestExe, argv, envp: env, execfn });
+    } catch (e) {
+      // (a kernel taken warm goes back when the program's address space is put again)
+      if (task!) linux!.mmput(task.mm);
+      m.close();
+      throw e;
+    }
     linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     linux.symbolsLoaded();
     m.images.set(task, image);
@@ -285,6 +311,15 @@ export class Machine implements ProcessFactory {
     const kabi: Abi = this.nativeI386(abi) ? "i386" : "x86_64";
     let linux = this.kernels.get(kabi);
     if (linux) return linux;
+    const kept = this.opts.warm?.take(this.warmKind(kabi));
+    if (kept) {
+      this.warmKernels++;
+      kept.linux.adopt(this.kstate);
+      this.kernels.set(kabi, kept.linux);
+      this.engines.set(kept.linux, kept.cpu);
+      this.rams.set(kept.linux, kept.ram);
+      return kept.linux;
+    }
     const ram = allocGuestRam(this.physMemory);
     const phys = new PhysMem(this.physMemory, undefined, ram.mem);
     const cpu = new X86Cpu(kabi === "x86_64" ? 64 : 32, phys.mem);
@@ -295,13 +330,18 @@ export class Machine implements ProcessFactory {
     return linux;
   }
 
+  /** What a kept kernel must match to serve this run: its ABI, the CPU's vendor, the size of its memory. */
+  private warmKind(kabi: Abi): string {
+    return `${kabi}:${kabi === "x86_64" ? this.opts.cpu ?? "intel" : ""}:${this.physMemory}`;
+  }
+
   /** execve's loader: synchronous (a syscall is in progress). */
   exec(task: Task, file: { hostPath: string; guestPath: string }, argv: Buffer[], envp: Buffer[], execfn: Buffer, regs: PtRegs): void {
-    let bytes: Buffer;
+    let elf: ElfFile;
     let image: ElfImage;
     try {
-      bytes = readElfFile(file.hostPath, file.guestPath);
-      image = checkElf(bytes, file.guestPath);
+      elf = readElfFile(file.hostPath, file.guestPath);
+      image = checkElf(elf.bytes, file.guestPath);
     } catch (e) {
       if (e instanceof ExecFormatError) throw new Errno(e.errno, e.message);
       throw e;
@@ -313,7 +353,7 @@ export class Machine implements ProcessFactory {
     const mm = linux.newMm(abi);
     let loaded: LoadedProgram;
     try {
-      loaded = loadElfBinary(this.execEnv(abi), linux, mm, task, { image, hostExe: file.hostPath, guestExe: file.guestPath, argv, envp, execfn });
+      loaded = loadElfBinary(this.execEnv(abi), linux, mm, task, { image, fileKey: elf.key, hostExe: file.hostPath, guestExe: file.guestPath, argv, envp, execfn });
     } catch (e) {
       linux.mmput(mm);
       throw e instanceof ExecFormatError ? new Errno(e.errno, e.message) : e;
@@ -335,7 +375,7 @@ export class Machine implements ProcessFactory {
       old.leave(task, oldMm);
       linux.startTask(task, { ip: loaded.ip, sp: loaded.sp }, loaded.vdso);
     }
-    if (loaded.newSymbols) for (const s of elfSymbols(bytes)) mm.symbols.add(s.name, loaded.bias + s.value, s.size);
+    if (loaded.newSymbols) for (const s of elfSymbols(elf.bytes)) mm.symbols.add(s.name, loaded.bias + s.value, s.size);
     linux.symbolsLoaded();
   }
 
@@ -535,6 +575,34 @@ export class Machine implements ProcessFactory {
     for (const t of this.kstate.sched.live()) t.machine.exitTask(waitStatusKilled(SIGKILL, false), t);
   }
 
+  /**
+   * After the run, before its kernels serve another (warm kernels): each CPU lets go of the task it
+   * ran last (finish_task_switch), and the address spaces of init and the parent's stand-in, which
+   * never ran, are put. True when every task of the run has ended and given back its kernel stack
+   * and address space, and no hook was ever set (hook traps stay in a kernel's CPU).
+   */
+  private quiesce(): boolean {
+    for (const k of this.kernels.values()) if (k.current) k.settle(k.current);
+    let clean = !this.hooked && this.kstate.watchedFunctions.size === 0;
+    for (const t of this.kstate.sched.tasks.values()) {
+      if (!t.thread) {
+        if (!this.standInMms.has(t.mm)) clean = false;
+      } else if (!t.thread.released) clean = false;
+    }
+    for (const [mm, k] of this.standInMms) k.mmput(mm);
+    this.standInMms.clear();
+    for (const k of this.kernels.values()) if (k.current) clean = false;
+    return clean;
+  }
+
+  /** How many of this run's kernels were taken warm (MachineOptions.warm) rather than booted. */
+  warmKernels = 0;
+
+  /** The address spaces of the tasks that stand for init and the parent (they never run). */
+  private readonly standInMms = new Map<MmStruct, LinuxKernel>();
+  /** A hook point was used (its traps were installed in the CPU). */
+  private hooked = false;
+
   /** The task the run loop continues with, if it holds one (a debugger's step back records it). */
   get continuing(): Task | undefined {
     return this.current;
@@ -559,9 +627,18 @@ export class Machine implements ProcessFactory {
   }
 
   close(): void {
-    for (const cpu of this.engines.values()) cpu.close();
+    const warm = this.opts.warm;
+    const reusable = warm !== undefined && this.quiesce();
+    for (const [kabi, linux] of this.kernels) {
+      const cpu = this.engines.get(linux)!, ram = this.rams.get(linux)!;
+      if (reusable) warm.keep(this.warmKind(kabi), { linux, cpu, ram });
+      else {
+        cpu.close();
+        ram.unmap();
+      }
+    }
+    this.kernels.clear();
     this.engines.clear();
-    for (const ram of this.rams.values()) ram.unmap();
     this.rams.clear();
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
     this.kstate.vfs.dispose(); // the run's scratch layer

@@ -585,6 +585,24 @@ export abstract class LinuxKernel {
     return false;
   }
 
+  /**
+   * A warm kernel (`sysgate serve`, emulator/warm_kernels.ts) serves another run: once every task
+   * of the last run has ended and given back its stack and address space, the booted kernel (its
+   * text, CPU, physical memory, page cache, and the translated code of the frames it keeps) runs
+   * the tasks of `kernel`, whose process table, files, clocks and hooks are the new run's. The
+   * syscall and exception paths start afresh: their said-once warnings, last syscall and last
+   * delivery are per run.
+   */
+  adopt(kernel: KernelState): void {
+    if (this.current || this.departed) throw new Error("adopt: a task of the last run still has this CPU");
+    (this as { kernel: KernelState }).kernel = kernel;
+    (this as { entry: GenericEntry }).entry = new GenericEntry(this);
+    (this as { traps: Traps }).traps = new Traps(this);
+    this.lastTask = undefined;
+    this.trapDone = undefined;
+    kernel.machines.add(this);
+  }
+
   private releaseThread(th: ThreadState): void {
     if (th.ctx) this.spareContexts.push(th.ctx);
     th.ctx = undefined;

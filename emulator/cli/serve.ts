@@ -18,6 +18,7 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { projectFile } from "../../kernel-model/tables/data_path.js";
 import { SIGKILL } from "../../kernel-model/uapi/asm/signal.js";
+import { ERRNO_MESSAGE } from "../../kernel-model/errno.js";
 import { INTERNAL_ERROR } from "./run.js";
 import { UsageError, parseCount } from "./usage.js";
 import type { Incoming } from "./serve/listener.js";
@@ -70,7 +71,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   path ??= defaultSocketPath();
   if (!explicit && !process.env.SYSGATE_SOCKET && !process.env.XDG_RUNTIME_DIR) privateDir(dirname(path));
   await clearStale(path);
-  const listenFd = listenUnix(path);
+  let listenFd: number;
+  try {
+    listenFd = listenUnix(path);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    throw new UsageError(`serve: cannot listen on ${path}: ${errno !== undefined ? ERRNO_MESSAGE[errno] ?? `errno ${errno}` : (e as Error).message}`);
+  }
   chmodSync(path, 0o600); // only this user's clients: a request runs programs as us
   const socketPath = path;
 
@@ -84,7 +91,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const ms = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? (b - a).toFixed(1) : "-");
     const { accepted, read } = job.incoming;
     process.stderr.write(`sysgate serve: request ${job.id} (${job.incoming.request.argv.slice(-3).join(" ").slice(0, 40)}): ` +
-      `read ${ms(accepted, read)} ms, to a runner ${ms(read, st.begin)}, create ${ms(st.begin, st.created)}, run ${ms(st.created, st.ran)}, ` +
+      `read ${ms(accepted, read)} ms, to a runner ${ms(read, st.begin)}, create ${ms(st.begin, st.created)}${st.warm ? " (warm kernel)" : ""}, run ${ms(st.created, st.ran)}, ` +
       `close ${ms(st.ran, st.closed)}, status sent ${ms(st.closed, clockMs())} (total ${ms(accepted, clockMs())} ms)\n`);
   };
 

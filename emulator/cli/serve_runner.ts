@@ -1,12 +1,14 @@
 // Entry of a runner thread of `sysgate serve` (serve/runner.ts runs the requests; a file of its
 // own so that the build's bundle and tsc put it at the same path, next to main.js). Before it
-// says it is ready it runs one small program, so that the engine's library is loaded and the
-// boot and syscall paths are compiled by the time the first client's program comes.
+// says it is ready it runs one small program, so that the engine's library is loaded, the
+// boot and syscall paths are compiled and a booted kernel is kept (emulator/warm_kernels.ts) by
+// the time the first client's program comes.
 
 import { parentPort, workerData } from "node:worker_threads";
 import { projectFile } from "../../kernel-model/tables/data_path.js";
 import { unicornInfo } from "../cpu/unicorn.js";
 import { Machine } from "../machine.js";
+import { WarmKernels } from "../warm_kernels.js";
 import { EngineLatch } from "./serve/engine_latch.js";
 import type { Request } from "./serve/protocol.js";
 import { clockMs } from "./serve/clock.js";
@@ -17,9 +19,12 @@ const data = workerData as { mailbox: SharedArrayBuffer; latch: SharedArrayBuffe
 const mailbox = new Int32Array(data.mailbox);
 const latch = new EngineLatch(data.latch);
 
+/** This runner's booted kernels, kept between requests (a request is a new process tree in one). */
+const warm = new WarmKernels();
+
 try {
   const m = await Machine.create(projectFile("samples", "bin", "x86_64", "hello-glibc"), {
-    deterministic: false, env: [], captureOutput: true, warnUnimplemented: false,
+    deterministic: false, env: [], captureOutput: true, warnUnimplemented: false, warm,
   });
   try { m.runToEnd(); } finally { m.close(); }
 } catch {
@@ -28,7 +33,7 @@ try {
 
 port.on("message", (m: { id: number; request: Request }) => {
   const stages: Stages = { begin: clockMs() };
-  void serveRequest(m.request, mailbox, latch, stages).then((status) => port.postMessage({ id: m.id, status, stages }));
+  void serveRequest(m.request, mailbox, latch, stages, warm).then((status) => port.postMessage({ id: m.id, status, stages }));
 });
 // the engine library's path: the main thread loads the same one to stop a spinning guest
 let unicornPath: string | undefined;

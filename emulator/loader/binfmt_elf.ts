@@ -16,7 +16,6 @@ import { hostCall } from "../../kernel-model/fs/host_errno.js";
 import { HostFile } from "../../kernel-model/fs/host_file.js";
 import type { KernelState } from "../../kernel-model/kernel.js";
 import type { LinuxKernel } from "../../kernel-model/linux.js";
-import { mappingKey } from "../../kernel-model/mm/filemap.js";
 import { MmStruct, pageDown, pageUp } from "../../kernel-model/mm/mm_struct.js";
 import { PAGE_SIZE } from "../../kernel-model/mm/phys.js";
 import { defaultRlimit } from "../../kernel-model/sched/rlimit.js";
@@ -94,7 +93,7 @@ function imageAreas(loads: readonly Area[]): Area[] {
  * holds nothing but one segment's file bytes is the page cache's frame, shared. Every page is
  * mapped now (the image is in memory already); only the pages the bss starts in are private copies.
  */
-export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, exe?: { file: File; id: string }): LoadedImage {
+export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, exe?: { file: File; id: string | undefined }): LoadedImage {
   const file = exe?.file;
   const loads = img.segments.filter((s) => s.type === PT_LOAD);
   const taskSize = mm.layout.taskSize;
@@ -148,7 +147,7 @@ export function loadElfImage(mm: MmStruct, img: ElfImage, name: string, exe?: { 
   // it too; padzero below clears the bss part of the last one). Every process running the program
   // shares them; the partial first and last pages used to be private copies of each process.
   const cached = new Set<bigint>();
-  if (exe && mm.pageCache) {
+  if (exe?.id !== undefined && mm.pageCache) {
     const fileId = exe.id;
     for (const s of loads) {
       const fileStart = bias + s.vaddr, fileEnd = fileStart + BigInt(s.filesz);
@@ -198,6 +197,8 @@ export function setupBrk(mm: MmStruct, loaded: LoadedImage): void {
 /** struct linux_binprm, reduced: the program being executed and what its initial stack carries. */
 export interface LinuxBinprm {
   image: ElfImage;
+  /** The page-cache key of the bytes `image` was read from (loader/elf.ts readElfFile; none: not cached). */
+  fileKey: string | undefined;
   /** The program's file on the host, and the guest path the guest knows it by. */
   hostExe: string;
   guestExe: string;
@@ -259,7 +260,8 @@ export function loadElfBinary(env: ExecEnv, linux: LinuxKernel, mm: MmStruct, ta
   const vdso = archSetupAdditionalPages(env, linux, mm, is64 ? "x86_64" : "i386");
   // the image's areas hold the program's file open (vm_file), as elf_map's mappings of it do
   const exeFile = openExec(bprm.hostExe, bprm.guestExe);
-  const fileId = mappingKey(exeFile.stat());
+  // the pages are cached under the key of the bytes they are copied from, not a later look at the file
+  const fileId = bprm.fileKey;
   let loaded: LoadedImage;
   try {
     loaded = loadElfImage(mm, image, bprm.guestExe, { file: exeFile, id: fileId });
@@ -282,13 +284,13 @@ export function loadElfBinary(env: ExecEnv, linux: LinuxKernel, mm: MmStruct, ta
   mm.arg = { start: tables.argvStart, end: tables.envEnd };
   mm.startStack = tables.sp;
   // one symbol table per program image and layout, shared by every address space that runs it
-  const key = `${linux.abi}:${fileId}:${loaded.bias}:${vdso?.base}`;
-  const known = env.symbolTables.get(key);
+  const key = fileId === undefined ? undefined : `${linux.abi}:${fileId}:${loaded.bias}:${vdso?.base}`;
+  const known = key === undefined ? undefined : env.symbolTables.get(key);
   if (known) mm.symbols = known;
   else {
     for (const sym of image.symbols) mm.symbols.add(sym.name, loaded.bias + sym.value, sym.size);
     if (vdso) for (const [name, off] of vdso.image.symbols) mm.symbols.add(name, vdso.base + BigInt(off));
-    env.symbolTables.set(key, mm.symbols);
+    if (key !== undefined) env.symbolTables.set(key, mm.symbols);
   }
   return { ip: loaded.entry, sp: tables.sp, bias: loaded.bias, vdso, newSymbols: !known };
 }

@@ -1,8 +1,10 @@
 // Reading and checking an ELF executable before anything is mapped (fs/binfmt_elf.c's checks in
 // load_elf_binary, with messages a person can act on), and its symbol table.
 
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { E } from "../../kernel-model/errno.js";
+import { kstatFromHost } from "../../kernel-model/fs/kstat.js";
+import { mappingKey } from "../../kernel-model/mm/filemap.js";
 
 export const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_TLS = 7, PT_GNU_STACK = 0x6474e551;
 export const ET_EXEC = 2, ET_DYN = 3;
@@ -51,19 +53,28 @@ export const MAX_ELF_FILE = 1 << 30;
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 /**
+ * A program file's bytes and the page-cache key of exactly those bytes (mm/filemap.ts mappingKey;
+ * none for a file changed a moment ago: its pages are not shared).
+ */
+export interface ElfFile { bytes: Buffer; key: string | undefined }
+
+/**
  * The program file's bytes, after the checks execve makes on the file itself (do_open_execat: a
  * regular file; execve's callers check the execute permission, the command line does not need it,
- * as qemu-user does not) and a size the host can hold. `shown` names it in messages.
+ * as qemu-user does not) and a size the host can hold. `shown` names it in messages. The key is
+ * the file's identity when it was read (device, inode, birth, size, mtime, ctime): its pages are
+ * cached under it, and a file that changed is another key, also in a kernel kept between runs
+ * (emulator/warm_kernels.ts). A file that changed while it was read, or a moment before, has none.
  */
-export function readElfFile(hostPath: string, shown: string): Buffer {
+export function readElfFile(hostPath: string, shown: string): ElfFile {
   let size: number;
-  let identity: string;
+  let key: string | undefined;
   try {
     const st = statSync(hostPath, { bigint: true });
     if (st.isDirectory()) throw new ExecFormatError(`${shown}: is a directory`, E.EACCES);
     if (!st.isFile()) throw new ExecFormatError(`${shown}: not a regular file`, E.EACCES);
     size = Number(st.size);
-    identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    key = mappingKey(kstatFromHost(st));
   } catch (e) {
     if (e instanceof ExecFormatError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -72,20 +83,26 @@ export function readElfFile(hostPath: string, shown: string): Buffer {
     throw new ExecFormatError(`${shown}: cannot read: ${err.message}`, E.EACCES);
   }
   if (size > MAX_ELF_FILE) throw new ExecFormatError(`${shown}: ${size} bytes: larger than the ${MAX_ELF_FILE >> 20} MiB a program file may have here`, E.ENOMEM);
-  const known = recentFiles.get(identity);
+  const known = key === undefined ? undefined : recentFiles.get(key);
   if (known) {
-    recentFiles.delete(identity); // most recently used last
-    recentFiles.set(identity, known);
-    return known;
+    recentFiles.delete(key!); // most recently used last
+    recentFiles.set(key!, known);
+    return { bytes: known, key };
   }
   let bytes: Buffer;
+  let after: string | undefined;
+  const fd = openFile(hostPath, shown);
   try {
-    bytes = readFileSync(hostPath);
+    bytes = readFileSync(fd);
+    after = mappingKey(kstatFromHost(fstatSync(fd, { bigint: true })));
   } catch (e) {
     throw new ExecFormatError(`${shown}: cannot read: ${(e as Error).message}`, E.EACCES);
+  } finally {
+    closeSync(fd);
   }
-  if (bytes.length === size && size <= RECENT_FILES_BYTES) {
-    recentFiles.set(identity, bytes);
+  if (after !== key || bytes.length !== size) return { bytes, key: undefined }; // changed while read: not shared
+  if (key !== undefined && size <= RECENT_FILES_BYTES) {
+    recentFiles.set(key, bytes);
     let total = 0;
     for (const b of recentFiles.values()) total += b.length;
     for (const [k, b] of recentFiles) {
@@ -94,11 +111,19 @@ export function readElfFile(hostPath: string, shown: string): Buffer {
       total -= b.length;
     }
   }
-  return bytes;
+  return { bytes, key };
+}
+
+function openFile(hostPath: string, shown: string): number {
+  try {
+    return openSync(hostPath, "r");
+  } catch (e) {
+    throw new ExecFormatError(`${shown}: cannot read: ${(e as Error).message}`, E.EACCES);
+  }
 }
 
 /**
- * The program files read last, by file identity (device, inode, size, change times): a shell
+ * The program files read last, by their page-cache key (the file's identity): a shell
  * execs the same busybox again and again, and reading its 2 MB for each exec cost a copy and, as
  * glibc keeps freed blocks of that size, ~2 MB of host memory per process that had exec'ed
  * (test/bench/rows_processes.ts). The buffers are never written (the loader copies out of them).

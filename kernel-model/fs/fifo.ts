@@ -30,6 +30,15 @@ interface Fifo {
 /** inode->i_pipe, by the host inode's (device, inode number). */
 const fifos = new Map<string, Fifo>();
 
+/**
+ * Every process of a run has ended (`sysgate serve`'s next request comes): no FIFO is open, and
+ * as Linux frees a FIFO's pipe when its last opener goes (put_pipe_info), none is kept, with the
+ * data nobody read or the count of an opener a signal ended.
+ */
+export function forgetFifos(): void {
+  fifos.clear();
+}
+
 function fifoOf(key: string): Fifo {
   let f = fifos.get(key);
   if (!f) {

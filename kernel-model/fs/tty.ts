@@ -84,6 +84,15 @@ function ttyGet(hostFd: number): TtyStruct {
   return tty;
 }
 
+/**
+ * A new run in the same host thread (`sysgate serve`'s next request): terminals its last run's
+ * files still held are forgotten, as when a `sysgate run` ends (their settings never reached the
+ * host's terminal).
+ */
+export function forgetTerminalSettings(): void {
+  ttys.clear();
+}
+
 /** tty_release: the last file of a terminal closed; its settings go with it (release_tty). */
 function ttyPut(tty: TtyStruct): void {
   if (--tty.count === 0 && ttys.get(tty.device) === tty) ttys.delete(tty.device);

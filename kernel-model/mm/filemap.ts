@@ -12,13 +12,27 @@ import { PAGE_SIZE, type PhysMem } from "./phys.js";
 const PAGE = BigInt(PAGE_SIZE);
 
 /**
- * The page cache's name for an inode's pages (its address_space): device and inode, plus the size
- * and modification time, because the file's own reads and writes go to the host file and not
- * through these frames: a file changed since its pages were cached gets fresh ones.
+ * The page cache's name for an inode's pages (its address_space): device and inode, plus the
+ * birth time (an inode number the host gave again to a new file), the size and the change times,
+ * because the file's own reads and writes go to the host file and not through these frames: a file
+ * changed since its pages were cached gets fresh ones. A kernel kept between runs (`sysgate serve`)
+ * keeps its cache, so this is also what tells it a program was rebuilt in between.
+ *
+ * The host stamps those times from a clock that moves in ticks (jiffies: 4 ms here) and gives a
+ * freed inode number to the next new file: a file deleted and another of the same size made in
+ * the same tick have the same name (measured on ext4). So a file changed within the last
+ * RECENT_CHANGE_MS has no name (undefined): its pages are read for each mapping and not shared
+ * until it is older, when any later file would have later times.
  */
-export function mappingKey(st: Kstat): string {
-  return `${st.devMajor}:${st.devMinor}:${st.ino}:${st.size}:${st.mtime.sec}.${st.mtime.nsec}`;
+export function mappingKey(st: Kstat, nowMs = Date.now()): string | undefined {
+  const ms = (ts: Kstat["mtime"]) => Number(ts.sec) * 1000 + ts.nsec / 1e6;
+  if (nowMs - Math.max(ms(st.mtime), ms(st.ctime)) < RECENT_CHANGE_MS) return undefined;
+  const t = (ts: Kstat["mtime"]) => `${ts.sec}.${ts.nsec}`;
+  return `${st.devMajor}:${st.devMinor}:${st.ino}:${t(st.btime)}:${st.size}:${t(st.mtime)}:${t(st.ctime)}`;
 }
+
+/** How long after a change a file's times may still be shared with a file changed next (see mappingKey). */
+export const RECENT_CHANGE_MS = 100;
 
 /**
  * fault_around_bytes (64 KiB): a read fault maps this many pages around the one it needs, read
@@ -69,8 +83,8 @@ export class PageCache {
   }
 }
 
-/** What filemap_fault sees of the file at the time of a fault: its pages' name and its size. */
-export interface FileState { key: string; size: bigint }
+/** What filemap_fault sees of the file at the time of a fault: its pages' name (none: not cached) and its size. */
+export interface FileState { key: string | undefined; size: bigint }
 
 /** Each mapped open file's state, and the count of the model's file changes it was taken at. */
 const states = new WeakMap<File, { seen: number; state: FileState }>();
@@ -138,7 +152,7 @@ export function filemapPage(cache: PageCache | undefined, phys: PhysMem, file: F
   const fill = (page: Buffer): void => {
     if (!ra?.fill(index, page)) readFull(file, page, index * PAGE);
   };
-  if (cache) return cache.get(state.key, Number(index), fill);
+  if (cache && state.key !== undefined) return cache.get(state.key, Number(index), fill);
   const pa = phys.allocFrame();
   try {
     fill(phys.mem.subarray(pa, pa + PAGE_SIZE));

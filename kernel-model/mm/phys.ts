@@ -62,6 +62,8 @@ export class PhysMem {
   get framesInUse(): number { return this.used; }
   /** Frames never handed out plus frames freed again (including those waiting for a translation flush). */
   get framesFree(): number { return (this.mem.length - this.next) / PAGE_SIZE + this.free.length + this.codeFree.length; }
+  /** Freed frames that held code, waiting for a translation flush before they are handed out again. */
+  get framesAwaitingFlush(): number { return this.codeFree.length; }
   /** Everything at or above this physical address has never been handed out (and is still zero). */
   get highWater(): number { return this.next; }
 

@@ -4,7 +4,7 @@
 // after every test, including the ones that send it garbage or vanish in the middle of a run.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,8 +46,26 @@ function sh(line: string, run: string, opts: { input?: string; cwd?: string } = 
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 let server: ChildProcess | undefined;
 let serverLog = "";
+
+/** `sysgate serve` on `socket` with `args`, once it listens; `log` gets what it says. */
+async function startServer(socket: string, args: string[], log: (s: string) => void): Promise<ChildProcess> {
+  // SYSGATE_SERVE_TIMING: a line per finished request in the log (a test waits for one)
+  const s = spawn(process.execPath, [CLI, "serve", "--socket", socket, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SYSGATE_SERVE_TIMING: "1" } });
+  let said = "";
+  await new Promise<void>((resolve, reject) => {
+    s.stderr!.on("data", (d: Buffer) => {
+      said += d.toString();
+      log(d.toString());
+      if (said.includes("listening on")) resolve();
+    });
+    s.on("exit", (code) => reject(new Error(`sysgate serve ended (${code}):\n${said}`)));
+  });
+  return s;
+}
 
 /** The server is still up and answers a request. */
 function expectServing(): void {
@@ -58,19 +76,10 @@ function expectServing(): void {
 describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client", () => {
   beforeAll(async () => {
     ensureDist();
-    // SYSGATE_SERVE_TIMING: a line per finished request in the log (a test waits for one)
-    server = spawn(process.execPath, [CLI, "serve", "--socket", SOCKET], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SYSGATE_SERVE_TIMING: "1" } });
-    await new Promise<void>((resolve, reject) => {
-      server!.stderr!.on("data", (d: Buffer) => {
-        serverLog += d.toString();
-        if (serverLog.includes("listening on")) resolve();
-      });
-      server!.on("exit", (code) => reject(new Error(`sysgate serve ended (${code}):\n${serverLog}`)));
-    });
+    server = await startServer(SOCKET, [], (s) => { serverLog += s; });
   });
   afterAll(() => {
     server?.kill("SIGTERM");
-    rmSync(dir, { recursive: true, force: true });
   });
   afterEach(() => {
     expect(server?.exitCode, `server ended:\n${serverLog}`).toBe(null);
@@ -132,6 +141,14 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     const none = spawnSync(client.path!, ["run", BB, "true"], { encoding: "utf8", env: { ...env, SYSGATE_SOCKET: join(dir, "nobody") } });
     expect(none.status).toBe(70);
     expect(none.stderr).toMatch(/no sysgate server at .*nobody.*sysgate serve/);
+  });
+
+  it("a server that cannot listen where it is told says why in one line and exits with the usage status", () => {
+    for (const [socket, why] of [[join(dir, "no-such-dir", "sock"), "No such file or directory"], [join(dir, "x".repeat(120)), "the path is too long for a socket"]]) {
+      const r = spawnSync(process.execPath, [CLI, "serve", "--socket", socket], { encoding: "utf8", timeout: 30_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`sysgate: serve: cannot listen on ${socket}: ${why}${why.includes("too long") ? " (at most 107 bytes)" : ""}\n`);
+    }
   });
 
   /** Starts a client, waits for the guest's first line on stdout, then sends the client `sig`. */
@@ -252,5 +269,81 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
   it("the server log says nothing went wrong inside", () => {
     expectServing();
     expect(serverLog).not.toMatch(/failed|internal error|Warning/);
+  });
+});
+
+// One runner thread (--workers 1): every request runs in the same warm kernel, one after another
+// (emulator/warm_kernels.ts). Whatever a request changes must be gone for the next one, which
+// prints what it prints under a `sysgate run` of its own, and what native busybox prints.
+describe.skipIf(!client.path || !haveBusybox)("consecutive requests in one warm kernel", () => {
+  const socket = join(dir, "one.sock");
+  let one: ChildProcess | undefined;
+  let log = "";
+  const envOne = { ...env, SYSGATE_SOCKET: socket };
+  const RUN1 = `${client.path} run -q`;
+  /** `line` by sh with $RUN the client of the one-runner server (or `run`). */
+  const sh1 = (line: string, run = RUN1, opts: { input?: string } = {}) => {
+    const r = spawnSync("sh", ["-c", line], { encoding: "utf8", env: { ...envOne, RUN: run }, input: opts.input ?? "", cwd: dir, timeout: 60_000 });
+    if (r.error) throw r.error;
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  };
+  beforeAll(async () => {
+    ensureDist();
+    one = await startServer(socket, ["--workers", "1"], (s) => { log += s; });
+  });
+  afterAll(() => { one?.kill("SIGTERM"); });
+  afterEach(() => { expect(one?.exitCode, `server ended:\n${log}`).toBe(null); });
+
+  // what the first request changes in its processes, and what the second one looks at
+  const CHANGE = `exec 7>changed.txt; cd /; umask 077; ulimit -n 64; ulimit -s 1024; trap '' INT; trap 'echo x' TERM; export LEAKED=1; ` +
+    `sleep 30 & exec 8<&0; echo started`;
+  const LOOK = `for f in 3 4 5 6 7 8 9; do test -e /proc/self/fd/\\$f && echo fd \\$f open; done; pwd; umask; grep -E '^Sig(Blk|Ign|Cgt)' /proc/self/status; echo \${LEAKED-unset}; cat /proc/[0-9]*/comm | sort`;
+  const LIMITS = `ulimit -n; ulimit -s`;
+
+  it("descriptors, cwd, umask, signal dispositions, limits, environment and processes do not outlive a request", () => {
+    const first = sh1(`$RUN $BB sh -c "${CHANGE}"`);
+    expect(first).toEqual({ stdout: "started\n", stderr: "", status: 0 });
+    const served = sh1(`$RUN $BB sh -c "${LOOK}"; $RUN $BB sh -c "${LIMITS}"`);
+    // as a sysgate run of its own (a fresh process, a fresh machine)...
+    const fresh = sh1(`$RUN $BB sh -c "${LOOK}"; $RUN $BB sh -c "${LIMITS}"`, `${process.execPath} ${CLI} run -q`);
+    expect(served).toEqual(fresh);
+    // ... and as native busybox, but for the process list (the model's init and stand-in) and the limits (the model's defaults)
+    const nativeLook = sh1(`$RUN $BB sh -c "${LOOK.replace(/; cat .*$/, "")}"`, "");
+    expect(sh1(`$RUN $BB sh -c "${LOOK.replace(/; cat .*$/, "")}"`)).toEqual(nativeLook);
+    expect(served.stdout).not.toMatch(/sleep/);
+  });
+
+  it("a background child the guest leaves is killed when the request's first process ends, as under sysgate run", () => {
+    const t0 = Date.now();
+    expect(sh1(`$RUN $BB sh -c 'sleep 30 & echo started'`)).toEqual({ stdout: "started\n", stderr: "", status: 0 });
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    // the next request's process table has no trace of it
+    expect(sh1(`$RUN $BB sh -c 'cat /proc/[0-9]*/comm'`).stdout).not.toMatch(/sleep/);
+  });
+
+  it("terminal settings a request makes are gone for the next one", () => {
+    const tty = (line: string) => spawnSync("script", ["-qec", line, "/dev/null"], { encoding: "utf8", env: { ...envOne, RUN: RUN1 }, cwd: dir, timeout: 60_000 });
+    const r = tty(`$RUN $BB stty -g; $RUN $BB sh -c 'stty raw -echo; stty -g'; $RUN $BB stty -g`);
+    if (r.error || r.status !== 0) return void console.warn(`skipped: script(1) did not run: ${r.error?.message ?? r.stderr}`);
+    const [before, set, after] = r.stdout.trim().split(/\r?\n/);
+    expect(set).not.toBe(before);
+    expect(after).toBe(before);
+  });
+
+  it("a program rebuilt in place between two requests runs its new code", () => {
+    const prog = join(dir, "rebuilt");
+    const src = readFileSync(join(ROOT, "samples", "bin", "x86_64", "exit-code"));
+    writeFileSync(prog, src, { mode: 0o755 });
+    // (each time old enough for its pages to be cached: a file changed a moment ago is not)
+    expect(sh1(`sleep 0.2; $RUN ./rebuilt 12; $RUN ./rebuilt 12`).status).toBe(12);
+    const b = Buffer.from(src);
+    b[b.indexOf(Buffer.from([0x6b, 0xff, 0x0a])) + 2] = 0x10; // imul edi, edi, 10 -> 16
+    writeFileSync(prog, b); // the same inode and size
+    expect(sh1(`./rebuilt 12`, "").status).toBe(18);
+    expect(sh1(`sleep 0.2; $RUN ./rebuilt 12`).status).toBe(18);
+  });
+
+  it("the server log says nothing went wrong inside", () => {
+    expect(log).not.toMatch(/failed|internal error|Warning/);
   });
 });

@@ -7,6 +7,8 @@
 
 import { writeSync } from "node:fs";
 import { signalPending } from "../../../kernel-model/sched/signal.js";
+import { forgetFifos } from "../../../kernel-model/fs/fifo.js";
+import { forgetTerminalSettings } from "../../../kernel-model/fs/tty.js";
 import { HostSignals, runWithHost } from "../../host_signals.js";
 import { Machine } from "../../machine.js";
 import { exitStatus, failureStatus, parseRunArgs } from "../run.js";
@@ -16,6 +18,7 @@ import { closeFd } from "./unix_socket.js";
 import type { Request } from "./protocol.js";
 import { clockMs } from "./clock.js";
 import type { EngineLatch } from "./engine_latch.js";
+import type { WarmKernels } from "../../warm_kernels.js";
 
 /** Writes all of `text` to `fd` (a client's stderr), or as much as it takes. */
 function sayTo(fd: number | undefined): (text: string) => void {
@@ -43,14 +46,16 @@ function envObject(env: readonly string[]): NodeJS.ProcessEnv {
 }
 
 /** When each stage of a request ended (clockMs), for SYSGATE_SERVE_TIMING=1. */
-export interface Stages { begin: number; created?: number; ran?: number; closed?: number }
+export interface Stages { begin: number; created?: number; ran?: number; closed?: number; warm?: boolean }
 
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
  * leaves the signals the client forwards (HostSignals), `latch` where it finds the engine to stop
- * for a guest that must end; `stages` gets the time each stage ended.
+ * for a guest that must end; `stages` gets the time each stage ended. With `warm`, the run takes a
+ * booted kernel from there and gives it back once every process of the run has ended.
  */
-export async function serveRequest(req: Request, mailbox: Int32Array, latch: EngineLatch, stages: Stages = { begin: clockMs() }): Promise<number> {
+export async function serveRequest(req: Request, mailbox: Int32Array, latch: EngineLatch, stages: Stages = { begin: clockMs() },
+  warm?: WarmKernels): Promise<number> {
   const say = sayTo(req.stdio[2]);
   try {
     if (req.argv[0] !== "run") throw new UsageError(`only 'run' is served, not '${req.argv[0] ?? ""}'`);
@@ -70,8 +75,10 @@ export async function serveRequest(req: Request, mailbox: Int32Array, latch: Eng
       stdio: [stdio[0], stdio[1], stdio[2]],
       warn: (m) => say(`${m}\n`),
       hostProcess: { pid: req.pid, ppid: req.ppid, umask: req.umask },
+      warm,
     });
     stages.created = clockMs();
+    stages.warm = machine.warmKernels > 0;
     latch.publish(machine.cpu.uc.address);
     try {
       host = new HostSignals(machine.kstate.clock, mailbox);
@@ -87,5 +94,8 @@ export async function serveRequest(req: Request, mailbox: Int32Array, latch: Eng
     return failureStatus(e, say);
   } finally {
     for (const fd of req.stdio) if (fd !== undefined) closeFd(fd);
+    // what this thread's modules keep for the run's open files: the next request starts without it
+    forgetTerminalSettings();
+    forgetFifos();
   }
 }

@@ -63,7 +63,7 @@ function fail(call: string, errno = koffi.errno()): Error {
 /** socket + bind + listen on `path` (which must not exist). */
 export function listenUnix(path: string): number {
   const name = Buffer.from(path);
-  if (name.length >= SOCKADDR_UN_SIZE - 2) throw new Error(`socket path too long (at most ${SOCKADDR_UN_SIZE - 3} bytes): ${path}`);
+  if (name.length >= SOCKADDR_UN_SIZE - 2) throw new Error(`the path is too long for a socket (at most ${SOCKADDR_UN_SIZE - 3} bytes)`);
   const addr = Buffer.alloc(SOCKADDR_UN_SIZE);
   addr.writeUInt16LE(AF_UNIX, 0);
   name.copy(addr, 2);
