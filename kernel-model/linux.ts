@@ -597,9 +597,8 @@ export abstract class LinuxKernel {
     if (this.current || this.departed) throw new Error("adopt: a task of the last run still has this CPU");
     (this as { kernel: KernelState }).kernel = kernel;
     (this as { entry: GenericEntry }).entry = new GenericEntry(this);
-    (this as { traps: Traps }).traps = new Traps(this);
+    this.traps.reset(); // its model calls stay: they belong to the kernel text
     this.lastTask = undefined;
-    this.trapDone = undefined;
     kernel.machines.add(this);
   }
 
