@@ -27,6 +27,7 @@ import type { PtRegs } from "../kernel-model/entry/pt_regs.js";
 import type { MmStruct } from "../kernel-model/mm/mm_struct.js";
 import { delayGroupLeader, waitStatusKilled } from "../kernel-model/sched/exit.js";
 import { createInitTask, createParentStandIn, INIT_PID } from "../kernel-model/sched/init_task.js";
+import { signalPending } from "../kernel-model/sched/signal.js";
 import { Task, type Cred } from "../kernel-model/sched/task.js";
 import type { Abi } from "../kernel-model/uapi/abi.js";
 import type { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
@@ -115,6 +116,12 @@ export interface MachineOptions {
    * (`sysgate serve`'s runners: emulator/warm_kernels.ts). A run with hooks gives nothing back.
    */
   warm?: WarmKernels;
+  /**
+   * A stop-request buffer another thread sets to stop the running guest (emulator/cpu/
+   * stop_request.ts: `sysgate serve`'s main thread, for a SIGKILL a spinning guest never looks
+   * for); every engine of the run takes it from the start.
+   */
+  stopRequest?: SharedArrayBuffer;
 }
 
 /** What run() ends with: the first process's end, or a pause a hook asked for. */
@@ -318,6 +325,7 @@ export class Machine implements ProcessFactory {
       this.kernels.set(kabi, kept.linux);
       this.engines.set(kept.linux, kept.cpu);
       this.rams.set(kept.linux, kept.ram);
+      if (this.opts.stopRequest) kept.cpu.stopRequest(this.opts.stopRequest);
       return kept.linux;
     }
     const ram = allocGuestRam(this.physMemory);
@@ -327,6 +335,7 @@ export class Machine implements ProcessFactory {
     this.kernels.set(kabi, linux);
     this.engines.set(linux, cpu);
     this.rams.set(linux, ram);
+    if (this.opts.stopRequest) cpu.stopRequest(this.opts.stopRequest);
     return linux;
   }
 
@@ -496,17 +505,21 @@ export class Machine implements ProcessFactory {
       const k = t.machine;
       const cpu = this.engines.get(k)!;
       k.switchTo(t); // context_switch, when another task had this CPU
-      t.thread.pc = k.kick_process(t) ?? t.thread.pc; // a signal for a task stopped in user mode
+      const kicked = k.kick_process(t); // a signal for a task stopped in user mode
+      if (kicked !== undefined) t.thread.pc = kicked;
+      // a signal waits for a task stopped in the kernel past its exit-to-user-mode check: a short
+      // run brings it back here in user mode, where kick_process reaches it
+      const signalWaits = kicked === undefined && signalPending(t);
       k.flushPendingCode();
       k.beginRun();
       // Others wait for the CPU: a time limit stops a process that never enters the kernel, or an
       // instruction count where a time limit cannot be had (X86Cpu.timeSlicing).
-      const othersWait = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined);
+      const othersWait = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined || signalWaits);
       const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
       const timed = sched.unlimitedRun && othersWait;
       sched.untimedRun = sched.unlimitedRun && !timed && !count && !this.kstate.deterministic;
-      const rc = cpu.run(t.thread.pc, limit, !timed ? 0 : sched.runnableCount > 0 ? TIME_SLICE_US
+      const rc = cpu.run(t.thread.pc, limit, !timed ? 0 : signalWaits ? MIN_TIMED_RUN_US : sched.runnableCount > 0 ? TIME_SLICE_US
         : Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline! - this.kstate.monotonicNs()) / 1000))));
       sched.unlimitedRun = sched.untimedRun = false;
       if (!k.settle(t)) {

@@ -25,7 +25,7 @@ import type { Incoming } from "./serve/listener.js";
 import { exitFrame, messageFrame } from "./serve/protocol.js";
 import { closeFd, listenUnix } from "./serve/unix_socket.js";
 import { clockMs } from "./serve/clock.js";
-import { EngineLatch, STOP_AFTER_MS, engineStopper } from "./serve/engine_latch.js";
+import { requestStop, STOP_REQUEST_SIZE } from "../cpu/stop_request.js";
 import type { Stages } from "./serve/runner.js";
 import { DEFAULT_WORKERS } from "./serve_defaults.js";
 
@@ -43,12 +43,9 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
 /** How long a stopping server waits for its guests to end (ms). */
 const SHUTDOWN_WAIT_MS = 2_000;
 
-interface Runner { worker: Worker; mailbox: Int32Array; latch: EngineLatch; ready: boolean; job: Job | undefined }
-interface Job {
-  id: number; conn: Socket; incoming: Incoming; runner: Runner | undefined; gone: boolean; signals: number;
-  /** While a SIGKILL waits unseen: the timer that stops the engine (engine_latch.ts). */
-  stopTimer?: NodeJS.Timeout;
-}
+/** `stop`: the runner's engines' stop-request buffer (emulator/cpu/stop_request.ts). */
+interface Runner { worker: Worker; mailbox: Int32Array; stop: SharedArrayBuffer; ready: boolean; job: Job | undefined }
+interface Job { id: number; conn: Socket; incoming: Incoming; runner: Runner | undefined; gone: boolean; signals: number }
 
 export async function serveCommand(argv: string[]): Promise<number> {
   let path: string | undefined;
@@ -84,7 +81,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const runners: Runner[] = [];
   const queue: Job[] = [];
   let nextId = 1;
-  let unicornPath: string | undefined;
   // SYSGATE_SERVE_TIMING=1: one line per request on the server's stderr, where its time went
   const timing = process.env.SYSGATE_SERVE_TIMING === "1";
   const report = (job: Job, st: Stages) => {
@@ -97,16 +93,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const spawn = () => {
     const mailbox = new Int32Array(new SharedArrayBuffer(4));
-    const latch = new EngineLatch();
-    const worker = new Worker(threadFile("serve_runner"), { workerData: { mailbox: mailbox.buffer, latch: latch.buffer } });
-    const r: Runner = { worker, mailbox, latch, ready: false, job: undefined };
+    const stop = new SharedArrayBuffer(STOP_REQUEST_SIZE);
+    const worker = new Worker(threadFile("serve_runner"), { workerData: { mailbox: mailbox.buffer, stop } });
+    const r: Runner = { worker, mailbox, stop, ready: false, job: undefined };
     runners.push(r);
-    r.worker.on("message", (m: { ready?: true; unicornPath?: string; id?: number; status?: number; stages?: Stages }) => {
+    r.worker.on("message", (m: { ready?: true; id?: number; status?: number; stages?: Stages }) => {
       if (m.ready) {
         r.ready = true;
-        unicornPath ??= m.unicornPath;
       } else if (r.job && m.id === r.job.id) {
-        clearInterval(r.job.stopTimer);
         finish(r.job, m.status!);
         if (timing) report(r.job, m.stages!);
       }
@@ -117,10 +111,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     r.worker.on("exit", () => {
       runners.splice(runners.indexOf(r), 1);
       // its descriptors may be closed or not: left alone rather than closed twice
-      if (r.job) {
-        clearInterval(r.job.stopTimer);
-        finish(r.job, INTERNAL_ERROR, "sysgate: internal error: the thread that ran the program ended\n");
-      }
+      if (r.job) finish(r.job, INTERNAL_ERROR, "sysgate: internal error: the thread that ran the program ended\n");
       r.job = undefined;
       pump();
     });
@@ -153,19 +144,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (!r) return;
     Atomics.or(r.mailbox, 0, 1 << sig);
     Atomics.notify(r.mailbox, 0);
-    // A guest spinning without a syscall never looks at the mailbox: for SIGKILL (its end, so
-    // nothing it would do next matters) its engine is stopped. Other signals wait for its next
-    // syscall, as a caught one does under sysgate run.
-    if (sig !== SIGKILL) return;
-    job.stopTimer ??= setInterval(() => {
-      const stop = unicornPath ? engineStopper(unicornPath) : undefined;
-      if (r.job !== job || Atomics.load(r.mailbox, 0) === 0 || !stop) {
-        clearInterval(job.stopTimer);
-        job.stopTimer = undefined;
-        return;
-      }
-      r.latch.stop(stop);
-    }, STOP_AFTER_MS);
+    // A guest spinning without a syscall never looks at the mailbox: its engine is asked to stop
+    // at its next block, and the run loop finds the signal (the timer interrupt delivers it)
+    requestStop(r.stop);
   };
 
   const listener = new Worker(threadFile("serve_listener"), { workerData: { listenFd } });

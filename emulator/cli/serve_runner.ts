@@ -6,25 +6,23 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { projectFile } from "../../kernel-model/tables/data_path.js";
-import { unicornInfo } from "../cpu/unicorn.js";
 import { Machine } from "../machine.js";
 import { WarmKernels } from "../warm_kernels.js";
-import { EngineLatch } from "./serve/engine_latch.js";
 import type { Request } from "./serve/protocol.js";
 import { clockMs } from "./serve/clock.js";
 import { serveRequest, type Stages } from "./serve/runner.js";
 
 const port = parentPort!;
-const data = workerData as { mailbox: SharedArrayBuffer; latch: SharedArrayBuffer };
+/** `stop`: the stop-request buffer the main thread sets to stop this runner's guest (serve.ts). */
+const data = workerData as { mailbox: SharedArrayBuffer; stop: SharedArrayBuffer };
 const mailbox = new Int32Array(data.mailbox);
-const latch = new EngineLatch(data.latch);
 
 /** This runner's booted kernels, kept between requests (a request is a new process tree in one). */
 const warm = new WarmKernels();
 
 try {
   const m = await Machine.create(projectFile("samples", "bin", "x86_64", "hello-glibc"), {
-    deterministic: false, env: [], captureOutput: true, warnUnimplemented: false, warm,
+    deterministic: false, env: [], captureOutput: true, warnUnimplemented: false, warm, stopRequest: data.stop,
   });
   try { m.runToEnd(); } finally { m.close(); }
 } catch {
@@ -33,9 +31,6 @@ try {
 
 port.on("message", (m: { id: number; request: Request }) => {
   const stages: Stages = { begin: clockMs() };
-  void serveRequest(m.request, mailbox, latch, stages, warm).then((status) => port.postMessage({ id: m.id, status, stages }));
+  void serveRequest(m.request, mailbox, data.stop, stages, warm).then((status) => port.postMessage({ id: m.id, status, stages }));
 });
-// the engine library's path: the main thread loads the same one to stop a spinning guest
-let unicornPath: string | undefined;
-try { unicornPath = unicornInfo().path; } catch { /* no engine: every request will say so */ }
-port.postMessage({ ready: true, unicornPath });
+port.postMessage({ ready: true });

@@ -92,31 +92,36 @@ export interface StoppableEngine {
   hookBlockNative(callback: bigint, user: bigint): void;
 }
 
+/** Bytes of a stop-request buffer (StopRequest.buffer). */
+export const STOP_REQUEST_SIZE = 24;
+
 export class StopRequest {
-  /**
-   * The request word (Int32 at byte 0), uc_emu_stop's address (byte 8) and the address of the
-   * block the last requested stop came before (byte 16), shared with any thread.
-   */
-  readonly buffer = new SharedArrayBuffer(24);
-  private readonly word = new Int32Array(this.buffer, 0, 1);
-  private readonly stopped = new BigUint64Array(this.buffer, 16, 1);
+  private readonly word: Int32Array;
+  private readonly stopped: BigUint64Array;
   /** The word's address, the block hook's user data and the timer's sigval. */
   readonly address: bigint;
   /** SIGEV_THREAD's notification function that sets TIMER_BIT (watchdog.ts). */
   readonly timerFunction: bigint;
 
-  private constructor(n: Native, stop: bigint) {
+  /**
+   * `buffer`: the request word (Int32 at byte 0), uc_emu_stop's address (byte 8) and the address of
+   * the block the last requested stop came before (byte 16), shared with any thread. Engines that
+   * run one at a time on one thread may share one (a serve runner's kernels).
+   */
+  private constructor(n: Native, stop: bigint, readonly buffer: SharedArrayBuffer) {
+    this.word = new Int32Array(buffer, 0, 1);
+    this.stopped = new BigUint64Array(buffer, 16, 1);
     this.address = BigInt(koffi.address(new Uint8Array(this.buffer)) as bigint);
     new BigUint64Array(this.buffer, 8, 1)[0] = stop;
     this.timerFunction = n.timer;
   }
 
-  /** Installs the block hook on `engine` (before it translates anything), or undefined where this cannot be done. */
-  static install(engine: StoppableEngine): StopRequest | undefined {
+  /** Installs the block hook on `engine`, or undefined where this cannot be done. */
+  static install(engine: StoppableEngine, buffer = new SharedArrayBuffer(STOP_REQUEST_SIZE)): StopRequest | undefined {
     const n = loadNative();
     const stop = n?.dlsym(engine.libraryPath, "uc_emu_stop");
     if (!n || !stop) return undefined;
-    const r = new StopRequest(n, stop);
+    const r = new StopRequest(n, stop, buffer);
     engine.hookBlockNative(n.check, r.address);
     return r;
   }

@@ -128,11 +128,12 @@ export class X86Cpu implements Cpu {
   /**
    * The word other threads set to stop this engine at its next block (stop_request.ts), or
    * undefined where the host has none. Its block hook costs a few ns per translated block, so it
-   * is installed on first use, with the engine stopped (code translated before is dropped).
+   * is installed on first use, with the engine stopped (code translated before is dropped);
+   * `shared`, at that first use, is the buffer to use (StopRequest).
    */
-  stopRequest(): StopRequest | undefined {
+  stopRequest(shared?: SharedArrayBuffer): StopRequest | undefined {
     if (this.stopReq === undefined) {
-      this.stopReq = StopRequest.install(this.uc) ?? null;
+      this.stopReq = StopRequest.install(this.uc, shared) ?? null;
       if (this.stopReq && this.translated) this.uc.flushTb();
     }
     return this.stopReq ?? undefined;

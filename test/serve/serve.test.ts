@@ -177,6 +177,14 @@ describe.skipIf(!client.path || !haveBusybox)("sysgate serve with sysgate-client
     expectServing();
   });
 
+  it("a signal reaches a guest that computes without a syscall: SIGINT ends it, a SIGTERM handler runs", async () => {
+    // the server asks the guest's CPU to stop at its next block (emulator/cpu/stop_request.ts)
+    expect(await signalMidRun(["sh", "-c", "echo go; while :; do :; done"], "SIGINT")).toEqual({ status: 130, signal: null, stdout: "go\n" });
+    const trapped = await signalMidRun(["sh", "-c", "trap 'echo caught; exit 3' TERM; echo go; while :; do :; done"], "SIGTERM");
+    expect(trapped).toEqual({ status: 3, signal: null, stdout: "go\ncaught\n" });
+    expectServing();
+  });
+
   it("SIGINT to a client whose guest waits for a full pipe that nobody reads", async () => {
     const c = spawn(client.path!, ["run", "-q", BB, "sh", "-c", "echo go >&2; exec yes"], { env, stdio: ["ignore", "pipe", "pipe"] });
     c.stdout!.pause(); // the pipe fills up and stays full

@@ -17,7 +17,6 @@ import { ClientStdioFile } from "./client_stdio.js";
 import { closeFd } from "./unix_socket.js";
 import type { Request } from "./protocol.js";
 import { clockMs } from "./clock.js";
-import type { EngineLatch } from "./engine_latch.js";
 import type { WarmKernels } from "../../warm_kernels.js";
 
 /** Writes all of `text` to `fd` (a client's stderr), or as much as it takes. */
@@ -50,11 +49,11 @@ export interface Stages { begin: number; created?: number; ran?: number; closed?
 
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
- * leaves the signals the client forwards (HostSignals), `latch` where it finds the engine to stop
- * for a guest that must end; `stages` gets the time each stage ended. With `warm`, the run takes a
+ * leaves the signals the client forwards (HostSignals), `stop` the stop-request buffer it sets
+ * then, which the run's engines take (emulator/cpu/stop_request.ts); `stages` gets the time each stage ended. With `warm`, the run takes a
  * booted kernel from there and gives it back once every process of the run has ended.
  */
-export async function serveRequest(req: Request, mailbox: Int32Array, latch: EngineLatch, stages: Stages = { begin: clockMs() },
+export async function serveRequest(req: Request, mailbox: Int32Array, stop: SharedArrayBuffer, stages: Stages = { begin: clockMs() },
   warm?: WarmKernels): Promise<number> {
   const say = sayTo(req.stdio[2]);
   try {
@@ -76,17 +75,16 @@ export async function serveRequest(req: Request, mailbox: Int32Array, latch: Eng
       warn: (m) => say(`${m}\n`),
       hostProcess: { pid: req.pid, ppid: req.ppid, umask: req.umask },
       warm,
+      stopRequest: stop,
     });
     stages.created = clockMs();
     stages.warm = machine.warmKernels > 0;
-    latch.publish(machine.cpu.uc.address);
     try {
       host = new HostSignals(machine.kstate.clock, mailbox);
       const st = await runWithHost(machine, host);
       stages.ran = clockMs();
       return exitStatus(st, say);
     } finally {
-      latch.publish(0n); // before the engine goes
       machine.close();
       stages.closed = clockMs();
     }
