@@ -543,8 +543,10 @@ export class Machine implements ProcessFactory {
         sched.needResched = true;
       }
       t.thread.pc = k.resume(); // an exception to deliver, a pause, a sleep or the end of a slice
+      const rebound = sched.rebound; // the run ended only to be bounded: the task keeps the CPU
+      sched.rebound = false;
       if (t.state !== "runnable") this.current = undefined;
-      else if (sched.runnableCount > 0 && !count && k.preemptible) {
+      else if (sched.runnableCount > 0 && !count && k.preemptible && !rebound) {
         sched.requeue(t);
         this.current = undefined;
       }

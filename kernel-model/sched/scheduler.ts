@@ -41,6 +41,8 @@ export class Scheduler {
    * becomes runnable or a timer is armed ends the run, so the next one is bounded.
    */
   untimedRun = false;
+  /** The last stop at a syscall exit only ended an untimed run: the run loop keeps the task on the CPU. */
+  rebound = false;
 
   /**
    * need_resched on the way back to user mode: the slice is used up and someone else is waiting.
@@ -51,7 +53,12 @@ export class Scheduler {
     // the run has no instruction limit and now needs one: someone else became runnable or a timer
     // was armed (check_preempt_wakeup, roughly); the next run is sliced
     if (this.unlimitedRun && this.current !== undefined && this.sliceNeeded(this.current)) return true;
-    if (this.untimedRun && (this.runnableCount > 0 || this.timersArmed)) return true;
+    if (this.untimedRun && (this.runnableCount > 0 || this.timersArmed)) {
+      // only the run ends, to be bounded from now on: the task keeps the CPU, as a parent does
+      // after fork (its slice is not over), unless the usual rules below say otherwise
+      this.rebound = !(this.runQueue.length && this.runnableCount > 0 && (this.needResched || now() - this.sliceStart >= Scheduler.SLICE_NS));
+      return true;
+    }
     if (this.runQueue.length && this.runnableCount > 0) {
       if (this.needResched) return true;
       if (now() - this.sliceStart >= Scheduler.SLICE_NS) return true;

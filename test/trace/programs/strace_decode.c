@@ -72,7 +72,13 @@ int main(void) {
   sigaction(SIGCHLD, &sa, NULL);
   sigprocmask(SIG_UNBLOCK, &set, NULL);
   c = fork();
-  if (c == 0) _exit(0);
+  if (c == 0) {
+    // the parent is surely in wait4 when this child ends (without the pause the order of its
+    // exit and the parent's wait4 is a race natively, on two CPUs)
+    struct timespec pause = { 0, 50000000 };
+    nanosleep(&pause, NULL);
+    _exit(0);
+  }
   waitpid(c, NULL, 0);
   return 0;
 }
