@@ -140,13 +140,15 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 /** Runs in a row with nobody waiting before a CPU goes back to uncounted code. */
 const UNCOUNTED_AFTER = 64;
 /**
- * The longest a process runs without a syscall while other processes wait or a timer is due, in
- * host microseconds (host-clock runs only; a timer stops the engine: emulator/cpu/watchdog.ts). A
- * last resort against a process that never enters the kernel, not a time slice: a stop from
- * another thread can make Unicorn skip the hooks of the instruction it lands on
- * (emulator/cpu/ENGINE.md). Threads get counted slices instead (above).
+ * The longest a process runs without a syscall while other processes wait for the CPU, in host
+ * microseconds (host-clock runs only): the scheduler tick. While nobody waits for the CPU but a
+ * timer is due, the run lasts until that deadline instead (no shorter than MIN_TIMED_RUN_US).
+ * The timer asks for the stop through the engine's stop-request word
+ * (emulator/cpu/stop_request.ts), which stops at a block's start on the engine's thread, a point
+ * the task resumes from intact. Threads of one process get counted slices anyway (above).
  */
-const TIME_SLICE_US = 500_000;
+const TIME_SLICE_US = 10_000;
+const MIN_TIMED_RUN_US = 100;
 
 const IDLE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -493,16 +495,17 @@ export class Machine implements ProcessFactory {
       const k = t.machine;
       const cpu = this.engines.get(k)!;
       k.switchTo(t); // context_switch, when another task had this CPU
+      t.thread.pc = k.kick_process(t) ?? t.thread.pc; // a signal for a task stopped in user mode
       k.flushPendingCode();
       k.beginRun();
-      const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t));
+      // Others wait for the CPU: a time limit stops a process that never enters the kernel, or an
+      // instruction count where a time limit cannot be had (X86Cpu.timeSlicing).
+      const othersWait = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined);
+      const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
-      // The watchdog never on a task's way to its first user instruction: a stop request that
-      // arrives inside a translated block makes Unicorn skip the code hooks left in that block,
-      // and the boot's switch to user mode is one of them.
-      const timed = sched.unlimitedRun && !count && !this.kstate.deterministic && !t.thread.first &&
-        (sched.runnableCount > 0 || deadline !== undefined);
-      const rc = cpu.run(t.thread.pc, limit, timed ? TIME_SLICE_US : 0);
+      const timed = sched.unlimitedRun && othersWait;
+      const rc = cpu.run(t.thread.pc, limit, !timed ? 0 : sched.runnableCount > 0 ? TIME_SLICE_US
+        : Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline! - this.kstate.monotonicNs()) / 1000))));
       sched.unlimitedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel

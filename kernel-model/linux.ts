@@ -13,7 +13,7 @@ import { GDT_ENTRY_TLS_ENTRIES } from "./boot/layout_32.js";
 import type { BootLayout } from "./boot/kernel_image.js";
 import type { Cpu, CpuContext } from "./cpu.js";
 import { GenericEntry, type ArgField, type SyscallOutcome } from "./entry/common.js";
-import { IDT_TRAPS } from "./entry/idtentry.js";
+import { APIC_TIMER, IDT_TRAPS, LOCAL_TIMER_VECTOR } from "./entry/idtentry.js";
 import { InterruptDeliverer, type InterruptDelivery } from "./entry/interrupt.js";
 import { KernelContext } from "./entry/kernel_context.js";
 import type { KernelText } from "./entry/kernel_text.js";
@@ -26,7 +26,7 @@ import { MmStruct } from "./mm/mm_struct.js";
 import type { PageTables } from "./mm/pgtable.js";
 import { PAGE_SIZE, type PhysMem } from "./mm/phys.js";
 import { delayGroupLeader, doExit, zapOtherThreads } from "./sched/exit.js";
-import { sendSignal } from "./sched/signal.js";
+import { sendSignal, signalPending } from "./sched/signal.js";
 import type { KernelStack, SigInfo, Task, ThreadState } from "./sched/task.js";
 import { SymbolTable } from "./symbols.js";
 import type { SyscallTable } from "./syscalls/table.js";
@@ -45,7 +45,7 @@ export interface ExitState {
 
 
 /** What besides the registers says which task a CPU runs (LinuxKernel.cpuOwner). */
-export interface CpuOwner { readonly task: Task | undefined; readonly trapDone: bigint | undefined }
+export interface CpuOwner { readonly task: Task | undefined }
 
 /** How a task first returns to user mode on this machine: a new program, or a fork's copy. */
 export interface FirstUser {
@@ -167,37 +167,17 @@ export abstract class LinuxKernel {
     this.interrupts = new InterruptDeliverer(this.cpu.bits, this.kctx, this.phys.mem, (va) => this.kernelPa(va), this.boot.idt, this.boot.tss);
     for (const [name, addr] of this.text.symbols) if (!name.includes(".")) this.kernelSymbols.add(name, addr);
     this.trap("boot_user_switch", () => this.switchToUser());
-    for (const t of IDT_TRAPS) this.trap(t.handler, () => this.traps.handle(t));
+    for (const t of [...IDT_TRAPS, APIC_TIMER]) this.trap(t.handler, () => this.traps.handle(t));
     this.cpu.onInterrupt((v) => this.traps.onInterrupt(v));
     this.kernel.machines.add(this);
   }
 
-  /** The trap whose hook ran last, until the next entry from user mode (see trap()); part of a task's saved state. */
-  private trapDone: bigint | undefined;
-
   /**
-   * A "C function" of the kernel: a hook on one address of the kernel text. When the CPU is
-   * stopped at that address after the hook ran (by the model or a pause), the instruction there
-   * has not run yet, so resuming fires the hook again: that second call is passed over. A run
-   * whose instruction count runs out there stops before the hook (the engine's counting hook comes
-   * first), so the hook runs once, on the resume. Between two real visits of a trap the task
-   * always re-enters the kernel (a syscall instruction or an interrupt), which forgets the last trap.
+   * A "C function" of the kernel: the model call at that symbol of the kernel text (an `int n`,
+   * entry/model_call.inc) runs `fn` in the interrupt hook; the engine then continues after it.
    */
   protected trap(symbol: string, fn: () => void): void {
-    const addr = this.text.sym(symbol);
-    this.cpu.onExecute(addr, () => {
-      if (this.trapDone === addr) {
-        this.trapDone = undefined;
-        return;
-      }
-      this.trapDone = addr;
-      fn();
-    });
-  }
-
-  /** A new entry from user mode (SYSCALL, SYSENTER, an interrupt): the next trap visit is a new one. */
-  enteredKernel(): void {
-    this.trapDone = undefined;
+    this.traps.modelCall(this.text.modelCall(symbol), fn);
   }
 
   /** Stops the CPU after the current hook (a sleep, an exit, a pause, a pending exception). */
@@ -453,8 +433,8 @@ export abstract class LinuxKernel {
 
   /**
    * context_switch(prev, next), called by the run loop with the CPU stopped: the outgoing task's
-   * CPU state (registers, RIP/RFLAGS, segment bases, KERNEL_GS_BASE, x87/SSE) is saved with
-   * the trap bookkeeping, then switch_mm loads the incoming address space (an explicit CR3
+   * CPU state (registers, RIP/RFLAGS, segment bases, KERNEL_GS_BASE, x87/SSE) is saved, then
+   * switch_mm loads the incoming address space (an explicit CR3
    * write: restoring a context with another CR3 does not flush the TLB) and __switch_to its
    * kernel stack, TLS and saved state.
    */
@@ -465,13 +445,11 @@ export abstract class LinuxKernel {
     const prevPid = (prev ?? this.lastTask)?.pid;
     if (prev && !this.gone(prev)) {
       prev.thread.ctx = this.cpu.saveContext(prev.thread.ctx ?? this.spareContexts.pop());
-      prev.thread.trapDone = this.trapDone;
     }
     this.current = next;
     const th = next.thread;
     if (th.ctx) this.cpu.restoreContext(th.ctx);
     else if (this.booted) this.kctx.restoreTemplate(); // ret_from_fork starts from the kernel's CPU state
-    this.trapDone = th.trapDone;
     this.loadSp0(th.stack.top);
     this.switchMm(next.mm);
     this.loadTls(next);
@@ -484,24 +462,23 @@ export abstract class LinuxKernel {
   }
 
   /**
-   * Where this CPU's current task is, besides its registers: the task and the trap that already
-   * ran at its IP. A debugger's step back takes this with the registers and puts both back.
+   * Which task this CPU runs, besides its registers. A debugger's step back takes this with the
+   * registers and puts both back.
    */
   cpuOwner(): CpuOwner {
-    return { task: this.current, trapDone: this.trapDone };
+    return { task: this.current };
   }
 
   /**
    * Puts a cpuOwner() back: a context switch to its task when another one has the CPU (CR3, the
-   * entry template, TSS, TLS follow), then its trap state. The caller restores the registers and
-   * the other tasks' saved state.
+   * entry template, TSS, TLS follow). The caller restores the registers and the other tasks'
+   * saved state.
    */
   restoreCpuOwner(o: CpuOwner): void {
     if (!o.task) {
       if (this.current) this.lastTask = this.current;
       this.current = undefined;
     } else if (o.task !== this.current) this.switchTo(o.task);
-    this.trapDone = o.trapDone;
   }
 
   /**
@@ -705,6 +682,19 @@ export abstract class LinuxKernel {
    * exception through the IDT (entry/traps.ts) and returns where the CPU continues.
    */
   resume(): bigint {
+    return this.traps.resume();
+  }
+
+  /**
+   * kick_process, before the run loop gives the CPU to `task` again: a task stopped in user mode
+   * (its time ran out, or another one took the CPU) with a signal waiting for it would spin on
+   * without entering the kernel, so it gets the timer interrupt, whose way back to user mode
+   * delivers the signal. Returns where the CPU continues then, or undefined when nothing waits.
+   */
+  kick_process(task: Task): bigint | undefined {
+    if ((task.pending === 0n && task.signal.pending === 0n) || !signalPending(task)) return undefined;
+    if ((this.cpu.get("cs") & 3n) !== 3n) return undefined; // in the kernel: its exit to user mode will see it
+    this.traps.interrupt(LOCAL_TIMER_VECTOR);
     return this.traps.resume();
   }
 }

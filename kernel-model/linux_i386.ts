@@ -36,7 +36,6 @@ export class LinuxI386 extends LinuxKernel {
     this.sysenterInsn = new SysenterInsn32(cpu, this.kctx, () => this.vdso && this.vdso.base + BigInt(this.vdso.image.sysenter!), this.boot.msrs);
     this.installCommonHooks();
     cpu.onInstruction("sysenter", () => {
-      this.enteredKernel();
       this.kernel.tick();
       if (this.hooks.has("instruction")) this.emitInstruction("sysenter", "sysenter", this.sysenterInsn.address());
       const before = this.hooks.has("transition") ? this.cpuState() : undefined;

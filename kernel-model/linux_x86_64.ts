@@ -41,7 +41,6 @@ export class LinuxX86_64 extends LinuxKernel {
     }, vendor);
     cpu.onInstruction("syscall", () => {
       if (this.compat) return this.ia32.syscall(); // a compat task's SYSCALL: IA32_CSTAR, not LSTAR
-      this.enteredKernel();
       this.kernel.tick();
       if (this.hooks.has("instruction")) this.emitInstruction("syscall", "syscall", cpu.get("rip"));
       const before = this.hooks.has("transition") ? this.cpuState() : undefined;

@@ -18,7 +18,7 @@ interface Api {
   uc_reg_read_msr: Fn; uc_reg_write_msr: Fn; uc_reg_read_mmr: Fn; uc_reg_write_mmr: Fn;
   uc_mem_map_ptr: Fn;
   uc_emu_start: Fn; uc_emu_stop: Fn;
-  uc_hook_add: Fn;
+  uc_hook_add: Fn; uc_hook_add_native: Fn;
   uc_ctl0: Fn; uc_ctl_int: Fn; uc_ctl_range: Fn;
   uc_context_alloc: Fn; uc_context_save: Fn; uc_context_restore: Fn; uc_context_free: Fn;
   trampolines: { code: unknown; trap: unknown; intr: unknown; insn: unknown };
@@ -111,6 +111,8 @@ function bind(): Api {
       uc_emu_start: lib.func("int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)"),
       uc_emu_stop: lib.func("int uc_emu_stop(void *uc)"),
       uc_hook_add: lib.func("int uc_hook_add(void *uc, _Out_ size_t *hh, int type, void *callback, uintptr_t user, uint64_t begin, uint64_t end, ...)"),
+      // a callback that is machine code at a known address, not a koffi trampoline (stop_request.ts)
+      uc_hook_add_native: lib.func("uc_hook_add", "int", ["void *", koffi.out("size_t *"), "int", "uintptr_t", "uintptr_t", "uint64_t", "uint64_t", "..."]),
       uc_ctl0: lib.func("uc_ctl", "int", ["void *", "int"]),
       uc_ctl_int: lib.func("uc_ctl", "int", ["void *", "int", "int"]),
       uc_ctl_range: lib.func("uc_ctl", "int", ["void *", "int", "uint64_t", "uint64_t"]),
@@ -267,6 +269,10 @@ export class Unicorn {
   /** UC_HOOK_CODE on one address, for a callback that needs neither the address nor the size (a trap). */
   hookTrap(address: bigint, fn: () => void): number {
     return this.addHook(UC.UC_HOOK_CODE, this.a.trampolines.trap, fn, address, address);
+  }
+  /** UC_HOOK_BLOCK over all code with a native callback (stop_request.ts): no JavaScript runs. */
+  hookBlockNative(callback: bigint, user: bigint): void {
+    this.check(this.a.uc_hook_add_native(this.uc, [0], UC.UC_HOOK_BLOCK, callback, user, 1n, 0n), "uc_hook_add");
   }
   /** UC_HOOK_INTR: interrupts and CPU exceptions (Unicorn delivers none through the IDT itself). */
   hookIntr(fn: (intno: number) => void): number {

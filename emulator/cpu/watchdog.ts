@@ -5,38 +5,35 @@
 // joined before uc_emu_start returns: every bounded run paid a thread and at least one sleep step,
 // also when it lasted microseconds (ENGINE.md). Here each engine has one POSIX timer
 // (timer_create with SIGEV_THREAD), armed before a bounded run and disarmed after it: two system
-// calls. Only if it expires does the C library start a thread, and that thread calls
-// uc_emu_stop(uc) itself: the notification function is uc_emu_stop and its sigval the engine's
-// handle (both one pointer passed in the first argument register, so the signatures agree). No
-// JavaScript runs on the other thread.
+// calls. Only if it expires does the C library start a thread, which runs the notification
+// function; no JavaScript runs on that thread.
 //
-// The stop comes from another thread, as the watchdog's did, with the same caveat (ENGINE.md: it
-// can land between a code hook's check and its call and skip it), so it stays a last resort.
-// Linux with glibc only (timer_create, dlsym); elsewhere `Watchdog.open` answers undefined and
-// runs use Unicorn's own timeout.
+// The timer's thread does not stop the engine itself (a stop from another thread is not safe to
+// resume from: stop_request.ts): its notification function sets the engine's stop-request word,
+// and the engine's block hook stops it at the next block's start, on the engine's thread. Linux
+// with glibc only (timer_create); elsewhere `Watchdog.open` answers undefined and runs that would
+// need a time limit are bounded by instruction counts (machine.ts).
 
 import koffi from "koffi";
 import { CLOCK_MONOTONIC } from "../../kernel-model/uapi/linux/time.js";
+import type { StopRequest } from "./stop_request.js";
 
 /** The C library's functions the watchdog uses, bound once. */
 interface Libc {
   timer_create: (clock: number, sevp: Buffer, out: unknown[]) => number;
   timer_settime: (timer: unknown, flags: number, value: Buffer, old: Buffer | null) => number;
   timer_delete: (timer: unknown) => number;
-  dlopen: (file: string, mode: number) => unknown;
-  dlsym: (handle: unknown, name: string) => unknown;
 }
 
-// <signal.h>, <dlfcn.h> on Linux (the clock ids are the guest's: kernel-model/uapi)
+// <signal.h> on Linux (the clock ids are the guest's: kernel-model/uapi)
 const SIGEV_THREAD = 2;
-const RTLD_NOW = 2, RTLD_NOLOAD = 4;
 /** struct sigevent: sigev_value (8 bytes), sigev_signo, sigev_notify, then _sigev_thread's function and attributes. */
 const SIGEVENT_SIZE = 64, SIGEV_NOTIFY = 12, SIGEV_FUNCTION = 16;
 /** struct itimerspec: it_interval then it_value, each a timespec of two 64-bit fields. */
 const ITIMERSPEC_SIZE = 32, IT_VALUE_SEC = 16, IT_VALUE_NSEC = 24;
 /**
- * How long after an expiry the engine may still get the stop: the C library's thread starts after
- * the timer's signal reaches its helper thread, and calls uc_emu_stop then (close() waits this out).
+ * How long after an expiry the request may still arrive: the C library's thread starts after the
+ * timer's signal reaches its helper thread, and sets the word then (close() waits this out).
  */
 const STOP_LATENCY_MS = 100;
 
@@ -52,11 +49,9 @@ function bindLibc(): Libc | null {
       timer_create: lib.func("int timer_create(int clockid, void *sevp, _Out_ void **timerid)") as Libc["timer_create"],
       timer_settime: lib.func("int timer_settime(void *timerid, int flags, void *value, void *old)") as Libc["timer_settime"],
       timer_delete: lib.func("int timer_delete(void *timerid)") as Libc["timer_delete"],
-      dlopen: lib.func("void *dlopen(const char *file, int mode)") as Libc["dlopen"],
-      dlsym: lib.func("void *dlsym(void *handle, const char *name)") as Libc["dlsym"],
     };
   } catch {
-    // not glibc, or one too old to hold timer_create and dlsym itself: Unicorn's timeout it is
+    // not glibc, or one too old to hold timer_create itself: no time limits
   }
   return libc;
 }
@@ -72,21 +67,15 @@ export class Watchdog {
 
   private constructor(private readonly c: Libc, private readonly timer: unknown) {}
 
-  /**
-   * A timer that stops the engine `uc` (its handle's address) of the library at `libraryPath`, or
-   * undefined where POSIX timers or dlsym are not available.
-   */
-  static open(libraryPath: string, uc: bigint): Watchdog | undefined {
+  /** A timer that sets TIMER_BIT in `stop`'s word, or undefined where POSIX timers are not available. */
+  static open(stop: StopRequest): Watchdog | undefined {
     const c = bindLibc();
     if (!c) return undefined;
     try {
-      const lib = c.dlopen(libraryPath, RTLD_NOW | RTLD_NOLOAD); // the copy koffi loaded, not a second one
-      const stop = lib ? c.dlsym(lib, "uc_emu_stop") : null;
-      if (!stop) return undefined;
       const sev = Buffer.alloc(SIGEVENT_SIZE);
-      sev.writeBigUInt64LE(uc, 0); // sigev_value.sival_ptr: uc_emu_stop's argument
+      sev.writeBigUInt64LE(stop.address, 0); // sigev_value.sival_ptr: the function's argument
       sev.writeInt32LE(SIGEV_THREAD, SIGEV_NOTIFY);
-      sev.writeBigUInt64LE(BigInt(koffi.address(stop)), SIGEV_FUNCTION); // attributes (next field) NULL: the defaults
+      sev.writeBigUInt64LE(stop.timerFunction, SIGEV_FUNCTION); // attributes (next field) NULL: the defaults
       const out: unknown[] = [null];
       if (c.timer_create(CLOCK_MONOTONIC, sev, out) !== 0) return undefined;
       return new Watchdog(c, out[0]);
@@ -95,7 +84,7 @@ export class Watchdog {
     }
   }
 
-  /** Starts the timer: the engine is stopped `us` microseconds from now unless disarm() comes first. */
+  /** Starts the timer: the engine is asked to stop `us` microseconds from now unless disarm() comes first. */
   arm(us: number): void {
     if (us !== this.armedUs) {
       this.arming.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), IT_VALUE_SEC);
@@ -105,7 +94,7 @@ export class Watchdog {
     this.c.timer_settime(this.timer, 0, this.arming, null);
   }
 
-  /** Stops the timer; true if it had expired (the engine was, or is about to be, told to stop). */
+  /** Stops the timer; true if it had expired (the engine was, or is about to be, asked to stop). */
   disarm(): boolean {
     this.c.timer_settime(this.timer, 0, this.disarming, this.old);
     // an armed one-shot timer reads back what was left of it; all zero once it went off
@@ -115,8 +104,8 @@ export class Watchdog {
   }
 
   /**
-   * Deletes the timer. The engine must outlive a stop already on its way: if the timer went off
-   * moments ago, wait until the C library's thread has surely called uc_emu_stop.
+   * Deletes the timer. The request word must outlive a notification already on its way: if the
+   * timer went off moments ago, wait until the C library's thread has surely run.
    */
   close(): void {
     if (this.closed) return;

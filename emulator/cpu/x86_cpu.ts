@@ -2,6 +2,7 @@
 
 import type { Cpu, CpuContext, Reg, RegBatch, TableReg } from "../../kernel-model/cpu.js";
 import { UC, Unicorn, UnicornContext } from "./unicorn.js";
+import { StopRequest } from "./stop_request.js";
 import { Watchdog } from "./watchdog.js";
 
 const REG_IDS: Record<Reg, number> = {
@@ -31,6 +32,7 @@ export class X86Cpu implements Cpu {
   private hookError: unknown;
 
   private readonly xstate: ReturnType<Unicorn["batch"]>;
+  private stopReq: StopRequest | null | undefined;
   readonly xstateSize: number;
   /** The registers xsave() moves: XMM, x87, their control and status words (16-byte slots). */
   private readonly xstateRegs: number[];
@@ -114,6 +116,27 @@ export class X86Cpu implements Cpu {
   onExecute(address: bigint, fn: () => void): void {
     this.uc.hookTrap(address, this.guard<void>(fn));
   }
+  /** Can a run be bounded by time (a POSIX timer and the stop-request word)? Otherwise runs are bounded by instruction counts. */
+  get timeSlicing(): boolean {
+    if (this.watchdog === undefined) {
+      const stop = this.stopRequest();
+      this.watchdog = stop ? Watchdog.open(stop) ?? null : null;
+    }
+    return this.watchdog !== null;
+  }
+
+  /**
+   * The word other threads set to stop this engine at its next block (stop_request.ts), or
+   * undefined where the host has none. Its block hook costs a few ns per translated block, so it
+   * is installed on first use, with the engine stopped (code translated before is dropped).
+   */
+  stopRequest(): StopRequest | undefined {
+    if (this.stopReq === undefined) {
+      this.stopReq = StopRequest.install(this.uc) ?? null;
+      if (this.stopReq && this.translated) this.uc.flushTb();
+    }
+    return this.stopReq ?? undefined;
+  }
   onInstruction(insn: "syscall" | "sysenter", fn: () => void): void {
     this.uc.hookInsn(insn === "syscall" ? UC.UC_X86_INS_SYSCALL : UC.UC_X86_INS_SYSENTER, this.guard<void>(fn));
   }
@@ -127,14 +150,13 @@ export class X86Cpu implements Cpu {
    */
   private countingCode = false;
 
-  /** What bounds a timed run: made at the first one; null where only Unicorn's own timeout works. */
+  /** What bounds a timed run: made at the first one; null where the host has none. */
   private watchdog: Watchdog | null | undefined;
 
   /**
-   * Runs the CPU from `pc` until a stop, `count` instructions or `timeoutUs` microseconds (0: no
-   * limit; a Watchdog's timer stops the run, or Unicorn's watchdog thread where there is none).
-   * Returns the engine's error code (0 when it stopped on request, the count ran out or the time
-   * was up), rethrowing any exception a hook raised.
+   * Runs the CPU from `pc` until a stop (the model's, or one requested through stopRequest()),
+   * `count` instructions or `timeoutUs` microseconds (0: no limit; only when timeSlicing says so). Returns the engine's error code (0 when it stopped on
+   * request, the count ran out or the time was up), rethrowing any exception a hook raised.
    * Counted and uncounted runs each translate the code their way: the first counted run after
    * uncounted ones flushes what was translated without counting (a few ms), or the count would
    * miss the instructions of that code; the first uncounted run after counted ones has Unicorn
@@ -148,17 +170,21 @@ export class X86Cpu implements Cpu {
     } else if (count === 0) this.countingCode = false;
     this.translated = true;
     let rc: number;
-    if (timeoutUs > 0 && this.watchdog !== null) {
-      const w = (this.watchdog ??= Watchdog.open(this.uc.libraryPath, this.uc.address) ?? null);
-      if (w) {
-        w.arm(timeoutUs);
-        try {
-          rc = this.uc.start(pc, 0n, count);
-        } finally {
-          w.disarm();
-        }
-      } else rc = this.uc.start(pc, 0n, count, timeoutUs);
-    } else rc = this.uc.start(pc, 0n, count, timeoutUs);
+    if (timeoutUs > 0) {
+      if (!this.timeSlicing) throw new Error("X86Cpu.run: a time limit, and no watchdog");
+      const w = this.watchdog!;
+      this.stopReq!.clearTimer(); // a late request from the last timed run's timer
+      w.arm(timeoutUs);
+      try {
+        rc = this.uc.start(pc, 0n, count);
+      } finally {
+        w.disarm();
+      }
+    } else rc = this.uc.start(pc, 0n, count);
+    // a requested stop came before a block: resume at its first instruction (with a code hook
+    // installed, the engine leaves RIP where it was last written: ENGINE.md)
+    const at = this.stopReq?.takeStopAddress();
+    if (at !== undefined) this.set(this.bits === 64 ? "rip" : "eip", at);
     if (this.hookError !== undefined) {
       const e = this.hookError;
       this.hookError = undefined;

@@ -15,7 +15,6 @@ export const CTRL = {
 export interface WorkerConfig {
   ctrl: SharedArrayBuffer;
   listen: { port?: number; path?: string };
-  unicornPath: string;
 }
 
 export type FromWorker =
@@ -29,5 +28,5 @@ export type FromWorker =
 export type ToWorker =
   | { t: "send"; data: Uint8Array }
   | { t: "noack" }
-  | { t: "engines"; addrs: bigint[] }
+  | { t: "engines"; words: SharedArrayBuffer[] }
   | { t: "close" };

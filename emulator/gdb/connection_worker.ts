@@ -3,27 +3,20 @@
 // (Ctrl-C in gdb) or gdb going away, and stop the CPU. This thread owns the socket: it listens
 // on 127.0.0.1 (or a unix socket), accepts one gdb, acknowledges and frames packets
 // (packet.ts), hands each packet to the main thread and sends what the main thread answers.
-// To stop a running guest it calls uc_emu_stop on the engines, as Unicorn's own timeout
-// watchdog thread does.
+// To stop a running guest it sets the engines' stop-request words (emulator/cpu/stop_request.ts):
+// each engine then stops itself at its next block.
 
-import koffi from "koffi";
 import { createServer, type Server, type Socket } from "node:net";
 import { workerData, type MessagePort } from "node:worker_threads";
 import { PacketReader, frame } from "./packet.js";
 import { CTRL, type FromWorker, type ToWorker, type WorkerConfig } from "./channel.js";
+import { requestStop } from "../cpu/stop_request.js";
 
 const cfg = workerData as WorkerConfig;
 const ctrl = new Int32Array(cfg.ctrl);
 const port = (workerData as { port: MessagePort }).port;
 
-let stopEngine: ((uc: bigint) => unknown) | undefined;
-try {
-  // the handle is passed as an integer: same registers as a pointer in the calling convention
-  stopEngine = koffi.load(cfg.unicornPath).func("int uc_emu_stop(uintptr_t uc)") as (uc: bigint) => unknown;
-} catch {
-  stopEngine = undefined; // interrupts then wait for the next syscall or stop
-}
-let engines: bigint[] = [];
+let engines: SharedArrayBuffer[] = [];
 let stopTimer: NodeJS.Timeout | undefined;
 
 function post(m: FromWorker): void {
@@ -32,7 +25,7 @@ function post(m: FromWorker): void {
   Atomics.notify(ctrl, CTRL.seq);
 }
 
-/** Stops whichever engine runs, again every few ms until the main thread has seen the request. */
+/** Asks whichever engine runs to stop, again every few ms until the main thread has seen the request. */
 function stopGuest(): void {
   const kick = () => {
     if (!Atomics.load(ctrl, CTRL.interrupt) || !Atomics.load(ctrl, CTRL.running)) {
@@ -40,7 +33,7 @@ function stopGuest(): void {
       stopTimer = undefined;
       return;
     }
-    for (const e of engines) stopEngine?.(e);
+    for (const e of engines) requestStop(e);
   };
   kick();
   stopTimer ??= setInterval(kick, 5);
@@ -103,7 +96,7 @@ port.on("message", (m: ToWorker) => {
   switch (m.t) {
     case "send": send(Buffer.from(m.data)); break;
     case "noack": ackMode = false; break;
-    case "engines": engines = m.addrs; break;
+    case "engines": engines = m.words; break;
     case "close":
       clearInterval(stopTimer);
       if (sock) sock.end(() => sock?.destroy());

@@ -8,7 +8,6 @@ import { existsSync } from "node:fs";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { ExitState } from "../../kernel-model/linux.js";
 import { UsageError } from "../cli/usage.js";
-import { unicornInfo } from "../cpu/unicorn.js";
 import type { Machine } from "../machine.js";
 import { CTRL, type FromWorker, type ToWorker, type WorkerConfig } from "./channel.js";
 import { GdbStub } from "./stub.js";
@@ -33,7 +32,7 @@ class Channel {
   constructor(listen: GdbListen) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const cfg: WorkerConfig & { port: MessagePort } = { ctrl: this.ctrl.buffer as SharedArrayBuffer, listen, unicornPath: unicornInfo().path, port: port2 };
+    const cfg: WorkerConfig & { port: MessagePort } = { ctrl: this.ctrl.buffer as SharedArrayBuffer, listen, port: port2 };
     this.worker = new Worker(workerFile(), { workerData: cfg, transferList: [port2] });
     this.worker.unref();
   }
@@ -76,7 +75,7 @@ export async function serveGdb(machine: Machine, listen: GdbListen, log: (line: 
     const stub = new GdbStub(target, {
       running: (on) => {
         if (on) {
-          ch.send({ t: "engines", addrs: target.engineHandles() });
+          ch.send({ t: "engines", words: target.engineStopWords() });
           Atomics.store(ch.ctrl, CTRL.running, 1);
         } else {
           Atomics.store(ch.ctrl, CTRL.running, 0);

@@ -531,9 +531,10 @@ export class Target {
     return this.runToEnd();
   }
 
-  /** The Unicorn handles of every engine (the connection thread stops them on an interrupt). */
-  engineHandles(): bigint[] {
-    return [...new Set(this.machine.kstate.sched.live().map((t) => t.machine))].map((k) => (k.cpu as X86Cpu).uc.address);
+  /** The stop-request words of every engine (the connection thread sets them on an interrupt: emulator/cpu/stop_request.ts). */
+  engineStopWords(): SharedArrayBuffer[] {
+    return [...new Set(this.machine.kstate.sched.live().map((t) => t.machine))]
+      .flatMap((k) => (k.cpu as X86Cpu).stopRequest()?.buffer ?? []);
   }
 }
 

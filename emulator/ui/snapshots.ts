@@ -52,7 +52,6 @@ interface TaskRecord {
   /** None for a task that never runs guest code (pid 1, the run's init). */
   thread: ThreadState | undefined;
   pc: bigint;
-  trapDone: bigint | undefined;
   ctx: CpuContext | undefined;
   first: FirstUser | undefined;
   /** The context the task had before the action, copied when the action first switched to it. */
@@ -117,7 +116,7 @@ export class UndoRing<T> {
     const tasks = new Map<Task, TaskRecord>();
     for (const t of this.machine.kstate.sched.tasks.values()) {
       const th = t.thread as ThreadState | undefined;
-      tasks.set(t, { thread: th, pc: th?.pc ?? 0n, trapDone: th?.trapDone, ctx: th?.ctx, first: th?.first, state: t.state,
+      tasks.set(t, { thread: th, pc: th?.pc ?? 0n, ctx: th?.ctx, first: th?.first, state: t.state,
         wakeBlocked: t.wakeBlocked, waitingIn: t.waitingIn, sleepDeadline: t.sleepDeadline });
     }
     this.open = {
@@ -257,7 +256,6 @@ export class UndoRing<T> {
         const th = r.thread;
         if (!th) continue;
         th.pc = r.pc;
-        th.trapDone = r.trapDone;
         th.first = r.first;
         if (r.copy) {
           this.release(t.machine, th.ctx !== r.copy ? th.ctx : undefined);

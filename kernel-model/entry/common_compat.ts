@@ -73,7 +73,6 @@ export interface CompatKernel {
   emitInstruction(mechanism: EntryMechanism, instruction: "syscall" | "sysenter" | "int $0x80", address: bigint): void;
   emitInt80Transition(d: InterruptDelivery): void;
   vsyscallCallTrap(mechanism: "sysenter" | "syscall"): [bigint, () => void][];
-  enteredKernel(): void;
   checkPause(): void;
   stop(): void;
 }
@@ -129,7 +128,6 @@ export class Ia32Emulation {
   /** The engine's SYSENTER hook (Unicorn reads EIP as the block start here: the vDSO says where). */
   private sysenter(): void {
     const at = this.vsyscallInsn() ?? this.k.cpu.get("rip");
-    this.k.enteredKernel();
     if (this.vendor !== "intel") return this.undefinedOpcode(at);
     this.k.kernel.tick();
     this.mechanism = "sysenter";
@@ -140,7 +138,6 @@ export class Ia32Emulation {
   /** SYSCALL from compatibility mode (LinuxX86_64's SYSCALL hook sends it here). */
   syscall(): void {
     const at = this.k.cpu.get("rip");
-    this.k.enteredKernel();
     if (this.vendor !== "amd") return this.undefinedOpcode(at);
     this.k.kernel.tick();
     this.mechanism = "syscall";

@@ -2,13 +2,14 @@
 ; `sysenter` and the `iret` or `sysexit` that returns to it. After Linux arch/x86/entry/entry_32.S
 ; (entry_INT80_32, entry_SYSENTER_32, SAVE_ALL/RESTORE_REGS), reduced to what the model needs.
 ; The C functions (do_int80_syscall_32, do_fast_syscall_32, exc_*) are TypeScript: each is a
-; one-instruction trap address here. Built by build.sh; bytes and map are committed.
+; model call here (model_call.inc). Built by build.sh; bytes and map are committed.
 
 BITS 32
 [map symbols entry_32.map]
 
 %include "layout_32.inc"
 %include "idt_vectors.inc"
+%include "model_call.inc"
 
 org KERNEL_TEXT_START
 
@@ -41,7 +42,7 @@ startup_32:
 	; entry starts from, then builds an iret frame (eip, cs, eflags, esp, ss) on the stack.
 global boot_user_switch
 boot_user_switch:
-	nop
+	model_call
 	iret
 
 ; SAVE_ALL: complete pt_regs below orig_ax (the segment slots are 32 bits wide).
@@ -150,6 +151,7 @@ global %2
 %endmacro
 
 for_each_idt_vector idtentry_for
+idtentry LOCAL_TIMER_VECTOR, asm_sysvec_apic_timer_interrupt, sysvec_apic_timer_interrupt, 0
 
 global asm_exc_unhandled
 asm_exc_unhandled:
@@ -157,15 +159,11 @@ asm_exc_unhandled:
 	jmp	asm_exc_unhandled
 
 ; ---------------------------------------------------------------------------------------------
-%macro trap 1
-global %1
-%1:
-	ret
-%endmacro
-
+; The C functions, each a model call (model_call.inc), then `ret`.
 trap do_int80_syscall_32
 trap do_fast_syscall_32
 for_each_idt_vector trap_for
+trap sysvec_apic_timer_interrupt
 
 global __entry_text_end
 __entry_text_end:

@@ -1,8 +1,8 @@
 ; sysgate's x86-64 kernel text: the machine code that runs at CPL 0 between a user program's
 ; SYSCALL and the SYSRETQ that returns to it. It follows Linux arch/x86/entry/entry_64.S
 ; (entry_SYSCALL_64) and arch/x86/kernel/head_64.S in spirit, reduced to what the model needs.
-; The C parts of Linux (do_syscall_64 ...) are TypeScript in sysgate: each is a one-instruction
-; trap address here (a `ret`) where the model takes over, reads pt_regs and writes regs->ax.
+; The C parts of Linux (do_syscall_64 ...) are TypeScript in sysgate: each is a model call here
+; (`int n`, then `ret`: model_call.inc) where the model takes over, reads pt_regs and writes regs->ax.
 ;
 ; Assemble with kernel-model/entry/build.sh (nasm -f bin); the bytes and the symbol map are
 ; committed, and test/entry/entry_bytes.test.ts checks that they are reproducible.
@@ -13,6 +13,7 @@ DEFAULT REL
 
 %include "layout_64.inc"
 %include "idt_vectors.inc"
+%include "model_call.inc"
 
 org KERNEL_TEXT_START
 
@@ -39,7 +40,7 @@ startup_64:
 	; kernel entry starts from, then builds an iretq frame (ss, rsp, rflags, cs, rip) here.
 global boot_user_switch
 boot_user_switch:
-	nop
+	model_call
 	swapgs				; user GS base in, per-CPU base parked in KERNEL_GS_BASE
 	iretq
 
@@ -188,6 +189,7 @@ global %2
 %endmacro
 
 for_each_idt_vector idtentry_for
+idtentry LOCAL_TIMER_VECTOR, asm_sysvec_apic_timer_interrupt, sysvec_apic_timer_interrupt, 0
 
 ; A vector nothing handles (the model never delivers one): stop here.
 global asm_exc_unhandled
@@ -196,16 +198,10 @@ asm_exc_unhandled:
 	jmp	asm_exc_unhandled
 
 ; ---------------------------------------------------------------------------------------------
-; The C functions of the entry code, each a trap address the model handles in TypeScript
-; (a UC_HOOK_CODE on that one address), then `ret`.
-%macro trap 1
-global %1
-%1:
-	ret
-%endmacro
-
+; The C functions of the entry code, each a model call (model_call.inc), then `ret`.
 trap do_syscall_64
 for_each_idt_vector trap_for
+trap sysvec_apic_timer_interrupt
 
 %include "entry_64_compat.asm"
 

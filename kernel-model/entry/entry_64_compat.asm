@@ -4,7 +4,7 @@
 ;   sysenter (Intel) IA32_SYSENTER_CS/ESP/EIP           -> entry_SYSENTER_compat -> sysretl
 ;   syscall (AMD)    IA32_CSTAR, CS/SS from IA32_STAR   -> entry_SYSCALL_compat  -> sysretl
 ; each building the same 64-bit struct pt_regs as entry_SYSCALL_64 and calling a "C" function
-; (do_int80_syscall_32, do_SYSENTER_32, do_fast_syscall_32: TypeScript behind a trap address)
+; (do_int80_syscall_32, do_SYSENTER_32, do_fast_syscall_32: TypeScript behind a model call)
 ; that dispatches through ia32_sys_call_table. The two fast paths return with SYSRETL to the
 ; vDSO's int80_landing_pad, which pops the ECX, EDX and EBP that __kernel_vsyscall saved: the
 ; 64-bit kernel never uses SYSEXIT.
@@ -156,7 +156,7 @@ entry_INT80_compat:
 	add	rsp, 8				; orig_ax
 	jmp	swapgs_restore_regs_and_return_to_usermode
 
-; The C functions of the compat entry (arch/x86/entry/common.c), trap addresses for the model.
+; The C functions of the compat entry (arch/x86/entry/common.c), model calls.
 trap do_int80_syscall_32
 trap do_fast_syscall_32
 trap do_SYSENTER_32

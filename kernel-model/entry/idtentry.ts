@@ -23,4 +23,17 @@ export const IDT_TRAPS: readonly IdtEntry[] = [
   e(17, "alignment_check", true), e(18, "machine_check", false), e(19, "simd_coprocessor_error", false),
 ];
 
-export const idtEntryFor = (vector: number): IdtEntry | undefined => IDT_TRAPS.find((t) => t.vector === vector);
+/** LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h), as idt_vectors.inc defines it. */
+export const LOCAL_TIMER_VECTOR = 0xec;
+
+/**
+ * The local APIC timer's interrupt (idt_setup_apic_and_irq_gates): the tick that makes a task
+ * running in user mode enter the kernel, which then delivers its pending signals on the way back
+ * (LinuxKernel.kick_process).
+ */
+export const APIC_TIMER: IdtEntry = {
+  vector: LOCAL_TIMER_VECTOR, stub: "asm_sysvec_apic_timer_interrupt", handler: "sysvec_apic_timer_interrupt", errorCode: false, dpl: 0,
+};
+
+export const idtEntryFor = (vector: number): IdtEntry | undefined =>
+  vector === LOCAL_TIMER_VECTOR ? APIC_TIMER : IDT_TRAPS.find((t) => t.vector === vector);

@@ -11,7 +11,11 @@ export interface KernelText {
   readonly symbols: ReadonlyMap<string, bigint>;
   /** Address of a symbol; throws for a name the source does not define. */
   sym(name: string): bigint;
+  /** The vector of the model call at a symbol: the `int n` there (model_call.inc); throws if it is not one. */
+  modelCall(name: string): number;
 }
+
+const INT_IMM8 = 0xcd;
 
 /** Reads the "Real Virtual Name" rows of a nasm map file. */
 export function parseNasmMap(map: string): Map<string, bigint> {
@@ -34,6 +38,11 @@ export function kernelText(name: "entry_64" | "entry_32"): KernelText {
       const v = symbols.get(n);
       if (v === undefined) throw new Error(`${name}: no symbol ${n}`);
       return v;
+    },
+    modelCall(n) {
+      const at = Number(this.sym(n) - base);
+      if (bytes[at] !== INT_IMM8) throw new Error(`${name}: ${n} is not a model call (int n)`);
+      return bytes[at + 1];
     },
   };
   cache.set(name, text);

@@ -2,7 +2,7 @@
 // an exception or `int n` by vector to a hook instead of using the IDT, so the model delivers it
 // through the IDT once the engine stopped, a user page fault from the hook itself
 // (entry/interrupt.ts); the stub (asm_exc_*) calls the C
-// handler (exc_*), a trap address handled here: a page fault inside a mapping is resolved,
+// handler (exc_*), a model call handled here: a page fault inside a mapping is resolved,
 // everything else becomes the signal Linux sends, delivered on the exception's return path.
 
 import type { Cpu } from "../cpu.js";
@@ -15,7 +15,7 @@ import { SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import type { FaultInfo, GenericEntry } from "./common.js";
-import { idtEntryFor, type IdtEntry } from "./idtentry.js";
+import { idtEntryFor, LOCAL_TIMER_VECTOR, type IdtEntry } from "./idtentry.js";
 import type { InterruptDeliverer, InterruptDelivery } from "./interrupt.js";
 import type { KernelText } from "./kernel_text.js";
 import type { PtRegs } from "./pt_regs.js";
@@ -59,8 +59,6 @@ export interface TrapKernel {
   /** The IDT delivery (set up by installCommonHooks). */
   readonly interrupts: InterruptDeliverer;
   ptRegs(va: bigint): PtRegs;
-  /** A new entry from user mode: the next trap visit is a new one. */
-  enteredKernel(): void;
   stop(): void;
   signal(task: Task, sig: number, info: SigInfo): void;
   exitTask(status: number, task?: Task): void;
@@ -72,21 +70,33 @@ export interface TrapKernel {
 
 /** One kernel's exception path: the vector the engine reported, its IDT delivery, and the C handlers. */
 export class Traps {
-  /** An exception or INT n the CPU raised, delivered once the engine has stopped. */
-  private pending: { vector: number; cr2: bigint } | undefined;
+  /** An exception, INT n or interrupt, delivered once the engine has stopped. */
+  private pending: { vector: number; cr2: bigint; external?: true } | undefined;
   /** The last delivery through the IDT (a test's and the UI's view of the gate used). */
   lastInterrupt: InterruptDelivery | undefined;
 
+  /** The model's "C functions", by the vector of their `int n` in the kernel text (model_call.inc). */
+  private readonly modelCalls: (() => void)[] = [];
+
   constructor(private readonly k: TrapKernel) {}
+
+  /** Runs `fn` when the kernel text executes `int vector` at CPL 0 (a model call). */
+  modelCall(vector: number, fn: () => void): void {
+    if (this.modelCalls[vector]) throw new Error(`model call vector ${vector} is taken twice`);
+    this.modelCalls[vector] = fn;
+  }
 
   /**
    * An exception or `int n` from the CPU. Unicorn calls this hook instead of using the IDT; the
    * delivery happens after the engine stops (resume()), from a clean CPU state, except for a user
-   * page fault (below).
+   * page fault (below). An `int n` of the kernel text is a model call, run here; the engine goes
+   * on after it.
    */
   onInterrupt(vector: number): void {
     const k = this.k, cpu = k.cpu;
     if ((cpu.get("cs") & 3n) === 0n) {
+      const call = this.modelCalls[vector];
+      if (call) return call();
       const ip = cpu.get(cpu.bits === 64 ? "rip" : "eip");
       if (vector === X86_TRAP.DB && this.is_sysenter_singlestep(ip)) return; // exc_debug_kernel: expected, ignored
       const cr2 = vector === X86_TRAP.PF ? ` (address 0x${cpu.get("cr2").toString(16)})` : "";
@@ -120,6 +130,11 @@ export class Traps {
     this.pending = { vector, cr2: 0n };
   }
 
+  /** An external interrupt (the APIC timer's), delivered by the next resume() with the task where it stopped. */
+  interrupt(vector: number): void {
+    this.pending = { vector, cr2: 0n, external: true };
+  }
+
   /**
    * Called by the run loop whenever the CPU stopped with the task still here: delivers a pending
    * exception through the IDT and returns where the CPU continues.
@@ -129,8 +144,7 @@ export class Traps {
     const ip = k.cpu.get(k.cpu.bits === 64 ? "rip" : "eip");
     if (!p) return ip;
     this.pending = undefined;
-    k.enteredKernel();
-    const software = p.vector >= 32 || p.vector === X86_TRAP.BP || p.vector === X86_TRAP.OF;
+    const software = !p.external && (p.vector >= 32 || p.vector === X86_TRAP.BP || p.vector === X86_TRAP.OF);
     let vector = p.vector;
     let errorCode: bigint | undefined;
     if (vector === X86_TRAP.PF) errorCode = BigInt(k.task.mm.faultErrorCode(p.cr2, ip, true));
@@ -149,10 +163,11 @@ export class Traps {
     return d.gate.offset;
   }
 
-  /** The C handler an IDT stub calls (exc_*, idtentry.ts), reached through its trap address; pt_regs in RDI / EAX. */
+  /** The C handler an IDT stub calls (exc_*, idtentry.ts), reached through its model call; pt_regs in RDI / EAX. */
   handle(t: IdtEntry): void {
     const regs = this.k.entry.stubRegs();
     if (t.vector === X86_TRAP.PF) this.exc_page_fault(regs);
+    else if (t.vector === LOCAL_TIMER_VECTOR) this.sysvec_apic_timer_interrupt(regs);
     else if (t.vector === X86_TRAP.GP) this.exc_general_protection(regs);
     else this.do_error_trap(regs, t);
   }
@@ -188,6 +203,11 @@ export class Traps {
     }
     this.force_sig_fault(SIGSEGV, `page fault at address 0x${addr.toString(16)} (error code 0x${ec.toString(16)}), ip 0x${ip.toString(16)}`,
       regs, { cr2: addr, trapno: X86_TRAP.PF, errorCode, code: ec & 1 ? SEGV_ACCERR : SEGV_MAPERR });
+  }
+
+  /** sysvec_apic_timer_interrupt: nothing to count here; irqentry_exit_to_user_mode delivers what waits. */
+  private sysvec_apic_timer_interrupt(regs: PtRegs): void {
+    this.k.entry.arch_do_signal_or_restart(regs);
   }
 
   /** exc_general_protection: SIGSEGV; an `int n` through a gate of DPL 0 says so (error code: IDT index, IDT bit). */

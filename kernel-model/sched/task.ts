@@ -52,8 +52,6 @@ export interface ThreadState {
   ctx?: CpuContext;
   /** Where the CPU continues when the task runs next. */
   pc: bigint;
-  /** The kernel trap that already ran at `pc` (resuming there must not run it twice). */
-  trapDone?: bigint;
   stack: KernelStack;
   /** How the task first returns to user mode (the boot path or ret_from_fork builds the frame from it). */
   first?: FirstUser;

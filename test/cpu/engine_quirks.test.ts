@@ -81,13 +81,35 @@ describe("Unicorn 2.1 quirks the model works around", () => {
     }
   });
 
-  it("a stop from another thread leaves RIP stale once any code hook exists (machine.ts: the watchdog is not a safe preemption)", () => {
+  it("a stop from another thread can land after a memory access inside a block, and RIP goes back to the block's start (stop_request.ts)", () => {
+    // 0x1000: inc rax; mov [0x3000], rax; inc rbx; jmp 0x1000: at the block's start rax == rbx.
+    // Unicorn's translated code checks the exit request after every guest memory access, not only
+    // at a block's start; on such an exit it sets RIP to the block's start, so the stopped state has
+    // rax == rbx + 1 at RIP 0x1000: resuming would run `inc rax` twice. No hook at all is needed.
+    const code = Buffer.from([0x48, 0xff, 0xc0, 0x48, 0x89, 0x04, 0x25, 0x00, 0x30, 0x00, 0x00, 0x48, 0xff, 0xc3, 0xeb, 0xf0]);
+    const u = engine(code);
+    try {
+      let midBlock = 0;
+      for (let i = 0; i < 16; i++) {
+        u.write(UC.UC_X86_REG_RAX, 0n);
+        u.write(UC.UC_X86_REG_RBX, 0n);
+        expect(u.start(0x1000n, 0n, 0, 3000)).toBe(UC.UC_ERR_OK); // Unicorn's timeout: uc_emu_stop from its thread
+        expect(u.readBig(UC.UC_X86_REG_RIP)).toBe(0x1000n);
+        if (u.readBig(UC.UC_X86_REG_RAX) !== u.readBig(UC.UC_X86_REG_RBX)) midBlock++;
+      }
+      expect(midBlock).toBeGreaterThan(0);
+    } finally {
+      u.close();
+    }
+  });
+
+  it("a stop at a block's start from another thread leaves RIP stale once any code hook exists (X86Cpu.timeSlicing)", () => {
     // 0x1000: inc rax; jmp 0x1100      0x1100: inc rbx; jmp 0x1000
-    // Two chained blocks: at the start of the first rax == rbx, at the start of the second
-    // rax == rbx + 1. A stop from Unicorn's timeout thread ends the run at a block start; the
-    // engine puts RIP at that block only when no UC_HOOK_CODE hook exists (cpu_tb_exec skips
-    // synchronize_from_tb otherwise), so with one anywhere RIP is where PC was last written
-    // (the last jump that left the chained code), not where the registers are.
+    // Two chained blocks without memory accesses: at the start of the first rax == rbx, at the
+    // start of the second rax == rbx + 1. A stop from Unicorn's timeout thread ends the run at a
+    // block start; the engine puts RIP at that block only when no UC_HOOK_CODE hook exists
+    // (cpu_tb_exec skips synchronize_from_tb otherwise), so with one anywhere RIP is where PC was
+    // last written (the last jump that left the chained code), not where the registers are.
     const code = Buffer.alloc(0x108);
     Buffer.from([0x48, 0xff, 0xc0, 0xe9, 0xf8, 0x00, 0x00, 0x00]).copy(code, 0);
     Buffer.from([0x48, 0xff, 0xc3, 0xe9, 0xf8, 0xfe, 0xff, 0xff]).copy(code, 0x100);

@@ -1,7 +1,7 @@
-// The last-resort time limit between processes (machine.ts TIME_SLICE_US, emulator/cpu/watchdog.ts):
-// a process that never enters the kernel while another one waits for the CPU or for a deadline is
-// stopped by a timer after half a second, so the other one runs. Host-clock runs only (a
-// deterministic run never bounds a run by host time).
+// The time limit between processes (machine.ts TIME_SLICE_US, emulator/cpu/watchdog.ts): a process
+// that never enters the kernel while another one waits for the CPU or for a deadline is stopped by
+// a timer, so the other one runs. Host-clock runs only (a deterministic run never bounds a run by
+// host time).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +10,9 @@ import { X86Cpu } from "../../emulator/cpu/x86_cpu.js";
 import { Machine } from "../../emulator/machine.js";
 import { HAVE_NASM, nasmElf64 } from "./nasm.js";
 
-// fork; the child sleeps 1 ms (a task's first run is never bounded: machine.ts) and then spins for
-// ever without a syscall; the parent sleeps 50 ms and exits with 7, which ends the run (the first
-// process's end is the run's end) once the spinning child lets it have the CPU
+// fork; the child sleeps 1 ms and then spins for ever without a syscall; the parent sleeps 50 ms
+// and exits with 7, which ends the run (the first process's end is the run's end) once the
+// spinning child lets it have the CPU
 const SPIN_AND_EXIT = `
 BITS 64
 global _start

@@ -7,9 +7,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
+import { kernelText } from "../../kernel-model/entry/kernel_text.js";
 import { PacketReader, checksum, frame, unescape } from "../../emulator/gdb/packet.js";
 import { CLI, ROOT, ensureDist } from "../run/cli.js";
 import { sample } from "./session.js";
+
+// the kernel text's addresses, as its nasm map gives them
+const hex = (v: bigint) => v.toString(16);
+const ENTRY_SYSCALL_64 = hex(kernelText("entry_64").sym("entry_SYSCALL_64"));
 
 describe("packet framing", () => {
   it("checksums, escapes and frames as the protocol says", () => {
@@ -97,10 +102,10 @@ describe("the stub against bad input", () => {
     expect(await c.ask("mzz,4")).toMatch(/^E/);
     expect(await c.ask("m10,4")).toMatch(/^E/); // page 0 is not mapped
     expect(await c.ask("m401000,1")).toBe("b8"); // mov $1, %eax: the program's first byte
-    const text = await c.ask("mffffffff81000030,3"); // entry_SYSCALL_64: swapgs
+    const text = await c.ask(`m${ENTRY_SYSCALL_64},3`); // entry_SYSCALL_64: swapgs
     expect(text).toBe("0f01f8");
-    expect(await c.ask("Mffffffff81000030,1:90")).toMatch(/^E/);
-    expect(await c.ask("mffffffff81000030,3")).toBe(text);
+    expect(await c.ask(`M${ENTRY_SYSCALL_64},1:90`)).toMatch(/^E/);
+    expect(await c.ask(`m${ENTRY_SYSCALL_64},3`)).toBe(text);
     expect(await c.ask("M401000,2:90")).toMatch(/^E/); // length and data disagree
     expect(await c.ask("p9999")).toMatch(/^E/);
     expect(await c.ask("P0=12")).toMatch(/^E/); // rax is 8 bytes
