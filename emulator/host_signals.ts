@@ -19,8 +19,7 @@
 
 import type { ExitState } from "../kernel-model/linux.js";
 import type { KernelState } from "../kernel-model/kernel.js";
-import { waitStatusKilled, zapOtherThreads } from "../kernel-model/sched/exit.js";
-import { defaultAction, liveThreads, sendGroupSignal, sigmask } from "../kernel-model/sched/signal.js";
+import { sendGroupSignal, sigmask } from "../kernel-model/sched/signal.js";
 import type { Task } from "../kernel-model/sched/task.js";
 import type { Scheduler } from "../kernel-model/sched/scheduler.js";
 import { SI_KERNEL } from "../kernel-model/uapi/asm-generic/siginfo.js";
@@ -123,9 +122,9 @@ export class HostSignals {
   }
 
   /**
-   * Sends what arrived to every live guest process (the tty's kill_pgrp). A signal that is fatal
-   * to a process kills it at once, as complete_signal's group-exit shortcut does: a process busy
-   * in user mode might not enter the kernel (where signals are delivered) for a long time.
+   * Sends what arrived to every live guest process (the tty's kill_pgrp). The run is between two
+   * slices, so no task is in the kernel: a signal fatal to a process ends it at once
+   * (sendGroupSignal, complete_signal's group exit), even one busy in user mode.
    */
   deliver(kstate: KernelState): void {
     this.collect();
@@ -136,14 +135,7 @@ export class HostSignals {
       const processes = new Map<number, Task>();
       for (const t of sched.live()) if (!processes.has(t.tgid)) processes.set(t.tgid, sched.tasks.get(t.tgid) ?? t);
       for (const p of processes.values()) {
-        const taker = liveThreads(p).find((t) => !(t.blocked & sigmask(sig)));
-        const fatal = taker && (p.sigactions.get(sig)?.handler ?? SIG_DFL) === SIG_DFL && ["term", "core"].includes(defaultAction(sig));
-        sendGroupSignal(p, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (x) => sched.wake(x));
-        if (fatal && (taker.state === "runnable" || taker.state === "blocked")) {
-          const status = waitStatusKilled(sig, false);
-          zapOtherThreads(taker, status, kstate);
-          taker.machine.exitTask(status, taker);
-        }
+        sendGroupSignal(p, sig, { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 }, (x) => sched.wake(x), null);
       }
     }
   }

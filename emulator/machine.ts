@@ -33,6 +33,7 @@ import type { VdsoMapping } from "../kernel-model/vdso/vdso_mapping.js";
 import type { SymbolTable } from "../kernel-model/symbols.js";
 import { UC } from "./cpu/unicorn.js";
 import { hostName, hostParent, hostStdioWasClosed, hostUmask } from "./host_process.js";
+import "./host_tty.js"; // the guest's terminals ask the host fd itself for their size
 import type { HostSignals } from "./host_signals.js";
 import { allocGuestRam, type GuestRam } from "./cpu/guest_ram.js";
 import type { WarmKernels } from "./warm_kernels.js";
@@ -504,9 +505,10 @@ export class Machine implements ProcessFactory {
       const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
       const timed = sched.unlimitedRun && othersWait;
+      sched.untimedRun = sched.unlimitedRun && !timed && !count && !this.kstate.deterministic;
       const rc = cpu.run(t.thread.pc, limit, !timed ? 0 : sched.runnableCount > 0 ? TIME_SLICE_US
         : Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline! - this.kstate.monotonicNs()) / 1000))));
-      sched.unlimitedRun = false;
+      sched.unlimitedRun = sched.untimedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel
         if (t.state !== "runnable") this.current = undefined;

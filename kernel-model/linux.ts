@@ -590,14 +590,14 @@ export abstract class LinuxKernel {
    * of the last run has ended and given back its stack and address space, the booted kernel (its
    * text, CPU, physical memory, page cache, and the translated code of the frames it keeps) runs
    * the tasks of `kernel`, whose process table, files, clocks and hooks are the new run's. The
-   * syscall path starts afresh (its said-once warnings and last syscall are per run), and so does
-   * the exception path's last delivery.
+   * syscall and exception paths start afresh: their said-once warnings, last syscall and last
+   * delivery are per run.
    */
   adopt(kernel: KernelState): void {
     if (this.current || this.departed) throw new Error("adopt: a task of the last run still has this CPU");
     (this as { kernel: KernelState }).kernel = kernel;
     (this as { entry: GenericEntry }).entry = new GenericEntry(this);
-    this.traps.lastInterrupt = undefined; // (its model calls stay: they are the kernel text's)
+    this.traps.reset(); // its model calls stay: they belong to the kernel text
     this.lastTask = undefined;
     kernel.machines.add(this);
   }

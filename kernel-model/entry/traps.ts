@@ -80,6 +80,12 @@ export class Traps {
 
   constructor(private readonly k: TrapKernel) {}
 
+  /** A new run on a warm kernel (LinuxKernel.adopt): no delivery or pending vector of the last one. */
+  reset(): void {
+    this.pending = undefined;
+    this.lastInterrupt = undefined;
+  }
+
   /** Runs `fn` when the kernel text executes `int vector` at CPL 0 (a model call). */
   modelCall(vector: number, fn: () => void): void {
     if (this.modelCalls[vector]) throw new Error(`model call vector ${vector} is taken twice`);

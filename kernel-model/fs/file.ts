@@ -78,6 +78,18 @@ export interface File {
   fput(): void;
 }
 
+let fileChanges = 0;
+
+/**
+ * How many times the model has changed a file's data, size or times (write, truncate, utimes):
+ * what is kept from a file's stat stays good while this count does (the page-cache key of a
+ * mapped file, mm/filemap.ts fileState).
+ */
+export const fileChangeCount = (): number => fileChanges;
+export function noteFileChange(): void {
+  fileChanges++;
+}
+
 /** What every file does unless its kind says otherwise (the kernel's default file_operations). */
 export abstract class FileBase implements File {
   pos = 0n;

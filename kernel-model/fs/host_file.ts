@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import { E, Errno } from "../errno.js";
 import { DT_DIR, modeToDtype } from "./fcntl.js";
-import { FileBase, genericLlseek, type DirEntry } from "./file.js";
+import { FileBase, genericLlseek, noteFileChange, type DirEntry, type IoctlContext } from "./file.js";
 import { hostCall } from "./host_errno.js";
 import { kstatFromHost, type Kstat } from "./kstat.js";
+import { TtyFileOps } from "./tty.js";
 import { O_APPEND } from "../uapi/asm-generic/fcntl.js";
 import { SEEK_CUR, SEEK_SET } from "../uapi/linux/fs.js";
 
@@ -22,6 +23,8 @@ export interface HostFileInit {
   isDir: boolean;
   /** Regular files (and directories for SEEK_SET/CUR); host ttys and fifos are not. */
   seekable: boolean;
+  /** A terminal (a host tty device, /dev/tty or /dev/pts/N): the file answers the terminal's ioctls. */
+  tty?: boolean;
   /** The inode number of the guest parent, for the ".." entry (the guest root is its own parent). */
   parentIno: () => bigint;
   /** A directory's entries other than "." and "..", when they are not just the host directory's (an overlay). */
@@ -56,6 +59,7 @@ export class HostFile extends FileBase {
   private readonly parentIno: () => bigint;
   private readonly entries: () => DirEntry[];
   private listing: DirEntry[] | undefined;
+  private readonly tty: TtyFileOps | undefined;
 
   constructor(init: HostFileInit) {
     super(init.flags, init.fmode, init.path);
@@ -65,6 +69,7 @@ export class HostFile extends FileBase {
     this.seekable = init.seekable;
     this.parentIno = init.parentIno;
     this.entries = init.entries ?? (() => readHostDir(this.hostPath));
+    this.tty = init.tty ? new TtyFileOps(init.hostFd) : undefined;
   }
 
   override read(dst: Buffer): number {
@@ -80,6 +85,7 @@ export class HostFile extends FileBase {
     if (!this.writable) throw new Errno(E.EBADF);
     // O_APPEND: every write first moves f_pos to the end (generic_write_checks).
     if (this.seekable && this.flags & O_APPEND) this.pos = this.size();
+    noteFileChange();
     const n = hostCall(() => fs.writeSync(this.hostFd, src, 0, src.length, this.seekable ? Number(this.pos) : null));
     if (this.seekable) this.pos += BigInt(n);
     return n;
@@ -95,6 +101,7 @@ export class HostFile extends FileBase {
     if (this.isDir) throw new Errno(E.EISDIR);
     if (!this.seekable) throw new Errno(E.ESPIPE);
     if (!this.writable) throw new Errno(E.EBADF);
+    noteFileChange();
     return hostCall(() => fs.writeSync(this.hostFd, src, 0, src.length, Number(pos)));
   }
 
@@ -117,13 +124,20 @@ export class HostFile extends FileBase {
     return this.listing;
   }
 
+  override ioctl(ctx: IoctlContext, cmd: number, arg: bigint): number {
+    if (!this.tty) return super.ioctl(ctx, cmd, arg);
+    return this.tty.ioctl(ctx, cmd, arg);
+  }
+
   override truncate(length: bigint): void {
     if (this.isDir || !this.writable) throw new Errno(E.EINVAL);
     if (length < 0n) throw new Errno(E.EINVAL);
+    noteFileChange();
     hostCall(() => fs.ftruncateSync(this.hostFd, Number(length)));
   }
 
   protected override release(): void {
+    this.tty?.release();
     try { fs.closeSync(this.hostFd); } catch { /* already gone: nothing to release */ }
   }
 

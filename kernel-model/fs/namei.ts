@@ -37,6 +37,17 @@ export interface DentryLookup {
   readlinkDentry(d: Dentry): string;
 }
 
+/**
+ * inode_permission's part for the model's own inodes: procfs refuses some readers an entry it
+ * lets them stat (ptrace_may_access says no: EACCES; the exe link of a task with none: ENOENT).
+ * Asked by open and access of a /proc directory or file, and by readlink and the jump of a /proc
+ * link (proc_pid_readlink, proc_pid_get_link); a link itself may be stat'ed and access'ed.
+ */
+export function inodePermission(d: Dentry): void {
+  const inode = d.inode;
+  if (inode.kind !== "host" && inode.kind !== "memdev" && inode.refuse) throw new Errno(inode.refuse);
+}
+
 const fileType = (d: Dentry): number => {
   switch (d.inode.kind) {
     case "host": return Number(d.inode.st.mode) & S_IFMT;
@@ -95,7 +106,7 @@ export function pathLookupat(view: DentryLookup, nd: Nameidata, path: string, fo
     if (isSymlink(next) && (follow || pending.length > 0)) {
       if (++links > MAXSYMLINKS) throw new Errno(E.ELOOP);
       if (next.inode.kind === "modellink" && next.inode.jump) {
-        if (next.inode.refuse) throw new Errno(next.inode.refuse);
+        inodePermission(next);
         cur = next.inode.jump();
         continue;
       }

@@ -18,9 +18,10 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as nodePath from "node:path";
+import { isatty } from "node:tty";
 import { E, Errno } from "../errno.js";
 import { DT_DIR, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, R_OK, W_OK, X_OK } from "./fcntl.js";
-import type { DirEntry, File } from "./file.js";
+import { noteFileChange, type DirEntry, type File } from "./file.js";
 import { hostCall, hostErrno } from "./host_errno.js";
 import { fifoOpen } from "./fifo.js";
 import { HostFile, readHostDir } from "./host_file.js";
@@ -35,10 +36,10 @@ import { fsName, type MountLine } from "./proc/mounts.js";
 import { ProcFile, procFileKstat, type ProcOwner } from "./proc/proc_file.js";
 import type { ProcSource } from "./proc/task_view.js";
 import { EXT4_SUPER_MAGIC, PROC_SUPER_MAGIC, TMPFS_MAGIC } from "./statfs_magic.js";
-import { filenameParentat, isDir, isSymlink, join, lookupMaybe, lookupOne, parentOf, pathLookupat, type Nameidata, type ParentLookup } from "./namei.js";
+import { filenameParentat, inodePermission, isDir, isSymlink, join, lookupMaybe, lookupOne, parentOf, pathLookupat, type Nameidata, type ParentLookup } from "./namei.js";
 import { __O_TMPFILE, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from "../uapi/asm-generic/fcntl.js";
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "../uapi/linux/fs.js";
-import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from "../uapi/linux/stat.js";
 
 const S_ISUID = 0o4000, S_ISGID = 0o2000;
 /**
@@ -313,7 +314,7 @@ export class Vfs {
   readlinkDentry(d: Dentry): string {
     switch (d.inode.kind) {
       case "modellink":
-        if (d.inode.refuse) throw new Errno(d.inode.refuse);
+        inodePermission(d);
         return d.inode.target;
       case "host":
         if (isSymlink(d)) {
@@ -408,8 +409,8 @@ export class Vfs {
     if (isSymlink(d)) throw new Errno(E.ELOOP);
     if (flags & O_DIRECTORY && !isDir(d)) throw new Errno(E.ENOTDIR);
     if (isDir(d) && wantWrite) throw new Errno(E.EISDIR);
+    inodePermission(d);
     const inode = d.inode;
-    if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev":
         return devOpen(inode.dev, fileFlags(flags), accessFmode(acc), d.path, this.getRandomBytes);
@@ -441,6 +442,7 @@ export class Vfs {
     if (inode.kind !== "host") throw new Error("not a host inode");
     const type = Number(inode.st.mode) & S_IFMT;
     const dir = type === S_IFDIR;
+    if (flags & O_TRUNC && hostFd === undefined) noteFileChange();
     const fd = hostFd ?? hostCall(() => fs.openSync(hb(inode.hostPath), hostOpenFlags(flags, dir)));
     const seekable = type === S_IFREG || type === S_IFDIR || type === S_IFBLK;
     const pathOnly = (flags & O_PATH) !== 0;
@@ -461,7 +463,9 @@ export class Vfs {
       }
       return list;
     } : undefined;
-    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, parentIno, entries });
+    // a terminal of the host's /dev (/dev/tty, /dev/pts/N) is the tty driver's, with its ioctls
+    const tty = type === S_IFCHR && !pathOnly && isatty(fd);
+    return new HostFile({ hostFd: fd, hostPath: inode.hostPath, path: d.path, flags: fileFlags(flags), fmode, isDir: dir, seekable, tty, parentIno, entries });
   }
 
   /** vfs_mkdir; `mode` has the umask applied already. */
@@ -661,11 +665,13 @@ export class Vfs {
   /** do_faccessat's permission check on what the walk found (the host decides for host files). */
   access(d: Dentry, mode: number): void {
     const inode = d.inode;
-    if ((inode.kind === "modeldir" || inode.kind === "modelfile") && inode.refuse) throw new Errno(inode.refuse);
     switch (inode.kind) {
       case "memdev": return devAccess(mode);
-      case "modeldir": case "modelfile": if (mode & W_OK) throw new Errno(E.EACCES); return;
-      case "modellink": return;
+      case "modeldir": case "modelfile":
+        inodePermission(d);
+        if (mode & W_OK) throw new Errno(E.EACCES);
+        return;
+      case "modellink": return; // a link's own permissions are rwxrwxrwx; procfs refuses following it
       case "host": {
         const type = Number(inode.st.mode) & S_IFMT;
         const onFs = type === S_IFREG || type === S_IFDIR || type === S_IFLNK;
@@ -686,6 +692,7 @@ export class Vfs {
     if (!d.inode.mount.writable) throw new Errno(E.EROFS);
     const up = this.copyUp(d, "write").inode;
     const hostPath = up.kind === "host" ? up.hostPath : d.inode.hostPath;
+    noteFileChange();
     hostCall(() => fs.truncateSync(hb(hostPath), Number(length)));
   }
 
@@ -698,6 +705,7 @@ export class Vfs {
     const toSec = (ns: bigint): number => Number(ns) / 1e9;
     const at = atimeNs ?? inode.st.atimeNs;
     const mt = mtimeNs ?? inode.st.mtimeNs;
+    noteFileChange();
     if (isSymlink(d)) hostCall(() => fs.lutimesSync(hb(inode.hostPath), toSec(at), toSec(mt)));
     else hostCall(() => fs.utimesSync(hb(inode.hostPath), toSec(at), toSec(mt)));
   }

@@ -5,7 +5,7 @@
 // them. Pages are read when a process first touches them (filemap_fault), a few at a time, so
 // mapping a file costs nothing until it is read, however large the file.
 
-import type { File } from "../fs/file.js";
+import { fileChangeCount, type File } from "../fs/file.js";
 import type { Kstat } from "../fs/kstat.js";
 import { PAGE_SIZE, type PhysMem } from "./phys.js";
 
@@ -86,9 +86,23 @@ export class PageCache {
 /** What filemap_fault sees of the file at the time of a fault: its pages' name (none: not cached) and its size. */
 export interface FileState { key: string | undefined; size: bigint }
 
+/** Each mapped open file's state, and the count of the model's file changes it was taken at. */
+const states = new WeakMap<File, { seen: number; state: FileState }>();
+
+/**
+ * The file's state for a fault: taken with one fstat, kept on the open file until the model
+ * changes a file (a write, truncate or utimes of any), since a file read through a mapping
+ * faults once per page (or per 16). What another host process does to the file meanwhile shows
+ * at the model's next change.
+ */
 export function fileState(file: File): FileState {
+  const seen = fileChangeCount();
+  const known = states.get(file);
+  if (known?.seen === seen) return known.state;
   const st = file.stat();
-  return { key: mappingKey(st), size: st.size };
+  const state = { key: mappingKey(st), size: st.size };
+  states.set(file, { seen, state });
+  return state;
 }
 
 /** The number of pages that hold the file's bytes (a fault at or past it is VM_FAULT_SIGBUS). */

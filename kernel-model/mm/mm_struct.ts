@@ -63,12 +63,17 @@ export interface VmaBacking {
 export const VM_FAULT_OK = 0, VM_FAULT_SIGSEGV = 1, VM_FAULT_SIGBUS = 2;
 export type VmFault = typeof VM_FAULT_OK | typeof VM_FAULT_SIGSEGV | typeof VM_FAULT_SIGBUS;
 
+/** linear_page_index: the page of the file that `addr` of area `v` maps (vm_pgoff + pages from the start). */
+export function linearPageIndex(v: Vma, addr: bigint): bigint {
+  return (v.pgoff ?? 0n) + (addr - v.start) / PAGE;
+}
+
 /** The part [start, end) of `v` as a new area: its own file reference, its file offset moved along. */
 function vmaSlice(v: Vma, start: bigint, end: bigint): Vma {
   const part = { ...v, start, end };
   if (v.file) {
     v.file.getFile();
-    part.pgoff = (v.pgoff ?? 0n) + (start - v.start) / PAGE;
+    part.pgoff = linearPageIndex(v, start);
   }
   return part;
 }
@@ -181,7 +186,7 @@ export class MmStruct implements UserMemory {
       // __split_vma: each part holds the file, the upper part's file offset moves with its start
       if (v.start < start) {
         this.vmas.splice(i, 0, vmaSlice(v, v.start, start));
-        if (v.file) v.pgoff = (v.pgoff ?? 0n) + (start - v.start) / PAGE;
+        if (v.file) v.pgoff = linearPageIndex(v, start);
         v.start = start;
         i++;
       }
@@ -246,7 +251,7 @@ export class MmStruct implements UserMemory {
   /** What an area maps from its start, to make another area that continues or replaces it. */
   backingOf(v: Vma, at = v.start): VmaBacking | undefined {
     if (!v.file) return undefined;
-    return { file: v.file, pgoff: (v.pgoff ?? 0n) + (at - v.start) / PAGE, filemap: v.filemap ?? false, shared: v.shared };
+    return { file: v.file, pgoff: linearPageIndex(v, at), filemap: v.filemap ?? false, shared: v.shared };
   }
 
   unmapRegion(start: bigint, len: bigint): void {
@@ -257,9 +262,7 @@ export class MmStruct implements UserMemory {
     for (const v of gone) {
       hadExec ||= (v.prot & PROT_EXEC) !== 0;
       if (v.accounted) this.committedPages -= Number((v.end - v.start) / PAGE);
-      const present: bigint[] = [];
-      this.pgd.forEachPresent(v.start, v.end, (a) => present.push(a));
-      for (const a of present) this.phys.putPage(this.pgd.unmap(a)!);
+      this.pgd.zapRange(v.start, v.end, (_a, pa) => this.phys.putPage(pa)); // unmap_vmas
       v.file?.fput(); // remove_vma
     }
     for (let i = this.vmas.length - 1; i >= 0; i--) if (gone.has(this.vmas[i])) this.vmas.splice(i, 1);
@@ -292,16 +295,9 @@ export class MmStruct implements UserMemory {
       codeChanged ||= ((v.prot ^ prot) & PROT_EXEC) !== 0;
       v.prot = prot;
       if (prot & PROT_WRITE) v.accounted = true;
-      for (let a = v.start; a < v.end; a += PAGE) {
-        if (prot === 0) {
-          const pa = this.pgd.unmap(a);
-          // keep the contents: a PROT_NONE page is inaccessible, not discarded
-          if (pa !== undefined) this.pgd.map(a, pa, { write: false, user: false, exec: false });
-        } else {
-          const cur = this.pgd.lookup(a);
-          if (cur) this.pgd.map(a, cur.pa, this.ptePerm(prot, cur.pa));
-        }
-      }
+      // change_protection, over the entries that exist: a PROT_NONE page keeps its contents
+      // (inaccessible, not discarded)
+      this.pgd.changeProtection(v.start, v.end, (pa) => this.ptePerm(prot, pa));
     }
     this.onTlbFlush(codeChanged);
   }
@@ -346,7 +342,10 @@ export class MmStruct implements UserMemory {
     }
     this.pgd.map(page, frame, this.pteFlags(prot));
     if (!reused) this.phys.putPage(pa);
-    this.onTlbFlush(false);
+    // wp_page_copy's ptep_clear_flush: the TLB may still map the page to the old frame for reads.
+    // wp_page_reuse only adds write permission to the same frame: a write through the stale
+    // read-only entry walks the tables again rather than faulting (test/mm/cow.test.ts), no flush.
+    if (!reused) this.onTlbFlush(false);
     this.onCowFault({ address: page, oldFrame: pa, newFrame: frame, reused });
     return frame;
   }
@@ -391,7 +390,7 @@ export class MmStruct implements UserMemory {
       return pa;
     }
     const file = v.file;
-    const index = (v.pgoff ?? 0n) + (page - v.start) / PAGE;
+    const index = linearPageIndex(v, page);
     const cow = write && !v.shared;
     let state: FileState, cached: number;
     let around: { from: bigint; to: bigint; ra: Readahead } | undefined;
@@ -435,7 +434,7 @@ export class MmStruct implements UserMemory {
     let to = window + span;
     if (to > v.end) to = v.end;
     if (to > eofAddr) to = eofAddr;
-    return { from, to, ra: new Readahead(file, (v.pgoff ?? 0n) + (from - v.start) / PAGE, Number((to - from) / PAGE)) };
+    return { from, to, ra: new Readahead(file, linearPageIndex(v, from), Number((to - from) / PAGE)) };
   }
 
   /** do_fault_around: the window's other pages that have no entry yet are mapped as well. */
@@ -444,7 +443,7 @@ export class MmStruct implements UserMemory {
       if (a === page || this.pgd.lookup(a)) continue;
       let pa: number;
       try {
-        pa = filemapPage(this.pageCache, this.phys, file, state, (v.pgoff ?? 0n) + (a - v.start) / PAGE, ra);
+        pa = filemapPage(this.pageCache, this.phys, file, state, linearPageIndex(v, a), ra);
       } catch {
         return; // no frame for the extra pages: the fault itself is served
       }
@@ -469,9 +468,7 @@ export class MmStruct implements UserMemory {
     const moved: [bigint, number][] = [];
     for (const part of this.split(from, from + oldLen)) {
       // present entries only: an area of a large file may be gigabytes with few pages populated
-      const present: bigint[] = [];
-      this.pgd.forEachPresent(part.start, part.end, (a) => present.push(a));
-      for (const a of present) moved.push([a - from, this.pgd.unmap(a)!]);
+      this.pgd.zapRange(part.start, part.end, (a, pa) => moved.push([a - from, pa]));
     }
     // the PTEs are cleared, so this only drops the area and its charge
     this.unmapRegion(from, oldLen);

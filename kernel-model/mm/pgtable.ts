@@ -70,7 +70,11 @@ export class PageTables {
   }
 
   map(va: bigint, pa: number, f: PteFlags): void {
-    const ea = this.pteAddr(va, true)!;
+    this.setPte(this.pteAddr(va, true)!, pa, f);
+  }
+
+  /** set_pte: the entry at physical address `ea` maps `pa` with `f`. */
+  private setPte(ea: number, pa: number, f: PteFlags): void {
     let lo = pa | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY;
     if (f.write) lo |= _PAGE_RW;
     if (f.user) lo |= _PAGE_USER;
@@ -117,18 +121,6 @@ export class PageTables {
     this.pteAddr(va, true);
   }
 
-  /**
-   * Every present leaf entry in [start, end), skipping tables that do not exist (what
-   * copy_page_range and zap_page_range walk).
-   */
-  forEachPresent(start: bigint, end: bigint, fn: (va: bigint, pte: { pa: number; write: boolean; user: boolean; exec: boolean }) => void): void {
-    const w = this.phys.u32;
-    this.forEachPresentEntry(start, end, (va48, ea) => {
-      const lo = w[ea >>> 2], hi = w[(ea >>> 2) + 1];
-      fn(canonical(va48), { pa: (lo & ~0xfff) >>> 0, write: !!(lo & _PAGE_RW), user: !!(lo & _PAGE_USER), exec: !(hi & _PAGE_NX_HI) });
-    });
-  }
-
   /** The frame of every present leaf entry in [start, end), as a Number (what exit_mmap puts). */
   forEachPresentFrame(start: bigint, end: bigint, fn: (pa: number) => void): void {
     const w = this.phys.u32;
@@ -136,9 +128,10 @@ export class PageTables {
   }
 
   /**
-   * The walk of forEachPresent, in Numbers (the low 48 bits of each address): a fork walks every
-   * present page of the parent, and a BigInt per entry was most of what a fork cost. `fn` gets
-   * the address, the entry's physical address and that of its table.
+   * Every present leaf entry in [start, end), skipping tables that do not exist (what
+   * copy_page_range and zap_page_range walk), in Numbers (the low 48 bits of each address): a
+   * fork walks every present page of the parent, and a BigInt per entry was most of what a fork
+   * cost. `fn` gets the address, the entry's physical address and that of its table.
    */
   private forEachPresentEntry(start: bigint, end: bigint, fn: (va48: number, ea: number, table: number) => void): void {
     const w = this.phys.u32;
@@ -159,6 +152,32 @@ export class PageTables {
       }
     };
     walk(this.root, this.levels - 1, 0);
+  }
+
+  /**
+   * zap_pte_range: clears every present leaf entry of [start, end) in one walk of the tables that
+   * exist, handing each address and the frame it mapped to `fn`. The caller flushes the TLB.
+   */
+  zapRange(start: bigint, end: bigint, fn: (va: bigint, pa: number) => void): void {
+    const w = this.phys.u32;
+    this.forEachPresentEntry(start, end, (va48, ea) => {
+      const pa = (w[ea >>> 2] & ~0xfff) >>> 0;
+      w[ea >>> 2] = 0;
+      w[(ea >>> 2) + 1] = 0;
+      fn(canonical(va48), pa);
+    });
+  }
+
+  /**
+   * change_pte_range (mprotect): every present leaf entry of [start, end) gets the bits `flags`
+   * gives for its frame, in one walk. The caller flushes the TLB.
+   */
+  changeProtection(start: bigint, end: bigint, flags: (pa: number) => PteFlags): void {
+    const w = this.phys.u32;
+    this.forEachPresentEntry(start, end, (_va48, ea) => {
+      const pa = (w[ea >>> 2] & ~0xfff) >>> 0;
+      this.setPte(ea, pa, flags(pa));
+    });
   }
 
   /**

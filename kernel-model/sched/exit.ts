@@ -11,8 +11,7 @@ import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_USER } from "../uapi/asm-generic
 import { SA_NOCLDWAIT, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
 import { SIGCHLD } from "../uapi/asm/signal.js";
 
-/** The wait status of a task killed by `sig` (the low 7 bits; 0x80 when it dumped core). */
-export const waitStatusKilled = (sig: number, core: boolean): number => (sig & 0x7f) | (core ? 0x80 : 0);
+export { waitStatusKilled } from "./signal.js";
 export const waitStatusExited = (code: number): number => (code & 0xff) << 8;
 
 

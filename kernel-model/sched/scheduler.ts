@@ -35,6 +35,12 @@ export class Scheduler {
    * waited when it started): the first syscall exit after one does ends the run (sliceNeeded).
    */
   unlimitedRun = false;
+  /**
+   * The run loop runs the current task without a time limit on the host clock, because nobody
+   * waited for the CPU or a timer when it started: the first syscall exit after another task
+   * becomes runnable or a timer is armed ends the run, so the next one is bounded.
+   */
+  untimedRun = false;
 
   /**
    * need_resched on the way back to user mode: the slice is used up and someone else is waiting.
@@ -45,6 +51,7 @@ export class Scheduler {
     // the run has no instruction limit and now needs one: someone else became runnable or a timer
     // was armed (check_preempt_wakeup, roughly); the next run is sliced
     if (this.unlimitedRun && this.current !== undefined && this.sliceNeeded(this.current)) return true;
+    if (this.untimedRun && (this.runnableCount > 0 || this.timersArmed)) return true;
     if (this.runQueue.length && this.runnableCount > 0) {
       if (this.needResched) return true;
       if (now() - this.sliceStart >= Scheduler.SLICE_NS) return true;

@@ -5,7 +5,9 @@
 import { E, Errno } from "../errno.js";
 import type { PtRegs } from "../entry/pt_regs.js";
 import { CORE_SIGNALS, SIGNAL_DESCRIPTIONS } from "../signal_names.js";
+import { rlimitCur } from "./rlimit.js";
 import type { SigInfo, Task } from "./task.js";
+import { RLIMIT_CORE } from "../uapi/asm-generic/resource.js";
 import { SI_KERNEL } from "../uapi/asm-generic/siginfo.js";
 import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, SIG_DFL, SIG_IGN } from "../uapi/asm-generic/signal-defs.js";
 import { X86_EFLAGS_AC, X86_EFLAGS_AF, X86_EFLAGS_CF, X86_EFLAGS_DF, X86_EFLAGS_OF, X86_EFLAGS_PF, X86_EFLAGS_RF, X86_EFLAGS_SF, X86_EFLAGS_TF, X86_EFLAGS_ZF } from "../uapi/asm/processor-flags.js";
@@ -34,6 +36,16 @@ export function defaultAction(sig: number): DefaultAction {
   if (CORE_SIGNALS.has(sig)) return "core";
   return "term";
 }
+
+/** The wait status of a task killed by `sig` (the low 7 bits; 0x80 when it dumped core). */
+export const waitStatusKilled = (sig: number, core: boolean): number => (sig & 0x7f) | (core ? 0x80 : 0);
+
+/**
+ * The wait status a fatal signal leaves: do_coredump writes nothing (and the status says no core)
+ * when RLIMIT_CORE is 0, as with a plain core_pattern and the usual `ulimit -c 0`.
+ */
+export const fatalStatus = (task: Task, sig: number): number =>
+  waitStatusKilled(sig, defaultAction(sig) === "core" && rlimitCur(task.rlimits, RLIMIT_CORE) > 0n);
 
 export const signalName = (sig: number): string => SIGNAL_DESCRIPTIONS[sig]?.[0] ?? (sig >= 34 ? `SIGRT_${sig - 34}` : `SIG${sig}`);
 
@@ -78,9 +90,12 @@ export function sendSignal(task: Task, sig: number, info: SigInfo, wake: (t: Tas
  * shared_pending and complete_signal chooses the thread that will take it: `task` (the thread
  * named, normally the leader) if it does not block the signal, else the next thread from
  * curr_target on that neither blocks it nor has a signal to handle already. With none, the signal
- * waits until a thread unblocks it.
+ * waits until a thread unblocks it. A signal that will kill the process ends it now (below).
+ * `inKernel`: the task the kernel runs for as it sends (the current one, unless the sender is
+ * outside every task, as the host's signals are between two slices of the run: null).
  */
-export function sendGroupSignal(task: Task, sig: number, info: SigInfo, wake: (t: Task) => void): void {
+export function sendGroupSignal(task: Task, sig: number, info: SigInfo, wake: (t: Task) => void,
+  inKernel: Task | null = task.kernel.sched.current ?? null): void {
   const threads = liveThreads(task);
   if (!threads.length || sig === 0) return; // the process has ended (or only asked whether it exists)
   if (ignored(task, sig) && sig !== SIGKILL) return;
@@ -100,7 +115,39 @@ export function sendGroupSignal(task: Task, sig: number, info: SigInfo, wake: (t
   s.pending |= sigmask(sig);
   if (!s.pendingInfo.has(sig)) s.pendingInfo.set(sig, info);
   for (const t of threads) t.signalfdWqh.wake(); // signalfd_notify: the readers of every thread
+  if (target && fatalToGroup(task, sig)) return groupExitBySignal(threads, fatalStatus(task, sig), inKernel, wake);
   if (target?.state === "blocked") wake(target); // signal_wake_up
+}
+
+/**
+ * complete_signal's shortcut: a thread will take `sig`, nothing handles it and its default action
+ * ends the process (sig_fatal), the group is not exiting already, and no tracer watches signal
+ * delivery (strace's ptrace; SIGKILL all the same). Linux also leaves signals that dump core to
+ * the thread's way out; the model takes them here as well, since a thread busy in user mode would
+ * not come back to the kernel to die (the status says core as do_coredump's would).
+ */
+function fatalToGroup(task: Task, sig: number): boolean {
+  if (handlerOf(task, sig) !== SIG_DFL || task.signal.groupExitCode !== undefined) return false;
+  // init (SIGNAL_UNKILLABLE) and the first process's parent stand for processes that run no guest code
+  if (task.kernel.sched.isStandIn(task)) return false;
+  const action = defaultAction(sig);
+  if (action !== "term" && action !== "core") return false;
+  return sig === SIGKILL || !task.machine.hooks.has("signal");
+}
+
+/**
+ * The group exit complete_signal starts (SIGNAL_GROUP_EXIT, group_exit_code): Linux sends every
+ * thread SIGKILL and kicks it out of user mode. Here a thread the kernel is running for
+ * (`inKernel`, the sender or the one a timer interrupted) gets the SIGKILL and dies on its way
+ * out; every other one, asleep or stopped in user mode, ends now.
+ */
+function groupExitBySignal(threads: readonly Task[], status: number, inKernel: Task | null, wake: (t: Task) => void): void {
+  threads[0].signal.groupExitCode = status;
+  for (const t of threads) {
+    if (t === inKernel) { t.pending |= sigmask(SIGKILL); continue; }
+    if (t.state === "blocked") wake(t); // off its wait queue and timer first (signal_wake_up)
+    if (alive(t)) t.machine.exitTask(status, t);
+  }
 }
 
 /**

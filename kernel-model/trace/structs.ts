@@ -4,11 +4,13 @@
 // (see kernel-model/syscalls/fs/stat.ts, which encodes them).
 
 import { escapeBytes } from "./escape.js";
-import { EPOLL_EVENTS, SA_FLAGS, STATX_ATTRS, STATX_MASK, siCode, signalAbbrev, signalName, statMode, xlatFlags, type Xlat } from "./xlat.js";
+import { EPOLL_EVENTS, SA_FLAGS, STATX_ATTRS, STATX_MASK, TC_BAUD, TC_BSDLY, TC_CFLAG, TC_CRDLY, TC_CSIZE, TC_FFDLY, TC_IFLAG,
+  TC_LFLAG, TC_NLDLY, TC_OFLAG, TC_TABDLY, TC_VTDLY, siCode, signalAbbrev, signalName, statMode, xlatFlags, type Xlat } from "./xlat.js";
 import { ERRNO_NAME } from "../errno.js";
 import { SA_RESTORER, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGTRAP } from "../uapi/asm/signal.js";
 import { CLD_EXITED, POLL_IN, POLL_MSG, POLL_OUT, SI_SIGIO, SI_TIMER, SI_TKILL, SI_USER } from "../uapi/asm-generic/siginfo.js";
 import { S_IFBLK, S_IFCHR, S_IFMT } from "../uapi/linux/stat.js";
+import { BSDLY, CBAUD, CRDLY, CSIZE, FFDLY, NLDLY, TABDLY, VTDLY } from "../uapi/asm-generic/termbits.js";
 
 export type TraceAbi = "x86_64" | "i386";
 
@@ -133,39 +135,24 @@ export function formatSigaction(b: Buffer, abi: TraceAbi, maskBytes = 8): string
   return `{${parts.join(", ")}}`;
 }
 
-// struct termios (asm-generic/termbits.h) as strace prints it without -v: the four flag words, then "...".
-const TC_IFLAG: Xlat = [
-  ["IGNBRK", 0o1], ["BRKINT", 0o2], ["IGNPAR", 0o4], ["PARMRK", 0o10], ["INPCK", 0o20], ["ISTRIP", 0o40], ["INLCR", 0o100],
-  ["IGNCR", 0o200], ["ICRNL", 0o400], ["IUCLC", 0o1000], ["IXON", 0o2000], ["IXANY", 0o4000], ["IXOFF", 0o10000],
-  ["IMAXBEL", 0o20000], ["IUTF8", 0o40000],
-];
-const TC_OFLAG: Xlat = [
-  ["OPOST", 0o1], ["OLCUC", 0o2], ["ONLCR", 0o4], ["OCRNL", 0o10], ["ONOCR", 0o20], ["ONLRET", 0o40], ["OFILL", 0o100], ["OFDEL", 0o200],
-];
-const TC_CFLAG: Xlat = [
-  ["CSTOPB", 0o100], ["CREAD", 0o200], ["PARENB", 0o400], ["PARODD", 0o1000], ["HUPCL", 0o2000], ["CLOCAL", 0o4000],
-  ["CMSPAR", 0o10000000000], ["CRTSCTS", 0o20000000000],
-];
-const TC_LFLAG: Xlat = [
-  ["ISIG", 0o1], ["ICANON", 0o2], ["XCASE", 0o4], ["ECHO", 0o10], ["ECHOE", 0o20], ["ECHOK", 0o40], ["ECHONL", 0o100],
-  ["NOFLSH", 0o200], ["IEXTEN", 0o100000], ["ECHOCTL", 0o1000], ["ECHOPRT", 0o2000], ["ECHOKE", 0o4000], ["FLUSHO", 0o10000],
-  ["PENDIN", 0o40000], ["TOSTOP", 0o400], ["EXTPROC", 0o200000], // strace's order (IEXTEN before ECHOCTL)
-];
-const BAUDS = ["B0", "B50", "B75", "B110", "B134", "B150", "B200", "B300", "B600", "B1200", "B1800", "B2400", "B4800", "B9600", "B19200", "B38400"];
-const BAUDS_EXT = ["B57600", "B115200", "B230400", "B460800", "B500000", "B576000", "B921600", "B1000000", "B1152000", "B1500000", "B2000000", "B2500000", "B3000000", "B3500000", "B4000000"];
+// struct termios (asm-generic/termbits.h) as strace prints it without -v: the four flag words, then
+// "...". A multi-bit field (a delay, the speed, the size) by name, before the single bits.
+const field = (v: number, mask: number, values: Xlat): string => {
+  const x = v & mask;
+  return values.find(([, val]) => val === x)?.[0] ?? `0${x.toString(8)}`;
+};
 
-/** A multi-bit field (NLDLY, CSIZE...) by name, as strace prints it before the single bits. */
-const field = (v: number, mask: number, shift: number, names: string[]): string => names[(v & mask) >> shift] ?? `${(v & mask).toString(8)}`;
+/** c_oflag's delay fields, each with the names of its values. */
+const OFLAG_FIELDS: readonly (readonly [number, Xlat])[] = [
+  [NLDLY, TC_NLDLY], [CRDLY, TC_CRDLY], [TABDLY, TC_TABDLY], [BSDLY, TC_BSDLY], [VTDLY, TC_VTDLY], [FFDLY, TC_FFDLY],
+];
 
 export function formatTermios(b: Buffer): string {
   const [i, o, c, l] = [0, 4, 8, 12].map((off) => b.readUInt32LE(off));
-  const oflag = [field(o, 0o100, 6, ["NL0", "NL1"]), field(o, 0o3000, 9, ["CR0", "CR1", "CR2", "CR3"]),
-    field(o, 0o14000, 11, ["TAB0", "TAB1", "TAB2", "TAB3"]), field(o, 0o20000, 13, ["BS0", "BS1"]),
-    field(o, 0o40000, 14, ["VT0", "VT1"]), field(o, 0o100000, 15, ["FF0", "FF1"])];
-  const orest = xlatFlags(o & ~0o177700, TC_OFLAG, "");
-  const baud = c & 0o10000 ? BAUDS_EXT[(c & 0o17) - 1] ?? `0${(c & 0o10017).toString(8)}` : BAUDS[c & 0o17];
-  const crest = xlatFlags(c & ~0o10077, TC_CFLAG, "");
-  const cflag = [baud, field(c, 0o60, 4, ["CS5", "CS6", "CS7", "CS8"])];
+  const oflag = OFLAG_FIELDS.map(([mask, values]) => field(o, mask, values));
+  const orest = xlatFlags(o & ~OFLAG_FIELDS.reduce((m, [mask]) => m | mask, 0), TC_OFLAG, "");
+  const cflag = [field(c, CBAUD, TC_BAUD), field(c, CSIZE, TC_CSIZE)];
+  const crest = xlatFlags(c & ~(CBAUD | CSIZE), TC_CFLAG, "");
   return `{c_iflag=${xlatFlags(i, TC_IFLAG)}, c_oflag=${[...oflag, ...(orest ? [orest] : [])].join("|")}, ` +
     `c_cflag=${[...cflag, ...(crest ? [crest] : [])].join("|")}, c_lflag=${xlatFlags(l, TC_LFLAG)}, ...}`;
 }

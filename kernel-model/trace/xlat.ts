@@ -64,6 +64,7 @@ import { CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_
   CLOCK_THREAD_CPUTIME_ID, TIMER_ABSTIME,
 } from "../uapi/linux/time.js";
 import { WCONTINUED, WNOHANG, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD } from "../uapi/linux/wait.js";
+import * as T from "../uapi/asm-generic/termbits.js";
 import { R_OK, W_OK, X_OK } from "../fs/fcntl.js";
 import { MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from "../uapi/linux/mman.js";
 import * as SI from "../uapi/asm-generic/siginfo.js";
@@ -101,6 +102,32 @@ export function xlatFlags(v: number, table: Xlat, zero = "0"): string {
 
 /** A table of names whose values are the constants of the same name (bigint flags as numbers). */
 const named = (o: Record<string, number | bigint>): Xlat => Object.entries(o).map(([k, v]) => [k, Number(v)] as const);
+
+// struct termios's flag words (asm-generic/termbits.h) in strace's order: the single bits, and the
+// values of the multi-bit fields (the delays, the speed, the character size)
+export const TC_IFLAG: Xlat = named({ IGNBRK: T.IGNBRK, BRKINT: T.BRKINT, IGNPAR: T.IGNPAR, PARMRK: T.PARMRK, INPCK: T.INPCK,
+  ISTRIP: T.ISTRIP, INLCR: T.INLCR, IGNCR: T.IGNCR, ICRNL: T.ICRNL, IUCLC: T.IUCLC, IXON: T.IXON, IXANY: T.IXANY,
+  IXOFF: T.IXOFF, IMAXBEL: T.IMAXBEL, IUTF8: T.IUTF8 });
+export const TC_OFLAG: Xlat = named({ OPOST: T.OPOST, OLCUC: T.OLCUC, ONLCR: T.ONLCR, OCRNL: T.OCRNL, ONOCR: T.ONOCR,
+  ONLRET: T.ONLRET, OFILL: T.OFILL, OFDEL: T.OFDEL });
+export const TC_NLDLY: Xlat = named({ NL0: T.NL0, NL1: T.NL1 });
+export const TC_CRDLY: Xlat = named({ CR0: T.CR0, CR1: T.CR1, CR2: T.CR2, CR3: T.CR3 });
+export const TC_TABDLY: Xlat = named({ TAB0: T.TAB0, TAB1: T.TAB1, TAB2: T.TAB2, TAB3: T.TAB3 });
+export const TC_BSDLY: Xlat = named({ BS0: T.BS0, BS1: T.BS1 });
+export const TC_VTDLY: Xlat = named({ VT0: T.VT0, VT1: T.VT1 });
+export const TC_FFDLY: Xlat = named({ FF0: T.FF0, FF1: T.FF1 });
+export const TC_BAUD: Xlat = named({ B0: T.B0, B50: T.B50, B75: T.B75, B110: T.B110, B134: T.B134, B150: T.B150, B200: T.B200,
+  B300: T.B300, B600: T.B600, B1200: T.B1200, B1800: T.B1800, B2400: T.B2400, B4800: T.B4800, B9600: T.B9600,
+  B19200: T.B19200, B38400: T.B38400, B57600: T.B57600, B115200: T.B115200, B230400: T.B230400, B460800: T.B460800,
+  B500000: T.B500000, B576000: T.B576000, B921600: T.B921600, B1000000: T.B1000000, B1152000: T.B1152000,
+  B1500000: T.B1500000, B2000000: T.B2000000, B2500000: T.B2500000, B3000000: T.B3000000, B3500000: T.B3500000,
+  B4000000: T.B4000000 });
+export const TC_CSIZE: Xlat = named({ CS5: T.CS5, CS6: T.CS6, CS7: T.CS7, CS8: T.CS8 });
+export const TC_CFLAG: Xlat = named({ CSTOPB: T.CSTOPB, CREAD: T.CREAD, PARENB: T.PARENB, PARODD: T.PARODD, HUPCL: T.HUPCL,
+  CLOCAL: T.CLOCAL, CMSPAR: T.CMSPAR, CRTSCTS: T.CRTSCTS });
+export const TC_LFLAG: Xlat = named({ ISIG: T.ISIG, ICANON: T.ICANON, XCASE: T.XCASE, ECHO: T.ECHO, ECHOE: T.ECHOE,
+  ECHOK: T.ECHOK, ECHONL: T.ECHONL, NOFLSH: T.NOFLSH, IEXTEN: T.IEXTEN /* before ECHOCTL, as strace */, ECHOCTL: T.ECHOCTL,
+  ECHOPRT: T.ECHOPRT, ECHOKE: T.ECHOKE, FLUSHO: T.FLUSHO, PENDIN: T.PENDIN, TOSTOP: T.TOSTOP, EXTPROC: T.EXTPROC });
 
 export const O_ACCMODE: Xlat = named({ O_RDONLY, O_WRONLY, O_RDWR });
 // O_SYNC is __O_SYNC|O_DSYNC and O_TMPFILE is __O_TMPFILE|O_DIRECTORY: listed before their parts.

@@ -7,8 +7,11 @@
 /** The syscall ABI of a task: decides struct layouts (stat vs stat64, long size). */
 export type Abi = "x86_64" | "i386";
 
-/** What the layouts read from and write to: a task's user memory (copy_from_user / copy_to_user). */
-interface UserCopy {
+/**
+ * What the layouts read from and write to: a task's user memory, copy_from_user / copy_to_user
+ * (mm/uaccess.ts's UserMemory is this and a string read; uapi depends on nothing, so it is here).
+ */
+export interface UserCopy {
   read(addr: bigint, len: number): Buffer;
   write(addr: bigint, data: Uint8Array): void;
 }

@@ -19,5 +19,16 @@ for (const bits of [64, 32] as const) {
         expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
       }, 120_000);
     }
+
+    it("SIGALRM reaches a process busy in user mode: a handler runs, and a fatal one ends it (host clock)", () => {
+      // the run is bounded by the alarm's deadline; the signal comes with the timer interrupt
+      // (LinuxKernel.kick_process), as the process never enters the kernel by itself
+      const exe = program("alarm_spin", bits);
+      for (const args of [[], ["fatal"]]) {
+        const n = runNative([exe, ...args]);
+        const s = runSysgate([exe, ...args]);
+        expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
+      }
+    }, 120_000);
   });
 }

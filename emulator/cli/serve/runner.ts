@@ -8,7 +8,7 @@
 import { writeSync } from "node:fs";
 import { signalPending } from "../../../kernel-model/sched/signal.js";
 import { forgetFifos } from "../../../kernel-model/fs/fifo.js";
-import { forgetTerminalSettings } from "../../../kernel-model/fs/stdio_file.js";
+import { forgetTerminalSettings } from "../../../kernel-model/fs/tty.js";
 import { HostSignals, runWithHost } from "../../host_signals.js";
 import { Machine } from "../../machine.js";
 import { exitStatus, failureStatus, parseRunArgs } from "../run.js";

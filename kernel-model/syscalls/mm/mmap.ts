@@ -188,12 +188,10 @@ function doMadvise(ctx: SyscallContext, start: bigint, len: bigint, advice: numb
     }
     const stop = v.end < end ? v.end : end;
     if (advice === MADV_DONTNEED && !v.special) {
-      const present: bigint[] = [];
-      mm.pgd.forEachPresent(addr, stop, (p) => present.push(p));
-      for (const p of present) {
-        mm.phys.putPage(mm.pgd.unmap(p)!);
+      mm.pgd.zapRange(addr, stop, (_p, pa) => { // zap_page_range
+        mm.phys.putPage(pa);
         dropped = true;
-      }
+      });
     }
     addr = stop;
   }
