@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Machine } from "../../emulator/machine.js";
 import { StepSession } from "../../emulator/ui/session.js";
 import { ROOT } from "./helpers.js";
+import { RECENT_CHANGE_MS } from "../../kernel-model/mm/filemap.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sysgate-undo-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +58,8 @@ describe("step back frees the frames of the key it undoes", () => {
   it.skipIf(!bin.x86_64)("a key that read a file page into the page cache is refused, and says why", async () => {
     const file = join(dir, "data");
     writeFileSync(file, "Z".repeat(8192));
+    // a file changed a moment ago is not page-cached (mm/filemap.ts mappingKey): wait until it may be
+    await new Promise((resolve) => setTimeout(resolve, RECENT_CHANGE_MS + 50));
     const s = await session(bin.x86_64!, file);
     s.toggleBreakpoint("mmap");
     s.run("continue"); // the file's mmap
