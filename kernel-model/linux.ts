@@ -1,6 +1,6 @@
 // The kernel hub: what every booted kernel model holds and wires on its one CPU, whatever the
 // architecture: the current task and the switch to another one (schedule → context_switch →
-// switch_mm → __switch_to), the trap addresses of the kernel text and the hook points, kernel
+// switch_mm → __switch_to), the model calls of the kernel text and the hook points, kernel
 // stacks, address spaces and the end of a task. The paths live in entry/: the syscall path
 // (do_syscall_64 ..., the generic entry, signals on the way out) in entry/common.ts, the
 // exceptions in entry/traps.ts. linux_x86_64.ts and linux_i386.ts add the boot and the CPU

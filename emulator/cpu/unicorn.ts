@@ -225,9 +225,9 @@ export class Unicorn {
    * Runs from `begin` until `until`, a stop, or `count` instructions (0 = no limit). Returns the
    * uc_err. A `count` makes Unicorn insert a counting hook before every instruction of the code it
    * translates from then on (code translated before is not counted); a run without one removes
-   * that hook and flushes the translated code. `timeoutUs` limits the time (Unicorn starts a
-   * watchdog thread for the run, which can skip a code hook when it stops the engine: ENGINE.md;
-   * X86Cpu bounds its runs with a Watchdog instead where it can).
+   * that hook and flushes the translated code. `timeoutUs` limits the time with Unicorn's watchdog
+   * thread, whose stop is not safe to resume from (ENGINE.md): tests use it to show that, and
+   * X86Cpu bounds its runs with a Watchdog and the stop-request word instead (stop_request.ts).
    */
   start(begin: bigint, until = 0n, count = 0, timeoutUs = 0): number {
     return this.a.uc_emu_start(this.uc, begin, until, timeoutUs, count) as number;

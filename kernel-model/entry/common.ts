@@ -181,7 +181,7 @@ export class GenericEntry {
   }
 
   /**
-   * do_syscall_64, reached through the trap address entry_SYSCALL_64 calls. The stub passes
+   * do_syscall_64, reached through the model call entry_SYSCALL_64 calls. The stub passes
    * pt_regs in RDI; they are at the top of the task's kernel stack, where Linux's
    * task_pt_regs(current) finds them too, so no register is read to get there. Returns (in RAX)
    * whether the exit may use SYSRET.

@@ -1,4 +1,4 @@
-// IA32 emulation on the x86-64 kernel model: the instructions and the trap addresses of
+// IA32 emulation on the x86-64 kernel model: the instructions and the model calls of
 // entry_64_compat.asm (their C side, do_int80_syscall_32 and do_fast_syscall_32, is shared with
 // the i386 kernel in common.ts; do_SYSENTER_32's prologue is here) and the events of the three
 // compat paths for hooks, traces and the terminal UI:

@@ -6,7 +6,7 @@ export interface IdtEntry {
   vector: number;
   /** The stub the IDT gate points at. */
   stub: string;
-  /** The "C" handler the stub calls: a trap address handled in TypeScript. */
+  /** The "C" handler the stub calls: a model call handled in TypeScript (model_call.inc). */
   handler: string;
   errorCode: boolean;
   dpl: 0 | 3;
