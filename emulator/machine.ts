@@ -519,8 +519,7 @@ export class Machine implements ProcessFactory {
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
       const timed = sched.unlimitedRun && othersWait;
       sched.untimedRun = sched.unlimitedRun && !timed && !count && !this.kstate.deterministic;
-      const rc = cpu.run(t.thread.pc, limit, !timed ? 0 : signalWaits ? MIN_TIMED_RUN_US : sched.runnableCount > 0 ? TIME_SLICE_US
-        : Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline! - this.kstate.monotonicNs()) / 1000))));
+      const rc = cpu.run(t.thread.pc, limit, timed ? this.timeLimitUs(signalWaits, deadline) : 0);
       sched.unlimitedRun = sched.untimedRun = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel
@@ -557,6 +556,16 @@ export class Machine implements ProcessFactory {
       if (count) return { paused: true }; // a step always ends after its instructions
       if (this.host?.due()) return { paused: true };
     }
+  }
+
+  /**
+   * The host time a timed run may take (us): a tick while others wait for the CPU, until the next
+   * timer when only a sleeper waits, a moment when a signal waits for a task in the kernel.
+   */
+  private timeLimitUs(signalWaits: boolean, deadline: bigint | undefined): number {
+    if (signalWaits) return MIN_TIMED_RUN_US;
+    if (this.kstate.sched.runnableCount > 0 || deadline === undefined) return TIME_SLICE_US;
+    return Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline - this.kstate.monotonicNs()) / 1000)));
   }
 
   /** Runs in a row, per CPU, in which nobody waited for it (see UNCOUNTED_AFTER). */
