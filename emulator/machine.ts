@@ -521,6 +521,8 @@ export class Machine implements ProcessFactory {
       sched.untimedRun = sched.unlimitedRun && !timed && !count && !this.kstate.deterministic;
       const rc = cpu.run(t.thread.pc, limit, timed ? this.timeLimitUs(signalWaits, deadline) : 0);
       sched.unlimitedRun = sched.untimedRun = false;
+      const rebound = sched.rebound; // the run ended only to be bounded: the task keeps the CPU
+      sched.rebound = false;
       if (!k.settle(t)) {
         // exited, killed, or exec'ed onto the other kernel
         if (t.state !== "runnable") this.current = undefined;
@@ -542,8 +544,6 @@ export class Machine implements ProcessFactory {
         sched.needResched = true;
       }
       t.thread.pc = k.resume(); // an exception to deliver, a pause, a sleep or the end of a slice
-      const rebound = sched.rebound; // the run ended only to be bounded: the task keeps the CPU
-      sched.rebound = false;
       if (t.state !== "runnable") this.current = undefined;
       else if (sched.runnableCount > 0 && !count && k.preemptible && !rebound) {
         sched.requeue(t);

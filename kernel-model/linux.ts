@@ -689,18 +689,9 @@ export abstract class LinuxKernel {
    * (its time ran out, or another one took the CPU) with a signal waiting for it would spin on
    * without entering the kernel, so it gets the timer interrupt, whose way back to user mode
    * delivers the signal. Returns where the CPU continues then, or undefined when nothing waits.
-   * A task that gave the CPU away on its way out of a syscall gets the signal there, as
-   * exit_to_user_mode_loop does after schedule().
    */
   kick_process(task: Task): bigint | undefined {
-    const exitRegs = task.thread.exitPreempted;
-    task.thread.exitPreempted = undefined;
     if ((task.pending === 0n && task.signal.pending === 0n) || !signalPending(task)) return undefined;
-    if (exitRegs) {
-      // back from schedule() in exit_to_user_mode_loop: the loop's next round
-      this.entry.arch_do_signal_or_restart(exitRegs);
-      return undefined;
-    }
     if ((this.cpu.get("cs") & 3n) !== 3n) return undefined; // in the kernel: its exit to user mode will see it
     this.traps.interrupt(LOCAL_TIMER_VECTOR);
     return this.traps.resume();

@@ -171,10 +171,10 @@ export class X86Cpu implements Cpu {
     } else if (count === 0) this.countingCode = false;
     this.translated = true;
     let rc: number;
+    this.stopReq?.clearTimer(); // a late request from the last timed run's timer: not for this run
     if (timeoutUs > 0) {
       if (!this.timeSlicing) throw new Error("X86Cpu.run: a time limit, and no watchdog");
       const w = this.watchdog!;
-      this.stopReq!.clearTimer(); // a late request from the last timed run's timer
       w.arm(timeoutUs);
       try {
         rc = this.uc.start(pc, 0n, count);

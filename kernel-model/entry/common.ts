@@ -354,8 +354,6 @@ export class GenericEntry {
       k.stop();
     } else if (sched.shouldPreempt(k.kernel.entryClock)) {
       k.stop(); // schedule() on the way out: the run loop gives the CPU to the next task
-      // exit_to_user_mode_loop looks for signals again once the task is back (kick_process)
-      task.thread.exitPreempted = regs;
     }
     this.arch_do_signal_or_restart(regs, undefined, isRestartCode(outcome.result));
     k.checkPause();

@@ -1,7 +1,6 @@
 // task_struct: one guest thread of execution and the per-process state it points at.
 // Fields are named after their Linux counterparts (include/linux/sched.h).
 
-import type { PtRegs } from "../entry/pt_regs.js";
 import type { MmStruct } from "../mm/mm_struct.js";
 import type { FilesStruct } from "../fs/files_struct.js";
 import type { FsStruct } from "../fs/fs_struct.js";
@@ -54,12 +53,6 @@ export interface ThreadState {
   /** Where the CPU continues when the task runs next. */
   pc: bigint;
   stack: KernelStack;
-  /**
-   * The pt_regs of a return to user mode that schedule() interrupted (a syscall exit that gave the
-   * CPU away): when the task has the CPU again, exit_to_user_mode_loop's next round delivers what
-   * arrived meanwhile (LinuxKernel.kick_process).
-   */
-  exitPreempted?: PtRegs;
   /** How the task first returns to user mode (the boot path or ret_from_fork builds the frame from it). */
   first?: FirstUser;
   /** Its stack and context went back to the kernel. */
