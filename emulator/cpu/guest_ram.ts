@@ -12,30 +12,13 @@
 // overcommit policy), an mmap with MAP_NORESERVE seen through koffi is the fallback.
 
 import koffi from "koffi";
+import { hostLibc } from "./libc.js";
 // the host is Linux on x86-64 too: its mmap takes the values the guest's does
 import { MADV_DONTNEED, MAP_ANONYMOUS, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 import { MAP_NORESERVE } from "../../kernel-model/uapi/asm-generic/mman.js";
 import { MAP_PRIVATE } from "../../kernel-model/uapi/linux/mman.js";
 
 const PAGE = 4096;
-
-type Fn = (...a: unknown[]) => unknown;
-let libc: { madvise: Fn; mmap: Fn; munmap: Fn } | null | undefined;
-
-function bind(): typeof libc {
-  if (libc !== undefined) return libc;
-  try {
-    const lib = koffi.load(process.platform === "linux" ? "libc.so.6" : null);
-    libc = {
-      madvise: lib.func("int madvise(void *addr, size_t len, int advice)"),
-      mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)"),
-      munmap: lib.func("int munmap(void *addr, size_t len)"),
-    };
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
 
 export interface GuestRam {
   readonly mem: Buffer;
@@ -59,7 +42,7 @@ export function allocGuestRam(size: number): GuestRam {
   const mem = Buffer.from(sab, head === 0 ? 0 : PAGE - head, size);
   let live = true;
   const discard = () => {
-    if (live) bind()?.madvise(mem, size, MADV_DONTNEED);
+    if (live) hostLibc()?.madvise(mem, size, MADV_DONTNEED);
   };
   return {
     mem,
@@ -73,7 +56,7 @@ export function allocGuestRam(size: number): GuestRam {
 
 /** An anonymous mapping reserved without commitment, seen through koffi.view (counted as external memory). */
 function mappedRam(size: number): GuestRam | undefined {
-  const c = bind();
+  const c = hostLibc();
   const p = c?.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (!c || !p || koffi.address(p) === 0xffffffffffffffffn) return undefined;
   const mem = Buffer.from(koffi.view(p, size));

@@ -4,16 +4,12 @@
 // it loaded (the dynamic loader counts the references and serializes the two). A failure here
 // changes nothing: the real load reports it.
 
-import koffi from "koffi";
+import { hostLibc, RTLD_NOW } from "./libc.js";
 import { unicornCandidates } from "./unicorn_library.js";
 
-const RTLD_NOW = 2;
-
 export function preloadUnicorn(): void {
-  if (process.platform !== "linux") return;
   try {
-    const dlopen = koffi.load("libc.so.6").func("void *dlopen(const char *file, int mode)");
-    dlopen.async(unicornCandidates()[0]!.path, RTLD_NOW, () => { /* the engine loads it again, for real */ });
+    hostLibc()?.dlopen.async(unicornCandidates()[0]!.path, RTLD_NOW, () => { /* the engine loads it again, for real */ });
   } catch {
     // no libc to call: the engine loads the library itself, as before
   }

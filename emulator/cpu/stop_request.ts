@@ -13,9 +13,9 @@
 // machine instructions, not JavaScript (a call into JS costs ~0.3 us; this costs a few ns per
 // translated block): at every block's start it reads the word and, if it is set, clears it, keeps
 // the block's address and calls uc_emu_stop, on the engine's thread, before the block's first
-// instruction. Any thread
-// may set the word: a JS thread with Atomics (the serve listener, gdb's connection worker), or the
-// C library's timer thread through `stop_request_timer` (the watchdog, watchdog.ts).
+// instruction. Any thread may set the word: a JS thread with requestStop() (the serve main
+// thread, gdb's connection worker), or the C library's timer thread through `stop_request_timer`
+// (the watchdog, watchdog.ts).
 //
 // The two functions, x86-64 System V, from this assembly (test/cpu/stop_request.test.ts
 // disassembles the bytes and compares):
@@ -36,6 +36,7 @@
 import koffi from "koffi";
 import { MAP_ANONYMOUS, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../kernel-model/uapi/asm-generic/mman-common.js";
 import { MAP_PRIVATE } from "../../kernel-model/uapi/linux/mman.js";
+import { hostLibc, RTLD_NOLOAD, RTLD_NOW } from "./libc.js";
 
 export const STOP_REQUEST_CODE = Buffer.from([
   0x83, 0x39, 0x00, 0x75, 0x01, 0xc3, 0xc7, 0x01, 0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x71, 0x10,
@@ -49,9 +50,7 @@ export const TIMER_OFFSET = 0x20;
 export const TIMER_BIT = 1, OTHER_BIT = 2;
 
 const PAGE = 4096;
-const RTLD_NOW = 2, RTLD_NOLOAD = 4;
 
-type Fn = (...a: unknown[]) => unknown;
 interface Native { check: bigint; timer: bigint; dlsym(lib: string, name: string): bigint | undefined }
 let native: Native | null | undefined;
 
@@ -59,29 +58,26 @@ let native: Native | null | undefined;
 function loadNative(): Native | null {
   if (native !== undefined) return native;
   native = null;
-  if (process.platform !== "linux" || process.arch !== "x64") return native;
+  if (process.arch !== "x64") return native;
+  const c = hostLibc();
+  if (!c) return native;
   try {
-    const lib = koffi.load("libc.so.6");
-    const mmap = lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)") as Fn;
-    const mprotect = lib.func("int mprotect(void *addr, size_t len, int prot)") as Fn;
-    const dlopen = lib.func("void *dlopen(const char *file, int mode)") as Fn;
-    const dlsym = lib.func("void *dlsym(void *handle, const char *name)") as Fn;
-    const page = mmap(null, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const page = c.mmap(null, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     const at = page ? BigInt(koffi.address(page) as bigint) : 0n;
     if (!page || at === 0xffffffffffffffffn) return native;
     new Uint8Array(koffi.view(page, PAGE)).set(STOP_REQUEST_CODE);
-    if (mprotect(page, PAGE, PROT_READ | PROT_EXEC) !== 0) return native;
+    if (c.mprotect(page, PAGE, PROT_READ | PROT_EXEC) !== 0) return native;
     native = {
       check: at + BigInt(CHECK_OFFSET),
       timer: at + BigInt(TIMER_OFFSET),
       dlsym(path, name) {
-        const h = dlopen(path, RTLD_NOW | RTLD_NOLOAD); // the copy koffi loaded, not a second one
-        const f = h ? dlsym(h, name) : null;
+        const h = c.dlopen(path, RTLD_NOW | RTLD_NOLOAD); // the copy koffi loaded, not a second one
+        const f = h ? c.dlsym(h, name) : null;
         return f ? BigInt(koffi.address(f) as bigint) : undefined;
       },
     };
   } catch {
-    // no libc to call: engines get no stop requests, and runs are bounded by instruction counts
+    // no executable page for us: engines get no stop requests, and runs are bounded by instruction counts
   }
   return native;
 }
@@ -126,11 +122,6 @@ export class StopRequest {
     return r;
   }
 
-  /** Asks the engine to stop at its next block (any thread). */
-  request(bit = OTHER_BIT): void {
-    Atomics.or(this.word, 0, bit);
-  }
-
   /** Forgets a timer's request that arrived after its run ended (a run starts with its own timer). */
   clearTimer(): void {
     Atomics.and(this.word, 0, ~TIMER_BIT);
@@ -153,7 +144,7 @@ export class StopRequest {
   }
 }
 
-/** Sets OTHER_BIT in a StopRequest's shared buffer, from any thread. */
+/** Asks the engine of a StopRequest's shared buffer to stop at its next block (OTHER_BIT), from any thread. */
 export function requestStop(buffer: SharedArrayBuffer): void {
   Atomics.or(new Int32Array(buffer, 0, 1), 0, OTHER_BIT);
 }

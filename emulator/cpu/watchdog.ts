@@ -14,16 +14,9 @@
 // with glibc only (timer_create); elsewhere `Watchdog.open` answers undefined and runs that would
 // need a time limit are bounded by instruction counts (machine.ts).
 
-import koffi from "koffi";
 import { CLOCK_MONOTONIC } from "../../kernel-model/uapi/linux/time.js";
+import { hostLibc, type HostLibc } from "./libc.js";
 import type { StopRequest } from "./stop_request.js";
-
-/** The C library's functions the watchdog uses, bound once. */
-interface Libc {
-  timer_create: (clock: number, sevp: Buffer, out: unknown[]) => number;
-  timer_settime: (timer: unknown, flags: number, value: Buffer, old: Buffer | null) => number;
-  timer_delete: (timer: unknown) => number;
-}
 
 // <signal.h> on Linux (the clock ids are the guest's: kernel-model/uapi)
 const SIGEV_THREAD = 2;
@@ -37,25 +30,6 @@ const ITIMERSPEC_SIZE = 32, IT_VALUE_SEC = 16, IT_VALUE_NSEC = 24;
  */
 const STOP_LATENCY_MS = 100;
 
-let libc: Libc | null | undefined;
-
-function bindLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (process.platform !== "linux") return libc;
-  try {
-    const lib = koffi.load("libc.so.6");
-    libc = {
-      timer_create: lib.func("int timer_create(int clockid, void *sevp, _Out_ void **timerid)") as Libc["timer_create"],
-      timer_settime: lib.func("int timer_settime(void *timerid, int flags, void *value, void *old)") as Libc["timer_settime"],
-      timer_delete: lib.func("int timer_delete(void *timerid)") as Libc["timer_delete"],
-    };
-  } catch {
-    // not glibc, or one too old to hold timer_create itself: no time limits
-  }
-  return libc;
-}
-
 export class Watchdog {
   private readonly arming = Buffer.alloc(ITIMERSPEC_SIZE);
   private readonly disarming = Buffer.alloc(ITIMERSPEC_SIZE);
@@ -65,11 +39,11 @@ export class Watchdog {
   private firedAt = -Infinity;
   private closed = false;
 
-  private constructor(private readonly c: Libc, private readonly timer: unknown) {}
+  private constructor(private readonly c: HostLibc, private readonly timer: unknown) {}
 
   /** A timer that sets TIMER_BIT in `stop`'s word, or undefined where POSIX timers are not available. */
   static open(stop: StopRequest): Watchdog | undefined {
-    const c = bindLibc();
+    const c = hostLibc();
     if (!c) return undefined;
     try {
       const sev = Buffer.alloc(SIGEVENT_SIZE);

@@ -32,7 +32,6 @@ export class X86Cpu implements Cpu {
   private hookError: unknown;
 
   private readonly xstate: ReturnType<Unicorn["batch"]>;
-  private stopReq: StopRequest | null | undefined;
   readonly xstateSize: number;
   /** The registers xsave() moves: XMM, x87, their control and status words (16-byte slots). */
   private readonly xstateRegs: number[];
@@ -153,11 +152,14 @@ export class X86Cpu implements Cpu {
 
   /** What bounds a timed run: made at the first one; null where the host has none. */
   private watchdog: Watchdog | null | undefined;
+  /** The stop-request word (stopRequest()): made at first use; null where the host has none. */
+  private stopReq: StopRequest | null | undefined;
 
   /**
    * Runs the CPU from `pc` until a stop (the model's, or one requested through stopRequest()),
-   * `count` instructions or `timeoutUs` microseconds (0: no limit; only when timeSlicing says so). Returns the engine's error code (0 when it stopped on
-   * request, the count ran out or the time was up), rethrowing any exception a hook raised.
+   * `count` instructions or `timeoutUs` microseconds (0: no limit; only when timeSlicing says so).
+   * Returns the engine's error code (0 when it stopped on request, the count ran out or the time
+   * was up), rethrowing any exception a hook raised.
    * Counted and uncounted runs each translate the code their way: the first counted run after
    * uncounted ones flushes what was translated without counting (a few ms), or the count would
    * miss the instructions of that code; the first uncounted run after counted ones has Unicorn
@@ -195,7 +197,7 @@ export class X86Cpu implements Cpu {
   }
 
   close(): void {
-    this.watchdog?.close(); // before the engine goes: a stop may be on its way to it
+    this.watchdog?.close(); // before the engine goes: a timer's request may be on its way to its word
     this.uc.close();
   }
 }

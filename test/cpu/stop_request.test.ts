@@ -4,7 +4,7 @@
 // (test/cpu/engine_quirks.test.ts).
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { CHECK_OFFSET, STOP_REQUEST_CODE, StopRequest, TIMER_OFFSET } from "../../emulator/cpu/stop_request.js";
+import { CHECK_OFFSET, requestStop, STOP_REQUEST_CODE, StopRequest, TIMER_OFFSET } from "../../emulator/cpu/stop_request.js";
 import { UC, Unicorn } from "../../emulator/cpu/unicorn.js";
 import { Watchdog } from "../../emulator/cpu/watchdog.js";
 import { X86Cpu } from "../../emulator/cpu/x86_cpu.js";
@@ -52,7 +52,7 @@ stop_request_timer:
     try {
       const r = StopRequest.install(u)!;
       expect(r).toBeDefined();
-      r.request();
+      requestStop(r.buffer);
       expect(u.start(0x1000n, 0n, 0)).toBe(UC.UC_ERR_OK);
       expect(u.readBig(UC.UC_X86_REG_RIP)).toBe(0x1000n);
       expect(u.readBig(UC.UC_X86_REG_RAX)).toBe(0n);
