@@ -14,7 +14,7 @@ for (const bits of [64, 32] as const) {
         const exe = program("itimer", bits);
         const n = runNative([exe]);
         expect(n.signal).toBe("SIGALRM");
-        expect(n.stdout).toContain("pause = -1, alarms 1");
+        expect(n.stdout).toContain("sigsuspend = -1, alarms 1");
         const s = runSysgate([exe], opts);
         expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
       }, 120_000);

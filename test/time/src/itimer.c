@@ -13,10 +13,17 @@ static void on_prof(int s) { (void)s; profs++; }
 int main(void) {
   setvbuf(stdout, 0, _IONBF, 0);
   signal(SIGALRM, on_alarm);
+  // SIGALRM blocked until sigsuspend waits, so a loaded machine that takes a second to print
+  // cannot spend the alarm before the wait begins
+  sigset_t alrm, old;
+  sigemptyset(&alrm);
+  sigaddset(&alrm, SIGALRM);
+  sigprocmask(SIG_BLOCK, &alrm, &old);
   printf("alarm(5) = %u\n", alarm(5));
   printf("alarm(1) = %u\n", alarm(1));
-  int r = pause();
-  printf("pause = %d, alarms %d\n", r, alarms);
+  int r = sigsuspend(&old);
+  sigprocmask(SIG_SETMASK, &old, 0);
+  printf("sigsuspend = %d, alarms %d\n", r, alarms);
 
   struct itimerval it = {{0, 20000}, {0, 50000}}, cur;
   setitimer(ITIMER_REAL, &it, 0);
