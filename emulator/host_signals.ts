@@ -92,6 +92,14 @@ export class HostSignals {
     }
   }
 
+  /**
+   * Does sysgate catch a signal now (some guest process has a handler for it)? Then a guest busy in
+   * user mode must still hand back control every slice, or its handler would never run.
+   */
+  get catching(): boolean {
+    return this.listeners.size > 0;
+  }
+
   uninstall(): void {
     this.listen(() => false);
   }
@@ -183,7 +191,8 @@ export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState 
   if (machine.kstate.deterministic) return machine.runToEnd();
   machine.host = host;
   // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
-  machine.kstate.sched.hostDue = (now) => host.due(now);
+  // and when a guest process changed what it catches, so that sysgate listens for it at once
+  machine.kstate.sched.hostDue = (now) => machine.kstate.sched.handlersChanged || host.due(now);
   try {
     const sched = machine.kstate.sched;
     for (;;) {
@@ -192,6 +201,7 @@ export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState 
       // ignores takes its default action on sysgate then (the same end as the guest's, which a
       // process busy in user mode could not be told of anyway); a caught one waits for the next
       // hand-back. While the run waits (below), every one is caught and forwarded.
+      sched.handlersChanged = false;
       host.listen((sig) => sched.live().some((t) => (t.sigactions.get(sig)?.handler ?? SIG_DFL) !== SIG_DFL));
       const r = machine.run();
       if (!("paused" in r && r.paused)) return r as ExitState;

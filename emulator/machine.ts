@@ -512,9 +512,10 @@ export class Machine implements ProcessFactory {
       const signalWaits = kicked === undefined && signalPending(t);
       k.flushPendingCode();
       k.beginRun();
-      // Others wait for the CPU: a time limit stops a process that never enters the kernel, or an
-      // instruction count where a time limit cannot be had (X86Cpu.timeSlicing).
-      const othersWait = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined || signalWaits);
+      // Others wait for the CPU (or the host, with a signal a guest handler catches): a time limit
+      // stops a process that never enters the kernel, or an instruction count where a time limit
+      // cannot be had (X86Cpu.timeSlicing).
+      const othersWait = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined || signalWaits || this.host?.catching === true);
       const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
       sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
       const timed = sched.unlimitedRun && othersWait;
@@ -554,7 +555,7 @@ export class Machine implements ProcessFactory {
         return { paused: true };
       }
       if (count) return { paused: true }; // a step always ends after its instructions
-      if (this.host?.due()) return { paused: true };
+      if (this.host && (sched.handlersChanged || this.host.due())) return { paused: true };
     }
   }
 

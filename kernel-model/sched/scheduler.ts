@@ -80,6 +80,8 @@ export class Scheduler {
 
   /** Set while the run takes signals from the host: true when the run loop should hand control back to it. */
   hostDue: ((now: () => bigint) => boolean) | undefined;
+  /** A guest changed a signal's action (setSigaction) since the host last chose what it listens for. */
+  handlersChanged = false;
 
   constructor(firstPid: number) {
     this.nextPid = firstPid;

@@ -53,6 +53,18 @@ function handlerOf(task: Task, sig: number): bigint {
   return task.sigactions.get(sig)?.handler ?? SIG_DFL;
 }
 
+/** A signal's action as sigaction(2) sets it. */
+export interface SigAction { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }
+
+/**
+ * do_sigaction's store: the action for `sig` of `task`'s process. The scheduler is told, as the
+ * host listens for the signals some guest process catches (emulator/host_signals.ts).
+ */
+export function setSigaction(task: Task, sig: number, act: SigAction): void {
+  task.sigactions.set(sig, act);
+  task.kernel.sched.handlersChanged = true;
+}
+
 /** Would the signal be dropped on arrival (ignored and not blocked)? sig_ignored() */
 function ignored(task: Task, sig: number): boolean {
   if (task.blocked & sigmask(sig)) return false;

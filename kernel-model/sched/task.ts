@@ -9,6 +9,7 @@ import type { Abi } from "../uapi/abi.js";
 import type { CpuContext } from "../cpu.js";
 import type { FirstUser, LinuxKernel } from "../linux.js";
 import type { VdsoMapping } from "../vdso/vdso_mapping.js";
+import type { SigAction } from "./signal.js";
 import { WaitQueue } from "./wait.js";
 
 /**
@@ -75,7 +76,7 @@ export class Task {
   /** rt_sigprocmask state: the blocked set, 64 bits. */
   blocked = 0n;
   /** rt_sigaction state, indexed by signal number (1..64): raw struct k_sigaction fields (sighand_struct: one map for threads made with CLONE_SIGHAND). */
-  sigactions = new Map<number, { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }>();
+  sigactions = new Map<number, SigAction>();
   /** prlimit64 values, by RLIMIT_* resource number: [cur, max] (signal_struct: one map per thread group). */
   rlimits = new Map<number, [bigint, bigint]>();
   /** i386 TLS descriptors from set_thread_area (GDT entries 6..8). */

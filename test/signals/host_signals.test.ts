@@ -90,6 +90,17 @@ describe.skipIf(!native || !existsSync(BUSYBOX))("Ctrl-C and friends reach the g
     }, 90_000);
   }
 
+  for (const bits of [64, 32] as const) {
+    it.skipIf(!canBuild[bits])(`a guest busy in user mode runs its handlers for host signals (${bits}-bit)`, async () => {
+      // the run hands back control every slice while a handler waits for a host signal
+      const exe = program("spin_caught", bits);
+      const n = await withSignals([exe], ["SIGINT", "SIGTERM"]);
+      expect([n.stdout, n.code]).toEqual(["ready\ngot 2\ngot 15\n", 7]);
+      const s = await withSignals(run([exe]), ["SIGINT", "SIGTERM"]);
+      expect({ stdout: s.stdout, code: s.code }, s.stderr).toEqual({ stdout: n.stdout, code: 7 });
+    }, 90_000);
+  }
+
   it.skipIf(!canBuild[64])("a guest no host signal can wake is still ended as a deadlock", () => {
     const r = spawnSync(process.execPath, [CLI, "run", "-q", program("ignore_all", 64)], { encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(137);

@@ -3,7 +3,7 @@
 // Delivery itself is in sched/signal.ts, on the way back to user mode.
 
 import { E } from "../../errno.js";
-import { ERESTARTNOHAND, dequeue, liveThreads, pendingSignals, restoreFrame, retargetSharedPending, sendGroupSignal, sendSignal, siginfoBytes, sigmask, signalPending } from "../../sched/signal.js";
+import { ERESTARTNOHAND, dequeue, liveThreads, pendingSignals, restoreFrame, retargetSharedPending, setSigaction, sendGroupSignal, sendSignal, siginfoBytes, sigmask, signalPending } from "../../sched/signal.js";
 import { waitOrTimeout } from "../fs/select.js";
 import { readTimespec } from "./time.js";
 import { WouldBlock } from "../../sched/wait.js";
@@ -48,7 +48,7 @@ export const signalFamily: SyscallFamily = {
     if (a[2] !== 0n) writeSigaction(ctx, a[2], old);
     // do_sigaction keeps only the flags it knows (UAPI_SA_FLAGS): a program probes for a flag by
     // setting it and reading the action back (SA_UNSUPPORTED)
-    if (act) ctx.task.sigactions.set(sig, { ...act, flags: act.flags & UAPI_SA_FLAGS, mask: act.mask & ~UNBLOCKABLE });
+    if (act) setSigaction(ctx.task, sig, { ...act, flags: act.flags & UAPI_SA_FLAGS, mask: act.mask & ~UNBLOCKABLE });
     return 0;
   },
   sys_rt_sigprocmask: (ctx, a) => {

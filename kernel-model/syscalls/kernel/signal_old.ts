@@ -5,7 +5,7 @@
 // Task.sigactions).
 
 import { E } from "../../errno.js";
-import { ERESTARTNOHAND, pendingSignals, signalPending, sigmask } from "../../sched/signal.js";
+import { ERESTARTNOHAND, pendingSignals, setSigaction, signalPending, sigmask } from "../../sched/signal.js";
 import { WouldBlock } from "../../sched/wait.js";
 import type { SyscallContext, SyscallFamily } from "../types.js";
 import { int, uint } from "../types.js";
@@ -42,7 +42,7 @@ export const signalOldFamily: SyscallFamily = {
       b.writeUInt32LE(Number(old.restorer & LOW32), 12);
       ctx.mem.write(a[2], b);
     }
-    if (act) ctx.task.sigactions.set(sig, { ...act, mask: act.mask & ~UNBLOCKABLE });
+    if (act) setSigaction(ctx.task, sig, { ...act, mask: act.mask & ~UNBLOCKABLE });
     return 0;
   },
   /** Only the low 32 signals change; the others keep their state. */
@@ -80,7 +80,7 @@ export const signalOldFamily: SyscallFamily = {
     const sig = int(a[0]);
     if (sig < 1 || sig > _NSIG || sig === SIGKILL || sig === SIGSTOP) return -E.EINVAL;
     const old = ctx.task.sigactions.get(sig)?.handler ?? 0n;
-    ctx.task.sigactions.set(sig, { handler: a[1] & LOW32, flags: SA_RESETHAND | SA_NODEFER, restorer: 0n, mask: 0n });
+    setSigaction(ctx.task, sig, { handler: a[1] & LOW32, flags: SA_RESETHAND | SA_NODEFER, restorer: 0n, mask: 0n });
     return old;
   },
   sys_sgetmask: (ctx) => ctx.task.blocked & LOW32,
