@@ -131,22 +131,20 @@ export const DEFAULT_MEMORY_LIMIT = 1 << 30;
 export const DEFAULT_PHYS_MEMORY = 2 ** 31;
 export { MAX_PHYS_MEMORY };
 /**
- * Time slices by instruction count (the scheduler tick of this model). While another thread of
- * the running task's process waits for the CPU or sleeps until a deadline, a run ends after this
- * many instructions: a thread that spins without entering the kernel cannot starve one that holds
- * a lock, and the count makes the same interleaving every time (deterministic runs). Counting
- * costs the engine a call before each instruction (~8 ns; a tight loop ran 14x slower, a
- * `head | tr` pipeline counted throughout 15x), so it is kept to threads: processes meet in
- * syscalls and are preempted at their exits. Switching between counted and uncounted code is a
- * flush each way (emulator/cpu/x86_cpu.ts run()), hence UNCOUNTED_AFTER.
+ * Time slices by block count (the scheduler tick of this model, stop_request.ts's block budget).
+ * While another thread of the running task's process waits for the CPU or sleeps until a
+ * deadline, a run ends at the start of this many translated blocks: a thread that spins without
+ * entering the kernel cannot starve one that holds a lock, and the count makes the same
+ * interleaving every time. A deterministic run slices everything so (it has no host clock to
+ * bound a run by), and a used-up slice moves its virtual clock. The budget costs an instruction
+ * per block once the engine has the stop-request hook (a loop with a sleeping second thread ran
+ * 1.2x, where Unicorn's own instruction count, the fallback without that hook, ran it 5x).
  */
+const SLICE_BLOCKS = 250_000;
+/** What a used-up slice moves the virtual clock by: 4 ns a block. */
+const SLICE_VIRTUAL_NS = 1_000_000n;
+/** The fallback's slice, by instruction count (X86Cpu.blockSlicing false). */
 const SLICE_INSNS = 1_000_000;
-/** What a used-up slice moves the virtual clock by: one instruction per nanosecond. */
-const SLICE_VIRTUAL_NS = BigInt(SLICE_INSNS);
-/** A counted run with no limit that matters (the code stays the counting kind). */
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
-/** Runs in a row with nobody waiting before a CPU goes back to uncounted code. */
-const UNCOUNTED_AFTER = 64;
 /**
  * The longest a process runs without a syscall while other processes wait for the CPU, in host
  * microseconds (host-clock runs only): the scheduler tick. While nobody waits for the CPU but a
@@ -513,14 +511,16 @@ export class Machine implements ProcessFactory {
       k.flushPendingCode();
       k.beginRun();
       // Others wait for the CPU (or the host, with a signal a guest handler catches): a time limit
-      // stops a process that never enters the kernel, or an instruction count where a time limit
-      // cannot be had (X86Cpu.timeSlicing).
-      const othersWait = !count && !this.kstate.deterministic && (sched.runnableCount > 0 || deadline !== undefined || signalWaits || this.host?.catching === true);
-      const limit = count || this.sliceFor(cpu, sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
-      sched.unlimitedRun = limit === 0 || limit === UNLIMITED;
-      const timed = sched.unlimitedRun && othersWait;
-      sched.untimedRun = sched.unlimitedRun && !timed && !count && !this.kstate.deterministic;
-      const rc = cpu.run(t.thread.pc, limit, timed ? this.timeLimitUs(signalWaits, deadline) : 0);
+      // stops a process that never enters the kernel; threads of one process, and everyone in a
+      // deterministic run, get block-counted slices instead (SLICE_BLOCKS).
+      const othersWait = !count && (sched.runnableCount > 0 || deadline !== undefined || signalWaits || this.host?.catching === true);
+      const counted = !count && (sched.sliceNeeded(t) || (othersWait && (this.kstate.deterministic || !cpu.timeSlicing)));
+      const blocks = counted && cpu.blockSlicing ? SLICE_BLOCKS : 0;
+      const limit = count || (counted && !blocks ? SLICE_INSNS : 0);
+      const timed = othersWait && !counted;
+      sched.unlimitedRun = !count && !counted;
+      sched.untimedRun = sched.unlimitedRun && !timed;
+      const rc = cpu.run(t.thread.pc, limit, timed ? this.timeLimitUs(signalWaits, deadline) : 0, blocks);
       sched.unlimitedRun = sched.untimedRun = false;
       const rebound = sched.rebound; // the run ended only to be bounded: the task keeps the CPU
       sched.rebound = false;
@@ -539,7 +539,7 @@ export class Machine implements ProcessFactory {
         this.current = undefined;
         continue;
       }
-      if (!count && limit === SLICE_INSNS && rc === UC.UC_ERR_OK && !k.stoppedByKernel) {
+      if (counted && rc === UC.UC_ERR_OK && (blocks ? cpu.budgetSpent : !k.stoppedByKernel)) {
         // the slice is used up: scheduler_tick's resched_curr (and the clock moves with the instructions)
         if (this.kstate.deterministic) this.kstate.advance(SLICE_VIRTUAL_NS);
         sched.needResched = true;
@@ -567,21 +567,6 @@ export class Machine implements ProcessFactory {
     if (signalWaits) return MIN_TIMED_RUN_US;
     if (this.kstate.sched.runnableCount > 0 || deadline === undefined) return TIME_SLICE_US;
     return Math.min(TIME_SLICE_US, Math.max(MIN_TIMED_RUN_US, Math.ceil(Number(deadline - this.kstate.monotonicNs()) / 1000)));
-  }
-
-  /** Runs in a row, per CPU, in which nobody waited for it (see UNCOUNTED_AFTER). */
-  private readonly quietRuns = new Map<X86Cpu, number>();
-
-  /** The instruction limit of the next run on `cpu`: a slice when someone waits (0: none). */
-  private sliceFor(cpu: X86Cpu, contended: boolean): number {
-    if (contended) {
-      this.quietRuns.set(cpu, 0);
-      return SLICE_INSNS;
-    }
-    if (!cpu.counting) return 0;
-    const quiet = (this.quietRuns.get(cpu) ?? 0) + 1;
-    this.quietRuns.set(cpu, quiet);
-    return quiet < UNCOUNTED_AFTER ? UNLIMITED : 0;
   }
 
   /** The idle loop: the virtual clock jumps to the deadline; the host's is waited for. */

@@ -17,15 +17,23 @@
 // thread, gdb's connection worker), or the C library's timer thread through `stop_request_timer`
 // (the watchdog, watchdog.ts).
 //
+// The same callback keeps a block budget: a time slice the engine counts itself, which comes out
+// the same on every run (deterministic runs) and costs one more instruction per block, where
+// Unicorn's own instruction count calls a helper before every instruction (machine.ts has the
+// numbers). A budget of 0 is none: the first block takes it below zero, where it stays.
+//
 // The two functions, x86-64 System V, from this assembly (test/cpu/stop_request.test.ts
 // disassembles the bytes and compares):
 //
 //   stop_request_check:          ; (uc_engine *uc, uint64_t address, uint32_t size, word *user)
 //       cmp  dword [rcx], 0      ; a request?
 //       jne  .stop
+//       sub  qword [rcx + 24], 1 ; one block of the budget
+//       jz   .spent
 //       ret
 //   .stop:
 //       mov  dword [rcx], 0      ; taken
+//   .spent:
 //       mov  [rcx + 16], rsi     ; where to resume: this block's first instruction
 //       jmp  [rcx + 8]           ; uc_emu_stop(uc): the word's neighbour holds its address
 //   align 16
@@ -39,8 +47,8 @@ import { MAP_PRIVATE } from "../../kernel-model/uapi/linux/mman.js";
 import { hostLibc, RTLD_NOLOAD, RTLD_NOW } from "./libc.js";
 
 export const STOP_REQUEST_CODE = Buffer.from([
-  0x83, 0x39, 0x00, 0x75, 0x01, 0xc3, 0xc7, 0x01, 0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x71, 0x10,
-  0xff, 0x61, 0x08, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+  0x83, 0x39, 0x00, 0x75, 0x08, 0x48, 0x83, 0x69, 0x18, 0x01, 0x74, 0x07, 0xc3, 0xc7, 0x01, 0x00,
+  0x00, 0x00, 0x00, 0x48, 0x89, 0x71, 0x10, 0xff, 0x61, 0x08, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
   0xf0, 0x83, 0x0f, 0x01, 0xc3,
 ]);
 export const CHECK_OFFSET = 0x0;
@@ -89,24 +97,27 @@ export interface StoppableEngine {
 }
 
 /** Bytes of a stop-request buffer (StopRequest.buffer). */
-export const STOP_REQUEST_SIZE = 24;
+export const STOP_REQUEST_SIZE = 32;
 
 export class StopRequest {
   private readonly word: Int32Array;
   private readonly stopped: BigUint64Array;
+  private readonly budget: BigInt64Array;
   /** The word's address, the block hook's user data and the timer's sigval. */
   readonly address: bigint;
   /** SIGEV_THREAD's notification function that sets TIMER_BIT (watchdog.ts). */
   readonly timerFunction: bigint;
 
   /**
-   * `buffer`: the request word (Int32 at byte 0), uc_emu_stop's address (byte 8) and the address of
-   * the block the last requested stop came before (byte 16), shared with any thread. Engines that
-   * run one at a time on one thread may share one (a serve runner's kernels).
+   * `buffer`: the request word (Int32 at byte 0), uc_emu_stop's address (byte 8), the address of
+   * the block the last requested stop came before (byte 16) and the block budget (byte 24), shared
+   * with any thread. Engines that run one at a time on one thread may share one (a serve runner's
+   * kernels).
    */
   private constructor(n: Native, stop: bigint, readonly buffer: SharedArrayBuffer) {
     this.word = new Int32Array(buffer, 0, 1);
     this.stopped = new BigUint64Array(buffer, 16, 1);
+    this.budget = new BigInt64Array(buffer, 24, 1);
     this.address = BigInt(koffi.address(new Uint8Array(this.buffer)) as bigint);
     new BigUint64Array(this.buffer, 8, 1)[0] = stop;
     this.timerFunction = n.timer;
@@ -120,6 +131,19 @@ export class StopRequest {
     const r = new StopRequest(n, stop, buffer);
     engine.hookBlockNative(n.check, r.address);
     return r;
+  }
+
+  /**
+   * The next run stops at the start of its `blocks`-th block (0: no budget). Set on the engine's
+   * thread, between runs.
+   */
+  setBudget(blocks: number): void {
+    this.budget[0] = BigInt(blocks);
+  }
+
+  /** Did the last run stop because its budget was used up? */
+  get budgetSpent(): boolean {
+    return this.budget[0] === 0n;
   }
 
   /** Forgets a timer's request that arrived after its run ended (a run starts with its own timer). */

@@ -115,6 +115,10 @@ export class X86Cpu implements Cpu {
   onExecute(address: bigint, fn: () => void): void {
     this.uc.hookTrap(address, this.guard<void>(fn));
   }
+  /** Can a run be bounded by a block budget (the stop-request word's)? Otherwise by an instruction count. */
+  get blockSlicing(): boolean {
+    return this.stopRequest() !== undefined;
+  }
   /** Can a run be bounded by time (a POSIX timer and the stop-request word)? Otherwise runs are bounded by instruction counts. */
   get timeSlicing(): boolean {
     if (this.watchdog === undefined) {
@@ -157,16 +161,19 @@ export class X86Cpu implements Cpu {
 
   /**
    * Runs the CPU from `pc` until a stop (the model's, or one requested through stopRequest()),
-   * `count` instructions or `timeoutUs` microseconds (0: no limit; only when timeSlicing says so).
-   * Returns the engine's error code (0 when it stopped on request, the count ran out or the time
-   * was up), rethrowing any exception a hook raised.
+   * `count` instructions, `timeoutUs` microseconds (only when timeSlicing says so) or the start of
+   * the `blocks`-th block (only when blockSlicing says so; budgetSpent tells whether it came); 0
+   * is no limit. Returns the engine's error code (0 when it stopped on request, a limit was
+   * reached or the time was up), rethrowing any exception a hook raised.
    * Counted and uncounted runs each translate the code their way: the first counted run after
    * uncounted ones flushes what was translated without counting (a few ms), or the count would
    * miss the instructions of that code; the first uncounted run after counted ones has Unicorn
    * flush the counting code.
    */
-  run(pc: bigint, count = 0, timeoutUs = 0): number {
+  run(pc: bigint, count = 0, timeoutUs = 0, blocks = 0): number {
     this.hookError = undefined;
+    if (blocks > 0 && !this.blockSlicing) throw new Error("X86Cpu.run: a block budget, and no stop-request word");
+    this.stopReq?.setBudget(blocks);
     if (count > 0 && !this.countingCode) {
       if (this.translated) this.uc.flushTb();
       this.countingCode = true;
@@ -194,6 +201,11 @@ export class X86Cpu implements Cpu {
       throw e;
     }
     return rc;
+  }
+
+  /** Did the last run end because its block budget was used up? */
+  get budgetSpent(): boolean {
+    return this.stopReq?.budgetSpent ?? false;
   }
 
   close(): void {

@@ -36,9 +36,9 @@ export class Scheduler {
    */
   unlimitedRun = false;
   /**
-   * The run loop runs the current task without a time limit on the host clock, because nobody
-   * waited for the CPU or a timer when it started: the first syscall exit after another task
-   * becomes runnable or a timer is armed ends the run, so the next one is bounded.
+   * The run loop runs the current task with neither a time limit nor a block budget, because
+   * nobody waited for the CPU or a timer when it started: the first syscall exit after another
+   * task becomes runnable or a timer is armed ends the run, so the next one is bounded.
    */
   untimedRun = false;
   /** The last stop at a syscall exit only ended an untimed run: the run loop keeps the task on the CPU. */

@@ -33,9 +33,12 @@ BITS 64
 stop_request_check:
 	cmp	dword [rcx], 0
 	jne	.stop
+	sub	qword [rcx + 24], 1
+	jz	.spent
 	ret
 .stop:
 	mov	dword [rcx], 0
+.spent:
 	mov	[rcx + 16], rsi
 	jmp	[rcx + 8]
 align 16, db 0xcc
@@ -62,6 +65,37 @@ stop_request_timer:
       u.flushTb();
       expect(u.start(0x1000n, 0n, 100)).toBe(UC.UC_ERR_OK);
       expect(u.readBig(UC.UC_X86_REG_RAX)).toBe(25n);
+    } finally {
+      u.close();
+    }
+  });
+
+  it("a block budget stops the run at the start of its n-th block, the same every time", () => {
+    const { u } = engine();
+    try {
+      const r = StopRequest.install(u)!;
+      for (const n of [1, 2, 1000, 1000]) {
+        u.write(UC.UC_X86_REG_RAX, 0n);
+        u.write(UC.UC_X86_REG_RBX, 0n);
+        r.setBudget(n);
+        expect(u.start(0x1000n, 0n, 0)).toBe(UC.UC_ERR_OK);
+        expect(r.budgetSpent).toBe(true);
+        // n - 1 passes of the one-block loop ran; the stop came before the n-th
+        expect(u.readBig(UC.UC_X86_REG_RAX)).toBe(BigInt(n - 1));
+        expect(r.takeStopAddress()).toBe(0x1000n);
+        expect(atBlockStart(u)).toBe(true);
+      }
+      // no budget: a request ends the run, and the budget is not what stopped it
+      r.setBudget(0);
+      const w = Watchdog.open(r)!;
+      try {
+        w.arm(2000);
+        expect(u.start(0x1000n, 0n, 0)).toBe(UC.UC_ERR_OK);
+      } finally {
+        w.close();
+      }
+      expect(r.budgetSpent).toBe(false);
+      expect(u.readBig(UC.UC_X86_REG_RAX)).toBeGreaterThan(1000n);
     } finally {
       u.close();
     }
