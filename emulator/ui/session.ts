@@ -32,8 +32,8 @@ export interface RegView { name: string; value: bigint; changed: boolean }
 const CHUNK = 20_000;
 /**
  * scheduler_tick under `c` and `n`: a thread that ran this many instructions while another thread
- * of its process waits gives up the CPU, as the run loop's counted slice does (Machine's
- * SLICE_INSNS). Machine.step runs what it is told and never preempts, so a thread spinning on a
+ * of its process waits gives up the CPU, as the run loop's block-counted slice does (Machine's
+ * SLICE_BLOCKS; the stepper counts instructions, as it runs by them). Machine.step runs what it is told and never preempts, so a thread spinning on a
  * flag another thread sets would keep the CPU forever.
  */
 const SLICE_INSNS = 1_000_000;

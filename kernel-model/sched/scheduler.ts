@@ -31,8 +31,8 @@ export class Scheduler {
    */
   needResched = false;
   /**
-   * The run loop runs the current task without an instruction limit (no thread of its process
-   * waited when it started): the first syscall exit after one does ends the run (sliceNeeded).
+   * The run loop runs the current task without a slice limit (no thread of its process waited
+   * when it started): the first syscall exit after one does ends the run (sliceNeeded).
    */
   unlimitedRun = false;
   /**
@@ -50,7 +50,7 @@ export class Scheduler {
    * or the host waits for a hand-back: `now` is asked for only then.
    */
   shouldPreempt(now: () => bigint): boolean {
-    // the run has no instruction limit and now needs one: someone else became runnable or a timer
+    // the run has no slice limit and now needs one: someone else became runnable or a timer
     // was armed (check_preempt_wakeup, roughly); the next run is sliced
     if (this.unlimitedRun && this.current !== undefined && this.sliceNeeded(this.current)) return true;
     if (this.untimedRun && (this.runnableCount > 0 || this.timersArmed)) {
@@ -67,7 +67,7 @@ export class Scheduler {
   }
 
   /**
-   * Does `task` need a time slice by instruction count? Another thread of its process waits to
+   * Does `task` need a time slice by block count? Another thread of its process waits to
    * run, or sleeps until a deadline: threads synchronise through memory they share, so one can
    * spin, never entering the kernel, on what another must do. (Processes meet in syscalls, and
    * are preempted at their exits.)

@@ -75,6 +75,21 @@ const sha256: Row = {
   },
 };
 
+const threadedCompute: Row = {
+  name: "a compute loop, a second thread asleep",
+  target: "as the loop alone",
+  measure(ctx) {
+    const bin = join(ctx.dir, "compute-threads");
+    const cc = spawnSync("gcc", ["-static", "-O1", "-pthread", "-o", bin, join(ROOT, "test", "bench", "src", "compute_threads.c")], { encoding: "utf8" });
+    if (cc.status !== 0) return { sysgate: `gcc failed: ${(cc.stderr ?? cc.error?.message ?? "").trim().split("\n")[0]}` };
+    let expected: string | undefined;
+    const check = (out: string) => (out === (expected ??= out) ? undefined : "output differs between runs");
+    const m = threeWays(ctx, bin, ["threads"], check);
+    const alone = wall(...sysgate(bin), ctx.repeat, {}, check);
+    return { ...m, note: `the loop alone through sysgate: ${typeof alone === "object" ? `${alone.cpu.toFixed(2)} s CPU` : alone}` };
+  },
+};
+
 /** The server's CPU seconds so far (utime + stime of /proc/PID/stat, in clock ticks of 1/100 s). */
 function cpuOf(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -215,4 +230,4 @@ const hookGeneric: Row = {
   measure: (ctx) => abRuns(ctx, (m) => { m.hooks.on("syscall_entry", () => {}); }),
 };
 
-export const SPEED_ROWS: Row[] = [helloMusl, getppid, sha256, suite, suiteServed, stepFrame, hookOther, hookGeneric];
+export const SPEED_ROWS: Row[] = [helloMusl, getppid, sha256, threadedCompute, suite, suiteServed, stepFrame, hookOther, hookGeneric];
