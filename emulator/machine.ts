@@ -511,10 +511,12 @@ export class Machine implements ProcessFactory {
       k.flushPendingCode();
       k.beginRun();
       // Others wait for the CPU (or the host, with a signal a guest handler catches): a time limit
-      // stops a process that never enters the kernel; threads of one process, and everyone in a
-      // deterministic run, get block-counted slices instead (SLICE_BLOCKS).
+      // stops a process that never enters the kernel; threads of one process get block-counted
+      // slices instead (SLICE_BLOCKS), and so does every run of a deterministic machine, whose
+      // clock moves with the slices (a program that waits for the clock to move never enters the
+      // kernel to read it: the vDSO).
       const othersWait = !count && (sched.runnableCount > 0 || deadline !== undefined || signalWaits || this.host?.catching === true);
-      const counted = !count && (sched.sliceNeeded(t) || (othersWait && (this.kstate.deterministic || !cpu.timeSlicing)));
+      const counted = !count && (this.kstate.deterministic || sched.sliceNeeded(t) || (othersWait && !cpu.timeSlicing));
       const blocks = counted && cpu.blockSlicing ? SLICE_BLOCKS : 0;
       const limit = count || (counted && !blocks ? SLICE_INSNS : 0);
       const timed = othersWait && !counted;

@@ -1,9 +1,9 @@
-// Time slices by instruction count (issue 15, scheduling): a thread that spins in user mode without
-// a syscall must not starve the one that holds the lock or sets the flag it waits for. spin.c does
-// both (a flag set under a mutex, a pthread spin lock held while working); it must end as it does
-// natively, in host-clock runs and in deterministic ones (which had no way to stop a spinner), and
-// two deterministic traces of it must be byte-identical: the slices end at the same instruction
-// every time.
+// Time slices by block count (issue 15, scheduling; machine.ts SLICE_BLOCKS): a thread that spins
+// in user mode without a syscall must not starve the one that holds the lock or sets the flag it
+// waits for. spin.c does both (a flag set under a mutex, a pthread spin lock held while working);
+// it must end as it does natively, in host-clock runs and in deterministic ones (which had no way
+// to stop a spinner), and two deterministic traces of it must be byte-identical: the slices end at
+// the same block every time.
 import { describe, expect, it } from "vitest";
 import { ensureDist, sysgate } from "../run/cli.js";
 import { buildC, runNative, type Built } from "./corpus.js";

@@ -20,15 +20,25 @@ for (const bits of [64, 32] as const) {
       }, 120_000);
     }
 
-    it("SIGALRM reaches a process busy in user mode: a handler runs, and a fatal one ends it (host clock)", () => {
-      // the run is bounded by the alarm's deadline; the signal comes with the timer interrupt
-      // (LinuxKernel.kick_process), as the process never enters the kernel by itself
-      const exe = program("alarm_spin", bits);
-      for (const args of [[], ["fatal"]]) {
-        const n = runNative([exe, ...args]);
-        const s = runSysgate([exe, ...args]);
-        expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
-      }
+    for (const opts of [[], ["--deterministic"]]) {
+      it(`SIGALRM reaches a process busy in user mode: a handler runs, and a fatal one ends it ${opts.join(" ")}`, () => {
+        // the run is bounded by the alarm's deadline (on the host clock) or sliced by block count
+        // (the virtual clock moves with the slices); the signal comes with the timer interrupt
+        // (LinuxKernel.kick_process), as the process never enters the kernel by itself
+        const exe = program("alarm_spin", bits);
+        for (const args of [[], ["fatal"]]) {
+          const n = runNative([exe, ...args]);
+          const s = runSysgate([exe, ...args], opts);
+          expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
+        }
+      }, 120_000);
+    }
+
+    it("a deterministic run's clock moves for a program that only reads it through the vDSO", () => {
+      const exe = program("clock_spin", bits);
+      const n = runNative([exe]);
+      const s = runSysgate([exe], ["--deterministic"]);
+      expect({ stdout: s.stdout, status: s.status }, s.stderr).toEqual({ stdout: n.stdout, status: shellStatus(n) });
     }, 120_000);
   });
 }
