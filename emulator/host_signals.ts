@@ -13,13 +13,17 @@
 // signal can end the wait. A run where every process sleeps with no deadline is a deadlock only
 // if no host signal could wake any of them.
 //
+// While a guest process runs a handler for one of them, runs are also bounded by time (a slice),
+// so that a process busy in user mode hands back control too; and a syscall that makes a signal
+// caught (or no longer) hands back control at its exit, so that sysgate listens for it at once.
+//
 // A run in a worker thread of `sysgate serve` gets no process signals: its client's arrive in a
 // mailbox shared with the server's main thread (a bit per signal, set with Atomics), which the
 // same checks look at.
 
 import type { ExitState } from "../kernel-model/linux.js";
 import type { KernelState } from "../kernel-model/kernel.js";
-import { sendGroupSignal, sigmask } from "../kernel-model/sched/signal.js";
+import { caught, sendGroupSignal, sigmask } from "../kernel-model/sched/signal.js";
 import type { Task } from "../kernel-model/sched/task.js";
 import type { Scheduler } from "../kernel-model/sched/scheduler.js";
 import { SI_KERNEL } from "../kernel-model/uapi/asm-generic/siginfo.js";
@@ -93,11 +97,15 @@ export class HostSignals {
   }
 
   /**
-   * Does sysgate catch a signal now (some guest process has a handler for it)? Then a guest busy in
-   * user mode must still hand back control every slice, or its handler would never run.
+   * Does a guest process run a handler for a signal sysgate listens for? Then a guest busy in user
+   * mode must still hand back control every slice, or that handler would never run (a signal
+   * the guest ignores can wait for the next hand-back). Set by runWithHost.
    */
-  get catching(): boolean {
-    return this.listeners.size > 0;
+  catching = false;
+
+  /** Does this host take its signals from sysgate's own process (not from a mailbox)? */
+  get ownSignals(): boolean {
+    return this.mailbox === undefined;
   }
 
   uninstall(): void {
@@ -192,9 +200,10 @@ export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState 
   machine.host = host;
   // a process that makes syscalls hands back control at one of their exits (schedule() on the way out)
   // and when a guest process changed what it catches, so that sysgate listens for it at once
-  machine.kstate.sched.hostDue = (now) => machine.kstate.sched.handlersChanged || host.due(now);
+  const sched = machine.kstate.sched;
+  const own = host.ownSignals;
+  sched.hostDue = (now) => (own && sched.handlersChanged) || host.due(now);
   try {
-    const sched = machine.kstate.sched;
     for (;;) {
       host.deliver(machine.kstate);
       // While the guest runs, Node cannot run a listener: a signal no guest process catches or
@@ -203,6 +212,7 @@ export async function runWithHost(machine: HostDriven & { runToEnd(): ExitState 
       // hand-back. While the run waits (below), every one is caught and forwarded.
       sched.handlersChanged = false;
       host.listen((sig) => sched.live().some((t) => (t.sigactions.get(sig)?.handler ?? SIG_DFL) !== SIG_DFL));
+      host.catching = own && sched.live().some((t) => FORWARDED.some(([, sig]) => caught(t, sig)));
       const r = machine.run();
       if (!("paused" in r && r.paused)) return r as ExitState;
       host.listen(() => true);

@@ -133,12 +133,12 @@ export { MAX_PHYS_MEMORY };
 /**
  * Time slices by block count (the scheduler tick of this model, stop_request.ts's block budget).
  * While another thread of the running task's process waits for the CPU or sleeps until a
- * deadline, a run ends at the start of this many translated blocks: a thread that spins without
+ * deadline, a run ends before the this-many-th block it executes: a thread that spins without
  * entering the kernel cannot starve one that holds a lock, and the count makes the same
  * interleaving every time. A deterministic run slices everything so (it has no host clock to
- * bound a run by), and a used-up slice moves its virtual clock. The budget costs an instruction
- * per block once the engine has the stop-request hook (a loop with a sleeping second thread ran
- * 1.2x, where Unicorn's own instruction count, the fallback without that hook, ran it 5x).
+ * bound a run by), and a used-up slice moves its virtual clock. The budget costs the block hook
+ * and two instructions per block (a loop with a sleeping second thread ran 1.2x the loop alone,
+ * where Unicorn's own instruction count, the fallback without that hook, ran it 5x).
  */
 const SLICE_BLOCKS = 250_000;
 /** What a used-up slice moves the virtual clock by: 4 ns a block. */
@@ -557,7 +557,7 @@ export class Machine implements ProcessFactory {
         return { paused: true };
       }
       if (count) return { paused: true }; // a step always ends after its instructions
-      if (this.host && (sched.handlersChanged || this.host.due())) return { paused: true };
+      if (this.host && ((this.host.ownSignals && sched.handlersChanged) || this.host.due())) return { paused: true };
     }
   }
 

@@ -152,7 +152,7 @@ export class KernelState implements Kernel {
     this.onTick?.(now);
   }
 
-  /** A deterministic sleep, or a slice of counted instructions: virtual time jumps by `ns`. */
+  /** A deterministic sleep, or a used-up time slice: virtual time jumps by `ns`. */
   advance(ns: bigint): void {
     this.virtualNs += ns;
     this.onTick?.(this.virtualNs);

@@ -188,7 +188,7 @@ export abstract class LinuxKernel {
 
   /**
    * The model stopped the CPU (a trap asked for it): the task is at a point where the kernel may
-   * schedule. A run whose instruction count ran out (a time slice) can stop anywhere, also in the
+   * schedule. A run whose slice ran out (a block budget or an instruction count) can stop anywhere, also in the
    * middle of an entry stub (between saving the user RSP in the per-CPU area and pushing it);
    * like an interrupt with IF clear, that must not lead to another task on this CPU.
    */
@@ -197,7 +197,7 @@ export abstract class LinuxKernel {
   beginRun(): void {
     this.stopped = false;
   }
-  /** Did the model stop the last run (rather than the run's instruction count)? */
+  /** Did the model stop the last run (rather than the run's slice or a stop request)? */
   get stoppedByKernel(): boolean {
     return this.stopped;
   }

@@ -18,7 +18,7 @@
 // (the watchdog, watchdog.ts).
 //
 // The same callback keeps a block budget: a time slice the engine counts itself, which comes out
-// the same on every run (deterministic runs) and costs one more instruction per block, where
+// the same on every run (deterministic runs) and costs two more instructions per block, where
 // Unicorn's own instruction count calls a helper before every instruction (machine.ts has the
 // numbers). A budget of 0 is none: the first block takes it below zero, where it stays.
 //

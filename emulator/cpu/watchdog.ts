@@ -12,7 +12,7 @@
 // resume from: stop_request.ts): its notification function sets the engine's stop-request word,
 // and the engine's block hook stops it at the next block's start, on the engine's thread. Linux
 // with glibc only (timer_create); elsewhere `Watchdog.open` answers undefined and runs that would
-// need a time limit are bounded by instruction counts (machine.ts).
+// need a time limit are bounded by block counts (machine.ts).
 
 import { CLOCK_MONOTONIC } from "../../kernel-model/uapi/linux/time.js";
 import { hostLibc, type HostLibc } from "./libc.js";

@@ -119,7 +119,7 @@ export class X86Cpu implements Cpu {
   get blockSlicing(): boolean {
     return this.stopRequest() !== undefined;
   }
-  /** Can a run be bounded by time (a POSIX timer and the stop-request word)? Otherwise runs are bounded by instruction counts. */
+  /** Can a run be bounded by time (a POSIX timer and the stop-request word)? Otherwise runs are bounded by block counts. */
   get timeSlicing(): boolean {
     if (this.watchdog === undefined) {
       const stop = this.stopRequest();

@@ -26,8 +26,8 @@ export class Scheduler {
   static readonly SLICE_NS = 10_000_000n;
 
   /**
-   * TIF_NEED_RESCHED: set when the current task used up a slice measured in instructions (the run
-   * loop's counted runs, the scheduler tick of this model); the way back to user mode schedules.
+   * TIF_NEED_RESCHED: set when the current task used up a slice measured in blocks (the run loop's
+   * counted runs, the scheduler tick of this model); the way back to user mode schedules.
    */
   needResched = false;
   /**
@@ -80,7 +80,7 @@ export class Scheduler {
 
   /** Set while the run takes signals from the host: true when the run loop should hand control back to it. */
   hostDue: ((now: () => bigint) => boolean) | undefined;
-  /** A guest changed a signal's action (setSigaction) since the host last chose what it listens for. */
+  /** A signal's action went between default, ignored and caught (setSigaction) since the host last chose what it listens for. */
   handlersChanged = false;
 
   constructor(firstPid: number) {

@@ -56,13 +56,22 @@ function handlerOf(task: Task, sig: number): bigint {
 /** A signal's action as sigaction(2) sets it. */
 export interface SigAction { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }
 
+/** Does the process run a handler for `sig` (neither SIG_DFL nor SIG_IGN)? */
+export function caught(task: Task, sig: number): boolean {
+  const h = handlerOf(task, sig);
+  return h !== SIG_DFL && h !== SIG_IGN;
+}
+
 /**
- * do_sigaction's store: the action for `sig` of `task`'s process. The scheduler is told, as the
- * host listens for the signals some guest process catches (emulator/host_signals.ts).
+ * do_sigaction's store: the action for `sig` of `task`'s process. The scheduler is told when the
+ * signal goes between default, ignored and caught, as the host listens for the signals some guest
+ * process does not leave to their default action (emulator/host_signals.ts).
  */
 export function setSigaction(task: Task, sig: number, act: SigAction): void {
+  const kind = (h: bigint) => (h === SIG_DFL || h === SIG_IGN ? h : -1n);
+  const was = kind(handlerOf(task, sig));
   task.sigactions.set(sig, act);
-  task.kernel.sched.handlersChanged = true;
+  if (kind(act.handler) !== was) task.kernel.sched.handlersChanged = true;
 }
 
 /** Would the signal be dropped on arrival (ignored and not blocked)? sig_ignored() */
