@@ -15,13 +15,14 @@ import { canBuild, program } from "../time/build.js";
 const SRC = join(dirname(fileURLToPath(import.meta.url)), "src");
 
 describe("a sleeper woken by a signal", () => {
-  for (const bits of [64, 32] as const) {
+  // the 32-bit program on the x86-64 kernel (compat) and on the i386 kernel
+  for (const [bits, kernel] of [[64, "x86_64"], [32, "x86_64"], [32, "i386"]] as const) {
     for (const deterministic of [true, false]) {
-      it.skipIf(!canBuild[bits])(`${bits}-bit${deterministic ? ", deterministic" : ""}: stepped through, as natively`, async () => {
+      it.skipIf(!canBuild[bits])(`${bits}-bit on the ${kernel} kernel${deterministic ? ", deterministic" : ""}: stepped through, as natively`, async () => {
         const exe = program("woken_sleeper", bits, SRC);
         const n = spawnSync(exe, { encoding: "utf8", timeout: 30_000 });
         expect(n.stdout).toContain("sigsuspend = -1, errno 4, handled 1");
-        const m = await Machine.create(exe, { argv: [exe], captureOutput: true, deterministic, stdin: "", warn: () => {} });
+        const m = await Machine.create(exe, { argv: [exe], captureOutput: true, deterministic, kernel, stdin: "", warn: () => {} });
         try {
           let r = m.step(1);
           for (let i = 0; r.paused && i < 2_000_000; i++) r = m.step(1);
