@@ -1,6 +1,7 @@
 // `c` in sysgate step preempts a thread that spins without entering the kernel, as the run loop
-// does (a slice counted in instructions while another thread of its process waits): the program,
-// whose main thread spins on a flag a second thread sets, ends as it does natively.
+// does (a slice while another thread of its process waits): the program, whose main thread spins
+// on a flag a second thread sets, ends as it does natively. And a deterministic clock moves while
+// `c` runs a program that only reads it through the vDSO.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +20,8 @@ for (const abi of ["x86_64", "i386"] as const) {
   const r = spawnSync("gcc", [...(abi === "i386" ? ["-m32"] : []), "-static", "-O1", "-pthread", "-o", out, join(ROOT, "test/ui/src/spin_flag.c")]);
   if (r.status === 0) bin[abi] = out;
 }
+const clockSpin = join(dir, "clock-spin");
+const haveClockSpin = spawnSync("gcc", ["-static", "-O1", "-o", clockSpin, join(ROOT, "test/time/src/clock_spin.c")]).status === 0;
 const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
 
@@ -38,4 +41,15 @@ describe("c preempts a spinning thread", () => {
       }, 60_000);
     }
   }
+
+  it.skipIf(!haveClockSpin)("--deterministic: a program waiting for the vDSO's clock to move ends", async () => {
+    const n = spawnSync(clockSpin, ["20"], { encoding: "utf8", timeout: 10_000 });
+    const m = await Machine.create(clockSpin, { argv: [clockSpin, "20"], captureOutput: true, deterministic: true, stdin: "", warn: () => {} });
+    const s = await StepSession.create(m);
+    cleanups.push(() => { s.close(); m.close(); });
+    expect(s.start("continue")).toBe(true);
+    for (let i = 0; i < 400 && !s.slice(50); i++);
+    expect(s.exit, s.message).toBeDefined();
+    expect({ out: s.machine.stdout.toString(), code: s.exit?.code }).toEqual({ out: n.stdout, code: n.status });
+  }, 60_000);
 });
