@@ -25,31 +25,27 @@ const haveClockSpin = spawnSync("gcc", ["-static", "-O1", "-o", clockSpin, join(
 const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
 
+/** `c` through `bin args` in a step session until it ends (slices of 50 ms, at most 20 s): as natively? */
+async function continueToEnd(bin: string, args: string[], deterministic: boolean): Promise<void> {
+  const n = spawnSync(bin, args, { encoding: "utf8", timeout: 10_000 });
+  const m = await Machine.create(bin, { argv: [bin, ...args], captureOutput: true, deterministic, stdin: "", warn: () => {} });
+  const s = await StepSession.create(m);
+  cleanups.push(() => { s.close(); m.close(); });
+  expect(s.start("continue")).toBe(true);
+  for (let i = 0; i < 400 && !s.slice(50); i++);
+  expect(s.exit, s.message).toBeDefined();
+  expect({ out: s.machine.stdout.toString(), code: s.exit?.code }).toEqual({ out: n.stdout, code: n.status });
+}
+
 describe("c preempts a spinning thread", () => {
   for (const abi of ["x86_64", "i386"] as const) {
     for (const deterministic of [true, false]) {
-      it.skipIf(!bin[abi])(`${abi}${deterministic ? " --deterministic" : ""}: the spinning main thread lets the setter run`, async () => {
-        const n = spawnSync(bin[abi]!, { encoding: "utf8", timeout: 10_000 });
-        const m = await Machine.create(bin[abi]!, { captureOutput: true, deterministic, stdin: "", warn: () => {} });
-        const s = await StepSession.create(m);
-        cleanups.push(() => { s.close(); m.close(); });
-        expect(s.start("continue")).toBe(true);
-        // slices of 50 ms, at most 20 s in all: without preemption it would spin for good
-        for (let i = 0; i < 400 && !s.slice(50); i++);
-        expect(s.exit, s.message).toBeDefined();
-        expect({ out: s.machine.stdout.toString(), code: s.exit?.code }).toEqual({ out: n.stdout, code: n.status });
-      }, 60_000);
+      // without preemption it would spin for good
+      it.skipIf(!bin[abi])(`${abi}${deterministic ? " --deterministic" : ""}: the spinning main thread lets the setter run`, () =>
+        continueToEnd(bin[abi]!, [], deterministic), 60_000);
     }
   }
 
-  it.skipIf(!haveClockSpin)("--deterministic: a program waiting for the vDSO's clock to move ends", async () => {
-    const n = spawnSync(clockSpin, ["20"], { encoding: "utf8", timeout: 10_000 });
-    const m = await Machine.create(clockSpin, { argv: [clockSpin, "20"], captureOutput: true, deterministic: true, stdin: "", warn: () => {} });
-    const s = await StepSession.create(m);
-    cleanups.push(() => { s.close(); m.close(); });
-    expect(s.start("continue")).toBe(true);
-    for (let i = 0; i < 400 && !s.slice(50); i++);
-    expect(s.exit, s.message).toBeDefined();
-    expect({ out: s.machine.stdout.toString(), code: s.exit?.code }).toEqual({ out: n.stdout, code: n.status });
-  }, 60_000);
+  it.skipIf(!haveClockSpin)("--deterministic: a program waiting for the vDSO's clock to move ends", () =>
+    continueToEnd(clockSpin, ["20"], true), 60_000);
 });
