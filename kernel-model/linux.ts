@@ -693,6 +693,9 @@ export abstract class LinuxKernel {
   kick_process(task: Task): bigint | undefined {
     if ((task.pending === 0n && task.signal.pending === 0n) || !signalPending(task)) return undefined;
     if ((this.cpu.get("cs") & 3n) !== 3n) return undefined; // in the kernel: its exit to user mode will see it
+    // woken from a sleep, about to run its syscall again: that call's way out delivers it (with
+    // EINTR or the restart its handler's SA_RESTART asks for), as the sleeper's would in Linux
+    if (task.restartIp !== undefined && this.cpu.get(this.cpu.bits === 64 ? "rip" : "eip") === task.restartIp) return undefined;
     this.traps.interrupt(LOCAL_TIMER_VECTOR);
     return this.traps.resume();
   }

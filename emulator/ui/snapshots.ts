@@ -60,6 +60,7 @@ interface TaskRecord {
   wakeBlocked: Task["wakeBlocked"];
   waitingIn: string | undefined;
   sleepDeadline: bigint | undefined;
+  restartIp: bigint | undefined;
 }
 
 interface UndoRecord<T> {
@@ -117,7 +118,8 @@ export class UndoRing<T> {
     for (const t of this.machine.kstate.sched.tasks.values()) {
       const th = t.thread as ThreadState | undefined;
       tasks.set(t, { thread: th, pc: th?.pc ?? 0n, ctx: th?.ctx, first: th?.first, state: t.state,
-        wakeBlocked: t.wakeBlocked, waitingIn: t.waitingIn, sleepDeadline: t.sleepDeadline });
+        wakeBlocked: t.wakeBlocked, waitingIn: t.waitingIn, sleepDeadline: t.sleepDeadline,
+        restartIp: t.restartIp });
     }
     this.open = {
       kernels: this.kernels().map((k) => ({ kernel: k, ctx: this.context(k), owner: k.cpuOwner(),
@@ -271,6 +273,7 @@ export class UndoRing<T> {
         t.state = r.state;
         t.waitingIn = r.waitingIn;
         t.sleepDeadline = r.sleepDeadline;
+        t.restartIp = r.restartIp;
       }
       this.machine.kstate.sched.restore(rec.sched);
       this.machine.continueWith(rec.continuing);

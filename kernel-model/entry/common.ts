@@ -316,6 +316,7 @@ export class GenericEntry {
       callArgs = h.args;
     }
     this.sleepAfter = undefined;
+    k.task.restartIp = undefined; // a woken sleeper's call is back in the kernel
     let result: bigint;
     try {
       result = skipped !== undefined ? skipped : this.dispatcher(table).call(this.context(regs), nr, slot, callArgs);
@@ -413,6 +414,7 @@ export class GenericEntry {
       return;
     }
     task.waitingIn = b.why;
+    task.restartIp = regs.get("ip");
     this.k.kernel.sched.block(task, b.queues, b.deadline);
     this.k.stop();
   }

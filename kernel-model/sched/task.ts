@@ -127,6 +127,12 @@ export class Task {
   sleepDeadline: bigint | undefined;
   /** What a blocked task sleeps in (the syscall's reason), for the deadlock report. */
   waitingIn: string | undefined;
+  /**
+   * The user ip of the syscall instruction a sleeping call runs again once woken (the model's
+   * restart of a WouldBlock), until that call enters the kernel: Linux's sleeper wakes inside its
+   * syscall, so a signal that came meanwhile is for the syscall's way out, never for user mode there.
+   */
+  restartIp: bigint | undefined;
   /** rt_sigsuspend's caller mask, put back once a handler's frame saved it (saved_sigmask). */
   savedSigmask: bigint | undefined;
   /** pause/rt_sigsuspend sleep here; a signal sent to the task wakes it. */
