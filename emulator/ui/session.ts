@@ -254,9 +254,15 @@ export class StepSession {
     return r.paused ? true : this.ended(r);
   }
 
-  /** Counts a chunk against the running task's slice; a used-up slice with a sibling thread waiting puts it back in the queue. */
+  /**
+   * Counts a chunk against the running task's slice; a used-up slice with a sibling thread waiting
+   * puts it back in the queue. A deterministic clock moves with the chunk (a nanosecond an
+   * instruction), so a program that waits for a timer or the clock without a syscall goes on.
+   */
   private tick(insns: number): void {
-    const sched = this.machine.kstate.sched;
+    const kstate = this.machine.kstate;
+    if (kstate.deterministic) kstate.advance(BigInt(insns));
+    const sched = kstate.sched;
     const t = sched.current;
     if (t !== this.ranInRow.task) this.ranInRow = { task: t, insns: 0 };
     this.ranInRow.insns += insns;
