@@ -542,7 +542,7 @@ export class Machine implements ProcessFactory {
         continue;
       }
       if (counted && rc === UC.UC_ERR_OK && (blocks ? cpu.budgetSpent : !k.stoppedByKernel)) {
-        // the slice is used up: scheduler_tick's resched_curr (and the clock moves with the instructions)
+        // the slice is used up: scheduler_tick's resched_curr (and a deterministic clock moves with it)
         if (this.kstate.deterministic) this.kstate.advance(SLICE_VIRTUAL_NS);
         sched.needResched = true;
       }

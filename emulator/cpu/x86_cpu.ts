@@ -92,10 +92,6 @@ export class X86Cpu implements Cpu {
   }
   /** Whether the engine has run, and so may hold translated code. */
   private translated = false;
-  /** Is the translated code the counting kind (see run())? */
-  get counting(): boolean {
-    return this.countingCode;
-  }
   stop(): void { this.uc.stop(); }
 
   /**

@@ -64,8 +64,9 @@ export function caught(task: Task, sig: number): boolean {
 
 /**
  * do_sigaction's store: the action for `sig` of `task`'s process. The scheduler is told when the
- * signal goes between default, ignored and caught, as the host listens for the signals some guest
- * process does not leave to their default action (emulator/host_signals.ts).
+ * signal goes between default, ignored and caught (Scheduler.handlersChanged): a host that
+ * forwards its own signals to the guest listens for those some guest process does not leave to
+ * their default action.
  */
 export function setSigaction(task: Task, sig: number, act: SigAction): void {
   const kind = (h: bigint) => (h === SIG_DFL || h === SIG_IGN ? h : -1n);
