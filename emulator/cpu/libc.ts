@@ -1,9 +1,10 @@
-// The host C library's functions the engine's side of sysgate calls through koffi (guest RAM,
-// the watchdog's timer, the stop-request code page, the engine library's early load), bound once
-// per thread. Linux with glibc only: elsewhere hostLibc() answers null and each caller has its
+// The host C library, loaded through koffi once per thread (libcLibrary(): `sysgate serve`'s
+// sockets bind their calls from it too), and the functions the engine's side of sysgate calls
+// (guest RAM, the watchdog's timer, the stop-request code page, the engine library's early
+// load), bound once. Linux with glibc only: elsewhere both answer null and each caller has its
 // fallback. The host is x86-64 Linux as the guest is, so its constants are kernel-model/uapi's.
 
-import koffi from "koffi";
+import koffi, { type LibraryHandle } from "koffi";
 
 type Fn = (...a: unknown[]) => unknown;
 
@@ -19,14 +20,29 @@ export interface HostLibc {
 
 export const RTLD_NOW = 2, RTLD_NOLOAD = 4;
 
+let library: LibraryHandle | null | undefined;
+
+/** libc.so.6, loaded on first use; null where there is none. */
+export function libcLibrary(): LibraryHandle | null {
+  if (library !== undefined) return library;
+  library = null;
+  if (process.platform !== "linux") return library;
+  try {
+    library = koffi.load("libc.so.6");
+  } catch {
+    // not glibc
+  }
+  return library;
+}
+
 let libc: HostLibc | null | undefined;
 
 export function hostLibc(): HostLibc | null {
   if (libc !== undefined) return libc;
   libc = null;
-  if (process.platform !== "linux") return libc;
+  const lib = libcLibrary();
+  if (!lib) return libc;
   try {
-    const lib = koffi.load("libc.so.6");
     libc = {
       mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)"),
       munmap: lib.func("int munmap(void *addr, size_t len)"),
@@ -39,7 +55,7 @@ export function hostLibc(): HostLibc | null {
       timer_delete: lib.func("int timer_delete(void *timerid)") as HostLibc["timer_delete"],
     };
   } catch {
-    // not glibc, or one too old to hold timer_create and dlsym itself
+    // a glibc too old to hold timer_create and dlsym itself
   }
   return libc;
 }

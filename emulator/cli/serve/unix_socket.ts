@@ -2,11 +2,12 @@
 // socket whose connections are read with recvmsg(2), so that the descriptors a client passes as
 // SCM_RIGHTS ancillary data (unix(7)) arrive as descriptors of this process instead of being
 // dropped; poll(2) on descriptors Node does not own; TIOCGWINSZ on a passed terminal. Bound
-// with koffi from the C library, as the engine is (emulator/cpu/unicorn.ts). Every descriptor
+// with koffi from the C library the engine's side loads (emulator/cpu/libc.ts). Every descriptor
 // is made non-blocking and close-on-exec.
 
 import koffi from "koffi";
 import { E } from "../../../kernel-model/errno.js";
+import { libcLibrary } from "../../cpu/libc.js";
 import { TIOCGWINSZ } from "../../../kernel-model/uapi/asm-generic/ioctls.js";
 
 /** <sys/socket.h> values on x86-64 Linux (poll, ioctl and errno values: kernel-model/uapi, the same on the host). */
@@ -39,7 +40,8 @@ let libc: Libc | undefined;
 
 function c(): Libc {
   if (libc) return libc;
-  const lib = koffi.load("libc.so.6");
+  const lib = libcLibrary();
+  if (!lib) throw new Error("sysgate serve: the C library (libc.so.6) could not be loaded");
   libc = {
     socket: lib.func("int socket(int domain, int type, int protocol)"),
     bind: lib.func("int bind(int fd, void *addr, uint32_t len)"),
