@@ -316,20 +316,18 @@ export class Machine implements ProcessFactory {
     const kabi: Abi = this.nativeI386(abi) ? "i386" : "x86_64";
     let linux = this.kernels.get(kabi);
     if (linux) return linux;
+    let cpu: X86Cpu, ram: GuestRam;
     const kept = this.opts.warm?.take(this.warmKind(kabi));
     if (kept) {
       this.warmKernels++;
-      kept.linux.adopt(this.kstate);
-      this.kernels.set(kabi, kept.linux);
-      this.engines.set(kept.linux, kept.cpu);
-      this.rams.set(kept.linux, kept.ram);
-      if (this.opts.stopRequest) kept.cpu.stopRequest(this.opts.stopRequest);
-      return kept.linux;
+      ({ linux, cpu, ram } = kept);
+      linux.adopt(this.kstate);
+    } else {
+      ram = allocGuestRam(this.physMemory);
+      const phys = new PhysMem(this.physMemory, undefined, ram.mem);
+      cpu = new X86Cpu(kabi === "x86_64" ? 64 : 32, phys.mem);
+      linux = kabi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate, this.opts.cpu ?? "intel") : new LinuxI386(cpu, phys, this.kstate);
     }
-    const ram = allocGuestRam(this.physMemory);
-    const phys = new PhysMem(this.physMemory, undefined, ram.mem);
-    const cpu = new X86Cpu(kabi === "x86_64" ? 64 : 32, phys.mem);
-    linux = kabi === "x86_64" ? new LinuxX86_64(cpu, phys, this.kstate, this.opts.cpu ?? "intel") : new LinuxI386(cpu, phys, this.kstate);
     this.kernels.set(kabi, linux);
     this.engines.set(linux, cpu);
     this.rams.set(linux, ram);

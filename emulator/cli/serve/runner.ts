@@ -50,8 +50,9 @@ export interface Stages { begin: number; created?: number; ran?: number; closed?
 /**
  * Runs `req` to its end and gives its exit status. `mailbox` is where the server's main thread
  * leaves the signals the client forwards (HostSignals), `stop` the stop-request buffer it sets
- * then, which the run's engines take (emulator/cpu/stop_request.ts); `stages` gets the time each stage ended. With `warm`, the run takes a
- * booted kernel from there and gives it back once every process of the run has ended.
+ * then, which the run's engines take (emulator/cpu/stop_request.ts); `stages` gets the time each
+ * stage ended. With `warm`, the run takes a booted kernel from there and gives it back once every
+ * process of the run has ended.
  */
 export async function serveRequest(req: Request, mailbox: Int32Array, stop: SharedArrayBuffer, stages: Stages = { begin: clockMs() },
   warm?: WarmKernels): Promise<number> {
